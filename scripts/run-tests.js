@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Runs every compiled test file under dist/test with node's test runner.
+// Node 20's --test takes no globs, so the file list is collected here.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+function collect(directory) {
+  const found = [];
+  for (const name of readdirSync(directory).sort()) {
+    const path = join(directory, name);
+    if (statSync(path).isDirectory()) found.push(...collect(path));
+    else if (name.endsWith('.test.js')) found.push(path);
+  }
+  return found;
+}
+
+const filter = process.argv.slice(2);
+let files = collect(join('dist', 'test'));
+if (filter.length > 0) files = files.filter((file) => filter.some((part) => file.includes(part)));
+if (files.length === 0) {
+  process.stderr.write('no test files found\n');
+  process.exit(1);
+}
+const concurrency = process.env.HOGA_TEST_CONCURRENCY ?? '1';
+const result = spawnSync(
+  process.execPath,
+  ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=tap', ...files],
+  { stdio: 'inherit' },
+);
+process.exit(result.status ?? 1);

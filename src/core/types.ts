@@ -1,0 +1,311 @@
+// The engine's contract: commands in, events out, stable result codes.
+// Shared by the engine, the journal, the gateway, market data and the read model.
+// Pure types and constants only: nothing here reads the clock, randomness or I/O.
+
+export type Side = 'buy' | 'sell';
+export type OrderType = 'limit' | 'market';
+export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
+export type SelfTradePrevention = 'none' | 'expireMaker' | 'expireTaker' | 'expireBoth';
+
+/** Every command may carry `ts`, milliseconds since the epoch, stamped by the sequencer. */
+interface CommandBase {
+  ts?: number;
+}
+
+export interface SymbolCommand extends CommandBase {
+  op: 'symbol';
+  symbol: string;
+  base: string;
+  quote: string;
+  lotSize: number;
+  tickSize: number;
+  makerFeeBps: number;
+  takerFeeBps: number;
+}
+
+export interface DepositCommand extends CommandBase {
+  op: 'deposit';
+  user: number;
+  asset: string;
+  amount: number;
+}
+
+export interface WithdrawCommand extends CommandBase {
+  op: 'withdraw';
+  user: number;
+  asset: string;
+  amount: number;
+}
+
+export interface PlaceCommand extends CommandBase {
+  op: 'place';
+  user: number;
+  id: number;
+  symbol: string;
+  side: Side;
+  type: OrderType;
+  qty: number;
+  price?: number;
+  tif?: TimeInForce;
+  postOnly?: boolean;
+  stp?: SelfTradePrevention;
+}
+
+export interface CancelCommand extends CommandBase {
+  op: 'cancel';
+  user: number;
+  id: number;
+}
+
+export interface AmendCommand extends CommandBase {
+  op: 'amend';
+  user: number;
+  id: number;
+  qty: number;
+}
+
+export type Command =
+  | SymbolCommand
+  | DepositCommand
+  | WithdrawCommand
+  | PlaceCommand
+  | CancelCommand
+  | AmendCommand;
+
+export type CommandOp = Command['op'];
+
+/** Stable result codes. Never reuse or rename one; add new codes at the end of their group. */
+export const RejectCodes = [
+  // command shape
+  'UNKNOWN_COMMAND',
+  // symbols
+  'UNKNOWN_SYMBOL',
+  'DUPLICATE_SYMBOL',
+  'INVALID_SYMBOL',
+  // order validation
+  'DUPLICATE_ORDER_ID',
+  'INVALID_ORDER',
+  'INVALID_TIF',
+  'INVALID_QTY',
+  'INVALID_PRICE',
+  'POST_ONLY_WOULD_CROSS',
+  // funds and accounts
+  'INSUFFICIENT_FUNDS',
+  'INVALID_AMOUNT',
+  // order lifecycle
+  'UNKNOWN_ORDER',
+  // bounds
+  'LIMIT_EXCEEDED',
+] as const;
+export type RejectCode = (typeof RejectCodes)[number];
+
+export type ExpireReason = 'FOK' | 'UNFILLED' | 'STP' | 'INSUFFICIENT_FUNDS';
+export type CancelReason = 'USER' | 'STP';
+
+/**
+ * Events. The engine may reuse event objects between calls to `apply`: a consumer that keeps
+ * an event past the next `apply` must copy it. Fields beyond the spec's replay output
+ * (user, side, price, …) are there for market data, private streams and projections.
+ */
+export interface SymbolAddedEvent {
+  ev: 'symbolAdded';
+  symbol: string;
+  base: string;
+  quote: string;
+  lotSize: number;
+  tickSize: number;
+  makerFeeBps: number;
+  takerFeeBps: number;
+}
+
+export interface DepositedEvent {
+  ev: 'deposited';
+  user: number;
+  asset: string;
+  amount: number;
+}
+
+export interface WithdrawnEvent {
+  ev: 'withdrawn';
+  user: number;
+  asset: string;
+  amount: number;
+}
+
+/** The order passed validation, post-only and funds checks; its id is used for good. */
+export interface AcceptedEvent {
+  ev: 'accepted';
+  id: number;
+  user: number;
+  symbol: string;
+  side: Side;
+  type: OrderType;
+  tif: TimeInForce;
+  /** 0 for market orders. */
+  price: number;
+  qty: number;
+}
+
+export interface TradeEvent {
+  ev: 'trade';
+  /** Engine-wide trade counter, starting at 1. */
+  tradeId: number;
+  symbol: string;
+  /** Taker and maker order ids. */
+  taker: number;
+  maker: number;
+  takerUser: number;
+  makerUser: number;
+  /** The taker's side; the maker is on the other side. */
+  takerSide: Side;
+  price: number;
+  qty: number;
+  takerFee: number;
+  makerFee: number;
+}
+
+/** The remainder of an accepted GTC limit order now rests in the book. */
+export interface RestedEvent {
+  ev: 'rested';
+  id: number;
+  user: number;
+  symbol: string;
+  side: Side;
+  price: number;
+  /** Remaining quantity that rests. */
+  qty: number;
+}
+
+/** A taker's remainder that never rested. */
+export interface ExpiredEvent {
+  ev: 'expired';
+  id: number;
+  user: number;
+  symbol: string;
+  side: Side;
+  price: number;
+  qty: number;
+  reason: ExpireReason;
+}
+
+/** A resting order left the book (by its owner, or by self-trade prevention). */
+export interface CancelledEvent {
+  ev: 'cancelled';
+  id: number;
+  user: number;
+  symbol: string;
+  side: Side;
+  price: number;
+  qty: number;
+  reason: CancelReason;
+}
+
+export interface AmendedEvent {
+  ev: 'amended';
+  id: number;
+  user: number;
+  symbol: string;
+  side: Side;
+  price: number;
+  /** New remaining quantity. */
+  qty: number;
+  /** Quantity removed from the book by this amend. */
+  reducedBy: number;
+}
+
+export interface RejectedEvent {
+  ev: 'rejected';
+  /** For place/cancel/amend: the command's raw id (null when absent); null for other ops. */
+  id: unknown;
+  reason: RejectCode;
+}
+
+export type EngineEvent =
+  | SymbolAddedEvent
+  | DepositedEvent
+  | WithdrawnEvent
+  | AcceptedEvent
+  | TradeEvent
+  | RestedEvent
+  | ExpiredEvent
+  | CancelledEvent
+  | AmendedEvent
+  | RejectedEvent;
+
+/** Bounds on every structure. Hitting one rejects with LIMIT_EXCEEDED. */
+export interface EngineLimits {
+  symbolsMax: number;
+  /** Distinct assets named by symbols and deposits. */
+  assetsMax: number;
+  /** Distinct users that have made an accepted deposit. */
+  usersMax: number;
+  openOrdersPerUserMax: number;
+  ordersPerBookMax: number;
+  /** Order ids remembered for DUPLICATE_ORDER_ID (every accepted id, ever). */
+  orderIdsMax: number;
+}
+
+export const defaultEngineLimits: EngineLimits = {
+  symbolsMax: 1_000,
+  assetsMax: 2_000,
+  usersMax: 10_000_000,
+  openOrdersPerUserMax: 100_000,
+  ordersPerBookMax: 2_000_000,
+  orderIdsMax: 100_000_000,
+};
+
+export interface BalanceView {
+  asset: string;
+  available: number;
+  locked: number;
+}
+
+export interface OrderView {
+  id: number;
+  user: number;
+  symbol: string;
+  side: Side;
+  price: number;
+  /** Original quantity at acceptance. */
+  qty: number;
+  /** Quantity still resting. */
+  remaining: number;
+}
+
+export interface DepthView {
+  symbol: string;
+  /** [price, total qty] per level, best first. */
+  bids: Array<[number, number]>;
+  asks: Array<[number, number]>;
+}
+
+export interface SymbolView {
+  symbol: string;
+  base: string;
+  quote: string;
+  lotSize: number;
+  tickSize: number;
+  makerFeeBps: number;
+  takerFeeBps: number;
+}
+
+/**
+ * The engine's surface. `apply` runs one command to completion and returns its events; the
+ * returned array and its objects are owned by the engine and valid until the next `apply`.
+ */
+export interface MatchingEngine {
+  apply(command: unknown): readonly EngineEvent[];
+  balance(user: number, asset: string): BalanceView;
+  balances(user: number): BalanceView[];
+  openOrders(user: number): OrderView[];
+  /** A resting order, or undefined. */
+  order(id: number): OrderView | undefined;
+  depth(symbol: string, levelsMax: number): DepthView | undefined;
+  symbols(): SymbolView[];
+  /** Hex digest over the full state in a canonical order. */
+  stateHash(): string;
+  /** Throws an Error naming the first broken invariant. */
+  validateInternalState(): void;
+  /** A JSON-serialisable copy of the full state, for snapshots. */
+  exportState(): unknown;
+}
