@@ -1,0 +1,173 @@
+// The UI's one WebSocket. It reconnects by itself with backoff, re-sends every subscription on
+// each new connection and tells each subscriber to reset (so a depth book resyncs from a fresh
+// snapshot instead of going silently stale), and detects per-channel sequence gaps. Message
+// shapes follow docs/MARKETDATA.md and docs/API.md; they are named only in this file.
+
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'session-ended';
+
+export interface ChannelMessage {
+  ch: string;
+  seq: number;
+  data: unknown;
+  /** The server sent a fresh snapshot instead of missed messages. */
+  reset?: boolean;
+}
+
+export interface ChannelHandler {
+  onMessage(message: ChannelMessage): void;
+  /** The connection was (re)opened or a gap was seen: drop local state and rebuild it. */
+  onReset(): void;
+}
+
+export type PrivateHandler = (message: { type: string; data: unknown }) => void;
+
+/** Close codes with which the server says the session is over (logout, logout-all, expiry). */
+export const sessionEndedCloseCodes: ReadonlySet<number> = new Set([4001, 4401, 4403]);
+const reconnectDelayMsMin = 250;
+const reconnectDelayMsMax = 5_000;
+/** Channels one page subscribes to at most; a bound, not a hint. */
+export const subscriptionsMax = 32;
+
+export class ExchangeSocket {
+  private socket: WebSocket | undefined;
+  private state: ConnectionState = 'connecting';
+  private reconnectDelayMs = reconnectDelayMsMin;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private requestId = 0;
+  private readonly channels = new Map<string, Set<ChannelHandler>>();
+  private readonly lastSeq = new Map<string, number>();
+  private readonly stateListeners = new Set<(state: ConnectionState) => void>();
+  private readonly privateHandlers = new Set<PrivateHandler>();
+  private stopped = false;
+
+  constructor(private readonly url: string) {}
+
+  get connectionState(): ConnectionState {
+    return this.state;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.setState('connecting');
+    this.open();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.socket?.close(1000, 'client stop');
+    this.socket = undefined;
+  }
+
+  onState(listener: (state: ConnectionState) => void): () => void {
+    this.stateListeners.add(listener);
+    listener(this.state);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  onPrivate(handler: PrivateHandler): () => void {
+    this.privateHandlers.add(handler);
+    return () => this.privateHandlers.delete(handler);
+  }
+
+  subscribe(channel: string, handler: ChannelHandler): () => void {
+    let handlers = this.channels.get(channel);
+    if (!handlers) {
+      if (this.channels.size >= subscriptionsMax) throw new Error(`more than ${subscriptionsMax} channels`);
+      handlers = new Set();
+      this.channels.set(channel, handlers);
+      this.sendSubscribe('subscribe', [channel]);
+    }
+    handlers.add(handler);
+    return () => this.unsubscribe(channel, handler);
+  }
+
+  private unsubscribe(channel: string, handler: ChannelHandler): void {
+    const handlers = this.channels.get(channel);
+    if (!handlers) return;
+    handlers.delete(handler);
+    if (handlers.size > 0) return;
+    this.channels.delete(channel);
+    this.lastSeq.delete(channel);
+    this.sendSubscribe('unsubscribe', [channel]);
+  }
+
+  private sendSubscribe(op: 'subscribe' | 'unsubscribe', channels: string[]): void {
+    if (this.socket?.readyState !== WebSocket.OPEN || channels.length === 0) return;
+    this.requestId += 1;
+    this.socket.send(JSON.stringify({ op, id: this.requestId, channels }));
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.state === state) return;
+    this.state = state;
+    for (const listener of this.stateListeners) listener(state);
+  }
+
+  private open(): void {
+    const socket = new WebSocket(this.url);
+    this.socket = socket;
+    socket.onopen = () => {
+      this.reconnectDelayMs = reconnectDelayMsMin;
+      this.lastSeq.clear();
+      this.setState('open');
+      this.sendSubscribe('subscribe', [...this.channels.keys()]);
+      for (const handlers of this.channels.values()) for (const handler of handlers) handler.onReset();
+    };
+    socket.onmessage = (event) => this.receive(String(event.data));
+    socket.onclose = (event) => this.closed(socket, event.code, event.reason);
+  }
+
+  private closed(socket: WebSocket, code: number, reason: string): void {
+    if (socket !== this.socket || this.stopped) return;
+    this.socket = undefined;
+    if (sessionEndedCloseCodes.has(code) || /session/i.test(reason)) {
+      this.setState('session-ended');
+      return;
+    }
+    this.setState('reconnecting');
+    this.reconnectTimer = setTimeout(() => this.open(), this.reconnectDelayMs);
+    this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, reconnectDelayMsMax);
+  }
+
+  private receive(text: string): void {
+    let message: Record<string, unknown>;
+    try {
+      message = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    if (typeof message.ch === 'string' && typeof message.seq === 'number') {
+      this.deliver(message as unknown as ChannelMessage);
+      return;
+    }
+    if (typeof message.type === 'string') {
+      for (const handler of this.privateHandlers) handler(message as { type: string; data: unknown });
+    }
+  }
+
+  private deliver(message: ChannelMessage): void {
+    const handlers = this.channels.get(message.ch);
+    if (!handlers) return;
+    const previous = this.lastSeq.get(message.ch);
+    this.lastSeq.set(message.ch, message.seq);
+    const gap = previous !== undefined && message.seq !== previous + 1 && !message.reset;
+    for (const handler of handlers) {
+      if (gap || message.reset) handler.onReset();
+      if (!gap) handler.onMessage(message);
+    }
+    if (gap) this.resubscribe(message.ch);
+  }
+
+  /** A gap means lost messages: subscribe afresh so the server sends a snapshot. */
+  private resubscribe(channel: string): void {
+    this.lastSeq.delete(channel);
+    this.sendSubscribe('unsubscribe', [channel]);
+    this.sendSubscribe('subscribe', [channel]);
+  }
+}
+
+export function socketUrl(): string {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}/ws`;
+}
