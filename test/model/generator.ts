@@ -1,0 +1,557 @@
+// A seeded random command stream for the engine-versus-model property test. It peeks at the
+// reference model (never at the engine) to aim FOK sizes at the available liquidity, to pick
+// live, dead and foreign orders for cancel/amend, and to leave tight funds before market buys.
+// Few users, few symbols and a narrow price band make books cross and queue a lot; every kind
+// of invalid input is mixed in so that every rejection code occurs.
+import type { EngineLimits } from '../../src/core/types.js';
+import { Random } from '../support/random.js';
+import { type ModelSide, type ModelSymbol, ReferenceModel } from './reference.js';
+
+type Fields = Record<string, unknown>;
+
+interface SymbolPlan extends ModelSymbol {
+  /** Centre of the narrow price band, a multiple of tickSize. */
+  midPrice: number;
+  /** Typical order size in lots. */
+  qtyScale: number;
+}
+
+const unsafeInteger = Number.MAX_SAFE_INTEGER + 1;
+const recentIdsMax = 64;
+const priceBandTicks = 4;
+
+/** Keys of a place command that a mutation may corrupt, with the bad values to use. */
+const badPlaceValues: ReadonlyArray<readonly [string, readonly unknown[]]> = [
+  ['symbol', [undefined, 5, 'NOPE/X', '', null]],
+  ['id', [-1, 1.5, '7', undefined, null, unsafeInteger]],
+  ['user', [-1, 2.5, '1', undefined, true, unsafeInteger]],
+  ['side', ['BUY', undefined, 0, null]],
+  ['type', ['stop', undefined, null, 'LIMIT']],
+  ['stp', ['expire', 3, true, 'EXPIREMAKER']],
+  ['postOnly', ['yes', 1, 0]],
+  ['tif', ['DAY', 'gtc', 5, '']],
+  ['qty', [0, -3, 1.5, '3', undefined, unsafeInteger, null, -0]],
+];
+
+export class CommandGenerator {
+  private readonly plans: SymbolPlan[];
+  private readonly users: number[];
+  private readonly setupQueue: Fields[] = [];
+  private readonly recentIds: Array<{ id: number; user: number }> = [];
+  private nextId: number;
+  private extraSymbolNext = 0;
+
+  constructor(
+    private readonly random: Random,
+    private readonly model: ReferenceModel,
+  ) {
+    this.plans = this.planSymbols();
+    this.users = [0, 1, 2, 3, random.chance(0.5) ? 4 : Number.MAX_SAFE_INTEGER].slice(0, random.int(3, 5));
+    this.nextId = random.pick([1, 1000, 2 ** 40]);
+    this.queueSetup();
+  }
+
+  /** The next command: setup first, then a weighted mix of everything. */
+  next(): unknown {
+    const queued = this.setupQueue.shift();
+    if (queued !== undefined) return queued;
+    const command = this.mixed();
+    if (
+      typeof command === 'object' &&
+      command !== null &&
+      !Array.isArray(command) &&
+      this.random.chance(0.05)
+    ) {
+      (command as Fields).ts = this.random.int(0, 2 ** 42);
+    }
+    return command;
+  }
+
+  private mixed(): unknown {
+    const kind = this.random.weighted<string>([
+      ['limit', 38],
+      ['market', 9],
+      ['cancel', 10],
+      ['amend', 7],
+      ['deposit', 8],
+      ['withdraw', 5],
+      ['badPlace', 7],
+      ['badOther', 5],
+      ['symbol', 1],
+      ['overflow', 1],
+    ]);
+    switch (kind) {
+      case 'limit':
+        return this.limitOrder();
+      case 'market':
+        return this.marketOrder();
+      case 'cancel':
+        return this.cancel();
+      case 'amend':
+        return this.amend();
+      case 'deposit':
+        return this.deposit();
+      case 'withdraw':
+        return this.withdraw();
+      case 'badPlace':
+        return this.badPlace();
+      case 'badOther':
+        return this.badOther();
+      case 'symbol':
+        return this.symbolCommand();
+      default:
+        return this.overflowOrder();
+    }
+  }
+
+  // ---- setup ----
+
+  private planSymbols(): SymbolPlan[] {
+    const random = this.random;
+    const plan = (
+      symbol: string,
+      base: string,
+      quote: string,
+      lotSize: number,
+      tickSize: number,
+    ): SymbolPlan => ({
+      symbol,
+      base,
+      quote,
+      lotSize,
+      tickSize,
+      makerFeeBps: random.weighted([
+        [0, 3],
+        [10, 3],
+        [25, 2],
+        [10_000, 1],
+      ]),
+      takerFeeBps: random.weighted([
+        [0, 2],
+        [20, 3],
+        [77, 2],
+        [10_000, 1],
+      ]),
+      midPrice: tickSize * random.int(priceBandTicks + 1, 60),
+      qtyScale: 1,
+    });
+    const plans = [
+      plan('AAA/USD', 'AAA', 'USD', random.pick([1, 10, 100]), random.pick([1, 5, 25])),
+      plan('bbb/USD', 'bbb', 'USD', random.pick([1, 3]), random.pick([1, 2])),
+      plan('AAA/bbb', 'AAA', 'bbb', random.pick([1, 7]), random.pick([1, 3])),
+    ];
+    // Huge amounts: fees on these overflow a naive `received * bps`.
+    const whale = plan('WHL/BIG', 'WHL', 'BIG', 1_000_000_000, 1_000_000);
+    whale.midPrice = 1_000_000 * random.int(900, 1100);
+    whale.qtyScale = 100_000;
+    plans.push(whale);
+    return plans;
+  }
+
+  private queueSetup(): void {
+    for (const plan of this.plans) {
+      const { midPrice: _mid, qtyScale: _scale, ...symbol } = plan;
+      this.setupQueue.push({ op: 'symbol', ...symbol });
+    }
+    for (const user of this.users) {
+      for (const asset of this.assets()) {
+        if (this.random.chance(0.85)) {
+          this.setupQueue.push({ op: 'deposit', user, asset, amount: this.depositAmount(asset) });
+        }
+      }
+    }
+  }
+
+  private assets(): string[] {
+    const names = new Set<string>();
+    for (const plan of this.plans) names.add(plan.base).add(plan.quote);
+    names.add('ĀZ');
+    return [...names];
+  }
+
+  /** Scale of one asset: a lot for a base, a price for a quote, whichever is larger. */
+  private unitOf(asset: string): number {
+    let unit = 1;
+    for (const plan of this.plans) {
+      if (plan.base === asset) unit = Math.max(unit, plan.lotSize * plan.qtyScale);
+      if (plan.quote === asset) unit = Math.max(unit, plan.midPrice * plan.qtyScale);
+    }
+    return unit;
+  }
+
+  private depositAmount(asset: string): number {
+    const unit = this.unitOf(asset);
+    if (asset === 'BIG' || asset === 'WHL') return this.random.int(2 ** 49, 2 ** 52);
+    return this.random.weighted<number>([
+      [this.random.int(1, unit * 3), 2],
+      [this.random.int(unit * 3, unit * 40), 5],
+      [unit * 400, 1],
+    ]);
+  }
+
+  // ---- orders ----
+
+  private listedPlan(): SymbolPlan | undefined {
+    const listed = new Set(this.model.listedSymbols().map((symbol) => symbol.symbol));
+    const candidates = this.plans.filter((plan) => listed.has(plan.symbol));
+    return candidates.length === 0 ? undefined : this.random.pick(candidates);
+  }
+
+  private orderId(): number {
+    const roll = this.random.fraction();
+    if (roll < 0.004 && !this.model.isUsedId(0)) return 0;
+    if (roll < 0.008 && !this.model.isUsedId(Number.MAX_SAFE_INTEGER)) return Number.MAX_SAFE_INTEGER;
+    if (roll < 0.03 && this.recentIds.length > 0) return this.random.pick(this.recentIds).id;
+    return this.nextId++;
+  }
+
+  private remember(id: number, user: number): void {
+    this.recentIds.push({ id, user });
+    if (this.recentIds.length > recentIdsMax) this.recentIds.shift();
+  }
+
+  private quantity(plan: SymbolPlan): number {
+    const lots = this.random.weighted<number>([
+      [this.random.int(1, 5), 6],
+      [this.random.int(6, 20), 3],
+      [this.random.int(21, 60), 1],
+    ]);
+    return lots * (plan.qtyScale > 1 ? this.random.int(1, plan.qtyScale) : 1);
+  }
+
+  private nearPrice(plan: SymbolPlan, side: ModelSide): number {
+    // Buyers lean above the middle and sellers below so that books cross often.
+    const lean = side === 'buy' ? 1 : -1;
+    const offsetTicks =
+      this.random.int(-priceBandTicks, priceBandTicks) + (this.random.chance(0.3) ? lean : 0);
+    return Math.max(plan.tickSize, plan.midPrice + offsetTicks * plan.tickSize);
+  }
+
+  private stp(): unknown {
+    return this.random.weighted<unknown>([
+      [undefined, 4],
+      ['none', 2],
+      ['expireMaker', 2],
+      ['expireTaker', 1],
+      ['expireBoth', 1],
+      [null, 1],
+    ]);
+  }
+
+  /** Lots on the opposite side that a taker at `limitPrice` (null: market) could reach. */
+  private liquidity(symbol: string, side: ModelSide, limitPrice: number | null): number {
+    let lots = 0;
+    for (const order of this.model.restingOrders()) {
+      if (order.symbol !== symbol || order.side === side) continue;
+      if (limitPrice !== null && (side === 'buy' ? order.price > limitPrice : order.price < limitPrice))
+        continue;
+      lots += order.remaining;
+    }
+    return lots;
+  }
+
+  /** A FOK size at the edge of what is there, so it fills exactly or misses by one. */
+  private edgeQuantity(symbol: string, side: ModelSide, limitPrice: number | null, fallback: number): number {
+    const lots = this.liquidity(symbol, side, limitPrice);
+    if (lots === 0) return fallback;
+    return Math.max(1, lots + this.random.int(-1, 1));
+  }
+
+  private baseOrder(plan: SymbolPlan, type: 'limit' | 'market'): Fields {
+    const side: ModelSide = this.random.chance(0.5) ? 'buy' : 'sell';
+    const user = this.random.pick(this.users);
+    const id = this.orderId();
+    this.remember(id, user);
+    const fields: Fields = {
+      op: 'place',
+      user,
+      id,
+      symbol: plan.symbol,
+      side,
+      type,
+      qty: this.quantity(plan),
+    };
+    if (type === 'limit') fields.price = this.nearPrice(plan, side);
+    const stp = this.stp();
+    if (stp !== undefined) fields.stp = stp;
+    return fields;
+  }
+
+  private limitOrder(): Fields {
+    const plan = this.listedPlan();
+    if (plan === undefined) return this.deposit();
+    const fields = this.baseOrder(plan, 'limit');
+    const tif = this.random.weighted<unknown>([
+      [undefined, 4],
+      ['GTC', 2],
+      ['IOC', 2],
+      ['FOK', 2],
+      [null, 1],
+    ]);
+    if (tif !== undefined) fields.tif = tif;
+    if (tif === 'FOK' && this.random.chance(0.6)) {
+      const side = fields.side as ModelSide;
+      fields.qty = this.edgeQuantity(plan.symbol, side, fields.price as number, fields.qty as number);
+    }
+    if (tif !== 'IOC' && tif !== 'FOK' && this.random.chance(0.15)) fields.postOnly = this.random.chance(0.8);
+    return fields;
+  }
+
+  private marketOrder(): Fields {
+    const plan = this.listedPlan();
+    if (plan === undefined) return this.deposit();
+    const fields = this.baseOrder(plan, 'market');
+    const tif = this.random.weighted<unknown>([
+      [undefined, 3],
+      ['IOC', 1],
+      ['FOK', 2],
+    ]);
+    if (tif !== undefined) fields.tif = tif;
+    if (this.random.chance(0.5)) {
+      const side = fields.side as ModelSide;
+      fields.qty = this.edgeQuantity(plan.symbol, side, null, fields.qty as number);
+    }
+    if (this.random.chance(0.1)) fields.postOnly = false;
+    return fields;
+  }
+
+  private overflowOrder(): Fields {
+    const plan = this.listedPlan();
+    if (plan === undefined) return this.deposit();
+    const fields = this.baseOrder(plan, 'limit');
+    if (this.random.chance(0.5) && plan.lotSize > 1) {
+      fields.qty = Number.MAX_SAFE_INTEGER;
+    } else {
+      fields.qty = 2 ** 30;
+      fields.price = plan.tickSize * 2 ** 30;
+    }
+    return fields;
+  }
+
+  /** A place with exactly one corrupted field, so each validation step gets hit. */
+  private badPlace(): Fields {
+    const plan = this.listedPlan() ?? this.plans[0];
+    const fields = this.baseOrder(plan, this.random.chance(0.8) ? 'limit' : 'market');
+    const roll = this.random.int(0, 5);
+    if (roll === 0) return this.badTif(fields);
+    if (roll === 1) return this.badPrice(fields, plan);
+    if (roll === 2 && this.recentIds.length > 0) {
+      fields.id = this.random.pick(this.recentIds).id;
+      return fields;
+    }
+    const [key, values] = this.random.pick(badPlaceValues);
+    const value = this.random.pick(values);
+    if (value === undefined) delete fields[key];
+    else fields[key] = value;
+    return fields;
+  }
+
+  private badTif(fields: Fields): Fields {
+    const roll = this.random.int(0, 2);
+    if (roll === 0) {
+      fields.type = 'market';
+      delete fields.price;
+      fields.tif = 'GTC';
+    } else if (roll === 1) {
+      fields.postOnly = true;
+      fields.tif = this.random.pick(['IOC', 'FOK']);
+    } else {
+      fields.type = 'market';
+      delete fields.price;
+      fields.postOnly = true;
+    }
+    return fields;
+  }
+
+  private badPrice(fields: Fields, plan: SymbolPlan): Fields {
+    if (fields.type === 'market') {
+      fields.price = this.random.pick([plan.midPrice, 0, '1']);
+      return fields;
+    }
+    const offTick = plan.tickSize > 1 ? plan.midPrice + 1 : 1.5;
+    const value = this.random.pick<unknown>([
+      undefined,
+      0,
+      -plan.tickSize,
+      offTick,
+      '100',
+      unsafeInteger,
+      null,
+    ]);
+    if (value === undefined) delete fields.price;
+    else fields.price = value;
+    return fields;
+  }
+
+  // ---- cancel and amend ----
+
+  /** A live order (by its owner or someone else), a recent possibly dead one, or a made-up id. */
+  private target(): { id: unknown; user: unknown; remaining: number } {
+    const resting = this.model.restingOrders();
+    const roll = this.random.fraction();
+    if (roll < 0.65 && resting.length > 0) {
+      const order = this.random.pick(resting);
+      const foreign = this.random.chance(0.15);
+      const user = foreign
+        ? this.random.pick(this.users.filter((other) => other !== order.user))
+        : order.user;
+      return { id: order.id, user, remaining: order.remaining };
+    }
+    if (roll < 0.9 && this.recentIds.length > 0) {
+      const recent = this.random.pick(this.recentIds);
+      return { id: recent.id, user: recent.user, remaining: 2 };
+    }
+    return {
+      id: this.random.pick([this.nextId + 5, 123_456, -1, '5', 1.5]),
+      user: this.random.pick(this.users),
+      remaining: 2,
+    };
+  }
+
+  private cancel(): Fields {
+    const { id, user } = this.target();
+    return { op: 'cancel', user, id };
+  }
+
+  private amend(): Fields {
+    const { id, user, remaining } = this.target();
+    const qty = this.random.weighted<number>([
+      [remaining > 1 ? this.random.int(1, remaining - 1) : 1, 7],
+      [remaining, 1],
+      [0, 1],
+      [remaining + 3, 1],
+    ]);
+    return { op: 'amend', user, id, qty };
+  }
+
+  // ---- balances ----
+
+  private deposit(): Fields {
+    const asset = this.random.pick(this.assets());
+    return { op: 'deposit', user: this.random.pick(this.users), asset, amount: this.depositAmount(asset) };
+  }
+
+  /** Often leaves just a little behind, so market buys run out of funds mid-sweep. */
+  private withdraw(): Fields {
+    const user = this.random.pick(this.users);
+    const asset = this.random.pick(this.assets());
+    const available = this.model.available(user, asset);
+    const amount = this.random.weighted<number>([
+      [available, 2],
+      [available - this.random.int(0, this.unitOf(asset) * 2), 3],
+      [available + 1, 1],
+      [this.random.int(1, this.unitOf(asset)), 2],
+    ]);
+    return { op: 'withdraw', user, asset, amount: Math.max(1, amount) };
+  }
+
+  // ---- symbols and malformed input ----
+
+  private symbolCommand(): Fields {
+    const plan = this.random.pick(this.plans);
+    const { midPrice: _mid, qtyScale: _scale, ...symbol } = plan;
+    if (this.random.chance(0.3)) return { op: 'symbol', ...symbol };
+    const name = `S${this.extraSymbolNext++}`;
+    const base = this.random.chance(0.5) ? plan.base : `N${this.extraSymbolNext}`;
+    return { op: 'symbol', ...symbol, symbol: name, base };
+  }
+
+  private badOther(): unknown {
+    const roll = this.random.int(0, 4);
+    if (roll === 0) {
+      return this.random.pick<unknown>([
+        null,
+        42,
+        'place',
+        [],
+        true,
+        {},
+        { op: 'trade' },
+        { op: 'PLACE' },
+        { op: 7 },
+      ]);
+    }
+    if (roll === 1) return this.badBalanceCommand();
+    if (roll === 2) return this.badSymbol();
+    const fields = roll === 3 ? this.cancel() : this.amend();
+    const key = this.random.pick(fields.op === 'amend' ? ['user', 'id', 'qty'] : ['user', 'id']);
+    const value = this.random.pick<unknown>([undefined, -1, '1', 1.5, null]);
+    if (value === undefined) delete fields[key];
+    else fields[key] = value;
+    return fields;
+  }
+
+  private badBalanceCommand(): Fields {
+    const fields: Fields = {
+      op: this.random.pick(['deposit', 'withdraw']),
+      user: this.random.pick(this.users),
+      asset: this.random.pick(this.assets()),
+      amount: 10,
+    };
+    const key = this.random.pick(['user', 'asset', 'amount']);
+    const bad: Record<string, unknown[]> = {
+      user: [undefined, -1, '2', 1.5, unsafeInteger],
+      asset: [undefined, '', 'X'.repeat(33), 5],
+      amount: [undefined, 0, -5, 2.5, '10', unsafeInteger, null],
+    };
+    const value = this.random.pick(bad[key]);
+    if (value === undefined) delete fields[key];
+    else fields[key] = value;
+    return fields;
+  }
+
+  private badSymbol(): Fields {
+    const { midPrice: _mid, qtyScale: _scale, ...symbol } = this.random.pick(this.plans);
+    const fields: Fields = { op: 'symbol', ...symbol, symbol: `B${this.random.int(0, 9)}` };
+    const key = this.random.pick([
+      'symbol',
+      'base',
+      'quote',
+      'lotSize',
+      'tickSize',
+      'makerFeeBps',
+      'takerFeeBps',
+      'same',
+    ]);
+    if (key === 'same') {
+      fields.quote = fields.base;
+      return fields;
+    }
+    const bad: Record<string, unknown[]> = {
+      symbol: [undefined, '', 'Y'.repeat(33), 7],
+      base: [undefined, '', 'Y'.repeat(33), 7],
+      quote: [undefined, '', 8, null],
+      lotSize: [0, -1, 1.5, '1', unsafeInteger, undefined],
+      tickSize: [0, -2, 2.5, '1', unsafeInteger, null],
+      makerFeeBps: [-1, 10_001, 2.5, '1', undefined],
+      takerFeeBps: [-1, 10_001, 0.5, '1', null],
+    };
+    const value = this.random.pick(bad[key]);
+    if (value === undefined) delete fields[key];
+    else fields[key] = value;
+    return fields;
+  }
+}
+
+/** Limits small enough that every bound is hit within a few hundred commands. */
+export const tinyLimits: EngineLimits = {
+  symbolsMax: 3,
+  assetsMax: 5,
+  usersMax: 3,
+  openOrdersPerUserMax: 3,
+  ordersPerBookMax: 5,
+  orderIdsMax: 400,
+};
+
+/** A whole stream for one seed (the model is run alongside so the generator can peek). */
+export function generateCommands(seed: number, count: number, limits: EngineLimits): unknown[] {
+  const model = new ReferenceModel(limits);
+  const generator = new CommandGenerator(new Random(seed), model);
+  const commands: unknown[] = [];
+  for (let index = 0; index < count; index++) {
+    const command = generator.next();
+    commands.push(command);
+    model.apply(command, index);
+  }
+  return commands;
+}

@@ -1,0 +1,40 @@
+// Turns the engine's events for one command into the spec's replay lines, so that the property
+// test can compare engine and model command by command (replayCommands is compared as a whole).
+import type { EngineEvent } from '../../src/core/types.js';
+import type { ReplayLine } from './reference.js';
+
+/** Replay lines of one command's events; `index` is the command's 0-based number. */
+export function linesOfEvents(events: readonly EngineEvent[], index: number): ReplayLine[] {
+  const lines: ReplayLine[] = [];
+  for (const event of events) {
+    switch (event.ev) {
+      case 'trade':
+        lines.push({
+          ev: 'trade',
+          symbol: event.symbol,
+          taker: event.taker,
+          maker: event.maker,
+          price: event.price,
+          qty: event.qty,
+          takerFee: event.takerFee,
+          makerFee: event.makerFee,
+        });
+        break;
+      case 'rejected':
+        lines.push({ ev: 'rejected', cmd: index, id: event.id, reason: event.reason });
+        break;
+      case 'expired':
+        lines.push({ ev: 'expired', id: event.id, qty: event.qty, reason: event.reason });
+        break;
+      case 'cancelled':
+        lines.push({ ev: 'cancelled', id: event.id, qty: event.qty, reason: event.reason });
+        break;
+      case 'amended':
+        lines.push({ ev: 'amended', id: event.id, qty: event.qty });
+        break;
+      default:
+        break;
+    }
+  }
+  return lines;
+}
