@@ -1,0 +1,94 @@
+// One call that recovers a data directory and returns a running sequencer on top of it: what
+// `hoga start`, the crash-test child and the benchmarks use.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type Logger, pino } from 'pino';
+import type { JournalError } from './errors.js';
+import { type JournalFileSystem, nodeFileSystem } from './file-system.js';
+import { type FsyncPolicy, JournalWriter } from './journal-writer.js';
+import { type EngineFactory, type Recovered, recover } from './recovery.js';
+import { defaultSequencerLimits, type Listener, Sequencer, type SequencerLimits } from './sequencer.js';
+import { type SnapshotPolicy, SnapshotScheduler } from './snapshot-scheduler.js';
+
+export interface JournalSettings extends SequencerLimits, SnapshotPolicy {
+  dataDir: string;
+  fsyncPolicy: FsyncPolicy;
+  /** A segment is closed and a new one started once it would grow past this. */
+  segmentBytesMax: number;
+  syncIntervalMs: number;
+  syncBytesMax: number;
+}
+
+export const defaultJournalSettings: JournalSettings = {
+  ...defaultSequencerLimits,
+  dataDir: './data',
+  fsyncPolicy: 'always',
+  segmentBytesMax: 64 << 20,
+  syncIntervalMs: 10,
+  syncBytesMax: 4 << 20,
+  snapshotEveryCommands: 1_000_000,
+  snapshotEveryMs: 10 * 60_000,
+  retainSegments: false,
+};
+
+export interface OpenSequencerOptions extends Partial<JournalSettings> {
+  engines: EngineFactory;
+  logger?: Logger;
+  fileSystem?: JournalFileSystem;
+  clock?: () => number;
+  /** Registered before replay, so they see replayed commands (replaying = true) and then live ones. */
+  listeners?: readonly Listener[];
+  onFatal?: (error: JournalError) => void;
+  onProgress?: (bytesDone: number, bytesTotal: number) => void;
+}
+
+export interface OpenedSequencer {
+  sequencer: Sequencer;
+  recovered: Recovered;
+  journal: JournalWriter;
+  snapshots: SnapshotScheduler;
+}
+
+export function defaultLogger(): Logger {
+  return pino({ name: 'journal' }, pino.destination(2));
+}
+
+/** Stops the process: after a failed fdatasync nothing may be acknowledged again. */
+function exitOnFatal(): void {
+  process.exitCode = 70;
+  setImmediate(() => process.exit(70));
+}
+
+export async function openSequencer(options: OpenSequencerOptions): Promise<OpenedSequencer> {
+  const settings: JournalSettings = { ...defaultJournalSettings, ...definedOnly(options) };
+  const logger = options.logger ?? defaultLogger();
+  const fileSystem = options.fileSystem ?? nodeFileSystem;
+  const clock = options.clock ?? Date.now;
+  mkdirSync(settings.dataDir, { recursive: true });
+  await fileSystem.syncDirectory(dirname(settings.dataDir));
+  const recovered = recover(settings.dataDir, {
+    engines: options.engines,
+    logger,
+    listeners: options.listeners,
+    onProgress: options.onProgress,
+  });
+  const journal = await JournalWriter.open(recovered.tail, { ...settings, fileSystem, logger });
+  const snapshots = new SnapshotScheduler({ ...settings, fileSystem, journal, logger, clock });
+  const sequencer = new Sequencer({
+    ...settings,
+    engine: recovered.engine,
+    journal,
+    snapshots,
+    logger,
+    clock,
+    lastSeq: recovered.lastSeq,
+    lastTs: recovered.lastTs,
+    onFatal: options.onFatal ?? exitOnFatal,
+  });
+  for (const listener of options.listeners ?? []) sequencer.onApplied(listener);
+  return { sequencer, recovered, journal, snapshots };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
+}

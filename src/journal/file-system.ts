@@ -1,0 +1,53 @@
+// The file operations the write path needs, behind a port so tests can make fdatasync fail or
+// count calls. Reads during recovery and verification use node:fs directly.
+import { close, fdatasync, fsync, open, rename, unlink, write } from 'node:fs';
+
+export interface JournalFileSystem {
+  /** Creates a new file (fails if it exists) or opens an existing one for positioned writes. */
+  open(path: string, mode: 'create' | 'existing'): Promise<number>;
+  /** Writes all of `bytes[0, length)` at `position`, retrying short writes. */
+  write(fd: number, bytes: Uint8Array, length: number, position: number): Promise<void>;
+  datasync(fd: number): Promise<void>;
+  close(fd: number): Promise<void>;
+  /** fsync on the directory, so new, renamed and removed names survive a crash. */
+  syncDirectory(path: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+}
+
+function callbackToPromise<T>(
+  start: (done: (error: NodeJS.ErrnoException | null, value: T) => void) => void,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    start((error, value) => (error ? reject(error) : resolve(value)));
+  });
+}
+
+async function writeFully(fd: number, bytes: Uint8Array, length: number, position: number): Promise<void> {
+  let written = 0;
+  while (written < length) {
+    const count = await callbackToPromise<number>((done) =>
+      write(fd, bytes, written, length - written, position + written, done),
+    );
+    written += count;
+  }
+}
+
+async function syncDirectory(path: string): Promise<void> {
+  const fd = await callbackToPromise<number>((done) => open(path, 'r', done));
+  try {
+    await callbackToPromise<void>((done) => fsync(fd, (error) => done(error, undefined)));
+  } finally {
+    await callbackToPromise<void>((done) => close(fd, (error) => done(error, undefined)));
+  }
+}
+
+export const nodeFileSystem: JournalFileSystem = {
+  open: (path, mode) => callbackToPromise((done) => open(path, mode === 'create' ? 'wx' : 'r+', done)),
+  write: writeFully,
+  datasync: (fd) => callbackToPromise((done) => fdatasync(fd, (error) => done(error, undefined))),
+  close: (fd) => callbackToPromise((done) => close(fd, (error) => done(error, undefined))),
+  syncDirectory,
+  rename: (from, to) => callbackToPromise((done) => rename(from, to, (error) => done(error, undefined))),
+  unlink: (path) => callbackToPromise((done) => unlink(path, (error) => done(error, undefined))),
+};

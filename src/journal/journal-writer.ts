@@ -1,0 +1,198 @@
+// Appends sealed record batches to the current segment, rolls to a new segment at a size bound,
+// and makes data durable according to the fsync policy. Any write or fdatasync failure is
+// final: after a failed fdatasync the kernel may have dropped the dirty pages and marked them
+// clean, so a retry could report success for data that never reached the disk.
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { JournalError } from './errors.js';
+import type { JournalFileSystem } from './file-system.js';
+import { encodeSegmentHeader, segmentFileName, segmentHeaderBytes } from './segment.js';
+
+/**
+ * always: fdatasync every batch before it is applied and acknowledged.
+ * batch: fdatasync every syncIntervalMs or syncBytesMax; acknowledgements may precede it.
+ * none: the OS writes back when it likes (still synced on segment roll, snapshot and close).
+ */
+export type FsyncPolicy = 'always' | 'batch' | 'none';
+
+export interface JournalWriterOptions {
+  dataDir: string;
+  fileSystem: JournalFileSystem;
+  fsyncPolicy: FsyncPolicy;
+  segmentBytesMax: number;
+  /** batch policy: longest time data stays unsynced. */
+  syncIntervalMs: number;
+  /** batch policy: unsynced bytes that trigger a sync at once. */
+  syncBytesMax: number;
+  logger: Logger;
+}
+
+/** Where appending resumes, as found by recovery. */
+export interface JournalTail {
+  /** The segment to continue, undefined to start a new one. */
+  segment: { path: string; firstSeq: number; validBytes: number } | undefined;
+  nextSeq: number;
+  /** First sequence of every segment on disk, oldest first (for pruning). */
+  segmentFirstSeqs: number[];
+}
+
+interface OpenSegment {
+  path: string;
+  firstSeq: number;
+  fd: number;
+  bytes: number;
+}
+
+export class JournalWriter {
+  private readonly options: JournalWriterOptions;
+  private current: OpenSegment;
+  private readonly segmentFirstSeqs: number[];
+  private unsyncedBytes = 0;
+  private syncInFlight: Promise<void> | undefined;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private failureError: JournalError | undefined;
+  private readonly failureListeners: Array<(error: JournalError) => void> = [];
+  /** Counts fdatasync calls on segments (tests and benchmarks read it). */
+  datasyncCount = 0;
+
+  private constructor(options: JournalWriterOptions, current: OpenSegment, segmentFirstSeqs: number[]) {
+    this.options = options;
+    this.current = current;
+    this.segmentFirstSeqs = segmentFirstSeqs;
+    if (options.fsyncPolicy === 'batch') {
+      this.syncTimer = setInterval(() => this.backgroundSync(), options.syncIntervalMs);
+      this.syncTimer.unref();
+    }
+  }
+
+  static async open(tail: JournalTail, options: JournalWriterOptions): Promise<JournalWriter> {
+    const segmentFirstSeqs = [...tail.segmentFirstSeqs];
+    let current: OpenSegment;
+    if (tail.segment === undefined) {
+      current = await createSegment(options, tail.nextSeq);
+      segmentFirstSeqs.push(tail.nextSeq);
+    } else {
+      const fd = await options.fileSystem.open(tail.segment.path, 'existing');
+      current = {
+        path: tail.segment.path,
+        firstSeq: tail.segment.firstSeq,
+        fd,
+        bytes: tail.segment.validBytes,
+      };
+    }
+    return new JournalWriter(options, current, segmentFirstSeqs);
+  }
+
+  get failure(): JournalError | undefined {
+    return this.failureError;
+  }
+
+  /** Called once when a write or sync fails, including background syncs of the batch policy. */
+  onFailure(listener: (error: JournalError) => void): void {
+    this.failureListeners.push(listener);
+  }
+
+  /**
+   * Appends `bytes[0, length)` holding whole records whose first sequence is `firstSeq`. With
+   * the always policy it resolves once the bytes are on disk; otherwise once written.
+   */
+  async append(bytes: Uint8Array, length: number, firstSeq: number): Promise<void> {
+    this.throwIfFailed();
+    const hasRecords = this.current.bytes > segmentHeaderBytes;
+    if (hasRecords && this.current.bytes + length > this.options.segmentBytesMax) await this.roll(firstSeq);
+    const position = this.current.bytes;
+    await this.guard(this.options.fileSystem.write(this.current.fd, bytes, length, position), 'write');
+    this.current.bytes += length;
+    this.unsyncedBytes += length;
+    if (this.options.fsyncPolicy === 'always') await this.sync();
+    else if (this.options.fsyncPolicy === 'batch' && this.unsyncedBytes >= this.options.syncBytesMax)
+      this.backgroundSync();
+  }
+
+  /** fdatasync of everything written so far (joins a sync already in flight, then syncs again if needed). */
+  async sync(): Promise<void> {
+    this.throwIfFailed();
+    while (this.unsyncedBytes > 0) {
+      if (this.syncInFlight) {
+        await this.syncInFlight;
+        continue;
+      }
+      const covered = this.unsyncedBytes;
+      this.datasyncCount++;
+      this.syncInFlight = this.guard(this.options.fileSystem.datasync(this.current.fd), 'fdatasync');
+      try {
+        await this.syncInFlight;
+      } finally {
+        this.syncInFlight = undefined;
+      }
+      this.unsyncedBytes -= covered;
+    }
+  }
+
+  /** Removes segments whose records all have sequence <= `seq`; never the current segment. */
+  async removeSegmentsThrough(seq: number): Promise<number> {
+    let removed = 0;
+    while (this.segmentFirstSeqs.length > 1 && this.segmentFirstSeqs[1] <= seq + 1) {
+      const firstSeq = this.segmentFirstSeqs[0];
+      await this.options.fileSystem.unlink(join(this.options.dataDir, segmentFileName(firstSeq)));
+      this.segmentFirstSeqs.shift();
+      removed++;
+    }
+    if (removed > 0) await this.options.fileSystem.syncDirectory(this.options.dataDir);
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    if (this.failureError === undefined) await this.sync();
+    await this.options.fileSystem.close(this.current.fd);
+  }
+
+  private async roll(firstSeq: number): Promise<void> {
+    // Synced in every policy so that an older segment is always complete: recovery may then
+    // treat damage in any segment but the last as corruption, never as a torn tail.
+    await this.sync();
+    await this.guard(this.options.fileSystem.close(this.current.fd), 'close');
+    this.current = await this.guard(createSegment(this.options, firstSeq), 'create segment');
+    this.segmentFirstSeqs.push(firstSeq);
+    this.unsyncedBytes = 0;
+    this.options.logger.info({ segment: this.current.path, firstSeq }, 'journal segment rolled');
+  }
+
+  private backgroundSync(): void {
+    if (this.failureError || this.syncInFlight || this.unsyncedBytes === 0) return;
+    this.sync().catch(() => {
+      // Reported to the failure listeners by guard().
+    });
+  }
+
+  private throwIfFailed(): void {
+    if (this.failureError) throw this.failureError;
+  }
+
+  private async guard<T>(operation: Promise<T>, what: string): Promise<T> {
+    try {
+      return await operation;
+    } catch (cause) {
+      if (this.failureError === undefined) {
+        this.failureError = new JournalError(
+          'JOURNAL_FAILED',
+          `${what} failed on ${this.current.path}: ${String(cause)}`,
+          { cause },
+        );
+        for (const listener of this.failureListeners) listener(this.failureError);
+      }
+      throw this.failureError;
+    }
+  }
+}
+
+async function createSegment(options: JournalWriterOptions, firstSeq: number): Promise<OpenSegment> {
+  const path = join(options.dataDir, segmentFileName(firstSeq));
+  const header = encodeSegmentHeader(firstSeq);
+  const fd = await options.fileSystem.open(path, 'create');
+  await options.fileSystem.write(fd, header, header.length, 0);
+  await options.fileSystem.datasync(fd);
+  await options.fileSystem.syncDirectory(options.dataDir);
+  return { path, firstSeq, fd, bytes: segmentHeaderBytes };
+}

@@ -1,0 +1,243 @@
+// Recovery: the newest snapshot that loads (falling back to the previous one), then every
+// journal record after it, in order. A torn last record is cut off with a warning; damage
+// anywhere else stops the start with the file, offset and sequence, because cutting it away
+// would silently drop acknowledged commands.
+import {
+  closeSync,
+  fdatasyncSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
+import type { Logger } from 'pino';
+import type { Command, MatchingEngine } from '../core/types.js';
+import type { CommandOutcome } from '../ports.js';
+import { JournalError } from './errors.js';
+import type { JournalTail } from './journal-writer.js';
+import { type DataFile, decodeSegmentHeader, listDataDirectory, scanSegment } from './segment.js';
+import { type Listener, notifyListeners } from './sequencer.js';
+import { readSnapshot } from './snapshot.js';
+
+/** How recovery builds engines; the default adapter lives in engine-factory.ts. */
+export interface EngineFactory {
+  create(): MatchingEngine;
+  restore(state: unknown): MatchingEngine;
+}
+
+export interface RecoverOptions {
+  engines: EngineFactory;
+  logger: Logger;
+  /** Called for every replayed command with replaying = true, so read models can rebuild. */
+  listeners?: readonly Listener[];
+  /** Progress over journal bytes, for long replays. */
+  onProgress?: (bytesDone: number, bytesTotal: number) => void;
+}
+
+export interface Recovered {
+  engine: MatchingEngine;
+  lastSeq: number;
+  lastTs: number;
+  /** Sequence covered by the snapshot loaded, 0 when none. */
+  snapshotSeq: number;
+  replayedCommands: number;
+  /** Bytes cut off a torn tail, 0 when the journal ended cleanly. */
+  truncatedBytes: number;
+  snapshotLoadMs: number;
+  replayMs: number;
+  /** Where the journal writer resumes. */
+  tail: JournalTail;
+}
+
+interface LoadedSnapshot {
+  engine: MatchingEngine;
+  lastSeq: number;
+  lastTs: number;
+}
+
+const progressEveryRecords = 65_536;
+
+export function recover(dataDir: string, options: RecoverOptions): Recovered {
+  const { logger } = options;
+  const listing = listDataDirectory(dataDir);
+  for (const leftover of listing.temporaries) {
+    logger.warn({ file: leftover }, 'removing an unfinished snapshot left by a crash');
+    unlinkSync(leftover);
+  }
+  const loadStarted = performance.now();
+  const snapshot = loadNewestSnapshot(listing.snapshots, options);
+  const snapshotLoadMs = performance.now() - loadStarted;
+  const firstSegmentSeq = listing.segments.length > 0 ? listing.segments[0].seq : snapshot.lastSeq + 1;
+  if (firstSegmentSeq > snapshot.lastSeq + 1) {
+    const code = snapshot.lastSeq === 0 && listing.snapshots.length > 0 ? 'SNAPSHOT_UNUSABLE' : 'JOURNAL_GAP';
+    throw new JournalError(
+      code,
+      `the journal starts at sequence ${firstSegmentSeq} but the state covers only up to ${snapshot.lastSeq}`,
+    );
+  }
+  const replayStarted = performance.now();
+  const replay = replaySegments(listing.segments, snapshot, options);
+  const replayMs = performance.now() - replayStarted;
+  logger.info(
+    {
+      snapshotSeq: snapshot.lastSeq,
+      lastSeq: replay.lastSeq,
+      replayedCommands: replay.replayedCommands,
+      snapshotLoadMs,
+      replayMs,
+    },
+    'recovered',
+  );
+  return { ...replay, engine: snapshot.engine, snapshotSeq: snapshot.lastSeq, snapshotLoadMs, replayMs };
+}
+
+function loadNewestSnapshot(snapshots: DataFile[], options: RecoverOptions): LoadedSnapshot {
+  for (let index = snapshots.length - 1; index >= 0; index--) {
+    const file = snapshots[index];
+    try {
+      const content = readSnapshot(file.path);
+      if (content.lastSeq !== file.seq)
+        throw new JournalError('SNAPSHOT_CORRUPT', `${file.path} holds sequence ${content.lastSeq}`);
+      const engine = options.engines.restore(content.state);
+      const stateHash = engine.stateHash();
+      if (stateHash !== content.stateHash) {
+        throw new JournalError(
+          'SNAPSHOT_HASH_MISMATCH',
+          `${file.path}: state hash ${stateHash} after loading, ${content.stateHash} when written`,
+        );
+      }
+      options.logger.info(
+        { file: file.path, lastSeq: content.lastSeq, bytes: content.bytes },
+        'snapshot loaded',
+      );
+      return { engine, lastSeq: content.lastSeq, lastTs: content.lastTs };
+    } catch (error) {
+      options.logger.warn(
+        { err: error, file: file.path },
+        'snapshot unusable, falling back to the previous one',
+      );
+    }
+  }
+  return { engine: options.engines.create(), lastSeq: 0, lastTs: 0 };
+}
+
+interface ReplayResult {
+  lastSeq: number;
+  lastTs: number;
+  replayedCommands: number;
+  truncatedBytes: number;
+  tail: JournalTail;
+}
+
+function replaySegments(
+  segments: DataFile[],
+  snapshot: LoadedSnapshot,
+  options: RecoverOptions,
+): ReplayResult {
+  const { engine } = snapshot;
+  const listeners = options.listeners ?? [];
+  const bytesTotal = segments.reduce((sum, segment) => sum + statSync(segment.path).size, 0);
+  let bytesBefore = 0;
+  let lastTs = snapshot.lastTs;
+  let replayedCommands = 0;
+  let previousLastSeq = snapshot.lastSeq;
+  let truncatedBytes = 0;
+  let tailSegment: JournalTail['segment'];
+  const segmentFirstSeqs: number[] = [];
+  const visit = (seq: number, bytes: Buffer, payloadStart: number, payloadEnd: number): void => {
+    if (seq <= snapshot.lastSeq) return;
+    const command = JSON.parse(bytes.toString('utf8', payloadStart, payloadEnd)) as Command;
+    lastTs = command.ts ?? lastTs;
+    const events = engine.apply(command);
+    replayedCommands++;
+    if (listeners.length > 0) {
+      const outcome: CommandOutcome = {
+        seq,
+        ts: command.ts ?? 0,
+        command,
+        events: events.map((event) => ({ ...event })),
+      };
+      notifyListeners(listeners, outcome, true, options.logger);
+    }
+    if (options.onProgress && replayedCommands % progressEveryRecords === 0)
+      options.onProgress(bytesBefore + payloadEnd, bytesTotal);
+  };
+  for (let index = 0; index < segments.length; index++) {
+    const segment = segments[index];
+    const isLast = index === segments.length - 1;
+    const bytes = readFileSync(segment.path);
+    const firstSeq = decodeSegmentHeader(bytes);
+    if (firstSeq === undefined && isLast) {
+      // The crash came while the segment was being created: nothing in it was acknowledged.
+      options.logger.warn(
+        { file: segment.path, bytes: bytes.length },
+        'removing a segment whose header never became durable',
+      );
+      unlinkSync(segment.path);
+      truncatedBytes += bytes.length;
+      break;
+    }
+    if (firstSeq !== segment.seq) {
+      throw new JournalError(
+        'JOURNAL_CORRUPT',
+        `${segment.path} offset 0: segment header damaged or names sequence ${firstSeq}`,
+      );
+    }
+    if (index > 0 && firstSeq !== previousLastSeq + 1) {
+      throw new JournalError(
+        'JOURNAL_GAP',
+        `${segment.path} starts at sequence ${firstSeq}, expected ${previousLastSeq + 1}`,
+      );
+    }
+    const scan = scanSegment(bytes, firstSeq, visit);
+    if (scan.problem) {
+      const where = `${segment.path} offset ${scan.problem.offset} sequence ${scan.problem.seq}`;
+      if (scan.problem.kind === 'corrupt' || !isLast) {
+        throw new JournalError(
+          'JOURNAL_CORRUPT',
+          `${where}: ${scan.problem.detail}; refusing to start (run hoga journal verify)`,
+        );
+      }
+      options.logger.warn(
+        {
+          file: segment.path,
+          offset: scan.problem.offset,
+          seq: scan.problem.seq,
+          bytes: bytes.length - scan.validBytes,
+        },
+        'torn journal tail truncated',
+      );
+      truncateFile(segment.path, scan.validBytes);
+      truncatedBytes += bytes.length - scan.validBytes;
+    }
+    previousLastSeq = scan.lastSeq;
+    segmentFirstSeqs.push(firstSeq);
+    tailSegment = { path: segment.path, firstSeq, validBytes: scan.validBytes };
+    bytesBefore += bytes.length;
+    options.onProgress?.(bytesBefore, bytesTotal);
+  }
+  if (previousLastSeq < snapshot.lastSeq) {
+    throw new JournalError(
+      'JOURNAL_GAP',
+      `the journal ends at sequence ${previousLastSeq}, before the snapshot's ${snapshot.lastSeq}`,
+    );
+  }
+  return {
+    lastSeq: previousLastSeq,
+    lastTs,
+    replayedCommands,
+    truncatedBytes,
+    tail: { segment: tailSegment, nextSeq: previousLastSeq + 1, segmentFirstSeqs },
+  };
+}
+
+function truncateFile(path: string, bytes: number): void {
+  const fd = openSync(path, 'r+');
+  try {
+    ftruncateSync(fd, bytes);
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,285 @@
+// The sequencer: bounded intake, sequence numbers and timestamps, group commit to the journal,
+// then the engine. A batch is written (and fdatasync'd under the always policy), then applied
+// in order, then its submit promises resolve and the onApplied listeners run: nothing leaves
+// the process before the command is durable. Commands arriving while a batch is being synced
+// wait in the queue and go out together in the next write.
+import type { Logger } from 'pino';
+import type { Command, MatchingEngine } from '../core/types.js';
+import { type CommandOutcome, type CommandSequencer, QUEUE_FULL } from '../ports.js';
+import { JournalError } from './errors.js';
+import type { JournalWriter } from './journal-writer.js';
+import { recordHeaderBytes, recordPayloadBytesMax, sealRecord } from './record.js';
+import type { SnapshotScheduler, SnapshotTaken } from './snapshot-scheduler.js';
+
+export interface SequencerLimits {
+  /** Commands waiting for the journal; one more is rejected with QUEUE_FULL at once. */
+  inboundQueueMax: number;
+  /** Commands in one journal write. */
+  batchCommandsMax: number;
+  /** Bytes in one journal write (a single command may exceed it up to recordPayloadBytesMax). */
+  batchBytesMax: number;
+}
+
+export const defaultSequencerLimits: SequencerLimits = {
+  inboundQueueMax: 65_536,
+  batchCommandsMax: 4_096,
+  batchBytesMax: 1 << 20,
+};
+
+export interface SequencerOptions extends SequencerLimits {
+  engine: MatchingEngine;
+  journal: JournalWriter;
+  snapshots: SnapshotScheduler;
+  logger: Logger;
+  /** Milliseconds since the epoch; the only clock read in the command path. */
+  clock: () => number;
+  /** Last durable and applied sequence (from recovery). */
+  lastSeq: number;
+  lastTs: number;
+  /** Called once when the journal fails. The default logs fatal and exits the process. */
+  onFatal: (error: JournalError) => void;
+}
+
+export type Listener = (outcome: CommandOutcome, replaying: boolean) => void;
+
+interface Pending {
+  command: Command;
+  resolve: (outcome: CommandOutcome) => void;
+  reject: (error: Error) => void;
+}
+
+interface Batch {
+  items: Pending[];
+  stamped: Command[];
+  firstSeq: number;
+  ts: number;
+  bytes: number;
+}
+
+export class Sequencer implements CommandSequencer {
+  private readonly options: SequencerOptions;
+  private readonly queue: Pending[] = [];
+  private queueHead = 0;
+  private readonly listeners: Listener[] = [];
+  private readonly buffer: Buffer;
+  private appliedSeq: number;
+  private assignedSeq: number;
+  private lastTs: number;
+  private draining = false;
+  private closing = false;
+  private failure: JournalError | undefined;
+  private drained: Promise<void> = Promise.resolve();
+  private resolveDrained: () => void = () => undefined;
+  /** Batches written so far (tests and benchmarks compare it with the commands). */
+  batchesWritten = 0;
+
+  constructor(options: SequencerOptions) {
+    this.options = options;
+    this.appliedSeq = options.lastSeq;
+    this.assignedSeq = options.lastSeq;
+    this.lastTs = options.lastTs;
+    this.buffer = Buffer.allocUnsafe(options.batchBytesMax + recordHeaderBytes + recordPayloadBytesMax);
+    options.journal.onFailure((error) => this.fail(error));
+  }
+
+  get queueDepth(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  get lastSeq(): number {
+    return this.appliedSeq;
+  }
+
+  get engine(): MatchingEngine {
+    return this.options.engine;
+  }
+
+  submit(command: Command): Promise<CommandOutcome> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closing) return Promise.reject(new JournalError('SEQUENCER_CLOSED', 'the sequencer is closed'));
+    if (this.queueDepth >= this.options.inboundQueueMax) {
+      return Promise.reject(
+        Object.assign(new Error(`${QUEUE_FULL}: ${this.options.inboundQueueMax} commands waiting`), {
+          code: QUEUE_FULL,
+        }),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ command, resolve, reject });
+      this.startDraining();
+    });
+  }
+
+  onApplied(listener: Listener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Snapshot on demand, of the state after every command applied so far. */
+  snapshot(): Promise<SnapshotTaken> {
+    return this.options.snapshots.take(this.options.engine, this.appliedSeq, this.lastTs);
+  }
+
+  /** Stops intake, waits for queued commands and any snapshot, syncs and closes the journal. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.drained;
+    await this.options.snapshots.idle();
+    if (!this.failure) await this.options.journal.close();
+  }
+
+  private startDraining(): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.drained = new Promise((resolve) => {
+      this.resolveDrained = resolve;
+    });
+    // setImmediate lets every submit of the current tick join the first write.
+    setImmediate(() => {
+      this.drain().finally(() => {
+        this.draining = false;
+        this.resolveDrained();
+      });
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queueDepth > 0 && !this.failure) {
+      const batch = this.takeBatch();
+      if (batch.items.length === 0) continue;
+      try {
+        await this.options.journal.append(this.buffer, batch.bytes, batch.firstSeq);
+      } catch (error) {
+        const failure = this.fail(
+          error instanceof JournalError
+            ? error
+            : new JournalError('JOURNAL_FAILED', String(error), { cause: error }),
+        );
+        for (const item of batch.items) item.reject(failure);
+        return;
+      }
+      this.batchesWritten++;
+      this.applyBatch(batch);
+      this.options.snapshots.afterBatch(
+        this.options.engine,
+        this.appliedSeq,
+        this.lastTs,
+        batch.items.length,
+      );
+    }
+  }
+
+  /** Assigns sequences and the timestamp, and encodes the records into the write buffer. */
+  private takeBatch(): Batch {
+    // One clock read per batch; never backwards, so replayed time is monotonic too.
+    const ts = Math.max(this.lastTs, this.options.clock());
+    const batch: Batch = { items: [], stamped: [], firstSeq: this.assignedSeq + 1, ts, bytes: 0 };
+    const { batchCommandsMax, batchBytesMax } = this.options;
+    while (this.queueDepth > 0 && batch.items.length < batchCommandsMax && batch.bytes < batchBytesMax) {
+      const item = this.queue[this.queueHead];
+      const seq = this.assignedSeq + 1;
+      const stamped = stampCommand(item.command, seq, ts);
+      const json = encodeCommand(stamped);
+      if (json === undefined) {
+        this.dequeue();
+        item.reject(
+          new JournalError(
+            'COMMAND_UNENCODABLE',
+            'the command is not JSON-encodable within the record bound',
+          ),
+        );
+        continue;
+      }
+      // UTF-8 needs at most 3 bytes per UTF-16 unit: a bound that needs no second encoding pass.
+      if (batch.items.length > 0 && batch.bytes + recordHeaderBytes + json.length * 3 > batchBytesMax) break;
+      this.dequeue();
+      const payloadBytes = this.buffer.write(json, batch.bytes + recordHeaderBytes, 'utf8');
+      batch.bytes = sealRecord(this.buffer, batch.bytes, seq, payloadBytes);
+      batch.items.push(item);
+      batch.stamped.push(stamped);
+      this.assignedSeq = seq;
+    }
+    return batch;
+  }
+
+  private applyBatch(batch: Batch): void {
+    const { engine } = this.options;
+    for (let index = 0; index < batch.items.length; index++) {
+      const command = batch.stamped[index];
+      const seq = batch.firstSeq + index;
+      // Events are owned by the engine until the next apply: copy them out.
+      let events: CommandOutcome['events'];
+      try {
+        events = engine.apply(command).map((event) => ({ ...event }));
+      } catch (cause) {
+        const error = new JournalError(
+          'ENGINE_FAILED',
+          `engine.apply threw at sequence ${seq}: ${String(cause)}`,
+          { cause },
+        );
+        for (const item of batch.items.slice(index)) item.reject(error);
+        this.fail(error);
+        return;
+      }
+      const outcome: CommandOutcome = { seq, ts: batch.ts, command, events };
+      this.appliedSeq = seq;
+      this.lastTs = batch.ts;
+      batch.items[index].resolve(outcome);
+      notifyListeners(this.listeners, outcome, false, this.options.logger);
+    }
+  }
+
+  private dequeue(): void {
+    this.queueHead++;
+    // Compact once the consumed prefix dominates, keeping the array bounded by inboundQueueMax.
+    if (this.queueHead >= 1024 && this.queueHead * 2 >= this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  /** Records the first failure (later ones are consequences) and returns it. */
+  private fail(error: JournalError): JournalError {
+    if (this.failure) return this.failure;
+    this.failure = error;
+    this.options.logger.fatal({ err: error }, 'journal failed: stopping, no further command is acknowledged');
+    while (this.queueDepth > 0) {
+      const item = this.queue[this.queueHead];
+      this.dequeue();
+      item.reject(error);
+    }
+    this.options.onFatal(error);
+    return error;
+  }
+}
+
+/** Runs every listener; one that throws is logged and does not stop the others or the engine. */
+export function notifyListeners(
+  listeners: readonly Listener[],
+  outcome: CommandOutcome,
+  replaying: boolean,
+  logger: Logger,
+): void {
+  for (const listener of listeners) {
+    try {
+      listener(outcome, replaying);
+    } catch (error) {
+      logger.error({ err: error, seq: outcome.seq }, 'onApplied listener threw');
+    }
+  }
+}
+
+function encodeCommand(command: Command): string | undefined {
+  try {
+    const json = JSON.stringify(command);
+    return typeof json === 'string' && json.length * 3 <= recordPayloadBytesMax ? json : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The command as journaled: its time, and for a place without id the sequence as its id. */
+export function stampCommand(command: Command, seq: number, ts: number): Command {
+  const stamped = { ...command, ts } as Command & { id?: unknown };
+  if (stamped.op === 'place' && (stamped.id === undefined || stamped.id === null)) stamped.id = seq;
+  return stamped as Command;
+}

@@ -1,0 +1,121 @@
+// Decides when to snapshot (every N commands, every N ms, or on demand), captures the engine
+// state between batches (the only part that pauses intake), then writes it in the background
+// and prunes what the new snapshot makes unnecessary.
+import type { Logger } from 'pino';
+import type { MatchingEngine } from '../core/types.js';
+import type { JournalFileSystem } from './file-system.js';
+import type { JournalWriter } from './journal-writer.js';
+import { listDataDirectory } from './segment.js';
+import { type SnapshotWritten, writeSnapshot } from './snapshot.js';
+
+export interface SnapshotPolicy {
+  /** Take a snapshot after this many applied commands (0: never by count). */
+  snapshotEveryCommands: number;
+  /** Take a snapshot when this long has passed since the last one and commands were applied (0: never by time). */
+  snapshotEveryMs: number;
+  /** Keep every segment (full history for `journal export`) instead of removing those older than the previous snapshot. */
+  retainSegments: boolean;
+}
+
+export interface SnapshotTaken extends SnapshotWritten {
+  lastSeq: number;
+  /** Intake stopped for this long: exportState() plus stateHash(). */
+  pauseMs: number;
+  segmentsRemoved: number;
+}
+
+export interface SnapshotSchedulerOptions extends SnapshotPolicy {
+  dataDir: string;
+  fileSystem: JournalFileSystem;
+  journal: JournalWriter;
+  logger: Logger;
+  clock: () => number;
+}
+
+export class SnapshotScheduler {
+  private readonly options: SnapshotSchedulerOptions;
+  private commandsSinceSnapshot = 0;
+  private lastSnapshotAtMs: number;
+  private inFlight: Promise<SnapshotTaken> | undefined;
+  pauseMsMax = 0;
+  snapshotsTaken = 0;
+
+  constructor(options: SnapshotSchedulerOptions) {
+    this.options = options;
+    this.lastSnapshotAtMs = options.clock();
+  }
+
+  /** Called between batches, when the engine reflects exactly `lastSeq`. */
+  afterBatch(engine: MatchingEngine, lastSeq: number, lastTs: number, commandsApplied: number): void {
+    this.commandsSinceSnapshot += commandsApplied;
+    if (this.inFlight || this.commandsSinceSnapshot === 0) return;
+    const byCount =
+      this.options.snapshotEveryCommands > 0 &&
+      this.commandsSinceSnapshot >= this.options.snapshotEveryCommands;
+    const byTime =
+      this.options.snapshotEveryMs > 0 &&
+      this.options.clock() - this.lastSnapshotAtMs >= this.options.snapshotEveryMs;
+    if (byCount || byTime) {
+      this.take(engine, lastSeq, lastTs).catch(() => {
+        // Logged in take(); the journal still holds everything, so a failed snapshot loses nothing.
+      });
+    }
+  }
+
+  /** Captures now (the caller guarantees the engine is between batches) and writes in the background. */
+  take(engine: MatchingEngine, lastSeq: number, lastTs: number): Promise<SnapshotTaken> {
+    if (this.inFlight) return this.inFlight.then(() => this.take(engine, lastSeq, lastTs));
+    const pauseStarted = performance.now();
+    const state = engine.exportState();
+    const stateHash = engine.stateHash();
+    const pauseMs = performance.now() - pauseStarted;
+    this.pauseMsMax = Math.max(this.pauseMsMax, pauseMs);
+    this.commandsSinceSnapshot = 0;
+    this.lastSnapshotAtMs = this.options.clock();
+    const inFlight = this.persist({ lastSeq, lastTs, stateHash, state }, pauseMs);
+    this.inFlight = inFlight;
+    const clear = (): void => {
+      if (this.inFlight === inFlight) this.inFlight = undefined;
+    };
+    inFlight.then(clear, clear);
+    return inFlight;
+  }
+
+  /** Resolves when no snapshot is being written. */
+  async idle(): Promise<void> {
+    while (this.inFlight) await this.inFlight.catch(() => undefined);
+  }
+
+  private async persist(
+    content: { lastSeq: number; lastTs: number; stateHash: string; state: unknown },
+    pauseMs: number,
+  ): Promise<SnapshotTaken> {
+    const { logger, journal, dataDir, fileSystem } = this.options;
+    try {
+      // The snapshot must never be ahead of the durable journal (batch and none policies).
+      await journal.sync();
+      const written = await writeSnapshot(dataDir, content, fileSystem);
+      const segmentsRemoved = await this.prune();
+      this.snapshotsTaken++;
+      const taken = { ...written, lastSeq: content.lastSeq, pauseMs, segmentsRemoved };
+      logger.info(taken, 'snapshot written');
+      return taken;
+    } catch (error) {
+      logger.error(
+        { err: error, lastSeq: content.lastSeq },
+        'snapshot failed; the journal still holds every command',
+      );
+      throw error;
+    }
+  }
+
+  /** Keeps the newest two snapshots and the segments back to the older of them. */
+  private async prune(): Promise<number> {
+    const { snapshots } = listDataDirectory(this.options.dataDir);
+    if (snapshots.length < 2) return 0;
+    const previous = snapshots[snapshots.length - 2];
+    for (const old of snapshots.slice(0, -2)) await this.options.fileSystem.unlink(old.path);
+    if (this.options.retainSegments) return 0;
+    return this.options.journal.removeSegmentsThrough(previous.seq);
+  }
+}
