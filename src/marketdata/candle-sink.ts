@@ -1,0 +1,176 @@
+// Closed candles go to a store in batches. When the store fails, batches are appended to a local
+// spill file (NDJSON, fdatasync'd) and replayed, oldest first, once the store answers again.
+// Nothing is lost and order is kept: while the spill file holds anything, new batches go behind it.
+// A sink must upsert by (symbol, interval, openMs), so a batch written twice (a replay cut short
+// by a new failure) is harmless.
+import { open, readFile, rm, stat } from 'node:fs/promises';
+import { type Candle, type CandleJson, candleKey, candleToJson } from './candles.js';
+import type { ClosedCandleHandler } from './marketdata.js';
+
+export interface CandleSink {
+  write(candles: readonly CandleJson[]): Promise<void>;
+}
+
+/** The in-memory sink: latest version of each candle by key. */
+export class MemoryCandleSink implements CandleSink {
+  readonly candles = new Map<string, CandleJson>();
+  writes = 0;
+
+  constructor(private readonly candlesMax = 1_000_000) {}
+
+  async write(candles: readonly CandleJson[]): Promise<void> {
+    this.writes += 1;
+    for (const candle of candles) {
+      if (this.candles.size >= this.candlesMax)
+        this.candles.delete(this.candles.keys().next().value as string);
+      this.candles.set(candleKey(candle), candle);
+    }
+  }
+}
+
+export interface CandleWriterOptions {
+  sink: CandleSink;
+  spillPath: string;
+  batchMax?: number;
+  /** Candles held in memory awaiting a write; beyond it they spill straight to the file. */
+  bufferMax?: number;
+  spillBytesMax?: number;
+  /** How often buffered candles are written (and a spill replay is tried). */
+  flushMs?: number;
+  onError?: (code: CandleWriterErrorCode, error: unknown) => void;
+}
+
+export type CandleWriterErrorCode = 'SINK_FAILED' | 'SPILL_FULL' | 'SPILL_CORRUPT_LINE';
+
+export interface CandleWriterStats {
+  written: number;
+  spilled: number;
+  replayed: number;
+  lost: number;
+  buffered: number;
+  spillBytes: number;
+}
+
+export class CandleWriter implements ClosedCandleHandler {
+  private readonly sink: CandleSink;
+  private readonly spillPath: string;
+  private readonly batchMax: number;
+  private readonly bufferMax: number;
+  private readonly spillBytesMax: number;
+  private readonly flushMs: number;
+  private readonly onError: (code: CandleWriterErrorCode, error: unknown) => void;
+  private buffer: CandleJson[] = [];
+  private spillBytes = 0;
+  private flushing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly counters = { written: 0, spilled: 0, replayed: 0, lost: 0 };
+
+  constructor(options: CandleWriterOptions) {
+    this.sink = options.sink;
+    this.spillPath = options.spillPath;
+    this.batchMax = options.batchMax ?? 1_000;
+    this.bufferMax = options.bufferMax ?? 100_000;
+    this.spillBytesMax = options.spillBytesMax ?? 1024 ** 3;
+    this.flushMs = options.flushMs ?? 100;
+    this.onError = options.onError ?? (() => {});
+  }
+
+  /** Picks up a spill file left by an earlier run, then starts the flush timer. */
+  async start(): Promise<void> {
+    this.spillBytes = await stat(this.spillPath).then(
+      (info) => info.size,
+      () => 0,
+    );
+    this.timer ??= setInterval(() => void this.flush(), this.flushMs);
+    this.timer.unref();
+  }
+
+  add(candles: readonly Candle[]): void {
+    for (const candle of candles) this.buffer.push(candleToJson(candle));
+    if (this.buffer.length > this.bufferMax && this.flushing === undefined) void this.flush();
+  }
+
+  /** Writes everything buffered (or spills it). One flush runs at a time; callers share it. */
+  flush(): Promise<void> {
+    this.flushing ??= this.flushAll().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+    if (this.buffer.length > 0) await this.flush();
+  }
+
+  stats(): CandleWriterStats {
+    return { ...this.counters, buffered: this.buffer.length, spillBytes: this.spillBytes };
+  }
+
+  private async flushAll(): Promise<void> {
+    if (this.spillBytes > 0 && !(await this.replaySpill())) {
+      await this.spill(this.buffer.splice(0));
+      return;
+    }
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.splice(0, this.batchMax);
+      try {
+        await this.sink.write(batch);
+        this.counters.written += batch.length;
+      } catch (error) {
+        this.onError('SINK_FAILED', error);
+        await this.spill([...batch, ...this.buffer.splice(0)]);
+        return;
+      }
+    }
+  }
+
+  /** Writes the spill file to the sink, oldest first; true when it is empty afterwards. */
+  private async replaySpill(): Promise<boolean> {
+    const candles: CandleJson[] = [];
+    for (const line of (await readFile(this.spillPath, 'utf8')).split('\n')) {
+      if (line.length === 0) continue;
+      try {
+        candles.push(JSON.parse(line) as CandleJson);
+      } catch (error) {
+        // Only a crash mid-append leaves a torn line, and its candle was never acknowledged.
+        this.onError('SPILL_CORRUPT_LINE', error);
+      }
+    }
+    try {
+      for (let start = 0; start < candles.length; start += this.batchMax) {
+        await this.sink.write(candles.slice(start, start + this.batchMax));
+      }
+    } catch (error) {
+      this.onError('SINK_FAILED', error);
+      return false;
+    }
+    this.counters.replayed += candles.length;
+    this.counters.written += candles.length;
+    await rm(this.spillPath, { force: true });
+    this.spillBytes = 0;
+    return true;
+  }
+
+  private async spill(candles: readonly CandleJson[]): Promise<void> {
+    if (candles.length === 0) return;
+    const text = `${candles.map((candle) => JSON.stringify(candle)).join('\n')}\n`;
+    const bytes = Buffer.byteLength(text);
+    if (this.spillBytes + bytes > this.spillBytesMax) {
+      this.counters.lost += candles.length;
+      this.onError('SPILL_FULL', new Error(`spill file would pass ${this.spillBytesMax} bytes`));
+      return;
+    }
+    const file = await open(this.spillPath, 'a');
+    try {
+      await file.write(text);
+      await file.datasync();
+    } finally {
+      await file.close();
+    }
+    this.spillBytes += bytes;
+    this.counters.spilled += candles.length;
+  }
+}

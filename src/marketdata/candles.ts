@@ -1,0 +1,176 @@
+// OHLCV candles at fixed intervals. Intraday intervals are aligned to the Unix epoch (UTC);
+// daily and weekly candles open at the market's local midnight (weeks start on Monday).
+import type { MarketTimezone } from './timezone.js';
+
+export const candleIntervals = ['1s', '1m', '5m', '15m', '1h', '4h', '1d', '1w'] as const;
+export type CandleInterval = (typeof candleIntervals)[number];
+
+const fixedIntervalMs: Record<Exclude<CandleInterval, '1d' | '1w'>, number> = {
+  '1s': 1_000,
+  '1m': 60_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '1h': 3_600_000,
+  '4h': 14_400_000,
+};
+
+export function isCandleInterval(value: string): value is CandleInterval {
+  return (candleIntervals as readonly string[]).includes(value);
+}
+
+export interface Candle {
+  symbol: string;
+  interval: CandleInterval;
+  /** First millisecond of the candle (inclusive). */
+  openMs: number;
+  /** First millisecond after the candle (exclusive). */
+  closeMs: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  /** Sum of quantities, in lots (or quote sizes). */
+  volume: number;
+  /** Sum of price * qty: a BigInt because the sum can leave the safe-integer range. */
+  quoteVolume: bigint;
+  trades: number;
+  closed: boolean;
+}
+
+/** The wire and file form: BigInt becomes a decimal string. */
+export interface CandleJson extends Omit<Candle, 'quoteVolume'> {
+  quoteVolume: string;
+}
+
+export function candleToJson(candle: Candle): CandleJson {
+  return { ...candle, quoteVolume: candle.quoteVolume.toString() };
+}
+
+export function candleFromJson(json: CandleJson): Candle {
+  return { ...json, quoteVolume: BigInt(json.quoteVolume) };
+}
+
+/** Identity of a candle: a sink upserts by it, so replaying a batch never double-counts. */
+export function candleKey(candle: Pick<Candle, 'symbol' | 'interval' | 'openMs'>): string {
+  return `${candle.symbol}|${candle.interval}|${candle.openMs}`;
+}
+
+/** One symbol, one interval: the candle in progress. */
+class CandleSeries {
+  current: Candle | undefined;
+  dirty = false;
+
+  constructor(
+    readonly symbol: string,
+    readonly interval: CandleInterval,
+    private readonly timezone: MarketTimezone,
+  ) {}
+
+  /** Adds a trade; returns the candle it closed, if the trade falls in a later interval. */
+  add(atMs: number, price: number, qty: number, notional: bigint): Candle | undefined {
+    let closed: Candle | undefined;
+    const current = this.current;
+    if (current !== undefined && atMs >= current.closeMs) {
+      current.closed = true;
+      closed = current;
+      this.current = undefined;
+    }
+    if (this.current === undefined) {
+      this.current = this.open(atMs, price);
+    }
+    // A timestamp before the open candle (a clock step back) counts in the open candle: a closed
+    // candle is never reopened.
+    const candle = this.current;
+    if (price > candle.high) candle.high = price;
+    if (price < candle.low) candle.low = price;
+    candle.close = price;
+    candle.volume += qty;
+    candle.quoteVolume += notional;
+    candle.trades += 1;
+    this.dirty = true;
+    return closed;
+  }
+
+  /** Closes the open candle once the clock has passed its end, even without a later trade. */
+  closeDue(nowMs: number): Candle | undefined {
+    const current = this.current;
+    if (current === undefined || nowMs < current.closeMs) return undefined;
+    current.closed = true;
+    this.current = undefined;
+    this.dirty = false;
+    return current;
+  }
+
+  private open(atMs: number, price: number): Candle {
+    const [openMs, closeMs] = this.bounds(atMs);
+    return {
+      symbol: this.symbol,
+      interval: this.interval,
+      openMs,
+      closeMs,
+      open: price,
+      high: price,
+      low: price,
+      close: price,
+      volume: 0,
+      quoteVolume: 0n,
+      trades: 0,
+      closed: false,
+    };
+  }
+
+  private bounds(atMs: number): [number, number] {
+    if (this.interval === '1d') {
+      const range = this.timezone.dayRange(atMs);
+      return [range.startMs, range.endMs];
+    }
+    if (this.interval === '1w') {
+      const range = this.timezone.weekRange(atMs);
+      return [range.startMs, range.endMs];
+    }
+    const lengthMs = fixedIntervalMs[this.interval];
+    const openMs = atMs - (((atMs % lengthMs) + lengthMs) % lengthMs);
+    return [openMs, openMs + lengthMs];
+  }
+}
+
+/** Every interval of one symbol. */
+export class SymbolCandles {
+  private readonly series: CandleSeries[];
+
+  constructor(
+    readonly symbol: string,
+    timezone: MarketTimezone,
+  ) {
+    this.series = candleIntervals.map((interval) => new CandleSeries(symbol, interval, timezone));
+  }
+
+  /** Adds a trade to every interval; closed candles are appended to `closedOut`. */
+  add(atMs: number, price: number, qty: number, closedOut: Candle[]): void {
+    const notional = BigInt(price) * BigInt(qty);
+    for (const series of this.series) {
+      const closed = series.add(atMs, price, qty, notional);
+      if (closed !== undefined) closedOut.push(closed);
+    }
+  }
+
+  closeDue(nowMs: number, closedOut: Candle[]): void {
+    for (const series of this.series) {
+      const closed = series.closeDue(nowMs);
+      if (closed !== undefined) closedOut.push(closed);
+    }
+  }
+
+  /** In-progress candles changed since the last call (for `closed: false` pushes). */
+  takeDirty(dirtyOut: Candle[]): void {
+    for (const series of this.series) {
+      if (!series.dirty || series.current === undefined) continue;
+      series.dirty = false;
+      dirtyOut.push(series.current);
+    }
+  }
+
+  current(interval: CandleInterval): Candle | undefined {
+    return this.series[candleIntervals.indexOf(interval)].current;
+  }
+}

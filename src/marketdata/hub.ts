@@ -1,0 +1,372 @@
+// The channel hub: WebSocket fan-out of market data. Each channel has a sequence number; every
+// data message is encoded once and the same string goes to every subscriber. A resubscribing
+// client names the last seq it saw (`since`) and gets the missed messages from a bounded history
+// or, when they are gone, a fresh snapshot marked `reset: true`: never a silent gap.
+// Publishing touches only the published channel, so idle channels cost nothing.
+import { type ChannelName, isConflated, parseChannel } from './channels.js';
+
+/** What the hub needs from a socket; a `ws` WebSocket satisfies it as is. */
+export interface ChannelClient {
+  send(data: string): void;
+  readonly bufferedAmount: number;
+  close(code: number, reason: string): void;
+}
+
+/** Where channel state comes from: the market-data builders and the quote ingest. */
+export interface ChannelSource {
+  /** Whether this source serves the channel (a known symbol, a valid interval). */
+  has(channel: ChannelName): boolean;
+  /** The channel's current state, JSON-serialisable, sent to a (re)subscribing client. */
+  snapshot(channel: ChannelName): unknown;
+}
+
+/** Anything market data can be published to: the hub itself, or an event bus in front of it. */
+export interface ChannelPublisher {
+  publish(channel: string, data: unknown): void;
+  /** False when nobody can ever read the channel, so the publisher may skip building the data. */
+  isWatched(channel: string): boolean;
+}
+
+export interface HubLimits {
+  connectionsMax: number;
+  subscriptionsPerConnectionMax: number;
+  channelsMax: number;
+  /** Messages kept per watched channel for `since` recovery. */
+  historyMax: number;
+  /** Above this many unsent bytes a client is disconnected (close code 4008). */
+  sendBufferBytesMax: number;
+  /** Above this many unsent bytes, ticker and quote messages are conflated (latest wins). */
+  conflateAboveBytes: number;
+  /** How often conflated messages held for slow clients are retried. */
+  pendingFlushMs: number;
+}
+
+export const defaultHubLimits: HubLimits = {
+  connectionsMax: 100_000,
+  subscriptionsPerConnectionMax: 64,
+  channelsMax: 100_000,
+  historyMax: 256,
+  sendBufferBytesMax: 4 * 1024 * 1024,
+  conflateAboveBytes: 64 * 1024,
+  pendingFlushMs: 20,
+};
+
+/** Stable error codes in subscribe/unsubscribe replies. Never reuse or rename one. */
+export const HubErrorCodes = [
+  'BAD_REQUEST',
+  'UNKNOWN_CHANNEL',
+  'SUBSCRIPTION_LIMIT',
+  'CHANNEL_LIMIT',
+  'NOT_SUBSCRIBED',
+] as const;
+export type HubErrorCode = (typeof HubErrorCodes)[number];
+
+/** WebSocket close codes the hub uses. */
+export const HubCloseCodes = {
+  /** The client's send buffer passed `sendBufferBytesMax`. */
+  slowConsumer: 4008,
+  /** `connectionsMax` connections are open already. */
+  tryAgainLater: 1013,
+} as const;
+
+export interface HubStats {
+  connections: number;
+  channels: number;
+  published: number;
+  sent: number;
+  conflated: number;
+  slowDisconnects: number;
+}
+
+class Channel {
+  seq = 0;
+  readonly subscribers = new Set<HubConnection>();
+  readonly conflated: boolean;
+  private readonly prefix: string;
+  /** Allocated on the first subscription: until then nobody can ask for a replay. */
+  private history: string[] | undefined;
+
+  constructor(
+    readonly parsed: ChannelName,
+    private readonly historyMax: number,
+  ) {
+    this.conflated = isConflated(parsed.kind);
+    this.prefix = `{"ch":${JSON.stringify(parsed.name)},"seq":`;
+  }
+
+  get watched(): boolean {
+    return this.history !== undefined;
+  }
+
+  watch(): void {
+    this.history ??= new Array(this.historyMax);
+  }
+
+  encode(data: unknown): string {
+    this.seq += 1;
+    const encoded = `${this.prefix}${this.seq},"data":${JSON.stringify(data)}}`;
+    if (this.history !== undefined) this.history[this.seq % this.historyMax] = encoded;
+    return encoded;
+  }
+
+  encodeSnapshot(data: unknown, reset: boolean): string {
+    return `${this.prefix}${this.seq},"snapshot":true,"reset":${reset},"data":${JSON.stringify(data)}}`;
+  }
+
+  /** Messages after `since`, or undefined when some of them are no longer kept. */
+  replayAfter(since: number): string[] | undefined {
+    if (this.history === undefined || since > this.seq || this.seq - since > this.historyMax)
+      return undefined;
+    const replay: string[] = [];
+    for (let seq = since + 1; seq <= this.seq; seq += 1) replay.push(this.history[seq % this.historyMax]);
+    return replay;
+  }
+}
+
+export interface SubscribeRequest {
+  op: 'subscribe';
+  id?: unknown;
+  ch: string;
+  /** The last seq this client saw on the channel. */
+  since?: number;
+  /** The hub epoch that `since` belongs to; a different epoch means the server restarted. */
+  epoch?: string;
+}
+
+export interface UnsubscribeRequest {
+  op: 'unsubscribe';
+  id?: unknown;
+  ch: string;
+}
+
+/** One client socket attached to the hub. */
+export class HubConnection {
+  readonly subscriptions = new Set<Channel>();
+  /** Conflated messages waiting for the send buffer to drain, latest per channel. */
+  readonly pending = new Map<Channel, string>();
+  closed = false;
+
+  constructor(
+    readonly client: ChannelClient,
+    private readonly hub: ChannelHub,
+  ) {}
+
+  /** Handles a parsed request; returns false when its `op` is not the hub's (the gateway's then). */
+  handle(request: unknown): boolean {
+    if (typeof request !== 'object' || request === null) return false;
+    const op = (request as { op?: unknown }).op;
+    if (op === 'subscribe') this.hub.subscribe(this, request as SubscribeRequest);
+    else if (op === 'unsubscribe') this.hub.unsubscribe(this, request as UnsubscribeRequest);
+    else return false;
+    return true;
+  }
+
+  /** Parses one text frame and handles it; malformed or foreign requests get BAD_REQUEST. */
+  handleText(text: string): void {
+    let request: unknown;
+    try {
+      request = JSON.parse(text);
+    } catch {
+      this.hub.reject(this, null, 'request', 'BAD_REQUEST', 'not JSON');
+      return;
+    }
+    if (!this.handle(request)) {
+      const id = typeof request === 'object' && request !== null ? (request as { id?: unknown }).id : null;
+      this.hub.reject(this, id, 'request', 'BAD_REQUEST', 'op must be subscribe or unsubscribe');
+    }
+  }
+
+  /** Call when the socket closes: drops every subscription. */
+  close(): void {
+    this.hub.detach(this);
+  }
+}
+
+export class ChannelHub implements ChannelPublisher {
+  readonly limits: HubLimits;
+  /** Changes on every start: a `since` from another epoch cannot be trusted. */
+  readonly epoch: string;
+  private readonly channels = new Map<string, Channel>();
+  private readonly connections = new Set<HubConnection>();
+  private readonly connectionsWithPending = new Set<HubConnection>();
+  private readonly sources: ChannelSource[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly counters = { published: 0, sent: 0, conflated: 0, slowDisconnects: 0 };
+
+  constructor(options: { limits?: Partial<HubLimits>; epoch?: string } = {}) {
+    this.limits = { ...defaultHubLimits, ...options.limits };
+    this.epoch = options.epoch ?? Date.now().toString(36);
+  }
+
+  addSource(source: ChannelSource): void {
+    this.sources.push(source);
+  }
+
+  /** Starts the timer that retries conflated messages held for slow clients. */
+  start(): void {
+    this.timer ??= setInterval(() => this.flushPending(), this.limits.pendingFlushMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Attaches a socket; undefined (and the socket closed with 1013) when at `connectionsMax`. */
+  connect(client: ChannelClient): HubConnection | undefined {
+    if (this.connections.size >= this.limits.connectionsMax) {
+      client.close(HubCloseCodes.tryAgainLater, 'CONNECTION_LIMIT');
+      return undefined;
+    }
+    const connection = new HubConnection(client, this);
+    this.connections.add(connection);
+    return connection;
+  }
+
+  isWatched(channel: string): boolean {
+    return this.channels.get(channel)?.watched ?? false;
+  }
+
+  publish(channelName: string, data: unknown): void {
+    const channel = this.channelFor(channelName);
+    if (channel === undefined) return;
+    const encoded = channel.encode(data);
+    this.counters.published += 1;
+    for (const connection of channel.subscribers) this.deliver(connection, channel, encoded);
+  }
+
+  /** Sends held conflated messages to clients whose buffers have drained. */
+  flushPending(): void {
+    for (const connection of this.connectionsWithPending) {
+      if (connection.closed) {
+        this.connectionsWithPending.delete(connection);
+        continue;
+      }
+      if (connection.client.bufferedAmount > this.limits.conflateAboveBytes) continue;
+      this.connectionsWithPending.delete(connection);
+      for (const encoded of connection.pending.values()) this.send(connection, encoded);
+      connection.pending.clear();
+    }
+  }
+
+  stats(): HubStats {
+    return { connections: this.connections.size, channels: this.channels.size, ...this.counters };
+  }
+
+  subscribe(connection: HubConnection, request: SubscribeRequest): void {
+    const { id, ch, since, epoch } = request;
+    if (typeof ch !== 'string' || (since !== undefined && !Number.isSafeInteger(since))) {
+      this.reject(connection, id, 'subscribe', 'BAD_REQUEST', 'ch must be a string and since an integer');
+      return;
+    }
+    const parsed = parseChannel(ch);
+    const source = parsed === undefined ? undefined : this.sources.find((candidate) => candidate.has(parsed));
+    if (parsed === undefined || source === undefined) {
+      this.reject(connection, id, 'subscribe', 'UNKNOWN_CHANNEL', `no channel ${ch}`);
+      return;
+    }
+    const channel = this.channelFor(ch, parsed);
+    if (channel === undefined) {
+      this.reject(connection, id, 'subscribe', 'CHANNEL_LIMIT', 'too many channels');
+      return;
+    }
+    if (!connection.subscriptions.has(channel)) {
+      if (connection.subscriptions.size >= this.limits.subscriptionsPerConnectionMax) {
+        this.reject(connection, id, 'subscribe', 'SUBSCRIPTION_LIMIT', 'too many subscriptions');
+        return;
+      }
+      connection.subscriptions.add(channel);
+      channel.subscribers.add(connection);
+    }
+    channel.watch();
+    this.reply(connection, {
+      id: id ?? null,
+      op: 'subscribe',
+      ok: true,
+      ch,
+      seq: channel.seq,
+      epoch: this.epoch,
+    });
+    this.catchUp(connection, channel, source, since, epoch);
+  }
+
+  unsubscribe(connection: HubConnection, request: UnsubscribeRequest): void {
+    const channel = typeof request.ch === 'string' ? this.channels.get(request.ch) : undefined;
+    if (channel === undefined || !connection.subscriptions.has(channel)) {
+      this.reject(connection, request.id, 'unsubscribe', 'NOT_SUBSCRIBED', `not subscribed to ${request.ch}`);
+      return;
+    }
+    connection.subscriptions.delete(channel);
+    channel.subscribers.delete(connection);
+    connection.pending.delete(channel);
+    this.reply(connection, { id: request.id ?? null, op: 'unsubscribe', ok: true, ch: request.ch });
+  }
+
+  reject(connection: HubConnection, id: unknown, op: string, code: HubErrorCode, message: string): void {
+    this.reply(connection, { id: id ?? null, op, ok: false, error: { code, message } });
+  }
+
+  detach(connection: HubConnection): void {
+    if (connection.closed) return;
+    connection.closed = true;
+    for (const channel of connection.subscriptions) channel.subscribers.delete(connection);
+    connection.subscriptions.clear();
+    connection.pending.clear();
+    this.connections.delete(connection);
+    this.connectionsWithPending.delete(connection);
+  }
+
+  /** Missed messages from history when all are kept and the epoch matches, else a snapshot. */
+  private catchUp(
+    connection: HubConnection,
+    channel: Channel,
+    source: ChannelSource,
+    since: number | undefined,
+    epoch: string | undefined,
+  ): void {
+    const sameEpoch = epoch === undefined || epoch === this.epoch;
+    const replay = since !== undefined && sameEpoch ? channel.replayAfter(since) : undefined;
+    if (replay !== undefined) {
+      for (const encoded of replay) this.send(connection, encoded);
+      return;
+    }
+    this.send(connection, channel.encodeSnapshot(source.snapshot(channel.parsed), since !== undefined));
+  }
+
+  private channelFor(name: string, parsed = parseChannel(name)): Channel | undefined {
+    let channel = this.channels.get(name);
+    if (channel !== undefined) return channel;
+    if (parsed === undefined || this.channels.size >= this.limits.channelsMax) return undefined;
+    channel = new Channel(parsed, this.limits.historyMax);
+    this.channels.set(name, channel);
+    return channel;
+  }
+
+  private deliver(connection: HubConnection, channel: Channel, encoded: string): void {
+    if (channel.conflated && connection.client.bufferedAmount > this.limits.conflateAboveBytes) {
+      connection.pending.set(channel, encoded);
+      this.connectionsWithPending.add(connection);
+      this.counters.conflated += 1;
+      return;
+    }
+    if (channel.conflated) connection.pending.delete(channel);
+    this.send(connection, encoded);
+  }
+
+  private reply(connection: HubConnection, message: object): void {
+    this.send(connection, JSON.stringify(message));
+  }
+
+  private send(connection: HubConnection, encoded: string): void {
+    if (connection.closed) return;
+    if (connection.client.bufferedAmount > this.limits.sendBufferBytesMax) {
+      this.counters.slowDisconnects += 1;
+      this.detach(connection);
+      connection.client.close(HubCloseCodes.slowConsumer, 'SLOW_CONSUMER');
+      return;
+    }
+    connection.client.send(encoded);
+    this.counters.sent += 1;
+  }
+}

@@ -1,0 +1,209 @@
+// Market data built from engine events: depth with U/u diffs, the trade tape, 24h tickers and
+// candles per symbol, published on channels. Depth diffs and trades go out as each command's
+// outcome arrives; tickers and in-progress candles are conflated and go out on `flush`.
+import type { DepthView, TradeEvent } from '../core/types.js';
+import type { CommandOutcome } from '../ports.js';
+import { type Candle, type CandleInterval, candleToJson, SymbolCandles } from './candles.js';
+import { type ChannelName, candleChannelName, channelName } from './channels.js';
+import { DepthBook, type DepthSnapshot } from './depth.js';
+import type { ChannelPublisher, ChannelSource } from './hub.js';
+import { RollingTicker, type Ticker } from './ticker.js';
+import { isValidTimezone, MarketTimezone } from './timezone.js';
+import { type TapeTrade, TradeTape } from './trades.js';
+
+/** Receives closed candles (a CandleWriter batches them for a store, spilling on failure). */
+export interface ClosedCandleHandler {
+  add(candles: readonly Candle[]): void;
+}
+
+export interface MarketDataOptions {
+  publisher: ChannelPublisher;
+  closedCandles?: ClosedCandleHandler;
+  /** IANA timezone per symbol; others use `defaultTimezone`. */
+  timezones?: Record<string, string>;
+  defaultTimezone?: string;
+  /** Levels per side in a depth channel snapshot. */
+  depthSnapshotLevelsMax?: number;
+  symbolsMax?: number;
+}
+
+export const depthSnapshotLevelsMaxDefault = 1_000;
+export const marketSymbolsMaxDefault = 1_000;
+
+class SymbolMarket {
+  readonly depth: DepthBook;
+  readonly tape = new TradeTape();
+  readonly ticker: RollingTicker;
+  readonly candles: SymbolCandles;
+  readonly channels: { depth: string; trades: string; ticker: string };
+
+  constructor(
+    readonly symbol: string,
+    readonly timezone: MarketTimezone,
+  ) {
+    this.depth = new DepthBook(symbol);
+    this.ticker = new RollingTicker(symbol);
+    this.candles = new SymbolCandles(symbol, timezone);
+    this.channels = {
+      depth: channelName('depth', symbol),
+      trades: channelName('trades', symbol),
+      ticker: channelName('ticker', symbol),
+    };
+  }
+}
+
+export class MarketData implements ChannelSource {
+  private readonly symbols = new Map<string, SymbolMarket>();
+  private readonly timezones = new Map<string, MarketTimezone>();
+  private readonly touched = new Set<SymbolMarket>();
+  private readonly dirtyTickers = new Set<SymbolMarket>();
+  private readonly publisher: ChannelPublisher;
+  private readonly closedCandles: ClosedCandleHandler | undefined;
+  private readonly timezoneBySymbol: Record<string, string>;
+  private readonly defaultTimezone: string;
+  private readonly depthSnapshotLevelsMax: number;
+  private readonly symbolsMax: number;
+  private tickerMinute = 0;
+
+  constructor(options: MarketDataOptions) {
+    this.publisher = options.publisher;
+    this.closedCandles = options.closedCandles;
+    this.timezoneBySymbol = options.timezones ?? {};
+    this.defaultTimezone = options.defaultTimezone ?? 'UTC';
+    this.depthSnapshotLevelsMax = options.depthSnapshotLevelsMax ?? depthSnapshotLevelsMaxDefault;
+    this.symbolsMax = options.symbolsMax ?? marketSymbolsMaxDefault;
+    for (const timezone of [this.defaultTimezone, ...Object.values(this.timezoneBySymbol)]) {
+      if (!isValidTimezone(timezone)) throw new Error(`MARKETDATA_BAD_TIMEZONE: ${timezone}`);
+    }
+  }
+
+  /** Feeds one durable command's events (live or during replay), in sequence order. */
+  onOutcome(outcome: CommandOutcome): void {
+    for (const event of outcome.events) {
+      if (event.ev === 'symbolAdded') {
+        this.addSymbol(event.symbol);
+        continue;
+      }
+      if (!('symbol' in event)) continue;
+      const market = this.symbols.get(event.symbol);
+      if (market === undefined) continue;
+      if (market.depth.apply(event)) this.touched.add(market);
+      if (event.ev === 'trade') this.onTrade(market, event, outcome.ts);
+    }
+    for (const market of this.touched) {
+      const diff = market.depth.takeDiff();
+      if (diff !== undefined) this.publisher.publish(market.channels.depth, diff);
+    }
+    this.touched.clear();
+  }
+
+  /**
+   * Publishes tickers and in-progress candles changed since the last flush, closes candles whose
+   * interval ended by `nowMs`, and hands closed candles to the store.
+   */
+  flush(nowMs: number): void {
+    const closed: Candle[] = [];
+    const minute = Math.floor(nowMs / 60_000);
+    const minuteChanged = minute !== this.tickerMinute;
+    this.tickerMinute = minute;
+    for (const market of this.symbols.values()) {
+      market.candles.closeDue(nowMs, closed);
+      if (minuteChanged) this.dirtyTickers.add(market);
+    }
+    this.publishCandles(closed);
+    this.closedCandles?.add(closed);
+    const inProgress: Candle[] = [];
+    for (const market of this.dirtyTickers) {
+      market.candles.takeDirty(inProgress);
+      if (this.publisher.isWatched(market.channels.ticker)) {
+        this.publisher.publish(market.channels.ticker, market.ticker.view(nowMs));
+      }
+    }
+    this.dirtyTickers.clear();
+    this.publishCandles(inProgress);
+  }
+
+  /** Starts from an engine restored from a snapshot: the symbol and its current book. */
+  restoreSymbol(symbol: string, depth: DepthView | undefined): void {
+    const market = this.addSymbol(symbol);
+    if (market === undefined || depth === undefined) return;
+    market.depth.restore(depth);
+  }
+
+  has(channel: ChannelName): boolean {
+    return channel.kind !== 'quotes' && this.symbols.has(channel.symbol);
+  }
+
+  snapshot(channel: ChannelName): unknown {
+    const market = this.symbols.get(channel.symbol);
+    if (market === undefined) return null;
+    switch (channel.kind) {
+      case 'depth':
+        return market.depth.snapshot(this.depthSnapshotLevelsMax);
+      case 'trades':
+        return market.tape.recent();
+      case 'ticker':
+        return market.ticker.view(Date.now());
+      case 'candles': {
+        const candle = market.candles.current(channel.interval as CandleInterval);
+        return candle === undefined ? null : candleToJson(candle);
+      }
+      default:
+        return null;
+    }
+  }
+
+  depth(symbol: string, levelsMax: number): DepthSnapshot | undefined {
+    return this.symbols.get(symbol)?.depth.snapshot(levelsMax);
+  }
+
+  recentTrades(symbol: string): TapeTrade[] | undefined {
+    return this.symbols.get(symbol)?.tape.recent();
+  }
+
+  ticker(symbol: string, nowMs: number): Ticker | undefined {
+    return this.symbols.get(symbol)?.ticker.view(nowMs);
+  }
+
+  candle(symbol: string, interval: CandleInterval): Candle | undefined {
+    return this.symbols.get(symbol)?.candles.current(interval);
+  }
+
+  private onTrade(market: SymbolMarket, event: TradeEvent, atMs: number): void {
+    const trade = market.tape.add(event, atMs);
+    this.publisher.publish(market.channels.trades, trade);
+    market.ticker.add(atMs, event.price, event.qty);
+    const closed: Candle[] = [];
+    market.candles.add(atMs, event.price, event.qty, closed);
+    this.publishCandles(closed);
+    this.closedCandles?.add(closed);
+    this.dirtyTickers.add(market);
+  }
+
+  private publishCandles(candles: readonly Candle[]): void {
+    for (const candle of candles) {
+      const channel = candleChannelName(candle.symbol, candle.interval);
+      if (this.publisher.isWatched(channel)) this.publisher.publish(channel, candleToJson(candle));
+    }
+  }
+
+  private addSymbol(symbol: string): SymbolMarket | undefined {
+    const existing = this.symbols.get(symbol);
+    if (existing !== undefined) return existing;
+    if (this.symbols.size >= this.symbolsMax) return undefined;
+    const market = new SymbolMarket(symbol, this.timezoneFor(symbol));
+    this.symbols.set(symbol, market);
+    return market;
+  }
+
+  private timezoneFor(symbol: string): MarketTimezone {
+    const name = this.timezoneBySymbol[symbol] ?? this.defaultTimezone;
+    let timezone = this.timezones.get(name);
+    if (timezone === undefined) {
+      // Symbols of one zone share its cached day and week ranges.
+      timezone = new MarketTimezone(name);
+      this.timezones.set(name, timezone);
+    }
+    return timezone;
+  }
+}
