@@ -112,6 +112,7 @@ export interface Ticker {
   last: string;
   volume: string;
   quoteVolume: string;
+  trades: number;
 }
 
 export interface PlaceOrderRequest {
@@ -200,8 +201,9 @@ export const api = {
     request<unknown>('PATCH', `/orders/${encodeURIComponent(id)}`, { qty }),
   depth: (symbol: string) =>
     request<DepthSnapshot>('GET', `/depth/${encodeURIComponent(symbol)}?limit=${depthLevelsRequested}`),
+  /** Closed candles, oldest first, in the channel's wire form (see channels.ts readCandle). */
   candles: (symbol: string, interval: string) =>
-    request<Candle[]>('GET', `/candles/${encodeURIComponent(symbol)}?interval=${interval}`),
+    request<unknown[]>('GET', `/candles/${encodeURIComponent(symbol)}?interval=${interval}`),
   trades: (symbol: string) => request<PublicTrade[]>('GET', `/trades/${encodeURIComponent(symbol)}`),
   tickers: () => request<Ticker[]>('GET', '/tickers'),
 };

@@ -1,8 +1,10 @@
-// Public market-data channel names and payload readers (docs/MARKETDATA.md). The rest of the UI
-// sees only the typed values returned here.
+// Public market-data channels (docs/MARKETDATA.md) and readers for their payloads. Payloads carry
+// engine integers; the readers turn them into decimal strings with the symbol's units, so the
+// rest of the UI sees only typed values in human units.
 
 import type { Candle, PublicTrade, Side, Ticker } from './api.js';
 import type { DepthDiff } from './book.js';
+import type { SymbolUnits } from './units.js';
 
 export const candleIntervals = ['1s', '1m', '5m', '15m', '1h', '4h', '1d', '1w'] as const;
 export type CandleInterval = (typeof candleIntervals)[number];
@@ -14,85 +16,83 @@ export const channelNames = {
   candles: (symbol: string, interval: CandleInterval) => `candles.${symbol}.${interval}`,
 };
 
-type Loose = Record<string, unknown>;
-
-function text(value: unknown): string {
-  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '0';
+/** Latest-value channels: the server may skip sequence numbers for a slow client. */
+export function isConflatedChannel(channel: string): boolean {
+  return channel.startsWith('ticker.') || channel.startsWith('quotes.');
 }
+
+type Loose = Record<string, unknown>;
 
 function count(value: unknown): number {
   return typeof value === 'number' ? value : Number(value ?? 0);
 }
 
-function levels(value: unknown): Array<[string, string]> {
+function levels(value: unknown, units: SymbolUnits): Array<[string, string]> {
   if (!Array.isArray(value)) return [];
-  return value.map((level) => [text((level as unknown[])[0]), text((level as unknown[])[1])]);
+  return value.map((level) => {
+    const [price, qty] = level as [unknown, unknown];
+    return [units.price(price), units.qty(qty)];
+  });
 }
 
-/** A depth message is either a diff (U/u) or, after a reset, a snapshot (lastUpdateId). */
+/** A depth message is a diff (U/u) or, on (re)subscribe, a snapshot (lastUpdateId). */
 export type DepthMessage =
   | { kind: 'diff'; diff: DepthDiff }
-  | {
-      kind: 'snapshot';
-      lastUpdateId: number;
-      bids: Array<[string, string]>;
-      asks: Array<[string, string]>;
-    };
+  | { kind: 'snapshot'; lastUpdateId: number; bids: Array<[string, string]>; asks: Array<[string, string]> };
 
-export function readDepth(data: unknown): DepthMessage {
-  const message = data as Loose;
+export function readDepth(data: unknown, units: SymbolUnits): DepthMessage {
+  const message = (data ?? {}) as Loose;
+  const bids = levels(message.bids, units);
+  const asks = levels(message.asks, units);
   if (message.lastUpdateId !== undefined) {
-    return {
-      kind: 'snapshot',
-      lastUpdateId: count(message.lastUpdateId),
-      bids: levels(message.bids),
-      asks: levels(message.asks),
-    };
+    return { kind: 'snapshot', lastUpdateId: count(message.lastUpdateId), bids, asks };
   }
-  return {
-    kind: 'diff',
-    diff: {
-      U: count(message.U),
-      u: count(message.u),
-      bids: levels(message.bids),
-      asks: levels(message.asks),
-    },
-  };
+  return { kind: 'diff', diff: { U: count(message.U), u: count(message.u), bids, asks } };
 }
 
-export function readTrade(data: unknown): PublicTrade {
+export function readTrade(data: unknown, units: SymbolUnits): PublicTrade {
   const trade = data as Loose;
   return {
-    tradeId: text(trade.tradeId ?? trade.id),
-    price: text(trade.price),
-    qty: text(trade.qty),
-    takerSide: (trade.takerSide ?? trade.side) === 'sell' ? 'sell' : ('buy' as Side),
-    timeMs: count(trade.timeMs ?? trade.ts ?? trade.time),
+    tradeId: String(trade.id ?? trade.tradeId),
+    price: units.price(trade.price),
+    qty: units.qty(trade.qty),
+    takerSide: ((trade.side ?? trade.takerSide) === 'sell' ? 'sell' : 'buy') as Side,
+    timeMs: count(trade.ts ?? trade.timeMs),
   };
 }
 
-export function readTicker(data: unknown, symbol: string): Ticker {
+/** The trades channel snapshot is the recent tape (oldest first); a data message is one trade. */
+export function readTrades(data: unknown, units: SymbolUnits): PublicTrade[] {
+  if (data === null || data === undefined) return [];
+  const items = Array.isArray(data) ? data : [data];
+  return items.map((item) => readTrade(item, units));
+}
+
+export function readTicker(data: unknown, symbol: string, units: SymbolUnits): Ticker | undefined {
+  if (data === null || typeof data !== 'object') return undefined;
   const ticker = data as Loose;
   return {
     symbol,
-    open: text(ticker.open),
-    high: text(ticker.high),
-    low: text(ticker.low),
-    last: text(ticker.last),
-    volume: text(ticker.volume),
-    quoteVolume: text(ticker.quoteVolume),
+    open: units.price(ticker.open),
+    high: units.price(ticker.high),
+    low: units.price(ticker.low),
+    last: units.price(ticker.last),
+    volume: units.qty(ticker.volume),
+    quoteVolume: units.quoteAmount(ticker.quoteVolume),
+    trades: count(ticker.trades),
   };
 }
 
-export function readCandle(data: unknown): Candle {
+export function readCandle(data: unknown, units: SymbolUnits): Candle | undefined {
+  if (data === null || typeof data !== 'object') return undefined;
   const candle = data as Loose;
   return {
-    timeMs: count(candle.openTimeMs ?? candle.timeMs ?? candle.t ?? candle.openTime),
-    open: text(candle.open),
-    high: text(candle.high),
-    low: text(candle.low),
-    close: text(candle.close),
-    volume: text(candle.volume),
+    timeMs: count(candle.openMs ?? candle.timeMs),
+    open: units.price(candle.open),
+    high: units.price(candle.high),
+    low: units.price(candle.low),
+    close: units.price(candle.close),
+    volume: units.qty(candle.volume),
     closed: candle.closed === true,
   };
 }

@@ -3,26 +3,31 @@
 // snapshot instead of going silently stale), and detects per-channel sequence gaps. Message
 // shapes follow docs/MARKETDATA.md and docs/API.md; they are named only in this file.
 
+import { isConflatedChannel } from './channels.js';
+
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'session-ended';
 
 export interface ChannelMessage {
   ch: string;
   seq: number;
   data: unknown;
-  /** The server sent a fresh snapshot instead of missed messages. */
-  reset?: boolean;
+  /** The channel's full current state, sent on (re)subscribe: replaces local state. */
+  snapshot?: boolean;
 }
 
 export interface ChannelHandler {
   onMessage(message: ChannelMessage): void;
-  /** The connection was (re)opened or a gap was seen: drop local state and rebuild it. */
+  /** The connection was (re)opened or a gap was seen: drop local state (a snapshot follows). */
   onReset(): void;
 }
 
-export type PrivateHandler = (message: { type: string; data: unknown }) => void;
+/** The user's private streams (orders, fills, balances) arrive on these channel names. */
+export const privateChannels: ReadonlySet<string> = new Set(['orders', 'fills', 'balances']);
+
+export type PrivateHandler = (message: ChannelMessage) => void;
 
 /** Close codes with which the server says the session is over (logout, logout-all, expiry). */
-export const sessionEndedCloseCodes: ReadonlySet<number> = new Set([4001, 4401, 4403]);
+export const sessionEndedCloseCodes: ReadonlySet<number> = new Set([4001]);
 const reconnectDelayMsMin = 250;
 const reconnectDelayMsMax = 5_000;
 /** Channels one page subscribes to at most; a bound, not a hint. */
@@ -76,7 +81,7 @@ export class ExchangeSocket {
       if (this.channels.size >= subscriptionsMax) throw new Error(`more than ${subscriptionsMax} channels`);
       handlers = new Set();
       this.channels.set(channel, handlers);
-      this.sendSubscribe('subscribe', [channel]);
+      this.send('subscribe', channel);
     }
     handlers.add(handler);
     return () => this.unsubscribe(channel, handler);
@@ -89,13 +94,13 @@ export class ExchangeSocket {
     if (handlers.size > 0) return;
     this.channels.delete(channel);
     this.lastSeq.delete(channel);
-    this.sendSubscribe('unsubscribe', [channel]);
+    this.send('unsubscribe', channel);
   }
 
-  private sendSubscribe(op: 'subscribe' | 'unsubscribe', channels: string[]): void {
-    if (this.socket?.readyState !== WebSocket.OPEN || channels.length === 0) return;
+  private send(op: 'subscribe' | 'unsubscribe', channel: string): void {
+    if (this.socket?.readyState !== WebSocket.OPEN) return;
     this.requestId += 1;
-    this.socket.send(JSON.stringify({ op, id: this.requestId, channels }));
+    this.socket.send(JSON.stringify({ op, id: this.requestId, ch: channel }));
   }
 
   private setState(state: ConnectionState): void {
@@ -111,8 +116,10 @@ export class ExchangeSocket {
       this.reconnectDelayMs = reconnectDelayMsMin;
       this.lastSeq.clear();
       this.setState('open');
-      this.sendSubscribe('subscribe', [...this.channels.keys()]);
-      for (const handlers of this.channels.values()) for (const handler of handlers) handler.onReset();
+      for (const [channel, handlers] of this.channels) {
+        for (const handler of handlers) handler.onReset();
+        this.send('subscribe', channel);
+      }
     };
     socket.onmessage = (event) => this.receive(String(event.data));
     socket.onclose = (event) => this.closed(socket, event.code, event.reason);
@@ -137,33 +144,41 @@ export class ExchangeSocket {
     } catch {
       return;
     }
-    if (typeof message.ch === 'string' && typeof message.seq === 'number') {
-      this.deliver(message as unknown as ChannelMessage);
+    // Subscribe acks and request replies carry `op`; only channel data carries `ch` and `seq`.
+    if (typeof message.ch !== 'string' || typeof message.seq !== 'number' || 'op' in message) return;
+    const channelMessage = message as unknown as ChannelMessage;
+    if (privateChannels.has(channelMessage.ch)) {
+      for (const handler of this.privateHandlers) handler(channelMessage);
       return;
     }
-    if (typeof message.type === 'string') {
-      for (const handler of this.privateHandlers) handler(message as { type: string; data: unknown });
-    }
+    this.deliver(channelMessage);
   }
 
   private deliver(message: ChannelMessage): void {
     const handlers = this.channels.get(message.ch);
     if (!handlers) return;
     const previous = this.lastSeq.get(message.ch);
-    this.lastSeq.set(message.ch, message.seq);
-    const gap = previous !== undefined && message.seq !== previous + 1 && !message.reset;
-    for (const handler of handlers) {
-      if (gap || message.reset) handler.onReset();
-      if (!gap) handler.onMessage(message);
+    const gap =
+      !message.snapshot &&
+      !isConflatedChannel(message.ch) &&
+      (previous === undefined || message.seq !== previous + 1);
+    if (gap) {
+      // Lost or out-of-order data: never apply it; ask for a fresh snapshot.
+      this.resync(message.ch);
+      return;
     }
-    if (gap) this.resubscribe(message.ch);
+    this.lastSeq.set(message.ch, message.seq);
+    for (const handler of handlers) handler.onMessage(message);
   }
 
-  /** A gap means lost messages: subscribe afresh so the server sends a snapshot. */
-  private resubscribe(channel: string): void {
+  /** Drops the channel's local state and asks the server for a fresh snapshot. */
+  resync(channel: string): void {
+    const handlers = this.channels.get(channel);
+    if (!handlers) return;
     this.lastSeq.delete(channel);
-    this.sendSubscribe('unsubscribe', [channel]);
-    this.sendSubscribe('subscribe', [channel]);
+    for (const handler of handlers) handler.onReset();
+    this.send('unsubscribe', channel);
+    this.send('subscribe', channel);
   }
 }
 

@@ -16,6 +16,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Candle, type SymbolInfo } from '../api.js';
 import { type CandleInterval, candleIntervals, channelNames, readCandle } from '../channels.js';
 import { pricePlaces, useApp } from '../context.js';
+import { unitsFor } from '../units.js';
 
 /** Bars kept in the chart; older ones scroll out of memory. */
 export const chartBarsMax = 2_000;
@@ -77,38 +78,52 @@ function buildChart(container: HTMLElement, info: SymbolInfo): ChartParts {
 export function CandleChart({ info }: { info: SymbolInfo }) {
   const { socket } = useApp();
   const container = useRef<HTMLDivElement>(null);
-  const [interval, setInterval] = useState<CandleInterval>('1m');
-  const [barCount, setBarCount] = useState(0);
+  const [interval, chooseInterval] = useState<CandleInterval>('1m');
+  const [latest, setLatest] = useState<{ bars: number; close: string; volume: string }>({
+    bars: 0,
+    close: '',
+    volume: '',
+  });
 
   useEffect(() => {
     if (!container.current) return;
     const parts = buildChart(container.current, info);
+    const units = unitsFor(info);
+    const bars = new Map<number, Candle>();
     let active = true;
     let lastTime = 0;
-    const reload = async () => {
-      const history = await api.candles(info.symbol, interval);
-      if (!active || !history.ok) return;
-      const sorted = [...history.value].sort((a, b) => a.timeMs - b.timeMs).slice(-chartBarsMax);
+    const redraw = () => {
+      const sorted = [...bars.values()].sort((a, b) => a.timeMs - b.timeMs);
+      for (const old of sorted.splice(0, Math.max(0, sorted.length - chartBarsMax))) bars.delete(old.timeMs);
       parts.candles.setData(sorted.map(toBar));
       parts.volume.setData(sorted.map(toVolume));
-      lastTime = sorted.at(-1)?.timeMs ?? 0;
-      setBarCount(sorted.length);
+      const last = sorted.at(-1);
+      lastTime = last?.timeMs ?? 0;
+      setLatest({ bars: sorted.length, close: last?.close ?? '', volume: last?.volume ?? '' });
+    };
+    const loadHistory = async () => {
+      const history = await api.candles(info.symbol, interval);
+      if (!active || !history.ok || !Array.isArray(history.value)) return;
+      // Live candles win over history: they are newer.
+      for (const item of history.value) {
+        const candle = readCandle(item, units);
+        if (candle && !bars.has(candle.timeMs)) bars.set(candle.timeMs, candle);
+      }
+      redraw();
     };
     const unsubscribe = socket.subscribe(channelNames.candles(info.symbol, interval), {
-      onReset: () => void reload(),
+      onReset: () => void loadHistory(),
       onMessage: (message) => {
-        const items = Array.isArray(message.data) ? message.data : [message.data];
-        for (const item of items) {
-          const candle = readCandle(item);
-          if (candle.timeMs < lastTime) continue;
-          lastTime = candle.timeMs;
-          parts.candles.update(toBar(candle));
-          parts.volume.update(toVolume(candle));
-        }
-        setBarCount((count) => Math.max(count, 1));
+        const candle = readCandle(message.data, units);
+        if (!candle || candle.timeMs < lastTime) return;
+        bars.set(candle.timeMs, candle);
+        if (bars.size > chartBarsMax) bars.delete(Math.min(...bars.keys()));
+        lastTime = candle.timeMs;
+        parts.candles.update(toBar(candle));
+        parts.volume.update(toVolume(candle));
+        setLatest({ bars: bars.size, close: candle.close, volume: candle.volume });
       },
     });
-    void reload();
     return () => {
       active = false;
       unsubscribe();
@@ -126,13 +141,22 @@ export function CandleChart({ info }: { info: SymbolInfo }) {
             type="button"
             class={option === interval ? 'chip active' : 'chip'}
             aria-pressed={option === interval}
-            onClick={() => setInterval(option)}
+            onClick={() => chooseInterval(option)}
           >
             {option}
           </button>
         ))}
       </fieldset>
-      <div class="chart" ref={container} data-testid="chart" data-bars={barCount} />
+      <div
+        class="chart"
+        ref={container}
+        data-testid="chart"
+        data-bars={latest.bars}
+        data-last-close={latest.close}
+        data-last-volume={latest.volume}
+        role="img"
+        aria-label={`${info.symbol} ${interval} candles${latest.close ? `, last close ${latest.close}` : ''}`}
+      />
     </div>
   );
 }

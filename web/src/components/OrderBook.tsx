@@ -10,7 +10,7 @@ import { useDepth } from '../hooks.js';
 
 export function OrderBook({ info, onPick }: { info: SymbolInfo; onPick: (price: string) => void }) {
   const { socket } = useApp();
-  const depth = useDepth(socket, info.symbol);
+  const depth = useDepth(socket, info);
   const largest = [...depth.bids, ...depth.asks].reduce((max, level) => maxDecimal(max, level.qty), '0');
   const bestBid = depth.bids[0];
   const bestAsk = depth.asks[0];

@@ -5,20 +5,19 @@ import { useEffect, useState } from 'preact/hooks';
 import { balanceOf, useBalances } from '../account.js';
 import { type ApiError, api, type OrderType, type Side, type SymbolInfo, type TimeInForce } from '../api.js';
 import { pricePlaces, qtyPlaces, useApp } from '../context.js';
-import { formatDecimal, isMultipleOf, multiplyDecimal, parseDecimal } from '../decimal.js';
+import { formatDecimal, multiplyDecimal, parseDecimal } from '../decimal.js';
+import { unitsFor } from '../units.js';
 import type { PickedPrice } from './TradePage.js';
 
 type FieldErrors = Partial<Record<'price' | 'qty' | 'tif' | 'form', string>>;
 
 export function validateOrder(info: SymbolInfo, type: OrderType, price: string, qty: string): FieldErrors {
   const errors: FieldErrors = {};
-  if (type === 'limit') {
-    if (!parseDecimal(price)) errors.price = 'Enter a price, e.g. 101.25.';
-    else if (!isMultipleOf(price, info.tickSize))
-      errors.price = `Price must be a multiple of ${info.tickSize}.`;
-  }
-  if (!parseDecimal(qty)) errors.qty = 'Enter a quantity.';
-  else if (!isMultipleOf(qty, info.lotSize)) errors.qty = `Quantity must be a multiple of ${info.lotSize}.`;
+  const units = unitsFor(info);
+  const priceProblem = price.trim() === '' ? 'Enter a price.' : units.priceProblem(price);
+  const qtyProblem = qty.trim() === '' ? 'Enter a quantity.' : units.qtyProblem(qty);
+  if (type === 'limit' && priceProblem) errors.price = priceProblem;
+  if (qtyProblem) errors.qty = qtyProblem;
   return errors;
 }
 
@@ -86,8 +85,8 @@ export function OrderForm({ info, picked }: { info: SymbolInfo; picked: PickedPr
       symbol: info.symbol,
       side,
       type,
-      qty,
-      price: type === 'limit' ? price : undefined,
+      qty: qty.trim(),
+      price: type === 'limit' ? price.trim() : undefined,
       tif,
       postOnly: type === 'limit' && tif === 'GTC' ? postOnly : undefined,
       clientOrderId: crypto.randomUUID(),

@@ -3,6 +3,7 @@
 import type { Ticker } from '../api.js';
 import { pricePlaces, useApp } from '../context.js';
 import { formatDecimal, percentChange } from '../decimal.js';
+import { liveTicker } from './TradePage.js';
 
 export function SymbolList({ tickers, active }: { tickers: Map<string, Ticker>; active: string }) {
   const { symbols } = useApp();
@@ -11,7 +12,7 @@ export function SymbolList({ tickers, active }: { tickers: Map<string, Ticker>; 
       <h2 class="panel-title">Markets</h2>
       <ul class="symbol-list">
         {symbols.map((info) => {
-          const ticker = tickers.get(info.symbol);
+          const ticker = liveTicker(tickers.get(info.symbol));
           const change = ticker ? percentChange(ticker.open, ticker.last) : undefined;
           return (
             <li key={info.symbol}>

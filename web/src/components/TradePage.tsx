@@ -1,7 +1,8 @@
 // The trading screen: markets, chart, book and tape, order entry and the user's account.
 
 import { useState } from 'preact/hooks';
-import { pricePlaces, symbolInfo, useApp } from '../context.js';
+import type { Ticker } from '../api.js';
+import { pricePlaces, qtyPlaces, symbolInfo, useApp } from '../context.js';
 import { formatDecimal, percentChange } from '../decimal.js';
 import { useTickers } from '../hooks.js';
 import { AccountPanels } from './AccountPanels.js';
@@ -17,13 +18,15 @@ export interface PickedPrice {
   nonce: number;
 }
 
+/** A ticker before any trade has only zeros: show dashes instead. */
+export function liveTicker(ticker: Ticker | undefined): Ticker | undefined {
+  return ticker && ticker.trades > 0 ? ticker : undefined;
+}
+
 export function TradePage({ symbol }: { symbol?: string }) {
   const { symbols, socket } = useApp();
   const [picked, setPicked] = useState<PickedPrice | null>(null);
-  const tickers = useTickers(
-    socket,
-    symbols.map((listed) => listed.symbol),
-  );
+  const tickers = useTickers(socket, symbols);
   const active = symbol && symbolInfo(symbols, symbol) ? symbol : symbols[0]?.symbol;
   if (!active) {
     return (
@@ -37,7 +40,7 @@ export function TradePage({ symbol }: { symbol?: string }) {
     );
   }
   const info = symbolInfo(symbols, active)!;
-  const ticker = tickers.get(active);
+  const ticker = liveTicker(tickers.get(active));
   const change = ticker ? percentChange(ticker.open, ticker.last) : undefined;
   const places = pricePlaces(info);
   return (
@@ -70,7 +73,7 @@ export function TradePage({ symbol }: { symbol?: string }) {
             </div>
             <div>
               <dt>24h volume ({info.base})</dt>
-              <dd>{ticker ? formatDecimal(ticker.volume, 0) : '—'}</dd>
+              <dd>{ticker ? formatDecimal(ticker.volume, qtyPlaces(info)) : '—'}</dd>
             </div>
           </dl>
         </div>

@@ -8,7 +8,7 @@ import { formatClock } from '../time.js';
 
 export function TradeTape({ info }: { info: SymbolInfo }) {
   const { socket } = useApp();
-  const trades = useTrades(socket, info.symbol);
+  const trades = useTrades(socket, info);
   return (
     <>
       <h2 class="panel-title">Trades</h2>
