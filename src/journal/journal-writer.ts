@@ -61,7 +61,6 @@ export class JournalWriter {
     this.segmentFirstSeqs = segmentFirstSeqs;
     if (options.fsyncPolicy === 'batch') {
       this.syncTimer = setInterval(() => this.backgroundSync(), options.syncIntervalMs);
-      this.syncTimer.unref();
     }
   }
 
@@ -142,6 +141,7 @@ export class JournalWriter {
     return removed;
   }
 
+  /** Syncs what was written (unless a failure made that pointless) and closes the segment. */
   async close(): Promise<void> {
     if (this.syncTimer) clearInterval(this.syncTimer);
     if (this.failureError === undefined) await this.sync();

@@ -16,7 +16,13 @@ import type { Command, MatchingEngine } from '../core/types.js';
 import type { CommandOutcome } from '../ports.js';
 import { JournalError } from './errors.js';
 import type { JournalTail } from './journal-writer.js';
-import { type DataFile, decodeSegmentHeader, listDataDirectory, scanSegment } from './segment.js';
+import {
+  type DataFile,
+  decodeSegmentHeader,
+  listDataDirectory,
+  scanSegment,
+  segmentHeaderBytes,
+} from './segment.js';
 import { type Listener, notifyListeners } from './sequencer.js';
 import { readSnapshot } from './snapshot.js';
 
@@ -168,8 +174,9 @@ function replaySegments(
     const isLast = index === segments.length - 1;
     const bytes = readFileSync(segment.path);
     const firstSeq = decodeSegmentHeader(bytes);
-    if (firstSeq === undefined && isLast) {
-      // The crash came while the segment was being created: nothing in it was acknowledged.
+    // A header-only file whose header is damaged: the crash came while the segment was being
+    // created, so nothing in it was acknowledged. With records after it, the damage is corruption.
+    if (firstSeq === undefined && isLast && bytes.length <= segmentHeaderBytes) {
       options.logger.warn(
         { file: segment.path, bytes: bytes.length },
         'removing a segment whose header never became durable',

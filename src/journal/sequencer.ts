@@ -68,8 +68,7 @@ export class Sequencer implements CommandSequencer {
   private draining = false;
   private closing = false;
   private failure: JournalError | undefined;
-  private drained: Promise<void> = Promise.resolve();
-  private resolveDrained: () => void = () => undefined;
+  private readonly idleWaiters: Array<() => void> = [];
   /** Batches written so far (tests and benchmarks compare it with the commands). */
   batchesWritten = 0;
 
@@ -122,24 +121,29 @@ export class Sequencer implements CommandSequencer {
   /** Stops intake, waits for queued commands and any snapshot, syncs and closes the journal. */
   async close(): Promise<void> {
     this.closing = true;
-    await this.drained;
+    if (this.draining) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.options.snapshots.idle();
-    if (!this.failure) await this.options.journal.close();
+    await this.options.journal.close();
   }
 
   private startDraining(): void {
     if (this.draining) return;
     this.draining = true;
-    this.drained = new Promise((resolve) => {
-      this.resolveDrained = resolve;
-    });
     // setImmediate lets every submit of the current tick join the first write.
     setImmediate(() => {
-      this.drain().finally(() => {
-        this.draining = false;
-        this.resolveDrained();
-      });
+      this.drainUntilIdle();
     });
+  }
+
+  private async drainUntilIdle(): Promise<void> {
+    await this.drain();
+    this.draining = false;
+    // Submits made by callers woken by this drain's acks arrive after its last queue check.
+    if (this.queueDepth > 0 && !this.failure) {
+      this.startDraining();
+      return;
+    }
+    for (const waiter of this.idleWaiters.splice(0)) waiter();
   }
 
   private async drain(): Promise<void> {
