@@ -1,6 +1,7 @@
 // `hoga` command line: one subcommand per file in this folder, registered here.
 import { Command } from 'commander';
 import { Engine } from '../core/engine.js';
+import { registerReplay } from './replay.js';
 
 function registerStart(program: Command): void {
   program
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<void> {
   const program = new Command();
   program.name('hoga').description('Hoga: a self-hosted exchange');
   registerStart(program);
+  registerReplay(program);
   await program.parseAsync(argv);
 }
 

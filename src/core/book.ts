@@ -1,0 +1,237 @@
+// Order book structures: pooled orders in intrusive doubly linked lists per price level, price
+// levels in a skip list per side (O(log n) insert and remove, O(1) best), and the per-user account
+// that owns its balances and its list of open orders.
+
+/** Tallest skip-list tower: with a 1/4 promotion chance this covers about 4^20 levels. */
+const TOWER_HEIGHT_MAX = 20;
+/** Emptied price levels kept for reuse per side, so that churn at the touch allocates nothing. */
+const LEVEL_POOL_MAX = 4_096;
+
+export class Account {
+  /** Per asset index; grown on demand as assets are added. */
+  readonly available: number[] = [];
+  readonly locked: number[] = [];
+  hasDeposited = false;
+  openOrderCount = 0;
+  /** Open orders of this user, oldest first (intrusive list through Order.userPrevious/userNext). */
+  ordersHead: Order | null = null;
+  ordersTail: Order | null = null;
+
+  constructor(readonly user: number) {}
+
+  ensureAssets(assetCount: number): void {
+    while (this.available.length < assetCount) {
+      this.available.push(0);
+      this.locked.push(0);
+    }
+  }
+
+  addOrder(order: Order): void {
+    order.userPrevious = this.ordersTail;
+    order.userNext = null;
+    if (this.ordersTail === null) this.ordersHead = order;
+    else this.ordersTail.userNext = order;
+    this.ordersTail = order;
+    this.openOrderCount++;
+  }
+
+  removeOrder(order: Order): void {
+    if (order.userPrevious === null) this.ordersHead = order.userNext;
+    else order.userPrevious.userNext = order.userNext;
+    if (order.userNext === null) this.ordersTail = order.userPrevious;
+    else order.userNext.userPrevious = order.userPrevious;
+    order.userPrevious = null;
+    order.userNext = null;
+    this.openOrderCount--;
+  }
+}
+
+export class Order {
+  id = 0;
+  user = 0;
+  isBuy = false;
+  price = 0;
+  /** Quantity at acceptance, in lots. */
+  qty = 0;
+  /** Quantity still resting, in lots. */
+  remaining = 0;
+  /** Rest order, engine-wide; only used to check FIFO within a level. */
+  sequence = 0;
+  account: Account;
+  book: Book;
+  level: PriceLevel | null = null;
+  previous: Order | null = null;
+  next: Order | null = null;
+  userPrevious: Order | null = null;
+  userNext: Order | null = null;
+
+  constructor(account: Account, book: Book) {
+    this.account = account;
+    this.book = book;
+  }
+}
+
+export class PriceLevel {
+  price = 0;
+  /** Sum of the remaining quantity of the orders at this level, in lots. */
+  totalQty = 0;
+  orderCount = 0;
+  head: Order | null = null;
+  tail: Order | null = null;
+  /** Skip-list tower: forward[i] is the next level at height i. */
+  readonly forward: (PriceLevel | null)[];
+
+  constructor(height: number) {
+    this.forward = new Array<PriceLevel | null>(height).fill(null);
+  }
+
+  append(order: Order): void {
+    order.level = this;
+    order.previous = this.tail;
+    order.next = null;
+    if (this.tail === null) this.head = order;
+    else this.tail.next = order;
+    this.tail = order;
+    this.orderCount++;
+    this.totalQty += order.remaining;
+  }
+
+  /** Removes the order; the caller has already taken its remaining quantity off totalQty or not. */
+  unlink(order: Order): void {
+    if (order.previous === null) this.head = order.next;
+    else order.previous.next = order.next;
+    if (order.next === null) this.tail = order.previous;
+    else order.next.previous = order.previous;
+    order.previous = null;
+    order.next = null;
+    order.level = null;
+    this.orderCount--;
+  }
+}
+
+/** One side of a book: price levels ordered best first (bids descending, asks ascending). */
+export class LevelList {
+  private readonly header = new PriceLevel(TOWER_HEIGHT_MAX);
+  private height = 1;
+  private readonly byPrice = new Map<number, PriceLevel>();
+  private readonly predecessors: PriceLevel[] = [];
+  private readonly levelPool: PriceLevel[] = [];
+  /** xorshift32 state for tower heights: deterministic, and shape never changes behaviour. */
+  private randomState = 0x9e3779b9;
+
+  constructor(readonly descending: boolean) {
+    for (let index = 0; index < TOWER_HEIGHT_MAX; index++) this.predecessors.push(this.header);
+  }
+
+  get levelCount(): number {
+    return this.byPrice.size;
+  }
+
+  best(): PriceLevel | null {
+    return this.header.forward[0];
+  }
+
+  find(price: number): PriceLevel | undefined {
+    return this.byPrice.get(price);
+  }
+
+  /** True when price a comes before price b on this side. */
+  precedes(a: number, b: number): boolean {
+    return this.descending ? a > b : a < b;
+  }
+
+  /** The level at `price`, created and linked in order if missing. */
+  levelAt(price: number): PriceLevel {
+    const existing = this.byPrice.get(price);
+    if (existing !== undefined) return existing;
+    const update = this.predecessors;
+    let node = this.header;
+    for (let height = this.height - 1; height >= 0; height--) {
+      let next = node.forward[height];
+      while (next !== null && this.precedes(next.price, price)) {
+        node = next;
+        next = node.forward[height];
+      }
+      update[height] = node;
+    }
+    const level = this.allocate();
+    level.price = price;
+    const towerHeight = level.forward.length;
+    for (let height = this.height; height < towerHeight; height++) update[height] = this.header;
+    if (towerHeight > this.height) this.height = towerHeight;
+    for (let height = 0; height < towerHeight; height++) {
+      level.forward[height] = update[height].forward[height];
+      update[height].forward[height] = level;
+    }
+    this.byPrice.set(price, level);
+    return level;
+  }
+
+  /** Unlinks an empty level and keeps it for reuse. */
+  remove(level: PriceLevel): void {
+    const towerHeight = level.forward.length;
+    if (this.header.forward[0] === level) {
+      // The best level's predecessor is the header at every height of its tower.
+      for (let height = 0; height < towerHeight; height++)
+        this.header.forward[height] = level.forward[height];
+    } else {
+      let node = this.header;
+      for (let height = this.height - 1; height >= 0; height--) {
+        let next = node.forward[height];
+        while (next !== null && next !== level && this.precedes(next.price, level.price)) {
+          node = next;
+          next = node.forward[height];
+        }
+        if (height < towerHeight && node.forward[height] === level)
+          node.forward[height] = level.forward[height];
+      }
+    }
+    while (this.height > 1 && this.header.forward[this.height - 1] === null) this.height--;
+    this.byPrice.delete(level.price);
+    level.forward.fill(null);
+    level.head = null;
+    level.tail = null;
+    level.totalQty = 0;
+    level.orderCount = 0;
+    if (this.levelPool.length < LEVEL_POOL_MAX) this.levelPool.push(level);
+  }
+
+  private allocate(): PriceLevel {
+    const pooled = this.levelPool.pop();
+    if (pooled !== undefined) return pooled;
+    return new PriceLevel(this.towerHeight());
+  }
+
+  private towerHeight(): number {
+    let state = this.randomState;
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    this.randomState = state === 0 ? 0x9e3779b9 : state;
+    let height = 1;
+    while ((state & 3) === 0 && height < TOWER_HEIGHT_MAX) {
+      height++;
+      state >>>= 2;
+    }
+    return height;
+  }
+}
+
+export class Book {
+  readonly bids = new LevelList(true);
+  readonly asks = new LevelList(false);
+  orderCount = 0;
+
+  constructor(
+    readonly symbol: string,
+    readonly base: string,
+    readonly quote: string,
+    readonly baseAsset: number,
+    readonly quoteAsset: number,
+    readonly lotSize: number,
+    readonly tickSize: number,
+    readonly makerFeeBps: number,
+    readonly takerFeeBps: number,
+  ) {}
+}

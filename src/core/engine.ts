@@ -1,0 +1,1320 @@
+// The matching and risk engine: a pure, deterministic state machine (shared/spec/ENGINE.md,
+// decisions in docs/ENGINE.md). Commands arrive as raw JSON values and are validated here.
+// Hot-path rules: orders and price levels are pooled, event objects and the event array are
+// reused (valid until the next `apply`), lookups by id are O(1), best price is O(1).
+import { Account, Book, type LevelList, Order } from './book.js';
+import { NumberMap, OrderIdSet } from './collections.js';
+import { Fnv64 } from './hash.js';
+import { basisPointsOf, floorDivide, isNonNegativeSafeInteger, isPositiveSafeInteger } from './numbers.js';
+import {
+  type AcceptedEvent,
+  type AmendedEvent,
+  type BalanceView,
+  type CancelledEvent,
+  type CancelReason,
+  type DepositedEvent,
+  type DepthView,
+  defaultEngineLimits,
+  type EngineEvent,
+  type EngineLimits,
+  type ExpiredEvent,
+  type ExpireReason,
+  type MatchingEngine,
+  type OrderView,
+  type RejectCode,
+  type RejectedEvent,
+  type RestedEvent,
+  type SymbolAddedEvent,
+  type SymbolView,
+  type TimeInForce,
+  type TradeEvent,
+  type WithdrawnEvent,
+} from './types.js';
+
+/** User 0 receives every fee. */
+export const FEE_USER = 0;
+const NAME_LENGTH_MAX = 32;
+const BPS_MAX = 10_000;
+/** Freed order objects kept for reuse. */
+const ORDER_POOL_MAX = 65_536;
+const STATE_FORMAT = 'hoga-engine-state';
+const STATE_VERSION = 1;
+
+const STP_NONE = 0;
+const STP_EXPIRE_MAKER = 1;
+const STP_EXPIRE_TAKER = 2;
+const STP_EXPIRE_BOTH = 3;
+const STP_INVALID = -1;
+
+type Fields = { readonly [key: string]: unknown };
+
+/** One balance line of the whole ledger (see `Engine.allBalances`). */
+export interface LedgerEntry {
+  user: number;
+  asset: string;
+  available: number;
+  locked: number;
+}
+
+function isName(value: unknown): value is string {
+  return typeof value === 'string' && value.length >= 1 && value.length <= NAME_LENGTH_MAX;
+}
+
+function isBps(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= BPS_MAX;
+}
+
+function parseStp(value: unknown): number {
+  switch (value) {
+    case undefined:
+    case null:
+    case 'expireMaker':
+      return STP_EXPIRE_MAKER;
+    case 'none':
+      return STP_NONE;
+    case 'expireTaker':
+      return STP_EXPIRE_TAKER;
+    case 'expireBoth':
+      return STP_EXPIRE_BOTH;
+    default:
+      return STP_INVALID;
+  }
+}
+
+/** The time in force, defaulted by type; null when malformed. */
+function parseTif(value: unknown, isMarket: boolean): TimeInForce | null {
+  if (value === undefined || value === null) return isMarket ? 'IOC' : 'GTC';
+  if (value === 'GTC' || value === 'IOC' || value === 'FOK') return value;
+  return null;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function resolveLimits(limits: Partial<EngineLimits> | undefined): EngineLimits {
+  const resolved: EngineLimits = { ...defaultEngineLimits };
+  if (limits === undefined) return resolved;
+  for (const key of Object.keys(defaultEngineLimits) as (keyof EngineLimits)[]) {
+    const value = limits[key];
+    if (value === undefined) continue;
+    if (!isNonNegativeSafeInteger(value))
+      throw new Error(`engine limit ${key} must be a non-negative safe integer`);
+    resolved[key] = value;
+  }
+  return resolved;
+}
+
+export class Engine implements MatchingEngine {
+  private readonly limits: EngineLimits;
+  private readonly books = new Map<string, Book>();
+  private readonly assetNames: string[] = [];
+  private readonly assetIndexes = new Map<string, number>();
+  /** Per asset: accepted deposits minus accepted withdrawals. */
+  private readonly assetSupply: number[] = [];
+  private readonly accounts = new NumberMap<Account>();
+  private readonly feeAccount = new Account(FEE_USER);
+  /** Stands in, read-only, for a user without an account: all balances zero. */
+  private readonly absentAccount = new Account(-1);
+  private depositedUserCount = 0;
+  private readonly restingOrders = new NumberMap<Order>();
+  private readonly usedOrderIds = new OrderIdSet();
+  private tradeCount = 0;
+  private restSequence = 0;
+  private readonly orderPool: Order[] = [];
+  /** Why the last sweep left a remainder. */
+  private sweepStop: ExpireReason = 'UNFILLED';
+
+  private readonly events: EngineEvent[] = [];
+  private eventCount = 0;
+  private readonly tradeEvents: TradeEvent[] = [];
+  private tradeEventsUsed = 0;
+  private readonly cancelledEvents: CancelledEvent[] = [];
+  private cancelledEventsUsed = 0;
+  private readonly acceptedEvent: AcceptedEvent = {
+    ev: 'accepted',
+    id: 0,
+    user: 0,
+    symbol: '',
+    side: 'buy',
+    type: 'limit',
+    tif: 'GTC',
+    price: 0,
+    qty: 0,
+  };
+  private readonly restedEvent: RestedEvent = {
+    ev: 'rested',
+    id: 0,
+    user: 0,
+    symbol: '',
+    side: 'buy',
+    price: 0,
+    qty: 0,
+  };
+  private readonly expiredEvent: ExpiredEvent = {
+    ev: 'expired',
+    id: 0,
+    user: 0,
+    symbol: '',
+    side: 'buy',
+    price: 0,
+    qty: 0,
+    reason: 'UNFILLED',
+  };
+  private readonly amendedEvent: AmendedEvent = {
+    ev: 'amended',
+    id: 0,
+    user: 0,
+    symbol: '',
+    side: 'buy',
+    price: 0,
+    qty: 0,
+    reducedBy: 0,
+  };
+  private readonly rejectedEvent: RejectedEvent = { ev: 'rejected', id: null, reason: 'UNKNOWN_COMMAND' };
+  private readonly depositedEvent: DepositedEvent = { ev: 'deposited', user: 0, asset: '', amount: 0 };
+  private readonly withdrawnEvent: WithdrawnEvent = { ev: 'withdrawn', user: 0, asset: '', amount: 0 };
+  private readonly symbolAddedEvent: SymbolAddedEvent = {
+    ev: 'symbolAdded',
+    symbol: '',
+    base: '',
+    quote: '',
+    lotSize: 0,
+    tickSize: 0,
+    makerFeeBps: 0,
+    takerFeeBps: 0,
+  };
+
+  constructor(limits?: Partial<EngineLimits>) {
+    this.limits = resolveLimits(limits);
+    this.accounts.set(FEE_USER, this.feeAccount);
+  }
+
+  static fromState(state: unknown, limits?: Partial<EngineLimits>): Engine {
+    const engine = new Engine(limits);
+    engine.load(state);
+    engine.validateInternalState();
+    return engine;
+  }
+
+  apply(command: unknown): readonly EngineEvent[] {
+    this.eventCount = 0;
+    this.tradeEventsUsed = 0;
+    this.cancelledEventsUsed = 0;
+    if (typeof command === 'object' && command !== null) {
+      const fields = command as Fields;
+      switch (fields.op) {
+        case 'place':
+          this.place(fields);
+          break;
+        case 'cancel':
+          this.cancel(fields);
+          break;
+        case 'amend':
+          this.amend(fields);
+          break;
+        case 'deposit':
+          this.deposit(fields);
+          break;
+        case 'withdraw':
+          this.withdraw(fields);
+          break;
+        case 'symbol':
+          this.addSymbol(fields);
+          break;
+        default:
+          this.reject(null, 'UNKNOWN_COMMAND');
+      }
+    } else {
+      this.reject(null, 'UNKNOWN_COMMAND');
+    }
+    this.events.length = this.eventCount;
+    return this.events;
+  }
+
+  // ---------------------------------------------------------------- orders
+
+  private place(fields: Fields): void {
+    const rawId = fields.id;
+    const echoId = rawId ?? null;
+    const symbol = fields.symbol;
+    const book = typeof symbol === 'string' ? this.books.get(symbol) : undefined;
+    if (book === undefined) {
+      this.reject(echoId, 'UNKNOWN_SYMBOL');
+      return;
+    }
+    const idWellFormed = isNonNegativeSafeInteger(rawId);
+    if (idWellFormed && this.usedOrderIds.has(rawId)) {
+      this.reject(echoId, 'DUPLICATE_ORDER_ID');
+      return;
+    }
+    const user = fields.user;
+    const side = fields.side;
+    const type = fields.type;
+    const postOnly = fields.postOnly ?? false;
+    const stp = parseStp(fields.stp);
+    if (
+      !idWellFormed ||
+      !isNonNegativeSafeInteger(user) ||
+      (side !== 'buy' && side !== 'sell') ||
+      (type !== 'limit' && type !== 'market') ||
+      stp === STP_INVALID ||
+      typeof postOnly !== 'boolean'
+    ) {
+      this.reject(echoId, 'INVALID_ORDER');
+      return;
+    }
+    const isMarket = type === 'market';
+    const tif = parseTif(fields.tif, isMarket);
+    if (tif === null || (isMarket && tif === 'GTC') || (postOnly && (isMarket || tif !== 'GTC'))) {
+      this.reject(echoId, 'INVALID_TIF');
+      return;
+    }
+    const qty = fields.qty;
+    if (!isPositiveSafeInteger(qty)) {
+      this.reject(echoId, 'INVALID_QTY');
+      return;
+    }
+    const rawPrice = fields.price;
+    let price = 0;
+    if (isMarket) {
+      if (rawPrice !== undefined && rawPrice !== null) {
+        this.reject(echoId, 'INVALID_PRICE');
+        return;
+      }
+    } else {
+      if (!isPositiveSafeInteger(rawPrice) || rawPrice % book.tickSize !== 0) {
+        this.reject(echoId, 'INVALID_PRICE');
+        return;
+      }
+      price = rawPrice;
+    }
+    const baseAmount = qty * book.lotSize;
+    const quoteAmount = qty * price;
+    if (!Number.isSafeInteger(baseAmount) || !Number.isSafeInteger(quoteAmount)) {
+      this.reject(echoId, 'LIMIT_EXCEEDED');
+      return;
+    }
+    const account = this.accounts.get(user) ?? this.absentAccount;
+    account.ensureAssets(this.assetNames.length);
+    const canRest = tif === 'GTC';
+    if (
+      this.usedOrderIds.size >= this.limits.orderIdsMax ||
+      (canRest &&
+        (account.openOrderCount >= this.limits.openOrdersPerUserMax ||
+          book.orderCount >= this.limits.ordersPerBookMax))
+    ) {
+      this.reject(echoId, 'LIMIT_EXCEEDED');
+      return;
+    }
+    const isBuy = side === 'buy';
+    if (postOnly && this.wouldCross(book, isBuy, price)) {
+      this.reject(echoId, 'POST_ONLY_WOULD_CROSS');
+      return;
+    }
+    const reservedAsset = isBuy ? book.quoteAsset : book.baseAsset;
+    const reservation = isBuy ? quoteAmount : baseAmount;
+    if (reservation > account.available[reservedAsset]) {
+      this.reject(echoId, 'INSUFFICIENT_FUNDS');
+      return;
+    }
+
+    this.usedOrderIds.add(rawId);
+    this.emitAccepted(book, rawId, user, side, type, tif, price, qty);
+    if (reservation > 0) {
+      account.available[reservedAsset] -= reservation;
+      account.locked[reservedAsset] += reservation;
+    }
+    if (tif === 'FOK' && !this.wouldFillCompletely(book, account, user, isBuy, isMarket, price, qty, stp)) {
+      this.release(account, reservedAsset, reservation);
+      this.emitExpired(book, rawId, user, isBuy, price, qty, 'FOK');
+      return;
+    }
+    const remaining = this.sweep(book, account, user, rawId, isBuy, isMarket, price, qty, stp);
+    if (remaining === 0) return;
+    if (canRest && this.sweepStop !== 'STP') {
+      this.rest(book, account, rawId, user, isBuy, price, qty, remaining);
+      return;
+    }
+    const unfilledReservation = isMarket && isBuy ? 0 : isBuy ? remaining * price : remaining * book.lotSize;
+    this.release(account, reservedAsset, unfilledReservation);
+    this.emitExpired(book, rawId, user, isBuy, price, remaining, this.sweepStop);
+  }
+
+  private wouldCross(book: Book, isBuy: boolean, price: number): boolean {
+    const best = (isBuy ? book.asks : book.bids).best();
+    if (best === null) return false;
+    return isBuy ? best.price <= price : best.price >= price;
+  }
+
+  /** Matches against the opposite side; returns the taker's unfilled qty, reason in sweepStop. */
+  private sweep(
+    book: Book,
+    taker: Account,
+    user: number,
+    id: number,
+    isBuy: boolean,
+    isMarket: boolean,
+    limitPrice: number,
+    qty: number,
+    stp: number,
+  ): number {
+    const opposite = isBuy ? book.asks : book.bids;
+    const marketBuy = isMarket && isBuy;
+    let remaining = qty;
+    this.sweepStop = 'UNFILLED';
+    while (remaining > 0) {
+      const level = opposite.best();
+      if (level === null) break;
+      const price = level.price;
+      if (!isMarket && (isBuy ? price > limitPrice : price < limitPrice)) break;
+      const maker = level.head!;
+      if (maker.user === user && stp !== STP_NONE) {
+        if (stp !== STP_EXPIRE_TAKER) this.cancelResting(maker, 'STP');
+        if (stp === STP_EXPIRE_MAKER) continue;
+        this.sweepStop = 'STP';
+        break;
+      }
+      let fillQty = Math.min(remaining, maker.remaining);
+      if (marketBuy) {
+        const affordable = floorDivide(taker.available[book.quoteAsset], price);
+        if (affordable === 0) {
+          this.sweepStop = 'INSUFFICIENT_FUNDS';
+          break;
+        }
+        if (affordable < fillQty) fillQty = affordable;
+      }
+      this.fill(book, taker, id, user, isBuy, isMarket, limitPrice, maker, fillQty);
+      remaining -= fillQty;
+    }
+    return remaining;
+  }
+
+  /**
+   * The FOK dry run: the sweep's rules without touching state. A market buy's funds are
+   * simulated, including what the taker receives back as its own maker or as the fee account.
+   */
+  private wouldFillCompletely(
+    book: Book,
+    taker: Account,
+    user: number,
+    isBuy: boolean,
+    isMarket: boolean,
+    limitPrice: number,
+    qty: number,
+    stp: number,
+  ): boolean {
+    const opposite = isBuy ? book.asks : book.bids;
+    const marketBuy = isMarket && isBuy;
+    let funds = marketBuy ? taker.available[book.quoteAsset] : 0;
+    let remaining = qty;
+    for (let level = opposite.best(); level !== null; level = level.forward[0]) {
+      const price = level.price;
+      if (!isMarket && (isBuy ? price > limitPrice : price < limitPrice)) return false;
+      for (let maker = level.head; maker !== null; maker = maker.next) {
+        if (maker.user === user && stp !== STP_NONE) {
+          if (stp === STP_EXPIRE_MAKER) continue;
+          return false;
+        }
+        let makerLeft = maker.remaining;
+        while (makerLeft > 0) {
+          let fillQty = Math.min(remaining, makerLeft);
+          if (marketBuy) {
+            const affordable = floorDivide(funds, price);
+            if (affordable === 0) return false;
+            if (affordable < fillQty) fillQty = affordable;
+            const paid = fillQty * price;
+            const makerFee = this.fee(maker.account, paid, book.makerFeeBps);
+            funds -= paid;
+            if (maker.user === user) funds += paid - makerFee;
+            if (user === FEE_USER) funds += makerFee;
+          }
+          remaining -= fillQty;
+          makerLeft -= fillQty;
+          if (remaining === 0) return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** One fill of `qty` lots at the maker's price: moves money, emits the trade, retires a filled maker. */
+  private fill(
+    book: Book,
+    taker: Account,
+    takerId: number,
+    takerUser: number,
+    isBuy: boolean,
+    isMarket: boolean,
+    limitPrice: number,
+    maker: Order,
+    qty: number,
+  ): void {
+    const price = maker.price;
+    const baseAsset = book.baseAsset;
+    const quoteAsset = book.quoteAsset;
+    const baseAmount = qty * book.lotSize;
+    const quoteAmount = qty * price;
+    const makerAccount = maker.account;
+    const fees = this.feeAccount;
+    let takerFee: number;
+    let makerFee: number;
+    if (isBuy) {
+      if (isMarket) {
+        taker.available[quoteAsset] -= quoteAmount;
+      } else {
+        taker.locked[quoteAsset] -= qty * limitPrice;
+        taker.available[quoteAsset] += qty * (limitPrice - price);
+      }
+      takerFee = this.fee(taker, baseAmount, book.takerFeeBps);
+      taker.available[baseAsset] += baseAmount - takerFee;
+      makerAccount.locked[baseAsset] -= baseAmount;
+      makerFee = this.fee(makerAccount, quoteAmount, book.makerFeeBps);
+      makerAccount.available[quoteAsset] += quoteAmount - makerFee;
+      fees.available[baseAsset] += takerFee;
+      fees.available[quoteAsset] += makerFee;
+    } else {
+      taker.locked[baseAsset] -= baseAmount;
+      takerFee = this.fee(taker, quoteAmount, book.takerFeeBps);
+      taker.available[quoteAsset] += quoteAmount - takerFee;
+      makerAccount.locked[quoteAsset] -= quoteAmount;
+      makerFee = this.fee(makerAccount, baseAmount, book.makerFeeBps);
+      makerAccount.available[baseAsset] += baseAmount - makerFee;
+      fees.available[quoteAsset] += takerFee;
+      fees.available[baseAsset] += makerFee;
+    }
+    this.emitTrade(book, takerId, takerUser, isBuy, maker, price, qty, takerFee, makerFee);
+    maker.remaining -= qty;
+    maker.level!.totalQty -= qty;
+    if (maker.remaining === 0) this.retire(maker);
+  }
+
+  /**
+   * The fee a user pays on what it receives: floor(received * bps / 10000). The one place fees
+   * are computed, so that per-user discounts can be applied to `payer` here.
+   */
+  private fee(_payer: Account, receivedAmount: number, feeBps: number): number {
+    return basisPointsOf(receivedAmount, feeBps);
+  }
+
+  private rest(
+    book: Book,
+    account: Account,
+    id: number,
+    user: number,
+    isBuy: boolean,
+    price: number,
+    qty: number,
+    remaining: number,
+  ): void {
+    const order = this.allocateOrder(account, book);
+    order.id = id;
+    order.user = user;
+    order.isBuy = isBuy;
+    order.price = price;
+    order.qty = qty;
+    order.remaining = remaining;
+    this.link(order);
+    const event = this.restedEvent;
+    event.id = id;
+    event.user = user;
+    event.symbol = book.symbol;
+    event.side = isBuy ? 'buy' : 'sell';
+    event.price = price;
+    event.qty = remaining;
+    this.events[this.eventCount++] = event;
+  }
+
+  /** Puts a filled-in order at the back of its price level and into every index. */
+  private link(order: Order): void {
+    const book = order.book;
+    order.sequence = ++this.restSequence;
+    (order.isBuy ? book.bids : book.asks).levelAt(order.price).append(order);
+    this.restingOrders.set(order.id, order);
+    order.account.addOrder(order);
+    book.orderCount++;
+  }
+
+  /** Removes a resting order from every index and returns it to the pool. */
+  private retire(order: Order): void {
+    const level = order.level!;
+    const book = order.book;
+    level.unlink(order);
+    if (level.orderCount === 0) (order.isBuy ? book.bids : book.asks).remove(level);
+    this.restingOrders.delete(order.id);
+    order.account.removeOrder(order);
+    book.orderCount--;
+    if (this.orderPool.length < ORDER_POOL_MAX) this.orderPool.push(order);
+  }
+
+  private allocateOrder(account: Account, book: Book): Order {
+    const pooled = this.orderPool.pop();
+    if (pooled === undefined) return new Order(account, book);
+    pooled.account = account;
+    pooled.book = book;
+    return pooled;
+  }
+
+  /** Takes a resting order out of the book, releasing its reservation (user cancel or STP). */
+  private cancelResting(order: Order, reason: CancelReason): void {
+    const book = order.book;
+    const remaining = order.remaining;
+    if (order.isBuy) this.release(order.account, book.quoteAsset, remaining * order.price);
+    else this.release(order.account, book.baseAsset, remaining * book.lotSize);
+    order.level!.totalQty -= remaining;
+    if (this.cancelledEventsUsed === this.cancelledEvents.length) {
+      this.cancelledEvents.push({
+        ev: 'cancelled',
+        id: 0,
+        user: 0,
+        symbol: '',
+        side: 'buy',
+        price: 0,
+        qty: 0,
+        reason: 'USER',
+      });
+    }
+    const event = this.cancelledEvents[this.cancelledEventsUsed++];
+    event.id = order.id;
+    event.user = order.user;
+    event.symbol = book.symbol;
+    event.side = order.isBuy ? 'buy' : 'sell';
+    event.price = order.price;
+    event.qty = remaining;
+    event.reason = reason;
+    this.events[this.eventCount++] = event;
+    this.retire(order);
+  }
+
+  private release(account: Account, asset: number, amount: number): void {
+    if (amount === 0) return;
+    account.locked[asset] -= amount;
+    account.available[asset] += amount;
+  }
+
+  /** The resting order `id` if `user` owns it; anything else looks the same to the caller. */
+  private ownedOrder(fields: Fields): Order | undefined {
+    const user = fields.user;
+    const id = fields.id;
+    if (!isNonNegativeSafeInteger(user) || !isNonNegativeSafeInteger(id)) return undefined;
+    const order = this.restingOrders.get(id);
+    return order !== undefined && order.user === user ? order : undefined;
+  }
+
+  private cancel(fields: Fields): void {
+    const order = this.ownedOrder(fields);
+    if (order === undefined) {
+      this.reject(fields.id ?? null, 'UNKNOWN_ORDER');
+      return;
+    }
+    this.cancelResting(order, 'USER');
+  }
+
+  private amend(fields: Fields): void {
+    const order = this.ownedOrder(fields);
+    if (order === undefined) {
+      this.reject(fields.id ?? null, 'UNKNOWN_ORDER');
+      return;
+    }
+    const qty = fields.qty;
+    if (!isPositiveSafeInteger(qty) || qty >= order.remaining) {
+      this.reject(fields.id, 'INVALID_QTY');
+      return;
+    }
+    const book = order.book;
+    const reducedBy = order.remaining - qty;
+    if (order.isBuy) this.release(order.account, book.quoteAsset, reducedBy * order.price);
+    else this.release(order.account, book.baseAsset, reducedBy * book.lotSize);
+    order.remaining = qty;
+    order.level!.totalQty -= reducedBy;
+    const event = this.amendedEvent;
+    event.id = order.id;
+    event.user = order.user;
+    event.symbol = book.symbol;
+    event.side = order.isBuy ? 'buy' : 'sell';
+    event.price = order.price;
+    event.qty = qty;
+    event.reducedBy = reducedBy;
+    this.events[this.eventCount++] = event;
+  }
+
+  // ---------------------------------------------------------------- funds and markets
+
+  private deposit(fields: Fields): void {
+    const user = fields.user;
+    const asset = fields.asset;
+    const amount = fields.amount;
+    if (!isNonNegativeSafeInteger(user) || !isName(asset) || !isPositiveSafeInteger(amount)) {
+      this.reject(null, 'INVALID_AMOUNT');
+      return;
+    }
+    let assetIndex = this.assetIndexes.get(asset);
+    const overSupply =
+      assetIndex === undefined
+        ? this.assetNames.length >= this.limits.assetsMax
+        : amount > Number.MAX_SAFE_INTEGER - this.assetSupply[assetIndex];
+    let account = this.accounts.get(user);
+    const newDepositor = account === undefined || !account.hasDeposited;
+    if (overSupply || (newDepositor && this.depositedUserCount >= this.limits.usersMax)) {
+      this.reject(null, 'LIMIT_EXCEEDED');
+      return;
+    }
+    if (assetIndex === undefined) assetIndex = this.addAsset(asset);
+    if (account === undefined) {
+      account = new Account(user);
+      this.accounts.set(user, account);
+    }
+    if (newDepositor) {
+      account.hasDeposited = true;
+      this.depositedUserCount++;
+    }
+    account.ensureAssets(this.assetNames.length);
+    account.available[assetIndex] += amount;
+    this.assetSupply[assetIndex] += amount;
+    const event = this.depositedEvent;
+    event.user = user;
+    event.asset = asset;
+    event.amount = amount;
+    this.events[this.eventCount++] = event;
+  }
+
+  private withdraw(fields: Fields): void {
+    const user = fields.user;
+    const asset = fields.asset;
+    const amount = fields.amount;
+    if (!isNonNegativeSafeInteger(user) || !isName(asset) || !isPositiveSafeInteger(amount)) {
+      this.reject(null, 'INVALID_AMOUNT');
+      return;
+    }
+    const assetIndex = this.assetIndexes.get(asset);
+    const account = this.accounts.get(user);
+    if (assetIndex === undefined || account === undefined) {
+      this.reject(null, 'INSUFFICIENT_FUNDS');
+      return;
+    }
+    account.ensureAssets(this.assetNames.length);
+    if (amount > account.available[assetIndex]) {
+      this.reject(null, 'INSUFFICIENT_FUNDS');
+      return;
+    }
+    account.available[assetIndex] -= amount;
+    this.assetSupply[assetIndex] -= amount;
+    const event = this.withdrawnEvent;
+    event.user = user;
+    event.asset = asset;
+    event.amount = amount;
+    this.events[this.eventCount++] = event;
+  }
+
+  private addSymbol(fields: Fields): void {
+    const symbol = fields.symbol;
+    if (isName(symbol) && this.books.has(symbol)) {
+      this.reject(null, 'DUPLICATE_SYMBOL');
+      return;
+    }
+    const { base, quote, lotSize, tickSize, makerFeeBps, takerFeeBps } = fields;
+    if (
+      !isName(symbol) ||
+      !isName(base) ||
+      !isName(quote) ||
+      base === quote ||
+      !isPositiveSafeInteger(lotSize) ||
+      !isPositiveSafeInteger(tickSize) ||
+      !isBps(makerFeeBps) ||
+      !isBps(takerFeeBps)
+    ) {
+      this.reject(null, 'INVALID_SYMBOL');
+      return;
+    }
+    const newAssets = (this.assetIndexes.has(base) ? 0 : 1) + (this.assetIndexes.has(quote) ? 0 : 1);
+    if (
+      this.books.size >= this.limits.symbolsMax ||
+      this.assetNames.length + newAssets > this.limits.assetsMax
+    ) {
+      this.reject(null, 'LIMIT_EXCEEDED');
+      return;
+    }
+    this.createBook(symbol, base, quote, lotSize, tickSize, makerFeeBps, takerFeeBps);
+    const event = this.symbolAddedEvent;
+    event.symbol = symbol;
+    event.base = base;
+    event.quote = quote;
+    event.lotSize = lotSize;
+    event.tickSize = tickSize;
+    event.makerFeeBps = makerFeeBps;
+    event.takerFeeBps = takerFeeBps;
+    this.events[this.eventCount++] = event;
+  }
+
+  private createBook(
+    symbol: string,
+    base: string,
+    quote: string,
+    lotSize: number,
+    tickSize: number,
+    makerFeeBps: number,
+    takerFeeBps: number,
+  ): Book {
+    const baseAsset = this.assetIndexes.get(base) ?? this.addAsset(base);
+    const quoteAsset = this.assetIndexes.get(quote) ?? this.addAsset(quote);
+    const book = new Book(
+      symbol,
+      base,
+      quote,
+      baseAsset,
+      quoteAsset,
+      lotSize,
+      tickSize,
+      makerFeeBps,
+      takerFeeBps,
+    );
+    this.books.set(symbol, book);
+    return book;
+  }
+
+  private addAsset(name: string): number {
+    const index = this.assetNames.length;
+    this.assetNames.push(name);
+    this.assetIndexes.set(name, index);
+    this.assetSupply.push(0);
+    this.feeAccount.ensureAssets(this.assetNames.length);
+    return index;
+  }
+
+  // ---------------------------------------------------------------- events
+
+  private reject(id: unknown, reason: RejectCode): void {
+    const event = this.rejectedEvent;
+    event.id = id;
+    event.reason = reason;
+    this.events[this.eventCount++] = event;
+  }
+
+  private emitAccepted(
+    book: Book,
+    id: number,
+    user: number,
+    side: 'buy' | 'sell',
+    type: 'limit' | 'market',
+    tif: TimeInForce,
+    price: number,
+    qty: number,
+  ): void {
+    const event = this.acceptedEvent;
+    event.id = id;
+    event.user = user;
+    event.symbol = book.symbol;
+    event.side = side;
+    event.type = type;
+    event.tif = tif;
+    event.price = price;
+    event.qty = qty;
+    this.events[this.eventCount++] = event;
+  }
+
+  private emitExpired(
+    book: Book,
+    id: number,
+    user: number,
+    isBuy: boolean,
+    price: number,
+    qty: number,
+    reason: ExpireReason,
+  ): void {
+    const event = this.expiredEvent;
+    event.id = id;
+    event.user = user;
+    event.symbol = book.symbol;
+    event.side = isBuy ? 'buy' : 'sell';
+    event.price = price;
+    event.qty = qty;
+    event.reason = reason;
+    this.events[this.eventCount++] = event;
+  }
+
+  private emitTrade(
+    book: Book,
+    takerId: number,
+    takerUser: number,
+    isBuy: boolean,
+    maker: Order,
+    price: number,
+    qty: number,
+    takerFee: number,
+    makerFee: number,
+  ): void {
+    if (this.tradeEventsUsed === this.tradeEvents.length) {
+      this.tradeEvents.push({
+        ev: 'trade',
+        tradeId: 0,
+        symbol: '',
+        taker: 0,
+        maker: 0,
+        takerUser: 0,
+        makerUser: 0,
+        takerSide: 'buy',
+        price: 0,
+        qty: 0,
+        takerFee: 0,
+        makerFee: 0,
+      });
+    }
+    const event = this.tradeEvents[this.tradeEventsUsed++];
+    event.tradeId = ++this.tradeCount;
+    event.symbol = book.symbol;
+    event.taker = takerId;
+    event.maker = maker.id;
+    event.takerUser = takerUser;
+    event.makerUser = maker.user;
+    event.takerSide = isBuy ? 'buy' : 'sell';
+    event.price = price;
+    event.qty = qty;
+    event.takerFee = takerFee;
+    event.makerFee = makerFee;
+    this.events[this.eventCount++] = event;
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  balance(user: number, asset: string): BalanceView {
+    const account = this.accounts.get(user);
+    const index = this.assetIndexes.get(asset);
+    if (account === undefined || index === undefined) return { asset, available: 0, locked: 0 };
+    return { asset, available: account.available[index] ?? 0, locked: account.locked[index] ?? 0 };
+  }
+
+  /** Every asset where the user holds something, sorted by asset name. */
+  balances(user: number): BalanceView[] {
+    const account = this.accounts.get(user);
+    if (account === undefined) return [];
+    return this.accountBalances(account).map((entry) => ({
+      asset: entry.asset,
+      available: entry.available,
+      locked: entry.locked,
+    }));
+  }
+
+  /** Every (user, asset) pair not both zero, sorted by user then asset name (code units). */
+  allBalances(): LedgerEntry[] {
+    const entries: LedgerEntry[] = [];
+    for (const user of this.accounts.sortedKeys()) {
+      entries.push(...this.accountBalances(this.accounts.get(user)!));
+    }
+    return entries;
+  }
+
+  private accountBalances(account: Account): LedgerEntry[] {
+    const entries: LedgerEntry[] = [];
+    for (let index = 0; index < account.available.length; index++) {
+      const available = account.available[index];
+      const locked = account.locked[index];
+      if (available === 0 && locked === 0) continue;
+      entries.push({ user: account.user, asset: this.assetNames[index], available, locked });
+    }
+    return entries.sort((a, b) => compareText(a.asset, b.asset));
+  }
+
+  /** The user's resting orders, by id. */
+  openOrders(user: number): OrderView[] {
+    const account = this.accounts.get(user);
+    const views: OrderView[] = [];
+    if (account === undefined) return views;
+    for (let order = account.ordersHead; order !== null; order = order.userNext)
+      views.push(this.orderView(order));
+    return views.sort((a, b) => a.id - b.id);
+  }
+
+  order(id: number): OrderView | undefined {
+    if (!isNonNegativeSafeInteger(id)) return undefined;
+    const order = this.restingOrders.get(id);
+    return order === undefined ? undefined : this.orderView(order);
+  }
+
+  private orderView(order: Order): OrderView {
+    return {
+      id: order.id,
+      user: order.user,
+      symbol: order.book.symbol,
+      side: order.isBuy ? 'buy' : 'sell',
+      price: order.price,
+      qty: order.qty,
+      remaining: order.remaining,
+    };
+  }
+
+  depth(symbol: string, levelsMax: number): DepthView | undefined {
+    const book = this.books.get(symbol);
+    if (book === undefined) return undefined;
+    return { symbol, bids: this.sideDepth(book.bids, levelsMax), asks: this.sideDepth(book.asks, levelsMax) };
+  }
+
+  private sideDepth(side: LevelList, levelsMax: number): Array<[number, number]> {
+    const levels: Array<[number, number]> = [];
+    for (let level = side.best(); level !== null && levels.length < levelsMax; level = level.forward[0]) {
+      levels.push([level.price, level.totalQty]);
+    }
+    return levels;
+  }
+
+  symbols(): SymbolView[] {
+    const views: SymbolView[] = [];
+    for (const book of this.books.values()) {
+      views.push({
+        symbol: book.symbol,
+        base: book.base,
+        quote: book.quote,
+        lotSize: book.lotSize,
+        tickSize: book.tickSize,
+        makerFeeBps: book.makerFeeBps,
+        takerFeeBps: book.takerFeeBps,
+      });
+    }
+    return views;
+  }
+
+  // ---------------------------------------------------------------- integrity
+
+  validateInternalState(): void {
+    const expectedLocked = new Map<Account, number[]>();
+    const expectedOrders = new Map<Account, number>();
+    let restingCount = 0;
+    for (const book of this.books.values()) {
+      const bookCount =
+        this.validateSide(book, book.bids, expectedLocked, expectedOrders) +
+        this.validateSide(book, book.asks, expectedLocked, expectedOrders);
+      if (bookCount !== book.orderCount) {
+        fail(`book ${book.symbol}: orderCount ${book.orderCount} but ${bookCount} orders rest`);
+      }
+      restingCount += bookCount;
+    }
+    if (restingCount !== this.restingOrders.size) {
+      fail(`order index holds ${this.restingOrders.size} orders but ${restingCount} rest in books`);
+    }
+    this.validateAccounts(expectedLocked, expectedOrders);
+  }
+
+  private validateSide(
+    book: Book,
+    side: LevelList,
+    expectedLocked: Map<Account, number[]>,
+    expectedOrders: Map<Account, number>,
+  ): number {
+    const sideName = `book ${book.symbol} ${side.descending ? 'bids' : 'asks'}`;
+    let previousPrice = -1;
+    let levelCount = 0;
+    let orderCount = 0;
+    for (let level = side.best(); level !== null; level = level.forward[0]) {
+      levelCount++;
+      if (previousPrice !== -1 && !side.precedes(previousPrice, level.price)) {
+        fail(`${sideName}: level ${level.price} out of order after ${previousPrice}`);
+      }
+      previousPrice = level.price;
+      if (side.find(level.price) !== level)
+        fail(`${sideName}: level ${level.price} missing from price index`);
+      if (level.head === null) fail(`${sideName}: level ${level.price} is empty`);
+      let totalQty = 0;
+      let ordersAtLevel = 0;
+      let previous: Order | null = null;
+      for (let order: Order | null = level.head; order !== null; order = order.next) {
+        this.validateOrder(book, side, order, level.price, previous, sideName);
+        totalQty += order.remaining;
+        ordersAtLevel++;
+        const locked = expectedLocked.get(order.account) ?? new Array<number>(this.assetNames.length).fill(0);
+        expectedLocked.set(order.account, locked);
+        if (order.isBuy) locked[book.quoteAsset] += order.remaining * order.price;
+        else locked[book.baseAsset] += order.remaining * book.lotSize;
+        expectedOrders.set(order.account, (expectedOrders.get(order.account) ?? 0) + 1);
+        previous = order;
+      }
+      if (level.tail !== previous) fail(`${sideName}: level ${level.price} tail is not its last order`);
+      if (totalQty !== level.totalQty) {
+        fail(`${sideName}: level ${level.price} total ${level.totalQty} but orders sum to ${totalQty}`);
+      }
+      if (ordersAtLevel !== level.orderCount) {
+        fail(`${sideName}: level ${level.price} count ${level.orderCount} but holds ${ordersAtLevel}`);
+      }
+      orderCount += ordersAtLevel;
+    }
+    if (levelCount !== side.levelCount)
+      fail(`${sideName}: ${side.levelCount} indexed levels, ${levelCount} linked`);
+    return orderCount;
+  }
+
+  private validateOrder(
+    book: Book,
+    side: LevelList,
+    order: Order,
+    price: number,
+    previous: Order | null,
+    sideName: string,
+  ): void {
+    const name = `${sideName}: order ${order.id}`;
+    if (order.previous !== previous) fail(`${name} has a broken back link`);
+    if (previous !== null && previous.sequence >= order.sequence) fail(`${name} breaks FIFO`);
+    if (order.book !== book || order.isBuy !== side.descending || order.price !== price) {
+      fail(`${name} is filed under the wrong book, side or price`);
+    }
+    if (!isPositiveSafeInteger(order.remaining) || order.remaining > order.qty) {
+      fail(`${name} has remaining ${order.remaining} of ${order.qty}`);
+    }
+    if (order.price % book.tickSize !== 0) fail(`${name} price is not a multiple of the tick size`);
+    if (this.restingOrders.get(order.id) !== order) fail(`${name} is missing from the order index`);
+    if (!this.usedOrderIds.has(order.id)) fail(`${name} is missing from the used id set`);
+    if (order.account !== this.accounts.get(order.user)) fail(`${name} points at the wrong account`);
+  }
+
+  private validateAccounts(
+    expectedLocked: Map<Account, number[]>,
+    expectedOrders: Map<Account, number>,
+  ): void {
+    const assetCount = this.assetNames.length;
+    const totals = new Array<number>(assetCount).fill(0);
+    let depositors = 0;
+    this.accounts.forEach((account, user) => {
+      if (account.user !== user) fail(`account ${user} is filed as user ${account.user}`);
+      if (account.hasDeposited) depositors++;
+      const locked = expectedLocked.get(account);
+      for (let asset = 0; asset < assetCount; asset++) {
+        const available = account.available[asset] ?? 0;
+        const held = account.locked[asset] ?? 0;
+        const name = `account ${user} ${this.assetNames[asset]}`;
+        if (!isNonNegativeSafeInteger(available))
+          fail(`${name}: available ${available} is negative or unsafe`);
+        if (!isNonNegativeSafeInteger(held)) fail(`${name}: locked ${held} is negative or unsafe`);
+        const reserved = locked === undefined ? 0 : locked[asset];
+        if (held !== reserved) fail(`${name}: locked ${held} but open orders reserve ${reserved}`);
+        totals[asset] += available + held;
+      }
+      let listed = 0;
+      for (let order = account.ordersHead; order !== null; order = order.userNext) listed++;
+      const resting = expectedOrders.get(account) ?? 0;
+      if (listed !== resting || account.openOrderCount !== resting) {
+        fail(
+          `account ${user}: ${account.openOrderCount} open orders counted, ${listed} listed, ${resting} rest`,
+        );
+      }
+    });
+    for (let asset = 0; asset < assetCount; asset++) {
+      if (totals[asset] !== this.assetSupply[asset]) {
+        fail(
+          `conservation of ${this.assetNames[asset]}: balances sum to ${totals[asset]}, supply is ${this.assetSupply[asset]}`,
+        );
+      }
+    }
+    if (depositors !== this.depositedUserCount) {
+      fail(`depositor count ${this.depositedUserCount} but ${depositors} accounts have deposited`);
+    }
+  }
+
+  stateHash(): string {
+    const hash = new Fnv64();
+    hash.integer(this.tradeCount);
+    hash.integer(this.depositedUserCount);
+    const assetOrder = this.assetNames.map((_, index) => index);
+    assetOrder.sort((a, b) => compareText(this.assetNames[a], this.assetNames[b]));
+    hash.integer(assetOrder.length);
+    for (const asset of assetOrder) {
+      hash.text(this.assetNames[asset]);
+      hash.integer(this.assetSupply[asset]);
+    }
+    const books = [...this.books.values()].sort((a, b) => compareText(a.symbol, b.symbol));
+    hash.integer(books.length);
+    for (const book of books) {
+      hash.text(book.symbol);
+      hash.text(book.base);
+      hash.text(book.quote);
+      hash.integer(book.lotSize);
+      hash.integer(book.tickSize);
+      hash.integer(book.makerFeeBps);
+      hash.integer(book.takerFeeBps);
+      for (const side of [book.bids, book.asks]) {
+        hash.integer(side.levelCount);
+        for (let level = side.best(); level !== null; level = level.forward[0]) {
+          hash.integer(level.orderCount);
+          for (let order = level.head; order !== null; order = order.next) {
+            hash.integer(order.id);
+            hash.integer(order.user);
+            hash.integer(order.price);
+            hash.integer(order.qty);
+            hash.integer(order.remaining);
+          }
+        }
+      }
+    }
+    const users = this.accounts.sortedKeys();
+    hash.integer(users.length);
+    for (const user of users) {
+      const account = this.accounts.get(user)!;
+      hash.integer(user);
+      hash.integer(account.hasDeposited ? 1 : 0);
+      const entries = this.accountBalances(account);
+      hash.integer(entries.length);
+      for (const entry of entries) {
+        hash.text(entry.asset);
+        hash.integer(entry.available);
+        hash.integer(entry.locked);
+      }
+    }
+    const ranges = this.usedOrderIds.ranges();
+    hash.integer(ranges.length);
+    for (const bound of ranges) hash.integer(bound);
+    return hash.hex();
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  /**
+   * The full state as plain JSON: assets with their supply, symbols with their orders in
+   * priority order ([id, user, price, qty, remaining], bids best first, then asks), accounts
+   * ([user, deposited, [[asset, available, locked], ...]]), used order ids as flattened
+   * inclusive ranges, and the trade counter.
+   */
+  exportState(): unknown {
+    return {
+      format: STATE_FORMAT,
+      version: STATE_VERSION,
+      assets: this.assetNames.map((name, index) => [name, this.assetSupply[index]]),
+      symbols: [...this.books.values()].map((book) => ({
+        symbol: book.symbol,
+        base: book.base,
+        quote: book.quote,
+        lotSize: book.lotSize,
+        tickSize: book.tickSize,
+        makerFeeBps: book.makerFeeBps,
+        takerFeeBps: book.takerFeeBps,
+        bids: exportSide(book.bids),
+        asks: exportSide(book.asks),
+      })),
+      accounts: this.accounts.sortedKeys().map((user) => {
+        const account = this.accounts.get(user)!;
+        const entries = this.accountBalances(account).map((entry) => [
+          entry.asset,
+          entry.available,
+          entry.locked,
+        ]);
+        return [user, account.hasDeposited, entries];
+      }),
+      orderIds: this.usedOrderIds.ranges(),
+      tradeCount: this.tradeCount,
+    };
+  }
+
+  private load(state: unknown): void {
+    const root = expectRecord(state, 'state');
+    if (root.format !== STATE_FORMAT || root.version !== STATE_VERSION)
+      fail('state: unknown format or version');
+    for (const entry of expectArray(root.assets, 'assets')) {
+      const [name, supply] = expectArray(entry, 'asset');
+      if (!isName(name) || this.assetIndexes.has(name)) fail('state: asset name malformed or repeated');
+      this.assetSupply[this.addAsset(name)] = expectInteger(supply, 'asset supply');
+    }
+    this.loadAccounts(expectArray(root.accounts, 'accounts'));
+    for (const entry of expectArray(root.symbols, 'symbols')) this.loadBook(expectRecord(entry, 'symbol'));
+    const ranges = expectArray(root.orderIds, 'orderIds');
+    if (ranges.length % 2 !== 0) fail('state: orderIds must hold pairs');
+    for (let index = 0; index < ranges.length; index += 2) {
+      const first = expectInteger(ranges[index], 'order id');
+      const last = expectInteger(ranges[index + 1], 'order id');
+      for (let id = first; id <= last; id++) this.usedOrderIds.add(id);
+    }
+    this.tradeCount = expectInteger(root.tradeCount, 'tradeCount');
+  }
+
+  private loadAccounts(entries: unknown[]): void {
+    for (const entry of entries) {
+      const [user, deposited, balances] = expectArray(entry, 'account');
+      const userId = expectInteger(user, 'user');
+      if (typeof deposited !== 'boolean') fail('state: account deposited flag must be a boolean');
+      let account = this.accounts.get(userId);
+      if (account === undefined) {
+        account = new Account(userId);
+        this.accounts.set(userId, account);
+      } else if (userId !== FEE_USER) {
+        fail(`state: account ${userId} repeated`);
+      }
+      account.hasDeposited = deposited;
+      if (deposited) this.depositedUserCount++;
+      account.ensureAssets(this.assetNames.length);
+      for (const balance of expectArray(balances, 'balances')) {
+        const [asset, available, locked] = expectArray(balance, 'balance');
+        const index = typeof asset === 'string' ? this.assetIndexes.get(asset) : undefined;
+        if (index === undefined) fail(`state: account ${userId} holds an unknown asset`);
+        account.available[index] = expectInteger(available, 'available');
+        account.locked[index] = expectInteger(locked, 'locked');
+      }
+    }
+  }
+
+  private loadBook(entry: Record<string, unknown>): void {
+    const { symbol, base, quote, lotSize, tickSize, makerFeeBps, takerFeeBps } = entry;
+    if (
+      !isName(symbol) ||
+      this.books.has(symbol) ||
+      !isName(base) ||
+      !isName(quote) ||
+      base === quote ||
+      !this.assetIndexes.has(base) ||
+      !this.assetIndexes.has(quote) ||
+      !isPositiveSafeInteger(lotSize) ||
+      !isPositiveSafeInteger(tickSize) ||
+      !isBps(makerFeeBps) ||
+      !isBps(takerFeeBps)
+    ) {
+      fail('state: symbol malformed');
+    }
+    const book = this.createBook(symbol, base, quote, lotSize, tickSize, makerFeeBps, takerFeeBps);
+    this.loadOrders(book, true, expectArray(entry.bids, 'bids'));
+    this.loadOrders(book, false, expectArray(entry.asks, 'asks'));
+  }
+
+  private loadOrders(book: Book, isBuy: boolean, entries: unknown[]): void {
+    for (const entry of entries) {
+      const [id, user, price, qty, remaining] = expectArray(entry, 'order').map((value) =>
+        expectInteger(value, 'order field'),
+      );
+      const account = this.accounts.get(user);
+      if (account === undefined || this.restingOrders.get(id) !== undefined) {
+        fail(`state: order ${id} has no account or is repeated`);
+      }
+      if (price <= 0) fail(`state: order ${id} price must be positive`);
+      const order = this.allocateOrder(account, book);
+      order.id = id;
+      order.user = user;
+      order.isBuy = isBuy;
+      order.price = price;
+      order.qty = qty;
+      order.remaining = remaining;
+      this.link(order);
+    }
+  }
+}
+
+function exportSide(side: LevelList): number[][] {
+  const orders: number[][] = [];
+  for (let level = side.best(); level !== null; level = level.forward[0]) {
+    for (let order = level.head; order !== null; order = order.next) {
+      orders.push([order.id, order.user, order.price, order.qty, order.remaining]);
+    }
+  }
+  return orders;
+}
+
+function fail(message: string): never {
+  throw new Error(`engine invariant broken: ${message}`);
+}
+
+function expectRecord(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail(`state: ${what} must be an object`);
+  return value as Record<string, unknown>;
+}
+
+function expectArray(value: unknown, what: string): unknown[] {
+  if (!Array.isArray(value)) fail(`state: ${what} must be an array`);
+  return value;
+}
+
+function expectInteger(value: unknown, what: string): number {
+  if (!isNonNegativeSafeInteger(value)) fail(`state: ${what} must be a non-negative safe integer`);
+  return value;
+}
