@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { openSequencer } from '../../src/journal/durable.js';
+import type { JournalError } from '../../src/journal/errors.js';
+import { recover } from '../../src/journal/recovery.js';
+import { buildFixture, copyOf, type JournalFixture } from './fixture.js';
+import { depositCommand, recordingLogger, seededRandom, seedFromEnvironment } from './helpers.js';
+import { toyEngines } from './toy-engine.js';
+
+let fixture: JournalFixture;
+
+before(async () => {
+  fixture = await buildFixture(120, 2_048);
+  assert.ok(fixture.segments.length >= 3, 'the fixture should span several segments');
+});
+
+after(() => fixture.remove());
+
+function recordsBefore(segmentIndex: number): number {
+  return fixture.segments
+    .slice(0, segmentIndex)
+    .reduce((sum, segment) => sum + segment.recordStarts.length, 0);
+}
+
+test('a torn tail cut at every byte offset of the last records is truncated to the last whole record', async () => {
+  const lastIndex = fixture.segments.length - 1;
+  const last = fixture.segments[lastIndex];
+  const cutFrom = last.recordStarts[Math.max(0, last.recordStarts.length - 3)];
+  for (let cut = cutFrom; cut < last.bytes; cut++) {
+    const copy = copyOf(fixture, 'torn');
+    const segmentPath = join(copy.path, basename(last.path));
+    truncateSync(segmentPath, cut);
+    const { logger, lines } = recordingLogger();
+    const recovered = recover(copy.path, { engines: toyEngines, logger });
+    const whole = last.recordStarts.filter(
+      (start, index) => (last.recordStarts[index + 1] ?? last.bytes) <= cut && start < cut,
+    ).length;
+    const expectedSeq = recordsBefore(lastIndex) + whole;
+    assert.equal(recovered.lastSeq, expectedSeq, `cut at ${cut}`);
+    assert.equal(recovered.engine.stateHash(), fixture.prefixHashes[expectedSeq], `cut at ${cut}`);
+    const boundary = last.recordStarts[whole] ?? last.bytes;
+    assert.equal(recovered.truncatedBytes, cut - Math.min(boundary, cut), `cut at ${cut}`);
+    assert.equal(
+      lines.some((line) => line.msg === 'torn journal tail truncated'),
+      recovered.truncatedBytes > 0,
+    );
+    assert.equal(readFileSync(segmentPath).length, cut - recovered.truncatedBytes);
+    if (cut % 16 === 0) {
+      // Appending resumes right after the cut and the next recovery is clean.
+      const reopened = await openSequencer({ dataDir: copy.path, engines: toyEngines, logger });
+      assert.equal((await reopened.sequencer.submit(depositCommand(999))).seq, expectedSeq + 1);
+      await reopened.sequencer.close();
+      const again = recover(copy.path, { engines: toyEngines, logger });
+      assert.equal(again.lastSeq, expectedSeq + 1);
+      assert.equal(again.truncatedBytes, 0);
+    }
+    copy.remove();
+  }
+});
+
+test('a last segment whose header never became durable is removed; records after a damaged header are corruption', () => {
+  const lastIndex = fixture.segments.length - 1;
+  const last = fixture.segments[lastIndex];
+  for (const cut of [0, 10, 31, 32]) {
+    const copy = copyOf(fixture, 'torn-header');
+    const segmentPath = join(copy.path, basename(last.path));
+    truncateSync(segmentPath, cut);
+    if (cut < 32) writeFileSync(segmentPath, Buffer.alloc(cut, 0xaa));
+    const recovered = recover(copy.path, { engines: toyEngines, logger: recordingLogger().logger });
+    assert.equal(recovered.lastSeq, recordsBefore(lastIndex), `cut at ${cut}`);
+    copy.remove();
+  }
+  const copy = copyOf(fixture, 'bad-header');
+  const segmentPath = join(copy.path, basename(last.path));
+  const bytes = readFileSync(segmentPath);
+  bytes[3] ^= 0x10;
+  writeFileSync(segmentPath, bytes);
+  assert.throws(
+    () => recover(copy.path, { engines: toyEngines, logger: recordingLogger().logger }),
+    (error: JournalError) => error.code === 'JOURNAL_CORRUPT',
+  );
+  copy.remove();
+});
+
+test('random bit flips are always detected: refused in the middle, cut only in the last record', () => {
+  const seed = seedFromEnvironment();
+  const random = seededRandom(seed);
+  const total = fixture.commands.length;
+  const lastIndex = fixture.segments.length - 1;
+  const lastRecordStart = fixture.segments[lastIndex].recordStarts.at(-1) as number;
+  let refused = 0;
+  for (let round = 0; round < 250; round++) {
+    const segmentIndex = Math.floor(random() * fixture.segments.length);
+    const segment = fixture.segments[segmentIndex];
+    const offset = Math.floor(random() * segment.bytes);
+    const bit = Math.floor(random() * 8);
+    const context = `seed ${seed} round ${round}: segment ${segmentIndex} offset ${offset} bit ${bit}`;
+    const copy = copyOf(fixture, 'flip');
+    const segmentPath = join(copy.path, basename(segment.path));
+    const bytes = readFileSync(segmentPath);
+    bytes[offset] ^= 1 << bit;
+    writeFileSync(segmentPath, bytes);
+    const inLastRecord = segmentIndex === lastIndex && offset >= lastRecordStart;
+    try {
+      const recovered = recover(copy.path, { engines: toyEngines, logger: recordingLogger().logger });
+      assert.ok(inLastRecord, `${context}: accepted a damaged journal`);
+      assert.equal(recovered.lastSeq, total - 1, context);
+      assert.equal(recovered.engine.stateHash(), fixture.prefixHashes[total - 1], context);
+    } catch (error) {
+      if (error instanceof assert.AssertionError) throw error;
+      const code = (error as JournalError).code;
+      assert.ok(code === 'JOURNAL_CORRUPT' || code === 'JOURNAL_GAP', `${context}: ${String(error)}`);
+      assert.ok(!inLastRecord, `${context}: a flip in the last record should be treated as a torn tail`);
+      assert.match((error as Error).message, new RegExp(basename(segment.path)), context);
+      refused++;
+    }
+    copy.remove();
+  }
+  assert.ok(refused > 0);
+});
+
+test('a corrupt record in the middle names the file, offset and sequence', () => {
+  const copy = copyOf(fixture, 'middle');
+  const segment = fixture.segments[1];
+  const segmentPath = join(copy.path, basename(segment.path));
+  const bytes = readFileSync(segmentPath);
+  const offset = segment.recordStarts[2];
+  bytes[offset + 20] ^= 0xff;
+  writeFileSync(segmentPath, bytes);
+  const expectedSeq = recordsBefore(1) + 3;
+  assert.throws(
+    () => recover(copy.path, { engines: toyEngines, logger: recordingLogger().logger }),
+    (error: JournalError) =>
+      error.code === 'JOURNAL_CORRUPT' &&
+      error.message.includes(`${basename(segment.path)} offset ${offset} sequence ${expectedSeq}`),
+  );
+  copy.remove();
+});

@@ -1,0 +1,58 @@
+// Builds a small multi-segment journal with the toy engine, and the state hash after every prefix
+// of it, so damage tests can check exactly what recovery kept.
+import { cpSync, readFileSync } from 'node:fs';
+import type { Command } from '../../src/core/types.js';
+import { openSequencer } from '../../src/journal/durable.js';
+import { listDataDirectory, scanSegment } from '../../src/journal/segment.js';
+import { depositCommand, recordingLogger, temporaryDirectory } from './helpers.js';
+import { ToyEngine, toyEngines } from './toy-engine.js';
+
+export interface JournalFixture {
+  directory: string;
+  remove: () => void;
+  /** Journaled commands, index i has sequence i + 1. */
+  commands: Command[];
+  /** prefixHashes[n]: state hash after the first n commands. */
+  prefixHashes: string[];
+  /** Segment paths oldest first, with the start offset of every record. */
+  segments: Array<{ path: string; recordStarts: number[]; bytes: number }>;
+}
+
+export async function buildFixture(commandCount: number, segmentBytesMax: number): Promise<JournalFixture> {
+  const directory = temporaryDirectory('fixture');
+  const { sequencer } = await openSequencer({
+    dataDir: directory.path,
+    engines: toyEngines,
+    logger: recordingLogger().logger,
+    segmentBytesMax,
+    snapshotEveryMs: 0,
+  });
+  const commands: Command[] = [];
+  for (let start = 0; start < commandCount; start += 5) {
+    const group = Array.from({ length: Math.min(5, commandCount - start) }, (_, index) =>
+      sequencer.submit(depositCommand(start + index)),
+    );
+    for (const outcome of await Promise.all(group)) commands.push(outcome.command);
+  }
+  await sequencer.close();
+  const engine = new ToyEngine();
+  const prefixHashes = [engine.stateHash()];
+  for (const command of commands) {
+    engine.apply(command);
+    prefixHashes.push(engine.stateHash());
+  }
+  const segments = listDataDirectory(directory.path).segments.map((segment) => {
+    const bytes = readFileSync(segment.path);
+    const recordStarts: number[] = [];
+    scanSegment(bytes, segment.seq, (_seq, _bytes, payloadStart) => recordStarts.push(payloadStart - 16));
+    return { path: segment.path, recordStarts, bytes: bytes.length };
+  });
+  return { directory: directory.path, remove: directory.remove, commands, prefixHashes, segments };
+}
+
+/** A fresh copy of the fixture's data directory; returns its path. */
+export function copyOf(fixture: JournalFixture, label: string): { path: string; remove: () => void } {
+  const copy = temporaryDirectory(label);
+  cpSync(fixture.directory, copy.path, { recursive: true });
+  return copy;
+}
