@@ -1,0 +1,316 @@
+// Engine benchmark: Hoga's matching engine against nodejs-order-book on the same seeded order flow,
+// in one process run, on a crowded book (few prices, thousands of orders each) and a wide one.
+// Throughput is timed over the whole measured stream in one block; Hoga's per-command latency is
+// taken in a separate pass so the timer's own cost does not distort throughput.
+//
+// nodejs-order-book needs up to a millisecond per cancel on a crowded book (it renumbers the whole
+// price level), so it runs only the first `--peer-commands` measured commands; Hoga's rate on those
+// same commands gives the ratio, and its rate over the whole stream is printed too.
+//
+//   npm run bench:engine -- [--commands N] [--peer-commands N] [--seed S] [--warmup N] [--json]
+import os from 'node:os';
+import { type LimitOrderOptions, type MarketOrderOptions, OrderBook, Side } from 'nodejs-order-book';
+import { Engine } from '../src/core/engine.js';
+import type { Command, DepthView, EngineEvent, MatchingEngine } from '../src/core/types.js';
+import { parseBenchOptions } from './lib/args.js';
+import { LatencyHistogram, type LatencySummary } from './lib/histogram.js';
+import {
+  type BookDepth,
+  type BookShape,
+  CommandKind,
+  crowdedBook,
+  generateOrderFlow,
+  type OrderFlow,
+  type OrderFlowStats,
+  wideBook,
+} from './lib/order-flow.js';
+import { PhaseProgress } from './lib/progress.js';
+import { BenchReporter, checkTarget, formatCount, type TargetCheck } from './lib/report.js';
+import { measureTimerOverheadNs, nowNs } from './lib/timer.js';
+
+const options = parseBenchOptions('engine', {
+  commands: { kind: 'integer', default: 1_000_000, minimum: 1, description: 'measured commands per book' },
+  seed: { kind: 'integer', default: 1, minimum: 0, description: 'seed of the order flow' },
+  'peer-commands': {
+    kind: 'integer',
+    default: 30_000,
+    minimum: 1,
+    description: 'measured commands also run through nodejs-order-book',
+  },
+  warmup: { kind: 'integer', default: 10_000, minimum: 0, description: 'unmeasured mixed commands first' },
+  json: { kind: 'flag', description: 'print one machine-readable JSON line on stdout' },
+});
+
+/** Targets from DESIGN.md "Numbers that define done". */
+const ratioTargets: Record<string, number> = { crowded: 20, wide: 8 };
+const p99UsTarget = 5;
+/** Deeper than any book the flow builds, so depth comparisons see every level. */
+const depthLevelsMax = 100_000;
+
+type PeerCall = LimitOrderOptions | MarketOrderOptions | string;
+
+interface ShapeResult {
+  book: string;
+  flow: OrderFlowStats;
+  /** Commands both engines ran and timed (a prefix of the measured stream). */
+  sharedCommands: number;
+  peerCommandsPerSec: number;
+  /** Hoga on the shared commands: the ratio's numerator. */
+  hogaSharedCommandsPerSec: number;
+  /** Hoga on the whole measured stream. */
+  hogaCommandsPerSec: number;
+  ratio: number;
+  hogaLatency: LatencySummary;
+  hogaTrades: number;
+  hogaRejected: number;
+}
+
+const sharedCommands = Math.min(options['peer-commands'], options.commands);
+
+/** Consistency failures: the comparison is void if the engines did not do the same work. */
+const mismatches: string[] = [];
+
+function main(): void {
+  const reporter = new BenchReporter(options.json);
+  const shapes = [crowdedBook, wideBook];
+  const progress = new PhaseProgress(shapes.length * 4);
+  const timerOverheadNs = measureTimerOverheadNs();
+  const results = shapes.map((shape) => runShape(shape, progress));
+  progress.stop();
+  printResults(reporter, results, timerOverheadNs);
+  const checks = results.flatMap((result) => [
+    checkTarget(
+      `${result.book}: Hoga / nodejs-order-book`,
+      result.ratio,
+      'atLeast',
+      ratioTargets[result.book],
+      'x',
+    ),
+    checkTarget(
+      `${result.book}: Hoga p99 per command`,
+      result.hogaLatency.p99Us,
+      'atMost',
+      p99UsTarget,
+      ' µs',
+    ),
+  ]);
+  reporter.line();
+  reporter.targets(checks);
+  for (const mismatch of mismatches) reporter.line(`MISMATCH  ${mismatch}`);
+  reporter.result(jsonResult(results, checks, timerOverheadNs));
+  // A missed target is a finding, not a failure; engines that disagree make every figure void.
+  if (mismatches.length > 0) process.exitCode = 1;
+}
+
+function runShape(shape: BookShape, progress: PhaseProgress): ShapeResult {
+  progress.phase(`${shape.name}: generating ${formatCount(options.commands)} commands`);
+  const flow = generateOrderFlow({
+    shape,
+    seed: options.seed,
+    measuredCommands: options.commands,
+    warmupCommands: options.warmup,
+    checkpointAfterMeasured: sharedCommands,
+  });
+  progress.phase(`${shape.name}: nodejs-order-book throughput on ${formatCount(sharedCommands)} commands`);
+  const peerCommandsPerSec = measurePeerThroughput(flow);
+  progress.phase(`${shape.name}: Hoga throughput`);
+  const hoga = measureHogaThroughput(flow);
+  progress.phase(`${shape.name}: Hoga latency per command`);
+  const latency = measureHogaLatency(flow);
+  return {
+    book: shape.name,
+    flow: flow.stats,
+    sharedCommands,
+    peerCommandsPerSec,
+    hogaSharedCommandsPerSec: hoga.sharedCommandsPerSec,
+    hogaCommandsPerSec: hoga.commandsPerSec,
+    ratio: hoga.sharedCommandsPerSec / peerCommandsPerSec,
+    hogaLatency: latency.summary,
+    hogaTrades: latency.trades,
+    hogaRejected: latency.rejected,
+  };
+}
+
+// ---- nodejs-order-book ------------------------------------------------------------------------
+
+/** Our commands as nodejs-order-book arguments, built before timing so mapping costs nothing. */
+function toPeerCalls(flow: OrderFlow): PeerCall[] {
+  return flow.commands.map((command, index): PeerCall => {
+    if (command.op === 'cancel') return String(command.id);
+    if (command.op !== 'place') throw new Error(`unexpected ${command.op} in the order flow`);
+    const side = command.side === 'buy' ? Side.BUY : Side.SELL;
+    if (flow.kinds[index] === CommandKind.market) return { side, size: command.qty };
+    return { id: String(command.id), side, size: command.qty, price: command.price as number };
+  });
+}
+
+function applyPeerRange(book: OrderBook, flow: OrderFlow, calls: PeerCall[], from: number, to: number): void {
+  const kinds = flow.kinds;
+  for (let index = from; index < to; index += 1) {
+    const kind = kinds[index];
+    if (kind === CommandKind.limit) book.limit(calls[index] as LimitOrderOptions);
+    else if (kind === CommandKind.market) book.market(calls[index] as MarketOrderOptions);
+    else book.cancel(calls[index] as string);
+  }
+}
+
+function measurePeerThroughput(flow: OrderFlow): number {
+  const calls = toPeerCalls(flow);
+  const book = new OrderBook();
+  applyPeerRange(book, flow, calls, 0, flow.measuredStart);
+  const startNs = nowNs();
+  applyPeerRange(book, flow, calls, flow.measuredStart, flow.measuredStart + sharedCommands);
+  const elapsedNs = nowNs() - startNs;
+  const [asks, bids] = book.depth();
+  const depth = { bids: sortLevels(bids, 'descending'), asks: sortLevels(asks, 'ascending') };
+  compareDepth('nodejs-order-book', flow.checkpointDepth, depth);
+  return sharedCommands / (elapsedNs / 1e9);
+}
+
+// ---- Hoga ---------------------------------------------------------------------------------------
+
+function freshHoga(flow: OrderFlow): MatchingEngine {
+  const engine = new Engine();
+  for (const command of flow.setup) expectNoRejection(engine.apply(command), command);
+  return engine;
+}
+
+function applyHogaRange(engine: MatchingEngine, commands: Command[], from: number, to: number): void {
+  for (let index = from; index < to; index += 1) engine.apply(commands[index]);
+}
+
+function measureHogaThroughput(flow: OrderFlow): { commandsPerSec: number; sharedCommandsPerSec: number } {
+  const engine = freshHoga(flow);
+  const { commands, measuredStart } = flow;
+  const sharedEnd = measuredStart + sharedCommands;
+  applyHogaRange(engine, commands, 0, measuredStart);
+  const startNs = nowNs();
+  applyHogaRange(engine, commands, measuredStart, sharedEnd);
+  const sharedEndNs = nowNs();
+  applyHogaRange(engine, commands, sharedEnd, commands.length);
+  const endNs = nowNs();
+  return {
+    commandsPerSec: (commands.length - measuredStart) / ((endNs - startNs) / 1e9),
+    sharedCommandsPerSec: sharedCommands / ((sharedEndNs - startNs) / 1e9),
+  };
+}
+
+interface LatencyPass {
+  summary: LatencySummary;
+  trades: number;
+  rejected: number;
+}
+
+function measureHogaLatency(flow: OrderFlow): LatencyPass {
+  const engine = freshHoga(flow);
+  const { commands, measuredStart } = flow;
+  applyHogaRange(engine, commands, 0, measuredStart);
+  const latenciesNs = new Float64Array(commands.length - measuredStart);
+  let trades = 0;
+  let rejected = 0;
+  for (let index = measuredStart; index < commands.length; index += 1) {
+    const startNs = process.hrtime.bigint();
+    const events = engine.apply(commands[index]);
+    const endNs = process.hrtime.bigint();
+    latenciesNs[index - measuredStart] = Number(endNs - startNs);
+    // Counted outside the timed window: events are only valid until the next apply.
+    for (const event of events) {
+      if (event.ev === 'trade') trades += 1;
+      else if (event.ev === 'rejected') rejected += 1;
+    }
+  }
+  const histogram = new LatencyHistogram();
+  histogram.recordAllNs(latenciesNs, latenciesNs.length);
+  checkHogaState(engine, flow, trades, rejected);
+  return { summary: histogram.summary(), trades, rejected };
+}
+
+function checkHogaState(engine: MatchingEngine, flow: OrderFlow, trades: number, rejected: number): void {
+  engine.validateInternalState();
+  const depth = engine.depth(flow.symbol, depthLevelsMax) as DepthView;
+  compareDepth('Hoga', flow.finalDepth, depth);
+  if (trades !== flow.stats.measuredTrades) {
+    mismatches.push(`Hoga made ${trades} trades, the model ${flow.stats.measuredTrades}`);
+  }
+  if (rejected !== 0) mismatches.push(`Hoga rejected ${rejected} measured commands (expected none)`);
+}
+
+function expectNoRejection(events: readonly EngineEvent[], command: Command): void {
+  const rejection = events.find((event) => event.ev === 'rejected');
+  if (rejection !== undefined)
+    throw new Error(`setup command rejected: ${JSON.stringify({ command, rejection })}`);
+}
+
+// ---- checks and output ---------------------------------------------------------------------------
+
+function sortLevels(
+  levels: Array<[number, number]>,
+  order: 'ascending' | 'descending',
+): Array<[number, number]> {
+  const sign = order === 'ascending' ? 1 : -1;
+  return [...levels].sort((left, right) => sign * (left[0] - right[0]));
+}
+
+function compareDepth(engineName: string, expected: BookDepth, actual: BookDepth): void {
+  const same =
+    JSON.stringify(expected.bids) === JSON.stringify(actual.bids) &&
+    JSON.stringify(expected.asks) === JSON.stringify(actual.asks);
+  if (!same) mismatches.push(`${engineName}'s book differs from the model's`);
+}
+
+function printResults(reporter: BenchReporter, results: ShapeResult[], timerOverheadNs: number): void {
+  reporter.line(
+    `Engine benchmark: ${formatCount(options.commands)} measured commands per book ` +
+      `(nodejs-order-book: the first ${formatCount(sharedCommands)}), seed ${options.seed}, ` +
+      `warm-up ${formatCount(options.warmup)}; node ${process.version}, ${os.cpus().length} cores`,
+  );
+  for (const result of results) {
+    const flow = result.flow;
+    reporter.line();
+    reporter.line(
+      `${result.book}: ${formatCount(flow.restingAtMeasuredStart)} resting orders on ` +
+        `${flow.occupiedLevelsAtMeasuredStart} prices at start (` +
+        `${Math.round(flow.restingAtMeasuredStart / flow.occupiedLevelsAtMeasuredStart)} per price), ` +
+        `${formatCount(flow.restingAtEnd)} at end; trades ${result.hogaTrades} (model ${flow.measuredTrades}), ` +
+        `sweeps ${flow.sweeps}`,
+    );
+    reporter.table([
+      {
+        engine: 'nodejs-order-book',
+        [`commands/s, first ${formatCount(result.sharedCommands)}`]: formatCount(result.peerCommandsPerSec),
+        'commands/s, all': '-',
+      },
+      {
+        engine: 'Hoga',
+        [`commands/s, first ${formatCount(result.sharedCommands)}`]: formatCount(
+          result.hogaSharedCommandsPerSec,
+        ),
+        'commands/s, all': formatCount(result.hogaCommandsPerSec),
+      },
+    ]);
+    const latency = result.hogaLatency;
+    reporter.line(
+      `ratio ${result.ratio.toFixed(1)}x; Hoga per command: p50 ${latency.p50Us.toFixed(2)} µs, ` +
+        `p99 ${latency.p99Us.toFixed(2)} µs, p99.9 ${latency.p999Us.toFixed(2)} µs, max ${latency.maxUs.toFixed(0)} µs ` +
+        `(includes ~${timerOverheadNs.toFixed(0)} ns of timer)`,
+    );
+  }
+}
+
+function jsonResult(results: ShapeResult[], checks: TargetCheck[], timerOverheadNs: number): unknown {
+  return {
+    bench: 'engine',
+    commands: options.commands,
+    seed: options.seed,
+    peerCommands: sharedCommands,
+    warmup: options.warmup,
+    node: process.version,
+    cores: os.cpus().length,
+    timerOverheadNs,
+    books: results,
+    targets: checks,
+    mismatches,
+  };
+}
+
+main();
