@@ -31,7 +31,8 @@ export type OrderType = 'limit' | 'market';
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
 
 export interface Order {
-  id: string;
+  orderId: number;
+  clientOrderId?: string;
   symbol: string;
   side: Side;
   type: OrderType;
@@ -42,24 +43,25 @@ export interface Order {
   filledQty: string;
   remainingQty: string;
   status: string;
-  timeMs: number;
+  createdAtMs: number;
+  updatedAtMs: number;
 }
 
 export interface Fill {
-  tradeId: string;
-  orderId: string;
+  tradeId: number;
+  orderId: number;
   symbol: string;
   side: Side;
+  role: 'maker' | 'taker';
   price: string;
   qty: string;
   fee: string;
   feeAsset: string;
-  liquidity: 'maker' | 'taker';
-  timeMs: number;
+  atMs: number;
 }
 
 export interface SessionInfo {
-  id: string;
+  sessionId: string;
   device: string;
   ip: string;
   createdAtMs: number;
@@ -68,21 +70,15 @@ export interface SessionInfo {
 }
 
 export interface Me {
-  id: number;
+  userId: number;
   username: string;
   isAdmin: boolean;
 }
 
+/** One page of a list the server returns newest first. */
 export interface Page<T> {
   items: T[];
-  next: string | null;
-}
-
-export interface DepthSnapshot {
-  symbol: string;
-  lastUpdateId: number;
-  bids: Array<[string, string]>;
-  asks: Array<[string, string]>;
+  hasMore: boolean;
 }
 
 export interface Candle {
@@ -126,9 +122,19 @@ export interface PlaceOrderRequest {
   clientOrderId: string;
 }
 
+export type PlaceStatus = 'resting' | 'partiallyFilled' | 'filled' | 'expired' | 'rejected';
+
+/** What happened to a placed order, said at once (the reply is sent after it is durable). */
 export interface PlaceOrderReply {
-  order: Order;
-  fills: Fill[];
+  orderId: number;
+  symbol: string;
+  status: PlaceStatus;
+  rejectCode?: string;
+  filledQty: string;
+  restingQty: string;
+  expiredQty: string;
+  expireReason?: string;
+  fills: Array<{ tradeId: number; price: string; qty: string; fee: string; feeAsset: string }>;
 }
 
 export const apiBase = '/api/v1';
@@ -174,39 +180,41 @@ function toApiError(status: number, body: unknown): ApiError {
   return { code: `HTTP_${status}`, message: `The exchange answered ${status}.` };
 }
 
-function query(cursor: string | null | undefined, extra: Record<string, string> = {}): string {
-  const parameters = new URLSearchParams(extra);
-  parameters.set('limit', String(historyPageSize));
-  if (cursor) parameters.set('cursor', cursor);
-  return `?${parameters.toString()}`;
+/**
+ * The list endpoints return newest first, up to `limit` (at most listLimitMax); a page is a slice
+ * of that, asking one extra row to learn whether an older page exists.
+ */
+async function pageOf<T>(path: string, pageIndex: number): Promise<Result<Page<T>>> {
+  const first = pageIndex * historyPageSize;
+  const limit = Math.min(listLimitMax, first + historyPageSize + 1);
+  const separator = path.includes('?') ? '&' : '?';
+  const listed = await request<T[]>('GET', `${path}${separator}limit=${limit}`);
+  if (!listed.ok) return listed;
+  const items = listed.value.slice(first, first + historyPageSize);
+  return { ok: true, value: { items, hasMore: listed.value.length > first + historyPageSize } };
 }
+
+/** The server's bound on one list reply. */
+export const listLimitMax = 1_000;
 
 export const api = {
   register: (username: string, password: string) =>
-    request<Me>('POST', '/auth/register', { username, password }),
+    request<{ userId: number; username: string }>('POST', '/auth/register', { username, password }),
   login: (username: string, password: string) => request<Me>('POST', '/auth/login', { username, password }),
   logout: () => request<unknown>('POST', '/auth/logout'),
-  logoutAll: () => request<unknown>('POST', '/auth/logout-all'),
+  logoutAll: () => request<{ ended: number }>('POST', '/auth/logout-all'),
   me: () => request<Me>('GET', '/me'),
   sessions: () => request<SessionInfo[]>('GET', '/sessions'),
-  endSession: (id: string) => request<unknown>('DELETE', `/sessions/${encodeURIComponent(id)}`),
+  endSession: (sessionId: string) => request<unknown>('DELETE', `/sessions/${encodeURIComponent(sessionId)}`),
   symbols: () => request<SymbolInfo[]>('GET', '/symbols'),
   balances: () => request<Balance[]>('GET', '/balances'),
-  openOrders: () => request<Order[]>('GET', '/orders'),
-  orderHistory: (cursor?: string | null) => request<Page<Order>>('GET', `/orders/history${query(cursor)}`),
-  myTrades: (cursor?: string | null) => request<Page<Fill>>('GET', `/trades${query(cursor)}`),
+  openOrders: () => request<Order[]>('GET', `/orders?status=open&limit=${listLimitMax}`),
+  orderHistory: (pageIndex: number) => pageOf<Order>('/orders', pageIndex),
+  myTrades: (pageIndex: number) => pageOf<Fill>('/trades', pageIndex),
   placeOrder: (order: PlaceOrderRequest) => request<PlaceOrderReply>('POST', '/orders', order),
-  cancelOrder: (id: string) => request<unknown>('DELETE', `/orders/${encodeURIComponent(id)}`),
-  amendOrder: (id: string, qty: string) =>
-    request<unknown>('PATCH', `/orders/${encodeURIComponent(id)}`, { qty }),
-  depth: (symbol: string) =>
-    request<DepthSnapshot>('GET', `/depth/${encodeURIComponent(symbol)}?limit=${depthLevelsRequested}`),
+  cancelOrder: (orderId: number) => request<unknown>('DELETE', `/orders/${orderId}`),
+  amendOrder: (orderId: number, qty: string) => request<unknown>('PATCH', `/orders/${orderId}`, { qty }),
   /** Closed candles, oldest first, in the channel's wire form (see channels.ts readCandle). */
   candles: (symbol: string, interval: string) =>
     request<unknown[]>('GET', `/candles/${encodeURIComponent(symbol)}?interval=${interval}`),
-  trades: (symbol: string) => request<PublicTrade[]>('GET', `/trades/${encodeURIComponent(symbol)}`),
-  tickers: () => request<Ticker[]>('GET', '/tickers'),
 };
-
-/** Levels asked for in a depth snapshot; diffs keep the local book beyond that exact. */
-export const depthLevelsRequested = 100;

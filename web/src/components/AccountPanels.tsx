@@ -60,9 +60,9 @@ function OpenOrders() {
   const { symbols, accountChanged } = useApp();
   const orders = useAccountData(api.openOrders);
   const [error, setError] = useState<ApiError | null>(null);
-  const [amending, setAmending] = useState<string | null>(null);
+  const [amending, setAmending] = useState<number | null>(null);
   const cancel = async (order: Order) => {
-    const result = await api.cancelOrder(order.id);
+    const result = await api.cancelOrder(order.orderId);
     setError(result.ok ? null : result.error);
     accountChanged();
   };
@@ -86,7 +86,7 @@ function OpenOrders() {
           {rows.map((order) => {
             const info = symbolInfo(symbols, order.symbol);
             return (
-              <tr key={order.id}>
+              <tr key={order.orderId}>
                 <td>{order.symbol}</td>
                 <td class={order.side === 'buy' ? 'up' : 'down'}>{order.side}</td>
                 <td>{order.price ? formatDecimal(order.price, pricePlaces(info)) : 'market'}</td>
@@ -95,18 +95,18 @@ function OpenOrders() {
                   {formatDecimal(order.qty, qtyPlaces(info))}
                 </td>
                 <td class="actions">
-                  {amending === order.id ? (
+                  {amending === order.orderId ? (
                     <AmendForm order={order} info={info} done={() => setAmending(null)} />
                   ) : (
                     <>
-                      <button type="button" class="ghost small" onClick={() => setAmending(order.id)}>
+                      <button type="button" class="ghost small" onClick={() => setAmending(order.orderId)}>
                         Amend
                       </button>
                       <button
                         type="button"
                         class="ghost small"
                         onClick={() => cancel(order)}
-                        aria-label={`Cancel order ${order.id}`}
+                        aria-label={`Cancel order ${order.orderId}`}
                       >
                         Cancel
                       </button>
@@ -138,18 +138,18 @@ function AmendForm({ order, info, done }: { order: Order; info: SymbolInfo | und
       setError('Amend can only reduce the remaining quantity.');
       return;
     }
-    const result = await api.amendOrder(order.id, qty);
+    const result = await api.amendOrder(order.orderId, qty);
     accountChanged();
     if (!result.ok) setError(`${result.error.message} (${result.error.code})`);
     else done();
   };
   return (
     <form class="amend" onSubmit={submit}>
-      <label for={`amend-${order.id}`} class="visually-hidden">
+      <label for={`amend-${order.orderId}`} class="visually-hidden">
         New quantity
       </label>
       <input
-        id={`amend-${order.id}`}
+        id={`amend-${order.orderId}`}
         inputMode="decimal"
         placeholder="new qty"
         value={qty}
@@ -173,13 +173,12 @@ function AmendForm({ order, info, done }: { order: Order; info: SymbolInfo | und
 
 function PagedTable({ kind }: { kind: 'history' | 'fills' }) {
   const { symbols, accountVersion } = useApp();
-  const [cursors, setCursors] = useState<Array<string | null>>([null]);
+  const [pageIndex, setPageIndex] = useState(0);
   const [page, setPage] = useState<Page<Order> | Page<Fill> | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
-  const cursor = cursors[cursors.length - 1];
   useEffect(() => {
     let active = true;
-    const load = kind === 'history' ? api.orderHistory(cursor) : api.myTrades(cursor);
+    const load = kind === 'history' ? api.orderHistory(pageIndex) : api.myTrades(pageIndex);
     void load.then((result) => {
       if (!active) return;
       if (result.ok) setPage(result.value);
@@ -188,7 +187,7 @@ function PagedTable({ kind }: { kind: 'history' | 'fills' }) {
     return () => {
       active = false;
     };
-  }, [kind, cursor, accountVersion]);
+  }, [kind, pageIndex, accountVersion]);
   const items = page?.items ?? [];
   return (
     <>
@@ -222,8 +221,8 @@ function PagedTable({ kind }: { kind: 'history' | 'fills' }) {
             ? (items as Order[]).map((order) => {
                 const info = symbolInfo(symbols, order.symbol);
                 return (
-                  <tr key={order.id}>
-                    <td class="muted">{formatTime(order.timeMs)}</td>
+                  <tr key={order.orderId}>
+                    <td class="muted">{formatTime(order.createdAtMs)}</td>
                     <td>{order.symbol}</td>
                     <td class={order.side === 'buy' ? 'up' : 'down'}>{order.side}</td>
                     <td>{order.type}</td>
@@ -240,7 +239,7 @@ function PagedTable({ kind }: { kind: 'history' | 'fills' }) {
                 const info = symbolInfo(symbols, fill.symbol);
                 return (
                   <tr key={`${fill.tradeId}-${fill.orderId}`}>
-                    <td class="muted">{formatTime(fill.timeMs)}</td>
+                    <td class="muted">{formatTime(fill.atMs)}</td>
                     <td>{fill.symbol}</td>
                     <td class={fill.side === 'buy' ? 'up' : 'down'}>{fill.side}</td>
                     <td>{formatDecimal(fill.price, pricePlaces(info))}</td>
@@ -248,7 +247,7 @@ function PagedTable({ kind }: { kind: 'history' | 'fills' }) {
                     <td>
                       {fill.fee} {fill.feeAsset}
                     </td>
-                    <td>{fill.liquidity}</td>
+                    <td>{fill.role}</td>
                   </tr>
                 );
               })}
@@ -259,16 +258,17 @@ function PagedTable({ kind }: { kind: 'history' | 'fills' }) {
         <button
           type="button"
           class="ghost small"
-          disabled={cursors.length <= 1}
-          onClick={() => setCursors(cursors.slice(0, -1))}
+          disabled={pageIndex === 0}
+          onClick={() => setPageIndex(pageIndex - 1)}
         >
           Newer
         </button>
+        <span class="muted">Page {pageIndex + 1}</span>
         <button
           type="button"
           class="ghost small"
-          disabled={!page?.next}
-          onClick={() => page?.next && setCursors([...cursors, page.next])}
+          disabled={!page?.hasMore}
+          onClick={() => setPageIndex(pageIndex + 1)}
         >
           Older
         </button>

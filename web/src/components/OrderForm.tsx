@@ -3,7 +3,16 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { balanceOf, useBalances } from '../account.js';
-import { type ApiError, api, type OrderType, type Side, type SymbolInfo, type TimeInForce } from '../api.js';
+import {
+  type ApiError,
+  api,
+  type OrderType,
+  type PlaceOrderReply,
+  type PlaceStatus,
+  type Side,
+  type SymbolInfo,
+  type TimeInForce,
+} from '../api.js';
 import { pricePlaces, qtyPlaces, useApp } from '../context.js';
 import { formatDecimal, multiplyDecimal, parseDecimal } from '../decimal.js';
 import { unitsFor } from '../units.js';
@@ -28,6 +37,31 @@ function serverErrorField(error: ApiError): keyof FieldErrors {
     return 'qty';
   if (error.field === 'tif' || error.code === 'INVALID_TIF') return 'tif';
   return 'form';
+}
+
+/** What the engine's reject codes mean to someone placing an order. */
+const rejectMessages: Record<string, string> = {
+  INSUFFICIENT_FUNDS: 'Not enough available balance',
+  POST_ONLY_WOULD_CROSS: 'Post-only order would trade at once',
+  INVALID_PRICE: 'Price is not valid for this market',
+  INVALID_QTY: 'Quantity is not valid for this market',
+  INVALID_TIF: 'Time in force does not fit this order',
+  LIMIT_EXCEEDED: 'Too many open orders',
+};
+
+const statusLabels: Record<PlaceStatus, string> = {
+  resting: 'is resting in the book',
+  partiallyFilled: 'partly filled; the rest is in the book',
+  filled: 'filled',
+  expired: 'expired',
+  rejected: 'rejected',
+};
+
+function describePlaced(side: Side, reply: PlaceOrderReply): string {
+  const verb = side === 'buy' ? 'Buy' : 'Sell';
+  return `${verb} order ${statusLabels[reply.status]}: filled ${reply.filledQty}, resting ${reply.restingQty}${
+    reply.status === 'expired' || reply.expiredQty !== '0' ? `, expired ${reply.expiredQty}` : ''
+  }.`;
 }
 
 export function OrderForm({ info, picked }: { info: SymbolInfo; picked: PickedPrice | null }) {
@@ -97,10 +131,15 @@ export function OrderForm({ info, picked }: { info: SymbolInfo; picked: PickedPr
       setErrors({ [serverErrorField(placed.error)]: `${placed.error.message} (${placed.error.code})` });
       return;
     }
-    const order = placed.value.order;
-    setNotice(
-      `${side === 'buy' ? 'Buy' : 'Sell'} order ${order.status}: filled ${order.filledQty}, resting ${order.remainingQty}.`,
-    );
+    const reply = placed.value;
+    if (reply.status === 'rejected') {
+      const code = reply.rejectCode ?? 'REJECTED';
+      setErrors({
+        [serverErrorField({ code, message: '' })]: `${rejectMessages[code] ?? 'Rejected'} (${code})`,
+      });
+      return;
+    }
+    setNotice(describePlaced(side, reply));
   };
 
   const describedBy = (field: keyof FieldErrors) => (errors[field] ? `order-${field}-error` : undefined);

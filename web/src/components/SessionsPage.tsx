@@ -21,7 +21,7 @@ export function SessionsPage() {
   }, []);
 
   const end = async (session: SessionInfo) => {
-    const ended = await api.endSession(session.id);
+    const ended = await api.endSession(session.sessionId);
     if (!ended.ok) return setError(ended.error);
     if (session.current) loggedOut();
     else await reload();
@@ -56,7 +56,7 @@ export function SessionsPage() {
         </thead>
         <tbody>
           {sessions.map((session) => (
-            <tr key={session.id}>
+            <tr key={session.sessionId}>
               <td>
                 {session.device}
                 {session.current && <span class="badge">this device</span>}
