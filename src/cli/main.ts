@@ -1,22 +1,12 @@
 // `hoga` command line: one subcommand per file in this folder, registered here.
 import { Command } from 'commander';
-import { Engine } from '../core/engine.js';
 import { registerReplay } from './replay.js';
-
-function registerStart(program: Command): void {
-  program
-    .command('start')
-    .description('run the exchange')
-    .action(() => {
-      const engine = new Engine();
-      process.stdout.write(`${JSON.stringify({ msg: 'engine ready', stateHash: engine.stateHash() })}\n`);
-    });
-}
+import { registerStartCommand } from './start.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
   program.name('hoga').description('Hoga: a self-hosted exchange');
-  registerStart(program);
+  registerStartCommand(program);
   registerReplay(program);
   await program.parseAsync(argv);
 }

@@ -1,0 +1,32 @@
+// `hoga start`: the whole exchange in one process with embedded defaults (file journal in ./data,
+// PGlite read model, in-process bus). Stops cleanly on SIGINT/SIGTERM.
+import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { startExchange } from '../main.js';
+
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('run the exchange (REST + WebSocket on --port, journal in --data-dir)')
+    .option('--host <host>', 'listen address (HOGA_HOST, default 0.0.0.0)')
+    .option('--port <port>', 'listen port (HOGA_PORT, default 8080; 0 picks a free port)')
+    .option('--data-dir <dir>', 'journal, snapshots and embedded database (HOGA_DATA_DIR, default ./data)')
+    .option('--database-url <url>', 'PostgreSQL read model instead of embedded PGlite (DATABASE_URL)')
+    .option('--fsync <policy>', 'always | batch | none (HOGA_FSYNC, default always)')
+    .option('--log-level <level>', 'pino level (HOGA_LOG_LEVEL, default info)')
+    .action(async (flags) => {
+      const exchange = await startExchange(loadConfig(flags));
+      const stop = (signal: string) => {
+        exchange.logger.info({ signal }, 'stopping');
+        exchange.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            exchange.logger.error({ err: error }, 'stop failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+}

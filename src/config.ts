@@ -1,0 +1,145 @@
+// Configuration of the whole exchange from command-line flags and the environment (flags win).
+// Every setting has a default that works on a fresh clone; docs/CONFIGURATION.md lists them all.
+import { join } from 'node:path';
+import { defaultGatewayConfig, type GatewayConfig } from './gateway/config.js';
+
+export type FsyncPolicy = 'always' | 'batch' | 'none';
+
+export interface ExchangeConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** PostgreSQL read model; empty means embedded PGlite under `<dataDir>/pglite`. */
+  databaseUrl: string;
+  /** PGlite directory (`memory://` keeps it in memory: tests). */
+  pgliteDir: string;
+  fsyncPolicy: FsyncPolicy;
+  logLevel: string;
+  adminUser: string;
+  adminPassword: string;
+  /** Milliseconds between pushes of tickers and in-progress candles. */
+  marketDataFlushMs: number;
+  gateway: GatewayConfig;
+}
+
+/** Flags as `hoga start` parses them (all optional; strings as typed). */
+export interface ExchangeFlags {
+  host?: string;
+  port?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  fsync?: string;
+  logLevel?: string;
+}
+
+type Environment = Record<string, string | undefined>;
+
+function integer(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 0)
+    throw new Error(`${name} must be a non-negative integer, got ${value}`);
+  return parsed;
+}
+
+function positiveNumber(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0)
+    throw new Error(`${name} must be a positive number, got ${value}`);
+  return parsed;
+}
+
+function fsyncPolicy(value: string | undefined): FsyncPolicy {
+  const policy = value ?? 'always';
+  if (policy !== 'always' && policy !== 'batch' && policy !== 'none') {
+    throw new Error(`fsync policy must be always, batch or none, got ${policy}`);
+  }
+  return policy;
+}
+
+function gatewayFromEnvironment(environment: Environment): GatewayConfig {
+  const config = defaultGatewayConfig();
+  const sessions = config.sessions;
+  sessions.idleTimeoutMs = integer(
+    environment.HOGA_SESSION_IDLE_MS,
+    sessions.idleTimeoutMs,
+    'HOGA_SESSION_IDLE_MS',
+  );
+  sessions.absoluteTimeoutMs = integer(
+    environment.HOGA_SESSION_ABSOLUTE_MS,
+    sessions.absoluteTimeoutMs,
+    'HOGA_SESSION_ABSOLUTE_MS',
+  );
+  sessions.sessionsPerUserMax = integer(
+    environment.HOGA_SESSIONS_PER_USER_MAX,
+    sessions.sessionsPerUserMax,
+    'HOGA_SESSIONS_PER_USER_MAX',
+  );
+  const cost = config.passwords.cost;
+  cost.costLog2 = integer(environment.HOGA_SCRYPT_COST_LOG2, cost.costLog2, 'HOGA_SCRYPT_COST_LOG2');
+  const limits = config.limits;
+  limits.ordersPerUser.ratePerSecond = positiveNumber(
+    environment.HOGA_ORDERS_PER_SECOND,
+    limits.ordersPerUser.ratePerSecond,
+    'HOGA_ORDERS_PER_SECOND',
+  );
+  limits.ordersPerUser.burst = positiveNumber(
+    environment.HOGA_ORDERS_BURST,
+    limits.ordersPerUser.burst,
+    'HOGA_ORDERS_BURST',
+  );
+  limits.requestsPerIp.ratePerSecond = positiveNumber(
+    environment.HOGA_REQUESTS_PER_IP_PER_SECOND,
+    limits.requestsPerIp.ratePerSecond,
+    'HOGA_REQUESTS_PER_IP_PER_SECOND',
+  );
+  limits.requestsPerIp.burst = positiveNumber(
+    environment.HOGA_REQUESTS_PER_IP_BURST,
+    limits.requestsPerIp.burst,
+    'HOGA_REQUESTS_PER_IP_BURST',
+  );
+  const abnormal = config.abnormal;
+  abnormal.suspensionMs = integer(
+    environment.HOGA_SUSPENSION_MS,
+    abnormal.suspensionMs,
+    'HOGA_SUSPENSION_MS',
+  );
+  abnormal.multiple = positiveNumber(
+    environment.HOGA_ABNORMAL_MULTIPLE,
+    abnormal.multiple,
+    'HOGA_ABNORMAL_MULTIPLE',
+  );
+  abnormal.ordersPerWindowFloor = integer(
+    environment.HOGA_ABNORMAL_ORDERS_FLOOR,
+    abnormal.ordersPerWindowFloor,
+    'HOGA_ABNORMAL_ORDERS_FLOOR',
+  );
+  abnormal.rejectsPerWindowFloor = integer(
+    environment.HOGA_ABNORMAL_REJECTS_FLOOR,
+    abnormal.rejectsPerWindowFloor,
+    'HOGA_ABNORMAL_REJECTS_FLOOR',
+  );
+  config.trustProxy = environment.HOGA_TRUST_PROXY === 'true';
+  return config;
+}
+
+export function loadConfig(
+  flags: ExchangeFlags = {},
+  environment: Environment = process.env,
+): ExchangeConfig {
+  const dataDir = flags.dataDir ?? environment.HOGA_DATA_DIR ?? './data';
+  return {
+    host: flags.host ?? environment.HOGA_HOST ?? '0.0.0.0',
+    port: integer(flags.port ?? environment.HOGA_PORT, 8080, 'port'),
+    dataDir,
+    databaseUrl: flags.databaseUrl ?? environment.DATABASE_URL ?? '',
+    pgliteDir: environment.HOGA_PGLITE_DIR ?? join(dataDir, 'pglite'),
+    fsyncPolicy: fsyncPolicy(flags.fsync ?? environment.HOGA_FSYNC),
+    logLevel: flags.logLevel ?? environment.HOGA_LOG_LEVEL ?? 'info',
+    adminUser: environment.HOGA_ADMIN_USER ?? '',
+    adminPassword: environment.HOGA_ADMIN_PASSWORD ?? '',
+    marketDataFlushMs: integer(environment.HOGA_MARKETDATA_FLUSH_MS, 100, 'HOGA_MARKETDATA_FLUSH_MS'),
+    gateway: gatewayFromEnvironment(environment),
+  };
+}

@@ -1,0 +1,119 @@
+// Markets (public list) and the administrator's routes: create a market, book deposits and
+// withdrawals. Everything goes through the sequencer as an engine command, so it is journaled,
+// replayed and ordered with trading like any other command.
+import type { FastifyInstance } from 'fastify';
+import type { Command } from '../core/types.js';
+import type { CommandOutcome } from '../ports.js';
+import { type GatewayContext, requireAdmin } from './context.js';
+import { amountToMinor, marketScale, minorToAmount } from './decimal.js';
+import { GatewayError, notFound } from './errors.js';
+import type { DecimalSymbolCommand } from './markets.js';
+import { FundsBody, SymbolBody } from './schemas.js';
+import { rejectError } from './trading.js';
+import { marketJson } from './views.js';
+
+async function submitOrReject(context: GatewayContext, command: Command): Promise<CommandOutcome> {
+  let outcome: CommandOutcome;
+  try {
+    outcome = await context.sequencer.submit(command);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'QUEUE_FULL') {
+      throw new GatewayError(503, 'QUEUE_FULL', 'the exchange is busy, retry shortly', undefined, 1);
+    }
+    throw error;
+  }
+  const rejected = outcome.events.find((event) => event.ev === 'rejected');
+  if (rejected?.ev === 'rejected') throw rejectError(rejected.reason);
+  return outcome;
+}
+
+/** An asset's decimals are fixed by the first market naming it; a second market must agree. */
+function checkAssetDecimals(context: GatewayContext, asset: string, decimals: number, field: string): void {
+  const known = context.state.markets.decimalsOf(asset);
+  if (known !== undefined && known !== decimals) {
+    throw new GatewayError(400, 'ASSET_DECIMALS_MISMATCH', `${asset} already has ${known} decimals`, field);
+  }
+}
+
+export function registerSymbolRoutes(app: FastifyInstance, context: GatewayContext): void {
+  app.get(
+    '/api/v1/symbols',
+    { schema: { tags: ['symbols'], summary: 'Markets and their units' } },
+    async () => context.state.markets.all().map(marketJson),
+  );
+
+  app.get<{ Params: { symbol: string } }>(
+    '/api/v1/symbols/:symbol',
+    { schema: { tags: ['symbols'], summary: 'One market' } },
+    async (request) => {
+      const market = context.state.markets.market(request.params.symbol);
+      if (market === undefined) throw notFound('symbol');
+      return marketJson(market);
+    },
+  );
+}
+
+export function registerAdminRoutes(app: FastifyInstance, context: GatewayContext): void {
+  const tags = ['admin'];
+
+  app.post<{ Body: SymbolBody }>(
+    '/api/v1/admin/symbols',
+    { schema: { tags, body: SymbolBody, summary: 'Create a market (admin)' } },
+    async (request, reply) => {
+      await requireAdmin(context, request);
+      const body = request.body;
+      const scale = marketScale(body);
+      if (!scale.ok)
+        throw new GatewayError(400, 'VALIDATION_FAILED', `${scale.field} ${scale.message}`, scale.field);
+      checkAssetDecimals(context, body.base, body.baseDecimals, 'baseDecimals');
+      checkAssetDecimals(context, body.quote, body.quoteDecimals, 'quoteDecimals');
+      const command: DecimalSymbolCommand = {
+        op: 'symbol',
+        symbol: body.symbol,
+        base: body.base,
+        quote: body.quote,
+        lotSize: scale.value.lotSizeMinor,
+        tickSize: scale.value.tickSizeMinor,
+        makerFeeBps: body.makerFeeBps,
+        takerFeeBps: body.takerFeeBps,
+        baseDecimals: body.baseDecimals,
+        quoteDecimals: body.quoteDecimals,
+        lotSizeDecimal: body.lotSize,
+        tickSizeDecimal: body.tickSize,
+      };
+      await submitOrReject(context, command);
+      const market = context.state.markets.market(body.symbol);
+      if (market === undefined) throw new GatewayError(500, 'INTERNAL', 'market not registered after apply');
+      return reply.code(201).send(marketJson(market));
+    },
+  );
+
+  for (const op of ['deposit', 'withdraw'] as const) {
+    const path = op === 'deposit' ? '/api/v1/admin/deposits' : '/api/v1/admin/withdrawals';
+    app.post<{ Body: FundsBody }>(
+      path,
+      { schema: { tags, body: FundsBody, summary: `Book a ${op} for a user (admin)` } },
+      async (request, reply) => {
+        const admin = await requireAdmin(context, request);
+        const { userId, asset, amount } = request.body;
+        const decimals = context.state.markets.decimalsOf(asset);
+        if (decimals === undefined)
+          throw new GatewayError(400, 'UNKNOWN_ASSET', `no market trades ${asset}`, 'asset');
+        const minor = amountToMinor(amount, decimals);
+        if (!minor.ok) throw new GatewayError(400, 'INVALID_AMOUNT', `amount ${minor.message}`, 'amount');
+        if ((await context.users.findUserById(userId)) === undefined && userId !== 0) throw notFound('user');
+        const outcome = await submitOrReject(context, { op, user: userId, asset, amount: minor.value });
+        context.audit.info({ event: op, adminId: admin.id, userId, asset, amount }, op);
+        const balance = context.engine.balance(userId, asset);
+        return reply.code(201).send({
+          seq: outcome.seq,
+          userId,
+          asset,
+          amount: minorToAmount(minor.value, decimals),
+          available: minorToAmount(balance.available, decimals),
+          locked: minorToAmount(balance.locked, decimals),
+        });
+      },
+    );
+  }
+}

@@ -1,0 +1,186 @@
+// The Fastify app: builds every service once, registers one route file per concept, and maps
+// every error to the one `{code, message, field?}` shape.
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { MatchingEngine } from '../core/types.js';
+import type { CommandSequencer } from '../ports.js';
+import type { SessionStore, UserStore } from '../store/ports.js';
+import { AbnormalTrafficDetector } from './abnormal-traffic.js';
+import { registerAdminRoutes, registerSymbolRoutes } from './admin.js';
+import { registerAuthRoutes } from './auth.js';
+import type { GatewayConfig } from './config.js';
+import type { GatewayContext, HistoryReader, MarketDataSockets } from './context.js';
+import { type ErrorBody, GatewayError } from './errors.js';
+import { registerHealthRoutes } from './health.js';
+import { GatewayMetrics, registerMetricsRoute } from './metrics.js';
+import { registerOrderRoutes } from './orders.js';
+import { PasswordHasher } from './passwords.js';
+import { TokenBuckets } from './rate-limits.js';
+import { SessionManager } from './sessions.js';
+import type { GatewayState } from './state.js';
+import { TradingService } from './trading.js';
+import { registerWebSocketRoute } from './ws.js';
+
+export interface GatewayDependencies {
+  config: GatewayConfig;
+  engine: MatchingEngine;
+  sequencer: CommandSequencer;
+  users: UserStore;
+  sessions: SessionStore;
+  /** Built before recovery and registered with the sequencer, so it saw every applied command. */
+  state: GatewayState;
+  logger: Logger;
+  clock?: () => number;
+  marketData?: MarketDataSockets;
+  history?: HistoryReader;
+  ready?: () => boolean;
+}
+
+export interface Gateway {
+  app: FastifyInstance;
+  context: GatewayContext;
+}
+
+function buildContext(deps: GatewayDependencies, metrics: GatewayMetrics): GatewayContext {
+  const clock = deps.clock ?? Date.now;
+  const { config } = deps;
+  const abnormal = new AbnormalTrafficDetector(config.abnormal, clock);
+  const audit = deps.logger.child({ audit: true });
+  abnormal.onSuspended((suspension) => {
+    audit.warn({ event: 'suspended', ...suspension }, 'user suspended for abnormal traffic');
+    metrics.audit.inc({ event: 'suspended' });
+  });
+  const trading = new TradingService({
+    sequencer: deps.sequencer,
+    markets: deps.state.markets,
+    idempotency: deps.state.idempotency,
+    abnormal,
+    orderBuckets: new TokenBuckets(config.limits.ordersPerUser, clock),
+    observeEngineSeconds: (seconds) => metrics.engineSeconds.observe(seconds),
+  });
+  return {
+    config,
+    engine: deps.engine,
+    sequencer: deps.sequencer,
+    users: deps.users,
+    sessions: new SessionManager(deps.sessions, config.sessions, clock),
+    passwords: new PasswordHasher(config.passwords),
+    trading,
+    state: deps.state,
+    abnormal,
+    buckets: {
+      requestsPerIp: new TokenBuckets(config.limits.requestsPerIp, clock),
+      loginsPerUsername: new TokenBuckets(config.limits.loginsPerUsername, clock),
+      loginsPerIp: new TokenBuckets(config.limits.loginsPerIp, clock),
+    },
+    metrics,
+    audit,
+    clock,
+    marketData: deps.marketData,
+    history: deps.history,
+    ready: deps.ready ?? (() => true),
+  };
+}
+
+/** Fastify's own errors (schema validation, body size, bad JSON) in our one shape. */
+function fastifyErrorBody(error: FastifyError): { status: number; body: ErrorBody } {
+  if (error.validation !== undefined && error.validation.length > 0) {
+    const first = error.validation[0];
+    const missing =
+      (first.params as { missingProperty?: string; additionalProperty?: string } | undefined) ?? {};
+    const field =
+      missing.missingProperty ?? missing.additionalProperty ?? first.instancePath.replace(/^\//, '');
+    return {
+      status: 400,
+      body: {
+        code: 'VALIDATION_FAILED',
+        message: `${field || error.validationContext}: ${first.message}`,
+        field,
+      },
+    };
+  }
+  if (error.statusCode === 413)
+    return { status: 413, body: { code: 'PAYLOAD_TOO_LARGE', message: error.message } };
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return { status: error.statusCode, body: { code: 'VALIDATION_FAILED', message: error.message } };
+  }
+  return { status: 500, body: { code: 'INTERNAL', message: 'internal error' } };
+}
+
+function registerErrorHandling(app: FastifyInstance, metrics: GatewayMetrics): void {
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof GatewayError) {
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+      metrics.rejects.inc({ code: error.code });
+      return reply.code(error.statusCode).send(error.body());
+    }
+    const { status, body } = fastifyErrorBody(error as FastifyError);
+    if (status === 500) request.log.error({ err: error }, 'request failed');
+    metrics.rejects.inc({ code: body.code });
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).send({ code: 'NOT_FOUND', message: 'no such route' }),
+  );
+}
+
+function registerIpLimit(app: FastifyInstance, context: GatewayContext): void {
+  app.addHook('onRequest', async (request) => {
+    const url = request.url;
+    if (url === '/healthz' || url === '/readyz' || url === '/metrics') return;
+    const taken = context.buckets.requestsPerIp.take(request.ip);
+    if (!taken.ok)
+      throw new GatewayError(429, 'RATE_LIMITED', 'request rate limit', undefined, taken.retryAfterSeconds);
+  });
+}
+
+export async function buildGateway(deps: GatewayDependencies): Promise<Gateway> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: deps.config.bodyBytesMax,
+    trustProxy: deps.config.trustProxy,
+    requestIdHeader: 'x-request-id',
+    disableRequestLogging: true,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  }) as unknown as FastifyInstance;
+  const metrics = new GatewayMetrics({
+    sequencerQueueDepth: () => deps.sequencer.queueDepth,
+    passwordQueueDepth: () => context.passwords.queueDepth,
+    webSocketCount: () => deps.state.streams.socketCount,
+    lastSeq: () => deps.sequencer.lastSeq,
+    readModelLag: deps.history === undefined ? undefined : () => deps.history?.lagCommands() ?? 0,
+  });
+  const context = buildContext(deps, metrics);
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Hoga exchange API',
+        version: '1.0.0',
+        description: 'See docs/API.md for units and error codes.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'hoga_session' },
+        },
+      },
+      security: [{ bearer: [] }, { cookie: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(websocket, { options: { maxPayload: deps.config.webSocket.messageBytesMax } });
+  registerErrorHandling(app, metrics);
+  registerIpLimit(app, context);
+  registerMetricsRoute(app, metrics);
+  registerHealthRoutes(app, context);
+  registerAuthRoutes(app, context);
+  registerSymbolRoutes(app, context);
+  registerAdminRoutes(app, context);
+  registerOrderRoutes(app, context);
+  const sockets = registerWebSocketRoute(app, context);
+  app.addHook('onClose', async () => sockets.close());
+  return { app, context };
+}

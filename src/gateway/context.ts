@@ -1,0 +1,112 @@
+// What every route file gets: the services built once at start-up, and the authentication helper.
+import type { FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { MatchingEngine } from '../core/types.js';
+import type { CommandSequencer } from '../ports.js';
+import type { SessionRecord, UserRecord, UserStore } from '../store/ports.js';
+import type { AbnormalTrafficDetector } from './abnormal-traffic.js';
+import type { GatewayConfig } from './config.js';
+import { GatewayError, unauthenticated } from './errors.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { PasswordHasher } from './passwords.js';
+import type { StreamClient } from './private-streams.js';
+import type { TokenBuckets } from './rate-limits.js';
+import type { SessionManager } from './sessions.js';
+import type { GatewayState } from './state.js';
+import type { TradingService } from './trading.js';
+
+export const sessionCookieName = 'hoga_session';
+
+/** Optional read side: complete history from the SQL read model, when wired. */
+export interface HistoryReader {
+  lagCommands(): number;
+}
+
+/** The market-data hub's per-socket side (src/marketdata ChannelHub fits): public channels. */
+export interface MarketDataSockets {
+  /** Undefined when the hub refused the socket (it closes the socket itself). */
+  connect(client: StreamClient):
+    | {
+        /** Handles one client message; false when the message is not for the hub. */
+        handle(request: unknown): boolean;
+        close(): void;
+      }
+    | undefined;
+}
+
+export interface GatewayContext {
+  config: GatewayConfig;
+  engine: MatchingEngine;
+  sequencer: CommandSequencer;
+  users: UserStore;
+  sessions: SessionManager;
+  passwords: PasswordHasher;
+  trading: TradingService;
+  state: GatewayState;
+  abnormal: AbnormalTrafficDetector;
+  buckets: {
+    requestsPerIp: TokenBuckets;
+    loginsPerUsername: TokenBuckets;
+    loginsPerIp: TokenBuckets;
+  };
+  metrics: GatewayMetrics;
+  audit: Logger;
+  clock: () => number;
+  marketData?: MarketDataSockets;
+  history?: HistoryReader;
+  /** False until start-up (recovery, admin seeding) has finished. */
+  ready: () => boolean;
+}
+
+export interface Authenticated {
+  session: SessionRecord;
+  token: string;
+}
+
+/** The session token from `Authorization: Bearer` (programs) or the session cookie (browsers). */
+export function tokenFromHeaders(headers: FastifyRequest['headers']): string | undefined {
+  const authorization = headers.authorization;
+  if (typeof authorization === 'string' && authorization.startsWith('Bearer ')) {
+    return authorization.slice('Bearer '.length).trim();
+  }
+  return cookieValue(headers.cookie, sessionCookieName);
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const separator = part.indexOf('=');
+    if (separator > 0 && part.slice(0, separator).trim() === name) return part.slice(separator + 1).trim();
+  }
+  return undefined;
+}
+
+const authenticatedKey = Symbol('authenticated');
+type WithAuthenticated = FastifyRequest & { [authenticatedKey]?: Authenticated };
+
+export async function authenticate(context: GatewayContext, request: FastifyRequest): Promise<Authenticated> {
+  const cached = (request as WithAuthenticated)[authenticatedKey];
+  if (cached !== undefined) return cached;
+  const token = tokenFromHeaders(request.headers);
+  if (token === undefined || token.length === 0) throw unauthenticated();
+  const session = await context.sessions.resolve(token);
+  if (session === undefined) throw unauthenticated();
+  const authenticated = { session, token };
+  (request as WithAuthenticated)[authenticatedKey] = authenticated;
+  return authenticated;
+}
+
+export async function requireAdmin(context: GatewayContext, request: FastifyRequest): Promise<UserRecord> {
+  const { session } = await authenticate(context, request);
+  const user = await context.users.findUserById(session.userId);
+  if (user === undefined || !user.isAdmin) throw new GatewayError(403, 'FORBIDDEN', 'administrators only');
+  return user;
+}
+
+export function sessionCookie(token: string, maxAgeSeconds: number): string {
+  return `${sessionCookieName}=${token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=${maxAgeSeconds}`;
+}
+
+export function clearedSessionCookie(): string {
+  return `${sessionCookieName}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0`;
+}

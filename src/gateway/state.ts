@@ -1,0 +1,69 @@
+// Everything the gateway derives from applied commands. Registered with the sequencer's
+// `onApplied` BEFORE recovery replays the journal, so markets, order history and idempotency keys
+// are rebuilt on every start; private streams see live outcomes only.
+import type { MatchingEngine } from '../core/types.js';
+import type { CommandOutcome } from '../ports.js';
+import { IdempotencyIndex, type IdempotencyOptions } from './idempotency.js';
+import { MarketRegistry } from './markets.js';
+import { OrderTracker, type OrderTrackerOptions } from './order-tracker.js';
+import { type PrivateStreamOptions, PrivateStreams } from './private-streams.js';
+import { type PlaceResult, summarisePlace } from './trading.js';
+
+export interface GatewayStateOptions {
+  idempotency: IdempotencyOptions;
+  tracker: OrderTrackerOptions;
+  streams: PrivateStreamOptions;
+}
+
+export class GatewayState {
+  readonly markets = new MarketRegistry();
+  readonly tracker: OrderTracker;
+  readonly idempotency: IdempotencyIndex<PlaceResult>;
+  readonly streams: PrivateStreams;
+  private readonly liveListeners: Array<(outcome: CommandOutcome) => void> = [];
+
+  /** Set once recovery has built the engine; live outcomes (the only ones streamed) come later. */
+  private engine: MatchingEngine | undefined;
+
+  constructor(options: GatewayStateOptions) {
+    this.tracker = new OrderTracker(options.tracker);
+    this.idempotency = new IdempotencyIndex(options.idempotency);
+    this.streams = new PrivateStreams(options.streams, this.balanceOf, this.markets, this.tracker);
+  }
+
+  useEngine(engine: MatchingEngine): void {
+    this.engine = engine;
+  }
+
+  private readonly balanceOf = (user: number, asset: string) => {
+    if (this.engine === undefined) throw new Error('gateway state used before the engine was recovered');
+    return this.engine.balance(user, asset);
+  };
+
+  /** Other consumers of live outcomes (market data), called after the gateway's own state. */
+  onLive(listener: (outcome: CommandOutcome) => void): void {
+    this.liveListeners.push(listener);
+  }
+
+  readonly apply = (outcome: CommandOutcome, replaying: boolean): void => {
+    this.markets.apply(outcome);
+    this.tracker.apply(outcome);
+    this.rememberClientOrderId(outcome);
+    if (replaying) return;
+    this.streams.publish(outcome);
+    for (const listener of this.liveListeners) listener(outcome);
+  };
+
+  private rememberClientOrderId(outcome: CommandOutcome): void {
+    const command = outcome.command as { op: string; user?: unknown; clientOrderId?: unknown };
+    if (
+      command.op !== 'place' ||
+      typeof command.clientOrderId !== 'string' ||
+      typeof command.user !== 'number'
+    )
+      return;
+    const result = summarisePlace(outcome, this.markets);
+    if (result !== undefined)
+      this.idempotency.record(command.user, command.clientOrderId, result, outcome.ts);
+  }
+}

@@ -1,0 +1,291 @@
+// Order entry shared by REST and WebSocket: validate and convert the request, check limits and
+// suspension, submit to the sequencer (the reply waits until the command is durable and applied),
+// and summarise what happened to the order from its events.
+import type {
+  Command,
+  OrderType,
+  RejectCode,
+  SelfTradePrevention,
+  Side,
+  TimeInForce,
+} from '../core/types.js';
+import type { CommandOutcome, CommandSequencer } from '../ports.js';
+import type { AbnormalTrafficDetector } from './abnormal-traffic.js';
+import { lotsToQty, minorToAmount, minorToPrice, priceToMinor, qtyToLots } from './decimal.js';
+import { type ErrorCode, GatewayError } from './errors.js';
+import type { IdempotencyIndex } from './idempotency.js';
+import type { Market, MarketRegistry } from './markets.js';
+import type { TokenBuckets } from './rate-limits.js';
+
+export interface PlaceRequest {
+  symbol: string;
+  side: Side;
+  type: OrderType;
+  price?: string;
+  qty: string;
+  tif?: TimeInForce;
+  postOnly?: boolean;
+  stp?: SelfTradePrevention;
+  clientOrderId?: string;
+}
+
+export interface Fill {
+  tradeId: number;
+  price: string;
+  qty: string;
+  fee: string;
+  feeAsset: string;
+}
+
+export type PlaceStatus = 'resting' | 'partiallyFilled' | 'filled' | 'expired' | 'rejected';
+
+export interface PlaceResult {
+  orderId: number;
+  clientOrderId?: string;
+  symbol: string;
+  status: PlaceStatus;
+  rejectCode?: RejectCode;
+  filledQty: string;
+  restingQty: string;
+  expiredQty: string;
+  expireReason?: string;
+  fills: Fill[];
+  seq: number;
+  ts: number;
+}
+
+export interface CancelResult {
+  orderId: number;
+  cancelledQty: string;
+  seq: number;
+}
+
+export interface AmendResult {
+  orderId: number;
+  remainingQty: string;
+  seq: number;
+}
+
+export const clientOrderIdPattern = '^[A-Za-z0-9_.:-]{1,64}$';
+const clientOrderIdRegex = new RegExp(clientOrderIdPattern);
+
+export interface TradingDependencies {
+  sequencer: CommandSequencer;
+  markets: MarketRegistry;
+  idempotency: IdempotencyIndex<PlaceResult>;
+  abnormal: AbnormalTrafficDetector;
+  orderBuckets: TokenBuckets;
+  /** Observes the time from submit to durable outcome. */
+  observeEngineSeconds: (seconds: number) => void;
+}
+
+/** Reject codes that mean "not yours or gone": answered as 404 so no one learns others' ids. */
+const notFoundRejects = new Set<RejectCode>(['UNKNOWN_ORDER']);
+
+export function rejectError(code: RejectCode, field?: string): GatewayError {
+  const status = notFoundRejects.has(code) ? 404 : 422;
+  return new GatewayError(status, code as ErrorCode, `the engine rejected the command: ${code}`, field);
+}
+
+export class TradingService {
+  constructor(private readonly deps: TradingDependencies) {}
+
+  async place(user: number, request: PlaceRequest): Promise<PlaceResult> {
+    this.admit(user);
+    const clientOrderId = request.clientOrderId;
+    if (clientOrderId === undefined) return this.placeOnce(user, request);
+    if (!clientOrderIdRegex.test(clientOrderId)) {
+      throw new GatewayError(
+        400,
+        'VALIDATION_FAILED',
+        `clientOrderId must match ${clientOrderIdPattern}`,
+        'clientOrderId',
+      );
+    }
+    return this.deps.idempotency.run(user, clientOrderId, () => this.placeOnce(user, request));
+  }
+
+  async cancel(user: number, orderId: number): Promise<CancelResult> {
+    this.admit(user);
+    const outcome = await this.submit(user, { op: 'cancel', user, id: orderId });
+    const cancelled = outcome.events.find((event) => event.ev === 'cancelled');
+    if (cancelled === undefined || cancelled.ev !== 'cancelled') throw this.rejected(user, outcome);
+    const market = this.deps.markets.market(cancelled.symbol);
+    const cancelledQty =
+      market === undefined ? String(cancelled.qty) : lotsToQty(cancelled.qty, market.scale);
+    return { orderId, cancelledQty, seq: outcome.seq };
+  }
+
+  async amend(user: number, orderId: number, symbol: string, qty: string): Promise<AmendResult> {
+    this.admit(user);
+    const market = this.marketOf(symbol);
+    const qtyLots = qtyToLots(qty, market.scale);
+    if (!qtyLots.ok) throw new GatewayError(400, 'INVALID_QTY', `qty ${qtyLots.message}`, 'qty');
+    const outcome = await this.submit(user, { op: 'amend', user, id: orderId, qty: qtyLots.value });
+    const amended = outcome.events.find((event) => event.ev === 'amended');
+    if (amended === undefined || amended.ev !== 'amended') throw this.rejected(user, outcome);
+    return { orderId, remainingQty: lotsToQty(amended.qty, market.scale), seq: outcome.seq };
+  }
+
+  marketOf(symbol: string): Market {
+    const market = this.deps.markets.market(symbol);
+    if (market === undefined) throw new GatewayError(400, 'UNKNOWN_SYMBOL', `no market ${symbol}`, 'symbol');
+    return market;
+  }
+
+  /** Rate limit and suspension, checked before anything reaches the sequencer. */
+  private admit(user: number): void {
+    const suspendedMs = this.deps.abnormal.suspendedForMs(user);
+    if (suspendedMs > 0) {
+      const seconds = Math.ceil(suspendedMs / 1000);
+      throw new GatewayError(
+        403,
+        'SUSPENDED',
+        'trading suspended after abnormal traffic',
+        undefined,
+        seconds,
+      );
+    }
+    const taken = this.deps.orderBuckets.take(String(user));
+    if (!taken.ok) {
+      throw new GatewayError(429, 'RATE_LIMITED', 'order rate limit', undefined, taken.retryAfterSeconds);
+    }
+    this.deps.abnormal.recordOrder(user);
+  }
+
+  private async placeOnce(user: number, request: PlaceRequest): Promise<PlaceResult> {
+    const market = this.marketOf(request.symbol);
+    const command = placeCommand(user, request, market);
+    const outcome = await this.submit(user, command);
+    const result = summarisePlace(outcome, this.deps.markets);
+    if (result === undefined)
+      throw new GatewayError(500, 'INTERNAL', 'the engine gave no outcome for the order');
+    if (result.status === 'rejected') this.deps.abnormal.recordReject(user);
+    if (request.clientOrderId !== undefined) {
+      this.deps.idempotency.record(user, request.clientOrderId, result, outcome.ts);
+    }
+    return result;
+  }
+
+  private async submit(_user: number, command: Command): Promise<CommandOutcome> {
+    const startedAt = process.hrtime.bigint();
+    try {
+      return await this.deps.sequencer.submit(command);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'QUEUE_FULL') {
+        throw new GatewayError(503, 'QUEUE_FULL', 'the exchange is busy, retry shortly', undefined, 1);
+      }
+      throw error;
+    } finally {
+      this.deps.observeEngineSeconds(Number(process.hrtime.bigint() - startedAt) / 1e9);
+    }
+  }
+
+  private rejected(user: number, outcome: CommandOutcome): GatewayError {
+    this.deps.abnormal.recordReject(user);
+    const rejected = outcome.events.find((event) => event.ev === 'rejected');
+    if (rejected === undefined || rejected.ev !== 'rejected') {
+      return new GatewayError(500, 'INTERNAL', 'the engine gave no outcome for the command');
+    }
+    return rejectError(rejected.reason);
+  }
+}
+
+/** The engine command for a validated request; decimal problems are 400s naming the field. */
+function placeCommand(user: number, request: PlaceRequest, market: Market): Command {
+  const qty = qtyToLots(request.qty, market.scale);
+  if (!qty.ok) throw new GatewayError(400, 'INVALID_QTY', `qty ${qty.message}`, 'qty');
+  const command: Record<string, unknown> = {
+    op: 'place',
+    user,
+    symbol: market.symbol,
+    side: request.side,
+    type: request.type,
+    qty: qty.value,
+  };
+  if (request.type === 'limit') {
+    if (request.price === undefined)
+      throw new GatewayError(400, 'INVALID_PRICE', 'price is required', 'price');
+    const price = priceToMinor(request.price, market.scale);
+    if (!price.ok) throw new GatewayError(400, 'INVALID_PRICE', `price ${price.message}`, 'price');
+    command.price = price.value;
+  } else if (request.price !== undefined) {
+    throw new GatewayError(400, 'INVALID_PRICE', 'a market order takes no price', 'price');
+  }
+  if (request.tif !== undefined) command.tif = request.tif;
+  if (request.postOnly !== undefined) command.postOnly = request.postOnly;
+  if (request.stp !== undefined) command.stp = request.stp;
+  if (request.clientOrderId !== undefined) command.clientOrderId = request.clientOrderId;
+  // No id: the sequencer assigns id = seq, unique for ever and the same on replay.
+  return command as unknown as Command;
+}
+
+/** What happened to a placed order, from its command's events; undefined for other commands. */
+export function summarisePlace(outcome: CommandOutcome, markets: MarketRegistry): PlaceResult | undefined {
+  const command = outcome.command as Command & { clientOrderId?: unknown };
+  if (command.op !== 'place') return undefined;
+  const market = markets.market(command.symbol);
+  const orderId = command.id;
+  const base: PlaceResult = {
+    orderId,
+    symbol: command.symbol,
+    status: 'rejected',
+    filledQty: '0',
+    restingQty: '0',
+    expiredQty: '0',
+    fills: [],
+    seq: outcome.seq,
+    ts: outcome.ts,
+  };
+  if (typeof command.clientOrderId === 'string') base.clientOrderId = command.clientOrderId;
+  if (market === undefined) {
+    const rejected = outcome.events.find((event) => event.ev === 'rejected');
+    if (rejected?.ev === 'rejected') base.rejectCode = rejected.reason;
+    return base;
+  }
+  return summariseWithMarket(base, outcome, market);
+}
+
+function summariseWithMarket(result: PlaceResult, outcome: CommandOutcome, market: Market): PlaceResult {
+  const scale = market.scale;
+  let filledLots = 0;
+  let restingLots = 0;
+  let expiredLots = 0;
+  let accepted = false;
+  for (const event of outcome.events) {
+    if (event.ev === 'rejected') result.rejectCode = event.reason;
+    else if (event.ev === 'accepted' && event.id === result.orderId) accepted = true;
+    else if (event.ev === 'trade' && event.taker === result.orderId) {
+      filledLots += event.qty;
+      const feeAsset = event.takerSide === 'buy' ? market.base : market.quote;
+      result.fills.push({
+        tradeId: event.tradeId,
+        price: minorToPrice(event.price, scale),
+        qty: lotsToQty(event.qty, scale),
+        fee: minorToAmount(event.takerFee, feeDecimals(market, event.takerSide)),
+        feeAsset,
+      });
+    } else if (event.ev === 'rested' && event.id === result.orderId) restingLots = event.qty;
+    else if (event.ev === 'expired' && event.id === result.orderId) {
+      expiredLots = event.qty;
+      result.expireReason = event.reason;
+    }
+  }
+  if (!accepted) return result;
+  result.filledQty = lotsToQty(filledLots, scale);
+  result.restingQty = lotsToQty(restingLots, scale);
+  result.expiredQty = lotsToQty(expiredLots, scale);
+  result.status = placeStatus(filledLots, restingLots, expiredLots);
+  return result;
+}
+
+function placeStatus(filledLots: number, restingLots: number, expiredLots: number): PlaceStatus {
+  if (restingLots > 0) return filledLots > 0 ? 'partiallyFilled' : 'resting';
+  if (expiredLots > 0) return 'expired';
+  return 'filled';
+}
+
+/** The buyer receives (and pays fees in) base; the seller quote. */
+function feeDecimals(market: Market, side: Side): number {
+  return side === 'buy' ? market.scale.spec.baseDecimals : market.scale.spec.quoteDecimals;
+}

@@ -1,0 +1,220 @@
+// The /ws protocol (docs/API.md "WebSocket"): authenticate with the session cookie, a Bearer header
+// or an `{op:"auth", token}` message; place, cancel and amend with a request `id` and get
+// `{id, ok, result | error}` on the same socket; private streams of the user's orders, fills and
+// balances; public market-data channels handed to the market-data hub. Send buffers are bounded and
+// dead peers are dropped by ping/pong heartbeats.
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { type GatewayContext, tokenFromHeaders } from './context.js';
+import { type ErrorBody, GatewayError, notFound, unauthenticated } from './errors.js';
+import { closeCodes } from './private-streams.js';
+import { AmendBody, PlaceBody } from './schemas.js';
+import { hashToken } from './sessions.js';
+
+const orderIdField = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const CancelFields = Type.Object({ orderId: orderIdField }, { additionalProperties: false });
+const AmendFields = Type.Composite([Type.Object({ orderId: orderIdField }), AmendBody], {
+  additionalProperties: false,
+});
+const AuthFields = Type.Object(
+  { token: Type.String({ minLength: 1, maxLength: 128 }) },
+  { additionalProperties: false },
+);
+
+/** Request ids are echoed back; bounded so a client cannot make us echo megabytes. */
+const requestIdLengthMax = 64;
+
+function compile<T extends TSchema>(schema: T) {
+  const checker = TypeCompiler.Compile(schema);
+  return (value: unknown): Static<T> => {
+    if (checker.Check(value)) return value;
+    const first = checker.Errors(value).First();
+    const field = first === undefined ? '' : first.path.slice(1);
+    throw new GatewayError(
+      400,
+      'VALIDATION_FAILED',
+      `${field || 'message'}: ${first?.message ?? 'invalid'}`,
+      field,
+    );
+  };
+}
+
+const checkPlace = compile(PlaceBody);
+const checkCancel = compile(CancelFields);
+const checkAmend = compile(AmendFields);
+const checkAuth = compile(AuthFields);
+
+interface Connection {
+  socket: WebSocket;
+  ip: string;
+  alive: boolean;
+  user?: number;
+  tokenHash?: string;
+  marketData?: { handle(request: unknown): boolean; close(): void };
+  /** Pending authentication from the upgrade request's cookie or header. */
+  authenticating?: Promise<void>;
+}
+
+type RequestId = string | number | null;
+
+function requestIdOf(message: Record<string, unknown>): RequestId {
+  const id = message.id;
+  if (typeof id === 'number' && Number.isSafeInteger(id)) return id;
+  if (typeof id === 'string' && id.length <= requestIdLengthMax) return id;
+  return null;
+}
+
+function errorBodyOf(error: unknown): ErrorBody {
+  if (error instanceof GatewayError) return error.body();
+  return { code: 'INTERNAL', message: 'internal error' };
+}
+
+export function registerWebSocketRoute(app: FastifyInstance, context: GatewayContext): { close(): void } {
+  const connections = new Set<Connection>();
+  const { streams } = context.state;
+
+  context.sessions.onEnded((tokenHash, userId, reason) => streams.closeSession(userId, tokenHash, reason));
+
+  const heartbeat = setInterval(() => {
+    for (const connection of connections) {
+      if (!connection.alive) {
+        connection.socket.terminate();
+        continue;
+      }
+      connection.alive = false;
+      connection.socket.ping();
+    }
+  }, context.config.webSocket.heartbeatMs);
+  heartbeat.unref();
+
+  function send(connection: Connection, payload: unknown): void {
+    streams.sendBounded(connection.socket, JSON.stringify(payload));
+  }
+
+  async function authenticateWith(connection: Connection, token: string): Promise<number> {
+    const tokenHash = hashToken(token);
+    const session = await context.sessions.resolveHash(tokenHash);
+    if (session === undefined) throw unauthenticated();
+    if (connection.user !== undefined) streams.detach(connection.socket);
+    if (!streams.attach(session.userId, tokenHash, connection.socket)) {
+      throw new GatewayError(429, 'RATE_LIMITED', 'too many open sockets for this user');
+    }
+    connection.user = session.userId;
+    connection.tokenHash = tokenHash;
+    return session.userId;
+  }
+
+  /** The user behind the socket, re-checking the session (cheap: cached) so a timed-out one stops. */
+  async function userOf(connection: Connection): Promise<number> {
+    if (connection.authenticating !== undefined) await connection.authenticating;
+    if (connection.user === undefined || connection.tokenHash === undefined) throw unauthenticated();
+    const session = await context.sessions.resolveHash(connection.tokenHash);
+    if (session === undefined) {
+      connection.socket.close(closeCodes.sessionEnded, 'SESSION_ENDED');
+      throw unauthenticated();
+    }
+    return connection.user;
+  }
+
+  async function dispatch(connection: Connection, message: Record<string, unknown>): Promise<unknown> {
+    const { op, id: _id, ...fields } = message;
+    switch (op) {
+      case 'auth':
+        return { userId: await authenticateWith(connection, checkAuth(fields).token) };
+      case 'place':
+        return context.trading.place(await userOf(connection), checkPlace(fields));
+      case 'cancel': {
+        const user = await userOf(connection);
+        return context.trading.cancel(user, checkCancel(fields).orderId);
+      }
+      case 'amend': {
+        const user = await userOf(connection);
+        const request = checkAmend(fields);
+        const order = context.state.tracker.order(user, request.orderId);
+        if (order === undefined) throw notFound('order');
+        return context.trading.amend(user, order.id, order.symbol, request.qty);
+      }
+      case 'ping':
+        return { pong: context.clock() };
+      default:
+        throw new GatewayError(
+          400,
+          'VALIDATION_FAILED',
+          'op must be auth, place, cancel, amend, ping, subscribe or unsubscribe',
+          'op',
+        );
+    }
+  }
+
+  async function onMessage(connection: Connection, raw: string): Promise<void> {
+    let message: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new Error('not an object');
+      message = parsed as Record<string, unknown>;
+    } catch {
+      send(connection, {
+        id: null,
+        ok: false,
+        error: { code: 'VALIDATION_FAILED', message: 'message must be a JSON object' },
+      });
+      return;
+    }
+    const id = requestIdOf(message);
+    const allowed = context.buckets.requestsPerIp.take(connection.ip);
+    if (!allowed.ok) {
+      send(connection, { id, ok: false, error: { code: 'RATE_LIMITED', message: 'request rate limit' } });
+      return;
+    }
+    if (connection.marketData?.handle(message) === true) return;
+    try {
+      send(connection, { id, ok: true, result: await dispatch(connection, message) });
+    } catch (error) {
+      if (!(error instanceof GatewayError)) app.log.error({ err: error }, 'websocket request failed');
+      send(connection, { id, ok: false, error: errorBodyOf(error) });
+    }
+  }
+
+  function open(socket: WebSocket, request: FastifyRequest): void {
+    const connection: Connection = { socket, ip: request.ip, alive: true };
+    connections.add(connection);
+    connection.marketData = context.marketData?.connect(socket);
+    socket.on('pong', () => {
+      connection.alive = true;
+    });
+    socket.on('message', (data, isBinary) => {
+      connection.alive = true;
+      if (isBinary) return void socket.close(1003, 'text frames only');
+      void onMessage(connection, data.toString());
+    });
+    socket.on('close', () => {
+      connections.delete(connection);
+      streams.detach(socket);
+      connection.marketData?.close();
+    });
+    const token = tokenFromHeaders(request.headers);
+    if (token !== undefined) {
+      connection.authenticating = authenticateWith(connection, token).then(
+        () => undefined,
+        () => undefined,
+      );
+    }
+    const authTimer = setTimeout(() => {
+      if (connection.user === undefined) socket.close(closeCodes.authTimeout, 'AUTH_TIMEOUT');
+    }, context.config.webSocket.authTimeoutMs);
+    authTimer.unref();
+    socket.on('close', () => clearTimeout(authTimer));
+  }
+
+  app.get('/ws', { websocket: true, schema: { hide: true } }, (socket, request) => open(socket, request));
+
+  return {
+    close() {
+      clearInterval(heartbeat);
+      for (const connection of connections) connection.socket.terminate();
+    },
+  };
+}

@@ -1,0 +1,121 @@
+// The one place that wires everything: read model, gateway state, market data, the journal and
+// sequencer (recovery replays into every listener first), then the HTTP/WebSocket server.
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { type Logger, pino } from 'pino';
+import type { ExchangeConfig } from './config.js';
+import type { MatchingEngine } from './core/types.js';
+import { buildGateway } from './gateway/app.js';
+import { PasswordHasher } from './gateway/passwords.js';
+import { GatewayState } from './gateway/state.js';
+import { openSequencer } from './journal/durable.js';
+import { coreEngineFactory } from './journal/engine-factory.js';
+import type { Sequencer } from './journal/sequencer.js';
+import { ChannelHub, InProcessBus, MarketData } from './marketdata/index.js';
+import type { CommandOutcome } from './ports.js';
+import { openStore, type Store } from './store/store.js';
+
+export interface ExchangeHandle {
+  /** `http://host:port` the server listens on. */
+  url: string;
+  port: number;
+  app: FastifyInstance;
+  sequencer: Sequencer;
+  engine: MatchingEngine;
+  store: Store;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+}
+
+/** Creates the configured administrator on first start (no-op when the name exists). */
+async function seedAdmin(config: ExchangeConfig, store: Store, logger: Logger): Promise<void> {
+  if (config.adminUser === '' || config.adminPassword === '') return;
+  if ((await store.users.findUserByName(config.adminUser)) !== undefined) return;
+  const hasher = new PasswordHasher({ ...config.gateway.passwords, waitingHashesMax: 1 });
+  const passwordHash = await hasher.hash(config.adminPassword);
+  const admin = await store.users.createUser(config.adminUser, passwordHash, true, Date.now());
+  logger.info(
+    { audit: true, event: 'adminCreated', userId: admin.id, username: admin.username },
+    'admin created',
+  );
+}
+
+export async function startExchange(
+  config: ExchangeConfig,
+  options: StartOptions = {},
+): Promise<ExchangeHandle> {
+  const logger = options.logger ?? pino({ name: 'hoga', level: config.logLevel });
+  // PGlite creates its own folder but not the parents: a fresh clone has no ./data yet.
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.pgliteDir, logger });
+  const projector = await store.openProjector();
+  const state = new GatewayState(config.gateway.state);
+  const hub = new ChannelHub();
+  const bus = new InProcessBus();
+  bus.subscribe(hub);
+  const marketData = new MarketData({ publisher: bus });
+  hub.addSource(marketData);
+  hub.start();
+
+  const listeners = [
+    state.apply,
+    (outcome: CommandOutcome) => projector.offer(outcome),
+    (outcome: CommandOutcome) => marketData.onOutcome(outcome),
+  ];
+  const opened = await openSequencer({
+    dataDir: config.dataDir,
+    fsyncPolicy: config.fsyncPolicy,
+    engines: coreEngineFactory(),
+    logger: logger.child({ component: 'journal' }),
+    listeners,
+  });
+  const { sequencer } = opened;
+  state.useEngine(sequencer.engine);
+  await seedAdmin(config, store, logger);
+
+  const { app } = await buildGateway({
+    config: config.gateway,
+    engine: sequencer.engine,
+    sequencer,
+    users: store.users,
+    sessions: store.sessions,
+    state,
+    logger: logger.child({ component: 'gateway' }),
+    marketData: hub,
+    history: { lagCommands: () => projector.lag(sequencer.lastSeq) },
+  });
+  const flushTimer = setInterval(() => marketData.flush(Date.now()), config.marketDataFlushMs);
+  flushTimer.unref();
+  await app.listen({ host: config.host, port: config.port });
+  const port = (app.server.address() as AddressInfo).port;
+  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  logger.info({ port, lastSeq: sequencer.lastSeq, dataDir: config.dataDir }, 'exchange listening');
+
+  let closing: Promise<void> | undefined;
+  async function close(): Promise<void> {
+    clearInterval(flushTimer);
+    await app.close();
+    await sequencer.close();
+    hub.stop();
+    await projector.close();
+    await store.close();
+  }
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    app,
+    sequencer,
+    engine: sequencer.engine,
+    store,
+    logger,
+    close: () => {
+      closing ??= close();
+      return closing;
+    },
+  };
+}
