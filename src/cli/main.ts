@@ -1,5 +1,6 @@
 // `hoga` command line: one subcommand per file in this folder, registered here.
 import { Command } from 'commander';
+import { registerJournalCommands } from './journal.js';
 import { registerReplay } from './replay.js';
 import { registerStartCommand } from './start.js';
 
@@ -8,6 +9,7 @@ export async function main(argv: string[]): Promise<void> {
   program.name('hoga').description('Hoga: a self-hosted exchange');
   registerStartCommand(program);
   registerReplay(program);
+  registerJournalCommands(program);
   await program.parseAsync(argv);
 }
 
