@@ -93,7 +93,7 @@ export class TradingService {
   async place(user: number, request: PlaceRequest): Promise<PlaceResult> {
     this.admit(user);
     const clientOrderId = request.clientOrderId;
-    if (clientOrderId === undefined) return this.placeOnce(user, request);
+    if (clientOrderId === undefined) return acceptedOrThrow(await this.placeOnce(user, request));
     if (!clientOrderIdRegex.test(clientOrderId)) {
       throw new GatewayError(
         400,
@@ -102,7 +102,9 @@ export class TradingService {
         'clientOrderId',
       );
     }
-    return this.deps.idempotency.run(user, clientOrderId, () => this.placeOnce(user, request));
+    return acceptedOrThrow(
+      await this.deps.idempotency.run(user, clientOrderId, () => this.placeOnce(user, request)),
+    );
   }
 
   async cancel(user: number, orderId: number): Promise<CancelResult> {
@@ -189,6 +191,12 @@ export class TradingService {
     }
     return rejectError(rejected.reason);
   }
+}
+
+/** An engine reject is an error reply (422, its code passed through), the same on every retry. */
+function acceptedOrThrow(result: PlaceResult): PlaceResult {
+  if (result.status === 'rejected') throw rejectError(result.rejectCode ?? 'INVALID_ORDER');
+  return result;
 }
 
 /** The engine command for a validated request; decimal problems are 400s naming the field. */

@@ -1,0 +1,502 @@
+// The whole exchange, started in-process on port 0: trading flow, validation, BOLA, sessions,
+// limits and suspension, over REST and WebSocket.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Api, startTestExchange, type TestExchange, TestSocket } from './support/exchange.js';
+
+let exchange: TestExchange;
+let api: Api;
+let admin: string;
+const users: Record<string, { id: number; token: string }> = {};
+
+async function newUser(name: string): Promise<{ id: number; token: string }> {
+  const id = await api.register(name);
+  const token = await api.login(name);
+  users[name] = { id, token };
+  return users[name];
+}
+
+function place(token: string, order: Record<string, unknown>) {
+  return api.call('POST', '/api/v1/orders', { symbol: 'BTC-USD', type: 'limit', ...order }, token);
+}
+
+before(async () => {
+  exchange = await startTestExchange((config) => {
+    const gateway = config.gateway;
+    gateway.sessions.sessionsPerUserMax = 3;
+    gateway.limits.ordersPerUser = { ratePerSecond: 5, burst: 40, bucketsMax: 1_000 };
+    gateway.limits.loginsPerIp = { ratePerSecond: 100, burst: 1_000, bucketsMax: 1_000 };
+    gateway.abnormal = {
+      ...gateway.abnormal,
+      windowMs: 60_000,
+      rejectsPerWindowFloor: 15,
+      suspensionMs: 60_000,
+    };
+  });
+  api = exchange.api;
+  admin = await api.adminToken();
+  await api.createMarket(admin);
+  const alice = await newUser('alice');
+  const bob = await newUser('bob');
+  await api.deposit(admin, alice.id, 'USD', '100000');
+  await api.deposit(admin, bob.id, 'BTC', '2');
+});
+
+after(async () => {
+  await exchange?.close();
+});
+
+describe('trading', () => {
+  it('two users trade with each other: exact fills, fees and balances', async () => {
+    const { alice, bob } = users;
+    const sell = await place(bob.token, { side: 'sell', price: '50000.50', qty: '1' });
+    assert.equal(sell.status, 200, JSON.stringify(sell.body));
+    assert.equal(sell.body.status, 'resting');
+    assert.equal(sell.body.restingQty, '1.000');
+    const buy = await place(alice.token, { side: 'buy', price: '50001', qty: '0.4' });
+    assert.equal(buy.body.status, 'filled');
+    assert.deepEqual(buy.body.fills, [
+      {
+        tradeId: buy.body.fills[0].tradeId,
+        price: '50000.50',
+        qty: '0.400',
+        fee: '0.00080000',
+        feeAsset: 'BTC',
+      },
+    ]);
+    const aliceBalances = await api.expect(200, 'GET', '/api/v1/balances', undefined, alice.token);
+    assert.deepEqual(aliceBalances, [
+      { asset: 'BTC', available: '0.39920000', locked: '0.00000000' },
+      { asset: 'USD', available: '79999.800000', locked: '0.000000' },
+    ]);
+    const bobBalances = await api.expect(200, 'GET', '/api/v1/balances', undefined, bob.token);
+    // Bob sold 0.4 at 50000.50 = 20000.2 USD, minus the 10 bps maker fee (20.0002).
+    assert.deepEqual(bobBalances, [
+      { asset: 'BTC', available: '1.00000000', locked: '0.60000000' },
+      { asset: 'USD', available: '19980.199800', locked: '0.000000' },
+    ]);
+    const order = await api.expect(200, 'GET', `/api/v1/orders/${sell.body.orderId}`, undefined, bob.token);
+    assert.equal(order.status, 'open');
+    assert.equal(order.filledQty, '0.400');
+    assert.equal(order.remainingQty, '0.600');
+    const bobTrades = await api.expect(200, 'GET', '/api/v1/trades', undefined, bob.token);
+    assert.equal(bobTrades[0].role, 'maker');
+    assert.equal(bobTrades[0].fee, '20.000200');
+    const amended = await api.expect(
+      200,
+      'PATCH',
+      `/api/v1/orders/${sell.body.orderId}`,
+      { qty: '0.5' },
+      bob.token,
+    );
+    assert.equal(amended.remainingQty, '0.500');
+    const cancelled = await api.expect(
+      200,
+      'DELETE',
+      `/api/v1/orders/${sell.body.orderId}`,
+      undefined,
+      bob.token,
+    );
+    assert.equal(cancelled.cancelledQty, '0.500');
+    const open = await api.expect(200, 'GET', '/api/v1/orders?status=open', undefined, bob.token);
+    assert.deepEqual(open, []);
+    const afterCancel = await api.expect(200, 'GET', '/api/v1/balances', undefined, bob.token);
+    assert.equal(afterCancel[0].available, '1.60000000');
+    assert.equal(afterCancel[0].locked, '0.00000000');
+  });
+
+  it('names the field of every validation error', async () => {
+    const { alice } = users;
+    const cases: Array<[Record<string, unknown>, number, string, string | undefined]> = [
+      [{ side: 'buy', price: '1' }, 400, 'VALIDATION_FAILED', 'qty'],
+      [{ side: 'buy', price: '1', qty: '0.0005' }, 400, 'INVALID_QTY', 'qty'],
+      [{ side: 'buy', price: '1', qty: '0.0015' }, 400, 'INVALID_QTY', 'qty'],
+      [{ side: 'buy', price: '1', qty: '-1' }, 400, 'INVALID_QTY', 'qty'],
+      [{ side: 'buy', price: '1', qty: '1e3' }, 400, 'INVALID_QTY', 'qty'],
+      [{ side: 'buy', price: '1', qty: '0' }, 400, 'INVALID_QTY', 'qty'],
+      [{ side: 'buy', price: '1', qty: '99999999999999999' }, 400, 'INVALID_QTY', 'qty'],
+      [{ side: 'buy', price: '50000.001', qty: '1' }, 400, 'INVALID_PRICE', 'price'],
+      [{ side: 'buy', price: '0', qty: '1' }, 400, 'INVALID_PRICE', 'price'],
+      [{ side: 'buy', price: '999999999999999', qty: '1' }, 400, 'INVALID_PRICE', 'price'],
+      [{ side: 'buy', qty: '1' }, 400, 'INVALID_PRICE', 'price'],
+      [{ side: 'buy', type: 'market', price: '1', qty: '1' }, 400, 'INVALID_PRICE', 'price'],
+      [{ side: 'hold', price: '1', qty: '1' }, 400, 'VALIDATION_FAILED', 'side'],
+      [{ side: 'buy', price: '1', qty: '1', tif: 'GTD' }, 400, 'VALIDATION_FAILED', 'tif'],
+      [{ side: 'buy', price: '1', qty: '1', colour: 'red' }, 400, 'VALIDATION_FAILED', 'colour'],
+      [
+        { side: 'buy', price: '1', qty: '1', clientOrderId: 'bad id!' },
+        400,
+        'VALIDATION_FAILED',
+        'clientOrderId',
+      ],
+      [{ side: 'buy', price: '1', qty: '1', symbol: 'NOPE' }, 400, 'UNKNOWN_SYMBOL', 'symbol'],
+      [{ side: 'buy', price: '1', qty: '1', qty2: 1 }, 400, 'VALIDATION_FAILED', 'qty2'],
+      [{ side: 'buy', price: '100000', qty: '10' }, 422, 'INSUFFICIENT_FUNDS', undefined],
+      [{ side: 'buy', type: 'market', qty: '1', tif: 'GTC' }, 422, 'INVALID_TIF', undefined],
+    ];
+    for (const [order, status, code, field] of cases) {
+      const reply = await place(alice.token, order);
+      assert.equal(reply.status, status, `${JSON.stringify(order)} → ${JSON.stringify(reply.body)}`);
+      assert.equal(reply.body.code, code, JSON.stringify(order));
+      assert.equal(reply.body.field, field, JSON.stringify(order));
+      assert.equal(typeof reply.body.message, 'string');
+    }
+    const notJson = await api.call('POST', '/api/v1/orders', '{"side":', alice.token);
+    assert.equal(notJson.status, 400);
+    assert.equal(notJson.body.code, 'VALIDATION_FAILED');
+  });
+
+  it('refuses bad accounts, admin requests and amounts with stable codes', async () => {
+    const short = await api.call('POST', '/api/v1/auth/register', { username: 'zed', password: 'short' });
+    assert.deepEqual(
+      [short.status, short.body.code, short.body.field],
+      [400, 'VALIDATION_FAILED', 'password'],
+    );
+    const taken = await api.call('POST', '/api/v1/auth/register', {
+      username: 'alice',
+      password: 'long enough',
+    });
+    assert.deepEqual([taken.status, taken.body.code], [409, 'USERNAME_TAKEN']);
+    const wrong = await api.call('POST', '/api/v1/auth/login', {
+      username: 'alice',
+      password: 'not the password',
+    });
+    assert.deepEqual([wrong.status, wrong.body.code], [401, 'INVALID_CREDENTIALS']);
+    const anonymous = await api.call('GET', '/api/v1/balances');
+    assert.deepEqual([anonymous.status, anonymous.body.code], [401, 'UNAUTHENTICATED']);
+    const forged = await api.call('GET', '/api/v1/balances', undefined, 'not-a-token');
+    assert.equal(forged.status, 401);
+    const notAdmin = await api.call(
+      'POST',
+      '/api/v1/admin/deposits',
+      { userId: 1, asset: 'USD', amount: '1' },
+      users.alice.token,
+    );
+    assert.deepEqual([notAdmin.status, notAdmin.body.code], [403, 'FORBIDDEN']);
+    const unknownAsset = await api.call(
+      'POST',
+      '/api/v1/admin/deposits',
+      { userId: users.alice.id, asset: 'EUR', amount: '1' },
+      admin,
+    );
+    assert.deepEqual(
+      [unknownAsset.status, unknownAsset.body.code, unknownAsset.body.field],
+      [400, 'UNKNOWN_ASSET', 'asset'],
+    );
+    const precise = await api.call(
+      'POST',
+      '/api/v1/admin/deposits',
+      { userId: users.alice.id, asset: 'USD', amount: '1.0000001' },
+      admin,
+    );
+    assert.deepEqual(
+      [precise.status, precise.body.code, precise.body.field],
+      [400, 'INVALID_AMOUNT', 'amount'],
+    );
+    const overdraw = await api.call(
+      'POST',
+      '/api/v1/admin/withdrawals',
+      { userId: users.alice.id, asset: 'USD', amount: '1000000' },
+      admin,
+    );
+    assert.deepEqual([overdraw.status, overdraw.body.code], [422, 'INSUFFICIENT_FUNDS']);
+    const market = {
+      symbol: 'ETH-USD',
+      base: 'ETH',
+      quote: 'USD',
+      baseDecimals: 9,
+      quoteDecimals: 2,
+      lotSize: '0.1',
+      tickSize: '0.1',
+      makerFeeBps: 0,
+      takerFeeBps: 0,
+    };
+    const offTick = await api.call('POST', '/api/v1/admin/symbols', market, admin);
+    assert.deepEqual(
+      [offTick.status, offTick.body.code, offTick.body.field],
+      [400, 'ASSET_DECIMALS_MISMATCH', 'quoteDecimals'],
+    );
+    const noExactPrice = await api.call(
+      'POST',
+      '/api/v1/admin/symbols',
+      { ...market, quoteDecimals: 6, tickSize: '0.0000001' },
+      admin,
+    );
+    assert.deepEqual([noExactPrice.status, noExactPrice.body.field], [400, 'tickSize']);
+    const duplicate = await api.call(
+      'POST',
+      '/api/v1/admin/symbols',
+      { ...market, symbol: 'BTC-USD', base: 'BTC', baseDecimals: 8, quoteDecimals: 6 },
+      admin,
+    );
+    assert.deepEqual([duplicate.status, duplicate.body.code], [422, 'DUPLICATE_SYMBOL']);
+  });
+
+  it("never shows one user another user's orders or sessions (BOLA)", async () => {
+    const { alice, bob } = users;
+    const order = await place(bob.token, { side: 'sell', price: '60000', qty: '0.1' });
+    const id = order.body.orderId;
+    for (const [method, body] of [
+      ['GET', undefined],
+      ['DELETE', undefined],
+      ['PATCH', { qty: '0.05' }],
+    ] as const) {
+      const reply = await api.call(method, `/api/v1/orders/${id}`, body, alice.token);
+      assert.deepEqual([reply.status, reply.body.code], [404, 'NOT_FOUND'], method);
+    }
+    const wsAlice = await TestSocket.open(api.url);
+    await wsAlice.request('auth', { token: alice.token });
+    const wsCancel = await wsAlice.request('cancel', { orderId: id });
+    assert.equal(wsCancel.error.code, 'UNKNOWN_ORDER');
+    wsAlice.close();
+    const aliceOrders = await api.expect(200, 'GET', '/api/v1/orders', undefined, alice.token);
+    assert.ok(aliceOrders.every((candidate: { orderId: number }) => candidate.orderId !== id));
+    const bobSessions = await api.expect(200, 'GET', '/api/v1/sessions', undefined, bob.token);
+    const reply = await api.call(
+      'DELETE',
+      `/api/v1/sessions/${bobSessions[0].sessionId}`,
+      undefined,
+      alice.token,
+    );
+    assert.equal(reply.status, 404);
+    await api.expect(200, 'GET', `/api/v1/orders/${id}`, undefined, bob.token);
+    await api.expect(200, 'DELETE', `/api/v1/orders/${id}`, undefined, bob.token);
+  });
+
+  it('places the same clientOrderId once, even when duplicates race', async () => {
+    const { alice } = users;
+    const order = { side: 'buy', price: '100', qty: '0.01', clientOrderId: 'race-1' };
+    const replies = await Promise.all([
+      place(alice.token, order),
+      place(alice.token, order),
+      place(alice.token, order),
+    ]);
+    for (const reply of replies) assert.equal(reply.status, 200);
+    const ids = new Set(replies.map((reply) => reply.body.orderId));
+    assert.equal(ids.size, 1);
+    const open = await api.expect(200, 'GET', '/api/v1/orders?status=open', undefined, alice.token);
+    assert.equal(
+      open.filter((candidate: { clientOrderId?: string }) => candidate.clientOrderId === 'race-1').length,
+      1,
+    );
+    const again = await place(alice.token, order);
+    assert.deepEqual(again.body, replies[0].body);
+  });
+});
+
+describe('WebSocket', () => {
+  it('places and cancels with request ids and streams private updates in sequence', async () => {
+    const { alice, bob } = users;
+    const socket = await TestSocket.open(api.url);
+    const auth = await socket.request('auth', { token: alice.token });
+    assert.deepEqual(auth, { id: 1, ok: true, result: { userId: alice.id } });
+    const placed = await socket.request('place', {
+      symbol: 'BTC-USD',
+      side: 'buy',
+      type: 'limit',
+      price: '40000',
+      qty: '0.2',
+    });
+    assert.equal(placed.ok, true, JSON.stringify(placed));
+    assert.equal(placed.result.status, 'resting');
+    const orderId = placed.result.orderId;
+    const restingUpdate = await socket.next(
+      (message) => message.ch === 'orders' && message.data.orderId === orderId,
+    );
+    assert.equal(restingUpdate.data.status, 'open');
+    // Bob sells into Alice's bid: Alice sees the fill on her socket.
+    const sold = await place(bob.token, { side: 'sell', price: '40000', qty: '0.05' });
+    assert.equal(sold.body.status, 'filled');
+    const fill = await socket.next((message) => message.ch === 'fills' && message.data.orderId === orderId);
+    assert.deepEqual([fill.data.role, fill.data.qty, fill.data.price], ['maker', '0.050', '40000.00']);
+    const cancelled = await socket.request('cancel', { orderId });
+    assert.equal(cancelled.result.cancelledQty, '0.150');
+    await socket.next(
+      (message) =>
+        message.ch === 'orders' && message.data.orderId === orderId && message.data.status === 'cancelled',
+    );
+    const balance = await socket.next((message) => message.ch === 'balances' && message.data.asset === 'USD');
+    assert.equal(typeof balance.data.available, 'string');
+    const sequence = socket.pushes
+      .filter(
+        (message) =>
+          message.seq !== undefined &&
+          message.ch !== undefined &&
+          ['orders', 'fills', 'balances'].includes(message.ch),
+      )
+      .map((message) => message.seq);
+    assert.deepEqual(
+      sequence,
+      sequence.map((_, index) => index + 1),
+    );
+    const invalid = await socket.request('place', {
+      symbol: 'BTC-USD',
+      side: 'buy',
+      type: 'limit',
+      price: '1.001',
+      qty: '1',
+    });
+    assert.deepEqual(
+      [invalid.ok, invalid.error.code, invalid.error.field],
+      [false, 'INVALID_PRICE', 'price'],
+    );
+    const badOp = await socket.request('launch');
+    assert.equal(badOp.error.field, 'op');
+    socket.close();
+  });
+
+  it('authenticates with the session cookie and refuses requests without a session', async () => {
+    const anonymous = await TestSocket.open(api.url);
+    const refused = await anonymous.request('place', {
+      symbol: 'BTC-USD',
+      side: 'buy',
+      type: 'limit',
+      price: '1',
+      qty: '1',
+    });
+    assert.equal(refused.error.code, 'UNAUTHENTICATED');
+    anonymous.close();
+    const withCookie = await TestSocket.open(api.url, { cookie: `hoga_session=${users.alice.token}` });
+    const ping = await withCookie.request('place', {
+      symbol: 'BTC-USD',
+      side: 'buy',
+      type: 'limit',
+      price: '1',
+      qty: '0.001',
+    });
+    assert.equal(ping.ok, true, JSON.stringify(ping));
+    withCookie.close();
+  });
+});
+
+describe('sessions', () => {
+  it('logout-all ends REST access and closes open WebSockets at once', async () => {
+    const carol = await newUser('carol');
+    const second = await api.login('carol');
+    const socket = await TestSocket.open(api.url);
+    await socket.request('auth', { token: carol.token });
+    const startedAt = Date.now();
+    const ended = await api.expect(200, 'POST', '/api/v1/auth/logout-all', undefined, second);
+    assert.equal(ended.ended, 2);
+    const closed = await socket.closed;
+    assert.equal(closed.code, 4001);
+    assert.ok(Date.now() - startedAt < 1_000, 'socket closed within a second');
+    for (const token of [carol.token, second]) {
+      const reply = await api.call('GET', '/api/v1/me', undefined, token);
+      assert.equal(reply.status, 401);
+    }
+  });
+
+  it('logout ends only its own session; a user can end another of their sessions', async () => {
+    const dora = await newUser('dora');
+    const laptop = await api.login('dora');
+    const sessions = await api.expect(200, 'GET', '/api/v1/sessions', undefined, dora.token);
+    assert.equal(sessions.length, 2);
+    const other = sessions.find((session: { current: boolean }) => !session.current);
+    await api.expect(200, 'DELETE', `/api/v1/sessions/${other.sessionId}`, undefined, dora.token);
+    assert.equal((await api.call('GET', '/api/v1/me', undefined, laptop)).status, 401);
+    const logout = await api.call('POST', '/api/v1/auth/logout', undefined, dora.token);
+    assert.equal(logout.status, 200);
+    assert.match(logout.headers.get('set-cookie') ?? '', /Max-Age=0/);
+    assert.equal((await api.call('GET', '/api/v1/me', undefined, dora.token)).status, 401);
+  });
+
+  it('sets a Secure, HttpOnly, SameSite=Strict cookie holding a 256-bit token', async () => {
+    await api.register('erin');
+    const reply = await api.call('POST', '/api/v1/auth/login', {
+      username: 'erin',
+      password: 'erin-password',
+    });
+    const cookie = reply.headers.get('set-cookie') ?? '';
+    assert.match(cookie, /^hoga_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Strict/);
+    assert.equal(Buffer.from(reply.body.token, 'base64url').length, 32);
+  });
+
+  it('ends the oldest session when a login passes the per-user cap', async () => {
+    await api.register('fay');
+    const tokens = [];
+    for (let login = 0; login < 4; login += 1) tokens.push(await api.login('fay'));
+    assert.equal((await api.call('GET', '/api/v1/me', undefined, tokens[0])).status, 401);
+    for (const token of tokens.slice(1))
+      assert.equal((await api.call('GET', '/api/v1/me', undefined, token)).status, 200);
+    const sessions = await api.expect(200, 'GET', '/api/v1/sessions', undefined, tokens[3]);
+    assert.equal(sessions.length, 3);
+  });
+});
+
+describe('limits', () => {
+  it('throttles logins per username before hashing, with Retry-After', async () => {
+    const statuses = [];
+    let retryAfter: string | null = null;
+    for (let attempt = 0; attempt < 7; attempt += 1) {
+      const reply = await api.call('POST', '/api/v1/auth/login', {
+        username: 'nobody-here',
+        password: 'wrong password',
+      });
+      statuses.push(reply.status);
+      if (reply.status === 429) retryAfter = reply.headers.get('retry-after');
+    }
+    assert.deepEqual(statuses.slice(0, 5), [401, 401, 401, 401, 401]);
+    assert.equal(statuses[6], 429);
+    assert.ok(Number(retryAfter) >= 1);
+  });
+
+  it('rate-limits orders per user with 429 and Retry-After', async () => {
+    const gus = await newUser('gus');
+    await api.deposit(admin, gus.id, 'USD', '1000');
+    const order = { side: 'buy', price: '1', qty: '0.001' };
+    const replies = await Promise.all(Array.from({ length: 60 }, () => place(gus.token, order)));
+    const limited = replies.filter((reply) => reply.status === 429);
+    assert.ok(limited.length >= 10, `expected 429s, got ${limited.length}`);
+    assert.equal(limited[0].body.code, 'RATE_LIMITED');
+    assert.ok(Number(limited[0].headers.get('retry-after')) >= 1);
+    assert.ok(replies.filter((reply) => reply.status === 200).length >= 40);
+  });
+
+  it('suspends a user whose reject rate jumps far above normal, and audits it', async () => {
+    const hal = await newUser('hal');
+    const codes = [];
+    for (let attempt = 0; attempt < 17; attempt += 1) {
+      const reply = await place(hal.token, { side: 'buy', price: '100', qty: '1' });
+      codes.push(reply.body.code);
+    }
+    assert.equal(codes[0], 'INSUFFICIENT_FUNDS');
+    assert.equal(codes[16], 'SUSPENDED');
+    const suspended = await place(hal.token, { side: 'buy', price: '100', qty: '1' });
+    assert.equal(suspended.status, 403);
+    assert.ok(Number(suspended.headers.get('retry-after')) > 0);
+    const socket = await TestSocket.open(api.url);
+    await socket.request('auth', { token: hal.token });
+    const viaSocket = await socket.request('place', {
+      symbol: 'BTC-USD',
+      side: 'buy',
+      type: 'limit',
+      price: '1',
+      qty: '1',
+    });
+    assert.equal(viaSocket.error.code, 'SUSPENDED');
+    socket.close();
+    const metrics = await api.call('GET', '/metrics');
+    assert.match(metrics.body, /hoga_audit_events_total\{event="suspended"\} 1/);
+    // Other users still trade.
+    const other = await place(users.alice.token, { side: 'buy', price: '1', qty: '0.001' });
+    assert.equal(other.status, 200);
+  });
+});
+
+describe('operations', () => {
+  it('serves health, readiness, metrics and the OpenAPI document', async () => {
+    assert.deepEqual(await api.expect(200, 'GET', '/healthz'), { status: 'ok' });
+    const ready = await api.expect(200, 'GET', '/readyz');
+    assert.equal(ready.status, 'ready');
+    assert.ok(ready.lastSeq > 0);
+    const metrics = await api.call('GET', '/metrics');
+    assert.match(metrics.body, /hoga_engine_submit_seconds_count \d+/);
+    assert.match(metrics.body, /hoga_http_request_seconds_bucket\{.*route="\/api\/v1\/orders"/);
+    const openapi = await api.expect(200, 'GET', '/docs/json');
+    assert.ok(openapi.paths['/api/v1/orders']);
+    assert.ok(openapi.paths['/api/v1/auth/login']);
+    const missing = await api.call('GET', '/api/v1/nothing');
+    assert.deepEqual([missing.status, missing.body.code], [404, 'NOT_FOUND']);
+  });
+});
