@@ -1,0 +1,258 @@
+// The engine against the independent reference model on seeded random command streams: after
+// every command the replay lines, every known user's balances and the touched book's depth must
+// be equal (key order included), and the engine's own invariants must hold. At the end, replayCommands' full output
+// (final balance lines included) must equal the model's. A failure prints the seed, the command
+// index, the command and the commands before it; HOGA_SEED=<n> reruns one seed.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Engine } from '../../src/core/engine.js';
+import { replayCommands } from '../../src/core/replay.js';
+import { defaultEngineLimits, type EngineLimits, RejectCodes } from '../../src/core/types.js';
+import { CommandGenerator, tinyLimits } from '../model/generator.js';
+import { linesOfEvents } from '../model/lines.js';
+import { ReferenceModel, type ReplayLine } from '../model/reference.js';
+import { Random } from '../support/random.js';
+
+interface Profile {
+  name: string;
+  limits: EngineLimits;
+  seeds: number[];
+  commandsPerSeed: number;
+}
+
+const windowCommandsMax = 15;
+const depthLevelsMax = 10_000;
+const fullBalanceCheckEvery = 64;
+
+function seedsFrom(first: number, count: number): number[] {
+  return Array.from({ length: count }, (_, offset) => first + offset);
+}
+
+/** 40 x 5000 with default limits plus 12 x 2000 with tiny ones: 224k commands. */
+function profiles(): Profile[] {
+  const only = process.env.HOGA_SEED;
+  const scale = Number(process.env.HOGA_MODEL_SCALE ?? '1');
+  if (only !== undefined) {
+    const seed = Number(only);
+    return [
+      { name: 'default limits', limits: defaultEngineLimits, seeds: [seed], commandsPerSeed: 5000 },
+      { name: 'tiny limits', limits: tinyLimits, seeds: [seed], commandsPerSeed: 2000 },
+    ];
+  }
+  return [
+    {
+      name: 'default limits',
+      limits: defaultEngineLimits,
+      seeds: seedsFrom(1, Math.ceil(40 * scale)),
+      commandsPerSeed: 5000,
+    },
+    {
+      name: 'tiny limits',
+      limits: tinyLimits,
+      seeds: seedsFrom(1001, Math.ceil(12 * scale)),
+      commandsPerSeed: 2000,
+    },
+  ];
+}
+
+class Divergence extends Error {}
+
+function describeDivergence(
+  profile: Profile,
+  seed: number,
+  commands: readonly unknown[],
+  index: number,
+  what: string,
+  expected: unknown,
+  actual: unknown,
+): string {
+  const first = Math.max(0, index - windowCommandsMax);
+  const window = commands
+    .slice(first, index)
+    .map((command, offset) => `  #${first + offset} ${JSON.stringify(command)}`)
+    .join('\n');
+  return [
+    `engine and model diverge: ${what}`,
+    `SEED ${seed} (${profile.name}); rerun with HOGA_SEED=${seed}`,
+    `command #${index}: ${JSON.stringify(commands[index])}`,
+    `preceding commands:\n${window}`,
+    `model:  ${JSON.stringify(expected)}`,
+    `engine: ${JSON.stringify(actual)}`,
+  ].join('\n');
+}
+
+/** Balances as the model reports them: non-zero pairs, sorted by asset. */
+function engineBalances(
+  engine: Engine,
+  user: number,
+): Array<{ asset: string; available: number; locked: number }> {
+  return engine
+    .balances(user)
+    .filter((balance) => balance.available !== 0 || balance.locked !== 0)
+    .map((balance) => ({ asset: balance.asset, available: balance.available, locked: balance.locked }))
+    .sort((left, right) => (left.asset < right.asset ? -1 : left.asset > right.asset ? 1 : 0));
+}
+
+/** The model's depth of one symbol: [price, total lots] per level, best first. */
+function modelDepth(model: ReferenceModel, symbol: string): { bids: number[][]; asks: number[][] } {
+  const levels = (side: 'buy' | 'sell'): number[][] => {
+    const totals = new Map<number, number>();
+    for (const order of model.restingOrders()) {
+      if (order.symbol === symbol && order.side === side) {
+        totals.set(order.price, (totals.get(order.price) ?? 0) + order.remaining);
+      }
+    }
+    const prices = [...totals.keys()].sort((left, right) => (side === 'buy' ? right - left : left - right));
+    return prices.map((price) => [price, totals.get(price)!]);
+  };
+  return { bids: levels('buy'), asks: levels('sell') };
+}
+
+/** Same objects with the same keys in the same order (key order is part of the replay output). */
+function sameRecords(left: readonly object[], right: readonly object[]): boolean {
+  if (left.length !== right.length) return false;
+  for (let position = 0; position < left.length; position++) {
+    const leftRecord = left[position] as Record<string, unknown>;
+    const rightRecord = right[position] as Record<string, unknown>;
+    const leftKeys = Object.keys(leftRecord);
+    const rightKeys = Object.keys(rightRecord);
+    if (leftKeys.length !== rightKeys.length) return false;
+    for (let keyIndex = 0; keyIndex < leftKeys.length; keyIndex++) {
+      const key = leftKeys[keyIndex];
+      if (key !== rightKeys[keyIndex]) return false;
+      const leftValue = leftRecord[key];
+      const rightValue = rightRecord[key];
+      if (Object.is(leftValue, rightValue)) continue;
+      if (typeof leftValue !== 'object' || JSON.stringify(leftValue) !== JSON.stringify(rightValue))
+        return false;
+    }
+  }
+  return true;
+}
+
+function tally(counts: Map<string, number>, lines: readonly ReplayLine[]): void {
+  for (const line of lines) {
+    const key = line.reason === undefined ? String(line.ev) : `${line.ev}:${line.reason}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+}
+
+/** Runs one seed; throws a Divergence naming the first command where engine and model differ. */
+function checkStream(profile: Profile, seed: number, counts: Map<string, number>): number {
+  const model = new ReferenceModel(profile.limits);
+  const engine = new Engine(profile.limits);
+  const generator = new CommandGenerator(new Random(seed), model);
+  const commands: unknown[] = [];
+  const expectedLines: ReplayLine[] = [];
+  const fail = (index: number, what: string, expected: unknown, actual: unknown): never => {
+    throw new Divergence(describeDivergence(profile, seed, commands, index, what, expected, actual));
+  };
+  let lastFullCheck = 0;
+  for (let index = 0; index < profile.commandsPerSeed; index++) {
+    const command = generator.next();
+    commands.push(command);
+    const expected = model.apply(command, index);
+    model.checkInvariants();
+    const actual = linesOfEvents(engine.apply(command), index);
+    if (!sameRecords(actual, expected)) fail(index, 'replay lines of this command', expected, actual);
+    try {
+      engine.validateInternalState();
+    } catch (error) {
+      fail(index, `validateInternalState: ${(error as Error).message}`, 'valid', 'invalid');
+    }
+    // The command's own user and the fee account change on most commands; makers are covered by
+    // the periodic check of every user.
+    const fullCheck = index - lastFullCheck >= fullBalanceCheckEvery;
+    const commandUser = (command as { user?: unknown } | null)?.user;
+    const validUser = Number.isSafeInteger(commandUser) && (commandUser as number) > 0;
+    const users = fullCheck ? model.knownUsers() : validUser ? [0, commandUser as number] : [0];
+    for (const user of users) {
+      const modelBalances = model.balancesOf(user);
+      const balances = engineBalances(engine, user);
+      if (!sameRecords(balances, modelBalances)) {
+        const since = fullCheck ? ` (checked all users last at #${lastFullCheck})` : '';
+        fail(index, `balances of user ${user}${since}`, modelBalances, balances);
+      }
+    }
+    if (fullCheck) lastFullCheck = index;
+    const symbol = (command as { symbol?: unknown } | null)?.symbol;
+    if (typeof symbol === 'string' && model.listedSymbols().some((listed) => listed.symbol === symbol)) {
+      const depth = engine.depth(symbol, depthLevelsMax);
+      const actualDepth = { bids: depth?.bids, asks: depth?.asks };
+      const expectedDepth = modelDepth(model, symbol);
+      if (!sameRecords([actualDepth], [expectedDepth]))
+        fail(index, `depth of ${symbol}`, expectedDepth, actualDepth);
+    }
+    tally(counts, expected);
+    expectedLines.push(...expected);
+  }
+  expectedLines.push(...model.balanceLines());
+  checkReplay(profile, seed, commands, expectedLines);
+  return commands.length;
+}
+
+/** replayCommands as a whole, final balance lines included, must equal the model's output. */
+function checkReplay(profile: Profile, seed: number, commands: unknown[], expectedLines: ReplayLine[]): void {
+  let afterEachCalls = 0;
+  const { lines } = replayCommands(commands, {
+    limits: profile.limits,
+    afterEach: (_engine, index) => {
+      assert.equal(index, afterEachCalls++, 'afterEach runs once per command, in order');
+    },
+  });
+  assert.equal(afterEachCalls, commands.length);
+  const length = Math.max(lines.length, expectedLines.length);
+  for (let position = 0; position < length; position++) {
+    // JSON text is the replay output itself: it pins key order, which deep equality ignores.
+    const line = JSON.stringify(lines[position]);
+    const expected = JSON.stringify(expectedLines[position]);
+    if (line !== expected) {
+      throw new Divergence(
+        [
+          `replayCommands output differs from the model at line ${position} of ${expectedLines.length}`,
+          `SEED ${seed} (${profile.name}); rerun with HOGA_SEED=${seed}`,
+          `model:  ${expected}`,
+          `engine: ${line}`,
+        ].join('\n'),
+      );
+    }
+  }
+}
+
+describe('engine versus reference model', () => {
+  const counts = new Map<string, number>();
+  let commandsTotal = 0;
+
+  for (const profile of profiles()) {
+    it(`agrees on ${profile.seeds.length} seeds x ${profile.commandsPerSeed} commands (${profile.name})`, () => {
+      for (const seed of profile.seeds) {
+        try {
+          commandsTotal += checkStream(profile, seed, counts);
+        } catch (error) {
+          if (error instanceof Divergence) assert.fail(error.message);
+          throw new Error(`SEED ${seed} (${profile.name}): ${(error as Error).stack}`);
+        }
+      }
+    });
+  }
+
+  it('saw every rejection code, expiry reason and event kind', (context) => {
+    const report = [...counts.entries()].sort(([left], [right]) => (left < right ? -1 : 1));
+    context.diagnostic(
+      `${commandsTotal} commands: ${report.map(([key, count]) => `${key}=${count}`).join(' ')}`,
+    );
+    const expectedKinds = [
+      ...RejectCodes.map((code) => `rejected:${code}`),
+      ...['FOK', 'UNFILLED', 'STP', 'INSUFFICIENT_FUNDS'].map((reason) => `expired:${reason}`),
+      'cancelled:USER',
+      'cancelled:STP',
+      'amended',
+      'trade',
+    ];
+    // One rerun seed or a scaled-down run need not cover everything; the full run must.
+    if (process.env.HOGA_SEED !== undefined || process.env.HOGA_MODEL_SCALE !== undefined) return;
+    const missing = expectedKinds.filter((kind) => !counts.has(kind));
+    assert.deepEqual(missing, [], `never seen: ${missing.join(', ')}`);
+    assert.ok(commandsTotal >= 200_000, `only ${commandsTotal} commands`);
+  });
+});
