@@ -214,7 +214,4 @@ export const api = {
   placeOrder: (order: PlaceOrderRequest) => request<PlaceOrderReply>('POST', '/orders', order),
   cancelOrder: (orderId: number) => request<unknown>('DELETE', `/orders/${orderId}`),
   amendOrder: (orderId: number, qty: string) => request<unknown>('PATCH', `/orders/${orderId}`, { qty }),
-  /** Closed candles, oldest first, in the channel's wire form (see channels.ts readCandle). */
-  candles: (symbol: string, interval: string) =>
-    request<unknown[]>('GET', `/candles/${encodeURIComponent(symbol)}?interval=${interval}`),
 };

@@ -81,9 +81,13 @@ export class ExchangeSocket {
       if (this.channels.size >= subscriptionsMax) throw new Error(`more than ${subscriptionsMax} channels`);
       handlers = new Set();
       this.channels.set(channel, handlers);
+      handlers.add(handler);
       this.send('subscribe', channel);
+    } else {
+      // A late joiner needs the channel's state too: everyone resyncs from a fresh snapshot.
+      handlers.add(handler);
+      this.resync(channel);
     }
-    handlers.add(handler);
     return () => this.unsubscribe(channel, handler);
   }
 

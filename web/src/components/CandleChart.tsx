@@ -13,9 +13,10 @@ import {
   type UTCTimestamp,
 } from 'lightweight-charts';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type Candle, type SymbolInfo } from '../api.js';
-import { type CandleInterval, candleIntervals, channelNames, readCandle } from '../channels.js';
+import type { Candle, PublicTrade, SymbolInfo } from '../api.js';
+import { type CandleInterval, candleIntervals, channelNames, readCandle, readTrades } from '../channels.js';
 import { pricePlaces, useApp } from '../context.js';
+import { addDecimal, compareDecimal } from '../decimal.js';
 import { unitsFor } from '../units.js';
 
 /** Bars kept in the chart; older ones scroll out of memory. */
@@ -41,6 +42,44 @@ function toVolume(candle: Candle): HistogramData<UTCTimestamp> {
     value: Number(candle.volume),
     color: rising ? 'rgba(31,191,117,0.45)' : 'rgba(240,80,110,0.45)',
   };
+}
+
+/** Intervals whose candles start on the same instants in every whole-hour timezone. */
+const backfillIntervalMs: Partial<Record<CandleInterval, number>> = {
+  '1s': 1_000,
+  '1m': 60_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '1h': 3_600_000,
+};
+
+/**
+ * Candles rebuilt from the recent trade tape, so the chart has a past as soon as it opens.
+ * Exact: high/low by decimal comparison, volume by decimal addition. Live candles replace these.
+ */
+export function candlesFromTrades(trades: PublicTrade[], intervalMs: number): Candle[] {
+  const candles = new Map<number, Candle>();
+  for (const trade of [...trades].sort((a, b) => a.timeMs - b.timeMs)) {
+    const timeMs = Math.floor(trade.timeMs / intervalMs) * intervalMs;
+    const candle = candles.get(timeMs);
+    if (!candle) {
+      candles.set(timeMs, {
+        timeMs,
+        open: trade.price,
+        high: trade.price,
+        low: trade.price,
+        close: trade.price,
+        volume: trade.qty,
+        closed: false,
+      });
+      continue;
+    }
+    if (compareDecimal(trade.price, candle.high) > 0) candle.high = trade.price;
+    if (compareDecimal(trade.price, candle.low) < 0) candle.low = trade.price;
+    candle.close = trade.price;
+    candle.volume = addDecimal(candle.volume, trade.qty) ?? candle.volume;
+  }
+  return [...candles.values()];
 }
 
 interface ChartParts {
@@ -90,7 +129,6 @@ export function CandleChart({ info }: { info: SymbolInfo }) {
     const parts = buildChart(container.current, info);
     const units = unitsFor(info);
     const bars = new Map<number, Candle>();
-    let active = true;
     let lastTime = 0;
     const redraw = () => {
       const sorted = [...bars.values()].sort((a, b) => a.timeMs - b.timeMs);
@@ -101,18 +139,19 @@ export function CandleChart({ info }: { info: SymbolInfo }) {
       lastTime = last?.timeMs ?? 0;
       setLatest({ bars: sorted.length, close: last?.close ?? '', volume: last?.volume ?? '' });
     };
-    const loadHistory = async () => {
-      const history = await api.candles(info.symbol, interval);
-      if (!active || !history.ok || !Array.isArray(history.value)) return;
-      // Live candles win over history: they are newer.
-      for (const item of history.value) {
-        const candle = readCandle(item, units);
-        if (candle && !bars.has(candle.timeMs)) bars.set(candle.timeMs, candle);
-      }
-      redraw();
-    };
+    const backfillMs = backfillIntervalMs[interval];
+    const unsubscribeTrades = socket.subscribe(channelNames.trades(info.symbol), {
+      onReset: () => undefined,
+      onMessage: (message) => {
+        if (!message.snapshot || backfillMs === undefined) return;
+        for (const candle of candlesFromTrades(readTrades(message.data, units), backfillMs)) {
+          if (!bars.has(candle.timeMs)) bars.set(candle.timeMs, candle);
+        }
+        redraw();
+      },
+    });
     const unsubscribe = socket.subscribe(channelNames.candles(info.symbol, interval), {
-      onReset: () => void loadHistory(),
+      onReset: () => undefined,
       onMessage: (message) => {
         const candle = readCandle(message.data, units);
         if (!candle || candle.timeMs < lastTime) return;
@@ -125,8 +164,8 @@ export function CandleChart({ info }: { info: SymbolInfo }) {
       },
     });
     return () => {
-      active = false;
       unsubscribe();
+      unsubscribeTrades();
       parts.chart.remove();
     };
   }, [socket, info, interval]);

@@ -19,10 +19,13 @@ export function Header({ connection }: { connection: ConnectionState }) {
   };
   return (
     <header class="topbar">
-      <a class="brand" href="#/trade" aria-label="Hoga home">
-        <span class="brand-mark" aria-hidden="true">
-          호가
-        </span>{' '}
+      <a class="brand" href="#/trade" aria-label="Hoga home" title="Hoga (호가): a quoted price">
+        <svg class="brand-mark" viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+          <rect x="2" y="13" width="4" height="8" rx="1" />
+          <rect x="8" y="8" width="4" height="13" rx="1" />
+          <rect x="14" y="4" width="4" height="17" rx="1" />
+          <rect x="20" y="10" width="2" height="11" rx="1" />
+        </svg>
         Hoga
       </a>
       <nav class="nav" aria-label="Main">
