@@ -13,6 +13,7 @@ import { type LimitOrderOptions, type MarketOrderOptions, OrderBook, Side } from
 import { Engine } from '../src/core/engine.js';
 import type { Command, DepthView, EngineEvent, MatchingEngine } from '../src/core/types.js';
 import { parseBenchOptions } from './lib/args.js';
+import { collectGarbage } from './lib/gc.js';
 import { LatencyHistogram, type LatencySummary } from './lib/histogram.js';
 import {
   type BookDepth,
@@ -49,6 +50,10 @@ const depthLevelsMax = 100_000;
 
 type PeerCall = LimitOrderOptions | MarketOrderOptions | string;
 
+/** Indexed by CommandKind. */
+const kindNames = ['limit', 'market', 'cancel'] as const;
+type KindName = (typeof kindNames)[number];
+
 interface ShapeResult {
   book: string;
   flow: OrderFlowStats;
@@ -61,6 +66,7 @@ interface ShapeResult {
   hogaCommandsPerSec: number;
   ratio: number;
   hogaLatency: LatencySummary;
+  hogaLatencyByKind: Record<KindName, LatencySummary>;
   hogaTrades: number;
   hogaRejected: number;
 }
@@ -126,6 +132,7 @@ function runShape(shape: BookShape, progress: PhaseProgress): ShapeResult {
     hogaCommandsPerSec: hoga.commandsPerSec,
     ratio: hoga.sharedCommandsPerSec / peerCommandsPerSec,
     hogaLatency: latency.summary,
+    hogaLatencyByKind: latency.byKind,
     hogaTrades: latency.trades,
     hogaRejected: latency.rejected,
   };
@@ -158,6 +165,7 @@ function measurePeerThroughput(flow: OrderFlow): number {
   const calls = toPeerCalls(flow);
   const book = new OrderBook();
   applyPeerRange(book, flow, calls, 0, flow.measuredStart);
+  collectGarbage();
   const startNs = nowNs();
   applyPeerRange(book, flow, calls, flow.measuredStart, flow.measuredStart + sharedCommands);
   const elapsedNs = nowNs() - startNs;
@@ -184,6 +192,7 @@ function measureHogaThroughput(flow: OrderFlow): { commandsPerSec: number; share
   const { commands, measuredStart } = flow;
   const sharedEnd = measuredStart + sharedCommands;
   applyHogaRange(engine, commands, 0, measuredStart);
+  collectGarbage();
   const startNs = nowNs();
   applyHogaRange(engine, commands, measuredStart, sharedEnd);
   const sharedEndNs = nowNs();
@@ -197,6 +206,8 @@ function measureHogaThroughput(flow: OrderFlow): { commandsPerSec: number; share
 
 interface LatencyPass {
   summary: LatencySummary;
+  /** Per command kind (limit, cancel, market): shows which kind makes the tail. */
+  byKind: Record<KindName, LatencySummary>;
   trades: number;
   rejected: number;
 }
@@ -206,6 +217,7 @@ function measureHogaLatency(flow: OrderFlow): LatencyPass {
   const { commands, measuredStart } = flow;
   applyHogaRange(engine, commands, 0, measuredStart);
   const latenciesNs = new Float64Array(commands.length - measuredStart);
+  collectGarbage();
   let trades = 0;
   let rejected = 0;
   for (let index = measuredStart; index < commands.length; index += 1) {
@@ -222,7 +234,19 @@ function measureHogaLatency(flow: OrderFlow): LatencyPass {
   const histogram = new LatencyHistogram();
   histogram.recordAllNs(latenciesNs, latenciesNs.length);
   checkHogaState(engine, flow, trades, rejected);
-  return { summary: histogram.summary(), trades, rejected };
+  return { summary: histogram.summary(), byKind: latencyByKind(flow, latenciesNs), trades, rejected };
+}
+
+function latencyByKind(flow: OrderFlow, latenciesNs: Float64Array): Record<KindName, LatencySummary> {
+  const histograms = kindNames.map(() => new LatencyHistogram());
+  for (let offset = 0; offset < latenciesNs.length; offset += 1) {
+    histograms[flow.kinds[flow.measuredStart + offset]].recordNs(latenciesNs[offset]);
+  }
+  const byKind = {} as Record<KindName, LatencySummary>;
+  kindNames.forEach((name, kind) => {
+    byKind[name] = histograms[kind].summary();
+  });
+  return byKind;
 }
 
 function checkHogaState(engine: MatchingEngine, flow: OrderFlow, trades: number, rejected: number): void {
@@ -288,11 +312,21 @@ function printResults(reporter: BenchReporter, results: ShapeResult[], timerOver
         'commands/s, all': formatCount(result.hogaCommandsPerSec),
       },
     ]);
-    const latency = result.hogaLatency;
-    reporter.line(
-      `ratio ${result.ratio.toFixed(1)}x; Hoga per command: p50 ${latency.p50Us.toFixed(2)} µs, ` +
-        `p99 ${latency.p99Us.toFixed(2)} µs, p99.9 ${latency.p999Us.toFixed(2)} µs, max ${latency.maxUs.toFixed(0)} µs ` +
-        `(includes ~${timerOverheadNs.toFixed(0)} ns of timer)`,
+    reporter.line(`ratio ${result.ratio.toFixed(1)}x on the same commands`);
+    reporter.line(`Hoga latency per command in µs (includes ~${timerOverheadNs.toFixed(0)} ns of timer):`);
+    const latencyRows = [
+      ['all', result.hogaLatency] as const,
+      ...kindNames.map((name) => [name, result.hogaLatencyByKind[name]] as const),
+    ];
+    reporter.table(
+      latencyRows.map(([name, latency]) => ({
+        commands: name,
+        count: formatCount(latency.count),
+        p50: latency.p50Us.toFixed(2),
+        p99: latency.p99Us.toFixed(2),
+        'p99.9': latency.p999Us.toFixed(2),
+        max: latency.maxUs.toFixed(0),
+      })),
     );
   }
 }
