@@ -50,7 +50,8 @@ interface Pending {
 
 interface Batch {
   items: Pending[];
-  stamped: Command[];
+  /** The journaled JSON of each command: what the engine applies, live and on replay alike. */
+  journaled: string[];
   firstSeq: number;
   ts: number;
   bytes: number;
@@ -176,7 +177,7 @@ export class Sequencer implements CommandSequencer {
   private takeBatch(): Batch {
     // One clock read per batch; never backwards, so replayed time is monotonic too.
     const ts = Math.max(this.lastTs, this.options.clock());
-    const batch: Batch = { items: [], stamped: [], firstSeq: this.assignedSeq + 1, ts, bytes: 0 };
+    const batch: Batch = { items: [], journaled: [], firstSeq: this.assignedSeq + 1, ts, bytes: 0 };
     const { batchCommandsMax, batchBytesMax } = this.options;
     while (this.queueDepth > 0 && batch.items.length < batchCommandsMax && batch.bytes < batchBytesMax) {
       const item = this.queue[this.queueHead];
@@ -199,7 +200,7 @@ export class Sequencer implements CommandSequencer {
       const payloadBytes = this.buffer.write(json, batch.bytes + recordHeaderBytes, 'utf8');
       batch.bytes = sealRecord(this.buffer, batch.bytes, seq, payloadBytes);
       batch.items.push(item);
-      batch.stamped.push(stamped);
+      batch.journaled.push(json);
       this.assignedSeq = seq;
     }
     return batch;
@@ -208,7 +209,9 @@ export class Sequencer implements CommandSequencer {
   private applyBatch(batch: Batch): void {
     const { engine } = this.options;
     for (let index = 0; index < batch.items.length; index++) {
-      const command = batch.stamped[index];
+      // Applying the decoded journal text, not the caller's object, makes a live run and a replay
+      // see identical input even for values JSON cannot carry (undefined, NaN, -0).
+      const command = JSON.parse(batch.journaled[index]) as Command;
       const seq = batch.firstSeq + index;
       // Events are owned by the engine until the next apply: copy them out.
       let events: CommandOutcome['events'];
