@@ -65,7 +65,9 @@ export function walkJournal(
   };
   listing.segments.forEach((segment, index) => {
     const isLast = index === listing.segments.length - 1;
-    const report = walkSegment(segment, isLast, walk, visit);
+    // After damage, the next segment's start is no news: report the damage only.
+    const continuityKnown = walk.problems.length === 0;
+    const report = walkSegment(segment, isLast, continuityKnown, walk, visit);
     if (report) walk.segments.push(report);
     onProgress?.(walk.bytes, bytesTotal);
   });
@@ -75,6 +77,7 @@ export function walkJournal(
 function walkSegment(
   segment: DataFile,
   isLast: boolean,
+  continuityKnown: boolean,
   walk: JournalWalk,
   visit: RecordVisitor | undefined,
 ): SegmentReport | undefined {
@@ -92,7 +95,7 @@ function walkSegment(
     });
     return undefined;
   }
-  if (walk.lastSeq !== 0 && firstSeq !== walk.lastSeq + 1) {
+  if (continuityKnown && walk.lastSeq !== 0 && firstSeq !== walk.lastSeq + 1) {
     walk.problems.push({
       kind: 'gap',
       path: segment.path,
