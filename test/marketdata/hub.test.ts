@@ -1,0 +1,180 @@
+// The channel hub: acks and error codes, per-channel sequence numbers, since/reset recovery,
+// conflation for slow clients and disconnection beyond the send-buffer bound.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  ChannelHub,
+  type ChannelName,
+  type ChannelSource,
+  HubCloseCodes,
+  type HubLimits,
+} from '../../src/marketdata/index.js';
+import { RecordingClient, type WireMessage } from './support.js';
+
+/** Serves every channel of symbol X; the snapshot is a counter of how many were taken. */
+class CountingSource implements ChannelSource {
+  snapshots = 0;
+  has(channel: ChannelName): boolean {
+    return channel.symbol === 'X';
+  }
+  snapshot(channel: ChannelName): unknown {
+    this.snapshots += 1;
+    return { snapshotOf: channel.name };
+  }
+}
+
+function makeHub(limits: Partial<HubLimits> = {}): { hub: ChannelHub; source: CountingSource } {
+  const hub = new ChannelHub({ limits, epoch: 'e1' });
+  const source = new CountingSource();
+  hub.addSource(source);
+  return { hub, source };
+}
+
+function connect(hub: ChannelHub): {
+  client: RecordingClient;
+  connection: NonNullable<ReturnType<ChannelHub['connect']>>;
+} {
+  const client = new RecordingClient();
+  const connection = hub.connect(client);
+  assert.ok(connection);
+  return { client, connection };
+}
+
+test('subscribe answers with an ack, then a snapshot at the current seq; data messages count up', () => {
+  const { hub } = makeHub();
+  hub.publish('trades.X', { n: 1 });
+  const { client, connection } = connect(hub);
+  connection.handleText(JSON.stringify({ op: 'subscribe', id: 7, ch: 'trades.X' }));
+  hub.publish('trades.X', { n: 2 });
+  hub.publish('trades.Y', { n: 3 });
+  assert.deepEqual(client.take(), [
+    { id: 7, op: 'subscribe', ok: true, ch: 'trades.X', seq: 1, epoch: 'e1' },
+    { ch: 'trades.X', seq: 1, snapshot: true, reset: false, data: { snapshotOf: 'trades.X' } },
+    { ch: 'trades.X', seq: 2, data: { n: 2 } },
+  ]);
+  connection.handle({ op: 'unsubscribe', id: 8, ch: 'trades.X' });
+  hub.publish('trades.X', { n: 4 });
+  assert.deepEqual(client.take(), [{ id: 8, op: 'unsubscribe', ok: true, ch: 'trades.X' }]);
+});
+
+test('errors carry stable codes: bad request, unknown channel, subscription limit, not subscribed', () => {
+  const { hub } = makeHub({ subscriptionsPerConnectionMax: 2 });
+  const { client, connection } = connect(hub);
+  connection.handleText('{nope');
+  connection.handleText(JSON.stringify({ op: 'order', id: 1 }));
+  connection.handle({ op: 'subscribe', id: 2, ch: 'depth.Y' });
+  connection.handle({ op: 'subscribe', id: 3, ch: 'candles.X.7m' });
+  connection.handle({ op: 'subscribe', id: 4, ch: 'depth.X', since: 1.5 });
+  connection.handle({ op: 'subscribe', id: 5, ch: 'depth.X' });
+  connection.handle({ op: 'subscribe', id: 6, ch: 'candles.X.1m' });
+  connection.handle({ op: 'subscribe', id: 7, ch: 'ticker.X' });
+  connection.handle({ op: 'unsubscribe', id: 8, ch: 'quotes.X' });
+  const errors = client
+    .take()
+    .filter((message) => message.ok === false)
+    .map((message) => [message.id, message.error?.code]);
+  assert.deepEqual(errors, [
+    [null, 'BAD_REQUEST'],
+    [1, 'BAD_REQUEST'],
+    [2, 'UNKNOWN_CHANNEL'],
+    [3, 'UNKNOWN_CHANNEL'],
+    [4, 'BAD_REQUEST'],
+    [7, 'SUBSCRIPTION_LIMIT'],
+    [8, 'NOT_SUBSCRIBED'],
+  ]);
+  assert.equal(connection.handle({ op: 'place' }), false, 'foreign ops are left to the gateway');
+});
+
+test('since within history replays exactly the missed messages; too old or another epoch resets', () => {
+  const { hub, source } = makeHub({ historyMax: 8 });
+  const first = connect(hub);
+  first.connection.handle({ op: 'subscribe', id: 1, ch: 'depth.X' });
+  for (let n = 1; n <= 3; n += 1) hub.publish('depth.X', { n });
+  const seen = first.client.take().filter((message) => message.op === undefined);
+  const lastSeq = seen.at(-1)?.seq as number;
+  assert.equal(lastSeq, 3);
+  first.connection.close();
+  for (let n = 4; n <= 9; n += 1) hub.publish('depth.X', { n });
+
+  const second = connect(hub);
+  second.connection.handle({ op: 'subscribe', id: 2, ch: 'depth.X', since: lastSeq, epoch: 'e1' });
+  const replay = second.client.take().slice(1);
+  assert.deepEqual(
+    replay.map((message) => [message.seq, (message.data as { n: number }).n]),
+    [4, 5, 6, 7, 8, 9].map((n) => [n, n]),
+  );
+  assert.equal(source.snapshots, 1, 'a replay needs no snapshot');
+
+  for (let n = 10; n <= 30; n += 1) hub.publish('depth.X', { n });
+  const third = connect(hub);
+  third.connection.handle({ op: 'subscribe', id: 3, ch: 'depth.X', since: 9 });
+  assert.deepEqual(third.client.take()[1], {
+    ch: 'depth.X',
+    seq: 30,
+    snapshot: true,
+    reset: true,
+    data: { snapshotOf: 'depth.X' },
+  });
+  third.connection.handle({ op: 'subscribe', id: 4, ch: 'depth.X', since: 29, epoch: 'e0' });
+  assert.equal(third.client.take()[1].reset, true, 'a since from another epoch is never trusted');
+  third.connection.handle({ op: 'subscribe', id: 5, ch: 'depth.X', since: 31 });
+  assert.equal(third.client.take()[1].reset, true, 'a since from the future resets');
+});
+
+test('tickers and quotes are conflated for a slow client: the latest wins once the buffer drains', () => {
+  const { hub } = makeHub({ conflateAboveBytes: 1_000, sendBufferBytesMax: 100_000 });
+  const { client, connection } = connect(hub);
+  connection.handle({ op: 'subscribe', id: 1, ch: 'ticker.X' });
+  connection.handle({ op: 'subscribe', id: 2, ch: 'trades.X' });
+  client.take();
+  client.bufferedAmount = 5_000;
+  for (let n = 1; n <= 5; n += 1) {
+    hub.publish('ticker.X', { n });
+    hub.publish('trades.X', { n });
+  }
+  const whileSlow = client.take();
+  assert.deepEqual(
+    whileSlow.map((message) => message.ch),
+    ['trades.X', 'trades.X', 'trades.X', 'trades.X', 'trades.X'],
+    'trades are never conflated',
+  );
+  hub.flushPending();
+  assert.equal(client.take().length, 0, 'still slow: nothing more is sent');
+  client.bufferedAmount = 0;
+  hub.flushPending();
+  assert.deepEqual(client.take(), [{ ch: 'ticker.X', seq: 5, data: { n: 5 } }]);
+  assert.equal(hub.stats().conflated, 5);
+});
+
+test('a client past the send-buffer bound is disconnected with 4008 and dropped from its channels', () => {
+  const { hub } = makeHub({ sendBufferBytesMax: 10_000 });
+  const slow = connect(hub);
+  const fast = connect(hub);
+  for (const { connection } of [slow, fast]) connection.handle({ op: 'subscribe', id: 1, ch: 'trades.X' });
+  slow.client.bufferedAmount = 10_001;
+  hub.publish('trades.X', { n: 1 });
+  hub.publish('trades.X', { n: 2 });
+  assert.deepEqual(slow.client.closedWith, { code: HubCloseCodes.slowConsumer, reason: 'SLOW_CONSUMER' });
+  assert.equal(fast.client.take().filter((message: WireMessage) => message.op === undefined).length, 3);
+  assert.equal(hub.stats().connections, 1);
+  assert.equal(hub.stats().slowDisconnects, 1);
+});
+
+test('connections beyond the bound are refused with 1013', () => {
+  const { hub } = makeHub({ connectionsMax: 1 });
+  connect(hub);
+  const refused = new RecordingClient();
+  assert.equal(hub.connect(refused), undefined);
+  assert.equal(refused.closedWith?.code, HubCloseCodes.tryAgainLater);
+});
+
+test('history is kept only for watched channels; publishing to idle channels sends nothing', () => {
+  const { hub } = makeHub();
+  for (let n = 0; n < 1_000; n += 1) hub.publish(`trades.S${n}`, { n });
+  assert.equal(hub.isWatched('trades.S1'), false);
+  const { client, connection } = connect(hub);
+  connection.handle({ op: 'subscribe', id: 1, ch: 'trades.X' });
+  assert.equal(hub.isWatched('trades.X'), true);
+  assert.equal(hub.stats().sent, 2);
+  assert.equal(client.take().length, 2);
+});
