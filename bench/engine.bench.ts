@@ -1,11 +1,13 @@
 // Engine benchmark: Hoga's matching engine against nodejs-order-book on the same seeded order flow,
 // in one process run, on a crowded book (few prices, thousands of orders each) and a wide one.
-// Throughput is timed over the whole measured stream in one block; Hoga's per-command latency is
-// taken in a separate pass so the timer's own cost does not distort throughput.
+// Throughput is timed in blocks of commands; Hoga's per-command latency is taken in a separate
+// pass so the timer's own cost does not distort throughput.
 //
 // nodejs-order-book needs up to a millisecond per cancel on a crowded book (it renumbers the whole
-// price level), so it runs only the first `--peer-commands` measured commands; Hoga's rate on those
-// same commands gives the ratio, and its rate over the whole stream is printed too.
+// price level), so it runs only the first `--peer-commands` measured commands. On those, the two
+// engines take turns in blocks of `interleaveCommands`, each block timed, so that load from other
+// processes on this shared machine falls on both alike; the ratio compares those times. Hoga then
+// runs the rest of the stream alone for its rate over the whole stream.
 //
 //   npm run bench:engine -- [--commands N] [--peer-commands N] [--seed S] [--warmup N] [--json]
 import os from 'node:os';
@@ -45,6 +47,8 @@ const options = parseBenchOptions('engine', {
 /** Targets from DESIGN.md "Numbers that define done". */
 const ratioTargets: Record<string, number> = { crowded: 20, wide: 8 };
 const p99UsTarget = 5;
+/** Commands per timed block when the engines take turns: small next to load swings (seconds). */
+const interleaveCommands = 1_000;
 /** Deeper than any book the flow builds, so depth comparisons see every level. */
 const depthLevelsMax = 100_000;
 
@@ -79,7 +83,8 @@ const mismatches: string[] = [];
 function main(): void {
   const reporter = new BenchReporter(options.json);
   const shapes = [crowdedBook, wideBook];
-  const progress = new PhaseProgress(shapes.length * 4);
+  const progress = new PhaseProgress(shapes.length * 3);
+  const loadAverageAtStart = os.loadavg()[0];
   const timerOverheadNs = measureTimerOverheadNs();
   const results = shapes.map((shape) => runShape(shape, progress));
   progress.stop();
@@ -103,7 +108,11 @@ function main(): void {
   reporter.line();
   reporter.targets(checks);
   for (const mismatch of mismatches) reporter.line(`MISMATCH  ${mismatch}`);
-  reporter.result(jsonResult(results, checks, timerOverheadNs));
+  const loadAverages = [loadAverageAtStart, os.loadavg()[0]];
+  reporter.line(
+    `load average (1 min) at start ${loadAverages[0].toFixed(1)}, at end ${loadAverages[1].toFixed(1)}`,
+  );
+  reporter.result(jsonResult(results, checks, timerOverheadNs, loadAverages));
   // A missed target is a finding, not a failure; engines that disagree make every figure void.
   if (mismatches.length > 0) process.exitCode = 1;
 }
@@ -117,20 +126,18 @@ function runShape(shape: BookShape, progress: PhaseProgress): ShapeResult {
     warmupCommands: options.warmup,
     checkpointAfterMeasured: sharedCommands,
   });
-  progress.phase(`${shape.name}: nodejs-order-book throughput on ${formatCount(sharedCommands)} commands`);
-  const peerCommandsPerSec = measurePeerThroughput(flow);
-  progress.phase(`${shape.name}: Hoga throughput`);
-  const hoga = measureHogaThroughput(flow);
+  progress.phase(`${shape.name}: throughput (nodejs-order-book on ${formatCount(sharedCommands)} commands)`);
+  const throughput = measureThroughput(flow);
   progress.phase(`${shape.name}: Hoga latency per command`);
   const latency = measureHogaLatency(flow);
   return {
     book: shape.name,
     flow: flow.stats,
     sharedCommands,
-    peerCommandsPerSec,
-    hogaSharedCommandsPerSec: hoga.sharedCommandsPerSec,
-    hogaCommandsPerSec: hoga.commandsPerSec,
-    ratio: hoga.sharedCommandsPerSec / peerCommandsPerSec,
+    peerCommandsPerSec: throughput.peerCommandsPerSec,
+    hogaSharedCommandsPerSec: throughput.hogaSharedCommandsPerSec,
+    hogaCommandsPerSec: throughput.hogaCommandsPerSec,
+    ratio: throughput.hogaSharedCommandsPerSec / throughput.peerCommandsPerSec,
     hogaLatency: latency.summary,
     hogaLatencyByKind: latency.byKind,
     hogaTrades: latency.trades,
@@ -161,20 +168,6 @@ function applyPeerRange(book: OrderBook, flow: OrderFlow, calls: PeerCall[], fro
   }
 }
 
-function measurePeerThroughput(flow: OrderFlow): number {
-  const calls = toPeerCalls(flow);
-  const book = new OrderBook();
-  applyPeerRange(book, flow, calls, 0, flow.measuredStart);
-  collectGarbage();
-  const startNs = nowNs();
-  applyPeerRange(book, flow, calls, flow.measuredStart, flow.measuredStart + sharedCommands);
-  const elapsedNs = nowNs() - startNs;
-  const [asks, bids] = book.depth();
-  const depth = { bids: sortLevels(bids, 'descending'), asks: sortLevels(asks, 'ascending') };
-  compareDepth('nodejs-order-book', flow.checkpointDepth, depth);
-  return sharedCommands / (elapsedNs / 1e9);
-}
-
 // ---- Hoga ---------------------------------------------------------------------------------------
 
 function freshHoga(flow: OrderFlow): MatchingEngine {
@@ -187,20 +180,42 @@ function applyHogaRange(engine: MatchingEngine, commands: Command[], from: numbe
   for (let index = from; index < to; index += 1) engine.apply(commands[index]);
 }
 
-function measureHogaThroughput(flow: OrderFlow): { commandsPerSec: number; sharedCommandsPerSec: number } {
-  const engine = freshHoga(flow);
+interface Throughput {
+  peerCommandsPerSec: number;
+  hogaSharedCommandsPerSec: number;
+  hogaCommandsPerSec: number;
+}
+
+/** Both engines through the shared commands, taking turns block by block; then Hoga alone. */
+function measureThroughput(flow: OrderFlow): Throughput {
   const { commands, measuredStart } = flow;
-  const sharedEnd = measuredStart + sharedCommands;
+  const calls = toPeerCalls(flow);
+  const book = new OrderBook();
+  const engine = freshHoga(flow);
+  applyPeerRange(book, flow, calls, 0, measuredStart);
   applyHogaRange(engine, commands, 0, measuredStart);
   collectGarbage();
-  const startNs = nowNs();
-  applyHogaRange(engine, commands, measuredStart, sharedEnd);
-  const sharedEndNs = nowNs();
+  const sharedEnd = measuredStart + sharedCommands;
+  let peerNs = 0;
+  let hogaSharedNs = 0;
+  for (let blockStart = measuredStart; blockStart < sharedEnd; blockStart += interleaveCommands) {
+    const blockEnd = Math.min(blockStart + interleaveCommands, sharedEnd);
+    const peerStartNs = nowNs();
+    applyPeerRange(book, flow, calls, blockStart, blockEnd);
+    const hogaStartNs = nowNs();
+    applyHogaRange(engine, commands, blockStart, blockEnd);
+    hogaSharedNs += nowNs() - hogaStartNs;
+    peerNs += hogaStartNs - peerStartNs;
+  }
+  checkPeerState(book, flow);
+  collectGarbage();
+  const restStartNs = nowNs();
   applyHogaRange(engine, commands, sharedEnd, commands.length);
-  const endNs = nowNs();
+  const hogaRestNs = nowNs() - restStartNs;
   return {
-    commandsPerSec: (commands.length - measuredStart) / ((endNs - startNs) / 1e9),
-    sharedCommandsPerSec: sharedCommands / ((sharedEndNs - startNs) / 1e9),
+    peerCommandsPerSec: sharedCommands / (peerNs / 1e9),
+    hogaSharedCommandsPerSec: sharedCommands / (hogaSharedNs / 1e9),
+    hogaCommandsPerSec: (commands.length - measuredStart) / ((hogaSharedNs + hogaRestNs) / 1e9),
   };
 }
 
@@ -263,6 +278,12 @@ function expectNoRejection(events: readonly EngineEvent[], command: Command): vo
   const rejection = events.find((event) => event.ev === 'rejected');
   if (rejection !== undefined)
     throw new Error(`setup command rejected: ${JSON.stringify({ command, rejection })}`);
+}
+
+function checkPeerState(book: OrderBook, flow: OrderFlow): void {
+  const [asks, bids] = book.depth();
+  const depth = { bids: sortLevels(bids, 'descending'), asks: sortLevels(asks, 'ascending') };
+  compareDepth('nodejs-order-book', flow.checkpointDepth, depth);
 }
 
 // ---- checks and output ---------------------------------------------------------------------------
@@ -331,7 +352,12 @@ function printResults(reporter: BenchReporter, results: ShapeResult[], timerOver
   }
 }
 
-function jsonResult(results: ShapeResult[], checks: TargetCheck[], timerOverheadNs: number): unknown {
+function jsonResult(
+  results: ShapeResult[],
+  checks: TargetCheck[],
+  timerOverheadNs: number,
+  loadAverages: number[],
+): unknown {
   return {
     bench: 'engine',
     commands: options.commands,
@@ -341,6 +367,7 @@ function jsonResult(results: ShapeResult[], checks: TargetCheck[], timerOverhead
     node: process.version,
     cores: os.cpus().length,
     timerOverheadNs,
+    loadAverages,
     books: results,
     targets: checks,
     mismatches,
