@@ -93,7 +93,7 @@ function buildChart(container: HTMLElement, info: SymbolInfo): ChartParts {
     autoSize: true,
     layout: { background: { color: 'transparent' }, textColor: '#9aa4b2', attributionLogo: false },
     grid: { vertLines: { color: 'rgba(255,255,255,0.04)' }, horzLines: { color: 'rgba(255,255,255,0.04)' } },
-    timeScale: { timeVisible: true, secondsVisible: true, borderColor: '#263042' },
+    timeScale: { timeVisible: true, secondsVisible: true, borderColor: '#263042', barSpacing: 9, rightOffset: 4 },
     rightPriceScale: { borderColor: '#263042' },
   });
   const places = pricePlaces(info);
@@ -108,6 +108,8 @@ function buildChart(container: HTMLElement, info: SymbolInfo): ChartParts {
   const volume = chart.addSeries(HistogramSeries, {
     priceScaleId: 'volume',
     priceFormat: { type: 'volume' },
+    lastValueVisible: false,
+    priceLineVisible: false,
   });
   chart.priceScale('volume').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
   candles.priceScale().applyOptions({ scaleMargins: { top: 0.08, bottom: 0.25 } });
