@@ -107,7 +107,7 @@ function loadNewestSnapshot(snapshots: DataFile[], options: RecoverOptions): Loa
         throw new JournalError('SNAPSHOT_CORRUPT', `${file.path} holds sequence ${content.lastSeq}`);
       const engine = options.engines.restore(content.state);
       const stateHash = engine.stateHash();
-      if (stateHash !== content.stateHash) {
+      if (content.stateHash !== '' && stateHash !== content.stateHash) {
         throw new JournalError(
           'SNAPSHOT_HASH_MISMATCH',
           `${file.path}: state hash ${stateHash} after loading, ${content.stateHash} when written`,

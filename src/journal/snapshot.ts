@@ -2,6 +2,7 @@
 // file, fdatasync'd, renamed into place and the directory fsync'd, with a checksum footer:
 //
 //   body    UTF-8 JSON {"format":1,"lastSeq":N,"lastTs":T,"stateHash":"…","state":…}
+//           (stateHash is "" when the snapshot was taken without one)
 //   footer  8 bytes "HOGASNAP", u32 LE body bytes low, u32 LE body bytes high, u32 LE CRC32C(body)
 //
 // Serialising a large state with one JSON.stringify would stop intake for its whole duration,

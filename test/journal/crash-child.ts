@@ -24,6 +24,8 @@ const { sequencer, recovered } = await openSequencer({
   snapshotEveryCommands: Number(process.env.HOGA_CRASH_SNAPSHOT_EVERY ?? 100),
   snapshotEveryMs: 0,
   retainSegments: true,
+  // Every recovery then checks that the loaded snapshot reproduces the exported state exactly.
+  snapshotStateHash: true,
 });
 send({
   ready: true,

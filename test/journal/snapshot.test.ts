@@ -164,6 +164,7 @@ test('an on-demand snapshot captures the state after every applied command, and 
     engines: toyEngines,
     logger: recordingLogger().logger,
     snapshotEveryMs: 0,
+    snapshotStateHash: true,
   });
   const outcomes = await Promise.all(
     Array.from({ length: 10 }, (_, index) => sequencer.submit(depositCommand(index))),

@@ -1,0 +1,342 @@
+// Journal benchmark, in one run on the same seeded order flow:
+//  1. throughput: engine only (no journal) versus the sequencer with fsync `none` and `always`
+//     (group commit), with many concurrent submitters; ack latency and commands per fdatasync;
+//  2. recovery: replay of a generated journal (default 10M commands) from empty, then snapshot
+//     load plus the replay of a tail;
+//  3. snapshot pause for an engine holding many resting orders: what intake waits for
+//     (exportState + stateHash) against a one-shot JSON.stringify, and the event-loop stalls
+//     while the snapshot is serialised and written in slices.
+//
+//   npm run bench:journal -- [--commands N] [--submitters N] [--recovery-commands N] [--resting-orders N] [--seed S]
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { Engine } from '../src/core/engine.js';
+import type { Command } from '../src/core/types.js';
+import { openSequencer } from '../src/journal/durable.js';
+import { coreEngineFactory } from '../src/journal/engine-factory.js';
+import { nodeFileSystem } from '../src/journal/file-system.js';
+import { type FsyncPolicy, JournalWriter } from '../src/journal/journal-writer.js';
+import { recordHeaderBytes, sealRecord } from '../src/journal/record.js';
+import { recover } from '../src/journal/recovery.js';
+import { readSnapshot, writeSnapshot } from '../src/journal/snapshot.js';
+import { parseBenchOptions } from './lib/args.js';
+import { collectGarbage } from './lib/gc.js';
+import { LatencyHistogram } from './lib/histogram.js';
+import { generateOrderFlow, type OrderFlow } from './lib/order-flow.js';
+import { PhaseProgress } from './lib/progress.js';
+import { BenchReporter } from './lib/report.js';
+import { nowNs } from './lib/timer.js';
+
+const options = parseBenchOptions('journal', {
+  commands: { kind: 'integer', default: 200_000, minimum: 1_000, description: 'commands per throughput run' },
+  submitters: { kind: 'integer', default: 512, minimum: 1, description: 'concurrent submitters' },
+  'recovery-commands': {
+    kind: 'integer',
+    default: 10_000_000,
+    minimum: 10_000,
+    description: 'journal length for the recovery run',
+  },
+  'resting-orders': {
+    kind: 'integer',
+    default: 1_000_000,
+    minimum: 1_000,
+    description: 'resting orders for the snapshot pause',
+  },
+  seed: { kind: 'integer', default: 1, minimum: 0, description: 'seed of the order flow' },
+  json: { kind: 'flag', description: 'print one JSON object on stdout' },
+});
+
+const silent = pino({ level: 'silent' });
+const reporter = new BenchReporter(options.json);
+const progress = new PhaseProgress(8);
+const flowShape = { name: 'journal', levelsPerSide: 200, prefillOrders: 20_000 };
+/** Commands generated once and repeated, with fresh order ids, to build a long journal. */
+const recoveryFlowCommandsMax = 1_000_000;
+const writeChunkBytesMax = 4 << 20;
+const startTs = 1_790_000_000_000;
+
+function temporaryDataDir(label: string): string {
+  return mkdtempSync(join(os.tmpdir(), `hoga-bench-${label}-`));
+}
+
+function flowOf(measuredCommands: number): OrderFlow {
+  return generateOrderFlow({
+    shape: flowShape,
+    seed: options.seed,
+    measuredCommands,
+    warmupCommands: 0,
+    checkpointAfterMeasured: 0,
+  });
+}
+
+interface ThroughputRow {
+  mode: string;
+  commandsPerSec: number;
+  ratioToEngine: number;
+  commandsPerFsync: number;
+  ackP50Us: number;
+  ackP99Us: number;
+}
+
+function engineOnly(flow: OrderFlow): number {
+  const engine = new Engine();
+  for (const command of flow.setup) engine.apply(command);
+  collectGarbage();
+  const started = nowNs();
+  for (const command of flow.commands) engine.apply(command);
+  return flow.commands.length / ((nowNs() - started) / 1e9);
+}
+
+async function sequencerRun(
+  flow: OrderFlow,
+  fsyncPolicy: FsyncPolicy,
+  engineRate: number,
+): Promise<ThroughputRow> {
+  const dataDir = temporaryDataDir(fsyncPolicy);
+  const { sequencer, journal } = await openSequencer({
+    dataDir,
+    engines: coreEngineFactory(),
+    logger: silent,
+    fsyncPolicy,
+    snapshotEveryCommands: 0,
+    snapshotEveryMs: 0,
+  });
+  for (const command of flow.setup) await sequencer.submit(command);
+  const latency = new LatencyHistogram();
+  const batchesBefore = sequencer.batchesWritten;
+  const syncsBefore = journal.datasyncCount;
+  collectGarbage();
+  let next = 0;
+  const started = nowNs();
+  const submitter = async (): Promise<void> => {
+    while (next < flow.commands.length) {
+      const command = flow.commands[next++];
+      const submitted = nowNs();
+      await sequencer.submit(command);
+      latency.recordNs(nowNs() - submitted);
+    }
+  };
+  await Promise.all(Array.from({ length: options.submitters }, submitter));
+  const seconds = (nowNs() - started) / 1e9;
+  const batches = sequencer.batchesWritten - batchesBefore;
+  const syncs = journal.datasyncCount - syncsBefore;
+  await sequencer.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  const rate = flow.commands.length / seconds;
+  const summary = latency.summary();
+  return {
+    mode: `sequencer, fsync ${fsyncPolicy}`,
+    commandsPerSec: Math.round(rate),
+    ratioToEngine: rate / engineRate,
+    commandsPerFsync: syncs > 0 ? flow.commands.length / syncs : flow.commands.length / batches,
+    ackP50Us: summary.p50Us,
+    ackP99Us: summary.p99Us,
+  };
+}
+
+/** Offsets every order id of a repeated flow so ids stay unique across repetitions. */
+function withIdOffset(command: Command, offset: number, seq: number): Command {
+  const ts = startTs + Math.floor(seq / 1_000);
+  if (command.op === 'place' || command.op === 'cancel' || command.op === 'amend')
+    return { ...command, id: command.id + offset, ts };
+  return { ...command, ts };
+}
+
+/** Writes `count` commands (setup, then the flow repeated) straight through the journal writer. */
+async function writeJournal(
+  dataDir: string,
+  flow: OrderFlow,
+  firstSeq: number,
+  count: number,
+  idSpan: number,
+): Promise<number> {
+  const writer = await JournalWriter.open(
+    { segment: undefined, nextSeq: firstSeq, segmentFirstSeqs: [] },
+    {
+      dataDir,
+      fileSystem: nodeFileSystem,
+      fsyncPolicy: 'none',
+      segmentBytesMax: 64 << 20,
+      syncIntervalMs: 1_000,
+      syncBytesMax: 1 << 30,
+      logger: silent,
+    },
+  );
+  const buffer = Buffer.allocUnsafe(writeChunkBytesMax + (1 << 20));
+  let bytes = 0;
+  let chunkFirstSeq = firstSeq;
+  const all = firstSeq === 1 ? [...flow.setup] : [];
+  let seq = firstSeq;
+  for (let written = 0; written < count; written++, seq++) {
+    const position = seq - firstSeq - all.length;
+    const base = position < 0 ? all[seq - firstSeq] : flow.commands[position % flow.commands.length];
+    const repetition = position < 0 ? 0 : Math.floor((seq - 1) / flow.commands.length);
+    const command = withIdOffset(base, repetition * idSpan, seq);
+    const payloadBytes = buffer.write(JSON.stringify(command), bytes + recordHeaderBytes, 'utf8');
+    bytes = sealRecord(buffer, bytes, seq, payloadBytes);
+    if (bytes >= writeChunkBytesMax) {
+      await writer.append(buffer, bytes, chunkFirstSeq);
+      bytes = 0;
+      chunkFirstSeq = seq + 1;
+    }
+  }
+  if (bytes > 0) await writer.append(buffer, bytes, chunkFirstSeq);
+  await writer.close();
+  return seq - 1;
+}
+
+function maxOrderId(flow: OrderFlow): number {
+  let max = 0;
+  for (const command of flow.commands) if (command.op === 'place' && command.id > max) max = command.id;
+  return max;
+}
+
+async function recoveryRun(): Promise<Record<string, number>> {
+  const total = options['recovery-commands'];
+  progress.phase(`generate order flow for ${total} journaled commands`);
+  const flow = flowOf(Math.min(total, recoveryFlowCommandsMax) - flowShape.prefillOrders);
+  const idSpan = maxOrderId(flow) + 1;
+  const dataDir = temporaryDataDir('recovery');
+  progress.phase(`write ${total} commands to the journal`);
+  const mainSeq = await writeJournal(dataDir, flow, 1, total, idSpan);
+  collectGarbage();
+  progress.phase('recover from the journal alone');
+  const full = recover(dataDir, { engines: coreEngineFactory(), logger: silent });
+  const replayPerSec = full.replayedCommands / (full.replayMs / 1000);
+  progress.phase('snapshot, then recover from snapshot plus a tail');
+  const engine = full.engine;
+  await writeSnapshot(
+    dataDir,
+    { lastSeq: mainSeq, lastTs: full.lastTs, stateHash: engine.stateHash(), state: engine.exportState() },
+    nodeFileSystem,
+  );
+  const tail = Math.max(1, Math.floor(total / 10));
+  // A new segment continues the sequence after the snapshot.
+  await writeJournal(dataDir, flow, mainSeq + 1, tail, idSpan);
+  collectGarbage();
+  const fromSnapshot = recover(dataDir, { engines: coreEngineFactory(), logger: silent });
+  rmSync(dataDir, { recursive: true, force: true });
+  const totalMs = fromSnapshot.snapshotLoadMs + fromSnapshot.replayMs;
+  return {
+    journaledCommands: mainSeq,
+    replayFromEmptySeconds: full.replayMs / 1000,
+    replayFromEmptyPerSec: Math.round(replayPerSec),
+    snapshotSeq: fromSnapshot.snapshotSeq,
+    snapshotLoadMs: Math.round(fromSnapshot.snapshotLoadMs),
+    tailCommands: fromSnapshot.replayedCommands,
+    tailReplayPerSec: Math.round(fromSnapshot.replayedCommands / (fromSnapshot.replayMs / 1000)),
+    snapshotPlusTailSeconds: totalMs / 1000,
+    commandsCoveredPerSec: Math.round(fromSnapshot.lastSeq / (totalMs / 1000)),
+  };
+}
+
+/** An engine with `count` resting orders spread over many price levels, none crossing. */
+function engineWithRestingOrders(count: number): Engine {
+  const flow = flowOf(1_000);
+  const engine = new Engine();
+  for (const command of flow.setup) engine.apply(command);
+  const levels = 5_000;
+  for (let index = 0; index < count; index++) {
+    const side = index % 2 === 0 ? 'buy' : 'sell';
+    const ticks = 1 + (Math.floor(index / 2) % levels);
+    const price = side === 'buy' ? 100_000 - ticks : 100_000 + ticks;
+    engine.apply({
+      op: 'place',
+      user: 1 + (index % 1_000),
+      id: index + 1,
+      symbol: flow.symbol,
+      side,
+      type: 'limit',
+      qty: 1 + (index % 7),
+      price,
+    });
+  }
+  return engine;
+}
+
+async function snapshotPauseRun(): Promise<Record<string, number>> {
+  const resting = options['resting-orders'];
+  progress.phase(`build an engine with ${resting} resting orders`);
+  const engine = engineWithRestingOrders(resting);
+  collectGarbage();
+  progress.phase('snapshot: pause, one-shot stringify, sliced write, load');
+  const pauseStarted = nowNs();
+  const state = engine.exportState();
+  const pauseMs = (nowNs() - pauseStarted) / 1e6;
+  const hashStarted = nowNs();
+  const stateHash = engine.stateHash();
+  const stateHashMs = (nowNs() - hashStarted) / 1e6;
+  const stringifyStarted = nowNs();
+  const oneShotBytes = JSON.stringify(state).length;
+  const oneShotStringifyMs = (nowNs() - stringifyStarted) / 1e6;
+  const dataDir = temporaryDataDir('snapshot');
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  const written = await writeSnapshot(
+    dataDir,
+    { lastSeq: resting, lastTs: startTs, stateHash, state },
+    nodeFileSystem,
+  );
+  delay.disable();
+  collectGarbage();
+  const loadStarted = nowNs();
+  const content = readSnapshot(written.path);
+  const loaded = Engine.fromState(content.state);
+  const loadMs = (nowNs() - loadStarted) / 1e6;
+  if (loaded.stateHash() !== stateHash) throw new Error('snapshot load changed the state hash');
+  rmSync(dataDir, { recursive: true, force: true });
+  return {
+    restingOrders: resting,
+    pauseMs: Math.round(pauseMs * 10) / 10,
+    stateHashMs: Math.round(stateHashMs * 10) / 10,
+    oneShotStringifyMs: Math.round(oneShotStringifyMs),
+    slicedWriteMs: Math.round(written.writeMs),
+    eventLoopStallMaxMs: Math.round((delay.max / 1e6) * 10) / 10,
+    eventLoopStallP99Ms: Math.round((delay.percentile(99) / 1e6) * 10) / 10,
+    snapshotMegabytes: Math.round((written.bytes / 1e6) * 10) / 10,
+    loadMs: Math.round(loadMs),
+    oneShotMegabytes: Math.round((oneShotBytes / 1e6) * 10) / 10,
+  };
+}
+
+async function main(): Promise<void> {
+  reporter.line(
+    `journal benchmark: node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), data in ${os.tmpdir()}`,
+  );
+  progress.phase(`generate ${options.commands} commands`);
+  const flow = flowOf(options.commands - flowShape.prefillOrders);
+  progress.phase('throughput: engine only, fsync none, fsync always');
+  const engineRate = engineOnly(flow);
+  const rows: ThroughputRow[] = [
+    {
+      mode: 'engine only (no journal)',
+      commandsPerSec: Math.round(engineRate),
+      ratioToEngine: 1,
+      commandsPerFsync: 0,
+      ackP50Us: 0,
+      ackP99Us: 0,
+    },
+    await sequencerRun(flow, 'none', engineRate),
+    await sequencerRun(flow, 'always', engineRate),
+  ];
+  const recovery = await recoveryRun();
+  const snapshot = await snapshotPauseRun();
+  progress.stop();
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ throughput: rows, recovery, snapshot })}\n`);
+    return;
+  }
+  reporter.line(
+    `\nthroughput: ${flow.commands.length} commands, ${options.submitters} concurrent submitters`,
+  );
+  reporter.table(rows as unknown as Array<Record<string, string | number>>);
+  reporter.line('\nrecovery');
+  reporter.table([recovery]);
+  reporter.line('\nsnapshot');
+  reporter.table([snapshot]);
+}
+
+await main();
