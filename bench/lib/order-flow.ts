@@ -26,8 +26,8 @@ export interface OrderFlowOptions {
   measuredCommands: number;
   /** Mixed commands between the prefill and the measured ones, to warm up the JIT. */
   warmupCommands: number;
-  /** Also keep the model's depth after this many measured commands (for a peer run on a prefix). */
-  checkpointAfterMeasured: number;
+  /** Also keep the model's depth after this many measured commands (for a peer run on a prefix); default 0. */
+  checkpointAfterMeasured?: number;
 }
 
 export interface OrderFlowStats {
@@ -91,7 +91,7 @@ const sideSell = 1;
 const sideNames: readonly Side[] = ['buy', 'sell'];
 
 export function generateOrderFlow(options: OrderFlowOptions): OrderFlow {
-  const { shape, seed, measuredCommands, warmupCommands, checkpointAfterMeasured } = options;
+  const { shape, seed, measuredCommands, warmupCommands, checkpointAfterMeasured = 0 } = options;
   const random = new SeededRandom(seed);
   const total = shape.prefillOrders + warmupCommands + measuredCommands;
   const book = new ModelBook(shape.levelsPerSide + crossTicksMax, total + 1);
