@@ -1,5 +1,7 @@
 // `hoga` command line: one subcommand per file in this folder, registered here.
 import { Command } from 'commander';
+import { registerAdminCommands } from './admin.js';
+import { registerBenchGatewayCommands } from './bench-gateway.js';
 import { registerJournalCommands } from './journal.js';
 import { registerReplay } from './replay.js';
 import { registerStartCommand } from './start.js';
@@ -8,6 +10,8 @@ export async function main(argv: string[]): Promise<void> {
   const program = new Command();
   program.name('hoga').description('Hoga: a self-hosted exchange');
   registerStartCommand(program);
+  registerAdminCommands(program);
+  registerBenchGatewayCommands(program);
   registerReplay(program);
   registerJournalCommands(program);
   await program.parseAsync(argv);

@@ -1,0 +1,28 @@
+// Gateway benchmark (`npm run bench:gateway`): the same run as `hoga bench gateway`. Orders over
+// WebSocket and REST against the durable exchange, with a bare ws echo server and a bare Fastify
+// route as ceilings in the same run; full load, then half of it for latency.
+//
+//   npm run bench:gateway -- [--clients N] [--depth N] [--seconds N] [--json]
+import os from 'node:os';
+import { formatResults, runGatewayBench } from '../src/cli/bench-gateway.js';
+import { parseBenchOptions } from './lib/args.js';
+
+const options = parseBenchOptions('gateway', {
+  clients: {
+    kind: 'integer',
+    default: 32,
+    minimum: 1,
+    description: 'concurrent clients, one user and session each',
+  },
+  depth: { kind: 'integer', default: 1, minimum: 1, description: 'requests in flight per client' },
+  seconds: { kind: 'integer', default: 10, minimum: 1, description: 'seconds per phase' },
+  json: { kind: 'flag', description: 'print the results as JSON' },
+});
+
+const results = await runGatewayBench(options);
+if (options.json)
+  process.stdout.write(`${JSON.stringify({ machine: `${os.cpus().length} cores`, results })}\n`);
+else
+  process.stdout.write(
+    `machine: ${os.cpus().length} cores (shared), node ${process.version}\n${formatResults(results)}\n`,
+  );

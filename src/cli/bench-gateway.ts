@@ -1,0 +1,459 @@
+// `hoga bench gateway`: load generator for the gateway. Starts the exchange (durable journal, fsync
+// always) and, as the ceiling, a bare `ws` echo server and a bare Fastify route, each in its own
+// child process; drives the same place/cancel traffic from N clients against each; reports
+// operations per second, the ratio to the ceiling and ack latency (HDR histogram) at full load and at
+// half that rate.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import Fastify from 'fastify';
+import { build, type Histogram } from 'hdr-histogram-js';
+import WebSocket, { WebSocketServer } from 'ws';
+
+export interface GatewayBenchOptions {
+  clients: number;
+  /** Requests each client keeps in flight. */
+  depth: number;
+  seconds: number;
+}
+
+export interface PhaseResult {
+  name: string;
+  operations: number;
+  operationsPerSecond: number;
+  errors: number;
+  p50Us: number;
+  p99Us: number;
+  p999Us: number;
+  maxUs: number;
+}
+
+type Send = (message: Record<string, unknown>) => Promise<Record<string, any>>;
+
+interface Target {
+  name: string;
+  /** One request function per client. */
+  clients: Send[];
+  /** Place then cancel, given the client's request function. */
+  cycle: (send: Send, client: number, record: (startNs: bigint) => void) => Promise<number>;
+  close(): Promise<void>;
+}
+
+const cliMainPath = fileURLToPath(new URL('./main.js', import.meta.url));
+const childStartTimeoutMs = 180_000;
+const adminName = 'bench-admin';
+const adminPassword = 'bench-admin-password';
+
+function histogram(): Histogram {
+  return build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+}
+
+/** Starts a child and resolves with the port it prints (a JSON line with `port`). */
+function spawnChild(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [cliMainPath, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start`)), childStartTimeoutMs);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.on('line', (line) => {
+      try {
+        const parsed = JSON.parse(line) as { port?: unknown };
+        if (typeof parsed.port === 'number') {
+          clearTimeout(timer);
+          resolve({ child, port: parsed.port });
+        }
+      } catch {
+        // Not a JSON line: ignore.
+      }
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function webSocketSender(url: string): Promise<{ send: Send; socket: WebSocket }> {
+  const socket = new WebSocket(url);
+  const waiting = new Map<number, (reply: Record<string, any>) => void>();
+  let nextId = 1;
+  socket.on('message', (data) => {
+    const reply = JSON.parse(data.toString()) as Record<string, any>;
+    const resolve = typeof reply.id === 'number' ? waiting.get(reply.id) : undefined;
+    if (resolve === undefined) return;
+    waiting.delete(reply.id);
+    resolve(reply);
+  });
+  const send: Send = (message) => {
+    const id = nextId++;
+    return new Promise((resolve) => {
+      waiting.set(id, resolve);
+      socket.send(JSON.stringify({ ...message, id }));
+    });
+  };
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve({ send, socket }));
+    socket.once('error', reject);
+  });
+}
+
+function httpSender(port: number, token: string | undefined): { send: Send; agent: http.Agent } {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const send: Send = (message) => {
+    const { method, path, body } = message as { method: string; path: string; body?: unknown };
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = {};
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    return new Promise((resolve, reject) => {
+      const request = http.request({ host: '127.0.0.1', port, method, path, agent, headers }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode, ...JSON.parse(Buffer.concat(chunks).toString()) }),
+        );
+      });
+      request.on('error', reject);
+      request.end(payload);
+    });
+  };
+  return { send, agent };
+}
+
+/** A few failed replies, kept to explain a non-zero error count. */
+const errorSamplesMax = 3;
+const errorSamples: unknown[] = [];
+
+function noteError(reply: unknown): void {
+  if (errorSamples.length < errorSamplesMax) errorSamples.push(reply);
+}
+
+function priceFor(client: number, sequence: number): string {
+  return `${100 + ((client * 7 + sequence) % 100)}.00`;
+}
+
+/** The WebSocket cycle: place a resting buy, then cancel it. Two acknowledged operations. */
+function webSocketCycle(symbol: string): Target['cycle'] {
+  let sequence = 0;
+  return async (send, client, record) => {
+    sequence += 1;
+    let startNs = process.hrtime.bigint();
+    const placed = await send({
+      op: 'place',
+      symbol,
+      side: 'buy',
+      type: 'limit',
+      price: priceFor(client, sequence),
+      qty: '0.001',
+    });
+    record(startNs);
+    const orderId = placed.result?.orderId ?? placed.id;
+    startNs = process.hrtime.bigint();
+    const cancelled = await send({ op: 'cancel', orderId });
+    record(startNs);
+    if (placed.ok === false || cancelled.ok === false) noteError(placed.ok === false ? placed : cancelled);
+    return (placed.ok === false ? 1 : 0) + (cancelled.ok === false ? 1 : 0);
+  };
+}
+
+function restCycle(symbol: string): Target['cycle'] {
+  let sequence = 0;
+  return async (send, client, record) => {
+    sequence += 1;
+    let startNs = process.hrtime.bigint();
+    const body = { symbol, side: 'buy', type: 'limit', price: priceFor(client, sequence), qty: '0.001' };
+    const placed = await send({ method: 'POST', path: '/api/v1/orders', body });
+    record(startNs);
+    startNs = process.hrtime.bigint();
+    const cancelled = await send({ method: 'DELETE', path: `/api/v1/orders/${placed.orderId}` });
+    record(startNs);
+    if (placed.status !== 200 || cancelled.status !== 200) noteError(placed.status === 200 ? cancelled : placed);
+    return (placed.status === 200 ? 0 : 1) + (cancelled.status === 200 ? 0 : 1);
+  };
+}
+
+async function runPhase(target: Target, name: string, options: GatewayBenchOptions, ratePerSecond?: number) {
+  const latency = histogram();
+  let operations = 0;
+  let errors = 0;
+  const startedNs = process.hrtime.bigint();
+  const deadlineMs = Date.now() + options.seconds * 1000;
+  const loops = target.clients.length * options.depth;
+  // Paced phases give every loop an equal share of the rate; a cycle is two operations.
+  const cycleIntervalMs = ratePerSecond === undefined ? 0 : (loops * 2 * 1000) / ratePerSecond;
+  const record = (startNs: bigint) => {
+    latency.recordValue(Math.max(1, Number((process.hrtime.bigint() - startNs) / 1000n)));
+    operations += 1;
+  };
+  const bar = new SingleBar({
+    format: `${name.padEnd(28)} [{bar}] {value}/{total}s {ops} ops/s`,
+    stream: process.stderr,
+  });
+  bar.start(options.seconds, 0, { ops: 0 });
+  const ticker = setInterval(() => {
+    const elapsedSeconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
+    bar.update(Math.min(options.seconds, Math.floor(elapsedSeconds)), {
+      ops: Math.round(operations / elapsedSeconds),
+    });
+  }, 250);
+  const loop = async (client: number, offset: number) => {
+    let nextMs = Date.now() + offset * cycleIntervalMs;
+    while (Date.now() < deadlineMs) {
+      if (cycleIntervalMs > 0) {
+        const waitMs = nextMs - Date.now();
+        if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+        nextMs += cycleIntervalMs;
+      }
+      errors += await target.cycle(target.clients[client], client, record);
+    }
+  };
+  const runs = [];
+  for (let client = 0; client < target.clients.length; client += 1) {
+    for (let slot = 0; slot < options.depth; slot += 1)
+      runs.push(loop(client, (slot + client / target.clients.length) / options.depth));
+  }
+  await Promise.all(runs);
+  clearInterval(ticker);
+  bar.update(options.seconds);
+  bar.stop();
+  const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
+  return summary(name, operations, errors, seconds, latency);
+}
+
+function summary(
+  name: string,
+  operations: number,
+  errors: number,
+  seconds: number,
+  latency: Histogram,
+): PhaseResult {
+  return {
+    name,
+    operations,
+    operationsPerSecond: Math.round(operations / seconds),
+    errors,
+    p50Us: latency.getValueAtPercentile(50),
+    p99Us: latency.getValueAtPercentile(99),
+    p999Us: latency.getValueAtPercentile(99.9),
+    maxUs: latency.maxValue,
+  };
+}
+
+/** Sets up the exchange over REST: admin, a market, one funded user and session per client. */
+async function setUpExchange(port: number, clients: number): Promise<string[]> {
+  const { send } = httpSender(port, undefined);
+  const admin = await send({
+    method: 'POST',
+    path: '/api/v1/auth/login',
+    body: { username: adminName, password: adminPassword },
+  });
+  const { send: asAdmin } = httpSender(port, admin.token);
+  await asAdmin({
+    method: 'POST',
+    path: '/api/v1/admin/symbols',
+    body: {
+      symbol: 'BENCH-USD',
+      base: 'BENCH',
+      quote: 'USD',
+      baseDecimals: 8,
+      quoteDecimals: 6,
+      lotSize: '0.001',
+      tickSize: '0.01',
+      makerFeeBps: 0,
+      takerFeeBps: 0,
+    },
+  });
+  const tokens = [];
+  for (let client = 0; client < clients; client += 1) {
+    const credentials = { username: `bench-user-${client}`, password: 'bench-user-password' };
+    const user = await send({ method: 'POST', path: '/api/v1/auth/register', body: credentials });
+    await asAdmin({
+      method: 'POST',
+      path: '/api/v1/admin/deposits',
+      body: { userId: user.userId, asset: 'USD', amount: '1000000000' },
+    });
+    tokens.push((await send({ method: 'POST', path: '/api/v1/auth/login', body: credentials })).token);
+  }
+  return tokens;
+}
+
+async function webSocketTarget(
+  name: string,
+  port: number,
+  tokens: Array<string | undefined>,
+  symbol: string,
+) {
+  const connections = await Promise.all(tokens.map(() => webSocketSender(`ws://127.0.0.1:${port}/ws`)));
+  await Promise.all(
+    connections.map((connection, index) =>
+      tokens[index] === undefined ? undefined : connection.send({ op: 'auth', token: tokens[index] }),
+    ),
+  );
+  return {
+    name,
+    clients: connections.map((connection) => connection.send),
+    cycle: webSocketCycle(symbol),
+    close: async () => {
+      for (const connection of connections) connection.socket.close();
+    },
+  } satisfies Target;
+}
+
+function restTarget(name: string, port: number, tokens: Array<string | undefined>, symbol: string): Target {
+  const senders = tokens.map((token) => httpSender(port, token));
+  return {
+    name,
+    clients: senders.map((sender) => sender.send),
+    cycle: restCycle(symbol),
+    close: async () => {
+      for (const sender of senders) sender.agent.destroy();
+    },
+  };
+}
+
+async function measure(target: Target, options: GatewayBenchOptions): Promise<PhaseResult[]> {
+  const full = await runPhase(target, `${target.name} full`, options);
+  const half = await runPhase(target, `${target.name} half`, options, full.operationsPerSecond / 2);
+  await target.close();
+  return [full, half];
+}
+
+export async function runGatewayBench(options: GatewayBenchOptions): Promise<PhaseResult[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hoga-bench-gateway-'));
+  const unlimited = '1000000000';
+  const exchange = await spawnChild(
+    ['start', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'info'],
+    {
+      HOGA_ADMIN_USER: adminName,
+      HOGA_ADMIN_PASSWORD: adminPassword,
+      // Setup registers a user per client: a cheap hash keeps it quick; it is not on the measured path.
+      HOGA_SCRYPT_COST_LOG2: '10',
+      HOGA_ORDERS_PER_SECOND: unlimited,
+      HOGA_ORDERS_BURST: unlimited,
+      HOGA_REQUESTS_PER_IP_PER_SECOND: unlimited,
+      HOGA_REQUESTS_PER_IP_BURST: unlimited,
+      HOGA_ABNORMAL_ORDERS_FLOOR: unlimited,
+      HOGA_ABNORMAL_REJECTS_FLOOR: unlimited,
+      HOGA_SESSIONS_PER_USER_MAX: '10',
+    },
+  );
+  const results: PhaseResult[] = [];
+  try {
+    const tokens = await setUpExchange(exchange.port, options.clients);
+    const anonymous = tokens.map(() => undefined);
+    const echoWs = await spawnChild(['bench', 'gateway-echo', '--kind', 'ws'], {});
+    results.push(
+      ...(await measure(
+        await webSocketTarget('ws echo (ceiling)', echoWs.port, anonymous, 'BENCH-USD'),
+        options,
+      )),
+    );
+    await stopChild(echoWs.child);
+    results.push(
+      ...(await measure(await webSocketTarget('ws exchange', exchange.port, tokens, 'BENCH-USD'), options)),
+    );
+    const echoHttp = await spawnChild(['bench', 'gateway-echo', '--kind', 'http'], {});
+    results.push(
+      ...(await measure(
+        restTarget('rest bare fastify (ceiling)', echoHttp.port, anonymous, 'BENCH-USD'),
+        options,
+      )),
+    );
+    await stopChild(echoHttp.child);
+    results.push(
+      ...(await measure(restTarget('rest exchange', exchange.port, tokens, 'BENCH-USD'), options)),
+    );
+  } finally {
+    await stopChild(exchange.child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  return results;
+}
+
+/** The ceilings: a bare ws server that echoes each message, and a bare Fastify app with the same routes. */
+async function serveEcho(kind: string): Promise<void> {
+  if (kind === 'ws') {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    server.on('connection', (socket) => socket.on('message', (data) => socket.send(data.toString())));
+    await new Promise((resolve) => server.once('listening', resolve));
+    process.stdout.write(`${JSON.stringify({ port: (server.address() as { port: number }).port })}\n`);
+    return;
+  }
+  const app = Fastify();
+  let orderId = 0;
+  app.post('/api/v1/orders', async (request) => ({ orderId: ++orderId, echo: request.body }));
+  app.delete('/api/v1/orders/:orderId', async (request) => ({
+    cancelled: (request.params as { orderId: string }).orderId,
+  }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  process.stdout.write(`${JSON.stringify({ port: (app.server.address() as { port: number }).port })}\n`);
+}
+
+export function formatResults(results: PhaseResult[]): string {
+  const lines = [
+    '| phase | ops/s | p50 µs | p99 µs | p99.9 µs | max µs | errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const result of results) {
+    lines.push(
+      `| ${result.name} | ${result.operationsPerSecond} | ${result.p50Us} | ${result.p99Us} | ${result.p999Us} | ${result.maxUs} | ${result.errors} |`,
+    );
+  }
+  const rate = (name: string) => results.find((result) => result.name === name)?.operationsPerSecond ?? 0;
+  const wsRatio = rate('ws exchange full') / Math.max(1, rate('ws echo (ceiling) full'));
+  const restRatio = rate('rest exchange full') / Math.max(1, rate('rest bare fastify (ceiling) full'));
+  if (errorSamples.length > 0) lines.push('', `error samples: ${JSON.stringify(errorSamples)}`);
+  lines.push('', `ws exchange / ws echo: ${(wsRatio * 100).toFixed(1)}% (target >= 70%)`);
+  lines.push(`rest exchange / bare fastify: ${(restRatio * 100).toFixed(1)}%`);
+  const halfP99 = results.find((result) => result.name === 'ws exchange half')?.p99Us ?? 0;
+  lines.push(`ws exchange p99 at half load: ${(halfP99 / 1000).toFixed(2)} ms (target <= 5 ms)`);
+  return lines.join('\n');
+}
+
+function positiveInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`expected a positive integer, got ${text}`);
+  return value;
+}
+
+export function registerBenchGatewayCommands(program: Command): void {
+  const bench = program.command('bench').description('benchmarks');
+  bench
+    .command('gateway')
+    .description('orders over WebSocket and REST against the exchange and against bare echo servers')
+    .option('--clients <n>', 'concurrent clients (one user each)', positiveInteger, 32)
+    .option('--depth <n>', 'requests in flight per client', positiveInteger, 1)
+    .option('--seconds <n>', 'seconds per phase', positiveInteger, 10)
+    .option('--json', 'print the results as JSON')
+    .action(async (flags) => {
+      const results = await runGatewayBench({
+        clients: flags.clients,
+        depth: flags.depth,
+        seconds: flags.seconds,
+      });
+      process.stdout.write(`${flags.json ? JSON.stringify(results) : formatResults(results)}\n`);
+    });
+  bench
+    .command('gateway-echo', { hidden: true })
+    .requiredOption('--kind <kind>', 'ws or http')
+    .action(async (flags) => serveEcho(flags.kind));
+}
