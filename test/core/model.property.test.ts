@@ -8,7 +8,13 @@ import { describe, it } from 'node:test';
 import { Engine } from '../../src/core/engine.js';
 import { replayCommands } from '../../src/core/replay.js';
 import { defaultEngineLimits, type EngineLimits, RejectCodes } from '../../src/core/types.js';
-import { CommandGenerator, tinyLimits } from '../model/generator.js';
+import {
+  CommandGenerator,
+  type GeneratorStyle,
+  narrowStyle,
+  tinyLimits,
+  wideStyle,
+} from '../model/generator.js';
 import { linesOfEvents } from '../model/lines.js';
 import { ReferenceModel, type ReplayLine } from '../model/reference.js';
 import { Random } from '../support/random.js';
@@ -16,6 +22,7 @@ import { Random } from '../support/random.js';
 interface Profile {
   name: string;
   limits: EngineLimits;
+  style: GeneratorStyle;
   seeds: number[];
   commandsPerSeed: number;
 }
@@ -28,28 +35,32 @@ function seedsFrom(first: number, count: number): number[] {
   return Array.from({ length: count }, (_, offset) => first + offset);
 }
 
-/** 40 x 5000 with default limits plus 12 x 2000 with tiny ones: 224k commands. */
+/** 40 x 5000 narrow with default limits, 12 x 2000 with tiny ones, 3 x 2000 deep books: 230k commands. */
 function profiles(): Profile[] {
   const only = process.env.HOGA_SEED;
   const scale = Number(process.env.HOGA_MODEL_SCALE ?? '1');
-  if (only !== undefined) {
-    const seed = Number(only);
-    return [
-      { name: 'default limits', limits: defaultEngineLimits, seeds: [seed], commandsPerSeed: 5000 },
-      { name: 'tiny limits', limits: tinyLimits, seeds: [seed], commandsPerSeed: 2000 },
-    ];
-  }
+  const seeds = (first: number, count: number): number[] =>
+    only === undefined ? seedsFrom(first, Math.ceil(count * scale)) : [Number(only)];
   return [
     {
       name: 'default limits',
       limits: defaultEngineLimits,
-      seeds: seedsFrom(1, Math.ceil(40 * scale)),
+      style: narrowStyle,
+      seeds: seeds(1, 40),
       commandsPerSeed: 5000,
     },
     {
       name: 'tiny limits',
       limits: tinyLimits,
-      seeds: seedsFrom(1001, Math.ceil(12 * scale)),
+      style: narrowStyle,
+      seeds: seeds(1001, 12),
+      commandsPerSeed: 2000,
+    },
+    {
+      name: 'deep books',
+      limits: defaultEngineLimits,
+      style: wideStyle,
+      seeds: seeds(2001, 3),
       commandsPerSeed: 2000,
     },
   ];
@@ -141,7 +152,7 @@ function tally(counts: Map<string, number>, lines: readonly ReplayLine[]): void 
 function checkStream(profile: Profile, seed: number, counts: Map<string, number>): number {
   const model = new ReferenceModel(profile.limits);
   const engine = new Engine(profile.limits);
-  const generator = new CommandGenerator(new Random(seed), model);
+  const generator = new CommandGenerator(new Random(seed), model, profile.style);
   const commands: unknown[] = [];
   const expectedLines: ReplayLine[] = [];
   const fail = (index: number, what: string, expected: unknown, actual: unknown): never => {

@@ -18,12 +18,59 @@ interface SymbolPlan extends ModelSymbol {
 
 const unsafeInteger = Number.MAX_SAFE_INTEGER + 1;
 const recentIdsMax = 64;
-const priceBandTicks = 4;
+
+/** How a stream looks: a narrow, churning book or a wide, deep one. */
+export interface GeneratorStyle {
+  /** Prices are drawn within this many ticks of the middle. */
+  priceBandTicks: number;
+  /** Relative weights of command kinds. */
+  weights: ReadonlyArray<readonly [string, number]>;
+  /** Weight of big deposits, so that deep books can be funded. */
+  bigDepositWeight: number;
+  /** Bids mostly below the middle and asks above, so that resting orders pile up. */
+  deepBook: boolean;
+}
+
+/** Few levels, constant crossing and queueing: the default. */
+export const narrowStyle: GeneratorStyle = {
+  priceBandTicks: 4,
+  weights: [
+    ['limit', 38],
+    ['market', 9],
+    ['cancel', 10],
+    ['amend', 7],
+    ['deposit', 8],
+    ['withdraw', 5],
+    ['badPlace', 7],
+    ['badOther', 5],
+    ['symbol', 1],
+    ['overflow', 1],
+  ],
+  bigDepositWeight: 1,
+  deepBook: false,
+};
+
+/** Hundreds of price levels and about a thousand resting orders: grows the engine's structures. */
+export const wideStyle: GeneratorStyle = {
+  priceBandTicks: 300,
+  weights: [
+    ['limit', 60],
+    ['market', 3],
+    ['cancel', 3],
+    ['amend', 3],
+    ['deposit', 8],
+    ['withdraw', 1],
+    ['badPlace', 2],
+    ['badOther', 1],
+  ],
+  bigDepositWeight: 6,
+  deepBook: true,
+};
 
 /** Keys of a place command that a mutation may corrupt, with the bad values to use. */
 const badPlaceValues: ReadonlyArray<readonly [string, readonly unknown[]]> = [
   ['symbol', [undefined, 5, 'NOPE/X', '', null]],
-  ['id', [-1, 1.5, '7', undefined, null, unsafeInteger]],
+  ['id', [-1, 1.5, '7', undefined, null, unsafeInteger, { id: 1 }, [3], true]],
   ['user', [-1, 2.5, '1', undefined, true, unsafeInteger]],
   ['side', ['BUY', undefined, 0, null]],
   ['type', ['stop', undefined, null, 'LIMIT']],
@@ -44,6 +91,7 @@ export class CommandGenerator {
   constructor(
     private readonly random: Random,
     private readonly model: ReferenceModel,
+    private readonly style: GeneratorStyle = narrowStyle,
   ) {
     this.plans = this.planSymbols();
     this.users = [0, 1, 2, 3, random.chance(0.5) ? 4 : Number.MAX_SAFE_INTEGER].slice(0, random.int(3, 5));
@@ -68,18 +116,7 @@ export class CommandGenerator {
   }
 
   private mixed(): unknown {
-    const kind = this.random.weighted<string>([
-      ['limit', 38],
-      ['market', 9],
-      ['cancel', 10],
-      ['amend', 7],
-      ['deposit', 8],
-      ['withdraw', 5],
-      ['badPlace', 7],
-      ['badOther', 5],
-      ['symbol', 1],
-      ['overflow', 1],
-    ]);
+    const kind = this.random.weighted<string>(this.style.weights);
     switch (kind) {
       case 'limit':
         return this.limitOrder();
@@ -132,7 +169,7 @@ export class CommandGenerator {
         [77, 2],
         [10_000, 1],
       ]),
-      midPrice: tickSize * random.int(priceBandTicks + 1, 60),
+      midPrice: tickSize * random.int(this.style.priceBandTicks + 1, this.style.priceBandTicks + 60),
       qtyScale: 1,
     });
     const plans = [
@@ -185,7 +222,7 @@ export class CommandGenerator {
     return this.random.weighted<number>([
       [this.random.int(1, unit * 3), 2],
       [this.random.int(unit * 3, unit * 40), 5],
-      [unit * 400, 1],
+      [unit * 400, this.style.bigDepositWeight],
     ]);
   }
 
@@ -202,6 +239,10 @@ export class CommandGenerator {
     if (roll < 0.004 && !this.model.isUsedId(0)) return 0;
     if (roll < 0.008 && !this.model.isUsedId(Number.MAX_SAFE_INTEGER)) return Number.MAX_SAFE_INTEGER;
     if (roll < 0.03 && this.recentIds.length > 0) return this.random.pick(this.recentIds).id;
+    if (roll < 0.04) return this.random.int(0, Number.MAX_SAFE_INTEGER);
+    // Ids around multiples of 256 and of 2^32 land on the edges of bitmap pages and words.
+    if (roll < 0.05)
+      return this.random.pick([256, 2 ** 32, 2 ** 48]) * this.random.int(1, 64) + this.random.int(-1, 0);
     return this.nextId++;
   }
 
@@ -220,10 +261,18 @@ export class CommandGenerator {
   }
 
   private nearPrice(plan: SymbolPlan, side: ModelSide): number {
-    // Buyers lean above the middle and sellers below so that books cross often.
     const lean = side === 'buy' ? 1 : -1;
-    const offsetTicks =
-      this.random.int(-priceBandTicks, priceBandTicks) + (this.random.chance(0.3) ? lean : 0);
+    const band = this.style.priceBandTicks;
+    let offsetTicks: number;
+    if (this.style.deepBook) {
+      // Bids below the middle and asks above, so the book deepens; now and then one crosses.
+      offsetTicks = this.random.chance(0.05)
+        ? lean * this.random.int(1, 40)
+        : -lean * this.random.int(1, band);
+    } else {
+      // Buyers lean above the middle and sellers below so that books cross often.
+      offsetTicks = this.random.int(-band, band) + (this.random.chance(0.3) ? lean : 0);
+    }
     return Math.max(plan.tickSize, plan.midPrice + offsetTicks * plan.tickSize);
   }
 
@@ -283,7 +332,7 @@ export class CommandGenerator {
     const fields = this.baseOrder(plan, 'limit');
     const tif = this.random.weighted<unknown>([
       [undefined, 4],
-      ['GTC', 2],
+      ['GTC', this.style.deepBook ? 12 : 2],
       ['IOC', 2],
       ['FOK', 2],
       [null, 1],
@@ -311,7 +360,9 @@ export class CommandGenerator {
       const side = fields.side as ModelSide;
       fields.qty = this.edgeQuantity(plan.symbol, side, null, fields.qty as number);
     }
-    if (this.random.chance(0.1)) fields.postOnly = false;
+    if (this.random.chance(0.1)) fields.postOnly = this.random.pick([false, null]);
+    if (this.random.chance(0.1)) fields.price = null;
+    if (this.random.chance(0.05)) fields.note = 'ignored';
     return fields;
   }
 
@@ -402,7 +453,7 @@ export class CommandGenerator {
       return { id: recent.id, user: recent.user, remaining: 2 };
     }
     return {
-      id: this.random.pick([this.nextId + 5, 123_456, -1, '5', 1.5]),
+      id: this.random.pick<unknown>([this.nextId + 5, 123_456, -1, '5', 1.5, { id: 1 }, [2], false]),
       user: this.random.pick(this.users),
       remaining: 2,
     };
@@ -451,7 +502,7 @@ export class CommandGenerator {
     const plan = this.random.pick(this.plans);
     const { midPrice: _mid, qtyScale: _scale, ...symbol } = plan;
     if (this.random.chance(0.3)) return { op: 'symbol', ...symbol };
-    const name = `S${this.extraSymbolNext++}`;
+    const name = `S${this.extraSymbolNext++}`.padEnd(this.random.chance(0.3) ? 32 : 2, '_');
     const base = this.random.chance(0.5) ? plan.base : `N${this.extraSymbolNext}`;
     return { op: 'symbol', ...symbol, symbol: name, base };
   }
@@ -544,9 +595,14 @@ export const tinyLimits: EngineLimits = {
 };
 
 /** A whole stream for one seed (the model is run alongside so the generator can peek). */
-export function generateCommands(seed: number, count: number, limits: EngineLimits): unknown[] {
+export function generateCommands(
+  seed: number,
+  count: number,
+  limits: EngineLimits,
+  style: GeneratorStyle = narrowStyle,
+): unknown[] {
   const model = new ReferenceModel(limits);
-  const generator = new CommandGenerator(new Random(seed), model);
+  const generator = new CommandGenerator(new Random(seed), model, style);
   const commands: unknown[] = [];
   for (let index = 0; index < count; index++) {
     const command = generator.next();
