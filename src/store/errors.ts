@@ -1,0 +1,29 @@
+// Errors of the read model are values with stable codes. Never reuse or rename a code.
+
+export const StoreErrorCodes = [
+  'USERNAME_TAKEN',
+  'INVALID_CURSOR',
+  'INVALID_QUERY',
+  'MIGRATION_FAILED',
+  'PROJECTION_BEHIND',
+] as const;
+export type StoreErrorCode = (typeof StoreErrorCodes)[number];
+
+export class StoreError extends Error {
+  readonly code: StoreErrorCode;
+
+  constructor(code: StoreErrorCode, message: string) {
+    super(`${code}: ${message}`);
+    this.name = 'StoreError';
+    this.code = code;
+  }
+}
+
+/** PostgreSQL's SQLSTATE for unique_violation, the same on PGlite and PostgreSQL. */
+export const UNIQUE_VIOLATION = '23505';
+
+export function sqlStateOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}

@@ -1,0 +1,219 @@
+// History queries for the gateway: keyset pagination (newest first, except candles, oldest first)
+// over the indexes the schema defines, with a bounded page size.
+import type { Side } from '../core/types.js';
+import { decodeCursor, pageOf, pageSizeOf } from './cursor.js';
+import { StoreError } from './errors.js';
+import type { LedgerKind, OrderEventKind, OrderRow } from './plan.js';
+import type { HistoryQuery, Page } from './ports.js';
+import type { SqlExecutor } from './sql.js';
+import { orderColumns, orderFromRecord } from './write.js';
+
+/** Above every engine id: the "no cursor yet" bound of a descending keyset. */
+const keyAboveAll = '9223372036854775807';
+
+export type OrderRecord = OrderRow;
+
+export interface TradeRecord {
+  tradeId: number;
+  seq: number;
+  tsMs: number;
+  symbol: string;
+  /** The taker's side. */
+  side: Side;
+  price: number;
+  qty: number;
+}
+
+export interface UserTradeRecord {
+  tradeId: number;
+  seq: number;
+  tsMs: number;
+  symbol: string;
+  orderId: number;
+  /** This user's side. */
+  side: Side;
+  role: 'taker' | 'maker';
+  price: number;
+  qty: number;
+  fee: number;
+}
+
+export interface LedgerRecord {
+  seq: number;
+  entryIndex: number;
+  tsMs: number;
+  asset: string;
+  kind: LedgerKind;
+  amount: number;
+  tradeId: number | null;
+}
+
+export interface OrderEventRecord {
+  seq: number;
+  eventIndex: number;
+  tsMs: number;
+  kind: OrderEventKind;
+  price: number;
+  qty: number;
+  reason: string | null;
+}
+
+type Numeric = number | string;
+
+export class HistoryQueries {
+  constructor(private readonly executor: SqlExecutor) {}
+
+  async ordersOfUser(userId: number, query: HistoryQuery): Promise<Page<OrderRecord>> {
+    const pageSize = pageSizeOf(query);
+    const [orderId] = decodeCursor(query.cursor, 1) ?? [keyAboveAll];
+    const records = await this.executor.query<Parameters<typeof orderFromRecord>[0]>(
+      `SELECT ${orderColumns} FROM orders WHERE user_id = $1 AND order_id < $2
+        ORDER BY order_id DESC LIMIT $3`,
+      [userId, orderId, pageSize + 1],
+    );
+    return pageOf(records.map(orderFromRecord), pageSize, (order) => [order.orderId]);
+  }
+
+  async eventsOfOrder(userId: number, orderId: number, query: HistoryQuery): Promise<Page<OrderEventRecord>> {
+    const pageSize = pageSizeOf(query);
+    const [seq, eventIndex] = decodeCursor(query.cursor, 2) ?? [0, -1];
+    const records = await this.executor.query<{
+      seq: Numeric;
+      event_index: Numeric;
+      ts_ms: Numeric;
+      kind: string;
+      price: Numeric;
+      qty: Numeric;
+      reason: string | null;
+    }>(
+      `SELECT seq, event_index, ts_ms, kind, price, qty, reason FROM order_events
+        WHERE order_id = $1 AND user_id = $2 AND (seq, event_index) > ($3, $4)
+        ORDER BY seq, event_index LIMIT $5`,
+      [orderId, userId, seq, eventIndex, pageSize + 1],
+    );
+    const items = records.map((record) => ({
+      seq: Number(record.seq),
+      eventIndex: Number(record.event_index),
+      tsMs: Number(record.ts_ms),
+      kind: record.kind as OrderEventKind,
+      price: Number(record.price),
+      qty: Number(record.qty),
+      reason: record.reason,
+    }));
+    return pageOf(items, pageSize, (event) => [event.seq, event.eventIndex]);
+  }
+
+  /**
+   * A user's fills, newest first. A self-trade is two fills (taker and maker), so the key is
+   * (tradeId, role): taker 0, maker 1, and in descending order the maker fill comes first.
+   */
+  async tradesOfUser(userId: number, query: HistoryQuery): Promise<Page<UserTradeRecord>> {
+    const pageSize = pageSizeOf(query);
+    const cursor = decodeCursor(query.cursor, 2);
+    if (cursor !== undefined && cursor[1] > 1)
+      throw new StoreError('INVALID_CURSOR', 'unknown role in cursor');
+    // Rows after (tradeId, role) in descending order: takers (role 0) below tradeId, or equal to
+    // it when the cursor stopped at that trade's maker fill; makers (role 1) below tradeId.
+    const takerBelow = cursor === undefined ? keyAboveAll : cursor[0] + cursor[1];
+    const makerBelow = cursor === undefined ? keyAboveAll : cursor[0];
+    const records = await this.executor.query<UserTradeSqlRow>(
+      `(SELECT trade_id, seq, ts_ms, symbol, taker_order_id AS order_id, taker_side AS side, 0 AS role,
+               price, qty, taker_fee AS fee
+          FROM trades WHERE taker_user_id = $1 AND trade_id < $2 ORDER BY trade_id DESC LIMIT $4)
+       UNION ALL
+       (SELECT trade_id, seq, ts_ms, symbol, maker_order_id AS order_id,
+               CASE taker_side WHEN 'buy' THEN 'sell' ELSE 'buy' END AS side, 1 AS role,
+               price, qty, maker_fee AS fee
+          FROM trades WHERE maker_user_id = $1 AND trade_id < $3 ORDER BY trade_id DESC LIMIT $4)
+       ORDER BY trade_id DESC, role DESC LIMIT $4`,
+      [userId, takerBelow, makerBelow, pageSize + 1],
+    );
+    const items = records.map(userTradeOf);
+    return pageOf(items, pageSize, (trade) => [trade.tradeId, trade.role === 'maker' ? 1 : 0]);
+  }
+
+  async ledgerOfUser(userId: number, query: HistoryQuery): Promise<Page<LedgerRecord>> {
+    const pageSize = pageSizeOf(query);
+    const [seq, entryIndex] = decodeCursor(query.cursor, 2) ?? [keyAboveAll, 0];
+    const records = await this.executor.query<{
+      seq: Numeric;
+      entry_index: Numeric;
+      ts_ms: Numeric;
+      asset: string;
+      kind: string;
+      amount: Numeric;
+      trade_id: Numeric | null;
+    }>(
+      `SELECT seq, entry_index, ts_ms, asset, kind, amount, trade_id FROM ledger
+        WHERE user_id = $1 AND (seq, entry_index) < ($2, $3)
+        ORDER BY seq DESC, entry_index DESC LIMIT $4`,
+      [userId, seq, entryIndex, pageSize + 1],
+    );
+    const items = records.map((record) => ({
+      seq: Number(record.seq),
+      entryIndex: Number(record.entry_index),
+      tsMs: Number(record.ts_ms),
+      asset: record.asset,
+      kind: record.kind as LedgerKind,
+      amount: Number(record.amount),
+      tradeId: record.trade_id === null ? null : Number(record.trade_id),
+    }));
+    return pageOf(items, pageSize, (entry) => [entry.seq, entry.entryIndex]);
+  }
+
+  async tradesOfSymbol(symbol: string, query: HistoryQuery): Promise<Page<TradeRecord>> {
+    const pageSize = pageSizeOf(query);
+    const [tradeId] = decodeCursor(query.cursor, 1) ?? [keyAboveAll];
+    const records = await this.executor.query<{
+      trade_id: Numeric;
+      seq: Numeric;
+      ts_ms: Numeric;
+      symbol: string;
+      taker_side: string;
+      price: Numeric;
+      qty: Numeric;
+    }>(
+      `SELECT trade_id, seq, ts_ms, symbol, taker_side, price, qty FROM trades
+        WHERE symbol = $1 AND trade_id < $2 ORDER BY trade_id DESC LIMIT $3`,
+      [symbol, tradeId, pageSize + 1],
+    );
+    const items = records.map((record) => ({
+      tradeId: Number(record.trade_id),
+      seq: Number(record.seq),
+      tsMs: Number(record.ts_ms),
+      symbol: record.symbol,
+      side: record.taker_side as Side,
+      price: Number(record.price),
+      qty: Number(record.qty),
+    }));
+    return pageOf(items, pageSize, (trade) => [trade.tradeId]);
+  }
+}
+
+interface UserTradeSqlRow {
+  trade_id: Numeric;
+  seq: Numeric;
+  ts_ms: Numeric;
+  symbol: string;
+  order_id: Numeric;
+  side: string;
+  role: Numeric;
+  price: Numeric;
+  qty: Numeric;
+  fee: Numeric;
+}
+
+function userTradeOf(record: UserTradeSqlRow): UserTradeRecord {
+  return {
+    tradeId: Number(record.trade_id),
+    seq: Number(record.seq),
+    tsMs: Number(record.ts_ms),
+    symbol: record.symbol,
+    orderId: Number(record.order_id),
+    side: record.side as Side,
+    role: Number(record.role) === 1 ? 'maker' : 'taker',
+    price: Number(record.price),
+    qty: Number(record.qty),
+    fee: Number(record.fee),
+  };
+}

@@ -1,0 +1,412 @@
+// Turns a batch of command outcomes into the rows the projections write. Pure: no I/O, so the
+// same outcomes always give the same rows (what makes `hoga db rebuild` equal the live tables).
+
+import type { EngineEvent, Side, TradeEvent } from '../core/types.js';
+import type { CommandOutcome } from '../ports.js';
+
+export type OrderStatus = 'open' | 'partiallyFilled' | 'filled' | 'cancelled' | 'expired';
+
+export interface OrderRow {
+  orderId: number;
+  userId: number;
+  symbol: string;
+  side: Side;
+  type: string;
+  tif: string;
+  price: number;
+  /** Quantity at acceptance. */
+  qty: number;
+  filledQty: number;
+  /** Quantity still resting; 0 once the order is done. */
+  remainingQty: number;
+  status: OrderStatus;
+  reason: string | null;
+  createdSeq: number;
+  createdTsMs: number;
+  updatedSeq: number;
+  updatedTsMs: number;
+}
+
+export interface TradeRow {
+  tradeId: number;
+  seq: number;
+  tsMs: number;
+  symbol: string;
+  takerOrderId: number;
+  makerOrderId: number;
+  takerUserId: number;
+  makerUserId: number;
+  takerSide: Side;
+  price: number;
+  qty: number;
+  takerFee: number;
+  makerFee: number;
+}
+
+export type OrderEventKind = 'accepted' | 'rested' | 'expired' | 'cancelled' | 'amended';
+
+export interface OrderEventRow {
+  seq: number;
+  eventIndex: number;
+  tsMs: number;
+  orderId: number;
+  userId: number;
+  symbol: string;
+  kind: OrderEventKind;
+  side: Side;
+  price: number;
+  qty: number;
+  reason: string | null;
+}
+
+export type LedgerKind = 'deposit' | 'withdrawal' | 'fee';
+
+export interface LedgerRow {
+  seq: number;
+  entryIndex: number;
+  tsMs: number;
+  userId: number;
+  asset: string;
+  kind: LedgerKind;
+  /** Signed: credits positive, debits negative. */
+  amount: number;
+  tradeId: number | null;
+}
+
+export interface SymbolRow {
+  symbol: string;
+  base: string;
+  quote: string;
+  lotSize: number;
+  tickSize: number;
+  makerFeeBps: number;
+  takerFeeBps: number;
+  seq: number;
+  tsMs: number;
+}
+
+export interface SymbolAssets {
+  base: string;
+  quote: string;
+}
+
+export interface BatchRows {
+  symbols: SymbolRow[];
+  trades: TradeRow[];
+  orderEvents: OrderEventRow[];
+  ledger: LedgerRow[];
+  /** The final state, after this batch, of every order the batch touched. */
+  orders: OrderRow[];
+  /** Events naming an order neither in the batch nor in `existingOrders` (left out of `orders`). */
+  unknownOrderEvents: number;
+  tsMsMin: number;
+  tsMsMax: number;
+}
+
+/** Orders the batch changes but does not create: their current rows must be read first. */
+export function referencedOrderIds(outcomes: readonly CommandOutcome[]): number[] {
+  const created = new Set<number>();
+  const referenced = new Set<number>();
+  for (const outcome of outcomes) {
+    for (const event of outcome.events) {
+      if (event.ev === 'accepted') created.add(event.id);
+      else if (event.ev === 'trade') {
+        if (!created.has(event.maker)) referenced.add(event.maker);
+        if (!created.has(event.taker)) referenced.add(event.taker);
+      } else if (
+        event.ev === 'rested' ||
+        event.ev === 'expired' ||
+        event.ev === 'cancelled' ||
+        event.ev === 'amended'
+      ) {
+        if (!created.has(event.id)) referenced.add(event.id);
+      }
+    }
+  }
+  return [...referenced].sort((left, right) => left - right);
+}
+
+/** Symbols traded in the batch that neither `symbols` nor the batch itself lists. */
+export function unknownSymbols(
+  outcomes: readonly CommandOutcome[],
+  symbols: ReadonlyMap<string, SymbolAssets>,
+): string[] {
+  const added = new Set<string>();
+  const unknown = new Set<string>();
+  for (const outcome of outcomes) {
+    for (const event of outcome.events) {
+      if (event.ev === 'symbolAdded') added.add(event.symbol);
+      else if (event.ev === 'trade' && !symbols.has(event.symbol) && !added.has(event.symbol))
+        unknown.add(event.symbol);
+    }
+  }
+  return [...unknown];
+}
+
+/**
+ * Plans the rows of one batch. `existingOrders` holds the current rows of `referencedOrderIds`;
+ * `symbols` maps each listed symbol to its assets and learns the symbols this batch adds.
+ */
+export function planBatch(
+  outcomes: readonly CommandOutcome[],
+  existingOrders: ReadonlyMap<number, OrderRow>,
+  symbols: Map<string, SymbolAssets>,
+): BatchRows {
+  const planner = new BatchPlanner(existingOrders, symbols);
+  for (const outcome of outcomes) planner.addOutcome(outcome);
+  return planner.rows();
+}
+
+class BatchPlanner {
+  private readonly touched = new Map<number, OrderRow>();
+  private readonly result: BatchRows = {
+    symbols: [],
+    trades: [],
+    orderEvents: [],
+    ledger: [],
+    orders: [],
+    unknownOrderEvents: 0,
+    tsMsMin: Number.POSITIVE_INFINITY,
+    tsMsMax: Number.NEGATIVE_INFINITY,
+  };
+  private seq = 0;
+  private tsMs = 0;
+  private eventIndex = 0;
+  private entryIndex = 0;
+
+  constructor(
+    private readonly existingOrders: ReadonlyMap<number, OrderRow>,
+    private readonly symbols: Map<string, SymbolAssets>,
+  ) {}
+
+  addOutcome(outcome: CommandOutcome): void {
+    this.seq = outcome.seq;
+    this.tsMs = outcome.ts;
+    this.entryIndex = 0;
+    this.result.tsMsMin = Math.min(this.result.tsMsMin, outcome.ts);
+    this.result.tsMsMax = Math.max(this.result.tsMsMax, outcome.ts);
+    outcome.events.forEach((event, index) => {
+      this.eventIndex = index;
+      this.addEvent(event);
+    });
+  }
+
+  rows(): BatchRows {
+    this.result.orders = [...this.touched.values()].sort((left, right) => left.orderId - right.orderId);
+    return this.result;
+  }
+
+  private addEvent(event: EngineEvent): void {
+    switch (event.ev) {
+      case 'symbolAdded':
+        this.symbols.set(event.symbol, { base: event.base, quote: event.quote });
+        this.result.symbols.push({ ...withoutEv(event), seq: this.seq, tsMs: this.tsMs });
+        return;
+      case 'deposited':
+        this.ledgerEntry(event.user, event.asset, 'deposit', event.amount, null);
+        return;
+      case 'withdrawn':
+        this.ledgerEntry(event.user, event.asset, 'withdrawal', -event.amount, null);
+        return;
+      case 'accepted':
+        this.accept(event);
+        this.orderEvent(
+          event.id,
+          event.user,
+          event.symbol,
+          'accepted',
+          event.side,
+          event.price,
+          event.qty,
+          null,
+        );
+        return;
+      case 'trade':
+        this.trade(event);
+        return;
+      case 'rested':
+        this.changeOrder(event.id, (order) => {
+          order.remainingQty = event.qty;
+          order.status = order.filledQty > 0 ? 'partiallyFilled' : 'open';
+        });
+        this.orderEvent(
+          event.id,
+          event.user,
+          event.symbol,
+          'rested',
+          event.side,
+          event.price,
+          event.qty,
+          null,
+        );
+        return;
+      case 'expired':
+      case 'cancelled':
+        this.changeOrder(event.id, (order) => {
+          order.remainingQty = 0;
+          order.status = event.ev;
+          order.reason = event.reason;
+        });
+        this.orderEvent(
+          event.id,
+          event.user,
+          event.symbol,
+          event.ev,
+          event.side,
+          event.price,
+          event.qty,
+          event.reason,
+        );
+        return;
+      case 'amended':
+        this.changeOrder(event.id, (order) => {
+          order.remainingQty = event.qty;
+        });
+        this.orderEvent(
+          event.id,
+          event.user,
+          event.symbol,
+          'amended',
+          event.side,
+          event.price,
+          event.qty,
+          null,
+        );
+        return;
+      case 'rejected':
+        return;
+    }
+  }
+
+  private accept(event: Extract<EngineEvent, { ev: 'accepted' }>): void {
+    this.touched.set(event.id, {
+      orderId: event.id,
+      userId: event.user,
+      symbol: event.symbol,
+      side: event.side,
+      type: event.type,
+      tif: event.tif,
+      price: event.price,
+      qty: event.qty,
+      filledQty: 0,
+      remainingQty: event.qty,
+      status: 'open',
+      reason: null,
+      createdSeq: this.seq,
+      createdTsMs: this.tsMs,
+      updatedSeq: this.seq,
+      updatedTsMs: this.tsMs,
+    });
+  }
+
+  private trade(event: TradeEvent): void {
+    this.result.trades.push({
+      tradeId: event.tradeId,
+      seq: this.seq,
+      tsMs: this.tsMs,
+      symbol: event.symbol,
+      takerOrderId: event.taker,
+      makerOrderId: event.maker,
+      takerUserId: event.takerUser,
+      makerUserId: event.makerUser,
+      takerSide: event.takerSide,
+      price: event.price,
+      qty: event.qty,
+      takerFee: event.takerFee,
+      makerFee: event.makerFee,
+    });
+    const fill = (order: OrderRow) => {
+      order.filledQty += event.qty;
+      order.remainingQty = Math.max(0, order.remainingQty - event.qty);
+      order.status = order.remainingQty === 0 ? 'filled' : 'partiallyFilled';
+    };
+    this.changeOrder(event.maker, fill);
+    this.changeOrder(event.taker, fill);
+    this.tradeFees(event);
+  }
+
+  /** Each side pays its fee in the asset it receives: a buyer in base, a seller in quote. */
+  private tradeFees(event: TradeEvent): void {
+    const assets = this.symbols.get(event.symbol);
+    if (assets === undefined) return;
+    const takerAsset = event.takerSide === 'buy' ? assets.base : assets.quote;
+    const makerAsset = event.takerSide === 'buy' ? assets.quote : assets.base;
+    if (event.takerFee > 0)
+      this.ledgerEntry(event.takerUser, takerAsset, 'fee', -event.takerFee, event.tradeId);
+    if (event.makerFee > 0)
+      this.ledgerEntry(event.makerUser, makerAsset, 'fee', -event.makerFee, event.tradeId);
+  }
+
+  private changeOrder(orderId: number, change: (order: OrderRow) => void): void {
+    let order = this.touched.get(orderId);
+    if (order === undefined) {
+      const existing = this.existingOrders.get(orderId);
+      if (existing === undefined) {
+        this.result.unknownOrderEvents += 1;
+        return;
+      }
+      order = { ...existing };
+      this.touched.set(orderId, order);
+    }
+    change(order);
+    order.updatedSeq = this.seq;
+    order.updatedTsMs = this.tsMs;
+  }
+
+  private orderEvent(
+    orderId: number,
+    userId: number,
+    symbol: string,
+    kind: OrderEventKind,
+    side: Side,
+    price: number,
+    qty: number,
+    reason: string | null,
+  ): void {
+    this.result.orderEvents.push({
+      seq: this.seq,
+      eventIndex: this.eventIndex,
+      tsMs: this.tsMs,
+      orderId,
+      userId,
+      symbol,
+      kind,
+      side,
+      price,
+      qty,
+      reason,
+    });
+  }
+
+  private ledgerEntry(
+    userId: number,
+    asset: string,
+    kind: LedgerKind,
+    amount: number,
+    tradeId: number | null,
+  ): void {
+    this.result.ledger.push({
+      seq: this.seq,
+      entryIndex: this.entryIndex,
+      tsMs: this.tsMs,
+      userId,
+      asset,
+      kind,
+      amount,
+      tradeId,
+    });
+    this.entryIndex += 1;
+  }
+}
+
+function withoutEv(event: Extract<EngineEvent, { ev: 'symbolAdded' }>): Omit<SymbolRow, 'seq' | 'tsMs'> {
+  return {
+    symbol: event.symbol,
+    base: event.base,
+    quote: event.quote,
+    lotSize: event.lotSize,
+    tickSize: event.tickSize,
+    makerFeeBps: event.makerFeeBps,
+    takerFeeBps: event.takerFeeBps,
+  };
+}

@@ -1,0 +1,316 @@
+// The projector: takes command outcomes from the sequencer (live and during recovery replay) and
+// writes the history tables in batches. Each batch is one transaction that also moves the
+// checkpoint, read under a row lock first: outcomes at or below it are skipped, so a crash at any
+// point, a replay, or a second projector on the same database neither loses nor repeats a row.
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { CommandOutcome } from '../ports.js';
+import { createPartitions, daysWithinBound, PartitionCache, partitionStartsFor } from './partitions.js';
+import { type BatchRows, planBatch, referencedOrderIds, type SymbolAssets, unknownSymbols } from './plan.js';
+import type { SqlDatabase, SqlExecutor } from './sql.js';
+import { readOrders, rowCount, writeBatchRows } from './write.js';
+
+export interface ProjectorOptions {
+  /** Checkpoint name: one per independent projection of the same database. */
+  name: string;
+  /** Outcomes per transaction. */
+  batchOutcomesMax: number;
+  /** A batch smaller than batchOutcomesMax waits at most this long. */
+  flushIntervalMs: number;
+  /** Outcomes held in memory; past it the projector falls behind and catches up from `catchUp`. */
+  pendingOutcomesMax: number;
+  retryDelayMsMax: number;
+  /** Reads the journal after a sequence number: how a projector that fell behind catches up. */
+  catchUp?: (afterSeq: number) => AsyncIterable<CommandOutcome>;
+  /** Called inside each batch's transaction after its rows, before the checkpoint (fault injection). */
+  beforeCommit?: (rows: BatchRows) => void | Promise<void>;
+}
+
+export const defaultProjectorOptions: ProjectorOptions = {
+  name: 'history',
+  batchOutcomesMax: 2_000,
+  flushIntervalMs: 5,
+  pendingOutcomesMax: 200_000,
+  retryDelayMsMax: 2_000,
+};
+
+export interface ProjectorStats {
+  projectedSeq: number;
+  offeredSeq: number;
+  pendingOutcomes: number;
+  batches: number;
+  rows: number;
+  failures: number;
+  fellBehind: boolean;
+}
+
+export class Projector {
+  private readonly options: ProjectorOptions;
+  private readonly partitions = new PartitionCache();
+  private pending: CommandOutcome[] = [];
+  private offered: number;
+  private projected: number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private behind = false;
+  private halted = false;
+  private batches = 0;
+  private rows = 0;
+  private failures = 0;
+
+  private constructor(
+    private readonly database: SqlDatabase,
+    private readonly logger: Logger,
+    private readonly symbols: Map<string, SymbolAssets>,
+    checkpoint: number,
+    options: Partial<ProjectorOptions>,
+  ) {
+    this.options = { ...defaultProjectorOptions, ...options };
+    this.offered = checkpoint;
+    this.projected = checkpoint;
+  }
+
+  static async open(
+    database: SqlDatabase,
+    logger: Logger,
+    options: Partial<ProjectorOptions> = {},
+  ): Promise<Projector> {
+    const name = options.name ?? defaultProjectorOptions.name;
+    await database.query(
+      'INSERT INTO projection_checkpoints (name, seq) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING',
+      [name],
+    );
+    const checkpoint = await readCheckpoint(database, name, false);
+    const symbols = new Map<string, SymbolAssets>();
+    for (const row of await database.query<SymbolAssets & { symbol: string }>(
+      'SELECT symbol, base, quote FROM symbols',
+    )) {
+      symbols.set(row.symbol, { base: row.base, quote: row.quote });
+    }
+    logger.info({ projection: name, checkpoint }, 'projector opened');
+    return new Projector(database, logger.child({ projection: name }), symbols, checkpoint, options);
+  }
+
+  /** The last sequence number whose rows are committed. */
+  get projectedSeq(): number {
+    return this.projected;
+  }
+
+  /** Engine sequence minus projected sequence: the number for /metrics and /readyz. */
+  lag(engineSeq: number): number {
+    return Math.max(0, engineSeq - this.projected);
+  }
+
+  stats(): ProjectorStats {
+    return {
+      projectedSeq: this.projected,
+      offeredSeq: this.offered,
+      pendingOutcomes: this.pending.length,
+      batches: this.batches,
+      rows: this.rows,
+      failures: this.failures,
+      fellBehind: this.behind,
+    };
+  }
+
+  /** The sequencer's listener. Synchronous and bounded: never blocks the command path. */
+  offer(outcome: CommandOutcome): void {
+    if (this.halted || outcome.seq <= this.offered) return;
+    this.offered = outcome.seq;
+    if (this.behind) return;
+    if (this.pending.length >= this.options.pendingOutcomesMax) {
+      this.behind = true;
+      this.logger.warn(
+        {
+          seq: outcome.seq,
+          pendingOutcomesMax: this.options.pendingOutcomesMax,
+          canCatchUp: this.canCatchUp(),
+        },
+        'projector fell behind: dropping live outcomes until it catches up from the journal',
+      );
+      return;
+    }
+    this.pending.push(outcome);
+    this.schedule();
+  }
+
+  /** Writes everything offered so far; resolves once it is committed. */
+  async drain(): Promise<void> {
+    this.clearTimer();
+    while (
+      !this.halted &&
+      (this.pending.length > 0 || this.running !== undefined || this.canResumeCatchUp())
+    ) {
+      await this.startDrain();
+    }
+  }
+
+  /** Projects a whole stream (rebuild, or catch-up), batch by batch. */
+  async project(
+    source: AsyncIterable<CommandOutcome>,
+    onBatch?: (projectedSeq: number) => void,
+  ): Promise<void> {
+    let batch: CommandOutcome[] = [];
+    for await (const outcome of source) {
+      if (this.halted) return;
+      batch.push(outcome);
+      if (batch.length < this.options.batchOutcomesMax) continue;
+      batch = await this.writeSome(batch);
+      onBatch?.(this.projected);
+    }
+    while (batch.length > 0 && !this.halted) {
+      batch = await this.writeSome(batch);
+      onBatch?.(this.projected);
+    }
+  }
+
+  /** Writes one batch from the front of `outcomes`; returns the rest. */
+  private async writeSome(outcomes: CommandOutcome[]): Promise<CommandOutcome[]> {
+    const consumed = await this.writeWithRetry(outcomes);
+    return outcomes.slice(consumed);
+  }
+
+  /** Drains, then stops taking outcomes. */
+  async close(): Promise<void> {
+    await this.drain();
+    await this.halt();
+  }
+
+  /**
+   * Stops at once, dropping what is pending; the in-flight transaction either commits or not.
+   * Safe because the journal replays the rest at the next start. Returns when nothing is in flight.
+   */
+  halt(): Promise<void> {
+    this.halted = true;
+    this.clearTimer();
+    this.pending = [];
+    return this.running ?? Promise.resolve();
+  }
+
+  private canCatchUp(): boolean {
+    return this.options.catchUp !== undefined;
+  }
+
+  private canResumeCatchUp(): boolean {
+    return this.behind && this.canCatchUp();
+  }
+
+  private schedule(): void {
+    if (this.running !== undefined) return;
+    if (this.pending.length >= this.options.batchOutcomesMax) {
+      this.clearTimer();
+      void this.startDrain();
+      return;
+    }
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.startDrain();
+    }, this.options.flushIntervalMs);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private startDrain(): Promise<void> {
+    this.running ??= this.drainLoop().finally(() => {
+      this.running = undefined;
+      if (!this.halted && this.pending.length > 0) this.schedule();
+    });
+    return this.running;
+  }
+
+  private async drainLoop(): Promise<void> {
+    while (!this.halted) {
+      if (this.pending.length === 0 && this.canResumeCatchUp()) {
+        await this.catchUpFromJournal();
+        continue;
+      }
+      if (this.pending.length === 0) return;
+      const batch = this.pending.slice(0, this.options.batchOutcomesMax);
+      const consumed = await this.writeWithRetry(batch);
+      // halt() may have replaced the queue while the batch was in flight.
+      if (this.pending[0] === batch[0]) this.pending.splice(0, consumed);
+    }
+  }
+
+  /** Outcomes dropped while behind are all in the journal, which is durable before any offer. */
+  private async catchUpFromJournal(): Promise<void> {
+    const catchUp = this.options.catchUp;
+    if (catchUp === undefined) return;
+    this.behind = false;
+    this.pending = [];
+    this.logger.info({ afterSeq: this.projected }, 'projector catching up from the journal');
+    await this.project(catchUp(this.projected));
+    this.logger.info({ projectedSeq: this.projected }, 'projector caught up');
+  }
+
+  /** Returns how many outcomes from the front of `batch` are now projected (0 once halted). */
+  private async writeWithRetry(batch: CommandOutcome[]): Promise<number> {
+    for (let attempt = 0; !this.halted; attempt += 1) {
+      try {
+        return await this.writeBatch(batch);
+      } catch (error) {
+        this.failures += 1;
+        const retryDelayMs = Math.min(this.options.retryDelayMsMax, 10 * 2 ** Math.min(attempt, 16));
+        this.logger.error({ err: error, firstSeq: batch[0]?.seq, retryDelayMs }, 'projection batch failed');
+        if (!this.halted) await delay(retryDelayMs);
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * One transaction. Outcomes at or below the checkpoint are skipped; the rest is cut where it
+   * would need more than partitionsPerBatchMax days. Returns how many outcomes it consumed.
+   */
+  private async writeBatch(batch: CommandOutcome[]): Promise<number> {
+    const name = this.options.name;
+    let newPartitions: number[] = [];
+    const committed = await this.database.transaction(async (executor) => {
+      const checkpoint = await readCheckpoint(executor, name, true);
+      const skipped = batch.findIndex((outcome) => outcome.seq > checkpoint);
+      if (skipped === -1) return { seq: checkpoint, rows: 0, consumed: batch.length };
+      const fresh = daysWithinBound(batch.slice(skipped));
+      // Another projector on this database may have written the symbols this one never saw.
+      if (unknownSymbols(fresh, this.symbols).length > 0) await loadSymbols(executor, this.symbols);
+      const existing = await readOrders(executor, referencedOrderIds(fresh));
+      const rows = planBatch(fresh, existing, this.symbols);
+      if (rows.unknownOrderEvents > 0) {
+        this.logger.warn(
+          { count: rows.unknownOrderEvents, firstSeq: fresh[0].seq },
+          'events name orders never accepted',
+        );
+      }
+      newPartitions = this.partitions.missing(partitionStartsFor(rows.tsMsMin, rows.tsMsMax));
+      await createPartitions(executor, newPartitions);
+      await writeBatchRows(executor, rows);
+      await this.options.beforeCommit?.(rows);
+      const seq = fresh[fresh.length - 1].seq;
+      await executor.query('UPDATE projection_checkpoints SET seq = $2 WHERE name = $1', [name, seq]);
+      return { seq, rows: rowCount(rows), consumed: skipped + fresh.length };
+    });
+    this.partitions.remember(newPartitions);
+    this.projected = Math.max(this.projected, committed.seq);
+    this.batches += 1;
+    this.rows += committed.rows;
+    return committed.consumed;
+  }
+}
+
+async function readCheckpoint(executor: SqlExecutor, name: string, lock: boolean): Promise<number> {
+  const rows = await executor.query<{ seq: number | string }>(
+    `SELECT seq FROM projection_checkpoints WHERE name = $1${lock ? ' FOR UPDATE' : ''}`,
+    [name],
+  );
+  return Number(rows[0]?.seq ?? 0);
+}
+
+/** Symbols are few (engine symbolsMax), so they are kept in memory whole. */
+async function loadSymbols(executor: SqlExecutor, symbols: Map<string, SymbolAssets>): Promise<void> {
+  const rows = await executor.query<SymbolAssets & { symbol: string }>(
+    'SELECT symbol, base, quote FROM symbols',
+  );
+  for (const row of rows) symbols.set(row.symbol, { base: row.base, quote: row.quote });
+}

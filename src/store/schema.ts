@@ -1,0 +1,139 @@
+// The schema, as an ordered list of migrations. A migration is never edited once released: a
+// change is a new entry at the end. The same DDL runs on PGlite and on PostgreSQL.
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const usersAndSessions = `
+CREATE SEQUENCE user_id_seq START 1 MINVALUE 1;
+CREATE TABLE users (
+  id bigint PRIMARY KEY DEFAULT nextval('user_id_seq'),
+  username text NOT NULL,
+  password_hash text NOT NULL,
+  is_admin boolean NOT NULL,
+  created_at_ms bigint NOT NULL
+);
+ALTER SEQUENCE user_id_seq OWNED BY users.id;
+CREATE UNIQUE INDEX users_username_lower ON users (lower(username));
+-- touchSession rewrites only last_seen_at_ms, which no index covers: with free space left in each
+-- page (fillfactor) the update is HOT and never touches an index.
+CREATE TABLE sessions (
+  token_hash text PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  device text NOT NULL,
+  ip text NOT NULL,
+  created_at_ms bigint NOT NULL,
+  last_seen_at_ms bigint NOT NULL
+) WITH (fillfactor = 80);
+CREATE INDEX sessions_user ON sessions (user_id);
+`;
+
+const history = `
+CREATE TABLE projection_checkpoints (
+  name text PRIMARY KEY,
+  seq bigint NOT NULL
+);
+CREATE TABLE symbols (
+  symbol text PRIMARY KEY,
+  base text NOT NULL,
+  quote text NOT NULL,
+  lot_size bigint NOT NULL,
+  tick_size bigint NOT NULL,
+  maker_fee_bps integer NOT NULL,
+  taker_fee_bps integer NOT NULL,
+  seq bigint NOT NULL,
+  ts_ms bigint NOT NULL
+);
+-- Append-only, partitioned by time (one partition per day, see partitions.ts) so old days can be
+-- detached and archived or dropped without a DELETE.
+CREATE TABLE trades (
+  trade_id bigint NOT NULL,
+  seq bigint NOT NULL,
+  ts_ms bigint NOT NULL,
+  symbol text NOT NULL,
+  taker_order_id bigint NOT NULL,
+  maker_order_id bigint NOT NULL,
+  taker_user_id bigint NOT NULL,
+  maker_user_id bigint NOT NULL,
+  taker_side text NOT NULL,
+  price bigint NOT NULL,
+  qty bigint NOT NULL,
+  taker_fee bigint NOT NULL,
+  maker_fee bigint NOT NULL,
+  PRIMARY KEY (trade_id, ts_ms)
+) PARTITION BY RANGE (ts_ms);
+CREATE INDEX trades_symbol ON trades (symbol, trade_id);
+CREATE INDEX trades_taker ON trades (taker_user_id, trade_id);
+CREATE INDEX trades_maker ON trades (maker_user_id, trade_id);
+CREATE TABLE order_events (
+  seq bigint NOT NULL,
+  event_index integer NOT NULL,
+  ts_ms bigint NOT NULL,
+  order_id bigint NOT NULL,
+  user_id bigint NOT NULL,
+  symbol text NOT NULL,
+  kind text NOT NULL,
+  side text NOT NULL,
+  price bigint NOT NULL,
+  qty bigint NOT NULL,
+  reason text,
+  PRIMARY KEY (seq, event_index, ts_ms)
+) PARTITION BY RANGE (ts_ms);
+CREATE INDEX order_events_order ON order_events (order_id, seq, event_index);
+-- One row per order, written at most once per projector batch (all its events in the batch
+-- coalesced). Only immutable columns are indexed and pages keep free space, so the updates are HOT.
+CREATE TABLE orders (
+  order_id bigint PRIMARY KEY,
+  user_id bigint NOT NULL,
+  symbol text NOT NULL,
+  side text NOT NULL,
+  type text NOT NULL,
+  tif text NOT NULL,
+  price bigint NOT NULL,
+  qty bigint NOT NULL,
+  filled_qty bigint NOT NULL,
+  remaining_qty bigint NOT NULL,
+  status text NOT NULL,
+  reason text,
+  created_seq bigint NOT NULL,
+  created_ts_ms bigint NOT NULL,
+  updated_seq bigint NOT NULL,
+  updated_ts_ms bigint NOT NULL
+) WITH (fillfactor = 70);
+CREATE INDEX orders_user ON orders (user_id, order_id);
+CREATE TABLE ledger (
+  seq bigint NOT NULL,
+  entry_index integer NOT NULL,
+  ts_ms bigint NOT NULL,
+  user_id bigint NOT NULL,
+  asset text NOT NULL,
+  kind text NOT NULL,
+  amount bigint NOT NULL,
+  trade_id bigint,
+  PRIMARY KEY (seq, entry_index)
+);
+CREATE INDEX ledger_user ON ledger (user_id, seq, entry_index);
+CREATE TABLE candles (
+  symbol text NOT NULL,
+  interval text NOT NULL,
+  open_time_ms bigint NOT NULL,
+  open bigint NOT NULL,
+  high bigint NOT NULL,
+  low bigint NOT NULL,
+  close bigint NOT NULL,
+  volume_qty bigint NOT NULL,
+  trade_count bigint NOT NULL,
+  PRIMARY KEY (symbol, interval, open_time_ms)
+);
+`;
+
+export const migrations: readonly Migration[] = [
+  { version: 1, name: 'users and sessions', sql: usersAndSessions },
+  { version: 2, name: 'history projections and candles', sql: history },
+];
+
+/** Tables filled from the journal: what `hoga db rebuild` empties and refills. */
+export const projectedTables = ['symbols', 'trades', 'order_events', 'orders', 'ledger'] as const;

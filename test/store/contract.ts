@@ -1,0 +1,439 @@
+// The read model's contract: one suite, run against every backend (pglite.test.ts,
+// postgres.test.ts). Seeds are printed in assertion messages so a failure reproduces.
+import assert from 'node:assert/strict';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import type { CommandOutcome } from '../../src/ports.js';
+import { StoreError } from '../../src/store/errors.js';
+import { migrate } from '../../src/store/migrate.js';
+import { dropPartitionsBefore, listPartitions, partitionSpanMs } from '../../src/store/partitions.js';
+import type { Page } from '../../src/store/ports.js';
+import type { ProjectorOptions } from '../../src/store/projector.js';
+import { rebuildProjections, type Store } from '../../src/store/store.js';
+import { type Backend, dumpProjection, silentLogger, uniqueSchema } from './backends.js';
+import { OutcomeStream, streamOf } from './outcomes.js';
+
+const startTsMs = Date.UTC(2026, 10, 24, 9);
+
+function outcomesOf(seed: number, count: number, stepMs = 1_000): CommandOutcome[] {
+  return new OutcomeStream({ seed, usersCount: 6, stepMs, startTsMs }).take(count);
+}
+
+async function collectPages<Item>(fetch: (cursor: string | null) => Promise<Page<Item>>): Promise<Item[]> {
+  const items: Item[] = [];
+  let cursor: string | null = null;
+  for (let pagesLeft = 10_000; pagesLeft > 0; pagesLeft -= 1) {
+    const page: Page<Item> = await fetch(cursor);
+    items.push(...page.items);
+    if (page.next === null) return items;
+    cursor = page.next;
+  }
+  throw new Error('pagination did not end');
+}
+
+export function storeContract(backend: Backend): void {
+  describe(`read model contract on ${backend.name}`, () => {
+    let skipReason: string | undefined;
+    const schemas: string[] = [];
+
+    before(async () => {
+      skipReason = await backend.unavailable();
+      if (skipReason !== undefined && process.env.CI === 'true') throw new Error(skipReason);
+      if (skipReason !== undefined)
+        process.stderr.write(`\n*** SKIPPING ${backend.name} store tests: ${skipReason}\n\n`);
+    });
+
+    after(async () => {
+      for (const schema of schemas) await backend.dropSchema(schema);
+      await backend.close();
+    });
+
+    /** Runs `work` on a store in a fresh schema; the schema is dropped after the suite. */
+    async function withStore(context: TestContext, work: (store: Store) => Promise<void>): Promise<void> {
+      if (skipReason !== undefined) {
+        context.skip(skipReason);
+        return;
+      }
+      const schema = uniqueSchema('store');
+      schemas.push(schema);
+      const store = await backend.openStore(schema);
+      try {
+        await work(store);
+      } finally {
+        await store.close();
+      }
+    }
+
+    /** The rows of `outcomes` projected in one go: the reference the other scenarios must equal. */
+    async function referenceDump(store: Store, outcomes: CommandOutcome[]) {
+      await rebuildProjections(store, streamOf(outcomes), () => undefined);
+      return dumpProjection(store);
+    }
+
+    it('migrates once and records every version', async (context) => {
+      await withStore(context, async (store) => {
+        const again = await migrate(store.database, silentLogger);
+        assert.deepEqual(again, { applied: [], version: 2 });
+        const rows = await store.database.query<{ version: number }>('SELECT version FROM schema_migrations');
+        assert.deepEqual(rows.map((row) => Number(row.version)).sort(), [1, 2]);
+      });
+    });
+
+    it('creates users with ids from 1 and unique names in any case', async (context) => {
+      await withStore(context, async (store) => {
+        const alice = await store.users.createUser('Alice', 'hash-a', false, 1_000);
+        const bob = await store.users.createUser('bob', 'hash-b', true, 2_000);
+        assert.equal(alice.id, 1);
+        assert.equal(bob.id, 2);
+        await assert.rejects(store.users.createUser('ALICE', 'x', false, 3_000), (error: unknown) => {
+          return error instanceof StoreError && error.code === 'USERNAME_TAKEN';
+        });
+        assert.deepEqual(await store.users.findUserByName('aLiCe'), alice);
+        assert.deepEqual(await store.users.findUserById(2), {
+          id: 2,
+          username: 'bob',
+          passwordHash: 'hash-b',
+          isAdmin: true,
+          createdAtMs: 2_000,
+        });
+        assert.equal(await store.users.findUserById(3), undefined);
+        assert.equal(await store.users.findUserByName('carol'), undefined);
+        assert.equal(await store.users.countUsers(), 2);
+      });
+    });
+
+    it('keeps sessions by token hash, touches forward only, logs out everywhere', async (context) => {
+      await withStore(context, async (store) => {
+        const user = await store.users.createUser('dave', 'h', false, 0);
+        const other = await store.users.createUser('erin', 'h', false, 0);
+        const session = (tokenHash: string, userId: number, createdAtMs: number) => ({
+          tokenHash,
+          userId,
+          device: 'test',
+          ip: '127.0.0.1',
+          createdAtMs,
+          lastSeenAtMs: createdAtMs,
+        });
+        await store.sessions.createSession(session('aa', user.id, 10));
+        await store.sessions.createSession(session('bb', user.id, 20));
+        await store.sessions.createSession(session('cc', other.id, 30));
+        await store.sessions.touchSession('aa', 50);
+        await store.sessions.touchSession('aa', 40);
+        assert.equal((await store.sessions.findSession('aa'))?.lastSeenAtMs, 50);
+        assert.deepEqual(
+          (await store.sessions.listSessions(user.id)).map((found) => found.tokenHash),
+          ['aa', 'bb'],
+        );
+        await store.sessions.deleteSession('bb');
+        assert.equal(await store.sessions.findSession('bb'), undefined);
+        assert.deepEqual(await store.sessions.deleteSessionsOfUser(user.id), ['aa']);
+        assert.deepEqual(await store.sessions.listSessions(user.id), []);
+        assert.equal((await store.sessions.findSession('cc'))?.userId, other.id);
+      });
+    });
+
+    it('projects the same rows whatever the batch size, and the open orders match the book', async (context) => {
+      const seed = 11;
+      const stream = new OutcomeStream({ seed, usersCount: 6, stepMs: 1_000, startTsMs });
+      const outcomes = stream.take(800);
+      await withStore(context, async (store) => {
+        const reference = await referenceDump(store, outcomes);
+        const trades = outcomes.flatMap((outcome) => outcome.events.filter((event) => event.ev === 'trade'));
+        assert.equal(reference.trades.length, trades.length, `seed ${seed}`);
+        assert.ok(trades.length > 50, 'the stream trades');
+        const rebuilt = await rebuildProjections(store, streamOf(outcomes), () => undefined, {
+          batchOutcomesMax: 7,
+        });
+        assert.equal(rebuilt.projectedSeq, 800);
+        assert.deepEqual(await dumpProjection(store), reference, `seed ${seed}`);
+        const open = await store.database.query<{ order_id: number; remaining_qty: number }>(
+          `SELECT order_id, remaining_qty FROM orders WHERE status IN ('open', 'partiallyFilled') ORDER BY order_id`,
+        );
+        const resting = restingOrdersOf(outcomes);
+        assert.deepEqual(
+          open.map((row) => [Number(row.order_id), Number(row.remaining_qty)]),
+          resting,
+          `seed ${seed}`,
+        );
+      });
+    });
+
+    it('live projection with timed flushes equals a rebuild from the journal', async (context) => {
+      const seed = 12;
+      const outcomes = outcomesOf(seed, 600);
+      await withStore(context, async (store) => {
+        const projector = await store.openProjector({ batchOutcomesMax: 37, flushIntervalMs: 1 });
+        for (const outcome of outcomes) projector.offer(outcome);
+        assert.equal(projector.lag(600), 600 - projector.projectedSeq);
+        await projector.close();
+        assert.equal(projector.lag(600), 0);
+        const live = await dumpProjection(store);
+        let progressCalls = 0;
+        await rebuildProjections(store, streamOf(outcomes), () => {
+          progressCalls += 1;
+        });
+        assert.ok(progressCalls > 0);
+        assert.deepEqual(await dumpProjection(store), live, `seed ${seed}`);
+      });
+    });
+
+    it('a crash inside a batch, at several points, neither loses nor repeats a row', async (context) => {
+      const seed = 13;
+      const outcomes = outcomesOf(seed, 500);
+      await withStore(context, async (store) => {
+        const reference = await referenceDump(store, outcomes);
+        await rebuildProjections(store, streamOf([]), () => undefined);
+        // Each run crashes in its `crashAtBatch`-th transaction, after its rows were written.
+        for (const crashAtBatch of [3, 1, 5]) {
+          const crashed = await crashingRun(store, outcomes, crashAtBatch);
+          const checkpoint = await checkpointOf(store);
+          assert.equal(
+            crashed.committedSeq,
+            checkpoint,
+            `seed ${seed}: checkpoint is the last committed batch`,
+          );
+          const tradesCommitted = outcomes
+            .filter((outcome) => outcome.seq <= checkpoint)
+            .flatMap((outcome) => outcome.events.filter((event) => event.ev === 'trade')).length;
+          const tradeRows = await store.database.query<{ count: number }>(
+            'SELECT count(*) AS count FROM trades',
+          );
+          assert.equal(
+            Number(tradeRows[0].count),
+            tradesCommitted,
+            `seed ${seed}: no rows of the failed batch`,
+          );
+        }
+        // Recovery replays the whole journal into a fresh projector.
+        const projector = await store.openProjector({ batchOutcomesMax: 41 });
+        for (const outcome of outcomes) projector.offer(outcome);
+        await projector.close();
+        assert.deepEqual(await dumpProjection(store), reference, `seed ${seed}`);
+      });
+    });
+
+    it('two projectors on one database write every row once', async (context) => {
+      const seed = 14;
+      const outcomes = outcomesOf(seed, 400);
+      await withStore(context, async (store) => {
+        const reference = await referenceDump(store, outcomes);
+        await rebuildProjections(store, streamOf([]), () => undefined);
+        const first = await store.openProjector({ batchOutcomesMax: 23, flushIntervalMs: 1 });
+        const second = await store.openProjector({ batchOutcomesMax: 31, flushIntervalMs: 1 });
+        for (const outcome of outcomes) {
+          first.offer(outcome);
+          second.offer(outcome);
+        }
+        await Promise.all([first.close(), second.close()]);
+        assert.deepEqual(await dumpProjection(store), reference, `seed ${seed}`);
+      });
+    });
+
+    it('falls behind past its bound and catches up from the journal', async (context) => {
+      const seed = 15;
+      const outcomes = outcomesOf(seed, 300);
+      await withStore(context, async (store) => {
+        const reference = await referenceDump(store, outcomes);
+        await rebuildProjections(store, streamOf([]), () => undefined);
+        const projector = await store.openProjector({
+          pendingOutcomesMax: 20,
+          batchOutcomesMax: 10,
+          catchUp: (afterSeq) => streamOf(outcomes.filter((outcome) => outcome.seq > afterSeq)),
+        });
+        for (const outcome of outcomes) projector.offer(outcome);
+        assert.equal(projector.stats().fellBehind, true);
+        await projector.close();
+        assert.equal(projector.projectedSeq, 300);
+        assert.deepEqual(await dumpProjection(store), reference, `seed ${seed}`);
+      });
+    });
+
+    it('pages history by cursor: every row once, newest first, bounded', async (context) => {
+      const seed = 16;
+      const outcomes = outcomesOf(seed, 700);
+      await withStore(context, async (store) => {
+        await rebuildProjections(store, streamOf(outcomes), () => undefined);
+        const user = 3;
+        const orders = await collectPages((cursor) => store.history.ordersOfUser(user, { cursor, limit: 7 }));
+        const expectedOrderIds = outcomes.flatMap((outcome) =>
+          outcome.events.flatMap((event) =>
+            event.ev === 'accepted' && event.user === user ? [event.id] : [],
+          ),
+        );
+        assert.deepEqual(
+          orders.map((order) => order.orderId),
+          expectedOrderIds.reverse(),
+        );
+
+        const fills = await collectPages((cursor) => store.history.tradesOfUser(user, { cursor, limit: 5 }));
+        const expectedFills = outcomes.flatMap((outcome) =>
+          outcome.events.flatMap((event) => {
+            if (event.ev !== 'trade') return [];
+            const roles: string[] = [];
+            if (event.takerUser === user) roles.push(`${event.tradeId}:taker`);
+            if (event.makerUser === user) roles.push(`${event.tradeId}:maker`);
+            return roles;
+          }),
+        );
+        const fillKeys = fills.map((fill) => `${fill.tradeId}:${fill.role}`);
+        assert.deepEqual([...fillKeys].sort(), [...expectedFills].sort());
+        assert.equal(new Set(fillKeys).size, fillKeys.length, 'no fill twice');
+        assert.deepEqual(
+          fills.map((fill) => fill.tradeId),
+          [...fills.map((fill) => fill.tradeId)].sort((left, right) => right - left),
+        );
+
+        const ledger = await collectPages((cursor) => store.history.ledgerOfUser(user, { cursor, limit: 9 }));
+        const balanceChanges = ledger.reduce((sum, entry) => sum + entry.amount, 0);
+        assert.equal(balanceChanges, expectedLedgerSum(outcomes, user));
+
+        const symbolTrades = await collectPages((cursor) =>
+          store.history.tradesOfSymbol('AAA/USD', { cursor, limit: 11 }),
+        );
+        const expectedSymbolTrades = outcomes.flatMap((outcome) =>
+          outcome.events.flatMap((event) =>
+            event.ev === 'trade' && event.symbol === 'AAA/USD' ? [event.tradeId] : [],
+          ),
+        );
+        assert.deepEqual(
+          symbolTrades.map((trade) => trade.tradeId),
+          expectedSymbolTrades.reverse(),
+        );
+
+        const firstOrder = orders[orders.length - 1];
+        const events = await collectPages((cursor) =>
+          store.history.eventsOfOrder(user, firstOrder.orderId, { cursor, limit: 1 }),
+        );
+        assert.equal(events[0].kind, 'accepted');
+
+        const big = await store.history.tradesOfSymbol('AAA/USD', { limit: 1_000_000 });
+        assert.ok(big.items.length <= 500);
+        await assert.rejects(store.history.ordersOfUser(user, { limit: 0 }), { code: 'INVALID_QUERY' });
+        await assert.rejects(store.history.ordersOfUser(user, { limit: 5, cursor: 'not-a-cursor' }), {
+          code: 'INVALID_CURSOR',
+        });
+      });
+    });
+
+    it('upserts candles by key and pages them by time range', async (context) => {
+      await withStore(context, async (store) => {
+        const minuteMs = 60_000;
+        const candle = (minute: number, close: number) => ({
+          symbol: 'AAA/USD',
+          interval: '1m',
+          openTimeMs: startTsMs + minute * minuteMs,
+          open: 100,
+          high: Math.max(100, close),
+          low: Math.min(100, close),
+          close,
+          volumeQty: minute,
+          tradeCount: 1,
+        });
+        await store.candles.writeCandles(
+          Array.from({ length: 30 }, (_, minute) => candle(minute, 100 + minute)),
+        );
+        await store.candles.writeCandles([candle(4, 7), candle(5, 8), candle(5, 9)]);
+        const range = {
+          symbol: 'AAA/USD',
+          interval: '1m',
+          fromMs: startTsMs + 3 * minuteMs,
+          toMs: startTsMs + 20 * minuteMs,
+        };
+        const candles = await collectPages((cursor) => store.candles.candles(range, { cursor, limit: 4 }));
+        assert.deepEqual(
+          candles.map((found) => found.close),
+          [103, 7, 9, ...Array.from({ length: 14 }, (_, index) => 106 + index)],
+        );
+        const other = await store.candles.candles({ ...range, interval: '1h' }, { limit: 10 });
+        assert.deepEqual(other, { items: [], next: null });
+      });
+    });
+
+    it('partitions trades and order events by day and drops old days', async (context) => {
+      const seed = 17;
+      const hourMs = 3_600_000;
+      const outcomes = outcomesOf(seed, 300, 2 * hourMs);
+      await withStore(context, async (store) => {
+        await rebuildProjections(store, streamOf(outcomes), () => undefined, { batchOutcomesMax: 50 });
+        const lastTsMs = outcomes[outcomes.length - 1].ts;
+        const days = Math.floor(lastTsMs / partitionSpanMs) - Math.floor(startTsMs / partitionSpanMs) + 1;
+        const partitions = await listPartitions(store.database);
+        assert.equal(
+          partitions.filter((partition) => partition.table === 'trades').length,
+          days + 1,
+          'one ahead',
+        );
+        const cutMs = startTsMs + 10 * partitionSpanMs;
+        const dropped = await dropPartitionsBefore(store.database, cutMs);
+        assert.ok(dropped.length >= 2 * 9, `dropped ${dropped.join(',')}`);
+        const kept = await store.database.query<{ count: number }>('SELECT count(*) AS count FROM trades');
+        const expected = outcomes
+          .filter((outcome) => outcome.ts >= Math.floor(cutMs / partitionSpanMs) * partitionSpanMs)
+          .flatMap((outcome) => outcome.events.filter((event) => event.ev === 'trade')).length;
+        assert.equal(Number(kept[0].count), expected, `seed ${seed}`);
+      });
+    });
+  });
+}
+
+async function checkpointOf(store: Store): Promise<number> {
+  const rows = await store.database.query<{ seq: number }>(
+    "SELECT seq FROM projection_checkpoints WHERE name = 'history'",
+  );
+  return Number(rows[0]?.seq ?? 0);
+}
+
+/** Projects from the start until the n-th transaction throws after writing its rows; then halts. */
+async function crashingRun(store: Store, outcomes: CommandOutcome[], crashAtBatch: number) {
+  let batches = 0;
+  let crash: (() => void) | undefined;
+  const crashed = new Promise<void>((resolve) => {
+    crash = resolve;
+  });
+  const options: Partial<ProjectorOptions> = {
+    batchOutcomesMax: 29,
+    flushIntervalMs: 1,
+    retryDelayMsMax: 5,
+    beforeCommit: () => {
+      batches += 1;
+      if (batches < crashAtBatch) return;
+      crash?.();
+      throw new Error('injected crash before commit');
+    },
+  };
+  const projector = await store.openProjector(options);
+  for (const outcome of outcomes) projector.offer(outcome);
+  await crashed;
+  await projector.halt();
+  return { committedSeq: projector.projectedSeq };
+}
+
+/** Resting orders and their remaining quantity after the stream, replayed from its events. */
+function restingOrdersOf(outcomes: CommandOutcome[]): Array<[number, number]> {
+  const resting = new Map<number, number>();
+  for (const outcome of outcomes) {
+    for (const event of outcome.events) {
+      if (event.ev === 'rested' || event.ev === 'amended') resting.set(event.id, event.qty);
+      else if (event.ev === 'cancelled') resting.delete(event.id);
+      else if (event.ev === 'trade' && resting.has(event.maker)) {
+        const left = resting.get(event.maker)! - event.qty;
+        if (left === 0) resting.delete(event.maker);
+        else resting.set(event.maker, left);
+      }
+    }
+  }
+  return [...resting.entries()].sort((left, right) => left[0] - right[0]);
+}
+
+/** Deposits minus withdrawals minus fees paid, for one user across assets. */
+function expectedLedgerSum(outcomes: CommandOutcome[], user: number): number {
+  let sum = 0;
+  for (const outcome of outcomes) {
+    for (const event of outcome.events) {
+      if (event.ev === 'deposited' && event.user === user) sum += event.amount;
+      if (event.ev === 'withdrawn' && event.user === user) sum -= event.amount;
+      if (event.ev === 'trade' && event.takerUser === user) sum -= event.takerFee;
+      if (event.ev === 'trade' && event.makerUser === user) sum -= event.makerFee;
+    }
+  }
+  return sum;
+}
