@@ -39,10 +39,14 @@ export async function launchChromium(): Promise<Browser> {
 export function ensureWebBuilt(): void {
   if (existsSync(join(webDistDir, 'index.html'))) return;
   const vite = join(repositoryRoot, 'node_modules', 'vite', 'bin', 'vite.js');
-  const built = spawnSync(process.execPath, [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
-    cwd: repositoryRoot,
-    stdio: 'inherit',
-  });
+  const built = spawnSync(
+    process.execPath,
+    [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'],
+    {
+      cwd: repositoryRoot,
+      stdio: 'inherit',
+    },
+  );
   if (built.status !== 0) throw new Error('vite build of web/ failed');
 }
 
@@ -54,7 +58,8 @@ export interface RestClient {
 export async function restLogin(baseUrl: string, username: string, password: string): Promise<RestClient> {
   const anonymous = restClient(baseUrl, '');
   const login = await anonymous.call('POST', '/api/v1/auth/login', { username, password });
-  if (login.status !== 200) throw new Error(`login ${username}: ${login.status} ${JSON.stringify(login.body)}`);
+  if (login.status !== 200)
+    throw new Error(`login ${username}: ${login.status} ${JSON.stringify(login.body)}`);
   return restClient(baseUrl, (login.body as { token: string }).token);
 }
 
@@ -83,7 +88,8 @@ export async function adminClient(baseUrl: string): Promise<RestClient> {
 /** Registers a user and returns its id. */
 export async function registerUser(baseUrl: string, username: string, password: string): Promise<number> {
   const created = await restClient(baseUrl, '').call('POST', '/api/v1/auth/register', { username, password });
-  if (created.status !== 201) throw new Error(`register ${username}: ${created.status} ${JSON.stringify(created.body)}`);
+  if (created.status !== 201)
+    throw new Error(`register ${username}: ${created.status} ${JSON.stringify(created.body)}`);
   return (created.body as { userId: number }).userId;
 }
 
