@@ -87,7 +87,12 @@ export async function startExchange(
     state,
     logger: logger.child({ component: 'gateway' }),
     marketData: hub,
-    history: { lagCommands: () => projector.lag(sequencer.lastSeq) },
+    history: {
+      lagCommands: () => projector.lag(sequencer.lastSeq),
+      ordersOfUser: (userId, query) => store.history.ordersOfUser(userId, query),
+      tradesOfUser: (userId, query) => store.history.tradesOfUser(userId, query),
+      ledgerOfUser: (userId, query) => store.history.ledgerOfUser(userId, query),
+    },
   });
   const flushTimer = setInterval(() => marketData.flush(Date.now()), config.marketDataFlushMs);
   flushTimer.unref();

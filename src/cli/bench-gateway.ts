@@ -129,7 +129,7 @@ function httpSender(port: number, token: string | undefined): { send: Send; agen
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () =>
-          resolve({ status: response.statusCode, ...JSON.parse(Buffer.concat(chunks).toString()) }),
+          resolve({ ...JSON.parse(Buffer.concat(chunks).toString()), httpStatus: response.statusCode }),
         );
       });
       request.on('error', reject);
@@ -186,8 +186,9 @@ function restCycle(symbol: string): Target['cycle'] {
     startNs = process.hrtime.bigint();
     const cancelled = await send({ method: 'DELETE', path: `/api/v1/orders/${placed.orderId}` });
     record(startNs);
-    if (placed.status !== 200 || cancelled.status !== 200) noteError(placed.status === 200 ? cancelled : placed);
-    return (placed.status === 200 ? 0 : 1) + (cancelled.status === 200 ? 0 : 1);
+    if (placed.httpStatus !== 200 || cancelled.httpStatus !== 200)
+      noteError(placed.httpStatus === 200 ? cancelled : placed);
+    return (placed.httpStatus === 200 ? 0 : 1) + (cancelled.httpStatus === 200 ? 0 : 1);
   };
 }
 

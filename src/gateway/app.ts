@@ -15,6 +15,7 @@ import type { GatewayConfig } from './config.js';
 import type { GatewayContext, HistoryReader, MarketDataSockets } from './context.js';
 import { type ErrorBody, GatewayError } from './errors.js';
 import { registerHealthRoutes } from './health.js';
+import { registerHistoryRoutes } from './history.js';
 import { GatewayMetrics, registerMetricsRoute } from './metrics.js';
 import { registerOrderRoutes } from './orders.js';
 import { PasswordHasher } from './passwords.js';
@@ -181,6 +182,7 @@ export async function buildGateway(deps: GatewayDependencies): Promise<Gateway> 
   registerSymbolRoutes(app, context);
   registerAdminRoutes(app, context);
   registerOrderRoutes(app, context);
+  registerHistoryRoutes(app, context);
   const sockets = registerWebSocketRoute(app, context);
   app.addHook('onClose', async () => sockets.close());
   return { app, context };

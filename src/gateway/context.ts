@@ -3,7 +3,8 @@ import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { MatchingEngine } from '../core/types.js';
 import type { CommandSequencer } from '../ports.js';
-import type { SessionRecord, UserRecord, UserStore } from '../store/ports.js';
+import type { LedgerRecord, OrderRecord, UserTradeRecord } from '../store/history.js';
+import type { HistoryQuery, Page, SessionRecord, UserRecord, UserStore } from '../store/ports.js';
 import type { AbnormalTrafficDetector } from './abnormal-traffic.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayError, unauthenticated } from './errors.js';
@@ -17,9 +18,12 @@ import type { TradingService } from './trading.js';
 
 export const sessionCookieName = 'hoga_session';
 
-/** Optional read side: complete history from the SQL read model, when wired. */
+/** Optional read side: complete, paginated history from the SQL read model (src/store). */
 export interface HistoryReader {
   lagCommands(): number;
+  ordersOfUser(userId: number, query: HistoryQuery): Promise<Page<OrderRecord>>;
+  tradesOfUser(userId: number, query: HistoryQuery): Promise<Page<UserTradeRecord>>;
+  ledgerOfUser(userId: number, query: HistoryQuery): Promise<Page<LedgerRecord>>;
 }
 
 /** The market-data hub's per-socket side (src/marketdata ChannelHub fits): public channels. */

@@ -88,3 +88,12 @@ export type ListQuery = Static<typeof ListQuery>;
 
 export const SessionIdParams = Type.Object({ sessionId: Type.String({ pattern: '^[0-9a-f]{32}$' }) });
 export type SessionIdParams = Static<typeof SessionIdParams>;
+
+export const HistoryPageQuery = Type.Object(
+  {
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$' })),
+  },
+  { additionalProperties: false },
+);
+export type HistoryPageQuery = Static<typeof HistoryPageQuery>;

@@ -284,6 +284,47 @@ describe('trading', () => {
   });
 });
 
+describe('history', () => {
+  it('serves the complete paginated history from the read model once it has caught up', async () => {
+    const deadlineMs = Date.now() + 20_000;
+    // The projector writes in batches a few ms apart: wait (bounded) until /readyz reports no lag.
+    while ((await api.expect(200, 'GET', '/readyz')).readModelLag !== 0) {
+      assert.ok(Date.now() < deadlineMs, 'read model caught up in time');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const { bob } = users;
+    const trades = await api.expect(200, 'GET', '/api/v1/history/trades?limit=1', undefined, bob.token);
+    assert.equal(trades.items.length, 1);
+    assert.equal(trades.items[0].role, 'maker');
+    assert.equal(trades.items[0].price, '50000.50');
+    const orders = await api.expect(200, 'GET', '/api/v1/history/orders?limit=1', undefined, bob.token);
+    assert.equal(orders.items.length, 1);
+    assert.equal(typeof orders.next, 'string');
+    const second = await api.expect(
+      200,
+      'GET',
+      `/api/v1/history/orders?limit=1&cursor=${encodeURIComponent(orders.next)}`,
+      undefined,
+      bob.token,
+    );
+    assert.notEqual(second.items[0].orderId, orders.items[0].orderId);
+    const ledger = await api.expect(200, 'GET', '/api/v1/history/ledger', undefined, bob.token);
+    assert.ok(
+      ledger.items.some(
+        (entry: { kind: string; amount: string }) =>
+          entry.kind === 'deposit' && entry.amount === '2.00000000',
+      ),
+    );
+    const aliceTrades = await api.expect(200, 'GET', '/api/v1/history/trades', undefined, users.alice.token);
+    assert.ok(aliceTrades.items.every((trade: { tradeId: number }) => trade.tradeId !== undefined));
+    assert.ok(
+      !aliceTrades.items.some(
+        (trade: { role: string; orderId: number }) => trade.orderId === trades.items[0].orderId,
+      ),
+    );
+  });
+});
+
 describe('WebSocket', () => {
   it('places and cancels with request ids and streams private updates in sequence', async () => {
     const { alice, bob } = users;

@@ -1,0 +1,112 @@
+// The caller's complete history from the SQL read model, keyset-paginated (`cursor` from the
+// previous page's `next`). Only ever the session's own user: there is no user id in the request.
+import type { FastifyInstance } from 'fastify';
+import { authenticate, type GatewayContext, type HistoryReader } from './context.js';
+import { lotsToQty, minorToAmount, minorToPrice } from './decimal.js';
+import { GatewayError } from './errors.js';
+import type { Market } from './markets.js';
+import { HistoryPageQuery } from './schemas.js';
+
+const pageSizeDefault = 100;
+
+function pageQuery(query: HistoryPageQuery) {
+  return {
+    cursor: query.cursor ?? null,
+    limit: query.limit === undefined ? pageSizeDefault : Number(query.limit),
+  };
+}
+
+export function registerHistoryRoutes(app: FastifyInstance, context: GatewayContext): void {
+  const tags = ['history'];
+  const markets = context.state.markets;
+
+  function reader(): HistoryReader {
+    if (context.history === undefined) throw new GatewayError(404, 'NOT_FOUND', 'no read model configured');
+    return context.history;
+  }
+
+  function marketOf(symbol: string): Market {
+    const market = markets.market(symbol);
+    if (market === undefined)
+      throw new GatewayError(500, 'INTERNAL', `history names unknown market ${symbol}`);
+    return market;
+  }
+
+  app.get<{ Querystring: HistoryPageQuery }>(
+    '/api/v1/history/orders',
+    { schema: { tags, querystring: HistoryPageQuery, summary: 'All my orders, newest first, paginated' } },
+    async (request) => {
+      const { session } = await authenticate(context, request);
+      const page = await reader().ordersOfUser(session.userId, pageQuery(request.query));
+      const items = page.items.map((order) => {
+        const market = marketOf(order.symbol);
+        return {
+          orderId: order.orderId,
+          symbol: order.symbol,
+          side: order.side,
+          type: order.type,
+          tif: order.tif,
+          price: order.type === 'market' ? null : minorToPrice(order.price, market.scale),
+          qty: lotsToQty(order.qty, market.scale),
+          filledQty: lotsToQty(order.filledQty, market.scale),
+          remainingQty: lotsToQty(order.remainingQty, market.scale),
+          status: order.status,
+          reason: order.reason,
+          createdAtMs: order.createdTsMs,
+          updatedAtMs: order.updatedTsMs,
+        };
+      });
+      return { items, next: page.next };
+    },
+  );
+
+  app.get<{ Querystring: HistoryPageQuery }>(
+    '/api/v1/history/trades',
+    { schema: { tags, querystring: HistoryPageQuery, summary: 'All my trades, newest first, paginated' } },
+    async (request) => {
+      const { session } = await authenticate(context, request);
+      const page = await reader().tradesOfUser(session.userId, pageQuery(request.query));
+      const items = page.items.map((trade) => {
+        const market = marketOf(trade.symbol);
+        const feeAsset = trade.side === 'buy' ? market.base : market.quote;
+        return {
+          tradeId: trade.tradeId,
+          orderId: trade.orderId,
+          symbol: trade.symbol,
+          side: trade.side,
+          role: trade.role,
+          price: minorToPrice(trade.price, market.scale),
+          qty: lotsToQty(trade.qty, market.scale),
+          fee: minorToAmount(trade.fee, markets.decimalsOf(feeAsset) ?? 0),
+          feeAsset,
+          atMs: trade.tsMs,
+        };
+      });
+      return { items, next: page.next };
+    },
+  );
+
+  app.get<{ Querystring: HistoryPageQuery }>(
+    '/api/v1/history/ledger',
+    {
+      schema: {
+        tags,
+        querystring: HistoryPageQuery,
+        summary: 'My deposits, withdrawals and fees, paginated',
+      },
+    },
+    async (request) => {
+      const { session } = await authenticate(context, request);
+      const page = await reader().ledgerOfUser(session.userId, pageQuery(request.query));
+      const items = page.items.map((entry) => ({
+        seq: entry.seq,
+        asset: entry.asset,
+        kind: entry.kind,
+        amount: minorToAmount(entry.amount, markets.decimalsOf(entry.asset) ?? 0),
+        tradeId: entry.tradeId,
+        atMs: entry.tsMs,
+      }));
+      return { items, next: page.next };
+    },
+  );
+}
