@@ -1,5 +1,7 @@
 // A line-based TCP feed client: connects, reads NDJSON or CSV quotes one per line, and ends when
 // the server closes the connection (or `stop` is called). Reconnecting is the caller's policy.
+// Reading with `for await` applies backpressure: no chunk is read while a quote waits for room.
+import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { deliver, type QuoteFeed, type QuoteFeedStats, type QuoteTarget } from './feed.js';
 import { parseQuoteLine, quoteLineBytesMax } from './quote-line.js';
@@ -11,19 +13,19 @@ export interface TcpFeedOptions {
 
 export class TcpQuoteFeed implements QuoteFeed {
   private socket: Socket | undefined;
-  /** Settles when lines held back by backpressure have been delivered. */
-  private backlog: Promise<void> = Promise.resolve();
+  private stopped = false;
 
   constructor(private readonly options: TcpFeedOptions) {}
 
-  run(target: QuoteTarget): Promise<QuoteFeedStats> {
+  async run(target: QuoteTarget): Promise<QuoteFeedStats> {
     const stats: QuoteFeedStats = { delivered: 0, malformed: 0, waits: 0 };
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host: this.options.host, port: this.options.port });
-      this.socket = socket;
-      socket.setEncoding('utf8');
-      let partial = '';
-      socket.on('data', (chunk: string) => {
+    const socket = connect({ host: this.options.host, port: this.options.port });
+    this.socket = socket;
+    socket.setEncoding('utf8');
+    await once(socket, 'connect');
+    let partial = '';
+    try {
+      for await (const chunk of socket as AsyncIterable<string>) {
         const lines = (partial + chunk).split('\n');
         partial = lines.pop() ?? '';
         // A line longer than the bound is dropped rather than buffered without limit.
@@ -31,38 +33,28 @@ export class TcpQuoteFeed implements QuoteFeed {
           stats.malformed += 1;
           partial = '';
         }
-        this.deliverLines(socket, lines, target, stats);
-      });
-      socket.on('error', reject);
-      socket.on('close', () => {
-        void this.backlog.then(() => resolve(stats));
-      });
-    });
+        for (const line of lines) await this.deliverLine(line, target, stats);
+      }
+    } catch (error) {
+      if (!this.stopped) throw error;
+    }
+    await this.deliverLine(partial, target, stats);
+    return stats;
   }
 
   stop(): void {
+    this.stopped = true;
     this.socket?.destroy();
   }
 
-  /** Returns false when it paused the socket to wait for the ring; it resumes it itself later. */
-  private deliverLines(socket: Socket, lines: string[], target: QuoteTarget, stats: QuoteFeedStats): boolean {
-    for (let index = 0; index < lines.length; index += 1) {
-      if (lines[index].trim().length === 0) continue;
-      const quote = parseQuoteLine(lines[index]);
-      if (typeof quote === 'string') {
-        if (quote !== 'HEADER') stats.malformed += 1;
-        continue;
-      }
-      const waiting = deliver(target, quote, stats);
-      if (waiting !== undefined) {
-        // Backpressure: stop reading until the ring drained, then carry on with the rest.
-        socket.pause();
-        this.backlog = waiting.then(() => {
-          if (this.deliverLines(socket, lines.slice(index + 1), target, stats)) socket.resume();
-        });
-        return false;
-      }
+  private async deliverLine(line: string, target: QuoteTarget, stats: QuoteFeedStats): Promise<void> {
+    if (line.trim().length === 0) return;
+    const quote = parseQuoteLine(line);
+    if (typeof quote === 'string') {
+      if (quote !== 'HEADER') stats.malformed += 1;
+      return;
     }
-    return true;
+    const waiting = deliver(target, quote, stats);
+    if (waiting !== undefined) await waiting;
   }
 }

@@ -1,0 +1,132 @@
+// MarketData from engine outcomes: trades on the tape, tickers and in-progress candles on flush,
+// closed candles (closed: true) to subscribers and to the candle writer; timezone per symbol.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Engine } from '../../src/core/engine.js';
+import type { Command } from '../../src/core/types.js';
+import { type Candle, ChannelHub, MarketData } from '../../src/marketdata/index.js';
+import { RecordingClient, type WireMessage } from './support.js';
+
+function setup(): {
+  engine: Engine;
+  market: MarketData;
+  hub: ChannelHub;
+  closed: Candle[];
+  apply: (command: Command, atMs: number) => void;
+} {
+  const engine = new Engine();
+  const hub = new ChannelHub();
+  const closed: Candle[] = [];
+  const market = new MarketData({
+    publisher: hub,
+    closedCandles: { add: (candles) => closed.push(...candles) },
+    timezones: { 'KRW-X': 'Asia/Seoul' },
+  });
+  hub.addSource(market);
+  let seq = 0;
+  const apply = (command: Command, atMs: number): void => {
+    seq += 1;
+    market.onOutcome({
+      seq,
+      ts: atMs,
+      command,
+      events: engine.apply(command).map((event) => ({ ...event })),
+    });
+  };
+  const start = Date.parse('2026-05-01T14:00:00Z');
+  apply(
+    {
+      op: 'symbol',
+      symbol: 'KRW-X',
+      base: 'X',
+      quote: 'KRW',
+      lotSize: 1,
+      tickSize: 1,
+      makerFeeBps: 0,
+      takerFeeBps: 0,
+    },
+    start,
+  );
+  for (const user of [1, 2]) {
+    apply({ op: 'deposit', user, asset: 'X', amount: 1e9 }, start);
+    apply({ op: 'deposit', user, asset: 'KRW', amount: 1e12 }, start);
+  }
+  return { engine, market, hub, closed, apply };
+}
+
+function trade(
+  apply: (command: Command, atMs: number) => void,
+  id: number,
+  price: number,
+  qty: number,
+  atMs: number,
+): void {
+  apply({ op: 'place', user: 1, id, symbol: 'KRW-X', side: 'sell', type: 'limit', qty, price }, atMs);
+  apply({ op: 'place', user: 2, id: id + 1, symbol: 'KRW-X', side: 'buy', type: 'market', qty }, atMs);
+}
+
+test('trades stream at once; tickers and in-progress candles on flush; closed candles at Seoul midnight', () => {
+  const { market, hub, closed, apply } = setup();
+  const client = new RecordingClient();
+  const connection = hub.connect(client);
+  for (const ch of ['trades.KRW-X', 'ticker.KRW-X', 'candles.KRW-X.1d'])
+    connection?.handle({ op: 'subscribe', id: ch, ch });
+  client.take();
+  // 14:59:59 UTC is 23:59:59 in Seoul; 15:00 UTC is the next local day.
+  const beforeMidnight = Date.parse('2026-05-01T14:59:59Z');
+  trade(apply, 10, 1_000, 3, beforeMidnight);
+  const streamed = client.take();
+  assert.deepEqual(
+    streamed.map((message) => message.ch),
+    ['trades.KRW-X'],
+  );
+  assert.deepEqual(streamed[0].data, { id: 1, price: 1_000, qty: 3, side: 'buy', ts: beforeMidnight });
+  market.flush(beforeMidnight);
+  const flushed = client.take();
+  const ticker = flushed.find((message) => message.ch === 'ticker.KRW-X')?.data as Record<string, unknown>;
+  assert.equal(ticker.last, 1_000);
+  assert.equal(ticker.volume, 3);
+  const inProgress = flushed.find((message) => message.ch === 'candles.KRW-X.1d')?.data as Record<
+    string,
+    unknown
+  >;
+  assert.equal(inProgress.closed, false);
+  assert.equal(inProgress.openMs, Date.parse('2026-04-30T15:00:00Z'));
+
+  trade(apply, 20, 1_100, 1, Date.parse('2026-05-01T15:00:01Z'));
+  const rolled = client.take().filter((message: WireMessage) => message.ch === 'candles.KRW-X.1d');
+  assert.equal(rolled.length, 1);
+  assert.deepEqual((rolled[0].data as Record<string, unknown>).closed, true);
+  assert.equal((rolled[0].data as Record<string, unknown>).closeMs, Date.parse('2026-05-01T15:00:00Z'));
+  assert.ok(closed.some((candle) => candle.interval === '1d' && candle.volume === 3));
+  assert.deepEqual(
+    market.recentTrades('KRW-X')?.map((tape) => tape.id),
+    [1, 2],
+  );
+});
+
+test('flush closes candles whose interval ended even without a later trade', () => {
+  const { market, closed, apply } = setup();
+  const atMs = Date.parse('2026-05-01T10:00:00.500Z');
+  trade(apply, 10, 500, 2, atMs);
+  market.flush(atMs + 200);
+  assert.equal(closed.length, 0);
+  market.flush(atMs + 600);
+  assert.deepEqual(
+    closed.map((candle) => candle.interval),
+    ['1s'],
+  );
+  market.flush(atMs + 60_000);
+  assert.deepEqual(
+    closed.map((candle) => candle.interval),
+    ['1s', '1m'],
+  );
+  assert.equal(market.candle('KRW-X', '1m'), undefined);
+});
+
+test('an unknown timezone is refused at construction', () => {
+  assert.throws(
+    () => new MarketData({ publisher: new ChannelHub(), defaultTimezone: 'Nowhere/Land' }),
+    /MARKETDATA_BAD_TIMEZONE/,
+  );
+});
