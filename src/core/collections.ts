@@ -1,50 +1,125 @@
-// Integer-keyed collections that scale past V8's limit of 2^24 entries per Map or Set.
+// Integer-keyed collections that scale past V8's limit of 2^24 entries per Map or Set and do
+// not allocate on the hot path.
 
-/** Shards per map: 64 shards of 2^24 entries each hold 2^30 keys. */
-const SHARD_COUNT = 64;
+/** Marks a free slot: keys are non-negative. */
+const EMPTY_KEY = -1;
+const TABLE_CAPACITY_MIN = 1_024;
+const TWO_POW_32 = 4_294_967_296;
 
-/** A map keyed by non-negative safe integers, sharded by key so it can exceed 2^24 entries. */
+/** Mixes all 53 bits of a non-negative safe integer into a 32-bit slot hash. */
+function hashKey(key: number): number {
+  const low = key >>> 0;
+  const high = (key - low) / TWO_POW_32;
+  let hash = Math.imul(low ^ Math.imul(high, 0x27d4eb2d), 0x9e3779b1);
+  hash ^= hash >>> 15;
+  return hash;
+}
+
+/**
+ * A hash table keyed by non-negative safe integers: open addressing with linear probing and
+ * backward-shift deletion (no tombstones), keys in a Float64Array. Unlike a V8 Map it has no
+ * 2^24-entry ceiling, allocates only when it doubles, and never rehashes on delete.
+ */
 export class NumberMap<V> {
-  private readonly shards: Map<number, V>[] = [];
+  private keys = new Float64Array(TABLE_CAPACITY_MIN).fill(EMPTY_KEY);
+  private values: (V | undefined)[] = new Array<V | undefined>(TABLE_CAPACITY_MIN).fill(undefined);
+  private mask = TABLE_CAPACITY_MIN - 1;
   private count = 0;
-
-  constructor() {
-    for (let index = 0; index < SHARD_COUNT; index++) this.shards.push(new Map<number, V>());
-  }
 
   get size(): number {
     return this.count;
   }
 
   get(key: number): V | undefined {
-    return this.shards[key % SHARD_COUNT].get(key);
+    const keys = this.keys;
+    const mask = this.mask;
+    let slot = hashKey(key) & mask;
+    for (;;) {
+      const found = keys[slot];
+      if (found === key) return this.values[slot];
+      if (found === EMPTY_KEY) return undefined;
+      slot = (slot + 1) & mask;
+    }
   }
 
   /** Adds or replaces. */
   set(key: number, value: V): void {
-    const shard = this.shards[key % SHARD_COUNT];
-    const sizeBefore = shard.size;
-    shard.set(key, value);
-    this.count += shard.size - sizeBefore;
+    const keys = this.keys;
+    const mask = this.mask;
+    let slot = hashKey(key) & mask;
+    for (;;) {
+      const found = keys[slot];
+      if (found === key) {
+        this.values[slot] = value;
+        return;
+      }
+      if (found === EMPTY_KEY) break;
+      slot = (slot + 1) & mask;
+    }
+    keys[slot] = key;
+    this.values[slot] = value;
+    this.count++;
+    if (this.count * 2 > keys.length) this.grow();
   }
 
   delete(key: number): boolean {
-    const deleted = this.shards[key % SHARD_COUNT].delete(key);
-    if (deleted) this.count--;
-    return deleted;
+    const keys = this.keys;
+    const values = this.values;
+    const mask = this.mask;
+    let hole = hashKey(key) & mask;
+    for (;;) {
+      const found = keys[hole];
+      if (found === key) break;
+      if (found === EMPTY_KEY) return false;
+      hole = (hole + 1) & mask;
+    }
+    // Shift later entries of the probe run back into the hole unless their home lies between.
+    let slot = hole;
+    for (;;) {
+      slot = (slot + 1) & mask;
+      const moved = keys[slot];
+      if (moved === EMPTY_KEY) break;
+      const home = hashKey(moved) & mask;
+      const movable = slot > hole ? home <= hole || home > slot : home <= hole && home > slot;
+      if (!movable) continue;
+      keys[hole] = moved;
+      values[hole] = values[slot];
+      hole = slot;
+    }
+    keys[hole] = EMPTY_KEY;
+    values[hole] = undefined;
+    this.count--;
+    return true;
   }
 
   forEach(visit: (value: V, key: number) => void): void {
-    for (const shard of this.shards) shard.forEach(visit);
+    const keys = this.keys;
+    for (let slot = 0; slot < keys.length; slot++) {
+      if (keys[slot] !== EMPTY_KEY) visit(this.values[slot] as V, keys[slot]);
+    }
   }
 
   /** Every key, ascending. */
   sortedKeys(): number[] {
-    const keys = new Float64Array(this.count);
+    const sorted = new Float64Array(this.count);
     let index = 0;
-    for (const shard of this.shards) for (const key of shard.keys()) keys[index++] = key;
-    keys.sort();
-    return Array.from(keys);
+    const keys = this.keys;
+    for (let slot = 0; slot < keys.length; slot++) if (keys[slot] !== EMPTY_KEY) sorted[index++] = keys[slot];
+    sorted.sort();
+    return Array.from(sorted);
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldValues = this.values;
+    const capacity = oldKeys.length * 2;
+    this.keys = new Float64Array(capacity).fill(EMPTY_KEY);
+    this.values = new Array<V | undefined>(capacity).fill(undefined);
+    this.mask = capacity - 1;
+    this.count = 0;
+    for (let slot = 0; slot < oldKeys.length; slot++) {
+      if (oldKeys[slot] !== EMPTY_KEY) this.set(oldKeys[slot], oldValues[slot] as V);
+    }
   }
 }
 

@@ -37,6 +37,8 @@ const NAME_LENGTH_MAX = 32;
 const BPS_MAX = 10_000;
 /** Freed order objects kept for reuse. */
 const ORDER_POOL_MAX = 65_536;
+/** Result arrays kept per event count; commands with more events (long sweeps) get a fresh array. */
+const RESULT_EVENTS_MAX = 32;
 const STATE_FORMAT = 'hoga-engine-state';
 const STATE_VERSION = 1;
 
@@ -125,8 +127,11 @@ export class Engine implements MatchingEngine {
   /** Why the last sweep left a remainder. */
   private sweepStop: ExpireReason = 'UNFILLED';
 
+  /** Events of the current command, in order; only the first `eventCount` are live. */
   private readonly events: EngineEvent[] = [];
   private eventCount = 0;
+  /** resultArrays[n] has length n: returned without resizing, so `apply` allocates nothing. */
+  private readonly resultArrays: EngineEvent[][] = [];
   private readonly tradeEvents: TradeEvent[] = [];
   private tradeEventsUsed = 0;
   private readonly cancelledEvents: CancelledEvent[] = [];
@@ -188,6 +193,9 @@ export class Engine implements MatchingEngine {
   constructor(limits?: Partial<EngineLimits>) {
     this.limits = resolveLimits(limits);
     this.accounts.set(FEE_USER, this.feeAccount);
+    for (let count = 0; count <= RESULT_EVENTS_MAX; count++) {
+      this.resultArrays.push(new Array<EngineEvent>(count).fill(this.rejectedEvent));
+    }
   }
 
   static fromState(state: unknown, limits?: Partial<EngineLimits>): Engine {
@@ -228,8 +236,16 @@ export class Engine implements MatchingEngine {
     } else {
       this.reject(null, 'UNKNOWN_COMMAND');
     }
-    this.events.length = this.eventCount;
-    return this.events;
+    return this.result();
+  }
+
+  private result(): readonly EngineEvent[] {
+    const count = this.eventCount;
+    const events = this.events;
+    if (count > RESULT_EVENTS_MAX) return events.slice(0, count);
+    const result = this.resultArrays[count];
+    for (let index = 0; index < count; index++) result[index] = events[index];
+    return result;
   }
 
   // ---------------------------------------------------------------- orders
