@@ -36,7 +36,7 @@ const options = parseBenchOptions('engine', {
   seed: { kind: 'integer', default: 1, minimum: 0, description: 'seed of the order flow' },
   'peer-commands': {
     kind: 'integer',
-    default: 30_000,
+    default: 20_000,
     minimum: 1,
     description: 'measured commands also run through nodejs-order-book',
   },
