@@ -182,15 +182,11 @@ export class Sequencer implements CommandSequencer {
     while (this.queueDepth > 0 && batch.items.length < batchCommandsMax && batch.bytes < batchBytesMax) {
       const item = this.queue[this.queueHead];
       const seq = this.assignedSeq + 1;
-      const stamped = stampCommand(item.command, seq, ts);
-      const json = encodeCommand(stamped);
+      const json = journalText(item.command, seq, ts);
       if (json === undefined) {
         this.dequeue();
         item.reject(
-          new JournalError(
-            'COMMAND_UNENCODABLE',
-            'the command is not JSON-encodable within the record bound',
-          ),
+          new JournalError('COMMAND_UNENCODABLE', 'the command is not a JSON object within the record bound'),
         );
         continue;
       }
@@ -275,18 +271,27 @@ export function notifyListeners(
   }
 }
 
-function encodeCommand(command: Command): string | undefined {
+/**
+ * The command as journaled, as JSON: with its `ts`, and for a place without id the sequence as
+ * its id. Undefined when the command is not a JSON object or exceeds the record bound.
+ */
+export function journalText(command: Command, seq: number, ts: number): string | undefined {
+  if (command === null || typeof command !== 'object' || Array.isArray(command)) return undefined;
+  const fields = command as unknown as Record<string, unknown>;
+  const needsId = fields.op === 'place' && (fields.id === undefined || fields.id === null);
+  let json: string | undefined;
   try {
-    const json = JSON.stringify(command);
-    return typeof json === 'string' && json.length * 3 <= recordPayloadBytesMax ? json : undefined;
+    if ('ts' in fields || (needsId && 'id' in fields)) {
+      json = JSON.stringify({ ...fields, ts, ...(needsId ? { id: seq } : {}) });
+    } else {
+      // Appending to the caller's JSON avoids copying the object (a measurable share of the cost).
+      const body = JSON.stringify(fields);
+      if (!body.endsWith('}')) return undefined;
+      const suffix = needsId ? `"id":${seq},"ts":${ts}}` : `"ts":${ts}}`;
+      json = body === '{}' ? `{${suffix}` : `${body.slice(0, -1)},${suffix}`;
+    }
   } catch {
     return undefined;
   }
-}
-
-/** The command as journaled: its time, and for a place without id the sequence as its id. */
-export function stampCommand(command: Command, seq: number, ts: number): Command {
-  const stamped = { ...command, ts } as Command & { id?: unknown };
-  if (stamped.op === 'place' && (stamped.id === undefined || stamped.id === null)) stamped.id = seq;
-  return stamped as Command;
+  return json.length * 3 <= recordPayloadBytesMax ? json : undefined;
 }

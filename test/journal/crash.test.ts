@@ -222,8 +222,13 @@ test(`SIGKILL at random moments loses no acknowledged command and replays to the
     [cliPath, 'replay', '--in', exportPath, '--out', join(directory.path, 'events.ndjson')],
     { encoding: 'utf8' },
   );
-  assert.equal(replay.status, 0, replay.stderr);
-  const summary = JSON.parse(replay.stdout.trimEnd().split('\n').at(-1) as string) as { stateHash: string };
-  assert.equal(summary.stateHash, ready.stateHash);
+  const summaryLine = replay.stdout.trimEnd().split('\n').at(-1) ?? '';
+  assert.equal(replay.status, 0, `hoga replay failed: ${replay.stderr}`);
+  assert.match(
+    summaryLine,
+    /"stateHash":"[0-9a-f]+"/,
+    `hoga replay printed no summary: ${replay.stdout} ${replay.stderr}`,
+  );
+  assert.equal((JSON.parse(summaryLine) as { stateHash: string }).stateHash, ready.stateHash);
   directory.remove();
 });

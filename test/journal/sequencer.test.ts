@@ -4,6 +4,7 @@ import type { Command } from '../../src/core/types.js';
 import { openSequencer } from '../../src/journal/durable.js';
 import type { JournalError } from '../../src/journal/errors.js';
 import { type JournalFileSystem, nodeFileSystem } from '../../src/journal/file-system.js';
+import { journalText } from '../../src/journal/sequencer.js';
 import type { CommandOutcome } from '../../src/ports.js';
 import { countingFileSystem, depositCommand, recordingLogger, temporaryDirectory } from './helpers.js';
 import { type ToyEngine, toyEngines } from './toy-engine.js';
@@ -262,4 +263,24 @@ test('restart replays to listeners with replaying = true, then continues the seq
   ]);
   await second.sequencer.close();
   directory.remove();
+});
+
+test('journal text adds ts, and the sequence as id to a place without one, whatever the input looks like', () => {
+  const parse = (command: unknown) =>
+    JSON.parse(journalText(command as Command, 9, 1234) as string) as Record<string, unknown>;
+  assert.deepEqual(parse({ op: 'deposit', user: 1, asset: 'A', amount: 5 }), {
+    op: 'deposit',
+    user: 1,
+    asset: 'A',
+    amount: 5,
+    ts: 1234,
+  });
+  assert.deepEqual(parse({ op: 'place', user: 1 }), { op: 'place', user: 1, id: 9, ts: 1234 });
+  assert.deepEqual(parse({ op: 'place', user: 1, id: null }), { op: 'place', user: 1, id: 9, ts: 1234 });
+  assert.deepEqual(parse({ op: 'place', user: 1, id: 4 }), { op: 'place', user: 1, id: 4, ts: 1234 });
+  assert.deepEqual(parse({ op: 'cancel', ts: 1, id: null }), { op: 'cancel', ts: 1234, id: null });
+  assert.deepEqual(parse({}), { ts: 1234 });
+  assert.deepEqual(parse({ op: 'place', price: undefined }), { op: 'place', id: 9, ts: 1234 });
+  for (const bad of [null, 'deposit', [1, 2], 7n, { amount: 1n }])
+    assert.equal(journalText(bad as unknown as Command, 1, 1), undefined);
 });
