@@ -36,6 +36,8 @@ export interface DemoOptions {
   /** Funded accounts a visitor can log in with (password `password`). */
   visitorNames?: string[];
   password?: string;
+  /** Stop by itself after this many steps (tests; Infinity runs until `stop`). */
+  stepsMax?: number;
 }
 
 export interface DemoUser {
@@ -48,6 +50,8 @@ export interface DemoHandle {
   readonly symbols: string[];
   /** Steps run so far. */
   readonly steps: number;
+  /** Resolves once the bots have stopped (after `stop`, or after `stepsMax` steps). */
+  readonly done: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -59,6 +63,7 @@ export const demoDefaults: Required<DemoOptions> = {
   takerChancePercent: 45,
   visitorNames: ['alice', 'bob'],
   password: 'hoga-demo-password',
+  stepsMax: Number.POSITIVE_INFINITY,
 };
 
 const makerName = 'demo-maker';
@@ -103,6 +108,7 @@ export async function startDemo(exchange: DemoExchange, options: DemoOptions = {
     get steps() {
       return bot.steps;
     },
+    done: bot.done,
     stop: () => bot.stop(),
   };
 }
@@ -163,6 +169,10 @@ class DemoBot {
   private readonly states: MarketState[];
   private readonly commandsPerStepMax: number;
   private budget = 0;
+  private finish: () => void = () => undefined;
+  readonly done = new Promise<void>((resolve) => {
+    this.finish = resolve;
+  });
 
   constructor(
     private readonly exchange: DemoExchange,
@@ -190,10 +200,16 @@ class DemoBot {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    this.finish();
   }
 
   private schedule(): void {
     if (this.stopped) return;
+    if (this.steps >= this.settings.stepsMax) {
+      this.stopped = true;
+      this.finish();
+      return;
+    }
     this.timer = setTimeout(() => {
       this.running = this.step().then(
         () => this.schedule(),
