@@ -90,6 +90,21 @@ export async function openSequencer(options: OpenSequencerOptions): Promise<Open
   return { sequencer, recovered, journal, snapshots };
 }
 
+/** Logs replay progress at most every few seconds, so a long start is visibly moving. */
+function progressLogger(logger: Logger): (bytesDone: number, bytesTotal: number) => void {
+  const intervalMs = 2_000;
+  let lastLoggedMs = performance.now();
+  return (bytesDone, bytesTotal) => {
+    const nowMs = performance.now();
+    if (nowMs - lastLoggedMs < intervalMs) return;
+    lastLoggedMs = nowMs;
+    logger.info(
+      { bytesDone, bytesTotal, percent: Math.floor((bytesDone * 100) / Math.max(1, bytesTotal)) },
+      'replaying journal',
+    );
+  };
+}
+
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
 }
