@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Engine } from '../../src/core/engine.js';
 import { replayCommands } from '../../src/core/replay.js';
-import { defaultEngineLimits, type EngineLimits, RejectCodes } from '../../src/core/types.js';
+import { defaultEngineLimits, type EngineLimits, type OrderView, RejectCodes } from '../../src/core/types.js';
 import {
   CommandGenerator,
   type GeneratorStyle,
@@ -16,7 +16,7 @@ import {
   wideStyle,
 } from '../model/generator.js';
 import { linesOfEvents } from '../model/lines.js';
-import { ReferenceModel, type ReplayLine } from '../model/reference.js';
+import { type ModelSymbol, ReferenceModel, type ReplayLine } from '../model/reference.js';
 import { Random } from '../support/random.js';
 
 interface Profile {
@@ -119,6 +119,52 @@ function modelDepth(model: ReferenceModel, symbol: string): { bids: number[][]; 
   return { bids: levels('buy'), asks: levels('sell') };
 }
 
+/** Open orders per user, single-order lookups and symbols: the query side of the engine. */
+function compareViews(
+  engine: Engine,
+  model: ReferenceModel,
+): { what: string; expected: unknown; actual: unknown } | null {
+  const byId = (left: { id: number }, right: { id: number }): number => left.id - right.id;
+  const view = (order: OrderViewLike) => ({
+    id: order.id,
+    user: order.user,
+    symbol: order.symbol,
+    side: order.side,
+    price: order.price,
+    qty: order.qty,
+    remaining: order.remaining,
+  });
+  for (const user of model.knownUsers()) {
+    const expected = model
+      .restingOrders()
+      .filter((order) => order.user === user)
+      .map(view)
+      .sort(byId);
+    const actual = engine.openOrders(user).map(view).sort(byId);
+    if (!sameRecords(actual, expected)) return { what: `open orders of user ${user}`, expected, actual };
+  }
+  for (const order of model.restingOrders()) {
+    const found = engine.order(order.id);
+    if (found === undefined || !sameRecords([view(found)], [view(order)])) {
+      return { what: `order ${order.id}`, expected: view(order), actual: found };
+    }
+  }
+  const symbolOf = (symbol: ModelSymbol) => ({ ...symbol });
+  const expectedSymbols = model
+    .listedSymbols()
+    .map(symbolOf)
+    .sort((left, right) => (left.symbol < right.symbol ? -1 : 1));
+  const actualSymbols = engine
+    .symbols()
+    .map((symbol) => symbolOf(symbol))
+    .sort((left, right) => (left.symbol < right.symbol ? -1 : 1));
+  if (!sameRecords(actualSymbols, expectedSymbols))
+    return { what: 'symbols', expected: expectedSymbols, actual: actualSymbols };
+  return null;
+}
+
+type OrderViewLike = Pick<OrderView, 'id' | 'user' | 'symbol' | 'side' | 'price' | 'qty' | 'remaining'>;
+
 /** Same objects with the same keys in the same order (key order is part of the replay output). */
 function sameRecords(left: readonly object[], right: readonly object[]): boolean {
   if (left.length !== right.length) return false;
@@ -185,7 +231,13 @@ function checkStream(profile: Profile, seed: number, counts: Map<string, number>
         fail(index, `balances of user ${user}${since}`, modelBalances, balances);
       }
     }
-    if (fullCheck) lastFullCheck = index;
+    if (fullCheck) {
+      const views = compareViews(engine, model);
+      if (views !== null) {
+        fail(index, `${views.what} (checked last at #${lastFullCheck})`, views.expected, views.actual);
+      }
+      lastFullCheck = index;
+    }
     const symbol = (command as { symbol?: unknown } | null)?.symbol;
     if (typeof symbol === 'string' && model.listedSymbols().some((listed) => listed.symbol === symbol)) {
       const depth = engine.depth(symbol, depthLevelsMax);

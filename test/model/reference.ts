@@ -28,6 +28,8 @@ export interface ModelOrder {
   symbol: string;
   side: ModelSide;
   price: number;
+  /** Quantity at acceptance, before any fill or amend. */
+  qty: number;
   remaining: number;
   /** Arrival counter: among equal prices the lower one trades first. */
   arrival: number;
@@ -54,6 +56,7 @@ interface Taker {
   type: 'limit' | 'market';
   /** The limit price; 0 for a market order. */
   price: number;
+  qty: number;
   remaining: number;
   stp: Stp;
 }
@@ -337,6 +340,7 @@ export class ReferenceModel {
       side,
       type,
       price: limitPrice,
+      qty,
       remaining: qty,
       stp: (isAbsent(stp) ? 'expireMaker' : stp) as Stp,
     };
@@ -368,7 +372,6 @@ export class ReferenceModel {
   /** Reserve, then (for FOK) run for real on a copy first; a failed FOK restores the copy. */
   private execute(taker: Taker, tif: Tif): ReplayLine[] {
     const before: Market | undefined = tif === 'FOK' ? copyMarket(this.market) : undefined;
-    const qty = taker.remaining;
     const reservation = this.reservationOf(taker);
     const account = this.account(taker.user, reservation.asset);
     account.available -= reservation.amount;
@@ -377,7 +380,7 @@ export class ReferenceModel {
     const stopReason = this.sweep(taker, lines);
     if (before !== undefined && taker.remaining > 0) {
       this.market = before;
-      return [{ ev: 'expired', id: taker.id, qty, reason: 'FOK' }];
+      return [{ ev: 'expired', id: taker.id, qty: taker.qty, reason: 'FOK' }];
     }
     if (taker.remaining === 0) return lines;
     if (stopReason === null && taker.type === 'limit' && tif === 'GTC') {
@@ -387,6 +390,7 @@ export class ReferenceModel {
         symbol: taker.symbol.symbol,
         side: taker.side,
         price: taker.price,
+        qty: taker.qty,
         remaining: taker.remaining,
         arrival: this.market.arrivalNext++,
       });
