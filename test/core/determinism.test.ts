@@ -6,15 +6,22 @@ import { describe, it } from 'node:test';
 import { Engine } from '../../src/core/engine.js';
 import { replayCommands } from '../../src/core/replay.js';
 import { defaultEngineLimits, type EngineLimits } from '../../src/core/types.js';
-import { generateCommands, tinyLimits } from '../model/generator.js';
+import {
+  type GeneratorStyle,
+  generateCommands,
+  narrowStyle,
+  tinyLimits,
+  wideStyle,
+} from '../model/generator.js';
 import { linesOfEvents } from '../model/lines.js';
 import type { ReplayLine } from '../model/reference.js';
 
 const commandsPerSeed = 3000;
-const cases: ReadonlyArray<{ seed: number; limits: EngineLimits; name: string }> = [
-  { seed: 7, limits: defaultEngineLimits, name: 'default limits' },
-  { seed: 8, limits: defaultEngineLimits, name: 'default limits' },
-  { seed: 2007, limits: tinyLimits, name: 'tiny limits' },
+const cases: ReadonlyArray<{ seed: number; limits: EngineLimits; style: GeneratorStyle; name: string }> = [
+  { seed: 7, limits: defaultEngineLimits, style: narrowStyle, name: 'default limits' },
+  { seed: 8, limits: defaultEngineLimits, style: narrowStyle, name: 'default limits' },
+  { seed: 2007, limits: tinyLimits, style: narrowStyle, name: 'tiny limits' },
+  { seed: 3007, limits: defaultEngineLimits, style: wideStyle, name: 'deep books' },
 ];
 
 /** Applies commands[from, to) to an engine, collecting replay lines. */
@@ -26,8 +33,8 @@ function applyRange(engine: Engine, commands: readonly unknown[], from: number, 
 }
 
 describe('determinism', () => {
-  for (const { seed, limits, name } of cases) {
-    const commands = generateCommands(seed, commandsPerSeed, limits);
+  for (const { seed, limits, style, name } of cases) {
+    const commands = generateCommands(seed, commandsPerSeed, limits, style);
 
     it(`replays seed ${seed} (${name}) twice to the same lines and stateHash`, () => {
       const first = replayCommands(commands, { limits });
