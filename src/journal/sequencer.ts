@@ -9,7 +9,7 @@ import { type CommandOutcome, type CommandSequencer, QUEUE_FULL } from '../ports
 import { JournalError } from './errors.js';
 import type { JournalWriter } from './journal-writer.js';
 import { recordHeaderBytes, recordPayloadBytesMax, sealRecord } from './record.js';
-import type { SnapshotScheduler, SnapshotTaken } from './snapshot-scheduler.js';
+import type { SnapshotScheduler, SnapshotSource, SnapshotTaken } from './snapshot-scheduler.js';
 
 export interface SequencerLimits {
   /** Commands waiting for the journal; one more is rejected with QUEUE_FULL at once. */
@@ -82,6 +82,12 @@ export class Sequencer implements CommandSequencer {
     options.journal.onFailure((error) => this.fail(error));
   }
 
+  private readonly snapshotSource = (): SnapshotSource => ({
+    engine: this.options.engine,
+    lastSeq: this.appliedSeq,
+    lastTs: this.lastTs,
+  });
+
   get queueDepth(): number {
     return this.queue.length - this.queueHead;
   }
@@ -116,7 +122,7 @@ export class Sequencer implements CommandSequencer {
 
   /** Snapshot on demand, of the state after every command applied so far. */
   snapshot(): Promise<SnapshotTaken> {
-    return this.options.snapshots.take(this.options.engine, this.appliedSeq, this.lastTs);
+    return this.options.snapshots.take(this.snapshotSource);
   }
 
   /** Stops intake, waits for queued commands and any snapshot, syncs and closes the journal. */
@@ -164,12 +170,7 @@ export class Sequencer implements CommandSequencer {
       }
       this.batchesWritten++;
       this.applyBatch(batch);
-      this.options.snapshots.afterBatch(
-        this.options.engine,
-        this.appliedSeq,
-        this.lastTs,
-        batch.items.length,
-      );
+      this.options.snapshots.afterBatch(this.snapshotSource, batch.items.length);
     }
   }
 

@@ -29,6 +29,13 @@ export interface SnapshotTaken extends SnapshotWritten {
   segmentsRemoved: number;
 }
 
+/** The engine and the last sequence it reflects, read at the moment of capture. */
+export interface SnapshotSource {
+  engine: MatchingEngine;
+  lastSeq: number;
+  lastTs: number;
+}
+
 export interface SnapshotSchedulerOptions extends SnapshotPolicy {
   dataDir: string;
   fileSystem: JournalFileSystem;
@@ -51,7 +58,7 @@ export class SnapshotScheduler {
   }
 
   /** Called between batches, when the engine reflects exactly `lastSeq`. */
-  afterBatch(engine: MatchingEngine, lastSeq: number, lastTs: number, commandsApplied: number): void {
+  afterBatch(source: () => SnapshotSource, commandsApplied: number): void {
     this.commandsSinceSnapshot += commandsApplied;
     if (this.inFlight || this.commandsSinceSnapshot === 0) return;
     const byCount =
@@ -61,15 +68,22 @@ export class SnapshotScheduler {
       this.options.snapshotEveryMs > 0 &&
       this.options.clock() - this.lastSnapshotAtMs >= this.options.snapshotEveryMs;
     if (byCount || byTime) {
-      this.take(engine, lastSeq, lastTs).catch(() => {
+      this.take(source).catch(() => {
         // Logged in take(); the journal still holds everything, so a failed snapshot loses nothing.
       });
     }
   }
 
-  /** Captures now (the caller guarantees the engine is between batches) and writes in the background. */
-  take(engine: MatchingEngine, lastSeq: number, lastTs: number): Promise<SnapshotTaken> {
-    if (this.inFlight) return this.inFlight.then(() => this.take(engine, lastSeq, lastTs));
+  /**
+   * Captures now (the caller guarantees the engine is between batches) and writes in the
+   * background. With a snapshot already being written, waits for it and then captures: the
+   * source is read at capture time, so the state and its sequence always match.
+   */
+  take(source: () => SnapshotSource): Promise<SnapshotTaken> {
+    if (this.inFlight) {
+      return this.inFlight.catch(() => undefined).then(() => this.take(source));
+    }
+    const { engine, lastSeq, lastTs } = source();
     const pauseStarted = performance.now();
     const state = engine.exportState();
     const stateHash = this.options.snapshotStateHash ? engine.stateHash() : '';

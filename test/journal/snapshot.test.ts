@@ -184,3 +184,33 @@ test('an on-demand snapshot captures the state after every applied command, and 
   assert.equal(recovered.lastSeq, 11);
   directory.remove();
 });
+
+test('snapshots requested while one is being written capture a state that matches their sequence', async () => {
+  const directory = temporaryDirectory('overlap');
+  const { sequencer } = await openSequencer({
+    dataDir: directory.path,
+    engines: toyEngines,
+    logger: recordingLogger().logger,
+    snapshotEveryMs: 0,
+    snapshotStateHash: true,
+  });
+  const submitted = Array.from({ length: 5 }, (_, index) => sequencer.submit(depositCommand(index)));
+  await Promise.all(submitted);
+  const first = sequencer.snapshot();
+  const later = Array.from({ length: 7 }, (_, index) => sequencer.submit(depositCommand(index + 5)));
+  const second = sequencer.snapshot();
+  const outcomes = await Promise.all([...submitted, ...later]);
+  const taken = await Promise.all([first, second]);
+  await sequencer.close();
+  assert.equal(taken[0].lastSeq, 5);
+  for (const snapshot of taken) {
+    const expected = new ToyEngine();
+    for (const outcome of outcomes.slice(0, snapshot.lastSeq)) expected.apply(outcome.command);
+    assert.equal(
+      readSnapshot(snapshot.path).stateHash,
+      expected.stateHash(),
+      `snapshot at ${snapshot.lastSeq}`,
+    );
+  }
+  directory.remove();
+});
