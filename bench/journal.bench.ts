@@ -151,7 +151,7 @@ async function writeJournal(
   flow: OrderFlow,
   firstSeq: number,
   count: number,
-  idSpan: number,
+  ids: { span: number; firstRepetition: number },
 ): Promise<number> {
   const writer = await JournalWriter.open(
     { segment: undefined, nextSeq: firstSeq, segmentFirstSeqs: [] },
@@ -173,8 +173,8 @@ async function writeJournal(
   for (let written = 0; written < count; written++, seq++) {
     const position = seq - firstSeq - all.length;
     const base = position < 0 ? all[seq - firstSeq] : flow.commands[position % flow.commands.length];
-    const repetition = position < 0 ? 0 : Math.floor((seq - 1) / flow.commands.length);
-    const command = withIdOffset(base, repetition * idSpan, seq);
+    const repetition = ids.firstRepetition + (position < 0 ? 0 : Math.floor(position / flow.commands.length));
+    const command = withIdOffset(base, repetition * ids.span, seq);
     const payloadBytes = buffer.write(JSON.stringify(command), bytes + recordHeaderBytes, 'utf8');
     bytes = sealRecord(buffer, bytes, seq, payloadBytes);
     if (bytes >= writeChunkBytesMax) {
@@ -201,7 +201,7 @@ async function recoveryRun(): Promise<Record<string, number>> {
   const idSpan = maxOrderId(flow) + 1;
   const dataDir = temporaryDataDir('recovery');
   progress.phase(`write ${total} commands to the journal`);
-  const mainSeq = await writeJournal(dataDir, flow, 1, total, idSpan);
+  const mainSeq = await writeJournal(dataDir, flow, 1, total, { span: idSpan, firstRepetition: 0 });
   collectGarbage();
   progress.phase('recover from the journal alone');
   const full = recover(dataDir, { engines: coreEngineFactory(), logger: silent });
@@ -215,7 +215,8 @@ async function recoveryRun(): Promise<Record<string, number>> {
   );
   const tail = Math.max(1, Math.floor(total / 10));
   // A new segment continues the sequence after the snapshot.
-  await writeJournal(dataDir, flow, mainSeq + 1, tail, idSpan);
+  const firstRepetition = Math.ceil(total / flow.commands.length) + 1;
+  await writeJournal(dataDir, flow, mainSeq + 1, tail, { span: idSpan, firstRepetition });
   collectGarbage();
   const fromSnapshot = recover(dataDir, { engines: coreEngineFactory(), logger: silent });
   rmSync(dataDir, { recursive: true, force: true });
