@@ -2,7 +2,7 @@
 // the command is durable. Every message carries a per-user sequence number (shared by all of the
 // user's sockets, starting at 1 when the user's first socket connects) so a client can tell a gap.
 // Send buffers are bounded: a socket that stops reading is closed with SLOW_CONSUMER.
-import type { BalanceView, EngineEvent } from '../core/types.js';
+import type { BalanceView, EngineEvent, Side } from '../core/types.js';
 import type { CommandOutcome } from '../ports.js';
 import type { MarketRegistry } from './markets.js';
 import type { OrderTracker } from './order-tracker.js';
@@ -134,7 +134,8 @@ export class PrivateStreams {
       case 'expired':
       case 'cancelled':
       case 'amended':
-        this.touchMarket(balances, event.user, event.symbol);
+        // Reserving or releasing moves only the asset the order pays with: quote for a buy, base for a sell.
+        this.touchReserved(balances, event.user, event.symbol, event.side);
         this.touch(orders, event.user, event.id);
         return;
       default:
@@ -157,6 +158,11 @@ export class PrivateStreams {
     if (market === undefined) return;
     this.touch(balances, user, market.base);
     this.touch(balances, user, market.quote);
+  }
+
+  private touchReserved(balances: Map<number, Set<string>>, user: number, symbol: string, side: Side): void {
+    const market = this.markets.market(symbol);
+    if (market !== undefined) this.touch(balances, user, side === 'buy' ? market.quote : market.base);
   }
 
   private pushOrder(user: number, id: number): void {

@@ -83,6 +83,15 @@ export class SessionManager {
     return session;
   }
 
+  /**
+   * Ends the session if it timed out, without counting as activity: the WebSocket heartbeat uses it
+   * so an idle session's sockets close on time even when no request arrives.
+   */
+  async expireIfStale(tokenHash: string): Promise<void> {
+    const session = this.cache.get(tokenHash) ?? (await this.store.findSession(tokenHash));
+    if (session !== undefined && this.expired(session, this.clock())) await this.end(session, 'expired');
+  }
+
   async list(userId: number): Promise<SessionRecord[]> {
     const nowMs = this.clock();
     const sessions = await this.store.listSessions(userId);

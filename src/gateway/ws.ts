@@ -85,6 +85,8 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
       }
       connection.alive = false;
       connection.socket.ping();
+      if (connection.tokenHash !== undefined)
+        void context.sessions.expireIfStale(connection.tokenHash).catch(() => {});
     }
   }, context.config.webSocket.heartbeatMs);
   heartbeat.unref();

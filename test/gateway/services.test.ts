@@ -55,6 +55,20 @@ describe('SessionManager', () => {
     assert.equal(store.sessions.size, 0);
   });
 
+  it('expires a stale session on a heartbeat check without counting the check as activity', async () => {
+    const clock = manualClock();
+    const sessions = new SessionManager(new MemorySessionStore(), sessionOptions, clock.read);
+    const ended: string[] = [];
+    sessions.onEnded((_hash, _user, reason) => ended.push(reason));
+    const { token, session } = await sessions.create(1, 'a', 'ip');
+    for (let beat = 0; beat < 11; beat += 1) {
+      clock.nowMs += 1_000;
+      await sessions.expireIfStale(session.tokenHash);
+    }
+    assert.deepEqual(ended, ['expired']);
+    assert.equal(await sessions.resolve(token), undefined);
+  });
+
   it('writes last-seen at most once per touch interval', async () => {
     const clock = manualClock();
     const store = new MemorySessionStore();
