@@ -12,10 +12,8 @@ export class Account {
   readonly available: number[] = [];
   readonly locked: number[] = [];
   hasDeposited = false;
+  /** Resting orders of this user (the orders themselves are found through the order index). */
   openOrderCount = 0;
-  /** Open orders of this user, oldest first (intrusive list through Order.userPrevious/userNext). */
-  ordersHead: Order | null = null;
-  ordersTail: Order | null = null;
 
   constructor(readonly user: number) {}
 
@@ -24,25 +22,6 @@ export class Account {
       this.available.push(0);
       this.locked.push(0);
     }
-  }
-
-  addOrder(order: Order): void {
-    order.userPrevious = this.ordersTail;
-    order.userNext = null;
-    if (this.ordersTail === null) this.ordersHead = order;
-    else this.ordersTail.userNext = order;
-    this.ordersTail = order;
-    this.openOrderCount++;
-  }
-
-  removeOrder(order: Order): void {
-    if (order.userPrevious === null) this.ordersHead = order.userNext;
-    else order.userPrevious.userNext = order.userNext;
-    if (order.userNext === null) this.ordersTail = order.userPrevious;
-    else order.userNext.userPrevious = order.userPrevious;
-    order.userPrevious = null;
-    order.userNext = null;
-    this.openOrderCount--;
   }
 }
 
@@ -62,8 +41,6 @@ export class Order {
   level: PriceLevel | null = null;
   previous: Order | null = null;
   next: Order | null = null;
-  userPrevious: Order | null = null;
-  userNext: Order | null = null;
 
   constructor(account: Account, book: Book) {
     this.account = account;
@@ -188,7 +165,7 @@ export class LevelList {
     }
     while (this.height > 1 && this.header.forward[this.height - 1] === null) this.height--;
     this.byPrice.delete(level.price);
-    level.forward.fill(null);
+    // The tower is not cleared: levelAt rewrites every height of it when the level is reused.
     level.head = null;
     level.tail = null;
     level.totalQty = 0;

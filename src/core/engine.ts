@@ -547,7 +547,7 @@ export class Engine implements MatchingEngine {
     order.sequence = ++this.restSequence;
     (order.isBuy ? book.bids : book.asks).levelAt(order.price).append(order);
     this.restingOrders.set(order.id, order);
-    order.account.addOrder(order);
+    order.account.openOrderCount++;
     book.orderCount++;
   }
 
@@ -558,7 +558,7 @@ export class Engine implements MatchingEngine {
     level.unlink(order);
     if (level.orderCount === 0) (order.isBuy ? book.bids : book.asks).remove(level);
     this.restingOrders.delete(order.id);
-    order.account.removeOrder(order);
+    order.account.openOrderCount--;
     book.orderCount--;
     if (this.orderPool.length < ORDER_POOL_MAX) this.orderPool.push(order);
   }
@@ -932,11 +932,13 @@ export class Engine implements MatchingEngine {
 
   /** The user's resting orders, by id. */
   openOrders(user: number): OrderView[] {
-    const account = this.accounts.get(user);
     const views: OrderView[] = [];
-    if (account === undefined) return views;
-    for (let order = account.ordersHead; order !== null; order = order.userNext)
-      views.push(this.orderView(order));
+    const account = this.accounts.get(user);
+    if (account === undefined || account.openOrderCount === 0) return views;
+    // A scan of the order index: a query, kept off the hot path (no per-user list to maintain).
+    this.restingOrders.forEach((order) => {
+      if (order.user === user) views.push(this.orderView(order));
+    });
     return views.sort((a, b) => a.id - b.id);
   }
 
@@ -1101,13 +1103,9 @@ export class Engine implements MatchingEngine {
         if (held !== reserved) fail(`${name}: locked ${held} but open orders reserve ${reserved}`);
         totals[asset] += available + held;
       }
-      let listed = 0;
-      for (let order = account.ordersHead; order !== null; order = order.userNext) listed++;
       const resting = expectedOrders.get(account) ?? 0;
-      if (listed !== resting || account.openOrderCount !== resting) {
-        fail(
-          `account ${user}: ${account.openOrderCount} open orders counted, ${listed} listed, ${resting} rest`,
-        );
+      if (account.openOrderCount !== resting) {
+        fail(`account ${user}: ${account.openOrderCount} open orders counted, ${resting} rest`);
       }
     });
     for (let asset = 0; asset < assetCount; asset++) {
