@@ -59,6 +59,11 @@ export function candleKey(candle: Pick<Candle, 'symbol' | 'interval' | 'openMs'>
 class CandleSeries {
   current: Candle | undefined;
   dirty = false;
+  /**
+   * Quote volume not yet added to `current.quoteVolume`: summed as a plain number while it stays
+   * a safe integer, because a BigInt addition per trade per interval allocates.
+   */
+  private pendingQuoteVolume = 0;
 
   constructor(
     readonly symbol: string,
@@ -67,10 +72,11 @@ class CandleSeries {
   ) {}
 
   /** Adds a trade; returns the candle it closed, if the trade falls in a later interval. */
-  add(atMs: number, price: number, qty: number, notional: bigint): Candle | undefined {
+  add(atMs: number, price: number, qty: number, notional: number): Candle | undefined {
     let closed: Candle | undefined;
     const current = this.current;
     if (current !== undefined && atMs >= current.closeMs) {
+      this.settle();
       current.closed = true;
       closed = current;
       this.current = undefined;
@@ -85,7 +91,12 @@ class CandleSeries {
     if (price < candle.low) candle.low = price;
     candle.close = price;
     candle.volume += qty;
-    candle.quoteVolume += notional;
+    if (Number.isSafeInteger(notional) && Number.isSafeInteger(this.pendingQuoteVolume + notional)) {
+      this.pendingQuoteVolume += notional;
+    } else {
+      this.settle();
+      candle.quoteVolume += BigInt(price) * BigInt(qty);
+    }
     candle.trades += 1;
     this.dirty = true;
     return closed;
@@ -95,10 +106,23 @@ class CandleSeries {
   closeDue(nowMs: number): Candle | undefined {
     const current = this.current;
     if (current === undefined || nowMs < current.closeMs) return undefined;
+    this.settle();
     current.closed = true;
     this.current = undefined;
     this.dirty = false;
     return current;
+  }
+
+  /** The candle in progress with its quote volume brought up to date. */
+  read(): Candle | undefined {
+    this.settle();
+    return this.current;
+  }
+
+  private settle(): void {
+    if (this.pendingQuoteVolume === 0 || this.current === undefined) return;
+    this.current.quoteVolume += BigInt(this.pendingQuoteVolume);
+    this.pendingQuoteVolume = 0;
   }
 
   private open(atMs: number, price: number): Candle {
@@ -137,17 +161,22 @@ class CandleSeries {
 /** Every interval of one symbol. */
 export class SymbolCandles {
   private readonly series: CandleSeries[];
+  /** Channel name per interval, built once. */
+  readonly channels: Record<CandleInterval, string>;
 
   constructor(
     readonly symbol: string,
     timezone: MarketTimezone,
   ) {
     this.series = candleIntervals.map((interval) => new CandleSeries(symbol, interval, timezone));
+    this.channels = Object.fromEntries(
+      candleIntervals.map((interval) => [interval, `candles.${symbol}.${interval}`]),
+    ) as Record<CandleInterval, string>;
   }
 
   /** Adds a trade to every interval; closed candles are appended to `closedOut`. */
   add(atMs: number, price: number, qty: number, closedOut: Candle[]): void {
-    const notional = BigInt(price) * BigInt(qty);
+    const notional = price * qty;
     for (const series of this.series) {
       const closed = series.add(atMs, price, qty, notional);
       if (closed !== undefined) closedOut.push(closed);
@@ -164,13 +193,14 @@ export class SymbolCandles {
   /** In-progress candles changed since the last call (for `closed: false` pushes). */
   takeDirty(dirtyOut: Candle[]): void {
     for (const series of this.series) {
-      if (!series.dirty || series.current === undefined) continue;
+      if (!series.dirty) continue;
       series.dirty = false;
-      dirtyOut.push(series.current);
+      const current = series.read();
+      if (current !== undefined) dirtyOut.push(current);
     }
   }
 
   current(interval: CandleInterval): Candle | undefined {
-    return this.series[candleIntervals.indexOf(interval)].current;
+    return this.series[candleIntervals.indexOf(interval)].read();
   }
 }

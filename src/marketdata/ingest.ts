@@ -4,11 +4,13 @@
 // Candles close on feed time (the newest quote timestamp seen), never on the wall clock, so a
 // replay of an old file builds the same candles as the live feed did.
 import { type Candle, type CandleInterval, candleToJson, SymbolCandles } from './candles.js';
-import { type ChannelName, candleChannelName, channelName } from './channels.js';
+import { type ChannelName, channelName } from './channels.js';
 import type { ChannelPublisher, ChannelSource } from './hub.js';
 import type { ClosedCandleHandler } from './marketdata.js';
 import { isQuoteKeyError, QuoteDeduper, type QuoteKeyError, QuoteKeyGenerator } from './quote-key.js';
 import { isValidTimezone, MarketTimezone } from './timezone.js';
+
+const nanosecondsPerMillisecond = 1_000_000n;
 
 export interface Quote {
   symbol: string;
@@ -39,16 +41,17 @@ export interface QuoteIngestOptions {
   closedCandles?: ClosedCandleHandler;
   queueMax?: number;
   drainMs?: number;
-  dedupeWindowNs?: bigint;
-  dedupeKeysMax?: number;
+  dedupeWindowMs?: number;
+  /** Keys remembered per symbol for dedupe. */
+  dedupeKeysPerSymbolMax?: number;
   symbolsMax?: number;
 }
 
 export const quoteIngestDefaults = {
   queueMax: 65_536,
   drainMs: 1,
-  dedupeWindowNs: 60_000_000_000n,
-  dedupeKeysMax: 1_000_000,
+  dedupeWindowMs: 60_000,
+  dedupeKeysPerSymbolMax: 100_000,
   symbolsMax: 10_000,
 };
 
@@ -66,15 +69,30 @@ export interface QuoteIngestStats {
 class QuoteSymbol {
   readonly candles: SymbolCandles;
   readonly channel: string;
-  latest: QuoteMessage | undefined;
+  latestQuote: Quote | undefined;
+  latestKey = '';
   dirty = false;
 
   constructor(
     readonly symbol: string,
     timezone: MarketTimezone,
+    readonly deduper: QuoteDeduper,
   ) {
     this.candles = new SymbolCandles(symbol, timezone);
     this.channel = channelName('quotes', symbol);
+  }
+
+  /** Built only when published: most quotes of a batch are superseded before then. */
+  latest(): QuoteMessage | null {
+    const quote = this.latestQuote;
+    if (quote === undefined) return null;
+    return {
+      key: this.latestKey,
+      symbol: this.symbol,
+      price: quote.price,
+      size: quote.size,
+      tsNs: quote.tsNs.toString(),
+    };
   }
 }
 
@@ -85,7 +103,8 @@ export class QuoteIngest implements ChannelSource {
   private readonly symbols = new Map<string, QuoteSymbol>();
   private readonly timezones = new Map<string, MarketTimezone>();
   private readonly keys = new QuoteKeyGenerator();
-  private readonly deduper: QuoteDeduper;
+  private readonly dedupeWindowMs: number;
+  private readonly dedupeKeysPerSymbolMax: number;
   private readonly dirty: QuoteSymbol[] = [];
   private readonly publisher: ChannelPublisher;
   private readonly closedCandles: ClosedCandleHandler | undefined;
@@ -107,10 +126,9 @@ export class QuoteIngest implements ChannelSource {
     this.drainMs = options.drainMs ?? quoteIngestDefaults.drainMs;
     this.symbolsMax = options.symbolsMax ?? quoteIngestDefaults.symbolsMax;
     this.ring = new Array(this.queueMax);
-    this.deduper = new QuoteDeduper(
-      options.dedupeWindowNs ?? quoteIngestDefaults.dedupeWindowNs,
-      options.dedupeKeysMax ?? quoteIngestDefaults.dedupeKeysMax,
-    );
+    this.dedupeWindowMs = options.dedupeWindowMs ?? quoteIngestDefaults.dedupeWindowMs;
+    this.dedupeKeysPerSymbolMax =
+      options.dedupeKeysPerSymbolMax ?? quoteIngestDefaults.dedupeKeysPerSymbolMax;
   }
 
   /** Queues a quote; false when the ring is full (the feed should slow down or drop). */
@@ -170,7 +188,7 @@ export class QuoteIngest implements ChannelSource {
   snapshot(channel: ChannelName): unknown {
     const state = this.symbols.get(channel.symbol);
     if (state === undefined) return null;
-    if (channel.kind === 'quotes') return state.latest ?? null;
+    if (channel.kind === 'quotes') return state.latest();
     const candle = state.candles.current(channel.interval as CandleInterval);
     return candle === undefined ? null : candleToJson(candle);
   }
@@ -194,24 +212,19 @@ export class QuoteIngest implements ChannelSource {
       this.reject(key);
       return;
     }
-    const verdict = this.deduper.check(key, quote.tsNs);
+    const state = this.symbolState(quote);
+    if (state === undefined) return;
+    const atMs = Number(quote.tsNs / nanosecondsPerMillisecond);
+    const verdict = state.deduper.check(key, atMs);
     if (verdict !== 'new') {
       if (verdict === 'duplicate') this.counters.duplicates += 1;
       else this.counters.late += 1;
       return;
     }
-    const state = this.symbolState(quote);
-    if (state === undefined) return;
-    const atMs = Number(quote.tsNs / 1_000_000n);
     if (atMs > this.feedTimeMs) this.feedTimeMs = atMs;
     state.candles.add(atMs, quote.price, quote.size, closed);
-    state.latest = {
-      key,
-      symbol: quote.symbol,
-      price: quote.price,
-      size: quote.size,
-      tsNs: quote.tsNs.toString(),
-    };
+    state.latestQuote = quote;
+    state.latestKey = key;
     if (!state.dirty) {
       state.dirty = true;
       this.dirty.push(state);
@@ -231,17 +244,19 @@ export class QuoteIngest implements ChannelSource {
     const inProgress: Candle[] = [];
     for (const state of this.dirty) {
       state.dirty = false;
-      if (this.publisher.isWatched(state.channel)) this.publisher.publish(state.channel, state.latest);
+      if (this.publisher.isWatched(state.channel)) this.publisher.publish(state.channel, state.latest());
       state.candles.takeDirty(inProgress);
     }
     this.dirty.length = 0;
     for (const candle of closed) this.publishCandle(candle);
     for (const candle of inProgress) this.publishCandle(candle);
+
     if (closed.length > 0) this.closedCandles?.add(closed);
   }
 
   private publishCandle(candle: Candle): void {
-    const channel = candleChannelName(candle.symbol, candle.interval);
+    const state = this.symbols.get(candle.symbol) as QuoteSymbol;
+    const channel = state.candles.channels[candle.interval];
     if (this.publisher.isWatched(channel)) this.publisher.publish(channel, candleToJson(candle));
   }
 
@@ -261,7 +276,8 @@ export class QuoteIngest implements ChannelSource {
       timezone = new MarketTimezone(quote.timezone);
       this.timezones.set(quote.timezone, timezone);
     }
-    const state = new QuoteSymbol(quote.symbol, timezone);
+    const deduper = new QuoteDeduper(this.dedupeWindowMs, this.dedupeKeysPerSymbolMax);
+    const state = new QuoteSymbol(quote.symbol, timezone, deduper);
     this.symbols.set(quote.symbol, state);
     return state;
   }

@@ -4,7 +4,7 @@
 import type { DepthView, TradeEvent } from '../core/types.js';
 import type { CommandOutcome } from '../ports.js';
 import { type Candle, type CandleInterval, candleToJson, SymbolCandles } from './candles.js';
-import { type ChannelName, candleChannelName, channelName } from './channels.js';
+import { type ChannelName, channelName } from './channels.js';
 import { DepthBook, type DepthSnapshot } from './depth.js';
 import type { ChannelPublisher, ChannelSource } from './hub.js';
 import { RollingTicker, type Ticker } from './ticker.js';
@@ -182,7 +182,8 @@ export class MarketData implements ChannelSource {
 
   private publishCandles(candles: readonly Candle[]): void {
     for (const candle of candles) {
-      const channel = candleChannelName(candle.symbol, candle.interval);
+      const market = this.symbols.get(candle.symbol) as SymbolMarket;
+      const channel = market.candles.channels[candle.interval];
       if (this.publisher.isWatched(channel)) this.publisher.publish(channel, candleToJson(candle));
     }
   }

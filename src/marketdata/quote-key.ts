@@ -81,78 +81,131 @@ export function decodeQuoteKey(key: string): QuoteKeyParts | QuoteKeyError {
 
 export const keyedSymbolsMax = 100_000;
 
+interface SymbolKeyState {
+  tsNs: bigint;
+  sequence: number;
+  country: string;
+  timezone: string;
+  /** `|CC|timezone|symbol`, checked once and reused for every quote of the symbol. */
+  suffix: string;
+}
+
+const sequenceZero = '0'.repeat(sequenceDigits);
+
 /**
  * Gives each quote its key. The sequence counts quotes of one symbol within one nanosecond and
  * restarts whenever the timestamp changes, so the same feed replayed gives the same keys.
  */
 export class QuoteKeyGenerator {
-  private readonly last = new Map<string, { tsNs: bigint; sequence: number }>();
+  private readonly last = new Map<string, SymbolKeyState>();
 
   next(symbol: string, country: string, timezone: string, tsNs: bigint): string | QuoteKeyError {
+    if (tsNs < 0n || tsNs >= timestampNsLimit) return 'BAD_TIMESTAMP';
     let state = this.last.get(symbol);
-    if (state === undefined) {
-      if (this.last.size >= keyedSymbolsMax) this.last.clear();
-      state = { tsNs, sequence: -1 };
+    if (state === undefined || state.country !== country || state.timezone !== timezone) {
+      const error = quoteKeyPartsError({ tsNs, sequence: 0, country, timezone, symbol });
+      if (error !== undefined) return error;
+      if (state === undefined && this.last.size >= keyedSymbolsMax) this.last.clear();
+      state = { tsNs: -1n, sequence: 0, country, timezone, suffix: `|${country}|${timezone}|${symbol}` };
       this.last.set(symbol, state);
     }
-    if (state.tsNs === tsNs) state.sequence += 1;
-    else {
+    if (state.tsNs === tsNs) {
+      state.sequence += 1;
+      if (state.sequence > quoteKeySequenceMax) return 'BAD_SEQUENCE';
+    } else {
       state.tsNs = tsNs;
       state.sequence = 0;
     }
-    const parts: QuoteKeyParts = { tsNs, sequence: state.sequence, country, timezone, symbol };
-    return quoteKeyPartsError(parts) ?? encodeQuoteKey(parts);
+    const sequence =
+      state.sequence === 0
+        ? sequenceZero
+        : state.sequence.toString(36).toUpperCase().padStart(sequenceDigits, '0');
+    return `${tsNs.toString().padStart(timestampDigits, '0')}${sequence}${state.suffix}`;
   }
 }
 
 export type DedupeVerdict = 'new' | 'duplicate' | 'late';
 
+/** Compact the in-order arrays once this many leading entries are dead. */
+const compactAfterEntries = 4_096;
+
 /**
- * Drops quotes seen before. Remembers keys within `windowNs` of the newest timestamp seen (and
- * at most `keysMax` of them); a quote older than the window, or not newer than a key already
- * forgotten, cannot be checked and is `late`, so a replayed feed is never counted twice.
+ * Drops quotes of one symbol seen before. Keys are remembered within `windowMs` of the newest
+ * quote (and at most `keysMax` of them); a quote older than the window, or not newer than a key
+ * already forgotten, cannot be checked and is `late`, so a replayed feed is never counted twice.
+ * Feeds are nearly always in time order, so keys above the last one go into a sorted array (an
+ * append, no hashing); only out-of-order keys use a map, and a repeat is found by binary search.
+ * Times are whole milliseconds: plain numbers keep the hot path free of BigInt allocations.
  */
 export class QuoteDeduper {
-  private readonly seen = new Set<string>();
-  private readonly ringKeys: string[];
-  private readonly ringTimestamps: bigint[];
+  private keys: string[] = [];
+  private times: number[] = [];
   private head = 0;
-  private size = 0;
-  private newestNs = -1n;
+  private readonly outOfOrder = new Map<string, number>();
+  private newestMs = Number.NEGATIVE_INFINITY;
   /** The newest timestamp among keys already forgotten: anything at or before it is unknowable. */
-  private forgottenUpToNs = -1n;
+  private forgottenUpToMs = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly windowNs: bigint,
+    private readonly windowMs: number,
     private readonly keysMax: number,
-  ) {
-    this.ringKeys = new Array(keysMax);
-    this.ringTimestamps = new Array(keysMax);
-  }
+    private readonly outOfOrderKeysMax = Math.max(1, keysMax >> 4),
+  ) {}
 
-  check(key: string, tsNs: bigint): DedupeVerdict {
-    if (tsNs <= this.forgottenUpToNs || tsNs + this.windowNs < this.newestNs) return 'late';
-    if (this.seen.has(key)) return 'duplicate';
-    if (tsNs > this.newestNs) this.newestNs = tsNs;
-    this.evict();
-    if (this.size === this.keysMax) this.dropOldest();
-    const slot = (this.head + this.size) % this.keysMax;
-    this.ringKeys[slot] = key;
-    this.ringTimestamps[slot] = tsNs;
-    this.size += 1;
-    this.seen.add(key);
+  check(key: string, atMs: number): DedupeVerdict {
+    if (atMs <= this.forgottenUpToMs || atMs + this.windowMs < this.newestMs) return 'late';
+    const count = this.keys.length - this.head;
+    if (count === 0 || key > this.keys[this.keys.length - 1]) {
+      this.append(key, atMs);
+      return 'new';
+    }
+    if (this.outOfOrder.has(key) || this.findInOrder(key)) return 'duplicate';
+    if (this.outOfOrder.size >= this.outOfOrderKeysMax && !this.sweepOutOfOrder()) return 'late';
+    this.outOfOrder.set(key, atMs);
     return 'new';
   }
 
-  private evict(): void {
-    while (this.size > 0 && this.ringTimestamps[this.head] + this.windowNs < this.newestNs) this.dropOldest();
+  private append(key: string, atMs: number): void {
+    if (atMs > this.newestMs) this.newestMs = atMs;
+    const horizonMs = this.newestMs - this.windowMs;
+    while (this.head < this.keys.length && this.times[this.head] < horizonMs) this.forgetOldest();
+    if (this.keys.length - this.head >= this.keysMax) this.forgetOldest();
+    if (this.head >= compactAfterEntries && this.head * 2 >= this.keys.length) {
+      this.keys = this.keys.slice(this.head);
+      this.times = this.times.slice(this.head);
+      this.head = 0;
+    }
+    this.keys.push(key);
+    this.times.push(atMs);
   }
 
-  private dropOldest(): void {
-    const forgottenNs = this.ringTimestamps[this.head];
-    if (forgottenNs > this.forgottenUpToNs) this.forgottenUpToNs = forgottenNs;
-    this.seen.delete(this.ringKeys[this.head]);
-    this.head = (this.head + 1) % this.keysMax;
-    this.size -= 1;
+  private forgetOldest(): void {
+    const forgottenMs = this.times[this.head];
+    if (forgottenMs > this.forgottenUpToMs) this.forgottenUpToMs = forgottenMs;
+    this.head += 1;
+  }
+
+  private findInOrder(key: string): boolean {
+    let low = this.head;
+    let high = this.keys.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const candidate = this.keys[middle];
+      if (candidate === key) return true;
+      if (candidate < key) low = middle + 1;
+      else high = middle - 1;
+    }
+    return false;
+  }
+
+  /** Forgets out-of-order keys that left the window; true when there is room again. */
+  private sweepOutOfOrder(): boolean {
+    const horizonMs = this.newestMs - this.windowMs;
+    for (const [key, atMs] of this.outOfOrder) {
+      if (atMs >= horizonMs) continue;
+      this.outOfOrder.delete(key);
+      if (atMs > this.forgottenUpToMs) this.forgottenUpToMs = atMs;
+    }
+    return this.outOfOrder.size < this.outOfOrderKeysMax;
   }
 }

@@ -91,14 +91,46 @@ test('the sequence counts quotes of one symbol in one nanosecond, and replays gi
 });
 
 test('the deduper drops repeats inside its window and calls anything it forgot late, never new', () => {
-  const deduper = new QuoteDeduper(100n, 3);
-  assert.equal(deduper.check('k1', 10n), 'new');
-  assert.equal(deduper.check('k1', 10n), 'duplicate');
-  assert.equal(deduper.check('k2', 20n), 'new');
-  assert.equal(deduper.check('k3', 30n), 'new');
-  assert.equal(deduper.check('k4', 40n), 'new', 'k1 is forgotten to stay within keysMax');
-  assert.equal(deduper.check('k1', 10n), 'late', 'forgotten, so it can no longer be counted');
-  assert.equal(deduper.check('k9', 200n), 'new');
-  assert.equal(deduper.check('k5', 99n), 'late', 'older than the window');
-  assert.equal(deduper.check('k6', 150n), 'new');
+  const deduper = new QuoteDeduper(100, 3);
+  assert.equal(deduper.check('k1', 10), 'new');
+  assert.equal(deduper.check('k1', 10), 'duplicate');
+  assert.equal(deduper.check('k2', 20), 'new');
+  assert.equal(deduper.check('k3', 30), 'new');
+  assert.equal(deduper.check('k4', 40), 'new', 'k1 is forgotten to stay within keysMax');
+  assert.equal(deduper.check('k1', 10), 'late', 'forgotten, so it can no longer be counted');
+  assert.equal(deduper.check('k9', 200), 'new');
+  assert.equal(deduper.check('k5', 99), 'late', 'older than the window');
+  assert.equal(deduper.check('k6', 150), 'new', 'out of order but inside the window');
+  assert.equal(deduper.check('k6', 150), 'duplicate', 'an out-of-order key is remembered too');
+  assert.equal(deduper.check('k7', 160), 'late', 'no room left for out-of-order keys: unknowable');
+});
+
+test('property: any interleaving of a feed and its replay counts each quote exactly once', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 80 }),
+      fc.array(fc.boolean(), { maxLength: 200 }),
+      (timestampsMs, choices) => {
+        const generator = new QuoteKeyGenerator();
+        const sorted = [...timestampsMs].sort((left, right) => left - right);
+        const feed = sorted.map((atMs) => ({
+          atMs,
+          key: generator.next('S', 'US', 'UTC', BigInt(atMs) * 1_000_000n) as string,
+        }));
+        const deduper = new QuoteDeduper(1_000, 1_000);
+        const counted = new Map<string, number>();
+        let first = 0;
+        let second = 0;
+        for (const takeFirst of [...choices, ...feed.map(() => true), ...feed.map(() => false)]) {
+          const next = takeFirst ? feed[first++] : feed[second++];
+          if (next === undefined) continue;
+          if (deduper.check(next.key, next.atMs) === 'new')
+            counted.set(next.key, (counted.get(next.key) ?? 0) + 1);
+        }
+        assert.ok([...counted.values()].every((count) => count === 1));
+        assert.equal(counted.size, feed.length, 'inside the window nothing is lost either');
+      },
+    ),
+    { numRuns: 300 },
+  );
 });

@@ -1,0 +1,228 @@
+// Market-data benchmarks (npm run bench:marketdata):
+// 1. Quote ingest with candle aggregation: simulated quotes pushed into the ring and drained in
+//    batches (as the 1 ms timer does), with keys, dedupe, 8 candle intervals, bus publication and
+//    closed candles to the writer. Reported against the 7.5k quotes/s peak of the field report.
+// 2. Fan-out to N real WebSocket subscribers: a `ws` server with the hub in this process, the
+//    clients in a child process; delay from publish to receipt on the shared monotonic clock
+//    (process.hrtime, CLOCK_MONOTONIC on Linux). Baseline in the same run: a bare loop of
+//    socket.send over the same sockets, without the hub.
+// Options: --quotes N --symbols N --clients N --messages N --rate N (messages per second).
+import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { build } from 'hdr-histogram-js';
+import { WebSocket, WebSocketServer } from 'ws';
+import {
+  CandleWriter,
+  ChannelHub,
+  type ChannelName,
+  type ChannelSource,
+  InProcessBus,
+  MemoryCandleSink,
+  type Quote,
+  QuoteIngest,
+  SimulatedQuoteFeed,
+} from '../src/marketdata/index.js';
+
+const peakQuotesPerSecond = 7_500;
+const benchChannel = 'trades.BENCH';
+
+const { values: options } = parseArgs({
+  options: {
+    quotes: { type: 'string', default: '2000000' },
+    symbols: { type: 'string', default: '200' },
+    clients: { type: 'string', default: '5000' },
+    messages: { type: 'string', default: '200' },
+    rate: { type: 'string', default: '50' },
+    child: { type: 'string' },
+  },
+});
+
+interface LatencyReport {
+  received: number;
+  p50Us: number;
+  p99Us: number;
+  maxUs: number;
+}
+
+async function benchIngest(quoteCount: number, symbolCount: number): Promise<void> {
+  const feed = new SimulatedQuoteFeed({ seed: 42, symbolCount, quotesPerSecond: 1_000_000 });
+  const quotes: Quote[] = Array.from({ length: quoteCount }, () => feed.next());
+  const directory = await mkdtemp(join(tmpdir(), 'hoga-bench-'));
+  const writer = new CandleWriter({
+    sink: new MemoryCandleSink(),
+    spillPath: join(directory, 'spill.ndjson'),
+  });
+  await writer.start();
+  const hub = new ChannelHub();
+  const bus = new InProcessBus();
+  bus.subscribe(hub);
+  const ingest = new QuoteIngest({ publisher: bus, closedCandles: writer });
+  hub.addSource(ingest);
+  // A watched channel per symbol, so publication is part of the measured work.
+  for (let index = 0; index < symbolCount; index += 1) hub.publish(`quotes.SIM${index}`, null);
+  const batch = 1_000;
+  const startedNs = process.hrtime.bigint();
+  for (let start = 0; start < quotes.length; start += batch) {
+    const end = Math.min(quotes.length, start + batch);
+    for (let index = start; index < end; index += 1) ingest.push(quotes[index]);
+    ingest.drain();
+  }
+  const elapsedNs = Number(process.hrtime.bigint() - startedNs);
+  await writer.close();
+  await rm(directory, { recursive: true, force: true });
+  const quotesPerSecond = Math.round((quoteCount / elapsedNs) * 1e9);
+  const stats = ingest.stats();
+  console.log(
+    JSON.stringify({
+      bench: 'quote-ingest',
+      quotes: quoteCount,
+      symbols: symbolCount,
+      accepted: stats.accepted,
+      batches: stats.batches,
+      closedCandlesWritten: writer.stats().written,
+      seconds: elapsedNs / 1e9,
+      quotesPerSecond,
+      ratioTo7500PerSecond: Number((quotesPerSecond / peakQuotesPerSecond).toFixed(1)),
+      targetMet: quotesPerSecond >= 100_000,
+    }),
+  );
+}
+
+/** The child: opens the clients, subscribes, and records the delay of every message. */
+async function runClients(url: string, clientCount: number, expected: number): Promise<void> {
+  const histogram = build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+  let received = 0;
+  const sockets: WebSocket[] = [];
+  for (let index = 0; index < clientCount; index += 1) {
+    const socket = new WebSocket(url);
+    socket.on('message', (data) => {
+      const text = String(data);
+      const marker = text.indexOf('"t":"');
+      if (marker < 0) return;
+      const sentNs = BigInt(text.slice(marker + 5, text.indexOf('"', marker + 5)));
+      histogram.recordValue(Number((process.hrtime.bigint() - sentNs) / 1_000n));
+      received += 1;
+      if (received === expected) {
+        process.send?.({
+          received,
+          p50Us: histogram.getValueAtPercentile(50),
+          p99Us: histogram.getValueAtPercentile(99),
+          maxUs: histogram.maxValue,
+        });
+      }
+    });
+    socket.on('open', () => socket.send(JSON.stringify({ op: 'subscribe', id: index, ch: benchChannel })));
+    sockets.push(socket);
+    // Opening thousands at once overflows the listen backlog; pace in small groups.
+    if (index % 200 === 199) await sleep(20);
+  }
+  process.on('message', (message: { phase?: string }) => {
+    if (message.phase !== 'reset') return;
+    histogram.reset();
+    received = 0;
+    process.send?.({ reset: true });
+  });
+  process.send?.({ opened: clientCount });
+}
+
+class BenchSource implements ChannelSource {
+  has(channel: ChannelName): boolean {
+    return channel.name === benchChannel;
+  }
+  snapshot(): unknown {
+    return null;
+  }
+}
+
+function nextMessage(child: ChildProcess): Promise<Record<string, unknown>> {
+  return new Promise((resolve) =>
+    child.once('message', (message) => resolve(message as Record<string, unknown>)),
+  );
+}
+
+async function benchFanOut(clientCount: number, messageCount: number, ratePerSecond: number): Promise<void> {
+  const hub = new ChannelHub({ limits: { connectionsMax: clientCount + 10 } });
+  hub.addSource(new BenchSource());
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, backlog: 4_096 });
+  const sockets: WebSocket[] = [];
+  let subscribed = 0;
+  server.on('connection', (socket) => {
+    sockets.push(socket);
+    const connection = hub.connect(socket);
+    socket.on('message', (data) => {
+      connection?.handleText(String(data));
+      subscribed += 1;
+    });
+    socket.on('close', () => connection?.close());
+  });
+  await once(server, 'listening');
+  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const child = fork(fileURLToPath(import.meta.url), [
+    '--child',
+    url,
+    '--clients',
+    String(clientCount),
+    '--messages',
+    String(messageCount),
+  ]);
+  await nextMessage(child);
+  while (subscribed < clientCount) await sleep(50);
+  const gapMs = 1_000 / ratePerSecond;
+  const payload = (): string => process.hrtime.bigint().toString();
+
+  const runPhase = async (name: string, send: () => void): Promise<void> => {
+    const done = nextMessage(child);
+    const startedNs = process.hrtime.bigint();
+    for (let index = 0; index < messageCount; index += 1) {
+      send();
+      await sleep(gapMs);
+    }
+    const report = (await done) as unknown as LatencyReport;
+    const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
+    console.log(
+      JSON.stringify({
+        bench: 'fan-out',
+        phase: name,
+        clients: clientCount,
+        messages: messageCount,
+        ratePerSecond,
+        seconds,
+        ...report,
+      }),
+    );
+    child.send({ phase: 'reset' });
+    await nextMessage(child);
+  };
+  await runPhase('bare-ws-send-loop', () => {
+    const text = `{"ch":"${benchChannel}","seq":0,"data":{"t":"${payload()}"}}`;
+    for (const socket of sockets) socket.send(text);
+  });
+  await runPhase('hub', () => hub.publish(benchChannel, { t: payload() }));
+  child.kill();
+  for (const socket of sockets) socket.terminate();
+  server.close();
+}
+
+async function main(): Promise<void> {
+  if (options.child !== undefined) {
+    const clients = Number(options.clients);
+    await runClients(options.child, clients, clients * Number(options.messages));
+    return;
+  }
+  console.log(JSON.stringify({ machine: '2 cores, shared', node: process.version }));
+  await benchIngest(Number(options.quotes), Number(options.symbols));
+  await benchFanOut(Number(options.clients), Number(options.messages), Number(options.rate));
+}
+
+await main();
