@@ -29,11 +29,24 @@ export function usage(benchName: string, spec: Record<string, BenchOption>): str
   return lines.join('\n');
 }
 
-/** Parses argv; prints usage and exits on `--help`, throws on anything malformed. */
+/** Parses argv; prints usage and exits on `--help` (status 0) or on anything malformed (status 2). */
 export function parseBenchOptions<Spec extends Record<string, BenchOption>>(
   benchName: string,
   spec: Spec,
   argv: string[] = process.argv.slice(2),
+): BenchOptionValues<Spec> {
+  try {
+    return parseOrThrow(benchName, spec, argv);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${usage(benchName, spec)}\n`);
+    process.exit(2);
+  }
+}
+
+function parseOrThrow<Spec extends Record<string, BenchOption>>(
+  benchName: string,
+  spec: Spec,
+  argv: string[],
 ): BenchOptionValues<Spec> {
   const parserOptions: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
   for (const [name, option] of Object.entries(spec)) {

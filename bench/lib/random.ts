@@ -31,8 +31,9 @@ export class SeededRandom {
     mix = splitmix32(mix);
     this.state2 = mix;
     mix = splitmix32(mix);
+    this.state3 = mix;
     // xoshiro must not start from the all-zero state.
-    this.state3 = mix === 0 && this.state0 === 0 ? 1 : mix;
+    if ((this.state0 | this.state1 | this.state2 | this.state3) === 0) this.state3 = 1;
   }
 
   /** The next 32 random bits as an unsigned integer. */
