@@ -135,6 +135,12 @@ function compareViews(
     remaining: order.remaining,
   });
   for (const user of model.knownUsers()) {
+    for (const balance of model.balancesOf(user)) {
+      const single = engine.balance(user, balance.asset);
+      if (!sameRecords([{ ...single }], [balance])) {
+        return { what: `balance(${user}, ${balance.asset})`, expected: balance, actual: single };
+      }
+    }
     const expected = model
       .restingOrders()
       .filter((order) => order.user === user)
