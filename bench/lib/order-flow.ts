@@ -86,6 +86,9 @@ const percentCrossingLimits = 5;
 /** One market order in this many sweeps past the whole best opposite level. */
 const sweepEveryMarketOrders = 2_000;
 
+/** A level's consumed id prefix is cut once it is at least this long and half the array. */
+const levelCompactionHeadMin = 1_024;
+
 const sideBuy = 0;
 const sideSell = 1;
 const sideNames: readonly Side[] = ['buy', 'sell'];
@@ -362,6 +365,12 @@ class ModelBook {
   /** The oldest order still resting at a level, dropping cancelled ids met on the way. */
   private headOf(level: LevelQueue): number {
     while (this.remaining[level.ids[level.head]] === 0) level.head += 1;
+    // Drop the consumed prefix now and then, so a level that never empties stays bounded by its
+    // live orders (plus cancelled ones not yet reached) instead of every order it ever held.
+    if (level.head >= levelCompactionHeadMin && level.head * 2 >= level.ids.length) {
+      level.ids = level.ids.slice(level.head);
+      level.head = 0;
+    }
     return level.ids[level.head];
   }
 
