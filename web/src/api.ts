@@ -43,6 +43,8 @@ export interface Order {
   filledQty: string;
   remainingQty: string;
   status: string;
+  /** History only: why it expired or was cancelled. */
+  reason?: string;
   createdAtMs: number;
   updatedAtMs: number;
 }
@@ -75,10 +77,11 @@ export interface Me {
   isAdmin: boolean;
 }
 
-/** One page of a list the server returns newest first. */
+/** One page of the complete history (SQL read model), newest first, keyset-paginated. */
 export interface Page<T> {
   items: T[];
-  hasMore: boolean;
+  /** Opaque cursor of the next (older) page, null at the end. */
+  next: string | null;
 }
 
 export interface Candle {
@@ -180,22 +183,14 @@ function toApiError(status: number, body: unknown): ApiError {
   return { code: `HTTP_${status}`, message: `The exchange answered ${status}.` };
 }
 
-/**
- * The list endpoints return newest first, up to `limit` (at most listLimitMax); a page is a slice
- * of that, asking one extra row to learn whether an older page exists.
- */
-async function pageOf<T>(path: string, pageIndex: number): Promise<Result<Page<T>>> {
-  const first = pageIndex * historyPageSize;
-  const limit = Math.min(listLimitMax, first + historyPageSize + 1);
-  const separator = path.includes('?') ? '&' : '?';
-  const listed = await request<T[]>('GET', `${path}${separator}limit=${limit}`);
-  if (!listed.ok) return listed;
-  const items = listed.value.slice(first, first + historyPageSize);
-  return { ok: true, value: { items, hasMore: listed.value.length > first + historyPageSize } };
-}
+/** The server's bound on one list of open orders. */
+export const openOrdersMax = 1_000;
 
-/** The server's bound on one list reply. */
-export const listLimitMax = 1_000;
+function pageQuery(cursor: string | null): string {
+  const parameters = new URLSearchParams({ limit: String(historyPageSize) });
+  if (cursor !== null) parameters.set('cursor', cursor);
+  return `?${parameters.toString()}`;
+}
 
 export const api = {
   register: (username: string, password: string) =>
@@ -208,9 +203,9 @@ export const api = {
   endSession: (sessionId: string) => request<unknown>('DELETE', `/sessions/${encodeURIComponent(sessionId)}`),
   symbols: () => request<SymbolInfo[]>('GET', '/symbols'),
   balances: () => request<Balance[]>('GET', '/balances'),
-  openOrders: () => request<Order[]>('GET', `/orders?status=open&limit=${listLimitMax}`),
-  orderHistory: (pageIndex: number) => pageOf<Order>('/orders', pageIndex),
-  myTrades: (pageIndex: number) => pageOf<Fill>('/trades', pageIndex),
+  openOrders: () => request<Order[]>('GET', `/orders?status=open&limit=${openOrdersMax}`),
+  orderHistory: (cursor: string | null) => request<Page<Order>>('GET', `/history/orders${pageQuery(cursor)}`),
+  myTrades: (cursor: string | null) => request<Page<Fill>>('GET', `/history/trades${pageQuery(cursor)}`),
   placeOrder: (order: PlaceOrderRequest) => request<PlaceOrderReply>('POST', '/orders', order),
   cancelOrder: (orderId: number) => request<unknown>('DELETE', `/orders/${orderId}`),
   amendOrder: (orderId: number, qty: string) => request<unknown>('PATCH', `/orders/${orderId}`, { qty }),

@@ -173,12 +173,14 @@ function AmendForm({ order, info, done }: { order: Order; info: SymbolInfo | und
 
 function PagedTable({ kind }: { kind: 'history' | 'fills' }) {
   const { symbols, accountVersion } = useApp();
-  const [pageIndex, setPageIndex] = useState(0);
+  /** Cursors of the pages walked so far; the last one is shown (null: the newest page). */
+  const [cursors, setCursors] = useState<Array<string | null>>([null]);
+  const cursor = cursors[cursors.length - 1];
   const [page, setPage] = useState<Page<Order> | Page<Fill> | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   useEffect(() => {
     let active = true;
-    const load = kind === 'history' ? api.orderHistory(pageIndex) : api.myTrades(pageIndex);
+    const load = kind === 'history' ? api.orderHistory(cursor) : api.myTrades(cursor);
     void load.then((result) => {
       if (!active) return;
       if (result.ok) setPage(result.value);
@@ -187,7 +189,7 @@ function PagedTable({ kind }: { kind: 'history' | 'fills' }) {
     return () => {
       active = false;
     };
-  }, [kind, pageIndex, accountVersion]);
+  }, [kind, cursor, accountVersion]);
   const items = page?.items ?? [];
   return (
     <>
@@ -231,7 +233,10 @@ function PagedTable({ kind }: { kind: 'history' | 'fills' }) {
                       {formatDecimal(order.filledQty, qtyPlaces(info))} /{' '}
                       {formatDecimal(order.qty, qtyPlaces(info))}
                     </td>
-                    <td>{order.status}</td>
+                    <td>
+                      {order.status}
+                      {order.reason ? <span class="muted"> ({order.reason})</span> : null}
+                    </td>
                   </tr>
                 );
               })
@@ -258,17 +263,17 @@ function PagedTable({ kind }: { kind: 'history' | 'fills' }) {
         <button
           type="button"
           class="ghost small"
-          disabled={pageIndex === 0}
-          onClick={() => setPageIndex(pageIndex - 1)}
+          disabled={cursors.length === 1}
+          onClick={() => setCursors(cursors.slice(0, -1))}
         >
           Newer
         </button>
-        <span class="muted">Page {pageIndex + 1}</span>
+        <span class="muted">Page {cursors.length}</span>
         <button
           type="button"
           class="ghost small"
-          disabled={!page?.hasMore}
-          onClick={() => setPageIndex(pageIndex + 1)}
+          disabled={!page?.next}
+          onClick={() => page?.next && setCursors([...cursors, page.next])}
         >
           Older
         </button>

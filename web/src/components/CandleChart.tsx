@@ -93,7 +93,13 @@ function buildChart(container: HTMLElement, info: SymbolInfo): ChartParts {
     autoSize: true,
     layout: { background: { color: 'transparent' }, textColor: '#9aa4b2', attributionLogo: false },
     grid: { vertLines: { color: 'rgba(255,255,255,0.04)' }, horzLines: { color: 'rgba(255,255,255,0.04)' } },
-    timeScale: { timeVisible: true, secondsVisible: true, borderColor: '#263042', barSpacing: 9, rightOffset: 4 },
+    timeScale: {
+      timeVisible: true,
+      secondsVisible: true,
+      borderColor: '#263042',
+      barSpacing: 9,
+      rightOffset: 4,
+    },
     rightPriceScale: { borderColor: '#263042' },
   });
   const places = pricePlaces(info);

@@ -128,7 +128,8 @@ export function OrderForm({ info, picked }: { info: SymbolInfo; picked: PickedPr
     setBusy(false);
     accountChanged();
     if (!placed.ok) {
-      setErrors({ [serverErrorField(placed.error)]: `${placed.error.message} (${placed.error.code})` });
+      const { code, message } = placed.error;
+      setErrors({ [serverErrorField(placed.error)]: `${rejectMessages[code] ?? message} (${code})` });
       return;
     }
     const reply = placed.value;

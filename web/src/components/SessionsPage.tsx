@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type ApiError, api, type SessionInfo } from '../api.js';
 import { useApp } from '../context.js';
+import { describeDevice } from '../device.js';
 import { formatTime } from '../time.js';
 
 export function SessionsPage() {
@@ -57,8 +58,8 @@ export function SessionsPage() {
         <tbody>
           {sessions.map((session) => (
             <tr key={session.sessionId}>
-              <td>
-                {session.device}
+              <td title={session.device}>
+                {describeDevice(session.device)}
                 {session.current && <span class="badge">this device</span>}
               </td>
               <td>{session.ip}</td>
