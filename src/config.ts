@@ -99,6 +99,16 @@ function gatewayFromEnvironment(environment: Environment): GatewayConfig {
     limits.requestsPerIp.burst,
     'HOGA_REQUESTS_PER_IP_BURST',
   );
+  limits.loginsPerIp.ratePerSecond = positiveNumber(
+    environment.HOGA_LOGINS_PER_IP_PER_SECOND,
+    limits.loginsPerIp.ratePerSecond,
+    'HOGA_LOGINS_PER_IP_PER_SECOND',
+  );
+  limits.loginsPerIp.burst = positiveNumber(
+    environment.HOGA_LOGINS_PER_IP_BURST,
+    limits.loginsPerIp.burst,
+    'HOGA_LOGINS_PER_IP_BURST',
+  );
   const abnormal = config.abnormal;
   abnormal.suspensionMs = integer(
     environment.HOGA_SUSPENSION_MS,

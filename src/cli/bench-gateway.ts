@@ -259,16 +259,27 @@ function summary(
   };
 }
 
+/** A setup request that must succeed: the benchmark stops with the reply otherwise. */
+async function required(send: Send, message: Record<string, unknown>): Promise<Record<string, any>> {
+  const reply = await send(message);
+  if (reply.httpStatus !== 200 && reply.httpStatus !== 201) {
+    throw new Error(
+      `setup ${String(message.method)} ${String(message.path)} failed: ${JSON.stringify(reply)}`,
+    );
+  }
+  return reply;
+}
+
 /** Sets up the exchange over REST: admin, a market, one funded user and session per client. */
 async function setUpExchange(port: number, clients: number): Promise<string[]> {
   const { send } = httpSender(port, undefined);
-  const admin = await send({
+  const admin = await required(send, {
     method: 'POST',
     path: '/api/v1/auth/login',
     body: { username: adminName, password: adminPassword },
   });
   const { send: asAdmin } = httpSender(port, admin.token);
-  await asAdmin({
+  await required(asAdmin, {
     method: 'POST',
     path: '/api/v1/admin/symbols',
     body: {
@@ -284,15 +295,18 @@ async function setUpExchange(port: number, clients: number): Promise<string[]> {
     },
   });
   const tokens = [];
+  process.stderr.write(`setting up ${clients} users\n`);
   for (let client = 0; client < clients; client += 1) {
     const credentials = { username: `bench-user-${client}`, password: 'bench-user-password' };
-    const user = await send({ method: 'POST', path: '/api/v1/auth/register', body: credentials });
-    await asAdmin({
+    const user = await required(send, { method: 'POST', path: '/api/v1/auth/register', body: credentials });
+    await required(asAdmin, {
       method: 'POST',
       path: '/api/v1/admin/deposits',
       body: { userId: user.userId, asset: 'USD', amount: '1000000000' },
     });
-    tokens.push((await send({ method: 'POST', path: '/api/v1/auth/login', body: credentials })).token);
+    tokens.push(
+      (await required(send, { method: 'POST', path: '/api/v1/auth/login', body: credentials })).token,
+    );
   }
   return tokens;
 }
@@ -355,6 +369,8 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Pha
       HOGA_ABNORMAL_ORDERS_FLOOR: unlimited,
       HOGA_ABNORMAL_REJECTS_FLOOR: unlimited,
       HOGA_SESSIONS_PER_USER_MAX: '10',
+      HOGA_LOGINS_PER_IP_PER_SECOND: unlimited,
+      HOGA_LOGINS_PER_IP_BURST: unlimited,
     },
   );
   const results: PhaseResult[] = [];
