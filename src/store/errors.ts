@@ -5,7 +5,7 @@ export const StoreErrorCodes = [
   'INVALID_CURSOR',
   'INVALID_QUERY',
   'MIGRATION_FAILED',
-  'PROJECTION_BEHIND',
+  'JOURNAL_INCOMPLETE',
 ] as const;
 export type StoreErrorCode = (typeof StoreErrorCodes)[number];
 

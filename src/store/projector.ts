@@ -113,24 +113,38 @@ export class Projector {
     };
   }
 
-  /** The sequencer's listener. Synchronous and bounded: never blocks the command path. */
+  /**
+   * The sequencer's listener. Synchronous and bounded: never blocks the command path. Outcomes
+   * must come in sequence order; a gap (recovery that started from a snapshot past the
+   * checkpoint) or a full queue makes the projector fall behind rather than skip anything.
+   */
   offer(outcome: CommandOutcome): void {
-    if (this.halted || outcome.seq <= this.offered) return;
+    const latest = Math.max(this.offered, this.projected);
+    if (this.halted || outcome.seq <= latest) return;
     this.offered = outcome.seq;
     if (this.behind) return;
+    if (outcome.seq !== latest + 1) {
+      this.fallBehind('gap in the sequence', { expectedSeq: latest + 1, seq: outcome.seq });
+      return;
+    }
     if (this.pending.length >= this.options.pendingOutcomesMax) {
-      this.behind = true;
-      this.logger.warn(
-        {
-          seq: outcome.seq,
-          pendingOutcomesMax: this.options.pendingOutcomesMax,
-          canCatchUp: this.canCatchUp(),
-        },
-        'projector fell behind: dropping live outcomes until it catches up from the journal',
-      );
+      this.fallBehind('queue full', {
+        seq: outcome.seq,
+        pendingOutcomesMax: this.options.pendingOutcomesMax,
+      });
       return;
     }
     this.pending.push(outcome);
+    this.schedule();
+  }
+
+  private fallBehind(why: string, details: Record<string, number>): void {
+    this.behind = true;
+    const remedy = this.canCatchUp() ? 'catching up from the journal' : 'stopped: run `hoga db rebuild`';
+    this.logger.error(
+      { ...details, projectedSeq: this.projected },
+      `projector fell behind (${why}); ${remedy}`,
+    );
     this.schedule();
   }
 

@@ -1,9 +1,17 @@
 // The read model's contract: one suite, run against every backend (pglite.test.ts,
 // postgres.test.ts). Seeds are printed in assertion messages so a failure reproduces.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
+import { Engine } from '../../src/core/engine.js';
+import type { Command } from '../../src/core/types.js';
+import { openSequencer } from '../../src/journal/durable.js';
+import { coreEngineFactory } from '../../src/journal/engine-factory.js';
 import type { CommandOutcome } from '../../src/ports.js';
 import { StoreError } from '../../src/store/errors.js';
+import { journalOutcomes } from '../../src/store/journal-source.js';
 import { migrate } from '../../src/store/migrate.js';
 import { dropPartitionsBefore, listPartitions, partitionSpanMs } from '../../src/store/partitions.js';
 import type { Page } from '../../src/store/ports.js';
@@ -13,6 +21,8 @@ import { type Backend, dumpProjection, silentLogger, uniqueSchema } from './back
 import { OutcomeStream, streamOf } from './outcomes.js';
 
 const startTsMs = Date.UTC(2026, 10, 24, 9);
+/** A projector stuck retrying fails its test instead of hanging the run. */
+const testTimeoutMs = 60_000;
 
 function outcomesOf(seed: number, count: number, stepMs = 1_000): CommandOutcome[] {
   return new OutcomeStream({ seed, usersCount: 6, stepMs, startTsMs }).take(count);
@@ -69,7 +79,7 @@ export function storeContract(backend: Backend): void {
       return dumpProjection(store);
     }
 
-    it('migrates once and records every version', async (context) => {
+    it('migrates once and records every version', { timeout: testTimeoutMs }, async (context) => {
       await withStore(context, async (store) => {
         const again = await migrate(store.database, silentLogger);
         assert.deepEqual(again, { applied: [], version: 2 });
@@ -78,7 +88,9 @@ export function storeContract(backend: Backend): void {
       });
     });
 
-    it('creates users with ids from 1 and unique names in any case', async (context) => {
+    it('creates users with ids from 1 and unique names in any case', {
+      timeout: testTimeoutMs,
+    }, async (context) => {
       await withStore(context, async (store) => {
         const alice = await store.users.createUser('Alice', 'hash-a', false, 1_000);
         const bob = await store.users.createUser('bob', 'hash-b', true, 2_000);
@@ -101,7 +113,9 @@ export function storeContract(backend: Backend): void {
       });
     });
 
-    it('keeps sessions by token hash, touches forward only, logs out everywhere', async (context) => {
+    it('keeps sessions by token hash, touches forward only, logs out everywhere', {
+      timeout: testTimeoutMs,
+    }, async (context) => {
       await withStore(context, async (store) => {
         const user = await store.users.createUser('dave', 'h', false, 0);
         const other = await store.users.createUser('erin', 'h', false, 0);
@@ -131,7 +145,9 @@ export function storeContract(backend: Backend): void {
       });
     });
 
-    it('projects the same rows whatever the batch size, and the open orders match the book', async (context) => {
+    it('projects the same rows whatever the batch size, and the open orders match the book', {
+      timeout: testTimeoutMs,
+    }, async (context) => {
       const seed = 11;
       const stream = new OutcomeStream({ seed, usersCount: 6, stepMs: 1_000, startTsMs });
       const outcomes = stream.take(800);
@@ -157,7 +173,9 @@ export function storeContract(backend: Backend): void {
       });
     });
 
-    it('live projection with timed flushes equals a rebuild from the journal', async (context) => {
+    it('live projection with timed flushes equals a rebuild from the journal', {
+      timeout: testTimeoutMs,
+    }, async (context) => {
       const seed = 12;
       const outcomes = outcomesOf(seed, 600);
       await withStore(context, async (store) => {
@@ -176,7 +194,52 @@ export function storeContract(backend: Backend): void {
       });
     });
 
-    it('a crash inside a batch, at several points, neither loses nor repeats a row', async (context) => {
+    it('live projection of the real sequencer equals a rebuild from its journal', {
+      timeout: testTimeoutMs,
+    }, async (context) => {
+      const seed = 18;
+      const stream = new OutcomeStream({ seed, usersCount: 6, stepMs: 1, startTsMs });
+      const commands: Command[] = Array.from({ length: 1_500 }, () => {
+        const { ts: _ignored, ...command } = stream.next().command;
+        return command as Command;
+      });
+      const journalDir = mkdtempSync(join(tmpdir(), 'hoga-store-journal-'));
+      try {
+        await withStore(context, async (store) => {
+          const projector = await store.openProjector({ batchOutcomesMax: 64, flushIntervalMs: 2 });
+          const opened = await openSequencer({
+            dataDir: journalDir,
+            engines: coreEngineFactory(),
+            logger: silentLogger,
+            fsyncPolicy: 'none',
+            listeners: [(outcome) => projector.offer(outcome)],
+          });
+          for (let start = 0; start < commands.length; start += 100) {
+            await Promise.all(
+              commands.slice(start, start + 100).map((command) => opened.sequencer.submit(command)),
+            );
+          }
+          await opened.sequencer.close();
+          await projector.close();
+          assert.equal(projector.projectedSeq, commands.length);
+          const live = await dumpProjection(store);
+          assert.ok(live.trades.length > 100, `seed ${seed}: the engine traded (${live.trades.length})`);
+          const rebuilt = await rebuildProjections(
+            store,
+            journalOutcomes(journalDir, new Engine()),
+            () => undefined,
+          );
+          assert.equal(rebuilt.outcomes, commands.length);
+          assert.deepEqual(await dumpProjection(store), live, `seed ${seed}`);
+        });
+      } finally {
+        rmSync(journalDir, { recursive: true, force: true });
+      }
+    });
+
+    it('a crash inside a batch, at several points, neither loses nor repeats a row', {
+      timeout: testTimeoutMs,
+    }, async (context) => {
       const seed = 13;
       const outcomes = outcomesOf(seed, 500);
       await withStore(context, async (store) => {
@@ -211,7 +274,7 @@ export function storeContract(backend: Backend): void {
       });
     });
 
-    it('two projectors on one database write every row once', async (context) => {
+    it('two projectors on one database write every row once', { timeout: testTimeoutMs }, async (context) => {
       const seed = 14;
       const outcomes = outcomesOf(seed, 400);
       await withStore(context, async (store) => {
@@ -228,7 +291,9 @@ export function storeContract(backend: Backend): void {
       });
     });
 
-    it('falls behind past its bound and catches up from the journal', async (context) => {
+    it('falls behind past its bound and catches up from the journal', {
+      timeout: testTimeoutMs,
+    }, async (context) => {
       const seed = 15;
       const outcomes = outcomesOf(seed, 300);
       await withStore(context, async (store) => {
@@ -247,7 +312,34 @@ export function storeContract(backend: Backend): void {
       });
     });
 
-    it('pages history by cursor: every row once, newest first, bounded', async (context) => {
+    it('stops at a gap in the sequence instead of skipping, and catches up over it', {
+      timeout: testTimeoutMs,
+    }, async (context) => {
+      const seed = 19;
+      const outcomes = outcomesOf(seed, 200);
+      const withGap = outcomes.filter((outcome) => outcome.seq <= 80 || outcome.seq > 120);
+      await withStore(context, async (store) => {
+        const reference = await referenceDump(store, outcomes);
+        await rebuildProjections(store, streamOf([]), () => undefined);
+        const stuck = await store.openProjector({ batchOutcomesMax: 16 });
+        for (const outcome of withGap) stuck.offer(outcome);
+        await stuck.close();
+        assert.equal(stuck.projectedSeq, 80, 'nothing after the gap');
+        assert.equal(stuck.lag(200), 120);
+        const healing = await store.openProjector({
+          batchOutcomesMax: 16,
+          catchUp: (afterSeq) => streamOf(outcomes.filter((outcome) => outcome.seq > afterSeq)),
+        });
+        for (const outcome of withGap) healing.offer(outcome);
+        await healing.close();
+        assert.equal(healing.projectedSeq, 200);
+        assert.deepEqual(await dumpProjection(store), reference, `seed ${seed}`);
+      });
+    });
+
+    it('pages history by cursor: every row once, newest first, bounded', {
+      timeout: testTimeoutMs,
+    }, async (context) => {
       const seed = 16;
       const outcomes = outcomesOf(seed, 700);
       await withStore(context, async (store) => {
@@ -314,7 +406,7 @@ export function storeContract(backend: Backend): void {
       });
     });
 
-    it('upserts candles by key and pages them by time range', async (context) => {
+    it('upserts candles by key and pages them by time range', { timeout: testTimeoutMs }, async (context) => {
       await withStore(context, async (store) => {
         const minuteMs = 60_000;
         const candle = (minute: number, close: number) => ({
@@ -348,7 +440,9 @@ export function storeContract(backend: Backend): void {
       });
     });
 
-    it('partitions trades and order events by day and drops old days', async (context) => {
+    it('partitions trades and order events by day and drops old days', {
+      timeout: testTimeoutMs,
+    }, async (context) => {
       const seed = 17;
       const hourMs = 3_600_000;
       const outcomes = outcomesOf(seed, 300, 2 * hourMs);

@@ -63,7 +63,8 @@ export class OutcomeStream {
       });
     }
     for (let user = 1; user <= options.usersCount; user += 1) {
-      this.setup.push({ op: 'deposit', user, asset: 'USD', amount: 1_000_000_000 });
+      for (const asset of ['USD', 'AAA', 'BBB'])
+        this.setup.push({ op: 'deposit', user, asset, amount: 1_000_000_000 });
     }
   }
 

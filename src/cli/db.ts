@@ -1,0 +1,108 @@
+// `hoga db migrate|rebuild|partitions`: the SQL read model's maintenance commands.
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { Engine } from '../core/engine.js';
+import { journalExtent, journalOutcomes } from '../store/journal-source.js';
+import { migrate } from '../store/migrate.js';
+import { dropPartitionsBefore, listPartitions } from '../store/partitions.js';
+import { defaultSchema, openStore, rebuildProjections, type Store } from '../store/store.js';
+
+interface DatabaseFlags {
+  databaseUrl?: string;
+  pgliteDir?: string;
+  schema?: string;
+}
+
+function withDatabaseOptions(command: Command): Command {
+  return command
+    .option('--database-url <url>', 'PostgreSQL instead of embedded PGlite (DATABASE_URL)')
+    .option('--pglite-dir <dir>', 'embedded database directory (HOGA_PGLITE_DIR, default ./data/pglite)')
+    .option('--schema <name>', `schema holding the tables (default ${defaultSchema})`);
+}
+
+const logger = pino({ name: 'db', level: process.env.HOGA_LOG_LEVEL ?? 'info' }, pino.destination(2));
+
+function openFromFlags(flags: DatabaseFlags, migrateOnOpen: boolean): Promise<Store> {
+  return openStore({
+    databaseUrl: flags.databaseUrl ?? process.env.DATABASE_URL,
+    dataDir: flags.pgliteDir ?? process.env.HOGA_PGLITE_DIR,
+    schema: flags.schema,
+    logger,
+    migrate: migrateOnOpen,
+  });
+}
+
+function print(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+async function runMigrate(flags: DatabaseFlags): Promise<void> {
+  const store = await openFromFlags(flags, false);
+  try {
+    print(await migrate(store.database, logger));
+  } finally {
+    await store.close();
+  }
+}
+
+async function runRebuild(flags: DatabaseFlags & { journalDir: string }): Promise<void> {
+  const extent = journalExtent(flags.journalDir);
+  const store = await openFromFlags(flags, true);
+  const bar = new SingleBar({
+    format: 'rebuild [{bar}] {percentage}% | {value}/{total} journal bytes | seq {seq}',
+    hideCursor: true,
+  });
+  bar.start(extent.bytesTotal, 0, { seq: 0 });
+  const startedMs = performance.now();
+  try {
+    const outcomes = journalOutcomes(flags.journalDir, new Engine(), (progress) => {
+      bar.update(progress.bytesDone, { seq: progress.lastSeq });
+    });
+    const result = await rebuildProjections(store, outcomes, () => undefined);
+    bar.update(extent.bytesTotal, { seq: result.projectedSeq });
+    bar.stop();
+    const elapsedMs = Math.round(performance.now() - startedMs);
+    print({ ...result, elapsedMs, schema: store.database.schema, backend: store.database.backend });
+  } finally {
+    bar.stop();
+    await store.close();
+  }
+}
+
+async function runPartitions(flags: DatabaseFlags & { dropBefore?: string }): Promise<void> {
+  const store = await openFromFlags(flags, true);
+  try {
+    if (flags.dropBefore !== undefined) {
+      const beforeMs = Date.parse(flags.dropBefore);
+      if (Number.isNaN(beforeMs)) throw new Error(`--drop-before: not a date: ${flags.dropBefore}`);
+      print({ dropped: await dropPartitionsBefore(store.database, beforeMs) });
+    }
+    print({ partitions: (await listPartitions(store.database)).map((partition) => partition.name) });
+  } finally {
+    await store.close();
+  }
+}
+
+export function registerDbCommands(program: Command): void {
+  const db = program.command('db').description('SQL read model (PGlite, or PostgreSQL with DATABASE_URL)');
+  withDatabaseOptions(db.command('migrate').description('apply pending schema migrations')).action(
+    runMigrate,
+  );
+  withDatabaseOptions(
+    db
+      .command('rebuild')
+      .description('empty the projected tables and replay the whole journal into them')
+      .option(
+        '--journal-dir <dir>',
+        'journal data directory (HOGA_DATA_DIR, default ./data)',
+        process.env.HOGA_DATA_DIR ?? './data',
+      ),
+  ).action(runRebuild);
+  withDatabaseOptions(
+    db
+      .command('partitions')
+      .description('list the daily partitions of trades and order_events, optionally dropping old ones')
+      .option('--drop-before <date>', 'detach and drop partitions whose whole day is before this ISO date'),
+  ).action(runPartitions);
+}
