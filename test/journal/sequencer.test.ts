@@ -284,3 +284,35 @@ test('journal text adds ts, and the sequence as id to a place without one, whate
   for (const bad of [null, 'deposit', [1, 2], 7n, { amount: 1n }])
     assert.equal(journalText(bad as unknown as Command, 1, 1), undefined);
 });
+
+test('close drains queued commands, syncs, and refuses later submits', async () => {
+  const directory = temporaryDirectory('close');
+  for (const fsyncPolicy of ['none', 'batch', 'always'] as const) {
+    const dataDir = `${directory.path}/${fsyncPolicy}`;
+    const fileSystem = countingFileSystem();
+    const { sequencer } = await openSequencer({
+      dataDir,
+      engines: toyEngines,
+      logger: quietLogger(),
+      fileSystem,
+      fsyncPolicy,
+      segmentBytesMax: 512,
+    });
+    const pending = Array.from({ length: 40 }, (_, index) => sequencer.submit(depositCommand(index)));
+    const closed = sequencer.close();
+    await assert.rejects(
+      sequencer.submit(depositCommand(99)),
+      (error: JournalError) => error.code === 'SEQUENCER_CLOSED',
+    );
+    const outcomes = await Promise.all(pending);
+    await closed;
+    assert.equal(outcomes.at(-1)?.seq, 40, fsyncPolicy);
+    // Every segment roll and the close synced, whatever the policy.
+    assert.ok(fileSystem.datasyncCalls >= 2, `${fsyncPolicy}: ${fileSystem.datasyncCalls} fdatasyncs`);
+    const reopened = await openSequencer({ dataDir, engines: toyEngines, logger: quietLogger() });
+    assert.equal(reopened.recovered.lastSeq, 40, fsyncPolicy);
+    assert.equal(reopened.recovered.truncatedBytes, 0);
+    await reopened.sequencer.close();
+  }
+  directory.remove();
+});
