@@ -66,7 +66,13 @@ export {
   HubErrorCodes,
   type HubLimits,
 } from './hub.js';
-export { type Quote, QuoteIngest, type QuoteIngestOptions, type QuoteMessage } from './ingest.js';
+export {
+  type Quote,
+  QuoteIngest,
+  type QuoteIngestOptions,
+  type QuoteMessage,
+  type QuoteRejection,
+} from './ingest.js';
 export { type ClosedCandleHandler, MarketData, type MarketDataOptions } from './marketdata.js';
 export {
   decodeQuoteKey,
@@ -74,6 +80,7 @@ export {
   QuoteDeduper,
   QuoteKeyGenerator,
   type QuoteKeyParts,
+  SymbolQuoteKeys,
 } from './quote-key.js';
 export type { Ticker } from './ticker.js';
 export type { TapeTrade } from './trades.js';

@@ -7,7 +7,7 @@ import { type Candle, type CandleInterval, candleToJson, SymbolCandles } from '.
 import { type ChannelName, channelName } from './channels.js';
 import type { ChannelPublisher, ChannelSource } from './hub.js';
 import type { ClosedCandleHandler } from './marketdata.js';
-import { isQuoteKeyError, QuoteDeduper, type QuoteKeyError, QuoteKeyGenerator } from './quote-key.js';
+import { QuoteDeduper, type QuoteKeyError, SymbolQuoteKeys } from './quote-key.js';
 import { isValidTimezone, MarketTimezone } from './timezone.js';
 
 const nanosecondsPerMillisecond = 1_000_000n;
@@ -55,6 +55,17 @@ export const quoteIngestDefaults = {
   symbolsMax: 10_000,
 };
 
+/**
+ * Why a quote was refused. `SYMBOL_CONFLICT`: a symbol keeps the country and timezone of its
+ * first quote, since both are part of its keys and its candles' day boundaries.
+ */
+export type QuoteRejection =
+  | QuoteKeyError
+  | 'BAD_PRICE'
+  | 'BAD_TIMEZONE_NAME'
+  | 'SYMBOLS_MAX'
+  | 'SYMBOL_CONFLICT';
+
 export interface QuoteIngestStats {
   accepted: number;
   duplicates: number;
@@ -70,12 +81,13 @@ class QuoteSymbol {
   readonly candles: SymbolCandles;
   readonly channel: string;
   latestQuote: Quote | undefined;
-  latestKey = '';
+  latestSequence = 0;
   dirty = false;
 
   constructor(
     readonly symbol: string,
     timezone: MarketTimezone,
+    readonly keys: SymbolQuoteKeys,
     readonly deduper: QuoteDeduper,
   ) {
     this.candles = new SymbolCandles(symbol, timezone);
@@ -87,7 +99,7 @@ class QuoteSymbol {
     const quote = this.latestQuote;
     if (quote === undefined) return null;
     return {
-      key: this.latestKey,
+      key: this.keys.key(quote.tsNs, this.latestSequence),
       symbol: this.symbol,
       price: quote.price,
       size: quote.size,
@@ -102,7 +114,6 @@ export class QuoteIngest implements ChannelSource {
   private count = 0;
   private readonly symbols = new Map<string, QuoteSymbol>();
   private readonly timezones = new Map<string, MarketTimezone>();
-  private readonly keys = new QuoteKeyGenerator();
   private readonly dedupeWindowMs: number;
   private readonly dedupeKeysPerSymbolMax: number;
   private readonly dirty: QuoteSymbol[] = [];
@@ -117,7 +128,7 @@ export class QuoteIngest implements ChannelSource {
   private timer: NodeJS.Timeout | undefined;
   private readonly counters = { accepted: 0, duplicates: 0, late: 0, rejected: 0, queueFull: 0, batches: 0 };
   /** Invalid quotes, by reason, for operators. */
-  readonly rejections = new Map<QuoteKeyError | 'BAD_PRICE' | 'BAD_TIMEZONE_NAME' | 'SYMBOLS_MAX', number>();
+  readonly rejections = new Map<QuoteRejection, number>();
 
   constructor(options: QuoteIngestOptions) {
     this.publisher = options.publisher;
@@ -207,15 +218,19 @@ export class QuoteIngest implements ChannelSource {
       this.reject('BAD_PRICE');
       return;
     }
-    const key = this.keys.next(quote.symbol, quote.country, quote.timezone, quote.tsNs);
-    if (isQuoteKeyError(key)) {
-      this.reject(key);
-      return;
-    }
     const state = this.symbolState(quote);
     if (state === undefined) return;
+    if (quote.country !== state.keys.country || quote.timezone !== state.keys.timezone) {
+      this.reject('SYMBOL_CONFLICT');
+      return;
+    }
+    const sequence = state.keys.assign(quote.tsNs);
+    if (typeof sequence === 'string') {
+      this.reject(sequence);
+      return;
+    }
     const atMs = Number(quote.tsNs / nanosecondsPerMillisecond);
-    const verdict = state.deduper.check(key, atMs);
+    const verdict = state.deduper.check(quote.tsNs, sequence, atMs);
     if (verdict !== 'new') {
       if (verdict === 'duplicate') this.counters.duplicates += 1;
       else this.counters.late += 1;
@@ -224,7 +239,7 @@ export class QuoteIngest implements ChannelSource {
     if (atMs > this.feedTimeMs) this.feedTimeMs = atMs;
     state.candles.add(atMs, quote.price, quote.size, closed);
     state.latestQuote = quote;
-    state.latestKey = key;
+    state.latestSequence = sequence;
     if (!state.dirty) {
       state.dirty = true;
       this.dirty.push(state);
@@ -276,13 +291,18 @@ export class QuoteIngest implements ChannelSource {
       timezone = new MarketTimezone(quote.timezone);
       this.timezones.set(quote.timezone, timezone);
     }
+    const keys = SymbolQuoteKeys.create(quote.symbol, quote.country, quote.timezone);
+    if (typeof keys === 'string') {
+      this.reject(keys);
+      return undefined;
+    }
     const deduper = new QuoteDeduper(this.dedupeWindowMs, this.dedupeKeysPerSymbolMax);
-    const state = new QuoteSymbol(quote.symbol, timezone, deduper);
+    const state = new QuoteSymbol(quote.symbol, timezone, keys, deduper);
     this.symbols.set(quote.symbol, state);
     return state;
   }
 
-  private reject(reason: QuoteKeyError | 'BAD_PRICE' | 'BAD_TIMEZONE_NAME' | 'SYMBOLS_MAX'): void {
+  private reject(reason: QuoteRejection): void {
     this.counters.rejected += 1;
     this.rejections.set(reason, (this.rejections.get(reason) ?? 0) + 1);
   }

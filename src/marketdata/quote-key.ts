@@ -35,10 +35,6 @@ export const QuoteKeyErrors = [
 ] as const;
 export type QuoteKeyError = (typeof QuoteKeyErrors)[number];
 
-export function isQuoteKeyError(value: string): value is QuoteKeyError {
-  return (QuoteKeyErrors as readonly string[]).includes(value);
-}
-
 export function quoteKeyPartsError(parts: QuoteKeyParts): QuoteKeyError | undefined {
   if (parts.tsNs < 0n || parts.tsNs >= timestampNsLimit) return 'BAD_TIMESTAMP';
   if (!Number.isSafeInteger(parts.sequence) || parts.sequence < 0 || parts.sequence > quoteKeySequenceMax) {
@@ -81,46 +77,67 @@ export function decodeQuoteKey(key: string): QuoteKeyParts | QuoteKeyError {
 
 export const keyedSymbolsMax = 100_000;
 
-interface SymbolKeyState {
-  tsNs: bigint;
-  sequence: number;
-  country: string;
-  timezone: string;
-  /** `|CC|timezone|symbol`, checked once and reused for every quote of the symbol. */
-  suffix: string;
-}
-
 const sequenceZero = '0'.repeat(sequenceDigits);
 
 /**
- * Gives each quote its key. The sequence counts quotes of one symbol within one nanosecond and
- * restarts whenever the timestamp changes, so the same feed replayed gives the same keys.
+ * Numbers the quotes of one symbol (country and timezone fixed, checked once). The sequence
+ * counts quotes within one nanosecond and restarts whenever the timestamp changes, so the same
+ * feed replayed gives the same keys. The key string is built only when asked for: it is fully
+ * determined by (timestamp, sequence) and this symbol's fixed parts.
  */
+export class SymbolQuoteKeys {
+  private readonly suffix: string;
+  private lastNs = -1n;
+  private sequence = 0;
+
+  private constructor(
+    readonly symbol: string,
+    readonly country: string,
+    readonly timezone: string,
+  ) {
+    this.suffix = `|${country}|${timezone}|${symbol}`;
+  }
+
+  static create(symbol: string, country: string, timezone: string): SymbolQuoteKeys | QuoteKeyError {
+    const error = quoteKeyPartsError({ tsNs: 0n, sequence: 0, country, timezone, symbol });
+    return error ?? new SymbolQuoteKeys(symbol, country, timezone);
+  }
+
+  /** The sequence of the next quote at `tsNs`, or an error code. */
+  assign(tsNs: bigint): number | QuoteKeyError {
+    if (tsNs < 0n || tsNs >= timestampNsLimit) return 'BAD_TIMESTAMP';
+    if (tsNs !== this.lastNs) {
+      this.lastNs = tsNs;
+      this.sequence = 0;
+      return 0;
+    }
+    if (this.sequence === quoteKeySequenceMax) return 'BAD_SEQUENCE';
+    this.sequence += 1;
+    return this.sequence;
+  }
+
+  key(tsNs: bigint, sequence: number): string {
+    const sequenceText =
+      sequence === 0 ? sequenceZero : sequence.toString(36).toUpperCase().padStart(sequenceDigits, '0');
+    return `${tsNs.toString().padStart(timestampDigits, '0')}${sequenceText}${this.suffix}`;
+  }
+}
+
+/** Keys for quotes of many symbols: one SymbolQuoteKeys per (symbol, country, timezone). */
 export class QuoteKeyGenerator {
-  private readonly last = new Map<string, SymbolKeyState>();
+  private readonly symbols = new Map<string, SymbolQuoteKeys>();
 
   next(symbol: string, country: string, timezone: string, tsNs: bigint): string | QuoteKeyError {
-    if (tsNs < 0n || tsNs >= timestampNsLimit) return 'BAD_TIMESTAMP';
-    let state = this.last.get(symbol);
-    if (state === undefined || state.country !== country || state.timezone !== timezone) {
-      const error = quoteKeyPartsError({ tsNs, sequence: 0, country, timezone, symbol });
-      if (error !== undefined) return error;
-      if (state === undefined && this.last.size >= keyedSymbolsMax) this.last.clear();
-      state = { tsNs: -1n, sequence: 0, country, timezone, suffix: `|${country}|${timezone}|${symbol}` };
-      this.last.set(symbol, state);
+    let keys = this.symbols.get(symbol);
+    if (keys === undefined || keys.country !== country || keys.timezone !== timezone) {
+      const created = SymbolQuoteKeys.create(symbol, country, timezone);
+      if (typeof created === 'string') return created;
+      if (keys === undefined && this.symbols.size >= keyedSymbolsMax) this.symbols.clear();
+      keys = created;
+      this.symbols.set(symbol, keys);
     }
-    if (state.tsNs === tsNs) {
-      state.sequence += 1;
-      if (state.sequence > quoteKeySequenceMax) return 'BAD_SEQUENCE';
-    } else {
-      state.tsNs = tsNs;
-      state.sequence = 0;
-    }
-    const sequence =
-      state.sequence === 0
-        ? sequenceZero
-        : state.sequence.toString(36).toUpperCase().padStart(sequenceDigits, '0');
-    return `${tsNs.toString().padStart(timestampDigits, '0')}${sequence}${state.suffix}`;
+    const sequence = keys.assign(tsNs);
+    return typeof sequence === 'string' ? sequence : keys.key(tsNs, sequence);
   }
 }
 
@@ -129,21 +146,29 @@ export type DedupeVerdict = 'new' | 'duplicate' | 'late';
 /** Compact the in-order arrays once this many leading entries are dead. */
 const compactAfterEntries = 4_096;
 
+/** -1, 0 or 1: the order of two quote keys of one symbol, by (timestamp, sequence). */
+function compareKeys(leftNs: bigint, leftSequence: number, rightNs: bigint, rightSequence: number): number {
+  if (leftNs !== rightNs) return leftNs < rightNs ? -1 : 1;
+  return Math.sign(leftSequence - rightSequence);
+}
+
 /**
- * Drops quotes of one symbol seen before. Keys are remembered within `windowMs` of the newest
- * quote (and at most `keysMax` of them); a quote older than the window, or not newer than a key
- * already forgotten, cannot be checked and is `late`, so a replayed feed is never counted twice.
- * Feeds are nearly always in time order, so keys above the last one go into a sorted array (an
- * append, no hashing); only out-of-order keys use a map, and a repeat is found by binary search.
- * Times are whole milliseconds: plain numbers keep the hot path free of BigInt allocations.
+ * Drops quotes of one symbol seen before, by key. Within a symbol a key is identified by its
+ * (timestamp, sequence), so those are compared instead of strings: no string is built per quote.
+ * Keys are remembered within `windowMs` of the newest quote (and at most `keysMax` of them); a
+ * quote older than the window, or not newer than a key already forgotten, cannot be checked and
+ * is `late`, so a replayed feed is never counted twice. Feeds are nearly always in time order,
+ * so a key above the last one is appended to a sorted array (no hashing, no allocation); only
+ * out-of-order keys go to a small map, and a repeat is found by binary search.
  */
 export class QuoteDeduper {
-  private keys: string[] = [];
+  private timestamps: bigint[] = [];
+  private sequences: number[] = [];
   private times: number[] = [];
   private head = 0;
   private readonly outOfOrder = new Map<string, number>();
   private newestMs = Number.NEGATIVE_INFINITY;
-  /** The newest timestamp among keys already forgotten: anything at or before it is unknowable. */
+  /** The newest time among keys already forgotten: anything at or before it is unknowable. */
   private forgottenUpToMs = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -152,30 +177,34 @@ export class QuoteDeduper {
     private readonly outOfOrderKeysMax = Math.max(1, keysMax >> 4),
   ) {}
 
-  check(key: string, atMs: number): DedupeVerdict {
+  /** `atMs` is the quote's timestamp in whole milliseconds. */
+  check(tsNs: bigint, sequence: number, atMs: number): DedupeVerdict {
     if (atMs <= this.forgottenUpToMs || atMs + this.windowMs < this.newestMs) return 'late';
-    const count = this.keys.length - this.head;
-    if (count === 0 || key > this.keys[this.keys.length - 1]) {
-      this.append(key, atMs);
+    const last = this.timestamps.length - 1;
+    if (last < this.head || compareKeys(tsNs, sequence, this.timestamps[last], this.sequences[last]) > 0) {
+      this.append(tsNs, sequence, atMs);
       return 'new';
     }
-    if (this.outOfOrder.has(key) || this.findInOrder(key)) return 'duplicate';
+    const outOfOrderKey = `${tsNs}:${sequence}`;
+    if (this.outOfOrder.has(outOfOrderKey) || this.findInOrder(tsNs, sequence)) return 'duplicate';
     if (this.outOfOrder.size >= this.outOfOrderKeysMax && !this.sweepOutOfOrder()) return 'late';
-    this.outOfOrder.set(key, atMs);
+    this.outOfOrder.set(outOfOrderKey, atMs);
     return 'new';
   }
 
-  private append(key: string, atMs: number): void {
+  private append(tsNs: bigint, sequence: number, atMs: number): void {
     if (atMs > this.newestMs) this.newestMs = atMs;
     const horizonMs = this.newestMs - this.windowMs;
-    while (this.head < this.keys.length && this.times[this.head] < horizonMs) this.forgetOldest();
-    if (this.keys.length - this.head >= this.keysMax) this.forgetOldest();
-    if (this.head >= compactAfterEntries && this.head * 2 >= this.keys.length) {
-      this.keys = this.keys.slice(this.head);
+    while (this.head < this.times.length && this.times[this.head] < horizonMs) this.forgetOldest();
+    if (this.times.length - this.head >= this.keysMax) this.forgetOldest();
+    if (this.head >= compactAfterEntries && this.head * 2 >= this.times.length) {
+      this.timestamps = this.timestamps.slice(this.head);
+      this.sequences = this.sequences.slice(this.head);
       this.times = this.times.slice(this.head);
       this.head = 0;
     }
-    this.keys.push(key);
+    this.timestamps.push(tsNs);
+    this.sequences.push(sequence);
     this.times.push(atMs);
   }
 
@@ -185,14 +214,14 @@ export class QuoteDeduper {
     this.head += 1;
   }
 
-  private findInOrder(key: string): boolean {
+  private findInOrder(tsNs: bigint, sequence: number): boolean {
     let low = this.head;
-    let high = this.keys.length - 1;
+    let high = this.times.length - 1;
     while (low <= high) {
       const middle = (low + high) >> 1;
-      const candidate = this.keys[middle];
-      if (candidate === key) return true;
-      if (candidate < key) low = middle + 1;
+      const order = compareKeys(this.timestamps[middle], this.sequences[middle], tsNs, sequence);
+      if (order === 0) return true;
+      if (order < 0) low = middle + 1;
       else high = middle - 1;
     }
     return false;

@@ -106,6 +106,7 @@ test('bad quotes are rejected with a reason; the timer drains within its interva
   ingest.push({ ...good, country: 'usa' });
   ingest.push({ ...good, timezone: 'Mars/Olympus' });
   ingest.push(good);
+  ingest.push({ ...good, country: 'CA', tsNs: good.tsNs + 1n });
   await ingest.whenDrained();
   ingest.stop();
   assert.equal(ingest.stats().accepted, 1);
@@ -113,6 +114,7 @@ test('bad quotes are rejected with a reason; the timer drains within its interva
     BAD_PRICE: 1,
     BAD_COUNTRY: 1,
     BAD_TIMEZONE_NAME: 1,
+    SYMBOL_CONFLICT: 1,
   });
 });
 

@@ -8,6 +8,7 @@ import {
   QuoteDeduper,
   QuoteKeyGenerator,
   type QuoteKeyParts,
+  SymbolQuoteKeys,
 } from '../../src/marketdata/index.js';
 import { quoteKeySequenceMax } from '../../src/marketdata/quote-key.js';
 
@@ -92,17 +93,20 @@ test('the sequence counts quotes of one symbol in one nanosecond, and replays gi
 
 test('the deduper drops repeats inside its window and calls anything it forgot late, never new', () => {
   const deduper = new QuoteDeduper(100, 3);
-  assert.equal(deduper.check('k1', 10), 'new');
-  assert.equal(deduper.check('k1', 10), 'duplicate');
-  assert.equal(deduper.check('k2', 20), 'new');
-  assert.equal(deduper.check('k3', 30), 'new');
-  assert.equal(deduper.check('k4', 40), 'new', 'k1 is forgotten to stay within keysMax');
-  assert.equal(deduper.check('k1', 10), 'late', 'forgotten, so it can no longer be counted');
-  assert.equal(deduper.check('k9', 200), 'new');
-  assert.equal(deduper.check('k5', 99), 'late', 'older than the window');
-  assert.equal(deduper.check('k6', 150), 'new', 'out of order but inside the window');
-  assert.equal(deduper.check('k6', 150), 'duplicate', 'an out-of-order key is remembered too');
-  assert.equal(deduper.check('k7', 160), 'late', 'no room left for out-of-order keys: unknowable');
+  const check = (atMs: number, sequence = 0): string =>
+    deduper.check(BigInt(atMs) * 1_000_000n, sequence, atMs);
+  assert.equal(check(10), 'new');
+  assert.equal(check(10), 'duplicate');
+  assert.equal(check(10, 1), 'new', 'same nanosecond, next sequence');
+  assert.equal(check(30), 'new');
+  assert.equal(check(40), 'new', 'the key at 10 ms is forgotten to stay within keysMax');
+  assert.equal(check(10), 'late', 'forgotten, so it can no longer be counted');
+  assert.equal(check(200), 'new');
+  assert.equal(check(99), 'late', 'older than the window');
+  assert.equal(check(150), 'new', 'out of order but inside the window');
+  assert.equal(check(150), 'duplicate', 'an out-of-order key is remembered too');
+  assert.equal(check(160), 'late', 'no room left for out-of-order keys: unknowable');
+  assert.equal(check(200), 'duplicate', 'found by binary search among in-order keys');
 });
 
 test('property: any interleaving of a feed and its replay counts each quote exactly once', () => {
@@ -111,12 +115,13 @@ test('property: any interleaving of a feed and its replay counts each quote exac
       fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 80 }),
       fc.array(fc.boolean(), { maxLength: 200 }),
       (timestampsMs, choices) => {
-        const generator = new QuoteKeyGenerator();
+        const keys = SymbolQuoteKeys.create('S', 'US', 'UTC') as SymbolQuoteKeys;
         const sorted = [...timestampsMs].sort((left, right) => left - right);
-        const feed = sorted.map((atMs) => ({
-          atMs,
-          key: generator.next('S', 'US', 'UTC', BigInt(atMs) * 1_000_000n) as string,
-        }));
+        const feed = sorted.map((atMs) => {
+          const tsNs = BigInt(atMs) * 1_000_000n;
+          const sequence = keys.assign(tsNs) as number;
+          return { atMs, tsNs, sequence, key: keys.key(tsNs, sequence) };
+        });
         const deduper = new QuoteDeduper(1_000, 1_000);
         const counted = new Map<string, number>();
         let first = 0;
@@ -124,7 +129,7 @@ test('property: any interleaving of a feed and its replay counts each quote exac
         for (const takeFirst of [...choices, ...feed.map(() => true), ...feed.map(() => false)]) {
           const next = takeFirst ? feed[first++] : feed[second++];
           if (next === undefined) continue;
-          if (deduper.check(next.key, next.atMs) === 'new')
+          if (deduper.check(next.tsNs, next.sequence, next.atMs) === 'new')
             counted.set(next.key, (counted.get(next.key) ?? 0) + 1);
         }
         assert.ok([...counted.values()].every((count) => count === 1));
