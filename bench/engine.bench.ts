@@ -3,7 +3,7 @@
 // Throughput is timed in blocks of commands; Hoga's per-command latency is taken in a separate
 // pass so the timer's own cost does not distort throughput.
 //
-// nodejs-order-book needs up to a millisecond per cancel on a crowded book (it renumbers the whole
+// nodejs-order-book needs a millisecond or more per cancel on a crowded book (it renumbers the whole
 // price level), so it runs only the first `--peer-commands` measured commands. On those, the two
 // engines take turns in blocks of `interleaveCommands`, each block timed, so that load from other
 // processes on this shared machine falls on both alike; the ratio compares those times. Hoga then
