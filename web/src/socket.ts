@@ -28,6 +28,11 @@ export type PrivateHandler = (message: ChannelMessage) => void;
 
 /** Close codes with which the server says the session is over (logout, logout-all, expiry). */
 export const sessionEndedCloseCodes: ReadonlySet<number> = new Set([4001]);
+/**
+ * The server closes sockets that never authenticated after a while (4002). A visitor's socket
+ * only watches public channels, so it reconnects at once instead of backing off.
+ */
+export const authTimeoutCloseCode = 4002;
 const reconnectDelayMsMin = 250;
 const reconnectDelayMsMax = 5_000;
 /** Channels one page subscribes to at most; a bound, not a hint. */
@@ -137,8 +142,12 @@ export class ExchangeSocket {
       return;
     }
     this.setState('reconnecting');
+    if (code === authTimeoutCloseCode) this.reconnectDelayMs = 0;
     this.reconnectTimer = setTimeout(() => this.open(), this.reconnectDelayMs);
-    this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, reconnectDelayMsMax);
+    this.reconnectDelayMs = Math.min(
+      Math.max(this.reconnectDelayMs * 2, reconnectDelayMsMin),
+      reconnectDelayMsMax,
+    );
   }
 
   private receive(text: string): void {
