@@ -3,7 +3,7 @@
 // Hot-path rules: orders and price levels are pooled, event objects and the event array are
 // reused (valid until the next `apply`), lookups by id are O(1), best price is O(1).
 import { Account, Book, type LevelList, Order } from './book.js';
-import { NumberMap, OrderIdSet } from './collections.js';
+import { IdIndex, NumberMap, OrderIdSet } from './collections.js';
 import { Fnv64 } from './hash.js';
 import { basisPointsOf, floorDivide, isNonNegativeSafeInteger, isPositiveSafeInteger } from './numbers.js';
 import {
@@ -119,7 +119,7 @@ export class Engine implements MatchingEngine {
   /** Stands in, read-only, for a user without an account: all balances zero. */
   private readonly absentAccount = new Account(-1);
   private depositedUserCount = 0;
-  private readonly restingOrders = new NumberMap<Order>();
+  private readonly restingOrders = new IdIndex<Order>();
   private readonly usedOrderIds = new OrderIdSet();
   private tradeCount = 0;
   private restSequence = 0;
@@ -546,7 +546,7 @@ export class Engine implements MatchingEngine {
     const book = order.book;
     order.sequence = ++this.restSequence;
     (order.isBuy ? book.bids : book.asks).levelAt(order.price).append(order);
-    this.restingOrders.set(order.id, order);
+    this.restingOrders.add(order);
     order.account.openOrderCount++;
     book.orderCount++;
   }
@@ -557,7 +557,7 @@ export class Engine implements MatchingEngine {
     const book = order.book;
     level.unlink(order);
     if (level.orderCount === 0) (order.isBuy ? book.bids : book.asks).remove(level);
-    this.restingOrders.delete(order.id);
+    this.restingOrders.remove(order);
     order.account.openOrderCount--;
     book.orderCount--;
     if (this.orderPool.length < ORDER_POOL_MAX) this.orderPool.push(order);

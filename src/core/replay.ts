@@ -39,6 +39,27 @@ export function eventToLine(event: EngineEvent, commandIndex: number): object | 
   }
 }
 
+/**
+ * The same line as `eventToLine`, serialised, built without the intermediate object (the replay
+ * CLI converts millions of events, and less garbage means fewer collections inside timed calls).
+ */
+export function eventToJson(event: EngineEvent, commandIndex: number): string | null {
+  switch (event.ev) {
+    case 'trade':
+      return `{"ev":"trade","symbol":${JSON.stringify(event.symbol)},"taker":${event.taker},"maker":${event.maker},"price":${event.price},"qty":${event.qty},"takerFee":${event.takerFee},"makerFee":${event.makerFee}}`;
+    case 'rejected':
+      return `{"ev":"rejected","cmd":${commandIndex},"id":${JSON.stringify(event.id ?? null)},"reason":"${event.reason}"}`;
+    case 'expired':
+      return `{"ev":"expired","id":${event.id},"qty":${event.qty},"reason":"${event.reason}"}`;
+    case 'cancelled':
+      return `{"ev":"cancelled","id":${event.id},"qty":${event.qty},"reason":"${event.reason}"}`;
+    case 'amended':
+      return `{"ev":"amended","id":${event.id},"qty":${event.qty}}`;
+    default:
+      return null;
+  }
+}
+
 /** The final `balance` lines: every (user, asset) not both zero, by user then asset. */
 export function balanceLines(engine: Engine): object[] {
   return engine.allBalances().map((entry) => ({

@@ -5,6 +5,7 @@ import { NumberMap, OrderIdSet } from '../../src/core/collections.js';
 import { Engine } from '../../src/core/engine.js';
 import { Fnv64 } from '../../src/core/hash.js';
 import { basisPointsOf, floorDivide } from '../../src/core/numbers.js';
+import { eventToJson, eventToLine } from '../../src/core/replay.js';
 
 type Fields = Record<string, unknown>;
 
@@ -199,6 +200,42 @@ describe('queries', () => {
     const second = engine.apply({ op: 'deposit', user: 2, asset: 'Q', amount: 2 });
     assert.equal(second, first, 'the same array');
     assert.equal(kept.ev === 'deposited' && kept.user, 2, 'the same object, overwritten');
+  });
+});
+
+describe('replay lines', () => {
+  it('eventToJson writes exactly JSON.stringify(eventToLine) for every kind of event', () => {
+    const engine = build();
+    const commands: unknown[] = [
+      { op: 'amend', user: 1, id: 12, qty: 2 },
+      ...probe,
+      { op: 'place', user: 1, id: 'a "quoted" \\ id', symbol: 'S' },
+      { op: 'place', user: 1, id: { nested: [1] }, symbol: 'S' },
+      {
+        op: 'place',
+        user: 1,
+        id: 300,
+        symbol: 'S',
+        side: 'buy',
+        type: 'limit',
+        qty: 1,
+        price: 5,
+        tif: 'FOK',
+      },
+      { op: 'place', user: 1, id: 301, symbol: 'S', side: 'buy', type: 'limit', qty: 1, price: 5 },
+      'not a command',
+    ];
+    const kinds = new Set<string>();
+    commands.forEach((command, index) => {
+      for (const event of engine.apply(command)) {
+        const line = eventToLine(event, index);
+        assert.equal(eventToJson(event, index), line === null ? null : JSON.stringify(line));
+        kinds.add(event.ev);
+      }
+    });
+    for (const kind of ['trade', 'rejected', 'expired', 'cancelled', 'amended', 'accepted', 'rested']) {
+      assert.ok(kinds.has(kind), kind);
+    }
   });
 });
 
