@@ -12,7 +12,9 @@ const benches = readdirSync(directory)
 let failed = 0;
 for (const name of benches) {
   process.stdout.write(`\n=== ${name} ===\n`);
-  const result = spawnSync(process.execPath, [join(directory, name), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [join(directory, name), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
   if (result.status !== 0) failed += 1;
 }
 process.exit(failed === 0 ? 0 : 1);
