@@ -101,12 +101,8 @@ describe('trading UI in chromium', { skip, timeout: 240_000 }, () => {
       }),
     );
     const sellerId = await registerUser(base, 'seller', password);
-    const buyerId = await registerUser(base, 'buyer', password);
     await expectCreated(
       admin.call('POST', '/api/v1/admin/deposits', { userId: sellerId, asset: 'ABC', amount: '100' }),
-    );
-    await expectCreated(
-      admin.call('POST', '/api/v1/admin/deposits', { userId: buyerId, asset: 'USD', amount: '10000' }),
     );
     seller = await restLogin(base, 'seller', password);
     browser = await launchChromium();
@@ -129,10 +125,30 @@ describe('trading UI in chromium', { skip, timeout: 240_000 }, () => {
   let buyerPage: Page;
   let buyerContext: BrowserContext;
 
+  it('a visitor registers in the UI and sees a deposit arrive live', async () => {
+    buyerContext = await newContext();
+    buyerPage = await buyerContext.newPage();
+    await buyerPage.goto(`${test.url}/#/trade/${symbol}`);
+    await buyerPage.getByRole('button', { name: 'Sign up' }).click();
+    await buyerPage.fill('#auth-username', 'buyer');
+    await buyerPage.fill('#auth-password', password);
+    await buyerPage.click('form button[type=submit]');
+    await buyerPage.locator('[data-testid=username]', { hasText: 'buyer' }).waitFor({ timeout: uiTimeoutMs });
+    await buyerPage.goto(`${test.url}/#/trade/${symbol}`);
+    await waitForText(buyerPage, '[data-testid=form-available]', '0.00 USD');
+
+    const buyer = await restLogin(test.exchange.url, 'buyer', password);
+    const me = (await buyer.call('GET', '/api/v1/me')).body as { userId: number };
+    const admin = await adminClient(test.exchange.url);
+    await expectCreated(
+      admin.call('POST', '/api/v1/admin/deposits', { userId: me.userId, asset: 'USD', amount: '10000' }),
+    );
+    // Pushed on the private balances stream: no reload.
+    await waitForText(buyerPage, '[data-testid=form-available]', '10,000.00 USD');
+  });
+
   it('a resting sell is bought from the book; both users see the trade, balances and chart', async () => {
     sellerPage = await logIn(await newContext(), test.url, 'seller');
-    buyerContext = await newContext();
-    buyerPage = await logIn(buyerContext, test.url, 'buyer');
 
     await sellerPage.locator('label.segment.sell').click();
     await sellerPage.fill('#order-price', '12.5');
@@ -201,6 +217,26 @@ describe('trading UI in chromium', { skip, timeout: 240_000 }, () => {
       states.some((state) => state.includes('Reconnecting')),
       `states seen: ${states.join(', ')}`,
     );
+  });
+
+  it('open orders are amended (reduced) and cancelled from the account panel', async () => {
+    await sellerPage.getByRole('tab', { name: 'Open orders' }).click();
+    const row = sellerPage.locator('[data-testid=open-orders] tbody tr', { hasText: '13.00' });
+    await row.getByRole('button', { name: 'Amend' }).click();
+    await row.getByLabel('New quantity').fill('1');
+    await row.getByRole('button', { name: 'Save' }).click();
+    await row.locator('td', { hasText: '1 / 2' }).waitFor({ timeout: uiTimeoutMs });
+    await waitForText(sellerPage, '[data-testid=asks] .qty', '1');
+    await row.getByRole('button', { name: /Cancel order/ }).click();
+    await sellerPage
+      .locator('[data-testid=open-orders] tbody tr')
+      .first()
+      .waitFor({ state: 'detached', timeout: uiTimeoutMs });
+    await sellerPage
+      .locator('[data-testid=asks] button')
+      .first()
+      .waitFor({ state: 'detached', timeout: uiTimeoutMs });
+    assert.equal(await balance(sellerPage, 'ABC', 'locked'), '0');
   });
 
   it('logging out of every device sends the other tab and the other device to login', async () => {
