@@ -27,7 +27,7 @@ import { collectGarbage } from './lib/gc.js';
 import { LatencyHistogram } from './lib/histogram.js';
 import { generateOrderFlow, type OrderFlow } from './lib/order-flow.js';
 import { PhaseProgress } from './lib/progress.js';
-import { BenchReporter } from './lib/report.js';
+import { BenchReporter, checkTarget } from './lib/report.js';
 import { nowNs } from './lib/timer.js';
 
 const options = parseBenchOptions('journal', {
@@ -313,6 +313,7 @@ async function snapshotPauseRun(): Promise<Record<string, number>> {
 }
 
 async function main(): Promise<void> {
+  const loadAverageAtStart = os.loadavg()[0];
   reporter.line(
     `journal benchmark: node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), data in ${os.tmpdir()}`,
   );
@@ -335,8 +336,27 @@ async function main(): Promise<void> {
   const recovery = await recoveryRun();
   const snapshot = await snapshotPauseRun();
   progress.stop();
+  const loadAverages = [loadAverageAtStart, os.loadavg()[0]];
+  const targets = [
+    checkTarget(
+      'recovery: snapshot load + tail replay, commands covered per second',
+      recovery.commandsCoveredPerSec,
+      'atLeast',
+      1_000_000,
+      '/s',
+    ),
+    checkTarget(
+      'recovery: replay from empty, commands per second',
+      recovery.replayFromEmptyPerSec,
+      'atLeast',
+      1_000_000,
+      '/s',
+    ),
+  ];
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ throughput: rows, recovery, snapshot })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ throughput: rows, recovery, snapshot, targets, loadAverages })}\n`,
+    );
     return;
   }
   reporter.line(
@@ -347,6 +367,11 @@ async function main(): Promise<void> {
   reporter.table([recovery]);
   reporter.line('\nsnapshot');
   reporter.table([snapshot]);
+  reporter.line();
+  reporter.targets(targets);
+  reporter.line(
+    `load average (1 min) at start and end: ${loadAverages.map((value) => value.toFixed(1)).join(', ')}`,
+  );
 }
 
 await main();
