@@ -45,7 +45,7 @@ const { values: options } = parseArgs({
 });
 
 interface LatencyReport {
-  received: number;
+  count: number;
   p50Us: number;
   p99Us: number;
   maxUs: number;
@@ -101,15 +101,29 @@ async function benchIngest(quoteCount: number, symbolCount: number): Promise<voi
   );
 }
 
-/** The child: opens the clients, subscribes, and records the delay of every message. */
-async function runClients(url: string, clientCount: number, expected: number): Promise<void> {
-  const histogram = build({
+type Histogram = ReturnType<typeof build>;
+
+function newHistogram(): Histogram {
+  return build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 60_000_000,
     numberOfSignificantValueDigits: 3,
   });
+}
+
+function summary(histogram: Histogram): { count: number; p50Us: number; p99Us: number; maxUs: number } {
+  return {
+    count: histogram.totalCount,
+    p50Us: histogram.getValueAtPercentile(50),
+    p99Us: histogram.getValueAtPercentile(99),
+    maxUs: histogram.maxValue,
+  };
+}
+
+/** The child: opens the clients, subscribes, and records the delay of every message by path. */
+async function runClients(url: string, clientCount: number, expected: number): Promise<void> {
+  const delays = { bare: newHistogram(), hub: newHistogram() };
   let received = 0;
-  const sockets: WebSocket[] = [];
   for (let index = 0; index < clientCount; index += 1) {
     const socket = new WebSocket(url);
     socket.on('message', (data) => {
@@ -117,28 +131,15 @@ async function runClients(url: string, clientCount: number, expected: number): P
       const marker = text.indexOf('"t":"');
       if (marker < 0) return;
       const sentNs = BigInt(text.slice(marker + 5, text.indexOf('"', marker + 5)));
-      histogram.recordValue(Number((process.hrtime.bigint() - sentNs) / 1_000n));
+      const delayUs = Number((process.hrtime.bigint() - sentNs) / 1_000n);
+      (text.includes('"p":"hub"') ? delays.hub : delays.bare).recordValue(delayUs);
       received += 1;
-      if (received === expected) {
-        process.send?.({
-          received,
-          p50Us: histogram.getValueAtPercentile(50),
-          p99Us: histogram.getValueAtPercentile(99),
-          maxUs: histogram.maxValue,
-        });
-      }
+      if (received === expected) process.send?.({ bare: summary(delays.bare), hub: summary(delays.hub) });
     });
     socket.on('open', () => socket.send(JSON.stringify({ op: 'subscribe', id: index, ch: benchChannel })));
-    sockets.push(socket);
     // Opening thousands at once overflows the listen backlog; pace in small groups.
     if (index % 200 === 199) await sleep(20);
   }
-  process.on('message', (message: { phase?: string }) => {
-    if (message.phase !== 'reset') return;
-    histogram.reset();
-    received = 0;
-    process.send?.({ reset: true });
-  });
   process.send?.({ opened: clientCount });
 }
 
@@ -184,46 +185,52 @@ async function benchFanOut(clientCount: number, messageCount: number, ratePerSec
   ]);
   await nextMessage(child);
   while (subscribed < clientCount) await sleep(50);
+  // Baseline and hub messages alternate in one run, so both meet the same load on a shared machine.
   const gapMs = 1_000 / ratePerSecond;
-  const payload = (): string => process.hrtime.bigint().toString();
-
-  const runPhase = async (name: string, send: () => void): Promise<void> => {
-    const done = nextMessage(child);
-    const publishHistogram = build({
-      lowestDiscernibleValue: 1,
-      highestTrackableValue: 60_000_000,
-      numberOfSignificantValueDigits: 3,
-    });
-    const startedNs = process.hrtime.bigint();
-    for (let index = 0; index < messageCount; index += 1) {
-      const sendStartedNs = process.hrtime.bigint();
-      send();
-      publishHistogram.recordValue(Number((process.hrtime.bigint() - sendStartedNs) / 1_000n));
-      await sleep(gapMs);
+  const publishCalls = { bare: newHistogram(), hub: newHistogram() };
+  const done = nextMessage(child);
+  const startedNs = process.hrtime.bigint();
+  for (let index = 0; index < messageCount; index += 1) {
+    const viaHub = index % 2 === 1;
+    const sendStartedNs = process.hrtime.bigint();
+    const t = sendStartedNs.toString();
+    if (viaHub) hub.publish(benchChannel, { t, p: 'hub' });
+    else {
+      const text = `{"ch":"${benchChannel}","seq":0,"data":{"t":"${t}","p":"bare"}}`;
+      for (const socket of sockets) socket.send(text);
     }
-    const report = (await done) as unknown as LatencyReport;
-    const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
+    (viaHub ? publishCalls.hub : publishCalls.bare).recordValue(
+      Number((process.hrtime.bigint() - sendStartedNs) / 1_000n),
+    );
+    await sleep(gapMs);
+  }
+  const delays = (await done) as unknown as Record<'bare' | 'hub', LatencyReport>;
+  const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
+  for (const path of ['bare', 'hub'] as const) {
     console.log(
       JSON.stringify({
         bench: 'fan-out',
-        phase: name,
+        path: path === 'bare' ? 'baseline: bare ws send loop' : 'hub.publish',
         clients: clientCount,
-        messages: messageCount,
+        messages: messageCount / 2,
         ratePerSecond,
         seconds,
-        ...report,
-        publishCallP50Us: publishHistogram.getValueAtPercentile(50),
-        publishCallP99Us: publishHistogram.getValueAtPercentile(99),
+        deliveries: delays[path].count,
+        delayP50Us: delays[path].p50Us,
+        delayP99Us: delays[path].p99Us,
+        delayMaxUs: delays[path].maxUs,
+        publishCallP50Us: publishCalls[path].getValueAtPercentile(50),
+        publishCallP99Us: publishCalls[path].getValueAtPercentile(99),
       }),
     );
-    child.send({ phase: 'reset' });
-    await nextMessage(child);
-  };
-  await runPhase('bare-ws-send-loop', () => {
-    const text = `{"ch":"${benchChannel}","seq":0,"data":{"t":"${payload()}"}}`;
-    for (const socket of sockets) socket.send(text);
-  });
-  await runPhase('hub', () => hub.publish(benchChannel, { t: payload() }));
+  }
+  console.log(
+    JSON.stringify({
+      bench: 'fan-out',
+      hubToBaselineDelayP50: Number((delays.hub.p50Us / delays.bare.p50Us).toFixed(2)),
+      hubToBaselineDelayP99: Number((delays.hub.p99Us / delays.bare.p99Us).toFixed(2)),
+    }),
+  );
   child.kill();
   for (const socket of sockets) socket.terminate();
   server.close();

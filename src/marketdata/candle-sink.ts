@@ -3,7 +3,8 @@
 // Nothing is lost and order is kept: while the spill file holds anything, new batches go behind it.
 // A sink must upsert by (symbol, interval, openMs), so a batch written twice (a replay cut short
 // by a new failure) is harmless.
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { type Candle, type CandleJson, candleKey, candleToJson } from './candles.js';
 import type { ClosedCandleHandler } from './marketdata.js';
 
@@ -51,9 +52,18 @@ export interface CandleWriterStats {
   spillBytes: number;
 }
 
+function fileBytes(path: string): Promise<number> {
+  return stat(path).then(
+    (info) => info.size,
+    () => 0,
+  );
+}
+
 export class CandleWriter implements ClosedCandleHandler {
   private readonly sink: CandleSink;
   private readonly spillPath: string;
+  /** Where the spill file is moved while it is being replayed. */
+  private readonly replayPath: string;
   private readonly batchMax: number;
   private readonly bufferMax: number;
   private readonly spillBytesMax: number;
@@ -68,6 +78,7 @@ export class CandleWriter implements ClosedCandleHandler {
   constructor(options: CandleWriterOptions) {
     this.sink = options.sink;
     this.spillPath = options.spillPath;
+    this.replayPath = `${options.spillPath}.replaying`;
     this.batchMax = options.batchMax ?? 1_000;
     this.bufferMax = options.bufferMax ?? 100_000;
     this.spillBytesMax = options.spillBytesMax ?? 1024 ** 3;
@@ -77,17 +88,18 @@ export class CandleWriter implements ClosedCandleHandler {
 
   /** Picks up a spill file left by an earlier run, then starts the flush timer. */
   async start(): Promise<void> {
-    this.spillBytes = await stat(this.spillPath).then(
-      (info) => info.size,
-      () => 0,
-    );
+    this.spillBytes = (await fileBytes(this.spillPath)) + (await fileBytes(this.replayPath));
     this.timer ??= setInterval(() => void this.flush(), this.flushMs);
     this.timer.unref();
   }
 
   add(candles: readonly Candle[]): void {
     for (const candle of candles) this.buffer.push(candleToJson(candle));
-    if (this.buffer.length > this.bufferMax && this.flushing === undefined) void this.flush();
+    if (this.buffer.length < this.bufferMax) return;
+    // A store slower than the candle rate: the file, not memory, absorbs the excess. Keys make
+    // the order between the file and an in-flight batch irrelevant (each candle closes once).
+    if (this.flushing === undefined) void this.flush();
+    else this.spillNow(this.buffer.splice(0));
   }
 
   /** Writes everything buffered (or spills it). One flush runs at a time; callers share it. */
@@ -127,10 +139,32 @@ export class CandleWriter implements ClosedCandleHandler {
     }
   }
 
-  /** Writes the spill file to the sink, oldest first; true when it is empty afterwards. */
+  /**
+   * Writes spilled candles to the sink, oldest first; true when nothing is left spilled. The
+   * file is first renamed aside, so candles spilled while the replay awaits the sink land in a
+   * fresh file and are never removed with the replayed one.
+   */
   private async replaySpill(): Promise<boolean> {
+    while (this.spillBytes > 0) {
+      const replayBytes = await fileBytes(this.replayPath);
+      if (replayBytes === 0) {
+        if ((await fileBytes(this.spillPath)) === 0) {
+          this.spillBytes = 0;
+          return true;
+        }
+        await rename(this.spillPath, this.replayPath);
+        continue;
+      }
+      if (!(await this.writeToSink(await this.readSpill(this.replayPath)))) return false;
+      await rm(this.replayPath, { force: true });
+      this.spillBytes -= replayBytes;
+    }
+    return true;
+  }
+
+  private async readSpill(path: string): Promise<CandleJson[]> {
     const candles: CandleJson[] = [];
-    for (const line of (await readFile(this.spillPath, 'utf8')).split('\n')) {
+    for (const line of (await readFile(path, 'utf8')).split('\n')) {
       if (line.length === 0) continue;
       try {
         candles.push(JSON.parse(line) as CandleJson);
@@ -139,6 +173,10 @@ export class CandleWriter implements ClosedCandleHandler {
         this.onError('SPILL_CORRUPT_LINE', error);
       }
     }
+    return candles;
+  }
+
+  private async writeToSink(candles: CandleJson[]): Promise<boolean> {
     try {
       for (let start = 0; start < candles.length; start += this.batchMax) {
         await this.sink.write(candles.slice(start, start + this.batchMax));
@@ -149,20 +187,37 @@ export class CandleWriter implements ClosedCandleHandler {
     }
     this.counters.replayed += candles.length;
     this.counters.written += candles.length;
-    await rm(this.spillPath, { force: true });
-    this.spillBytes = 0;
     return true;
+  }
+
+  /** The spill text, or undefined (candles counted lost) when the file would pass its bound. */
+  private spillText(candles: readonly CandleJson[]): string | undefined {
+    const text = `${candles.map((candle) => JSON.stringify(candle)).join('\n')}\n`;
+    if (this.spillBytes + Buffer.byteLength(text) <= this.spillBytesMax) return text;
+    this.counters.lost += candles.length;
+    this.onError('SPILL_FULL', new Error(`spill file would pass ${this.spillBytesMax} bytes`));
+    return undefined;
+  }
+
+  private spillNow(candles: readonly CandleJson[]): void {
+    const text = this.spillText(candles);
+    if (text === undefined) return;
+    const descriptor = openSync(this.spillPath, 'a');
+    try {
+      writeSync(descriptor, text);
+      fdatasyncSync(descriptor);
+    } finally {
+      closeSync(descriptor);
+    }
+    this.spillBytes += Buffer.byteLength(text);
+    this.counters.spilled += candles.length;
   }
 
   private async spill(candles: readonly CandleJson[]): Promise<void> {
     if (candles.length === 0) return;
-    const text = `${candles.map((candle) => JSON.stringify(candle)).join('\n')}\n`;
+    const text = this.spillText(candles);
+    if (text === undefined) return;
     const bytes = Buffer.byteLength(text);
-    if (this.spillBytes + bytes > this.spillBytesMax) {
-      this.counters.lost += candles.length;
-      this.onError('SPILL_FULL', new Error(`spill file would pass ${this.spillBytesMax} bytes`));
-      return;
-    }
     const file = await open(this.spillPath, 'a');
     try {
       await file.write(text);

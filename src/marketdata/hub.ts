@@ -85,6 +85,8 @@ class Channel {
   private readonly prefix: string;
   /** Allocated on the first subscription: until then nobody can ask for a replay. */
   private history: string[] | undefined;
+  /** The first seq the history can hold. */
+  private historyFromSeq = 0;
 
   constructor(
     readonly parsed: ChannelName,
@@ -99,7 +101,9 @@ class Channel {
   }
 
   watch(): void {
-    this.history ??= new Array(this.historyMax);
+    if (this.history !== undefined) return;
+    this.history = new Array(this.historyMax);
+    this.historyFromSeq = this.seq + 1;
   }
 
   encode(data: unknown): string {

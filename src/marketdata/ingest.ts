@@ -41,6 +41,8 @@ export interface QuoteIngestOptions {
   closedCandles?: ClosedCandleHandler;
   queueMax?: number;
   drainMs?: number;
+  /** Quotes taken per drain, so one drain never holds the event loop for long. */
+  drainBatchMax?: number;
   dedupeWindowMs?: number;
   /** Keys remembered per symbol for dedupe. */
   dedupeKeysPerSymbolMax?: number;
@@ -50,6 +52,7 @@ export interface QuoteIngestOptions {
 export const quoteIngestDefaults = {
   queueMax: 65_536,
   drainMs: 1,
+  drainBatchMax: 16_384,
   dedupeWindowMs: 60_000,
   dedupeKeysPerSymbolMax: 100_000,
   symbolsMax: 10_000,
@@ -121,6 +124,7 @@ export class QuoteIngest implements ChannelSource {
   private readonly closedCandles: ClosedCandleHandler | undefined;
   private readonly queueMax: number;
   private readonly drainMs: number;
+  private readonly drainBatchMax: number;
   private readonly symbolsMax: number;
   private feedTimeMs = 0;
   private closeCheckedSecond = 0;
@@ -135,6 +139,7 @@ export class QuoteIngest implements ChannelSource {
     this.closedCandles = options.closedCandles;
     this.queueMax = options.queueMax ?? quoteIngestDefaults.queueMax;
     this.drainMs = options.drainMs ?? quoteIngestDefaults.drainMs;
+    this.drainBatchMax = options.drainBatchMax ?? quoteIngestDefaults.drainBatchMax;
     this.symbolsMax = options.symbolsMax ?? quoteIngestDefaults.symbolsMax;
     this.ring = new Array(this.queueMax);
     this.dedupeWindowMs = options.dedupeWindowMs ?? quoteIngestDefaults.dedupeWindowMs;
@@ -161,12 +166,12 @@ export class QuoteIngest implements ChannelSource {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
-    this.drain();
+    while (this.drain() > 0) {}
   }
 
-  /** Processes every queued quote as one batch; returns how many were taken. */
+  /** Processes the queued quotes (up to drainBatchMax) as one batch; returns how many were taken. */
   drain(): number {
-    const taken = this.count;
+    const taken = Math.min(this.count, this.drainBatchMax);
     if (taken === 0) return 0;
     const closed: Candle[] = [];
     for (let index = 0; index < taken; index += 1) {

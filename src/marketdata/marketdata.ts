@@ -92,7 +92,9 @@ export class MarketData implements ChannelSource {
     }
     for (const market of this.touched) {
       const diff = market.depth.takeDiff();
-      if (diff !== undefined) this.publisher.publish(market.channels.depth, diff);
+      if (diff !== undefined && this.publisher.isWatched(market.channels.depth)) {
+        this.publisher.publish(market.channels.depth, diff);
+      }
     }
     this.touched.clear();
   }
@@ -171,7 +173,8 @@ export class MarketData implements ChannelSource {
 
   private onTrade(market: SymbolMarket, event: TradeEvent, atMs: number): void {
     const trade = market.tape.add(event, atMs);
-    this.publisher.publish(market.channels.trades, trade);
+    if (this.publisher.isWatched(market.channels.trades))
+      this.publisher.publish(market.channels.trades, trade);
     market.ticker.add(atMs, event.price, event.qty);
     const closed: Candle[] = [];
     market.candles.add(atMs, event.price, event.qty, closed);

@@ -62,11 +62,14 @@ test('a store that fails then recovers gets every candle, in order, and the spil
   writer.add(candlesFrom(1_800_000, 5));
   await writer.flush();
   assert.equal(writer.stats().spilled, 25);
-  assert.equal((await readFile(spillPath, 'utf8')).trim().split('\n').length, 25);
+  // A failed replay leaves the older candles in the file set aside for replay, newer ones after.
+  const spilledLines = async (path: string): Promise<number> =>
+    existsSync(path) ? (await readFile(path, 'utf8')).trim().split('\n').length : 0;
+  assert.equal((await spilledLines(`${spillPath}.replaying`)) + (await spilledLines(spillPath)), 25);
   sink.down = false;
   writer.add(candlesFrom(2_100_000, 3));
   await writer.close();
-  assert.equal(existsSync(spillPath), false);
+  assert.equal(existsSync(spillPath) || existsSync(`${spillPath}.replaying`), false);
   assert.deepEqual(
     sink.order,
     Array.from({ length: 38 }, (_, index) => index * 60_000),
@@ -124,4 +127,41 @@ test('past spillBytesMax candles are counted as lost and reported, never silentl
   await writer.close();
   assert.equal(writer.stats().lost, 100);
   assert.ok(errors.includes('SPILL_FULL'));
+});
+
+test('candles spilled while a replay is in flight are kept and replayed next', async () => {
+  const sink = new FlakySink();
+  const spillPath = join(directory, 'race.ndjson');
+  const writer = new CandleWriter({ sink, spillPath, bufferMax: 5 });
+  await writer.start();
+  sink.down = true;
+  writer.add(candlesFrom(0, 4));
+  await writer.flush();
+  sink.down = false;
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let reached: () => void = () => {};
+  const replayReachedSink = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  const write = sink.write.bind(sink);
+  sink.write = async (candles) => {
+    reached();
+    await gate;
+    await write(candles);
+  };
+  const replaying = writer.flush();
+  await replayReachedSink;
+  writer.add(candlesFrom(240_000, 8));
+  assert.equal(writer.stats().buffered, 0, 'over bufferMax while flushing: straight to the file');
+  release();
+  await replaying;
+  await writer.close();
+  assert.deepEqual(
+    [...sink.order].sort((left, right) => left - right),
+    Array.from({ length: 12 }, (_, index) => index * 60_000),
+  );
+  assert.equal(existsSync(spillPath) || existsSync(`${spillPath}.replaying`), false);
 });

