@@ -10,7 +10,7 @@
 //   const quotes = new QuoteIngest({ publisher: bus, closedCandles: writer });
 //   hub.addSource(market); hub.addSource(quotes); hub.start(); quotes.start();
 //   sequencer.onApplied((outcome) => market.onOutcome(outcome));      // replay included
-//   setInterval(() => market.flush(Date.now()), 100);                // tickers, in-progress candles
+//   market.start(100);   // after journal replay: flush tickers and in-progress candles every 100 ms
 //   void new SimulatedQuoteFeed({ seed: 1, symbolCount: 10, quotesPerSecond: 1000 }).run(quotes);
 //
 // Per WebSocket (`ws` sockets satisfy ChannelClient as they are):

@@ -64,6 +64,7 @@ export class MarketData implements ChannelSource {
   private readonly depthSnapshotLevelsMax: number;
   private readonly symbolsMax: number;
   private tickerMinute = 0;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(options: MarketDataOptions) {
     this.publisher = options.publisher;
@@ -123,6 +124,20 @@ export class MarketData implements ChannelSource {
     }
     this.dirtyTickers.clear();
     this.publishCandles(inProgress);
+  }
+
+  /**
+   * Flushes every `flushMs` on the wall clock. Start it after journal replay: during replay,
+   * trades close candles by their own timestamps.
+   */
+  start(flushMs = 100, clock: () => number = Date.now): void {
+    this.timer ??= setInterval(() => this.flush(clock()), flushMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   /** Starts from an engine restored from a snapshot: the symbol and its current book. */

@@ -130,3 +130,25 @@ test('an unknown timezone is refused at construction', () => {
     /MARKETDATA_BAD_TIMEZONE/,
   );
 });
+
+test('the flush timer runs on the given clock until stopped', async () => {
+  const { market, closed, apply } = setup();
+  const atMs = Date.parse('2026-05-01T10:00:00.500Z');
+  trade(apply, 10, 500, 2, atMs);
+  let flushes = 0;
+  // The flush timer is unref'd (it never keeps a process alive); this handle keeps the test's.
+  const keepAlive = setInterval(() => {}, 1_000);
+  await new Promise<void>((resolve) => {
+    market.start(1, () => {
+      flushes += 1;
+      if (flushes === 3) resolve();
+      return atMs + 1_000;
+    });
+  });
+  market.stop();
+  clearInterval(keepAlive);
+  assert.deepEqual(
+    closed.map((candle) => candle.interval),
+    ['1s'],
+  );
+});
