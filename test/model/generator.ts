@@ -18,6 +18,7 @@ interface SymbolPlan extends ModelSymbol {
 
 const unsafeInteger = Number.MAX_SAFE_INTEGER + 1;
 const recentIdsMax = 64;
+const tradedLateSymbolsMax = 3;
 
 /** How a stream looks: a narrow, churning book or a wide, deep one. */
 export interface GeneratorStyle {
@@ -504,6 +505,8 @@ export class CommandGenerator {
     if (this.random.chance(0.3)) return { op: 'symbol', ...symbol };
     const name = `S${this.extraSymbolNext++}`.padEnd(this.random.chance(0.3) ? 32 : 2, '_');
     const base = this.random.chance(0.5) ? plan.base : `N${this.extraSymbolNext}`;
+    // The first few late symbols are traded too: their new assets reach accounts that predate them.
+    if (this.extraSymbolNext <= tradedLateSymbolsMax) this.plans.push({ ...plan, symbol: name, base });
     return { op: 'symbol', ...symbol, symbol: name, base };
   }
 
