@@ -52,6 +52,9 @@ async function runRebuild(flags: DatabaseFlags & { journalDir: string }): Promis
   const bar = new SingleBar({
     format: 'rebuild [{bar}] {percentage}% | {value}/{total} journal bytes | seq {seq}',
     hideCursor: true,
+    // Without a terminal (CI, logs) a line every few seconds instead of a redrawn bar.
+    noTTYOutput: true,
+    notTTYSchedule: 2_000,
   });
   bar.start(extent.bytesTotal, 0, { seq: 0 });
   const startedMs = performance.now();

@@ -49,6 +49,22 @@ const candidateUrls = [
   'postgres://root@127.0.0.1:5432/test',
 ].filter((url): url is string => url !== undefined && url !== '');
 
+/** The first candidate URL that accepts a connection, or why none did. */
+export async function reachablePostgres(): Promise<{ url: string } | { failure: string }> {
+  const errors: string[] = [];
+  for (const url of candidateUrls) {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+    try {
+      await client.connect();
+      await client.end();
+      return { url };
+    } catch (error) {
+      errors.push(`${url}: ${String(error)}`);
+    }
+  }
+  return { failure: `PostgreSQL unreachable (${errors.join('; ')})` };
+}
+
 export function postgresBackend(): Backend {
   let databaseUrl: string | undefined;
   let failure: string | undefined;
@@ -57,19 +73,9 @@ export function postgresBackend(): Backend {
     name: 'postgres',
     unavailable: async () => {
       if (databaseUrl !== undefined) return undefined;
-      const errors: string[] = [];
-      for (const url of candidateUrls) {
-        const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
-        try {
-          await client.connect();
-          await client.end();
-          databaseUrl = url;
-          return undefined;
-        } catch (error) {
-          errors.push(`${url}: ${String(error)}`);
-        }
-      }
-      failure = `PostgreSQL unreachable (${errors.join('; ')})`;
+      const found = await reachablePostgres();
+      if ('url' in found) databaseUrl = found.url;
+      else failure = found.failure;
       return failure;
     },
     openStore: async (schema) => {
