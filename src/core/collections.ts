@@ -15,25 +15,22 @@ function hashKey(key: number): number {
   return hash;
 }
 
-/**
- * A hash table keyed by non-negative safe integers: open addressing with linear probing and
- * backward-shift deletion (no tombstones), keys in a Float64Array. Unlike a V8 Map it has no
- * 2^24-entry ceiling, allocates only when it doubles, and never rehashes on delete.
- */
-export class NumberMap<V> {
-  private keys = new Float64Array(TABLE_CAPACITY_MIN).fill(EMPTY_KEY);
-  private values: (V | undefined)[] = new Array<V | undefined>(TABLE_CAPACITY_MIN).fill(undefined);
-  private mask = TABLE_CAPACITY_MIN - 1;
-  private count = 0;
+/** A V8 array holds at most about 2^27 elements: tables stop doubling at 2^26 slots. */
+const TABLE_CAPACITY_MAX = 2 ** 26;
+/** NumberMap shards, chosen by the top bits of the key hash: 16 x 2^25 keys at half load. */
+const SHARD_BITS = 4;
 
-  get size(): number {
-    return this.count;
-  }
+/** One open-addressing table: linear probing, backward-shift deletion, keys in a Float64Array. */
+class HashShard<V> {
+  keys = new Float64Array(TABLE_CAPACITY_MIN).fill(EMPTY_KEY);
+  values: (V | undefined)[] = new Array<V | undefined>(TABLE_CAPACITY_MIN).fill(undefined);
+  mask = TABLE_CAPACITY_MIN - 1;
+  count = 0;
 
-  get(key: number): V | undefined {
+  get(key: number, hash: number): V | undefined {
     const keys = this.keys;
     const mask = this.mask;
-    let slot = hashKey(key) & mask;
+    let slot = hash & mask;
     for (;;) {
       const found = keys[slot];
       if (found === key) return this.values[slot];
@@ -42,31 +39,33 @@ export class NumberMap<V> {
     }
   }
 
-  /** Adds or replaces. */
-  set(key: number, value: V): void {
+  /** Adds or replaces; true when the key is new. */
+  set(key: number, hash: number, value: V): boolean {
     const keys = this.keys;
     const mask = this.mask;
-    let slot = hashKey(key) & mask;
+    let slot = hash & mask;
     for (;;) {
       const found = keys[slot];
       if (found === key) {
         this.values[slot] = value;
-        return;
+        return false;
       }
       if (found === EMPTY_KEY) break;
       slot = (slot + 1) & mask;
     }
+    if (this.count + 1 >= keys.length) throw new Error('NumberMap shard is full');
     keys[slot] = key;
     this.values[slot] = value;
     this.count++;
-    if (this.count * 2 > keys.length) this.grow();
+    if (this.count * 2 > keys.length && keys.length < TABLE_CAPACITY_MAX) this.grow();
+    return true;
   }
 
-  delete(key: number): boolean {
+  delete(key: number, hash: number): boolean {
     const keys = this.keys;
     const values = this.values;
     const mask = this.mask;
-    let hole = hashKey(key) & mask;
+    let hole = hash & mask;
     for (;;) {
       const found = keys[hole];
       if (found === key) break;
@@ -92,23 +91,6 @@ export class NumberMap<V> {
     return true;
   }
 
-  forEach(visit: (value: V, key: number) => void): void {
-    const keys = this.keys;
-    for (let slot = 0; slot < keys.length; slot++) {
-      if (keys[slot] !== EMPTY_KEY) visit(this.values[slot] as V, keys[slot]);
-    }
-  }
-
-  /** Every key, ascending. */
-  sortedKeys(): number[] {
-    const sorted = new Float64Array(this.count);
-    let index = 0;
-    const keys = this.keys;
-    for (let slot = 0; slot < keys.length; slot++) if (keys[slot] !== EMPTY_KEY) sorted[index++] = keys[slot];
-    sorted.sort();
-    return Array.from(sorted);
-  }
-
   private grow(): void {
     const oldKeys = this.keys;
     const oldValues = this.values;
@@ -118,8 +100,65 @@ export class NumberMap<V> {
     this.mask = capacity - 1;
     this.count = 0;
     for (let slot = 0; slot < oldKeys.length; slot++) {
-      if (oldKeys[slot] !== EMPTY_KEY) this.set(oldKeys[slot], oldValues[slot] as V);
+      const key = oldKeys[slot];
+      if (key !== EMPTY_KEY) this.set(key, hashKey(key), oldValues[slot] as V);
     }
+  }
+}
+
+/**
+ * A hash table keyed by non-negative safe integers, in shards of open-addressing tables. Unlike
+ * a V8 Map (2^24 entries at most) it holds up to 2^29 keys, allocates only when a shard
+ * doubles, and never rehashes on delete.
+ */
+export class NumberMap<V> {
+  private readonly shards: HashShard<V>[] = [];
+  private count = 0;
+
+  constructor() {
+    for (let index = 0; index < 1 << SHARD_BITS; index++) this.shards.push(new HashShard<V>());
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(key: number): V | undefined {
+    const hash = hashKey(key);
+    return this.shards[hash >>> (32 - SHARD_BITS)].get(key, hash);
+  }
+
+  /** Adds or replaces. */
+  set(key: number, value: V): void {
+    const hash = hashKey(key);
+    if (this.shards[hash >>> (32 - SHARD_BITS)].set(key, hash, value)) this.count++;
+  }
+
+  delete(key: number): boolean {
+    const hash = hashKey(key);
+    const deleted = this.shards[hash >>> (32 - SHARD_BITS)].delete(key, hash);
+    if (deleted) this.count--;
+    return deleted;
+  }
+
+  forEach(visit: (value: V, key: number) => void): void {
+    for (const shard of this.shards) {
+      const keys = shard.keys;
+      for (let slot = 0; slot < keys.length; slot++) {
+        if (keys[slot] !== EMPTY_KEY) visit(shard.values[slot] as V, keys[slot]);
+      }
+    }
+  }
+
+  /** Every key, ascending. */
+  sortedKeys(): number[] {
+    const sorted = new Float64Array(this.count);
+    let index = 0;
+    this.forEach((_, key) => {
+      sorted[index++] = key;
+    });
+    sorted.sort();
+    return Array.from(sorted);
   }
 }
 
@@ -202,7 +241,7 @@ export interface Identified {
  * Resting orders by id: open addressing over one array of the items themselves, compared by
  * their `id`. Against a key array plus a value array this saves one memory access per lookup,
  * insert and delete, which is what cancels on a large book pay for. Kept at most a quarter full
- * so probe runs stay short. No 2^24-entry ceiling.
+ * (up to 2^24 items) so probe runs stay short; holds up to 2^26 - 1 items.
  */
 export class IdIndex<T extends Identified> {
   private slots: (T | undefined)[] = new Array<T | undefined>(TABLE_CAPACITY_MIN).fill(undefined);
@@ -232,7 +271,8 @@ export class IdIndex<T extends Identified> {
     while (slots[slot] !== undefined) slot = (slot + 1) & mask;
     slots[slot] = item;
     this.count++;
-    if (this.count * 4 > slots.length) this.grow();
+    // Past 2^26 slots the table stops doubling; the engine's restingOrdersMax keeps it under half full.
+    if (this.count * 4 > slots.length && slots.length < TABLE_CAPACITY_MAX) this.grow();
   }
 
   /** Removes this very item (found by identity, so probing reads no other item). */

@@ -94,21 +94,27 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function resolveLimits(limits: Partial<EngineLimits> | undefined): EngineLimits {
-  const resolved: EngineLimits = { ...defaultEngineLimits };
-  if (limits === undefined) return resolved;
+/** The order index's array holds at most 2^26 slots at half load (V8's array length bound). */
+const RESTING_ORDERS_CEILING = 30_000_000;
+
+export function resolveLimits(limits: Partial<EngineLimits> | undefined): Required<EngineLimits> {
+  const resolved = { ...defaultEngineLimits } as Required<EngineLimits>;
   for (const key of Object.keys(defaultEngineLimits) as (keyof EngineLimits)[]) {
-    const value = limits[key];
+    const value = limits?.[key];
     if (value === undefined) continue;
-    if (!isNonNegativeSafeInteger(value))
+    if (!isNonNegativeSafeInteger(value)) {
       throw new Error(`engine limit ${key} must be a non-negative safe integer`);
+    }
     resolved[key] = value;
+  }
+  if (resolved.restingOrdersMax > RESTING_ORDERS_CEILING) {
+    throw new Error(`engine limit restingOrdersMax must be at most ${RESTING_ORDERS_CEILING}`);
   }
   return resolved;
 }
 
 export class Engine implements MatchingEngine {
-  private readonly limits: EngineLimits;
+  private readonly limits: Required<EngineLimits>;
   private readonly books = new Map<string, Book>();
   private readonly assetNames: string[] = [];
   private readonly assetIndexes = new Map<string, number>();
@@ -318,7 +324,8 @@ export class Engine implements MatchingEngine {
       this.usedOrderIds.size >= this.limits.orderIdsMax ||
       (canRest &&
         (account.openOrderCount >= this.limits.openOrdersPerUserMax ||
-          book.orderCount >= this.limits.ordersPerBookMax))
+          book.orderCount >= this.limits.ordersPerBookMax ||
+          this.restingOrders.size >= this.limits.restingOrdersMax))
     ) {
       this.reject(echoId, 'LIMIT_EXCEEDED');
       return;

@@ -243,6 +243,11 @@ export interface EngineLimits {
   ordersPerBookMax: number;
   /** Order ids remembered for DUPLICATE_ORDER_ID (every accepted id, ever). */
   orderIdsMax: number;
+  /**
+   * Resting orders over all books (bounds the engine's order index; at most 30,000,000).
+   * Optional so that existing full limit objects stay valid; absent means the default.
+   */
+  restingOrdersMax?: number;
 }
 
 export const defaultEngineLimits: EngineLimits = {
@@ -252,6 +257,7 @@ export const defaultEngineLimits: EngineLimits = {
   openOrdersPerUserMax: 100_000,
   ordersPerBookMax: 2_000_000,
   orderIdsMax: 100_000_000,
+  restingOrdersMax: 16_000_000,
 };
 
 export interface BalanceView {

@@ -700,6 +700,17 @@ describe('configurable limits reject with LIMIT_EXCEEDED', () => {
     assert.deepEqual(kinds(place(engine, { user: 3, qty: 1, price: 800 })), ['accepted', 'rested']);
   });
 
+  it('restingOrdersMax bounds resting orders over all books; limits must be sane integers', () => {
+    const engine = market({ restingOrdersMax: 2 });
+    place(engine, { user: 1, qty: 1, price: 900 });
+    place(engine, { user: 2, side: 'sell', qty: 1, price: 1_100 });
+    assert.equal(rejectWith(engine, { user: 3, price: 950 }), 'LIMIT_EXCEEDED');
+    assert.equal(rejectWith(engine, { user: 3, price: 950, tif: 'IOC' }), undefined);
+    assert.throws(() => new Engine({ restingOrdersMax: 40_000_000 }), /restingOrdersMax/);
+    assert.throws(() => new Engine({ usersMax: -1 }), /usersMax/);
+    assert.throws(() => new Engine({ symbolsMax: 1.5 }), /symbolsMax/);
+  });
+
   it('orderIdsMax bounds every order, accepted ids only', () => {
     const engine = market({ orderIdsMax: 2 });
     assert.equal(rejectWith(engine, { qty: 1_000_000 }), 'INSUFFICIENT_FUNDS');
