@@ -1,8 +1,10 @@
-// The engine against the independent reference model on seeded random command streams: after
-// every command the replay lines, every known user's balances and the touched book's depth must
-// be equal (key order included), and the engine's own invariants must hold. At the end, replayCommands' full output
-// (final balance lines included) must equal the model's. A failure prints the seed, the command
-// index, the command and the commands before it; HOGA_SEED=<n> reruns one seed.
+// The engine against the independent reference model on seeded random command streams. After
+// every command: the replay lines (key order included), the engine's own invariants, the balances
+// of the command's user and the fee account, and the touched book's depth. Every 64 commands:
+// every user's balances, open orders, single-order lookups and symbols. At the end of a stream,
+// replayCommands' whole output (final balance lines included) must equal the model's. A failure
+// prints the seed, the command index, the command and the commands before it; HOGA_SEED=<n>
+// reruns one seed, HOGA_MODEL_SCALE=<x> scales the number of seeds.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Engine } from '../../src/core/engine.js';
