@@ -2,7 +2,7 @@
 // return to login the moment its session ends (server close code or another tab's broadcast).
 
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
-import { api, type Me, type SymbolInfo } from './api.js';
+import { api, type Me, onSessionLost, type SymbolInfo } from './api.js';
 import { AuthPage } from './components/AuthPage.js';
 import { Header } from './components/Header.js';
 import { SessionsPage } from './components/SessionsPage.js';
@@ -94,6 +94,9 @@ export function App() {
   useEffect(() => {
     if (connection === 'session-ended' && me) loggedOut();
   }, [connection, me, loggedOut]);
+
+  // A 401 on any call while logged in means the session timed out or was ended elsewhere.
+  useEffect(() => onSessionLost(() => me && loggedOut()), [me, loggedOut]);
 
   useEffect(() => socket.onPrivate(() => accountChanged()), [socket, accountChanged]);
 

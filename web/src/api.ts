@@ -160,7 +160,16 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   const text = await response.text();
   const parsed: unknown = text.length > 0 ? safeJson(text) : null;
   if (response.ok) return { ok: true, value: parsed as T };
-  return { ok: false, error: toApiError(response.status, parsed) };
+  const error = toApiError(response.status, parsed);
+  if (error.code === 'UNAUTHENTICATED') sessionLost();
+  return { ok: false, error };
+}
+
+let sessionLost: () => void = () => undefined;
+
+/** Called whenever the server says the session is gone (expired, ended elsewhere). */
+export function onSessionLost(handler: () => void): void {
+  sessionLost = handler;
 }
 
 function safeJson(text: string): unknown {

@@ -43,6 +43,9 @@ export function TradePage({ symbol }: { symbol?: string }) {
   const ticker = liveTicker(tickers.get(active));
   const change = ticker ? percentChange(ticker.open, ticker.last) : undefined;
   const places = pricePlaces(info);
+  document.title = ticker
+    ? `${formatDecimal(ticker.last, places)} ${info.base}/${info.quote} · Hoga`
+    : 'Hoga exchange';
   return (
     <div class="trade-layout">
       <aside class="panel markets" aria-label="Markets">
