@@ -13,6 +13,8 @@ export interface Backend {
   openStore(schema: string): Promise<Store>;
   dropSchema(schema: string): Promise<void>;
   close(): Promise<void>;
+  /** Where a child process connects (PostgreSQL only). */
+  connectionString?: () => string | undefined;
 }
 
 export const silentLogger = pino({ level: 'silent' });
@@ -92,6 +94,7 @@ export function postgresBackend(): Backend {
       }
     },
     close: async () => undefined,
+    connectionString: () => databaseUrl,
   };
 }
 

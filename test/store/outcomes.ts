@@ -260,3 +260,10 @@ function withoutOp(command: Extract<Command, { op: 'symbol' }>) {
 export async function* streamOf(outcomes: readonly CommandOutcome[]): AsyncIterable<CommandOutcome> {
   for (const outcome of outcomes) yield outcome;
 }
+
+/** The stream both the kill -9 child and its parent generate (with the parent's seed). */
+export const crashStreamOptions: Omit<OutcomeStreamOptions, 'seed'> = {
+  usersCount: 6,
+  stepMs: 1_000,
+  startTsMs: Date.UTC(2026, 10, 24, 9),
+};
