@@ -81,24 +81,37 @@ interface ThroughputRow {
   mode: string;
   commandsPerSec: number;
   ratioToEngine: number;
+  /** Commands per CPU second of the whole process (libuv threads included): less load-dependent. */
+  commandsPerCpuSec: number;
+  cpuRatioToEngine: number;
   commandsPerFsync: number;
   ackP50Us: number;
   ackP99Us: number;
 }
 
-function engineOnly(flow: OrderFlow): number {
+interface Rates {
+  perSec: number;
+  perCpuSec: number;
+}
+
+function engineOnly(flow: OrderFlow): Rates {
   const engine = new Engine();
   for (const command of flow.setup) engine.apply(command);
   collectGarbage();
+  const cpuBefore = process.cpuUsage();
   const started = nowNs();
   for (const command of flow.commands) engine.apply(command);
-  return flow.commands.length / ((nowNs() - started) / 1e9);
+  const seconds = (nowNs() - started) / 1e9;
+  return {
+    perSec: flow.commands.length / seconds,
+    perCpuSec: flow.commands.length / cpuSecondsSince(cpuBefore),
+  };
 }
 
 async function sequencerRun(
   flow: OrderFlow,
   fsyncPolicy: FsyncPolicy,
-  engineRate: number,
+  engineRates: Rates,
 ): Promise<ThroughputRow> {
   const dataDir = temporaryDataDir(fsyncPolicy);
   const { sequencer, journal } = await openSequencer({
@@ -115,6 +128,7 @@ async function sequencerRun(
   const syncsBefore = journal.datasyncCount;
   collectGarbage();
   let next = 0;
+  const cpuBefore = process.cpuUsage();
   const started = nowNs();
   const submitter = async (): Promise<void> => {
     while (next < flow.commands.length) {
@@ -126,6 +140,7 @@ async function sequencerRun(
   };
   await Promise.all(Array.from({ length: options.submitters }, submitter));
   const seconds = (nowNs() - started) / 1e9;
+  const perCpuSec = flow.commands.length / cpuSecondsSince(cpuBefore);
   const batches = sequencer.batchesWritten - batchesBefore;
   const syncs = journal.datasyncCount - syncsBefore;
   await sequencer.close();
@@ -135,7 +150,9 @@ async function sequencerRun(
   return {
     mode: `sequencer, fsync ${fsyncPolicy}`,
     commandsPerSec: Math.round(rate),
-    ratioToEngine: rate / engineRate,
+    ratioToEngine: rate / engineRates.perSec,
+    commandsPerCpuSec: Math.round(perCpuSec),
+    cpuRatioToEngine: perCpuSec / engineRates.perCpuSec,
     commandsPerFsync: syncs > 0 ? flow.commands.length / syncs : flow.commands.length / batches,
     ackP50Us: summary.p50Us,
     ackP99Us: summary.p99Us,
@@ -320,18 +337,20 @@ async function main(): Promise<void> {
   progress.phase(`generate ${options.commands} commands`);
   const flow = flowOf(options.commands - flowShape.prefillOrders);
   progress.phase('throughput: engine only, fsync none, fsync always');
-  const engineRate = engineOnly(flow);
+  const engineRates = engineOnly(flow);
   const rows: ThroughputRow[] = [
     {
       mode: 'engine only (no journal)',
-      commandsPerSec: Math.round(engineRate),
+      commandsPerSec: Math.round(engineRates.perSec),
       ratioToEngine: 1,
+      commandsPerCpuSec: Math.round(engineRates.perCpuSec),
+      cpuRatioToEngine: 1,
       commandsPerFsync: 0,
       ackP50Us: 0,
       ackP99Us: 0,
     },
-    await sequencerRun(flow, 'none', engineRate),
-    await sequencerRun(flow, 'always', engineRate),
+    await sequencerRun(flow, 'none', engineRates),
+    await sequencerRun(flow, 'always', engineRates),
   ];
   const recovery = await recoveryRun();
   const snapshot = await snapshotPauseRun();
