@@ -316,3 +316,38 @@ test('close drains queued commands, syncs, and refuses later submits', async () 
   }
   directory.remove();
 });
+
+test('batch policy syncs in the background within its interval; none leaves it to the OS', async () => {
+  const directory = temporaryDirectory('policies');
+  const batchFileSystem = countingFileSystem();
+  const batch = await openSequencer({
+    dataDir: `${directory.path}/batch`,
+    engines: toyEngines,
+    logger: quietLogger(),
+    fileSystem: batchFileSystem,
+    fsyncPolicy: 'batch',
+    syncIntervalMs: 5,
+  });
+  const afterOpen = batchFileSystem.datasyncCalls;
+  await batch.sequencer.submit(depositCommand(0));
+  const deadline = Date.now() + 5_000;
+  while (batchFileSystem.datasyncCalls === afterOpen && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(batchFileSystem.datasyncCalls, afterOpen + 1, 'no background fdatasync within the deadline');
+  await batch.sequencer.close();
+
+  const noneFileSystem = countingFileSystem();
+  const none = await openSequencer({
+    dataDir: `${directory.path}/none`,
+    engines: toyEngines,
+    logger: quietLogger(),
+    fileSystem: noneFileSystem,
+    fsyncPolicy: 'none',
+  });
+  const noneAfterOpen = noneFileSystem.datasyncCalls;
+  await Promise.all(Array.from({ length: 50 }, (_, index) => none.sequencer.submit(depositCommand(index))));
+  assert.equal(noneFileSystem.datasyncCalls, noneAfterOpen);
+  await none.sequencer.close();
+  assert.equal(noneFileSystem.datasyncCalls, noneAfterOpen + 1, 'a clean close syncs');
+  directory.remove();
+});
