@@ -214,3 +214,60 @@ test('a trade reduces the maker side at the maker price and the diff carries abs
   assert.equal(last.u - last.U + 1, 2);
   assert.equal(last.U, tap.diffs.at(-2)?.u === undefined ? 1 : (tap.diffs.at(-2) as DepthDiff).u + 1);
 });
+
+test('after a dropped connection, since (or a reset snapshot) brings the local book back to engine.depth()', () => {
+  const seed = Number(process.env.HOGA_SEED ?? 7_031);
+  for (const [historyMax, offlineCommands] of [
+    [512, 20],
+    [8, 200],
+  ]) {
+    const random = new SeededRandom(seed + historyMax);
+    const engine = new Engine();
+    const hub = new ChannelHub({ limits: { historyMax } });
+    const market = new MarketData({ publisher: hub });
+    hub.addSource(market);
+    let seq = 0;
+    let orderId = 1;
+    const apply = (command: Command): void => {
+      seq += 1;
+      market.onOutcome({ seq, ts: seq, command, events: copyEvents(engine.apply(command)) });
+    };
+    for (const command of setupCommands()) apply(command);
+    const book = new LocalDepthBook();
+    let client = new RecordingClient();
+    let connection = hub.connect(client);
+    connection?.handle({ op: 'subscribe', id: 1, ch: 'depth.AAA-USD' });
+    let lastSeq = 0;
+    let resets = 0;
+    const receive = (): void => {
+      for (const message of client.take()) {
+        if (message.op !== undefined) continue;
+        lastSeq = message.seq as number;
+        if (message.snapshot) {
+          if (message.reset) resets += 1;
+          book.resync();
+          book.onSnapshot(message.data as DepthSnapshot);
+        } else book.onDiff(message.data as DepthDiff);
+      }
+    };
+    for (let index = 0; index < 300; index += 1) {
+      apply(randomCommand(random, engine, () => orderId++));
+      receive();
+    }
+    connection?.close();
+    for (let index = 0; index < offlineCommands; index += 1)
+      apply(randomCommand(random, engine, () => orderId++));
+    client = new RecordingClient();
+    connection = hub.connect(client);
+    connection?.handle({ op: 'subscribe', id: 2, ch: 'depth.AAA-USD', since: lastSeq, epoch: hub.epoch });
+    receive();
+    for (let index = 0; index < 100; index += 1) {
+      apply(randomCommand(random, engine, () => orderId++));
+      receive();
+    }
+    const expected = engine.depth('AAA-USD', levelsAll);
+    assert.equal(book.status, 'synced', `seed ${seed}`);
+    assert.deepEqual(book.view(levelsAll), { bids: expected?.bids, asks: expected?.asks }, `seed ${seed}`);
+    assert.equal(resets, historyMax === 8 ? 1 : 0, 'replay when history holds the gap, reset otherwise');
+  }
+});
