@@ -85,6 +85,9 @@ export function recover(dataDir: string, options: RecoverOptions): Recovered {
   const replayStarted = performance.now();
   const replay = replaySegments(listing.segments, snapshot, options);
   const replayMs = performance.now() - replayStarted;
+  // Paired with the checks made while the state was built: a replay that broke an invariant
+  // must stop the start here, not surface later as a wrong balance.
+  snapshot.engine.validateInternalState();
   logger.info(
     {
       snapshotSeq: snapshot.lastSeq,

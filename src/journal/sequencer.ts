@@ -104,11 +104,7 @@ export class Sequencer implements CommandSequencer {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closing) return Promise.reject(new JournalError('SEQUENCER_CLOSED', 'the sequencer is closed'));
     if (this.queueDepth >= this.options.inboundQueueMax) {
-      return Promise.reject(
-        Object.assign(new Error(`${QUEUE_FULL}: ${this.options.inboundQueueMax} commands waiting`), {
-          code: QUEUE_FULL,
-        }),
-      );
+      return Promise.reject(new JournalError(QUEUE_FULL, `${this.options.inboundQueueMax} commands waiting`));
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ command, resolve, reject });
