@@ -46,10 +46,6 @@ export function candleToJson(candle: Candle): CandleJson {
   return { ...candle, quoteVolume: candle.quoteVolume.toString() };
 }
 
-export function candleFromJson(json: CandleJson): Candle {
-  return { ...json, quoteVolume: BigInt(json.quoteVolume) };
-}
-
 /** Identity of a candle: a sink upserts by it, so replaying a batch never double-counts. */
 export function candleKey(candle: Pick<Candle, 'symbol' | 'interval' | 'openMs'>): string {
   return `${candle.symbol}|${candle.interval}|${candle.openMs}`;

@@ -42,7 +42,3 @@ export function parseChannel(name: string): ChannelName | undefined {
 export function channelName(kind: Exclude<ChannelKind, 'candles'>, symbol: string): string {
   return `${kind}.${symbol}`;
 }
-
-export function candleChannelName(symbol: string, interval: CandleInterval): string {
-  return `candles.${symbol}.${interval}`;
-}

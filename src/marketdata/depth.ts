@@ -100,10 +100,6 @@ export class DepthBook {
     this.lastUpdateId += 1;
   }
 
-  get levelCount(): number {
-    return this.bids.size + this.asks.size;
-  }
-
   private change(side: Side, price: number, deltaQty: number): boolean {
     if (deltaQty === 0) return false;
     const levels = side === 'buy' ? this.bids : this.asks;

@@ -35,7 +35,6 @@ export {
   type Candle,
   type CandleInterval,
   type CandleJson,
-  candleFromJson,
   candleIntervals,
   candleKey,
   candleToJson,
@@ -44,7 +43,6 @@ export {
 export {
   type ChannelKind,
   type ChannelName,
-  candleChannelName,
   channelName,
   parseChannel,
 } from './channels.js';

@@ -82,7 +82,7 @@ export class MarketData implements ChannelSource {
   onOutcome(outcome: CommandOutcome): void {
     for (const event of outcome.events) {
       if (event.ev === 'symbolAdded') {
-        this.addSymbol(event.symbol);
+        this.addSymbol(event.symbol, (event as { timezone?: unknown }).timezone);
         continue;
       }
       if (!('symbol' in event)) continue;
@@ -206,17 +206,21 @@ export class MarketData implements ChannelSource {
     }
   }
 
-  private addSymbol(symbol: string): SymbolMarket | undefined {
+  /** `listedTimezone`: a timezone carried by the listing event, if the engine ever adds one. */
+  private addSymbol(symbol: string, listedTimezone?: unknown): SymbolMarket | undefined {
     const existing = this.symbols.get(symbol);
     if (existing !== undefined) return existing;
     if (this.symbols.size >= this.symbolsMax) return undefined;
-    const market = new SymbolMarket(symbol, this.timezoneFor(symbol));
+    const market = new SymbolMarket(symbol, this.timezoneFor(symbol, listedTimezone));
     this.symbols.set(symbol, market);
     return market;
   }
 
-  private timezoneFor(symbol: string): MarketTimezone {
-    const name = this.timezoneBySymbol[symbol] ?? this.defaultTimezone;
+  /** Configuration first, then the listing's own timezone when valid, then the default. */
+  private timezoneFor(symbol: string, listedTimezone: unknown): MarketTimezone {
+    const listed =
+      typeof listedTimezone === 'string' && isValidTimezone(listedTimezone) ? listedTimezone : undefined;
+    const name = this.timezoneBySymbol[symbol] ?? listed ?? this.defaultTimezone;
     let timezone = this.timezones.get(name);
     if (timezone === undefined) {
       // Symbols of one zone share its cached day and week ranges.

@@ -152,3 +152,57 @@ test('the flush timer runs on the given clock until stopped', async () => {
     ['1s'],
   );
 });
+
+test('a timezone on the listing event is used unless configuration names one', () => {
+  const market = new MarketData({ publisher: new ChannelHub(), timezones: { B: 'Europe/London' } });
+  const listing = {
+    ev: 'symbolAdded',
+    base: 'X',
+    quote: 'Y',
+    lotSize: 1,
+    tickSize: 1,
+    makerFeeBps: 0,
+    takerFeeBps: 0,
+  };
+  const events = ['A', 'B', 'C'].map((symbol, index) => ({
+    ...listing,
+    symbol,
+    timezone: ['Asia/Seoul', 'Asia/Seoul', 'Not/AZone'][index],
+  }));
+  market.onOutcome({
+    seq: 1,
+    ts: 0,
+    command: { op: 'deposit', user: 1, asset: 'X', amount: 1 },
+    events: events as never,
+  });
+  const atMs = Date.parse('2026-05-01T12:00:00Z');
+  for (const symbol of ['A', 'B', 'C']) {
+    market.onOutcome({
+      seq: 2,
+      ts: atMs,
+      command: { op: 'deposit', user: 1, asset: 'X', amount: 1 },
+      events: [
+        { ev: 'rested', id: 1, user: 1, symbol, side: 'sell', price: 5, qty: 1 },
+        {
+          ev: 'trade',
+          tradeId: 1,
+          symbol,
+          taker: 2,
+          maker: 1,
+          takerUser: 2,
+          makerUser: 1,
+          takerSide: 'buy',
+          price: 5,
+          qty: 1,
+          takerFee: 0,
+          makerFee: 0,
+        },
+      ],
+    });
+  }
+  const dayStart = (symbol: string): string =>
+    new Date(market.candle(symbol, '1d')?.openMs ?? 0).toISOString();
+  assert.equal(dayStart('A'), '2026-04-30T15:00:00.000Z');
+  assert.equal(dayStart('B'), '2026-04-30T23:00:00.000Z');
+  assert.equal(dayStart('C'), '2026-05-01T00:00:00.000Z');
+});
