@@ -7,21 +7,34 @@ const TOWER_HEIGHT_MAX = 20;
 /** Emptied price levels kept for reuse per side, so that churn at the touch allocates nothing. */
 const LEVEL_POOL_MAX = 4_096;
 
+/** Where an asset's available amount sits in Account.balances. */
+export function availableSlot(asset: number): number {
+  return asset * 2;
+}
+
+/** Where an asset's locked amount sits in Account.balances. */
+export function lockedSlot(asset: number): number {
+  return asset * 2 + 1;
+}
+
 export class Account {
-  /** Per asset index; grown on demand as assets are added. */
-  readonly available: number[] = [];
-  readonly locked: number[] = [];
+  /**
+   * Available and locked per asset index, interleaved (see availableSlot/lockedSlot) so that a
+   * fill touches one array per account; grown on demand as assets are added.
+   */
+  readonly balances: number[] = [];
   hasDeposited = false;
   /** Resting orders of this user (the orders themselves are found through the order index). */
   openOrderCount = 0;
 
   constructor(readonly user: number) {}
 
+  get assetCount(): number {
+    return this.balances.length / 2;
+  }
+
   ensureAssets(assetCount: number): void {
-    while (this.available.length < assetCount) {
-      this.available.push(0);
-      this.locked.push(0);
-    }
+    while (this.balances.length < assetCount * 2) this.balances.push(0, 0);
   }
 }
 

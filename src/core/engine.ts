@@ -2,7 +2,7 @@
 // decisions in docs/ENGINE.md). Commands arrive as raw JSON values and are validated here.
 // Hot-path rules: orders and price levels are pooled, event objects and the event array are
 // reused (valid until the next `apply`), lookups by id are O(1), best price is O(1).
-import { Account, Book, type LevelList, Order } from './book.js';
+import { Account, availableSlot, Book, type LevelList, lockedSlot, Order } from './book.js';
 import { IdIndex, NumberMap, OrderIdSet } from './collections.js';
 import { Fnv64 } from './hash.js';
 import { basisPointsOf, floorDivide, isNonNegativeSafeInteger, isPositiveSafeInteger } from './numbers.js';
@@ -337,7 +337,7 @@ export class Engine implements MatchingEngine {
     }
     const reservedAsset = isBuy ? book.quoteAsset : book.baseAsset;
     const reservation = isBuy ? quoteAmount : baseAmount;
-    if (reservation > account.available[reservedAsset]) {
+    if (reservation > account.balances[availableSlot(reservedAsset)]) {
       this.reject(echoId, 'INSUFFICIENT_FUNDS');
       return;
     }
@@ -345,8 +345,8 @@ export class Engine implements MatchingEngine {
     this.usedOrderIds.add(rawId);
     this.emitAccepted(book, rawId, user, side, type, tif, price, qty);
     if (reservation > 0) {
-      account.available[reservedAsset] -= reservation;
-      account.locked[reservedAsset] += reservation;
+      account.balances[availableSlot(reservedAsset)] -= reservation;
+      account.balances[lockedSlot(reservedAsset)] += reservation;
     }
     if (tif === 'FOK' && !this.wouldFillCompletely(book, account, user, isBuy, isMarket, price, qty, stp)) {
       this.release(account, reservedAsset, reservation);
@@ -400,7 +400,7 @@ export class Engine implements MatchingEngine {
       }
       let fillQty = Math.min(remaining, maker.remaining);
       if (marketBuy) {
-        const affordable = floorDivide(taker.available[book.quoteAsset], price);
+        const affordable = floorDivide(taker.balances[availableSlot(book.quoteAsset)], price);
         if (affordable === 0) {
           this.sweepStop = 'INSUFFICIENT_FUNDS';
           break;
@@ -429,7 +429,7 @@ export class Engine implements MatchingEngine {
   ): boolean {
     const opposite = isBuy ? book.asks : book.bids;
     const marketBuy = isMarket && isBuy;
-    let funds = marketBuy ? taker.available[book.quoteAsset] : 0;
+    let funds = marketBuy ? taker.balances[availableSlot(book.quoteAsset)] : 0;
     let remaining = qty;
     for (let level = opposite.best(); level !== null; level = level.forward[0]) {
       const price = level.price;
@@ -484,27 +484,27 @@ export class Engine implements MatchingEngine {
     let makerFee: number;
     if (isBuy) {
       if (isMarket) {
-        taker.available[quoteAsset] -= quoteAmount;
+        taker.balances[availableSlot(quoteAsset)] -= quoteAmount;
       } else {
-        taker.locked[quoteAsset] -= qty * limitPrice;
-        taker.available[quoteAsset] += qty * (limitPrice - price);
+        taker.balances[lockedSlot(quoteAsset)] -= qty * limitPrice;
+        taker.balances[availableSlot(quoteAsset)] += qty * (limitPrice - price);
       }
       takerFee = this.fee(taker, baseAmount, book.takerFeeBps);
-      taker.available[baseAsset] += baseAmount - takerFee;
-      makerAccount.locked[baseAsset] -= baseAmount;
+      taker.balances[availableSlot(baseAsset)] += baseAmount - takerFee;
+      makerAccount.balances[lockedSlot(baseAsset)] -= baseAmount;
       makerFee = this.fee(makerAccount, quoteAmount, book.makerFeeBps);
-      makerAccount.available[quoteAsset] += quoteAmount - makerFee;
-      fees.available[baseAsset] += takerFee;
-      fees.available[quoteAsset] += makerFee;
+      makerAccount.balances[availableSlot(quoteAsset)] += quoteAmount - makerFee;
+      fees.balances[availableSlot(baseAsset)] += takerFee;
+      fees.balances[availableSlot(quoteAsset)] += makerFee;
     } else {
-      taker.locked[baseAsset] -= baseAmount;
+      taker.balances[lockedSlot(baseAsset)] -= baseAmount;
       takerFee = this.fee(taker, quoteAmount, book.takerFeeBps);
-      taker.available[quoteAsset] += quoteAmount - takerFee;
-      makerAccount.locked[quoteAsset] -= quoteAmount;
+      taker.balances[availableSlot(quoteAsset)] += quoteAmount - takerFee;
+      makerAccount.balances[lockedSlot(quoteAsset)] -= quoteAmount;
       makerFee = this.fee(makerAccount, baseAmount, book.makerFeeBps);
-      makerAccount.available[baseAsset] += baseAmount - makerFee;
-      fees.available[quoteAsset] += takerFee;
-      fees.available[baseAsset] += makerFee;
+      makerAccount.balances[availableSlot(baseAsset)] += baseAmount - makerFee;
+      fees.balances[availableSlot(quoteAsset)] += takerFee;
+      fees.balances[availableSlot(baseAsset)] += makerFee;
     }
     this.emitTrade(book, takerId, takerUser, isBuy, maker, price, qty, takerFee, makerFee);
     maker.remaining -= qty;
@@ -611,8 +611,8 @@ export class Engine implements MatchingEngine {
 
   private release(account: Account, asset: number, amount: number): void {
     if (amount === 0) return;
-    account.locked[asset] -= amount;
-    account.available[asset] += amount;
+    account.balances[lockedSlot(asset)] -= amount;
+    account.balances[availableSlot(asset)] += amount;
   }
 
   /** The resting order `id` if `user` owns it; anything else looks the same to the caller. */
@@ -692,7 +692,7 @@ export class Engine implements MatchingEngine {
       this.depositedUserCount++;
     }
     account.ensureAssets(this.assetNames.length);
-    account.available[assetIndex] += amount;
+    account.balances[availableSlot(assetIndex)] += amount;
     this.assetSupply[assetIndex] += amount;
     const event = this.depositedEvent;
     event.user = user;
@@ -716,11 +716,11 @@ export class Engine implements MatchingEngine {
       return;
     }
     account.ensureAssets(this.assetNames.length);
-    if (amount > account.available[assetIndex]) {
+    if (amount > account.balances[availableSlot(assetIndex)]) {
       this.reject(null, 'INSUFFICIENT_FUNDS');
       return;
     }
-    account.available[assetIndex] -= amount;
+    account.balances[availableSlot(assetIndex)] -= amount;
     this.assetSupply[assetIndex] -= amount;
     const event = this.withdrawnEvent;
     event.user = user;
@@ -903,7 +903,11 @@ export class Engine implements MatchingEngine {
     const account = this.accounts.get(user);
     const index = this.assetIndexes.get(asset);
     if (account === undefined || index === undefined) return { asset, available: 0, locked: 0 };
-    return { asset, available: account.available[index] ?? 0, locked: account.locked[index] ?? 0 };
+    return {
+      asset,
+      available: account.balances[availableSlot(index)] ?? 0,
+      locked: account.balances[lockedSlot(index)] ?? 0,
+    };
   }
 
   /** Every asset where the user holds something, sorted by asset name. */
@@ -928,9 +932,9 @@ export class Engine implements MatchingEngine {
 
   private accountBalances(account: Account): LedgerEntry[] {
     const entries: LedgerEntry[] = [];
-    for (let index = 0; index < account.available.length; index++) {
-      const available = account.available[index];
-      const locked = account.locked[index];
+    for (let index = 0; index < account.assetCount; index++) {
+      const available = account.balances[availableSlot(index)];
+      const locked = account.balances[lockedSlot(index)];
       if (available === 0 && locked === 0) continue;
       entries.push({ user: account.user, asset: this.assetNames[index], available, locked });
     }
@@ -1100,8 +1104,8 @@ export class Engine implements MatchingEngine {
       if (account.hasDeposited) depositors++;
       const locked = expectedLocked.get(account);
       for (let asset = 0; asset < assetCount; asset++) {
-        const available = account.available[asset] ?? 0;
-        const held = account.locked[asset] ?? 0;
+        const available = account.balances[availableSlot(asset)] ?? 0;
+        const held = account.balances[lockedSlot(asset)] ?? 0;
         const name = `account ${user} ${this.assetNames[asset]}`;
         if (!isNonNegativeSafeInteger(available))
           fail(`${name}: available ${available} is negative or unsafe`);
@@ -1260,8 +1264,8 @@ export class Engine implements MatchingEngine {
         const [asset, available, locked] = expectArray(balance, 'balance');
         const index = typeof asset === 'string' ? this.assetIndexes.get(asset) : undefined;
         if (index === undefined) fail(`state: account ${userId} holds an unknown asset`);
-        account.available[index] = expectInteger(available, 'available');
-        account.locked[index] = expectInteger(locked, 'locked');
+        account.balances[availableSlot(index)] = expectInteger(available, 'available');
+        account.balances[lockedSlot(index)] = expectInteger(locked, 'locked');
       }
     }
   }
