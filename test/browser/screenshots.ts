@@ -40,7 +40,7 @@ async function capture(browser: Browser, url: string): Promise<void> {
   await logIn(alice, url, 'alice');
   await alice.goto(`${url}/#/trade/BTC-USDT`);
   await settle(alice);
-  const bestBid = (await alice.locator('[data-testid=bids] .price').first().textContent()) ?? '';
+  const bestBid = (await alice.locator('[data-testid=bids] .price-value').first().textContent()) ?? '';
   await alice.locator('[data-testid=bids] button').nth(3).click();
   await alice.fill('#order-qty', '0.25');
   await alice.click('form.order-form button[type=submit]');

@@ -37,7 +37,7 @@ async function logIn(context: BrowserContext, url: string, username: string): Pr
 }
 
 async function levelPrices(page: Page, side: 'asks' | 'bids'): Promise<string[]> {
-  return page.locator(`[data-testid=${side}] .price`).allTextContents();
+  return page.locator(`[data-testid=${side}] .price-value`).allTextContents();
 }
 
 // Page-side code is passed as strings: this file is compiled for Node, without DOM types.
@@ -211,6 +211,7 @@ describe('trading UI in chromium', { skip, timeout: 240_000 }, () => {
       .locator('[data-testid=asks] button', { hasText: '13.00' })
       .waitFor({ timeout: uiTimeoutMs });
     assert.deepEqual(await levelPrices(sellerPage, 'asks'), ['13.00']);
+    await sellerPage.locator('[data-testid=asks] li[data-mine=true]').waitFor({ timeout: uiTimeoutMs });
     assert.deepEqual(await levelPrices(sellerPage, 'bids'), []);
     const states = (await sellerPage.evaluate('window.connectionStates')) as string[];
     assert.ok(

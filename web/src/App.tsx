@@ -100,6 +100,11 @@ export function App() {
 
   useEffect(() => socket.onPrivate(() => accountChanged()), [socket, accountChanged]);
 
+  // Private updates sent while the socket was down are lost: reload account data on every (re)connect.
+  useEffect(() => {
+    if (connection === 'open') accountChanged();
+  }, [connection, accountChanged]);
+
   const context: AppContextValue = {
     socket,
     symbols,
