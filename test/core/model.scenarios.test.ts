@@ -219,6 +219,26 @@ const scenarios: Scenario[] = [
     expect: (lines) => assert.equal(count(lines, 'rejected', 'LIMIT_EXCEEDED'), 3),
   },
   {
+    name: 'bounds: restingOrdersMax counts resting orders over all books',
+    limits: { restingOrdersMax: 2 },
+    commands: [
+      symbolXY,
+      { ...symbolXY, symbol: 'X/Y2' },
+      deposit(1, 'Y', 100_000),
+      limitOrder({ user: 1, id: 1, side: 'buy', qty: 1, price: 50 }),
+      limitOrder({ user: 1, id: 2, side: 'buy', qty: 1, price: 50, symbol: 'X/Y2' }),
+      limitOrder({ user: 1, id: 3, side: 'buy', qty: 1, price: 50, symbol: 'X/Y2' }),
+      limitOrder({ user: 1, id: 4, side: 'buy', qty: 1, price: 50, tif: 'IOC' }),
+      { op: 'cancel', user: 1, id: 1 },
+      limitOrder({ user: 1, id: 5, side: 'buy', qty: 1, price: 50, symbol: 'X/Y2' }),
+    ],
+    expect: (lines) =>
+      assert.deepEqual(
+        lines.filter((line) => line.ev === 'rejected').map((line) => line.id),
+        [3],
+      ),
+  },
+  {
     name: 'bounds on symbols, assets and depositing users',
     limits: { symbolsMax: 1, assetsMax: 3, usersMax: 2 },
     commands: [

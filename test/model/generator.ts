@@ -595,6 +595,7 @@ export const tinyLimits: EngineLimits = {
   openOrdersPerUserMax: 3,
   ordersPerBookMax: 5,
   orderIdsMax: 400,
+  restingOrdersMax: 7,
 };
 
 /** A whole stream for one seed (the model is run alongside so the generator can peek). */

@@ -3,7 +3,7 @@
 // best order, plain maps for balances, BigInt for every amount so no overflow can hide, and a
 // copy of balances and books for the FOK dry run so that the dry run follows the sweep rules exactly.
 // Speed does not matter beyond keeping the property test under a minute.
-import type { EngineLimits } from '../../src/core/types.js';
+import { defaultEngineLimits, type EngineLimits } from '../../src/core/types.js';
 
 export type ModelSide = 'buy' | 'sell';
 type Tif = 'GTC' | 'IOC' | 'FOK';
@@ -326,7 +326,12 @@ export class ReferenceModel {
     if (type === 'limit' && effectiveTif === 'GTC') {
       const ofUser = this.market.orders.filter((order) => order.user === user).length;
       const ofBook = this.market.orders.filter((order) => order.symbol === symbol.symbol).length;
-      if (ofUser >= this.limits.openOrdersPerUserMax || ofBook >= this.limits.ordersPerBookMax) {
+      const restingMax = this.limits.restingOrdersMax ?? defaultEngineLimits.restingOrdersMax!;
+      if (
+        ofUser >= this.limits.openOrdersPerUserMax ||
+        ofBook >= this.limits.ordersPerBookMax ||
+        this.market.orders.length >= restingMax
+      ) {
         return reject('LIMIT_EXCEEDED');
       }
     }
