@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { Engine } from '../src/core/engine.js';
 import type { Command } from '../src/core/types.js';
 import type { CommandOutcome } from '../src/ports.js';
-import { defaultProjectorOptions } from '../src/store/projector.js';
+import { defaultProjectorOptions, pgliteBatchOutcomesMax } from '../src/store/projector.js';
 import { inMemoryDataDir, openStore, type Store } from '../src/store/store.js';
 import { parseBenchOptions } from './lib/args.js';
 import { generateOrderFlow } from './lib/order-flow.js';
@@ -44,6 +44,7 @@ const options = parseBenchOptions('store', {
 const logger = pino({ level: 'silent' });
 const reporter = new BenchReporter(options.json);
 const lagSampleIntervalMs = 5;
+const loopGapsMax = 10_000_000;
 const feedIntervalMs = 1;
 const startTsMs = Date.UTC(2026, 0, 5, 9);
 const postgresUrls = [
@@ -126,14 +127,45 @@ function backendsOf(databaseUrl: string | undefined): Backend[] {
   return [pglite, postgres];
 }
 
-async function projectAll(store: Store, outcomes: CommandOutcome[], batchOutcomesMax: number) {
+/**
+ * Measures how long the event loop goes without running a 1 ms timer: PGlite executes statements
+ * on the main thread, so this is what the gateway would feel while the projector writes.
+ */
+class LoopStallMeter {
+  private readonly gapsMs: number[] = [];
+  private lastMs = performance.now();
+  private readonly timer = setInterval(() => {
+    const nowMs = performance.now();
+    if (this.gapsMs.length < loopGapsMax) this.gapsMs.push(nowMs - this.lastMs);
+    this.lastMs = nowMs;
+  }, 1);
+
+  stop(): { stallP99Ms: number; stallMaxMs: number } {
+    clearInterval(this.timer);
+    this.gapsMs.sort((left, right) => left - right);
+    return {
+      stallP99Ms: this.gapsMs[Math.floor(this.gapsMs.length * 0.99)] ?? 0,
+      stallMaxMs: this.gapsMs[this.gapsMs.length - 1] ?? 0,
+    };
+  }
+}
+
+async function projectAll(store: Store, outcomes: CommandOutcome[], batchOutcomesMax?: number) {
   const projector = await store.openProjector({ batchOutcomesMax });
+  const meter = new LoopStallMeter();
   const startNs = nowNs();
   await projector.project(streamOf(outcomes));
   const seconds = secondsSince(startNs);
+  const stall = meter.stop();
   const rows = projector.stats().rows;
   await projector.halt();
-  return { seconds, rows, rowsPerSecond: rows / seconds, outcomesPerSecond: outcomes.length / seconds };
+  return {
+    seconds,
+    rows,
+    rowsPerSecond: rows / seconds,
+    outcomesPerSecond: outcomes.length / seconds,
+    ...stall,
+  };
 }
 
 /** Offers outcomes at `rate` per second and samples the lag; then drains. */
@@ -189,7 +221,7 @@ async function main(): Promise<void> {
     const suffix = `${process.pid}_${Date.now().toString(36)}`;
     progress.phase(`${backend.name}: batched projection`);
     const batchedStore = await backend.open(`bench_batched_${suffix}`);
-    const batched = await projectAll(batchedStore, outcomes, defaultProjectorOptions.batchOutcomesMax);
+    const batched = await projectAll(batchedStore, outcomes);
     const orderUpdates = await backend.orderUpdates(batchedStore);
     await dropAndClose(batchedStore);
     progress.phase(`${backend.name}: one outcome per transaction (baseline)`);
@@ -209,6 +241,8 @@ async function main(): Promise<void> {
       'outcomes/s': batched.outcomesPerSecond,
       'baseline rows/s': baseline.rowsPerSecond,
       'x baseline': batched.rowsPerSecond / baseline.rowsPerSecond,
+      'stall p99 ms': batched.stallP99Ms,
+      'stall max ms': batched.stallMaxMs,
       'lag p50': lag.lagP50,
       'lag p99': lag.lagP99,
       'lag max': lag.lagMax,
@@ -221,7 +255,8 @@ async function main(): Promise<void> {
   progress.stop();
   reporter.line(
     `store: ${outcomes.length} outcomes (${events} events, ${trades} trades) from the engine, seed ${options.seed}; ` +
-      `batch ${defaultProjectorOptions.batchOutcomesMax} outcomes / ${defaultProjectorOptions.flushIntervalMs} ms; ` +
+      `batch ${defaultProjectorOptions.batchOutcomesMax} outcomes (PGlite ${pgliteBatchOutcomesMax}) / ` +
+      `${defaultProjectorOptions.flushIntervalMs} ms; ` +
       `lag run ${options['lag-seconds']} s at ${options.rate}/s`,
   );
   reporter.table(results);
