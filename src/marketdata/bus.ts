@@ -22,8 +22,11 @@ export class InProcessBus implements MarketDataBus {
     };
   }
 
+  /** Only to listeners that watch the channel: a hub keeps no state for channels nobody reads. */
   publish(channel: string, data: unknown): void {
-    for (const listener of this.listeners) listener.publish(channel, data);
+    for (const listener of this.listeners) {
+      if (listener.isWatched(channel)) listener.publish(channel, data);
+    }
   }
 
   isWatched(channel: string): boolean {

@@ -2,7 +2,7 @@
 //
 // Wiring (one place, e.g. the gateway's start-up):
 //   const hub = new ChannelHub({ limits: { subscriptionsPerConnectionMax: 64 } });
-//   const bus = new InProcessBus();             // or a NATS-backed MarketDataBus when scaled out
+//   const bus = new InProcessBus();   // scaled out: await NatsMarketDataBus.connect({ servers })
 //   bus.subscribe(hub);
 //   const writer = new CandleWriter({ sink, spillPath: './data/candles.spill.ndjson' });
 //   await writer.start();
@@ -72,6 +72,7 @@ export {
   type QuoteRejection,
 } from './ingest.js';
 export { type ClosedCandleHandler, MarketData, type MarketDataOptions } from './marketdata.js';
+export { type NatsBusOptions, NatsMarketDataBus } from './nats-bus.js';
 export {
   decodeQuoteKey,
   encodeQuoteKey,
