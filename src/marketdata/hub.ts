@@ -3,7 +3,7 @@
 // client names the last seq it saw (`since`) and gets the missed messages from a bounded history
 // or, when they are gone, a fresh snapshot marked `reset: true`: never a silent gap.
 // Publishing touches only the published channel, so idle channels cost nothing.
-import { type ChannelName, isConflated, parseChannel } from './channels.js';
+import { type ChannelName, channelNameLengthMax, isConflated, parseChannel } from './channels.js';
 
 /** What the hub needs from a socket; a `ws` WebSocket satisfies it as is. */
 export interface ChannelClient {
@@ -159,6 +159,8 @@ export class HubConnection {
   handle(request: unknown): boolean {
     if (typeof request !== 'object' || request === null) return false;
     const op = (request as { op?: unknown }).op;
+    // A request racing the socket's close after a disconnect must not subscribe a dead connection.
+    if (this.closed) return op === 'subscribe' || op === 'unsubscribe';
     if (op === 'subscribe') this.hub.subscribe(this, request as SubscribeRequest);
     else if (op === 'unsubscribe') this.hub.unsubscribe(this, request as UnsubscribeRequest);
     else return false;
@@ -267,7 +269,13 @@ export class ChannelHub implements ChannelPublisher {
     const parsed = parseChannel(ch);
     const source = parsed === undefined ? undefined : this.sources.find((candidate) => candidate.has(parsed));
     if (parsed === undefined || source === undefined) {
-      this.reject(connection, id, 'subscribe', 'UNKNOWN_CHANNEL', `no channel ${ch}`);
+      this.reject(
+        connection,
+        id,
+        'subscribe',
+        'UNKNOWN_CHANNEL',
+        `no channel ${ch.slice(0, channelNameLengthMax)}`,
+      );
       return;
     }
     const channel = this.channelFor(ch, parsed);
@@ -298,7 +306,7 @@ export class ChannelHub implements ChannelPublisher {
   unsubscribe(connection: HubConnection, request: UnsubscribeRequest): void {
     const channel = typeof request.ch === 'string' ? this.channels.get(request.ch) : undefined;
     if (channel === undefined || !connection.subscriptions.has(channel)) {
-      this.reject(connection, request.id, 'unsubscribe', 'NOT_SUBSCRIBED', `not subscribed to ${request.ch}`);
+      this.reject(connection, request.id, 'unsubscribe', 'NOT_SUBSCRIBED', 'not subscribed to that channel');
       return;
     }
     connection.subscriptions.delete(channel);

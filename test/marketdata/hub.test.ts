@@ -158,6 +158,10 @@ test('a client past the send-buffer bound is disconnected with 4008 and dropped 
   assert.equal(fast.client.take().filter((message: WireMessage) => message.op === undefined).length, 3);
   assert.equal(hub.stats().connections, 1);
   assert.equal(hub.stats().slowDisconnects, 1);
+  slow.client.take();
+  assert.equal(slow.connection.handle({ op: 'subscribe', id: 2, ch: 'depth.X' }), true);
+  hub.publish('depth.X', { n: 3 });
+  assert.equal(slow.client.sent.length, 0, 'a disconnected connection never subscribes again');
 });
 
 test('connections beyond the bound are refused with 1013', () => {
