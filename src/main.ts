@@ -9,6 +9,7 @@ import type { ExchangeConfig } from './config.js';
 import type { MatchingEngine } from './core/types.js';
 import { buildGateway } from './gateway/app.js';
 import { PasswordHasher } from './gateway/passwords.js';
+import { ReadModelClient } from './gateway/read-model-client.js';
 import { GatewayState } from './gateway/state.js';
 import { openSequencer } from './journal/durable.js';
 import { coreEngineFactory } from './journal/engine-factory.js';
@@ -16,7 +17,6 @@ import { type JournalFileSystem, nodeFileSystem } from './journal/file-system.js
 import type { Sequencer } from './journal/sequencer.js';
 import { ChannelHub, InProcessBus, MarketData } from './marketdata/index.js';
 import type { CommandOutcome } from './ports.js';
-import { openStore, type Store } from './store/store.js';
 
 export interface ExchangeHandle {
   /** `http://host:port` the server listens on. */
@@ -25,7 +25,7 @@ export interface ExchangeHandle {
   app: FastifyInstance;
   sequencer: Sequencer;
   engine: MatchingEngine;
-  store: Store;
+  readModel: ReadModelClient;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -47,12 +47,12 @@ function timedFileSystem(inner: JournalFileSystem, observe: (seconds: number) =>
 }
 
 /** Creates the configured administrator on first start (no-op when the name exists). */
-async function seedAdmin(config: ExchangeConfig, store: Store, logger: Logger): Promise<void> {
+async function seedAdmin(config: ExchangeConfig, readModel: ReadModelClient, logger: Logger): Promise<void> {
   if (config.adminUser === '' || config.adminPassword === '') return;
-  if ((await store.users.findUserByName(config.adminUser)) !== undefined) return;
+  if ((await readModel.users.findUserByName(config.adminUser)) !== undefined) return;
   const hasher = new PasswordHasher({ ...config.gateway.passwords, waitingHashesMax: 1 });
   const passwordHash = await hasher.hash(config.adminPassword);
-  const admin = await store.users.createUser(config.adminUser, passwordHash, true, Date.now());
+  const admin = await readModel.users.createUser(config.adminUser, passwordHash, true, Date.now());
   logger.info(
     { audit: true, event: 'adminCreated', userId: admin.id, username: admin.username },
     'admin created',
@@ -66,8 +66,10 @@ export async function startExchange(
   const logger = options.logger ?? pino({ name: 'hoga', level: config.logLevel });
   // PGlite creates its own folder but not the parents: a fresh clone has no ./data yet.
   mkdirSync(config.dataDir, { recursive: true });
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.pgliteDir, logger });
-  const projector = await store.openProjector();
+  const readModel = await ReadModelClient.open(
+    { databaseUrl: config.databaseUrl, dataDir: config.pgliteDir, logLevel: config.logLevel },
+    logger.child({ component: 'read-model' }),
+  );
   const state = new GatewayState(config.gateway.state);
   const hub = new ChannelHub();
   const bus = new InProcessBus();
@@ -78,7 +80,7 @@ export async function startExchange(
 
   const listeners = [
     state.apply,
-    (outcome: CommandOutcome) => projector.offer(outcome),
+    (outcome: CommandOutcome) => readModel.offer(outcome),
     (outcome: CommandOutcome) => marketData.onOutcome(outcome),
   ];
   const fsyncSeconds = new Histogram({
@@ -97,23 +99,18 @@ export async function startExchange(
   });
   const { sequencer } = opened;
   state.useEngine(sequencer.engine);
-  await seedAdmin(config, store, logger);
+  await seedAdmin(config, readModel, logger);
 
   const { app, context } = await buildGateway({
     config: config.gateway,
     engine: sequencer.engine,
     sequencer,
-    users: store.users,
-    sessions: store.sessions,
+    users: readModel.users,
+    sessions: readModel.sessions,
     state,
     logger: logger.child({ component: 'gateway' }),
     marketData: hub,
-    history: {
-      lagCommands: () => projector.lag(sequencer.lastSeq),
-      ordersOfUser: (userId, query) => store.history.ordersOfUser(userId, query),
-      tradesOfUser: (userId, query) => store.history.tradesOfUser(userId, query),
-      ledgerOfUser: (userId, query) => store.history.ledgerOfUser(userId, query),
-    },
+    history: { lagCommands: () => readModel.lag(sequencer.lastSeq), ...readModel.history() },
   });
   context.metrics.registry.registerMetric(fsyncSeconds);
   const flushTimer = setInterval(() => marketData.flush(Date.now()), config.marketDataFlushMs);
@@ -129,8 +126,7 @@ export async function startExchange(
     await app.close();
     await sequencer.close();
     hub.stop();
-    await projector.close();
-    await store.close();
+    await readModel.close();
   }
   return {
     url: `http://${host}:${port}`,
@@ -138,7 +134,7 @@ export async function startExchange(
     app,
     sequencer,
     engine: sequencer.engine,
-    store,
+    readModel,
     logger,
     close: () => {
       closing ??= close();

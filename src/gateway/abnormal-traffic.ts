@@ -109,16 +109,16 @@ export class AbnormalTrafficDetector {
   }
 
   private insert(userId: number, band: Band): void {
-    if (this.bands.size >= this.options.usersTrackedMax) {
-      const nowMs = this.clock();
-      for (const [oldUser, oldBand] of this.bands) {
-        // Never forget a suspension early: drop the oldest band that is not suspended.
-        if (oldBand.suspendedUntilMs <= nowMs) {
-          this.bands.delete(oldUser);
-          break;
-        }
-      }
-    }
+    if (this.bands.size >= this.options.usersTrackedMax) this.bands.delete(this.evictable());
     this.bands.set(userId, band);
+  }
+
+  /** The oldest band that is not suspended (a suspension is forgotten early only if all are). */
+  private evictable(): number {
+    const nowMs = this.clock();
+    for (const [userId, band] of this.bands) {
+      if (band.suspendedUntilMs <= nowMs) return userId;
+    }
+    return this.bands.keys().next().value as number;
   }
 }

@@ -92,9 +92,30 @@ export class PrivateStreams {
       this.detach(client);
       return false;
     }
+    this.cork(client);
     client.send(data);
     return true;
   }
+
+  /**
+   * Holds a socket's writes until the end of this event-loop turn, so a reply and the pushes of the
+   * same command leave in one write call instead of one syscall per frame. Uses the `ws` socket's
+   * underlying TCP socket when there is one; other clients are written through at once.
+   */
+  private cork(client: StreamClient): void {
+    const transport = (client as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (transport === undefined || this.corked.has(transport)) return;
+    if (this.corked.size === 0) setImmediate(this.uncorkAll);
+    transport.cork();
+    this.corked.add(transport);
+  }
+
+  private readonly corked = new Set<{ uncork(): void }>();
+
+  private readonly uncorkAll = (): void => {
+    for (const transport of this.corked) transport.uncork();
+    this.corked.clear();
+  };
 
   /** Pushes one live outcome to the connected users it touches. */
   publish(outcome: CommandOutcome): void {

@@ -1,0 +1,179 @@
+// The main thread's side of the read-model worker (read-model-thread.ts): UserStore, SessionStore
+// and history queries as messages, and applied outcomes posted in batches. Bounded: at most
+// `pendingCallsMax` queries in flight and `pendingOutcomesMax` outcomes waiting to be posted.
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { CommandOutcome } from '../ports.js';
+import type { SessionStore, UserStore } from '../store/ports.js';
+import type { HistoryReader } from './context.js';
+import { GatewayError } from './errors.js';
+
+export interface ReadModelThreadOptions {
+  databaseUrl: string;
+  dataDir: string;
+  logLevel: string;
+}
+
+export type ReadModelMethod =
+  | `users.${keyof UserStore}`
+  | `sessions.${keyof SessionStore}`
+  | `history.${'ordersOfUser' | 'tradesOfUser' | 'ledgerOfUser'}`;
+
+export interface ReadModelCall {
+  type: 'call';
+  id: number;
+  method: ReadModelMethod;
+  args: unknown[];
+}
+
+export type ReadModelRequest = ReadModelCall | { type: 'outcomes'; outcomes: unknown[] } | { type: 'close' };
+
+export type ReadModelReply =
+  | { type: 'ready'; projectedSeq: number }
+  | { type: 'failed'; message: string }
+  | { type: 'result'; id: number; value: unknown }
+  | { type: 'error'; id: number; message: string; code?: string }
+  | { type: 'progress'; projectedSeq: number }
+  | { type: 'closed' };
+
+const pendingCallsMax = 10_000;
+const pendingOutcomesMax = 200_000;
+/** Outcomes are posted in batches: on this many, or after this delay. */
+const outcomeBatchMax = 2_000;
+const outcomeFlushMs = 5;
+
+interface PendingCall {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+export class ReadModelClient {
+  readonly users: UserStore;
+  readonly sessions: SessionStore;
+  private readonly calls = new Map<number, PendingCall>();
+  private nextCallId = 1;
+  private outcomes: CommandOutcome[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private projectedSeq = 0;
+  private fellBehind = false;
+  private closed: Promise<void> | undefined;
+  private resolveClosed: () => void = () => {};
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly logger: Logger,
+  ) {
+    this.users = this.proxy<UserStore>('users', [
+      'createUser',
+      'findUserByName',
+      'findUserById',
+      'countUsers',
+    ]);
+    this.sessions = this.proxy<SessionStore>('sessions', [
+      'createSession',
+      'findSession',
+      'touchSession',
+      'deleteSession',
+      'listSessions',
+      'deleteSessionsOfUser',
+    ]);
+  }
+
+  /** Starts the worker and resolves once the store is open and migrated. */
+  static open(options: ReadModelThreadOptions, logger: Logger): Promise<ReadModelClient> {
+    const worker = new Worker(new URL('./read-model-thread.js', import.meta.url), { workerData: options });
+    const client = new ReadModelClient(worker, logger);
+    return new Promise((resolve, reject) => {
+      worker.on('message', (message: ReadModelReply) => {
+        if (message.type === 'ready') {
+          client.projectedSeq = message.projectedSeq;
+          resolve(client);
+        } else if (message.type === 'failed') {
+          void worker.terminate();
+          reject(new Error(`read model failed to open: ${message.message}`));
+        } else client.onReply(message);
+      });
+      worker.once('error', reject);
+    });
+  }
+
+  /** Commands applied but not yet projected. */
+  lag(lastSeq: number): number {
+    return Math.max(0, lastSeq - this.projectedSeq);
+  }
+
+  /** The sequencer's listener: synchronous and bounded, never blocks the command path. */
+  offer(outcome: CommandOutcome): void {
+    if (this.outcomes.length >= pendingOutcomesMax) {
+      if (!this.fellBehind)
+        this.logger.error({ seq: outcome.seq }, 'read model fell behind: outcomes dropped');
+      this.fellBehind = true;
+      return;
+    }
+    this.outcomes.push(outcome);
+    if (this.outcomes.length >= outcomeBatchMax) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), outcomeFlushMs);
+  }
+
+  history(): Omit<HistoryReader, 'lagCommands'> {
+    return {
+      ordersOfUser: (userId, query) => this.call('history.ordersOfUser', [userId, query]) as never,
+      tradesOfUser: (userId, query) => this.call('history.tradesOfUser', [userId, query]) as never,
+      ledgerOfUser: (userId, query) => this.call('history.ledgerOfUser', [userId, query]) as never,
+    };
+  }
+
+  /** Posts what is pending, lets the projector drain, closes the store and stops the thread. */
+  close(): Promise<void> {
+    if (this.closed !== undefined) return this.closed;
+    this.flush();
+    this.closed = new Promise<void>((resolve) => {
+      this.resolveClosed = resolve;
+    }).then(() => this.worker.terminate().then(() => undefined));
+    this.worker.postMessage({ type: 'close' } satisfies ReadModelRequest);
+    return this.closed;
+  }
+
+  private flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.outcomes.length === 0) return;
+    this.worker.postMessage({ type: 'outcomes', outcomes: this.outcomes } satisfies ReadModelRequest);
+    this.outcomes = [];
+  }
+
+  private onReply(message: ReadModelReply): void {
+    if (message.type === 'progress') this.projectedSeq = message.projectedSeq;
+    else if (message.type === 'closed') this.resolveClosed();
+    else if (message.type === 'result' || message.type === 'error') this.settle(message);
+  }
+
+  private settle(message: Extract<ReadModelReply, { id: number }>): void {
+    const pending = this.calls.get(message.id);
+    if (pending === undefined) return;
+    this.calls.delete(message.id);
+    if (message.type === 'result') pending.resolve(message.value);
+    else pending.reject(Object.assign(new Error(message.message), { code: message.code }));
+  }
+
+  private call(method: ReadModelMethod, args: unknown[]): Promise<unknown> {
+    if (this.calls.size >= pendingCallsMax) {
+      return Promise.reject(
+        new GatewayError(503, 'BUSY', 'the read model is busy, retry shortly', undefined, 1),
+      );
+    }
+    const id = this.nextCallId++;
+    return new Promise((resolve, reject) => {
+      this.calls.set(id, { resolve, reject });
+      this.worker.postMessage({ type: 'call', id, method, args } satisfies ReadModelRequest);
+    });
+  }
+
+  private proxy<T>(area: 'users' | 'sessions', methods: string[]): T {
+    const target: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+    for (const method of methods) {
+      target[method] = (...args) => this.call(`${area}.${method}` as ReadModelMethod, args);
+    }
+    return target as T;
+  }
+}

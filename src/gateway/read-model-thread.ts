@@ -1,0 +1,89 @@
+// Worker-thread entry for the read model. Embedded PGlite is Postgres compiled to WebAssembly: its
+// SQL runs synchronously on whichever thread owns it. Projecting every order event on the main
+// thread cut durable order throughput about 3.5x in our measurement (docs/BENCHMARKS.md), so the
+// store, its projector and the gateway's user/session/history queries live on this thread, and the
+// main thread only posts outcomes and awaits query results (read-model-client.ts).
+import { parentPort, workerData } from 'node:worker_threads';
+import { pino } from 'pino';
+import type { CommandOutcome } from '../ports.js';
+import type { Projector } from '../store/projector.js';
+import { openStore, type Store } from '../store/store.js';
+import type {
+  ReadModelCall,
+  ReadModelReply,
+  ReadModelRequest,
+  ReadModelThreadOptions,
+} from './read-model-client.js';
+
+/** How often the thread reports how far the projector got (feeds /readyz and /metrics lag). */
+const progressIntervalMs = 50;
+
+const options = workerData as ReadModelThreadOptions;
+const port = parentPort;
+if (port === null) throw new Error('read-model-thread must run as a worker thread');
+
+let store: Store | undefined;
+let projector: Projector | undefined;
+/** Messages that arrived while the store was opening, handled in order once it is open. */
+const early: ReadModelRequest[] = [];
+
+function reply(message: ReadModelReply): void {
+  port?.postMessage(message);
+}
+
+async function call(request: ReadModelCall): Promise<unknown> {
+  if (store === undefined) throw new Error('read model not open');
+  const [area, method] = request.method.split('.') as ['users' | 'sessions' | 'history', string];
+  const target = store[area] as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  if (typeof target[method] !== 'function') throw new Error(`unknown read-model method ${request.method}`);
+  return target[method](...request.args);
+}
+
+function handle(message: ReadModelRequest): void {
+  if (message.type === 'outcomes') {
+    for (const outcome of message.outcomes as CommandOutcome[]) projector?.offer(outcome);
+    return;
+  }
+  if (message.type === 'close') {
+    void close();
+    return;
+  }
+  call(message).then(
+    (value) => reply({ type: 'result', id: message.id, value }),
+    (error: unknown) =>
+      reply({
+        type: 'error',
+        id: message.id,
+        message: String(error),
+        code: (error as { code?: string }).code,
+      }),
+  );
+}
+
+async function close(): Promise<void> {
+  clearInterval(progressTimer);
+  await projector?.close();
+  await store?.close();
+  reply({ type: 'closed' });
+}
+
+const progressTimer = setInterval(() => {
+  if (projector !== undefined) reply({ type: 'progress', projectedSeq: projector.projectedSeq });
+}, progressIntervalMs);
+
+port.on('message', (message: ReadModelRequest) => {
+  if (projector === undefined) early.push(message);
+  else handle(message);
+});
+
+async function open(): Promise<void> {
+  const logger = pino({ name: 'hoga', level: options.logLevel }).child({ component: 'read-model' });
+  store = await openStore({ databaseUrl: options.databaseUrl, dataDir: options.dataDir, logger });
+  projector = await store.openProjector();
+  reply({ type: 'ready', projectedSeq: projector.projectedSeq });
+  for (const message of early.splice(0)) handle(message);
+}
+
+open().catch((error: unknown) => {
+  reply({ type: 'failed', message: String(error) });
+});
