@@ -12,6 +12,9 @@
 //   sequencer.onApplied((outcome) => market.onOutcome(outcome));      // replay included
 //   market.start(100);   // after journal replay: flush tickers and in-progress candles every 100 ms
 //   void new SimulatedQuoteFeed({ seed: 1, symbolCount: 10, quotesPerSecond: 1000 }).run(quotes);
+// Shutdown: feed.stop(); quotes.stop(); market.stop(); hub.stop(); await writer.close();
+// onOutcome throws DepthInvariantError (code DEPTH_INVARIANT) only if engine and market data
+// disagree (a bug, or an engine restored from a snapshot without market.restoreSymbol).
 //
 // Per WebSocket (`ws` sockets satisfy ChannelClient as they are):
 //   const connection = hub.connect(socket);    // undefined: refused, socket already closed (1013)
@@ -46,7 +49,13 @@ export {
   channelName,
   parseChannel,
 } from './channels.js';
-export { type DepthDiff, type DepthSnapshot, type Level, LocalDepthBook } from './depth.js';
+export {
+  type DepthDiff,
+  DepthInvariantError,
+  type DepthSnapshot,
+  type Level,
+  LocalDepthBook,
+} from './depth.js';
 export type { QuoteFeed, QuoteFeedStats, QuoteTarget } from './feeds/feed.js';
 export { FileReplayFeed, type FileReplayOptions } from './feeds/file-replay.js';
 export { formatQuoteCsv, formatQuoteJson, parseQuoteLine } from './feeds/quote-line.js';
