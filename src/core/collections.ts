@@ -3,7 +3,9 @@
 
 /** Marks a free slot: keys are non-negative. */
 const EMPTY_KEY = -1;
+/** First size of the order index; NumberMap shards start smaller, as most engines hold few users. */
 const TABLE_CAPACITY_MIN = 1_024;
+const SHARD_CAPACITY_MIN = 64;
 const TWO_POW_32 = 4_294_967_296;
 
 /** Mixes all 53 bits of a non-negative safe integer into a 32-bit slot hash. */
@@ -20,11 +22,11 @@ const TABLE_CAPACITY_MAX = 2 ** 26;
 /** NumberMap shards, chosen by the top bits of the key hash: 16 x 2^25 keys at half load. */
 const SHARD_BITS = 4;
 
-/** One open-addressing table: linear probing, backward-shift deletion, keys in a Float64Array. */
+/** One open-addressing table: linear probing, keys in a Float64Array; entries are never removed. */
 class HashShard<V> {
-  keys = new Float64Array(TABLE_CAPACITY_MIN).fill(EMPTY_KEY);
-  values: (V | undefined)[] = new Array<V | undefined>(TABLE_CAPACITY_MIN).fill(undefined);
-  mask = TABLE_CAPACITY_MIN - 1;
+  keys = new Float64Array(SHARD_CAPACITY_MIN).fill(EMPTY_KEY);
+  values: (V | undefined)[] = new Array<V | undefined>(SHARD_CAPACITY_MIN).fill(undefined);
+  mask = SHARD_CAPACITY_MIN - 1;
   count = 0;
 
   get(key: number, hash: number): V | undefined {
@@ -61,36 +63,6 @@ class HashShard<V> {
     return true;
   }
 
-  delete(key: number, hash: number): boolean {
-    const keys = this.keys;
-    const values = this.values;
-    const mask = this.mask;
-    let hole = hash & mask;
-    for (;;) {
-      const found = keys[hole];
-      if (found === key) break;
-      if (found === EMPTY_KEY) return false;
-      hole = (hole + 1) & mask;
-    }
-    // Shift later entries of the probe run back into the hole unless their home lies between.
-    let slot = hole;
-    for (;;) {
-      slot = (slot + 1) & mask;
-      const moved = keys[slot];
-      if (moved === EMPTY_KEY) break;
-      const home = hashKey(moved) & mask;
-      const movable = slot > hole ? home <= hole || home > slot : home <= hole && home > slot;
-      if (!movable) continue;
-      keys[hole] = moved;
-      values[hole] = values[slot];
-      hole = slot;
-    }
-    keys[hole] = EMPTY_KEY;
-    values[hole] = undefined;
-    this.count--;
-    return true;
-  }
-
   private grow(): void {
     const oldKeys = this.keys;
     const oldValues = this.values;
@@ -107,9 +79,9 @@ class HashShard<V> {
 }
 
 /**
- * A hash table keyed by non-negative safe integers, in shards of open-addressing tables. Unlike
- * a V8 Map (2^24 entries at most) it holds up to 2^29 keys, allocates only when a shard
- * doubles, and never rehashes on delete.
+ * A grow-only hash table keyed by non-negative safe integers (accounts, id pages), in shards of
+ * open-addressing tables. Unlike a V8 Map (2^24 entries at most) it holds up to 2^29 keys and
+ * allocates only when a shard doubles.
  */
 export class NumberMap<V> {
   private readonly shards: HashShard<V>[] = [];
@@ -132,13 +104,6 @@ export class NumberMap<V> {
   set(key: number, value: V): void {
     const hash = hashKey(key);
     if (this.shards[hash >>> (32 - SHARD_BITS)].set(key, hash, value)) this.count++;
-  }
-
-  delete(key: number): boolean {
-    const hash = hashKey(key);
-    const deleted = this.shards[hash >>> (32 - SHARD_BITS)].delete(key, hash);
-    if (deleted) this.count--;
-    return deleted;
   }
 
   forEach(visit: (value: V, key: number) => void): void {

@@ -1,7 +1,7 @@
 // Snapshots, hashing, invariant checks, queries and the scalable id collections of src/core.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NumberMap, OrderIdSet } from '../../src/core/collections.js';
+import { IdIndex, NumberMap, OrderIdSet } from '../../src/core/collections.js';
 import { Engine } from '../../src/core/engine.js';
 import { Fnv64 } from '../../src/core/hash.js';
 import { basisPointsOf, floorDivide } from '../../src/core/numbers.js';
@@ -250,15 +250,52 @@ describe('integer collections and arithmetic', () => {
     assert.deepEqual(ids.ranges(), [0, 3, 255, 256, 2 ** 24 + 5, 2 ** 24 + 5, 2 ** 40, 2 ** 40, huge, huge]);
   });
 
-  it('NumberMap counts, replaces, deletes and sorts keys across shards', () => {
+  it('NumberMap counts, replaces, grows and sorts keys across shards', () => {
     const map = new NumberMap<string>();
-    for (const key of [5, 69, 133, 2 ** 35, 0]) map.set(key, `v${key}`);
+    const keys = [5, 69, 133, 2 ** 35, 0, Number.MAX_SAFE_INTEGER];
+    for (let key = 1_000; key < 21_000; key++) keys.push(key * 7);
+    for (const key of keys) map.set(key, `v${key}`);
     map.set(69, 'again');
-    assert.equal(map.size, 5);
+    assert.equal(map.size, keys.length);
     assert.equal(map.get(69), 'again');
-    assert.ok(map.delete(5));
-    assert.ok(!map.delete(5));
-    assert.deepEqual(map.sortedKeys(), [0, 69, 133, 2 ** 35]);
+    assert.equal(map.get(7 * 20_999), `v${7 * 20_999}`);
+    assert.equal(map.get(6), undefined);
+    assert.deepEqual(
+      map.sortedKeys(),
+      [...keys].sort((a, b) => a - b),
+    );
+  });
+
+  it('IdIndex agrees with a Map under seeded random churn', () => {
+    const seed = 20_261_124;
+    let state = seed;
+    const next = (bound: number) => {
+      state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+      return state % bound;
+    };
+    const index = new IdIndex<{ id: number }>();
+    const reference = new Map<number, { id: number }>();
+    for (let step = 0; step < 60_000; step++) {
+      const id = next(5_000) * (next(4) === 0 ? 2 ** 33 : 1);
+      const present = reference.get(id);
+      if (present === undefined) {
+        const item = { id };
+        index.add(item);
+        reference.set(id, item);
+      } else if (next(2) === 0) {
+        assert.ok(index.remove(present), `seed ${seed} step ${step}`);
+        reference.delete(id);
+      }
+      assert.equal(index.get(id), reference.get(id), `seed ${seed} step ${step}`);
+    }
+    assert.equal(index.size, reference.size);
+    for (const [id, item] of reference) assert.equal(index.get(id), item, `seed ${seed}`);
+    let visited = 0;
+    index.forEach(() => {
+      visited++;
+    });
+    assert.equal(visited, reference.size);
+    assert.ok(!index.remove({ id: 1 }), 'an item that was never added');
   });
 
   it('floorDivide and basisPointsOf stay exact near MAX_SAFE_INTEGER', () => {
