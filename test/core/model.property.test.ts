@@ -37,7 +37,7 @@ function seedsFrom(first: number, count: number): number[] {
   return Array.from({ length: count }, (_, offset) => first + offset);
 }
 
-/** 40 x 5000 narrow with default limits, 12 x 2000 with tiny ones, 3 x 2000 deep books: 230k commands. */
+/** 37 x 5000 narrow with default limits, 12 x 2000 with tiny ones, 3 x 2000 deep books: 215k commands. */
 function profiles(): Profile[] {
   const only = process.env.HOGA_SEED;
   const scale = Number(process.env.HOGA_MODEL_SCALE ?? '1');
@@ -48,7 +48,7 @@ function profiles(): Profile[] {
       name: 'default limits',
       limits: defaultEngineLimits,
       style: narrowStyle,
-      seeds: seeds(1, 40),
+      seeds: seeds(1, 37),
       commandsPerSeed: 5000,
     },
     {
