@@ -388,6 +388,25 @@ describe('WebSocket', () => {
     socket.close();
   });
 
+  it('hands public market-data subscriptions to the hub on the same socket, without a session', async () => {
+    const socket = await TestSocket.open(api.url);
+    const ack = await socket.request('subscribe', { ch: 'trades.BTC-USD' });
+    assert.equal(ack.ok, true, JSON.stringify(ack));
+    const traded = await place(users.bob.token, { side: 'sell', price: '40000', qty: '0.001' });
+    const bought = await place(users.alice.token, { side: 'buy', price: '40000', qty: '0.001' });
+    assert.equal(bought.body.status, 'filled', JSON.stringify([traded.body, bought.body]));
+    // The snapshot sent on subscribe is skipped: wait for the live message of this trade.
+    const tradeId = bought.body.fills[0].tradeId;
+    const tape = await socket.next(
+      (message) =>
+        message.ch === 'trades.BTC-USD' &&
+        message.snapshot !== true &&
+        JSON.stringify(message.data).includes(`${tradeId}`),
+    );
+    assert.equal(typeof tape.seq, 'number');
+    socket.close();
+  });
+
   it('drops a peer that stops answering pings and keeps one that answers', async () => {
     const url = `${api.url.replace('http', 'ws')}/ws`;
     const dead = new WebSocket(url, {
