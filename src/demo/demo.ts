@@ -10,9 +10,9 @@
 // Rates are bounded: at most `commandsPerSecondMax` commands, spread over steps of `stepMs`.
 import type { FastifyInstance } from 'fastify';
 import type { Command, MatchingEngine, OrderView, Side } from '../core/types.js';
+import type { QuoteTarget } from '../marketdata/feeds/feed.js';
 import { SeededRandom } from '../marketdata/feeds/simulated.js';
 import type { CommandSequencer } from '../ports.js';
-import type { UserStore } from '../store/ports.js';
 import { type DemoMarket, demoMarket, demoMarketSpecs, fundingMinor, symbolCommand } from './markets.js';
 
 /** The parts of a running exchange (`startExchange`'s handle) the demo drives. */
@@ -20,7 +20,6 @@ export interface DemoExchange {
   app: FastifyInstance;
   sequencer: CommandSequencer;
   engine: MatchingEngine;
-  store: { users: UserStore };
   logger: { info(object: object, message: string): void; warn(object: object, message: string): void };
 }
 
@@ -38,6 +37,11 @@ export interface DemoOptions {
   password?: string;
   /** Stop by itself after this many steps (tests; Infinity runs until `stop`). */
   stepsMax?: number;
+  /**
+   * Where the simulated reference quotes also go (a QuoteIngest, so `quotes.<sym>` carries them).
+   * Null: they only drive the bots. A full target drops the quote: the next step sends a newer one.
+   */
+  quotes?: QuoteTarget | null;
 }
 
 export interface DemoUser {
@@ -64,6 +68,7 @@ export const demoDefaults: Required<DemoOptions> = {
   visitorNames: ['alice', 'bob'],
   password: 'hoga-demo-password',
   stepsMax: Number.POSITIVE_INFINITY,
+  quotes: null,
 };
 
 const makerName = 'demo-maker';
@@ -129,20 +134,25 @@ async function listMarkets(exchange: DemoExchange, markets: DemoMarket[]): Promi
   }
 }
 
-/** Registers through the public API (as a visitor would); an existing account is reused. */
+/**
+ * Registers through the public API, as a visitor would. An account left by an earlier run (same
+ * data dir) is found by logging in, and that session is ended again at once.
+ */
 async function ensureUser(exchange: DemoExchange, username: string, password: string): Promise<DemoUser> {
-  const existing = await exchange.store.users.findUserByName(username);
-  if (existing !== undefined) return { username, userId: existing.id };
-  const response = await exchange.app.inject({
-    method: 'POST',
-    url: '/api/v1/auth/register',
-    payload: { username, password },
-  });
-  const created = await exchange.store.users.findUserByName(username);
-  if (created === undefined) {
-    throw new Error(`DEMO_REGISTER_FAILED: ${username} ${response.statusCode} ${response.body}`);
+  const payload = { username, password };
+  const created = await exchange.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload });
+  if (created.statusCode === 201) return { username, userId: (created.json() as { userId: number }).userId };
+  const login = await exchange.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload });
+  if (login.statusCode !== 200) {
+    throw new Error(`DEMO_ACCOUNT_FAILED: ${username}: register ${created.body}, login ${login.body}`);
   }
-  return { username, userId: created.id };
+  const { userId, token } = login.json() as { userId: number; token: string };
+  await exchange.app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/logout',
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return { username, userId };
 }
 
 /** Deposits so each asset of every demo market reaches its target, when below `belowPercent` of it. */
@@ -249,6 +259,7 @@ class DemoBot {
       if (this.stopped) return;
       this.budget = share;
       this.walk(state);
+      this.publishQuote(state);
       if (this.random.below(100) < this.settings.takerChancePercent) await this.take(state);
       const mine = open.filter((order) => order.symbol === state.market.spec.symbol);
       await this.requote(state, mine);
@@ -260,6 +271,19 @@ class DemoBot {
     const move = (this.random.below(3) - 1) * state.gapTicks;
     const floorTicks = (this.settings.levels + 2) * state.gapTicks;
     state.referenceTicks = Math.max(floorTicks, state.referenceTicks + move);
+  }
+
+  /** The reference quote in quote minor units per lot, stamped now (the demo runs in real time). */
+  private publishQuote(state: MarketState): void {
+    const { spec, scale } = state.market;
+    this.settings.quotes?.push({
+      symbol: spec.symbol,
+      country: spec.country,
+      timezone: spec.timezone,
+      tsNs: BigInt(Date.now()) * 1_000_000n + BigInt(this.steps % 1_000_000),
+      price: state.referenceTicks * scale.tickSizeMinor,
+      size: 1,
+    });
   }
 
   /** Price levels (engine minor units per lot) the maker wants on one side, best first. */

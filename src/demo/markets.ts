@@ -15,6 +15,9 @@ export interface DemoMarketSpec {
   takerFeeBps: number;
   /** Where the reference price starts, in quote units per base unit (a multiple of the tick). */
   startPrice: string;
+  /** Of the simulated reference quotes (ISO 3166-1 alpha-2 and IANA zone). */
+  country: string;
+  timezone: string;
   /** Lots per maker order: uniformly in [lotsMin, lotsMax]. */
   lotsMin: number;
   lotsMax: number;
@@ -32,6 +35,8 @@ export const demoMarketSpecs: readonly DemoMarketSpec[] = [
     makerFeeBps: 2,
     takerFeeBps: 5,
     startPrice: '64250.00',
+    country: 'KR',
+    timezone: 'UTC',
     lotsMin: 5,
     lotsMax: 400,
   },
@@ -46,6 +51,8 @@ export const demoMarketSpecs: readonly DemoMarketSpec[] = [
     makerFeeBps: 2,
     takerFeeBps: 5,
     startPrice: '3180.00',
+    country: 'KR',
+    timezone: 'UTC',
     lotsMin: 10,
     lotsMax: 3_000,
   },
@@ -60,6 +67,8 @@ export const demoMarketSpecs: readonly DemoMarketSpec[] = [
     makerFeeBps: 0,
     takerFeeBps: 3,
     startPrice: '12340',
+    country: 'KR',
+    timezone: 'Asia/Seoul',
     lotsMin: 1,
     lotsMax: 250,
   },

@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { type DemoHandle, demoDefaults, startDemo } from '../../src/demo/demo.js';
+import type { QuoteTarget } from '../../src/marketdata/feeds/feed.js';
+import type { Quote } from '../../src/marketdata/ingest.js';
 import { restLogin } from './support/browser.js';
 import { startTestExchange, type TestExchange } from './support/exchange.js';
 
@@ -11,14 +13,29 @@ const seed = Number(process.env.HOGA_DEMO_TEST_SEED ?? 7);
 const stepsMax = 40;
 const levels = 4;
 
-async function runDemo(test: TestExchange): Promise<DemoHandle> {
+/** A QuoteIngest stand-in that keeps what the demo's simulated feed pushes. */
+class QuoteRecorder implements QuoteTarget {
+  readonly quotes: Quote[] = [];
+  push(quote: Quote): boolean {
+    this.quotes.push(quote);
+    return true;
+  }
+  async whenDrained(): Promise<void> {}
+}
+
+async function runDemo(
+  test: TestExchange,
+  quotes: QuoteRecorder | null = null,
+  steps = stepsMax,
+): Promise<DemoHandle> {
   const demo = await startDemo(test.exchange, {
     seed,
     stepMs: 5,
-    stepsMax,
+    stepsMax: steps,
     levels,
     commandsPerSecondMax: 12_000,
     takerChancePercent: 60,
+    quotes,
   });
   await demo.done;
   return demo;
@@ -26,6 +43,7 @@ async function runDemo(test: TestExchange): Promise<DemoHandle> {
 
 describe(`demo mode (seed ${seed})`, { timeout: 120_000 }, () => {
   const started: TestExchange[] = [];
+  let firstRunHash: string | undefined;
   after(async () => {
     for (const test of started) await test.close();
   });
@@ -33,8 +51,16 @@ describe(`demo mode (seed ${seed})`, { timeout: 120_000 }, () => {
   it('lists markets, funds accounts and makes a live two-sided market with trades', async () => {
     const test = await startTestExchange();
     started.push(test);
-    const demo = await runDemo(test);
+    const quotes = new QuoteRecorder();
+    const demo = await runDemo(test, quotes);
     const { engine } = test.exchange;
+    assert.equal(
+      quotes.quotes.length,
+      stepsMax * demo.symbols.length,
+      'one reference quote per step and market',
+    );
+    const tickMinor = new Map(engine.symbols().map((market) => [market.symbol, market.tickSize]));
+    for (const quote of quotes.quotes) assert.equal(quote.price % (tickMinor.get(quote.symbol) ?? 0), 0);
     assert.equal(demo.steps, stepsMax);
     assert.deepEqual(
       demo.users.map((user) => user.username),
@@ -65,13 +91,28 @@ describe(`demo mode (seed ${seed})`, { timeout: 120_000 }, () => {
     const fills = (await taker.call('GET', '/api/v1/trades')).body as unknown[];
     assert.ok(fills.length > 0, 'the taker traded');
     engine.validateInternalState();
+    firstRunHash = engine.stateHash();
+
+    // Starting again on the same exchange (a restart on the same data) reuses the accounts and
+    // markets and mints no more money for funded accounts.
+    const again = await runDemo(test, null, 1);
+    assert.deepEqual(again.users, demo.users);
+    const after = (await visitor.call('GET', '/api/v1/balances')).body as Array<{
+      asset: string;
+      available: string;
+    }>;
+    assert.equal(after.find((balance) => balance.asset === 'USDT')?.available, '5000000.000000');
   });
 
   it('the same seed gives the same exchange state', async () => {
     const test = await startTestExchange();
     started.push(test);
     await runDemo(test);
-    const first = started[0].exchange.engine.stateHash();
-    assert.equal(test.exchange.engine.stateHash(), first, `seed ${seed}: state differs between two runs`);
+    assert.ok(firstRunHash !== undefined, 'the first run finished');
+    assert.equal(
+      test.exchange.engine.stateHash(),
+      firstRunHash,
+      `seed ${seed}: state differs between two runs`,
+    );
   });
 });
