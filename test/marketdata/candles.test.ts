@@ -164,3 +164,91 @@ test('a trade stamped before the open candle counts in it; closed candles never 
   assert.equal(candles.current('1s')?.volume, 2);
   assert.equal(candles.current('1s')?.close, 12);
 });
+
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** An independent local date: en-CA formats as YYYY-MM-DD. */
+function localDay(timezone: string, atMs: number): string {
+  let format = dayFormats.get(timezone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone: timezone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    dayFormats.set(timezone, format);
+  }
+  return format.format(atMs);
+}
+
+/** Monday of the local week, from the independent local date. */
+function localWeek(timezone: string, atMs: number): string {
+  const day = localDay(timezone, atMs);
+  const date = new Date(`${day}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() - ((date.getUTCDay() + 6) % 7));
+  return date.toISOString().slice(0, 10);
+}
+
+test('property: daily and weekly candles group trades exactly by local date and local week', () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(
+        'America/New_York',
+        'Europe/London',
+        'Australia/Sydney',
+        'Asia/Kolkata',
+        'America/Santiago',
+      ),
+      fc.integer({ min: Date.parse('2024-01-01T00:00:00Z'), max: Date.parse('2027-01-01T00:00:00Z') }),
+      fc.array(
+        fc.record({
+          gapMs: fc.integer({ min: 1, max: 20 * 3_600_000 }),
+          price: fc.integer({ min: 1, max: 1_000 }),
+          qty: fc.integer({ min: 1, max: 50 }),
+        }),
+        { minLength: 1, maxLength: 60 },
+      ),
+      (zone, startMs, steps) => {
+        const candles = new SymbolCandles('P', new MarketTimezone(zone));
+        const closed: Candle[] = [];
+        const trades: Array<{ atMs: number; price: number; qty: number }> = [];
+        let atMs = startMs;
+        for (const step of steps) {
+          atMs += step.gapMs;
+          trades.push({ atMs, price: step.price, qty: step.qty });
+          candles.add(atMs, step.price, step.qty, closed);
+        }
+        candles.closeDue(atMs + 9 * 86_400_000, closed);
+        for (const [interval, groupOf] of [
+          ['1d', localDay],
+          ['1w', localWeek],
+        ] as const) {
+          const expected = new Map<string, { volume: number; trades: number; open: number; close: number }>();
+          for (const trade of trades) {
+            const group = groupOf(zone, trade.atMs);
+            const entry = expected.get(group) ?? { volume: 0, trades: 0, open: trade.price, close: 0 };
+            entry.volume += trade.qty;
+            entry.trades += 1;
+            entry.close = trade.price;
+            expected.set(group, entry);
+          }
+          const built = candlesBy(closed, interval).map((candle) => {
+            assert.equal(groupOf(zone, candle.openMs), groupOf(zone, candle.closeMs - 1), 'one local period');
+            assert.notEqual(
+              groupOf(zone, candle.openMs),
+              groupOf(zone, candle.openMs - 1),
+              'starts at its first instant',
+            );
+            return [
+              groupOf(zone, candle.openMs),
+              { volume: candle.volume, trades: candle.trades, open: candle.open, close: candle.close },
+            ];
+          });
+          assert.deepEqual(built, [...expected]);
+        }
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
