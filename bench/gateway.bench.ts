@@ -2,7 +2,7 @@
 // WebSocket and REST against the durable exchange, with a bare ws echo server and a bare Fastify
 // route as ceilings in the same run; full load, then half of it for latency.
 //
-//   npm run bench:gateway -- [--clients N] [--depth N] [--seconds N] [--json]
+//   npm run bench:gateway -- [--clients N] [--depth N] [--seconds N] [--rounds N] [--json]
 import os from 'node:os';
 import { formatResults, runGatewayBench } from '../src/cli/bench-gateway.js';
 import { parseBenchOptions } from './lib/args.js';
@@ -10,12 +10,13 @@ import { parseBenchOptions } from './lib/args.js';
 const options = parseBenchOptions('gateway', {
   clients: {
     kind: 'integer',
-    default: 32,
+    default: 64,
     minimum: 1,
     description: 'concurrent clients, one user and session each',
   },
-  depth: { kind: 'integer', default: 1, minimum: 1, description: 'requests in flight per client' },
-  seconds: { kind: 'integer', default: 10, minimum: 1, description: 'seconds per phase' },
+  depth: { kind: 'integer', default: 2, minimum: 1, description: 'requests in flight per client' },
+  seconds: { kind: 'integer', default: 12, minimum: 1, description: 'seconds per phase' },
+  rounds: { kind: 'integer', default: 3, minimum: 1, description: 'alternating slices per phase' },
   json: { kind: 'flag', description: 'print the results as JSON' },
 });
 

@@ -20,7 +20,9 @@ export interface GatewayBenchOptions {
   clients: number;
   /** Requests each client keeps in flight. */
   depth: number;
+  /** Seconds per phase, split into `rounds` alternating slices. */
   seconds: number;
+  rounds: number;
 }
 
 export interface PhaseResult {
@@ -192,29 +194,45 @@ function restCycle(symbol: string): Target['cycle'] {
   };
 }
 
-async function runPhase(target: Target, name: string, options: GatewayBenchOptions, ratePerSecond?: number) {
-  const latency = histogram();
-  let operations = 0;
-  let errors = 0;
+interface Tally {
+  latency: Histogram;
+  operations: number;
+  errors: number;
+  seconds: number;
+}
+
+function newTally(): Tally {
+  return { latency: histogram(), operations: 0, errors: 0, seconds: 0 };
+}
+
+/** Runs one slice of a phase and adds it to `tally`; `ratePerSecond` paces it (open loop). */
+async function runSlice(
+  target: Target,
+  name: string,
+  seconds: number,
+  depth: number,
+  tally: Tally,
+  ratePerSecond?: number,
+) {
   const startedNs = process.hrtime.bigint();
-  const deadlineMs = Date.now() + options.seconds * 1000;
-  const loops = target.clients.length * options.depth;
-  // Paced phases give every loop an equal share of the rate; a cycle is two operations.
+  const startOperations = tally.operations;
+  const deadlineMs = Date.now() + seconds * 1000;
+  const loops = target.clients.length * depth;
+  // Paced slices give every loop an equal share of the rate; a cycle is two operations.
   const cycleIntervalMs = ratePerSecond === undefined ? 0 : (loops * 2 * 1000) / ratePerSecond;
   const record = (startNs: bigint) => {
-    latency.recordValue(Math.max(1, Number((process.hrtime.bigint() - startNs) / 1000n)));
-    operations += 1;
+    tally.latency.recordValue(Math.max(1, Number((process.hrtime.bigint() - startNs) / 1000n)));
+    tally.operations += 1;
   };
   const bar = new SingleBar({
-    format: `${name.padEnd(28)} [{bar}] {value}/{total}s {ops} ops/s`,
+    format: `${name.padEnd(34)} [{bar}] {value}/{total}s {ops} ops/s`,
     stream: process.stderr,
   });
-  bar.start(options.seconds, 0, { ops: 0 });
+  bar.start(seconds, 0, { ops: 0 });
   const ticker = setInterval(() => {
     const elapsedSeconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
-    bar.update(Math.min(options.seconds, Math.floor(elapsedSeconds)), {
-      ops: Math.round(operations / elapsedSeconds),
-    });
+    const ops = Math.round((tally.operations - startOperations) / elapsedSeconds);
+    bar.update(Math.min(seconds, Math.floor(elapsedSeconds)), { ops });
   }, 250);
   const loop = async (client: number, offset: number) => {
     let nextMs = Date.now() + offset * cycleIntervalMs;
@@ -224,29 +242,23 @@ async function runPhase(target: Target, name: string, options: GatewayBenchOptio
         if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
         nextMs += cycleIntervalMs;
       }
-      errors += await target.cycle(target.clients[client], client, record);
+      tally.errors += await target.cycle(target.clients[client], client, record);
     }
   };
   const runs = [];
   for (let client = 0; client < target.clients.length; client += 1) {
-    for (let slot = 0; slot < options.depth; slot += 1)
-      runs.push(loop(client, (slot + client / target.clients.length) / options.depth));
+    for (let slot = 0; slot < depth; slot += 1)
+      runs.push(loop(client, (slot + client / target.clients.length) / depth));
   }
   await Promise.all(runs);
   clearInterval(ticker);
-  bar.update(options.seconds);
+  bar.update(seconds);
   bar.stop();
-  const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
-  return summary(name, operations, errors, seconds, latency);
+  tally.seconds += Number(process.hrtime.bigint() - startedNs) / 1e9;
 }
 
-function summary(
-  name: string,
-  operations: number,
-  errors: number,
-  seconds: number,
-  latency: Histogram,
-): PhaseResult {
+function summary(name: string, tally: Tally): PhaseResult {
+  const { operations, errors, seconds, latency } = tally;
   return {
     name,
     operations,
@@ -302,7 +314,7 @@ async function setUpExchange(port: number, clients: number): Promise<string[]> {
     await required(asAdmin, {
       method: 'POST',
       path: '/api/v1/admin/deposits',
-      body: { userId: user.userId, asset: 'USD', amount: '1000000000' },
+      body: { userId: user.userId, asset: 'USD', amount: '1000000' },
     });
     tokens.push(
       (await required(send, { method: 'POST', path: '/api/v1/auth/login', body: credentials })).token,
@@ -345,11 +357,42 @@ function restTarget(name: string, port: number, tokens: Array<string | undefined
   };
 }
 
-async function measure(target: Target, options: GatewayBenchOptions): Promise<PhaseResult[]> {
-  const full = await runPhase(target, `${target.name} full`, options);
-  const half = await runPhase(target, `${target.name} half`, options, full.operationsPerSecond / 2);
-  await target.close();
-  return [full, half];
+/**
+ * The ceiling and the subject alternate in `rounds` slices, so a change in the machine's load (it
+ * is shared) hits both alike; then each runs at half its own full rate for latency.
+ */
+async function measurePair(
+  ceiling: Target,
+  subject: Target,
+  options: GatewayBenchOptions,
+): Promise<PhaseResult[]> {
+  const sliceSeconds = Math.max(1, Math.round(options.seconds / options.rounds));
+  const targets = [ceiling, subject];
+  const full = targets.map(() => newTally());
+  const half = targets.map(() => newTally());
+  for (let round = 1; round <= options.rounds; round += 1) {
+    for (const [index, target] of targets.entries()) {
+      await runSlice(
+        target,
+        `${target.name} full ${round}/${options.rounds}`,
+        sliceSeconds,
+        options.depth,
+        full[index],
+      );
+    }
+  }
+  const halfRates = full.map((tally) => tally.operations / tally.seconds / 2);
+  for (let round = 1; round <= options.rounds; round += 1) {
+    for (const [index, target] of targets.entries()) {
+      const name = `${target.name} half ${round}/${options.rounds}`;
+      await runSlice(target, name, sliceSeconds, options.depth, half[index], halfRates[index]);
+    }
+  }
+  for (const target of targets) await target.close();
+  return targets.flatMap((target, index) => [
+    summary(`${target.name} full`, full[index]),
+    summary(`${target.name} half`, half[index]),
+  ]);
 }
 
 export async function runGatewayBench(options: GatewayBenchOptions): Promise<PhaseResult[]> {
@@ -374,33 +417,19 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Pha
     },
   );
   const results: PhaseResult[] = [];
+  const echoWs = await spawnChild(['bench', 'gateway-echo', '--kind', 'ws'], {});
+  const echoHttp = await spawnChild(['bench', 'gateway-echo', '--kind', 'http'], {});
   try {
     const tokens = await setUpExchange(exchange.port, options.clients);
     const anonymous = tokens.map(() => undefined);
-    const echoWs = await spawnChild(['bench', 'gateway-echo', '--kind', 'ws'], {});
-    results.push(
-      ...(await measure(
-        await webSocketTarget('ws echo (ceiling)', echoWs.port, anonymous, 'BENCH-USD'),
-        options,
-      )),
-    );
-    await stopChild(echoWs.child);
-    results.push(
-      ...(await measure(await webSocketTarget('ws exchange', exchange.port, tokens, 'BENCH-USD'), options)),
-    );
-    const echoHttp = await spawnChild(['bench', 'gateway-echo', '--kind', 'http'], {});
-    results.push(
-      ...(await measure(
-        restTarget('rest bare fastify (ceiling)', echoHttp.port, anonymous, 'BENCH-USD'),
-        options,
-      )),
-    );
-    await stopChild(echoHttp.child);
-    results.push(
-      ...(await measure(restTarget('rest exchange', exchange.port, tokens, 'BENCH-USD'), options)),
-    );
+    const wsEcho = await webSocketTarget('ws echo (ceiling)', echoWs.port, anonymous, 'BENCH-USD');
+    const wsExchange = await webSocketTarget('ws exchange', exchange.port, tokens, 'BENCH-USD');
+    results.push(...(await measurePair(wsEcho, wsExchange, options)));
+    const restEcho = restTarget('rest bare fastify (ceiling)', echoHttp.port, anonymous, 'BENCH-USD');
+    const restExchange = restTarget('rest exchange', exchange.port, tokens, 'BENCH-USD');
+    results.push(...(await measurePair(restEcho, restExchange, options)));
   } finally {
-    await stopChild(exchange.child);
+    await Promise.all([stopChild(exchange.child), stopChild(echoWs.child), stopChild(echoHttp.child)]);
     rmSync(dataDir, { recursive: true, force: true });
   }
   return results;
@@ -457,15 +486,22 @@ export function registerBenchGatewayCommands(program: Command): void {
   bench
     .command('gateway')
     .description('orders over WebSocket and REST against the exchange and against bare echo servers')
-    .option('--clients <n>', 'concurrent clients (one user each)', positiveInteger, 32)
-    .option('--depth <n>', 'requests in flight per client', positiveInteger, 1)
-    .option('--seconds <n>', 'seconds per phase', positiveInteger, 10)
+    .option('--clients <n>', 'concurrent clients (one user each)', positiveInteger, 64)
+    .option('--depth <n>', 'requests in flight per client', positiveInteger, 2)
+    .option('--seconds <n>', 'seconds per phase', positiveInteger, 12)
+    .option(
+      '--rounds <n>',
+      'alternating slices per phase (ceiling, exchange, ceiling, ...)',
+      positiveInteger,
+      3,
+    )
     .option('--json', 'print the results as JSON')
     .action(async (flags) => {
       const results = await runGatewayBench({
         clients: flags.clients,
         depth: flags.depth,
         seconds: flags.seconds,
+        rounds: flags.rounds,
       });
       process.stdout.write(`${flags.json ? JSON.stringify(results) : formatResults(results)}\n`);
     });
