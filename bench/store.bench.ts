@@ -32,7 +32,7 @@ const options = parseBenchOptions('store', {
   },
   rate: {
     kind: 'integer',
-    default: 10_000,
+    default: 2_000,
     minimum: 100,
     description: 'offered outcomes per second in the lag run',
   },

@@ -6,6 +6,7 @@ export const StoreErrorCodes = [
   'INVALID_QUERY',
   'MIGRATION_FAILED',
   'JOURNAL_INCOMPLETE',
+  'SEQUENCE_GAP',
 ] as const;
 export type StoreErrorCode = (typeof StoreErrorCodes)[number];
 

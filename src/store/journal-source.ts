@@ -75,3 +75,18 @@ export async function* journalOutcomes(
     onProgress?.({ bytesDone: bytesBefore, bytesTotal, lastSeq: expectedSeq - 1 });
   }
 }
+
+/**
+ * A projector's `catchUp` source over a journal that keeps every segment: replays from sequence 1
+ * through a fresh engine (the only way to have the events) and hands over what follows `afterSeq`.
+ */
+export function journalCatchUp(
+  journalDir: string,
+  createEngine: () => MatchingEngine,
+): (afterSeq: number) => AsyncIterable<CommandOutcome> {
+  return async function* outcomesAfter(afterSeq: number) {
+    for await (const outcome of journalOutcomes(journalDir, createEngine())) {
+      if (outcome.seq > afterSeq) yield outcome;
+    }
+  };
+}

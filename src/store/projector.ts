@@ -5,6 +5,7 @@
 import { setTimeout as delay, setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { CommandOutcome } from '../ports.js';
+import { StoreError } from './errors.js';
 import { createPartitions, daysWithinBound, PartitionCache, partitionStartsFor } from './partitions.js';
 import { type BatchRows, planBatch, referencedOrderIds, type SymbolAssets, unknownSymbols } from './plan.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
@@ -48,7 +49,8 @@ export interface ProjectorStats {
   batches: number;
   rows: number;
   failures: number;
-  fellBehind: boolean;
+  /** Times the projector fell behind (queue full or a gap) and had to catch up. */
+  fellBehindCount: number;
 }
 
 export class Projector {
@@ -60,6 +62,8 @@ export class Projector {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private behind = false;
+  private catchUpBroken = false;
+  private fellBehindCount = 0;
   private halted = false;
   private batches = 0;
   private rows = 0;
@@ -118,7 +122,7 @@ export class Projector {
       batches: this.batches,
       rows: this.rows,
       failures: this.failures,
-      fellBehind: this.behind,
+      fellBehindCount: this.fellBehindCount,
     };
   }
 
@@ -149,6 +153,7 @@ export class Projector {
 
   private fallBehind(why: string, details: Record<string, number>): void {
     this.behind = true;
+    this.fellBehindCount += 1;
     const remedy = this.canCatchUp() ? 'catching up from the journal' : 'stopped: run `hoga db rebuild`';
     this.logger.error(
       { ...details, projectedSeq: this.projected },
@@ -215,7 +220,7 @@ export class Projector {
   }
 
   private canResumeCatchUp(): boolean {
-    return this.behind && this.canCatchUp();
+    return this.behind && this.canCatchUp() && !this.catchUpBroken;
   }
 
   private schedule(): void {
@@ -252,9 +257,16 @@ export class Projector {
       }
       if (this.pending.length === 0) return;
       const batch = this.pending.slice(0, this.options.batchOutcomesMax);
-      const consumed = await this.writeWithRetry(batch);
-      // halt() may have replaced the queue while the batch was in flight.
-      if (this.pending[0] === batch[0]) this.pending.splice(0, consumed);
+      try {
+        const consumed = await this.writeWithRetry(batch);
+        // halt() may have replaced the queue while the batch was in flight.
+        if (this.pending[0] === batch[0]) this.pending.splice(0, consumed);
+      } catch (error) {
+        if (!isSequenceGap(error)) throw error;
+        // The queue does not continue the committed rows: drop it, the journal has them all.
+        this.pending = [];
+        this.fallBehind('gap after the checkpoint', { firstSeq: batch[0].seq, projectedSeq: this.projected });
+      }
     }
   }
 
@@ -264,9 +276,21 @@ export class Projector {
     if (catchUp === undefined) return;
     this.behind = false;
     this.pending = [];
-    this.logger.info({ afterSeq: this.projected }, 'projector catching up from the journal');
-    await this.project(catchUp(this.projected));
-    this.logger.info({ projectedSeq: this.projected }, 'projector caught up');
+    try {
+      // From the committed checkpoint, which an external rebuild may have moved back.
+      this.projected = await readCheckpoint(this.database, this.options.name, false);
+      this.logger.info({ afterSeq: this.projected }, 'projector catching up from the journal');
+      await this.project(catchUp(this.projected));
+      this.logger.info({ projectedSeq: this.projected }, 'projector caught up');
+    } catch (error) {
+      // A journal that cannot serve the catch-up (pruned, damaged) will not heal by retrying.
+      this.catchUpBroken = true;
+      this.behind = true;
+      this.logger.error(
+        { err: error, projectedSeq: this.projected },
+        'projector catch-up failed: run `hoga db rebuild`',
+      );
+    }
   }
 
   /** Returns how many outcomes from the front of `batch` are now projected (0 once halted). */
@@ -275,6 +299,7 @@ export class Projector {
       try {
         return await this.writeBatch(batch);
       } catch (error) {
+        if (isSequenceGap(error)) throw error;
         this.failures += 1;
         const retryDelayMs = Math.min(this.options.retryDelayMsMax, 10 * 2 ** Math.min(attempt, 16));
         this.logger.error({ err: error, firstSeq: batch[0]?.seq, retryDelayMs }, 'projection batch failed');
@@ -296,6 +321,9 @@ export class Projector {
       const skipped = batch.findIndex((outcome) => outcome.seq > checkpoint);
       if (skipped === -1) return { seq: checkpoint, rows: 0, consumed: batch.length };
       const fresh = daysWithinBound(batch.slice(skipped));
+      if (fresh[0].seq !== checkpoint + 1) {
+        throw new StoreError('SEQUENCE_GAP', `sequence ${fresh[0].seq} follows checkpoint ${checkpoint}`);
+      }
       // Another projector on this database may have written the symbols this one never saw.
       if (unknownSymbols(fresh, this.symbols).length > 0) await loadSymbols(executor, this.symbols);
       const existing = await readOrders(executor, referencedOrderIds(fresh));
@@ -343,4 +371,8 @@ async function loadSymbols(executor: SqlExecutor, symbols: Map<string, SymbolAss
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
+}
+
+function isSequenceGap(error: unknown): boolean {
+  return error instanceof StoreError && error.code === 'SEQUENCE_GAP';
 }
