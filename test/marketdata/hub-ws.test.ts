@@ -116,3 +116,59 @@ test('a client dropped mid-stream resumes with since and sees every message exac
     server.close();
   }
 });
+
+/** A WebSocket client that subscribes and then never reads: a raw socket, unmasked-key frames. */
+async function stalledClient(port: number, channel: string): Promise<import('node:net').Socket> {
+  const { connect } = await import('node:net');
+  const socket = connect({ host: '127.0.0.1', port });
+  await once(socket, 'connect');
+  socket.write(
+    'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+  );
+  await once(socket, 'data');
+  const payload = Buffer.from(JSON.stringify({ op: 'subscribe', id: 1, ch: channel }));
+  // A client frame must be masked; a zero mask key leaves the payload as it is.
+  socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length, 0, 0, 0, 0]), payload]));
+  socket.pause();
+  return socket;
+}
+
+test('a real socket that stops reading is disconnected with 4008 once its send buffer passes the bound', async () => {
+  const hub = new ChannelHub({ limits: { sendBufferBytesMax: 256 * 1024 } });
+  const source = new StateSource();
+  hub.addSource(source);
+  const { server, url } = await startServer(hub);
+  const stalled = await stalledClient(Number(new URL(url).port), 'trades.BTC-USD');
+  const reader = new TestSocket(url);
+  try {
+    await once(reader.socket, 'open');
+    reader.socket.send(JSON.stringify({ op: 'subscribe', id: 2, ch: 'trades.BTC-USD' }));
+    await reader.next(2);
+    while (hub.stats().connections < 2) await new Promise((resolve) => setImmediate(resolve));
+    const bulk = 'x'.repeat(32 * 1024);
+    for (let index = 0; index < 2_000 && hub.stats().slowDisconnects === 0; index += 1) {
+      hub.publish('trades.BTC-USD', { index, bulk });
+      // Let the event loop run now and then, so the reader keeps draining its socket.
+      if (index % 20 === 19) await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(hub.stats().slowDisconnects, 1, 'the stalled client was cut off');
+    assert.equal(hub.stats().connections, 1, 'the reading client stays');
+    // Reading again, the client finds a close frame with code 4008 (0x0fa8) and the reason.
+    const closeFrame = Buffer.concat([Buffer.from([0x88, 15, 0x0f, 0xa8]), Buffer.from('SLOW_CONSUMER')]);
+    const found = new Promise<void>((resolve) => {
+      let tail = Buffer.alloc(0);
+      stalled.on('data', (chunk: Buffer) => {
+        tail = Buffer.concat([tail, chunk]);
+        if (tail.includes(closeFrame)) resolve();
+        tail = tail.subarray(Math.max(0, tail.length - closeFrame.length));
+      });
+    });
+    stalled.resume();
+    await found;
+  } finally {
+    stalled.destroy();
+    for (const client of server.clients) client.terminate();
+    server.close();
+  }
+});
