@@ -1,15 +1,16 @@
 // The engine against the independent reference model on seeded random command streams. After
-// every command: the replay lines (key order included), the engine's own invariants, the balances
-// of the command's user and the fee account, and the touched book's depth. Every 64 commands:
-// every user's balances, open orders, single-order lookups and symbols. At the end of a stream,
-// replayCommands' whole output (final balance lines included) must equal the model's. A failure
-// prints the seed, the command index, the command and the commands before it; HOGA_SEED=<n>
-// reruns one seed, HOGA_MODEL_SCALE=<x> scales the number of seeds.
+// every command: the replay lines (key order included), the other event fields (events.ts), the
+// engine's own invariants, the balances of the command's user and the fee account, and the
+// touched book's depth. Every 64 commands: every user's balances, open orders, single-order
+// lookups and symbols. At the end of a stream, replayCommands' whole output (final balance lines
+// included) must equal the model's. A failure prints the seed, the command index, the command and
+// the commands before it; HOGA_SEED=<n> reruns one seed, HOGA_MODEL_SCALE=<x> scales the seeds.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Engine } from '../../src/core/engine.js';
 import { replayCommands } from '../../src/core/replay.js';
 import { defaultEngineLimits, type EngineLimits, type OrderView, RejectCodes } from '../../src/core/types.js';
+import { checkEvents } from '../model/events.js';
 import {
   CommandGenerator,
   type GeneratorStyle,
@@ -18,7 +19,7 @@ import {
   wideStyle,
 } from '../model/generator.js';
 import { linesOfEvents } from '../model/lines.js';
-import { type ModelSymbol, ReferenceModel, type ReplayLine } from '../model/reference.js';
+import { type ModelOrder, type ModelSymbol, ReferenceModel, type ReplayLine } from '../model/reference.js';
 import { Random } from '../support/random.js';
 
 interface Profile {
@@ -121,6 +122,14 @@ function modelDepth(model: ReferenceModel, symbol: string): { bids: number[][]; 
   return { bids: levels('buy'), asks: levels('sell') };
 }
 
+const ordersOps = new Set<unknown>(['place', 'cancel', 'amend']);
+const emptyResting: ReadonlyMap<number, ModelOrder> = new Map();
+
+/** Copies of the model's resting orders by id (the model changes its orders in place). */
+function restingById(model: ReferenceModel): Map<number, ModelOrder> {
+  return new Map(model.restingOrders().map((order) => [order.id, { ...order }]));
+}
+
 /** Open orders per user, single-order lookups and symbols: the query side of the engine. */
 function compareViews(
   engine: Engine,
@@ -213,13 +222,27 @@ function checkStream(profile: Profile, seed: number, counts: Map<string, number>
     throw new Divergence(describeDivergence(profile, seed, commands, index, what, expected, actual));
   };
   let lastFullCheck = 0;
+  let tradesBefore = 0;
   for (let index = 0; index < profile.commandsPerSeed; index++) {
     const command = generator.next();
     commands.push(command);
+    const touchesOrders = ordersOps.has((command as { op?: unknown } | null)?.op);
+    const restingBefore = touchesOrders ? restingById(model) : emptyResting;
     const expected = model.apply(command, index);
     model.checkInvariants();
-    const actual = linesOfEvents(engine.apply(command), index);
+    const events = engine.apply(command);
+    const actual = linesOfEvents(events, index);
     if (!sameRecords(actual, expected)) fail(index, 'replay lines of this command', expected, actual);
+    const restingAfter = touchesOrders ? restingById(model) : emptyResting;
+    const eventError = checkEvents(events, {
+      command,
+      lines: expected,
+      restingBefore,
+      restingAfter,
+      tradesBefore,
+    });
+    if (eventError !== null) fail(index, `events: ${eventError}`, 'see types.ts', events);
+    tradesBefore += actual.filter((line) => line.ev === 'trade').length;
     try {
       engine.validateInternalState();
     } catch (error) {
