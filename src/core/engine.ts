@@ -39,6 +39,8 @@ const BPS_MAX = 10_000;
 const ORDER_POOL_MAX = 65_536;
 /** Result arrays kept per event count; commands with more events (long sweeps) get a fresh array. */
 const RESULT_EVENTS_MAX = 32;
+/** Event objects (and scratch slots) kept after a long sweep; more are dropped for the GC. */
+const EVENT_POOL_MAX = 4_096;
 const STATE_FORMAT = 'hoga-engine-state';
 const STATE_VERSION = 1;
 
@@ -215,6 +217,7 @@ export class Engine implements MatchingEngine {
     this.eventCount = 0;
     this.tradeEventsUsed = 0;
     this.cancelledEventsUsed = 0;
+    if (this.events.length > EVENT_POOL_MAX) this.trimEventPools();
     if (typeof command === 'object' && command !== null) {
       const fields = command as Fields;
       switch (fields.op) {
@@ -243,6 +246,13 @@ export class Engine implements MatchingEngine {
       this.reject(null, 'UNKNOWN_COMMAND');
     }
     return this.result();
+  }
+
+  /** After a sweep with more events than the pools keep: the previous result is dead by now. */
+  private trimEventPools(): void {
+    this.events.length = EVENT_POOL_MAX;
+    if (this.tradeEvents.length > EVENT_POOL_MAX) this.tradeEvents.length = EVENT_POOL_MAX;
+    if (this.cancelledEvents.length > EVENT_POOL_MAX) this.cancelledEvents.length = EVENT_POOL_MAX;
   }
 
   private result(): readonly EngineEvent[] {

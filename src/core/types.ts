@@ -64,13 +64,59 @@ export interface AmendCommand extends CommandBase {
   qty: number;
 }
 
+/** A fee discount campaign attached to an offering: one coupon per winning user. */
+export interface CouponCampaign {
+  /** Percent (0-100) taken off maker fees. */
+  makerDiscountPct: number;
+  /** Percent (0-100) taken off taker fees. */
+  takerDiscountPct: number;
+  /** The coupon applies to fills while the command's ts is before this. */
+  expiresTs: number;
+  /** Fills with a nonzero fee it may discount. */
+  uses: number;
+}
+
+/** A limited offering (docs/ENGINE.md "Offerings and coupons"). */
+export interface OfferingCommand extends CommandBase {
+  op: 'offering';
+  id: number;
+  /** The account that supplies the units and receives the proceeds. */
+  issuer: number;
+  asset: string;
+  quote: string;
+  /** Quote minor units per unit. */
+  price: number;
+  /** Asset minor units per unit. */
+  unitSize: number;
+  units: number;
+  perUserMax: number;
+  startTs: number;
+  endTs: number;
+  coupon?: CouponCampaign;
+}
+
+export interface ClaimCommand extends CommandBase {
+  op: 'claim';
+  user: number;
+  offering: number;
+  units: number;
+}
+
+export interface CloseOfferingCommand extends CommandBase {
+  op: 'closeOffering';
+  offering: number;
+}
+
 export type Command =
   | SymbolCommand
   | DepositCommand
   | WithdrawCommand
   | PlaceCommand
   | CancelCommand
-  | AmendCommand;
+  | AmendCommand
+  | OfferingCommand
+  | ClaimCommand
+  | CloseOfferingCommand;
 
 export type CommandOp = Command['op'];
 
@@ -96,6 +142,14 @@ export const RejectCodes = [
   'UNKNOWN_ORDER',
   // bounds
   'LIMIT_EXCEEDED',
+  // offerings
+  'UNKNOWN_OFFERING',
+  'DUPLICATE_OFFERING',
+  'INVALID_OFFERING',
+  'OFFERING_NOT_OPEN',
+  'OFFERING_CLOSED',
+  'SOLD_OUT',
+  'PER_USER_LIMIT',
 ] as const;
 export type RejectCode = (typeof RejectCodes)[number];
 
@@ -220,6 +274,48 @@ export interface RejectedEvent {
   reason: RejectCode;
 }
 
+export interface OfferingCreatedEvent {
+  ev: 'offeringCreated';
+  offering: number;
+  issuer: number;
+  asset: string;
+  quote: string;
+  price: number;
+  unitSize: number;
+  units: number;
+  perUserMax: number;
+  startTs: number;
+  endTs: number;
+}
+
+export interface ClaimedEvent {
+  ev: 'claimed';
+  offering: number;
+  user: number;
+  units: number;
+  /** Quote paid: units * price. */
+  paid: number;
+  /** Units left in the offering after this claim. */
+  left: number;
+}
+
+export interface CouponIssuedEvent {
+  ev: 'couponIssued';
+  offering: number;
+  user: number;
+  makerDiscountPct: number;
+  takerDiscountPct: number;
+  expiresTs: number;
+  uses: number;
+}
+
+export interface OfferingClosedEvent {
+  ev: 'offeringClosed';
+  offering: number;
+  /** Unsold units released back to the issuer. */
+  returnedUnits: number;
+}
+
 export type EngineEvent =
   | SymbolAddedEvent
   | DepositedEvent
@@ -230,7 +326,11 @@ export type EngineEvent =
   | ExpiredEvent
   | CancelledEvent
   | AmendedEvent
-  | RejectedEvent;
+  | RejectedEvent
+  | OfferingCreatedEvent
+  | ClaimedEvent
+  | CouponIssuedEvent
+  | OfferingClosedEvent;
 
 /** Bounds on every structure. Hitting one rejects with LIMIT_EXCEEDED. */
 export interface EngineLimits {
@@ -248,6 +348,10 @@ export interface EngineLimits {
    * Optional so that existing full limit objects stay valid; absent means the default.
    */
   restingOrdersMax?: number;
+  /** Offerings ever created (each also bounds a user's coupons). */
+  offeringsMax?: number;
+  /** Distinct users that may claim from one offering. */
+  claimantsPerOfferingMax?: number;
 }
 
 export const defaultEngineLimits: EngineLimits = {
@@ -258,6 +362,8 @@ export const defaultEngineLimits: EngineLimits = {
   ordersPerBookMax: 2_000_000,
   orderIdsMax: 100_000_000,
   restingOrdersMax: 16_000_000,
+  offeringsMax: 1_000,
+  claimantsPerOfferingMax: 1_000_000,
 };
 
 export interface BalanceView {

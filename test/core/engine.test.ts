@@ -312,6 +312,27 @@ describe('matching', () => {
     assert.deepEqual(kinds(broke), ['accepted', 'expired:INSUFFICIENT_FUNDS']);
   });
 
+  it('a sweep through 5,000 makers returns every trade, and the next command starts clean', () => {
+    const engine = market();
+    step(engine, { op: 'deposit', user: 1, asset: 'BTC', amount: 5_000_000 });
+    const first = nextId;
+    for (let index = 0; index < 5_000; index++) {
+      // Straight to apply: checking invariants after each of 5,000 orders would be quadratic.
+      const id = nextId++;
+      const price = 1_000 + (index % 7) * TICK;
+      engine.apply({ op: 'place', user: 1, id, symbol: SYMBOL, side: 'sell', type: 'limit', qty: 1, price });
+    }
+    engine.validateInternalState();
+    const events = place(engine, { user: 3, type: 'market', price: null, qty: 5_001 });
+    const trades = events.filter((event) => event.ev === 'trade');
+    assert.equal(trades.length, 5_000);
+    assert.equal(new Set(trades.map((trade) => trade.maker)).size, 5_000);
+    assert.ok(trades.every((trade) => trade.maker >= first && trade.maker < first + 5_000));
+    assert.deepEqual(kinds(events).at(-1), 'expired:UNFILLED');
+    assert.deepEqual(kinds(place(engine, { user: 3, qty: 1, price: 900 })), ['accepted', 'rested']);
+    assert.deepEqual(engine.depth(SYMBOL, 5)?.asks, []);
+  });
+
   it('a market order on an empty book expires UNFILLED', () => {
     const engine = market();
     assert.deepEqual(kinds(place(engine, { user: 1, type: 'market', price: null, qty: 1 })), [
