@@ -19,7 +19,7 @@ import { openSequencer } from '../src/journal/durable.js';
 import { coreEngineFactory } from '../src/journal/engine-factory.js';
 import { nodeFileSystem } from '../src/journal/file-system.js';
 import { type FsyncPolicy, JournalWriter } from '../src/journal/journal-writer.js';
-import { recordHeaderBytes, sealRecord } from '../src/journal/record.js';
+import { endsWrite, recordHeaderBytes, sealRecord, startsWrite } from '../src/journal/record.js';
 import { recover } from '../src/journal/recovery.js';
 import { readSnapshot, writeSnapshot } from '../src/journal/snapshot.js';
 import { parseBenchOptions } from './lib/args.js';
@@ -198,7 +198,9 @@ async function writeJournal(
     const repetition = ids.firstRepetition + (position < 0 ? 0 : Math.floor(position / flow.commands.length));
     const command = withIdOffset(base, repetition * ids.span, seq);
     const payloadBytes = buffer.write(JSON.stringify(command), bytes + recordHeaderBytes, 'utf8');
-    bytes = sealRecord(buffer, bytes, seq, payloadBytes);
+    const closes = bytes + recordHeaderBytes + payloadBytes >= writeChunkBytesMax || written === count - 1;
+    const flags = (bytes === 0 ? startsWrite : 0) | (closes ? endsWrite : 0);
+    bytes = sealRecord(buffer, bytes, seq, payloadBytes, flags);
     if (bytes >= writeChunkBytesMax) {
       await writer.append(buffer, bytes, chunkFirstSeq);
       bytes = 0;

@@ -3,10 +3,14 @@
 //   offset 0   u32 LE  payloadBytes
 //   offset 4   u32 LE  CRC32C over bytes [0, 4) and [8, 16 + payloadBytes)
 //   offset 8   u32 LE  sequence, low 32 bits
-//   offset 12  u32 LE  sequence, high 21 bits (sequences are safe integers)
+//   offset 12  u32 LE  bits 0-20: sequence, high 21 bits (sequences are safe integers);
+//                      bit 31: the record starts a write, bit 30: it ends one (one write is
+//                      one group commit; a single-record write has both)
 //   offset 16  payload: the command as UTF-8 JSON, `ts` included
 //
 // The CRC covers the length and the sequence too, so a flipped bit anywhere in a record is caught.
+// The write marks let recovery tell a torn last write (whose pages may reach the disk in any
+// order after a power loss) from damage in earlier, acknowledged writes.
 import { crc32c } from './crc32c.js';
 
 export const recordHeaderBytes = 16;
@@ -14,21 +18,39 @@ export const recordHeaderBytes = 16;
 export const recordPayloadBytesMax = 1 << 20;
 
 const twoToThe32 = 0x1_0000_0000;
+/** Flags for sealRecord. */
+export const startsWrite = 0x8000_0000;
+export const endsWrite = 0x4000_0000;
+const sequenceHighMask = 0x1f_ffff;
 
 export type RecordProblem = 'truncated' | 'badLength' | 'badChecksum';
 
 export type DecodedRecord =
-  | { ok: true; seq: number; payloadStart: number; payloadEnd: number; recordEnd: number }
+  | {
+      ok: true;
+      seq: number;
+      startsWrite: boolean;
+      endsWrite: boolean;
+      payloadStart: number;
+      payloadEnd: number;
+      recordEnd: number;
+    }
   | { ok: false; problem: RecordProblem };
 
 /**
- * Writes the header for a payload already placed at `offset + recordHeaderBytes`. Encoding the
+ * Writes the header (flags: startsWrite, endsWrite or both, or 0) for a payload already placed at `offset + recordHeaderBytes`. Encoding the
  * payload in place first avoids a second copy of every command.
  */
-export function sealRecord(buffer: Buffer, offset: number, seq: number, payloadBytes: number): number {
+export function sealRecord(
+  buffer: Buffer,
+  offset: number,
+  seq: number,
+  payloadBytes: number,
+  writeFlags: number,
+): number {
   buffer.writeUInt32LE(payloadBytes, offset);
   buffer.writeUInt32LE(seq % twoToThe32, offset + 8);
-  buffer.writeUInt32LE(Math.floor(seq / twoToThe32), offset + 12);
+  buffer.writeUInt32LE((Math.floor(seq / twoToThe32) | writeFlags) >>> 0, offset + 12);
   const recordEnd = offset + recordHeaderBytes + payloadBytes;
   const checksum = crc32c(buffer, offset + 8, recordEnd, crc32c(buffer, offset, offset + 4));
   buffer.writeUInt32LE(checksum, offset + 4);
@@ -36,11 +58,11 @@ export function sealRecord(buffer: Buffer, offset: number, seq: number, payloadB
 }
 
 /** Encodes one record into a fresh buffer (tests, tools; the sequencer encodes in place). */
-export function encodeRecord(seq: number, payload: string): Buffer {
+export function encodeRecord(seq: number, payload: string, writeFlags = startsWrite | endsWrite): Buffer {
   const payloadBytes = Buffer.byteLength(payload, 'utf8');
   const buffer = Buffer.allocUnsafe(recordHeaderBytes + payloadBytes);
   buffer.write(payload, recordHeaderBytes, 'utf8');
-  sealRecord(buffer, 0, seq, payloadBytes);
+  sealRecord(buffer, 0, seq, payloadBytes, writeFlags);
   return buffer;
 }
 
@@ -53,8 +75,17 @@ export function decodeRecord(buffer: Uint8Array, offset: number, end: number): D
   if (recordEnd > end) return { ok: false, problem: 'truncated' };
   const checksum = crc32c(buffer, offset + 8, recordEnd, crc32c(buffer, offset, offset + 4));
   if (checksum !== readUInt32(buffer, offset + 4)) return { ok: false, problem: 'badChecksum' };
-  const seq = readUInt32(buffer, offset + 8) + readUInt32(buffer, offset + 12) * twoToThe32;
-  return { ok: true, seq, payloadStart: offset + recordHeaderBytes, payloadEnd: recordEnd, recordEnd };
+  const high = readUInt32(buffer, offset + 12);
+  const seq = readUInt32(buffer, offset + 8) + (high & sequenceHighMask) * twoToThe32;
+  return {
+    ok: true,
+    seq,
+    startsWrite: (high & startsWrite) !== 0,
+    endsWrite: (high & endsWrite) !== 0,
+    payloadStart: offset + recordHeaderBytes,
+    payloadEnd: recordEnd,
+    recordEnd,
+  };
 }
 
 function readUInt32(buffer: Uint8Array, offset: number): number {

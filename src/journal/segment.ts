@@ -115,8 +115,7 @@ export type RecordVisitor = (seq: number, bytes: Buffer, payloadStart: number, p
 /**
  * Walks every record of a segment image, checking framing, CRC and that sequences run
  * firstSeq, firstSeq + 1, ... without a gap. At the first bad record it decides torn tail
- * versus corruption: if any valid record follows, data after the damage was written and
- * acknowledged, so the damage is in the middle of the log and must not be cut away.
+ * versus corruption (see damageIsTornTail).
  */
 export function scanSegment(bytes: Buffer, firstSeq: number, visit?: RecordVisitor): SegmentScan {
   let offset = segmentHeaderBytes;
@@ -127,7 +126,7 @@ export function scanSegment(bytes: Buffer, firstSeq: number, visit?: RecordVisit
     if (!record.ok || record.seq !== expectedSeq) {
       const detail = record.ok ? `sequence ${record.seq} where ${expectedSeq} was expected` : record.problem;
       const kind: ScanProblemKind =
-        !record.ok && !hasValidRecordAfter(bytes, offset, expectedSeq) ? 'tornTail' : 'corrupt';
+        !record.ok && damageIsTornTail(bytes, offset, expectedSeq) ? 'tornTail' : 'corrupt';
       return {
         firstSeq,
         lastSeq: expectedSeq - 1,
@@ -149,10 +148,23 @@ export function scanSegment(bytes: Buffer, firstSeq: number, visit?: RecordVisit
   };
 }
 
-function hasValidRecordAfter(bytes: Buffer, badOffset: number, expectedSeq: number): boolean {
-  for (let offset = badOffset + 1; offset + recordHeaderBytes <= bytes.length; offset++) {
+/**
+ * Damage is a torn tail when it lies inside the last write of the file: no valid record after it
+ * starts a write, nor ends one before the end of the file. The last write is the only one that can
+ * be incomplete (and, after a power loss, have holes: its pages may reach the disk in any order);
+ * a write boundary after the damage proves the damage is in data written, synced and
+ * acknowledged before, which must not be cut away.
+ */
+function damageIsTornTail(bytes: Buffer, badOffset: number, expectedSeq: number): boolean {
+  let offset = badOffset + 1;
+  while (offset + recordHeaderBytes <= bytes.length) {
     const record = decodeRecord(bytes, offset, bytes.length);
-    if (record.ok && record.seq >= expectedSeq) return true;
+    if (!record.ok || record.seq < expectedSeq) {
+      offset++;
+      continue;
+    }
+    if (record.startsWrite || (record.endsWrite && record.recordEnd < bytes.length)) return false;
+    offset = record.recordEnd;
   }
-  return false;
+  return true;
 }

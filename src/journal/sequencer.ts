@@ -8,7 +8,7 @@ import type { Command, MatchingEngine } from '../core/types.js';
 import { type CommandOutcome, type CommandSequencer, QUEUE_FULL } from '../ports.js';
 import { JournalError } from './errors.js';
 import type { JournalWriter } from './journal-writer.js';
-import { recordHeaderBytes, recordPayloadBytesMax, sealRecord } from './record.js';
+import { endsWrite, recordHeaderBytes, recordPayloadBytesMax, sealRecord, startsWrite } from './record.js';
 import type { SnapshotScheduler, SnapshotSource, SnapshotTaken } from './snapshot-scheduler.js';
 
 export interface SequencerLimits {
@@ -176,6 +176,8 @@ export class Sequencer implements CommandSequencer {
     const ts = Math.max(this.lastTs, this.options.clock());
     const batch: Batch = { items: [], journaled: [], firstSeq: this.assignedSeq + 1, ts, bytes: 0 };
     const { batchCommandsMax, batchBytesMax } = this.options;
+    let lastRecordOffset = 0;
+    let lastPayloadBytes = 0;
     while (this.queueDepth > 0 && batch.items.length < batchCommandsMax && batch.bytes < batchBytesMax) {
       const item = this.queue[this.queueHead];
       const seq = this.assignedSeq + 1;
@@ -191,10 +193,19 @@ export class Sequencer implements CommandSequencer {
       if (batch.items.length > 0 && batch.bytes + recordHeaderBytes + json.length * 3 > batchBytesMax) break;
       this.dequeue();
       const payloadBytes = this.buffer.write(json, batch.bytes + recordHeaderBytes, 'utf8');
-      batch.bytes = sealRecord(this.buffer, batch.bytes, seq, payloadBytes);
+      lastRecordOffset = batch.bytes;
+      lastPayloadBytes = payloadBytes;
+      const flags = batch.items.length === 0 ? startsWrite : 0;
+      batch.bytes = sealRecord(this.buffer, batch.bytes, seq, payloadBytes, flags);
       batch.items.push(item);
       batch.journaled.push(json);
       this.assignedSeq = seq;
+    }
+    // Marks where the write ends (its first record was marked as it was sealed): recovery uses the
+    // boundaries to tell a torn last write from damage in acknowledged data.
+    if (batch.items.length > 0) {
+      const flags = batch.items.length === 1 ? startsWrite | endsWrite : endsWrite;
+      sealRecord(this.buffer, lastRecordOffset, this.assignedSeq, lastPayloadBytes, flags);
     }
     return batch;
   }

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { openSequencer } from '../../src/journal/durable.js';
 import type { JournalError } from '../../src/journal/errors.js';
 import { recover } from '../../src/journal/recovery.js';
-import { buildFixture, copyOf, type JournalFixture } from './fixture.js';
+import { buildFixture, copyOf, type JournalFixture, lastWriteFirstRecord } from './fixture.js';
 import { depositCommand, recordingLogger, seededRandom, seedFromEnvironment } from './helpers.js';
 import { toyEngines } from './toy-engine.js';
 
@@ -84,12 +84,13 @@ test('a last segment whose header never became durable is removed; records after
   copy.remove();
 });
 
-test('random bit flips are always detected: refused in the middle, cut only in the last record', () => {
+test('random bit flips are always detected: refused in the middle, cut only in the last write', () => {
   const seed = seedFromEnvironment();
   const random = seededRandom(seed);
   const total = fixture.commands.length;
   const lastIndex = fixture.segments.length - 1;
-  const lastRecordStart = fixture.segments[lastIndex].recordStarts.at(-1) as number;
+  const last = fixture.segments[lastIndex];
+  const lastWriteStart = last.recordStarts[lastWriteFirstRecord(last)];
   let refused = 0;
   for (let round = 0; round < 250; round++) {
     const segmentIndex = Math.floor(random() * fixture.segments.length);
@@ -102,17 +103,20 @@ test('random bit flips are always detected: refused in the middle, cut only in t
     const bytes = readFileSync(segmentPath);
     bytes[offset] ^= 1 << bit;
     writeFileSync(segmentPath, bytes);
-    const inLastRecord = segmentIndex === lastIndex && offset >= lastRecordStart;
+    const inLastWrite = segmentIndex === lastIndex && offset >= lastWriteStart;
     try {
       const recovered = recover(copy.path, { engines: toyEngines, logger: recordingLogger().logger });
-      assert.ok(inLastRecord, `${context}: accepted a damaged journal`);
-      assert.equal(recovered.lastSeq, total - 1, context);
-      assert.equal(recovered.engine.stateHash(), fixture.prefixHashes[total - 1], context);
+      assert.ok(inLastWrite, `${context}: accepted a damaged journal`);
+      const damagedRecord = last.recordStarts.filter((start) => start <= offset).length - 1;
+      const expectedSeq = recordsBefore(lastIndex) + damagedRecord;
+      assert.equal(recovered.lastSeq, expectedSeq, context);
+      assert.equal(recovered.engine.stateHash(), fixture.prefixHashes[expectedSeq], context);
+      assert.ok(recovered.lastSeq < total, context);
     } catch (error) {
       if (error instanceof assert.AssertionError) throw error;
       const code = (error as JournalError).code;
       assert.ok(code === 'JOURNAL_CORRUPT' || code === 'JOURNAL_GAP', `${context}: ${String(error)}`);
-      assert.ok(!inLastRecord, `${context}: a flip in the last record should be treated as a torn tail`);
+      assert.ok(!inLastWrite, `${context}: a flip in the last write should be treated as a torn tail`);
       assert.match((error as Error).message, new RegExp(basename(segment.path)), context);
       refused++;
     }
@@ -137,4 +141,34 @@ test('a corrupt record in the middle names the file, offset and sequence', () =>
       error.message.includes(`${basename(segment.path)} offset ${offset} sequence ${expectedSeq}`),
   );
   copy.remove();
+});
+
+test('a hole inside the last write (pages persisted out of order) is a torn tail; in an earlier write it is corruption', async () => {
+  const single = await buildFixture(20, 1 << 20);
+  const segment = single.segments[0];
+  const firstOfLast = lastWriteFirstRecord(segment);
+  assert.ok(segment.recordStarts.length - firstOfLast >= 3, 'the last write should hold several records');
+  assert.ok(firstOfLast >= 3, 'there should be earlier writes');
+  const punch = (recordIndex: number): { path: string; remove: () => void } => {
+    const copy = copyOf(single, 'hole');
+    const path = join(copy.path, basename(segment.path));
+    const bytes = readFileSync(path);
+    bytes.fill(0, segment.recordStarts[recordIndex] + 4, segment.recordStarts[recordIndex] + 24);
+    writeFileSync(path, bytes);
+    return copy;
+  };
+  const inLast = punch(firstOfLast + 1);
+  const { logger, lines } = recordingLogger();
+  const recovered = recover(inLast.path, { engines: toyEngines, logger });
+  assert.equal(recovered.lastSeq, firstOfLast + 1);
+  assert.equal(recovered.engine.stateHash(), single.prefixHashes[firstOfLast + 1]);
+  assert.ok(lines.some((line) => line.msg === 'torn journal tail truncated'));
+  inLast.remove();
+  const inEarlier = punch(firstOfLast - 2);
+  assert.throws(
+    () => recover(inEarlier.path, { engines: toyEngines, logger: recordingLogger().logger }),
+    (error: JournalError) => error.code === 'JOURNAL_CORRUPT',
+  );
+  inEarlier.remove();
+  single.remove();
 });

@@ -3,6 +3,7 @@
 import { cpSync, readFileSync } from 'node:fs';
 import type { Command } from '../../src/core/types.js';
 import { openSequencer } from '../../src/journal/durable.js';
+import { decodeRecord } from '../../src/journal/record.js';
 import { listDataDirectory, scanSegment } from '../../src/journal/segment.js';
 import { depositCommand, recordingLogger, temporaryDirectory } from './helpers.js';
 import { ToyEngine, toyEngines } from './toy-engine.js';
@@ -14,8 +15,8 @@ export interface JournalFixture {
   commands: Command[];
   /** prefixHashes[n]: state hash after the first n commands. */
   prefixHashes: string[];
-  /** Segment paths oldest first, with the start offset of every record. */
-  segments: Array<{ path: string; recordStarts: number[]; bytes: number }>;
+  /** Segment paths oldest first, with the start offset of every record and whether it ends its write. */
+  segments: Array<{ path: string; recordStarts: number[]; endsWrite: boolean[]; bytes: number }>;
 }
 
 export async function buildFixture(commandCount: number, segmentBytesMax: number): Promise<JournalFixture> {
@@ -45,7 +46,11 @@ export async function buildFixture(commandCount: number, segmentBytesMax: number
     const bytes = readFileSync(segment.path);
     const recordStarts: number[] = [];
     scanSegment(bytes, segment.seq, (_seq, _bytes, payloadStart) => recordStarts.push(payloadStart - 16));
-    return { path: segment.path, recordStarts, bytes: bytes.length };
+    const endsWrite = recordStarts.map((start) => {
+      const record = decodeRecord(bytes, start, bytes.length);
+      return record.ok && record.endsWrite;
+    });
+    return { path: segment.path, recordStarts, endsWrite, bytes: bytes.length };
   });
   return { directory: directory.path, remove: directory.remove, commands, prefixHashes, segments };
 }
@@ -55,4 +60,10 @@ export function copyOf(fixture: JournalFixture, label: string): { path: string; 
   const copy = temporaryDirectory(label);
   cpSync(fixture.directory, copy.path, { recursive: true });
   return copy;
+}
+
+/** Index of the first record of the last write in a segment. */
+export function lastWriteFirstRecord(segment: JournalFixture['segments'][number]): number {
+  const closedBefore = segment.endsWrite.slice(0, -1).lastIndexOf(true);
+  return closedBefore + 1;
 }

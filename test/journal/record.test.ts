@@ -3,8 +3,10 @@ import { test } from 'node:test';
 import {
   decodeRecord,
   encodeRecord,
+  endsWrite,
   recordHeaderBytes,
   recordPayloadBytesMax,
+  startsWrite,
 } from '../../src/journal/record.js';
 import { seededRandom, seedFromEnvironment } from './helpers.js';
 
@@ -21,10 +23,13 @@ test('records round trip sequence and payload, including large sequences and non
       asset: random() < 0.5 ? '원화' : 'BTC',
       amount: seq,
     });
-    const bytes = encodeRecord(seq, payload);
+    const flags = (random() < 0.5 ? startsWrite : 0) | (random() < 0.5 ? endsWrite : 0);
+    const bytes = encodeRecord(seq, payload, flags);
     const decoded = decodeRecord(bytes, 0, bytes.length);
     assert.ok(decoded.ok, `seed ${seed} seq ${seq}`);
     assert.equal(decoded.seq, seq);
+    assert.equal(decoded.startsWrite, (flags & startsWrite) !== 0);
+    assert.equal(decoded.endsWrite, (flags & endsWrite) !== 0);
     assert.equal(decoded.recordEnd, bytes.length);
     assert.equal(bytes.toString('utf8', decoded.payloadStart, decoded.payloadEnd), payload);
   }
