@@ -6,7 +6,7 @@
 //    clients in a child process; delay from publish to receipt on the shared monotonic clock
 //    (process.hrtime, CLOCK_MONOTONIC on Linux). Baseline in the same run: a bare loop of
 //    socket.send over the same sockets, without the hub.
-// Options: --quotes N --symbols N --clients N --messages N --rate N (messages per second).
+// Options: --quotes N --symbols N --clients N (0 skips the fan-out) --messages N --rate N (per second).
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -60,13 +60,21 @@ async function benchIngest(quoteCount: number, symbolCount: number): Promise<voi
     spillPath: join(directory, 'spill.ndjson'),
   });
   await writer.start();
-  const hub = new ChannelHub();
+  const hub = new ChannelHub({ limits: { subscriptionsPerConnectionMax: 2 * symbolCount } });
   const bus = new InProcessBus();
   bus.subscribe(hub);
   const ingest = new QuoteIngest({ publisher: bus, closedCandles: writer });
   hub.addSource(ingest);
-  // A watched channel per symbol, so publication is part of the measured work.
-  for (let index = 0; index < symbolCount; index += 1) hub.publish(`quotes.SIM${index}`, null);
+  // Warm-up: one quote per symbol makes the symbols known, then one client subscribes to every
+  // symbol's quotes and 1m candles, so encoding and sending are part of the measured work.
+  const warmUp = new SimulatedQuoteFeed({ seed: 7, symbolCount, quotesPerSecond: 1_000_000, startNs: 0n });
+  for (let index = 0; index < symbolCount; index += 1) ingest.push(warmUp.next());
+  ingest.drain();
+  const subscriber = hub.connect({ send: () => {}, bufferedAmount: 0, close: () => {} });
+  for (let index = 0; index < symbolCount; index += 1) {
+    subscriber?.handle({ op: 'subscribe', id: index, ch: `quotes.SIM${index}` });
+    subscriber?.handle({ op: 'subscribe', id: index, ch: `candles.SIM${index}.1m` });
+  }
   const batch = 1_000;
   const cpuBefore = process.cpuUsage();
   const startedNs = process.hrtime.bigint();
@@ -87,7 +95,8 @@ async function benchIngest(quoteCount: number, symbolCount: number): Promise<voi
       bench: 'quote-ingest',
       quotes: quoteCount,
       symbols: symbolCount,
-      accepted: stats.accepted,
+      accepted: stats.accepted - symbolCount,
+      messagesPublished: hub.stats().published,
       batches: stats.batches,
       closedCandlesWritten: writer.stats().written,
       seconds: elapsedNs / 1e9,
@@ -244,7 +253,9 @@ async function main(): Promise<void> {
   }
   console.log(JSON.stringify({ machine: '2 cores, shared', node: process.version }));
   await benchIngest(Number(options.quotes), Number(options.symbols));
-  await benchFanOut(Number(options.clients), Number(options.messages), Number(options.rate));
+  if (Number(options.clients) > 0) {
+    await benchFanOut(Number(options.clients), Number(options.messages), Number(options.rate));
+  }
 }
 
 await main();

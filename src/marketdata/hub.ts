@@ -78,15 +78,13 @@ export interface HubStats {
   slowDisconnects: number;
 }
 
+/** A channel exists once someone subscribed to it; from then on it keeps its history. */
 class Channel {
   seq = 0;
   readonly subscribers = new Set<HubConnection>();
   readonly conflated: boolean;
   private readonly prefix: string;
-  /** Allocated on the first subscription: until then nobody can ask for a replay. */
-  private history: string[] | undefined;
-  /** The first seq the history can hold. */
-  private historyFromSeq = 0;
+  private readonly history: string[];
 
   constructor(
     readonly parsed: ChannelName,
@@ -94,33 +92,23 @@ class Channel {
   ) {
     this.conflated = isConflated(parsed.kind);
     this.prefix = `{"ch":${JSON.stringify(parsed.name)},"seq":`;
-  }
-
-  get watched(): boolean {
-    return this.history !== undefined;
-  }
-
-  watch(): void {
-    if (this.history !== undefined) return;
-    this.history = new Array(this.historyMax);
-    this.historyFromSeq = this.seq + 1;
+    this.history = new Array(historyMax);
   }
 
   encode(data: unknown): string {
     this.seq += 1;
-    const encoded = `${this.prefix}${this.seq},"data":${JSON.stringify(data)}}`;
-    if (this.history !== undefined) this.history[this.seq % this.historyMax] = encoded;
+    const encoded = `${this.prefix}${this.seq},"data":${JSON.stringify(data) ?? 'null'}}`;
+    this.history[this.seq % this.historyMax] = encoded;
     return encoded;
   }
 
   encodeSnapshot(data: unknown, reset: boolean): string {
-    return `${this.prefix}${this.seq},"snapshot":true,"reset":${reset},"data":${JSON.stringify(data)}}`;
+    return `${this.prefix}${this.seq},"snapshot":true,"reset":${reset},"data":${JSON.stringify(data) ?? 'null'}}`;
   }
 
   /** Messages after `since`, or undefined when some of them are no longer kept. */
   replayAfter(since: number): string[] | undefined {
-    if (this.history === undefined || since > this.seq || this.seq - since > this.historyMax)
-      return undefined;
+    if (since > this.seq || this.seq - since > this.historyMax) return undefined;
     const replay: string[] = [];
     for (let seq = since + 1; seq <= this.seq; seq += 1) replay.push(this.history[seq % this.historyMax]);
     return replay;
@@ -231,11 +219,12 @@ export class ChannelHub implements ChannelPublisher {
   }
 
   isWatched(channel: string): boolean {
-    return this.channels.get(channel)?.watched ?? false;
+    return this.channels.has(channel);
   }
 
+  /** A channel nobody ever subscribed to is skipped whole: nobody can see its messages or seq. */
   publish(channelName: string, data: unknown): void {
-    const channel = this.channelFor(channelName);
+    const channel = this.channels.get(channelName);
     if (channel === undefined) return;
     const encoded = channel.encode(data);
     this.counters.published += 1;
@@ -278,20 +267,20 @@ export class ChannelHub implements ChannelPublisher {
       );
       return;
     }
-    const channel = this.channelFor(ch, parsed);
-    if (channel === undefined) {
-      this.reject(connection, id, 'subscribe', 'CHANNEL_LIMIT', 'too many channels');
-      return;
-    }
-    if (!connection.subscriptions.has(channel)) {
+    let channel = this.channels.get(ch);
+    if (channel === undefined || !connection.subscriptions.has(channel)) {
       if (connection.subscriptions.size >= this.limits.subscriptionsPerConnectionMax) {
         this.reject(connection, id, 'subscribe', 'SUBSCRIPTION_LIMIT', 'too many subscriptions');
+        return;
+      }
+      channel ??= this.createChannel(parsed);
+      if (channel === undefined) {
+        this.reject(connection, id, 'subscribe', 'CHANNEL_LIMIT', 'too many channels');
         return;
       }
       connection.subscriptions.add(channel);
       channel.subscribers.add(connection);
     }
-    channel.watch();
     this.reply(connection, {
       id: id ?? null,
       op: 'subscribe',
@@ -346,12 +335,10 @@ export class ChannelHub implements ChannelPublisher {
     this.send(connection, channel.encodeSnapshot(source.snapshot(channel.parsed), since !== undefined));
   }
 
-  private channelFor(name: string, parsed = parseChannel(name)): Channel | undefined {
-    let channel = this.channels.get(name);
-    if (channel !== undefined) return channel;
-    if (parsed === undefined || this.channels.size >= this.limits.channelsMax) return undefined;
-    channel = new Channel(parsed, this.limits.historyMax);
-    this.channels.set(name, channel);
+  private createChannel(parsed: ChannelName): Channel | undefined {
+    if (this.channels.size >= this.limits.channelsMax) return undefined;
+    const channel = new Channel(parsed, this.limits.historyMax);
+    this.channels.set(parsed.name, channel);
     return channel;
   }
 

@@ -43,6 +43,13 @@ export interface QuoteIngestOptions {
   drainMs?: number;
   /** Quotes taken per drain, so one drain never holds the event loop for long. */
   drainBatchMax?: number;
+  /**
+   * Latest quotes and in-progress candles are latest-value data: published at most this often
+   * (0: after every drain). Closed candles always go out at once.
+   */
+  publishEveryMs?: number;
+  /** Milliseconds, for the publish cadence only. */
+  clock?: () => number;
   dedupeWindowMs?: number;
   /** Keys remembered per symbol for dedupe. */
   dedupeKeysPerSymbolMax?: number;
@@ -53,6 +60,7 @@ export const quoteIngestDefaults = {
   queueMax: 65_536,
   drainMs: 1,
   drainBatchMax: 16_384,
+  publishEveryMs: 50,
   dedupeWindowMs: 60_000,
   dedupeKeysPerSymbolMax: 100_000,
   symbolsMax: 10_000,
@@ -125,6 +133,9 @@ export class QuoteIngest implements ChannelSource {
   private readonly queueMax: number;
   private readonly drainMs: number;
   private readonly drainBatchMax: number;
+  private readonly publishEveryMs: number;
+  private readonly clock: () => number;
+  private publishedAtMs = Number.NEGATIVE_INFINITY;
   private readonly symbolsMax: number;
   private feedTimeMs = 0;
   private closeCheckedSecond = 0;
@@ -140,6 +151,8 @@ export class QuoteIngest implements ChannelSource {
     this.queueMax = options.queueMax ?? quoteIngestDefaults.queueMax;
     this.drainMs = options.drainMs ?? quoteIngestDefaults.drainMs;
     this.drainBatchMax = options.drainBatchMax ?? quoteIngestDefaults.drainBatchMax;
+    this.publishEveryMs = options.publishEveryMs ?? quoteIngestDefaults.publishEveryMs;
+    this.clock = options.clock ?? (() => performance.now());
     this.symbolsMax = options.symbolsMax ?? quoteIngestDefaults.symbolsMax;
     this.ring = new Array(this.queueMax);
     this.dedupeWindowMs = options.dedupeWindowMs ?? quoteIngestDefaults.dedupeWindowMs;
@@ -172,7 +185,11 @@ export class QuoteIngest implements ChannelSource {
   /** Processes the queued quotes (up to drainBatchMax) as one batch; returns how many were taken. */
   drain(): number {
     const taken = Math.min(this.count, this.drainBatchMax);
-    if (taken === 0) return 0;
+    if (taken === 0) {
+      // Nothing new, but changes held back by the publish cadence may be due now.
+      if (this.dirty.length > 0) this.publishBatch([]);
+      return 0;
+    }
     const closed: Candle[] = [];
     for (let index = 0; index < taken; index += 1) {
       const slot = (this.head + index) % this.queueMax;
@@ -261,6 +278,11 @@ export class QuoteIngest implements ChannelSource {
   }
 
   private publishBatch(closed: Candle[]): void {
+    for (const candle of closed) this.publishCandle(candle);
+    if (closed.length > 0) this.closedCandles?.add(closed);
+    const nowMs = this.clock();
+    if (nowMs - this.publishedAtMs < this.publishEveryMs) return;
+    this.publishedAtMs = nowMs;
     const inProgress: Candle[] = [];
     for (const state of this.dirty) {
       state.dirty = false;
@@ -268,10 +290,7 @@ export class QuoteIngest implements ChannelSource {
       state.candles.takeDirty(inProgress);
     }
     this.dirty.length = 0;
-    for (const candle of closed) this.publishCandle(candle);
     for (const candle of inProgress) this.publishCandle(candle);
-
-    if (closed.length > 0) this.closedCandles?.add(closed);
   }
 
   private publishCandle(candle: Candle): void {

@@ -43,14 +43,15 @@ function connect(hub: ChannelHub): {
 test('subscribe answers with an ack, then a snapshot at the current seq; data messages count up', () => {
   const { hub } = makeHub();
   hub.publish('trades.X', { n: 1 });
+  assert.equal(hub.stats().channels, 0, 'a channel nobody subscribed to is not even created');
   const { client, connection } = connect(hub);
   connection.handleText(JSON.stringify({ op: 'subscribe', id: 7, ch: 'trades.X' }));
   hub.publish('trades.X', { n: 2 });
   hub.publish('trades.Y', { n: 3 });
   assert.deepEqual(client.take(), [
-    { id: 7, op: 'subscribe', ok: true, ch: 'trades.X', seq: 1, epoch: 'e1' },
-    { ch: 'trades.X', seq: 1, snapshot: true, reset: false, data: { snapshotOf: 'trades.X' } },
-    { ch: 'trades.X', seq: 2, data: { n: 2 } },
+    { id: 7, op: 'subscribe', ok: true, ch: 'trades.X', seq: 0, epoch: 'e1' },
+    { ch: 'trades.X', seq: 0, snapshot: true, reset: false, data: { snapshotOf: 'trades.X' } },
+    { ch: 'trades.X', seq: 1, data: { n: 2 } },
   ]);
   connection.handle({ op: 'unsubscribe', id: 8, ch: 'trades.X' });
   hub.publish('trades.X', { n: 4 });
@@ -172,13 +173,16 @@ test('connections beyond the bound are refused with 1013', () => {
   assert.equal(refused.closedWith?.code, HubCloseCodes.tryAgainLater);
 });
 
-test('history is kept only for watched channels; publishing to idle channels sends nothing', () => {
+test('channels nobody subscribed to cost nothing; publishing to idle channels sends nothing', () => {
   const { hub } = makeHub();
   for (let n = 0; n < 1_000; n += 1) hub.publish(`trades.S${n}`, { n });
   assert.equal(hub.isWatched('trades.S1'), false);
+  assert.deepEqual([hub.stats().channels, hub.stats().published], [0, 0]);
   const { client, connection } = connect(hub);
   connection.handle({ op: 'subscribe', id: 1, ch: 'trades.X' });
-  assert.equal(hub.isWatched('trades.X'), true);
-  assert.equal(hub.stats().sent, 2);
-  assert.equal(client.take().length, 2);
+  connection.handle({ op: 'unsubscribe', id: 2, ch: 'trades.X' });
+  assert.equal(hub.isWatched('trades.X'), true, 'still watched: a dropped client may come back with since');
+  hub.publish('trades.X', { n: 1 });
+  assert.equal(hub.stats().sent, 3);
+  assert.equal(client.take().length, 3);
 });

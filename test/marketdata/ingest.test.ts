@@ -122,9 +122,10 @@ test('each batch publishes the latest quote and changed candles once per symbol,
   const hub = new ChannelHub();
   const bus = new InProcessBus();
   bus.subscribe(hub);
-  const ingest = new QuoteIngest({ publisher: bus });
+  let nowMs = 0;
+  const ingest = new QuoteIngest({ publisher: bus, publishEveryMs: 50, clock: () => nowMs });
   hub.addSource(ingest);
-  const all = quotes(13, 60, 10);
+  const all = quotes(13, 90, 10);
   for (const quote of all.slice(0, 3)) ingest.push(quote);
   ingest.drain();
   const client = new RecordingClient();
@@ -140,16 +141,39 @@ test('each batch publishes the latest quote and changed candles once per symbol,
       ['candles.SIM0.1s', true],
     ],
   );
-  for (const quote of all.slice(3)) ingest.push(quote);
+  nowMs = 100;
+  for (const quote of all.slice(3, 60)) ingest.push(quote);
   ingest.drain();
   const received = client.take();
   const quoteMessages = received.filter((message) => message.ch === 'quotes.SIM0');
   assert.equal(quoteMessages.length, 1, 'one quote message per symbol per batch');
-  const last = all.filter((quote) => quote.symbol === 'SIM0').at(-1) as Quote;
+  const last = all
+    .slice(0, 60)
+    .filter((quote) => quote.symbol === 'SIM0')
+    .at(-1) as Quote;
   assert.equal((quoteMessages[0].data as { tsNs: string }).tsNs, last.tsNs.toString());
   const candles = received
     .filter((message) => message.ch === 'candles.SIM0.1s')
     .map((message) => message.data as { closed: boolean; openMs: number });
   assert.ok(candles.filter((candle) => candle.closed).length >= 4, '1s candles closed over 6 s of quotes');
   assert.equal(candles.at(-1)?.closed, false, 'the candle in progress comes last');
+
+  // Within the publish cadence only closed candles go out; the latest values follow when due.
+  nowMs = 120;
+  for (const quote of all.slice(60)) ingest.push(quote);
+  ingest.drain();
+  const throttled = client.take();
+  assert.ok(throttled.every((message) => (message.data as { closed?: boolean }).closed === true));
+  assert.ok(throttled.length >= 2, 'the 1s candles that closed were published at once');
+  nowMs = 150;
+  assert.equal(ingest.drain(), 0);
+  const due = client.take();
+  assert.deepEqual(
+    due.map((message) => message.ch),
+    ['quotes.SIM0', 'candles.SIM0.1s'],
+  );
+  assert.equal(
+    (due[0].data as { tsNs: string }).tsNs,
+    (all.filter((quote) => quote.symbol === 'SIM0').at(-1) as Quote).tsNs.toString(),
+  );
 });
