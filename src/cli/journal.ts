@@ -124,6 +124,7 @@ export function journalStats(dataDir: string): object {
       ok: snapshot.problem === undefined,
     })),
     problems: walk.problems,
+    unfinishedSnapshots: walk.temporaries,
   };
 }
 
