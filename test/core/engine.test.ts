@@ -164,6 +164,7 @@ describe('place validation, in docs/ENGINE.md order', () => {
       assert.equal(rejectWith(engine, { price }), 'INVALID_PRICE', String(price));
     }
     assert.equal(rejectWith(engine, { type: 'market', price: 1_000 }), 'INVALID_PRICE');
+    assert.equal(rejectWith(engine, { type: 'market', price: 0 }), 'INVALID_PRICE');
     assert.equal(rejectWith(engine, { type: 'market', price: null }), undefined);
   });
 
