@@ -4,7 +4,7 @@
 // operations per second, the ratio to the ceiling and ack latency (HDR histogram) at full load and at
 // half that rate.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,8 @@ export interface PhaseResult {
   name: string;
   operations: number;
   operationsPerSecond: number;
+  /** Operations per CPU second of the server process: what the code costs, whatever the load. */
+  operationsPerServerCpuSecond: number;
   errors: number;
   p50Us: number;
   p99Us: number;
@@ -45,6 +47,23 @@ interface Target {
   /** Place then cancel, given the client's request function. */
   cycle: (send: Send, client: number, record: (startNs: bigint) => void) => Promise<number>;
   close(): Promise<void>;
+  /** The server's process, whose CPU time is sampled around each slice. */
+  serverPid?: number;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
+const clockTicksPerSecond = 100;
+
+/** CPU seconds (user + system, all threads) a process has used so far; 0 where /proc is missing. */
+function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+  } catch {
+    return 0;
+  }
 }
 
 const cliMainPath = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -199,10 +218,11 @@ interface Tally {
   operations: number;
   errors: number;
   seconds: number;
+  serverCpuSeconds: number;
 }
 
 function newTally(): Tally {
-  return { latency: histogram(), operations: 0, errors: 0, seconds: 0 };
+  return { latency: histogram(), operations: 0, errors: 0, seconds: 0, serverCpuSeconds: 0 };
 }
 
 /** Runs one slice of a phase and adds it to `tally`; `ratePerSecond` paces it (open loop). */
@@ -215,6 +235,7 @@ async function runSlice(
   ratePerSecond?: number,
 ) {
   const startedNs = process.hrtime.bigint();
+  const startCpuSeconds = cpuSecondsOf(target.serverPid);
   const startOperations = tally.operations;
   const deadlineMs = Date.now() + seconds * 1000;
   const loops = target.clients.length * depth;
@@ -255,6 +276,7 @@ async function runSlice(
   bar.update(seconds);
   bar.stop();
   tally.seconds += Number(process.hrtime.bigint() - startedNs) / 1e9;
+  tally.serverCpuSeconds += cpuSecondsOf(target.serverPid) - startCpuSeconds;
 }
 
 function summary(name: string, tally: Tally): PhaseResult {
@@ -263,6 +285,8 @@ function summary(name: string, tally: Tally): PhaseResult {
     name,
     operations,
     operationsPerSecond: Math.round(operations / seconds),
+    operationsPerServerCpuSecond:
+      tally.serverCpuSeconds > 0 ? Math.round(operations / tally.serverCpuSeconds) : 0,
     errors,
     p50Us: latency.getValueAtPercentile(50),
     p99Us: latency.getValueAtPercentile(99),
@@ -328,7 +352,7 @@ async function webSocketTarget(
   port: number,
   tokens: Array<string | undefined>,
   symbol: string,
-) {
+): Promise<Target> {
   const connections = await Promise.all(tokens.map(() => webSocketSender(`ws://127.0.0.1:${port}/ws`)));
   await Promise.all(
     connections.map((connection, index) =>
@@ -423,10 +447,14 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Pha
     const tokens = await setUpExchange(exchange.port, options.clients);
     const anonymous = tokens.map(() => undefined);
     const wsEcho = await webSocketTarget('ws echo (ceiling)', echoWs.port, anonymous, 'BENCH-USD');
+    wsEcho.serverPid = echoWs.child.pid;
     const wsExchange = await webSocketTarget('ws exchange', exchange.port, tokens, 'BENCH-USD');
+    wsExchange.serverPid = exchange.child.pid;
     results.push(...(await measurePair(wsEcho, wsExchange, options)));
     const restEcho = restTarget('rest bare fastify (ceiling)', echoHttp.port, anonymous, 'BENCH-USD');
+    restEcho.serverPid = echoHttp.child.pid;
     const restExchange = restTarget('rest exchange', exchange.port, tokens, 'BENCH-USD');
+    restExchange.serverPid = exchange.child.pid;
     results.push(...(await measurePair(restEcho, restExchange, options)));
   } finally {
     await Promise.all([stopChild(exchange.child), stopChild(echoWs.child), stopChild(echoHttp.child)]);
@@ -456,12 +484,12 @@ async function serveEcho(kind: string): Promise<void> {
 
 export function formatResults(results: PhaseResult[]): string {
   const lines = [
-    '| phase | ops/s | p50 µs | p99 µs | p99.9 µs | max µs | errors |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| phase | ops/s | ops per server CPU s | p50 µs | p99 µs | p99.9 µs | max µs | errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const result of results) {
     lines.push(
-      `| ${result.name} | ${result.operationsPerSecond} | ${result.p50Us} | ${result.p99Us} | ${result.p999Us} | ${result.maxUs} | ${result.errors} |`,
+      `| ${result.name} | ${result.operationsPerSecond} | ${result.operationsPerServerCpuSecond} | ${result.p50Us} | ${result.p99Us} | ${result.p999Us} | ${result.maxUs} | ${result.errors} |`,
     );
   }
   const rate = (name: string) => results.find((result) => result.name === name)?.operationsPerSecond ?? 0;
@@ -470,6 +498,10 @@ export function formatResults(results: PhaseResult[]): string {
   if (errorSamples.length > 0) lines.push('', `error samples: ${JSON.stringify(errorSamples)}`);
   lines.push('', `ws exchange / ws echo: ${(wsRatio * 100).toFixed(1)}% (target >= 70%)`);
   lines.push(`rest exchange / bare fastify: ${(restRatio * 100).toFixed(1)}%`);
+  const perCpu = (name: string) =>
+    results.find((result) => result.name === name)?.operationsPerServerCpuSecond ?? 0;
+  const cpuRatio = perCpu('ws exchange full') / Math.max(1, perCpu('ws echo (ceiling) full'));
+  lines.push(`ws exchange / ws echo per server CPU second: ${(cpuRatio * 100).toFixed(1)}%`);
   const halfP99 = results.find((result) => result.name === 'ws exchange half')?.p99Us ?? 0;
   lines.push(`ws exchange p99 at half load: ${(halfP99 / 1000).toFixed(2)} ms (target <= 5 ms)`);
   return lines.join('\n');
