@@ -351,3 +351,22 @@ test('batch policy syncs in the background within its interval; none leaves it t
   assert.equal(noneFileSystem.datasyncCalls, noneAfterOpen + 1, 'a clean close syncs');
   directory.remove();
 });
+
+test('the engine applies the journaled text, so values JSON cannot carry behave live as on replay', async () => {
+  const directory = temporaryDirectory('json-values');
+  const { sequencer } = await openSequencer({
+    dataDir: directory.path,
+    engines: toyEngines,
+    logger: quietLogger(),
+  });
+  const outcome = await sequencer.submit({
+    op: 'deposit',
+    user: 1,
+    asset: 'BTC',
+    amount: Number.NaN,
+    note: undefined,
+  } as unknown as Command);
+  assert.deepEqual(outcome.command, { op: 'deposit', user: 1, asset: 'BTC', amount: null, ts: outcome.ts });
+  await sequencer.close();
+  directory.remove();
+});
