@@ -44,7 +44,7 @@ export interface HubLimits {
 export const defaultHubLimits: HubLimits = {
   connectionsMax: 100_000,
   subscriptionsPerConnectionMax: 64,
-  channelsMax: 100_000,
+  channelsMax: 20_000,
   historyMax: 256,
   sendBufferBytesMax: 4 * 1024 * 1024,
   conflateAboveBytes: 64 * 1024,
@@ -89,6 +89,8 @@ class Channel {
   constructor(
     readonly parsed: ChannelName,
     private readonly historyMax: number,
+    /** Names this incarnation of the channel: its seq means nothing under another epoch. */
+    readonly epoch: string,
   ) {
     this.conflated = isConflated(parsed.kind);
     this.prefix = `{"ch":${JSON.stringify(parsed.name)},"seq":`;
@@ -121,7 +123,7 @@ export interface SubscribeRequest {
   ch: string;
   /** The last seq this client saw on the channel. */
   since?: number;
-  /** The hub epoch that `since` belongs to; a different epoch means the server restarted. */
+  /** The epoch (from the ack) that `since` belongs to; another one means the seq restarted. */
   epoch?: string;
 }
 
@@ -178,8 +180,9 @@ export class HubConnection {
 
 export class ChannelHub implements ChannelPublisher {
   readonly limits: HubLimits;
-  /** Changes on every start: a `since` from another epoch cannot be trusted. */
+  /** Changes on every start; each channel's epoch extends it with the channel's incarnation. */
   readonly epoch: string;
+  private channelsCreated = 0;
   private readonly channels = new Map<string, Channel>();
   private readonly connections = new Set<HubConnection>();
   private readonly connectionsWithPending = new Set<HubConnection>();
@@ -287,7 +290,7 @@ export class ChannelHub implements ChannelPublisher {
       ok: true,
       ch,
       seq: channel.seq,
-      epoch: this.epoch,
+      epoch: channel.epoch,
     });
     this.catchUp(connection, channel, source, since, epoch);
   }
@@ -326,7 +329,7 @@ export class ChannelHub implements ChannelPublisher {
     since: number | undefined,
     epoch: string | undefined,
   ): void {
-    const sameEpoch = epoch === undefined || epoch === this.epoch;
+    const sameEpoch = epoch === undefined || epoch === channel.epoch;
     const replay = since !== undefined && sameEpoch ? channel.replayAfter(since) : undefined;
     if (replay !== undefined) {
       for (const encoded of replay) this.send(connection, encoded);
@@ -335,11 +338,29 @@ export class ChannelHub implements ChannelPublisher {
     this.send(connection, channel.encodeSnapshot(source.snapshot(channel.parsed), since !== undefined));
   }
 
+  /**
+   * At `channelsMax`, the oldest channel without subscribers makes room (a client coming back to
+   * it later sees a new epoch and gets a reset snapshot); if every channel has one, none is made.
+   */
   private createChannel(parsed: ChannelName): Channel | undefined {
-    if (this.channels.size >= this.limits.channelsMax) return undefined;
-    const channel = new Channel(parsed, this.limits.historyMax);
+    if (this.channels.size >= this.limits.channelsMax && !this.evictIdleChannel()) return undefined;
+    this.channelsCreated += 1;
+    const channel = new Channel(
+      parsed,
+      this.limits.historyMax,
+      `${this.epoch}.${this.channelsCreated.toString(36)}`,
+    );
     this.channels.set(parsed.name, channel);
     return channel;
+  }
+
+  private evictIdleChannel(): boolean {
+    for (const [name, channel] of this.channels) {
+      if (channel.subscribers.size > 0) continue;
+      this.channels.delete(name);
+      return true;
+    }
+    return false;
   }
 
   private deliver(connection: HubConnection, channel: Channel, encoded: string): void {

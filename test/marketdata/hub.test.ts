@@ -49,7 +49,7 @@ test('subscribe answers with an ack, then a snapshot at the current seq; data me
   hub.publish('trades.X', { n: 2 });
   hub.publish('trades.Y', { n: 3 });
   assert.deepEqual(client.take(), [
-    { id: 7, op: 'subscribe', ok: true, ch: 'trades.X', seq: 0, epoch: 'e1' },
+    { id: 7, op: 'subscribe', ok: true, ch: 'trades.X', seq: 0, epoch: 'e1.1' },
     { ch: 'trades.X', seq: 0, snapshot: true, reset: false, data: { snapshotOf: 'trades.X' } },
     { ch: 'trades.X', seq: 1, data: { n: 2 } },
   ]);
@@ -98,7 +98,7 @@ test('since within history replays exactly the missed messages; too old or anoth
   for (let n = 4; n <= 9; n += 1) hub.publish('depth.X', { n });
 
   const second = connect(hub);
-  second.connection.handle({ op: 'subscribe', id: 2, ch: 'depth.X', since: lastSeq, epoch: 'e1' });
+  second.connection.handle({ op: 'subscribe', id: 2, ch: 'depth.X', since: lastSeq, epoch: 'e1.1' });
   const replay = second.client.take().slice(1);
   assert.deepEqual(
     replay.map((message) => [message.seq, (message.data as { n: number }).n]),
@@ -116,7 +116,7 @@ test('since within history replays exactly the missed messages; too old or anoth
     reset: true,
     data: { snapshotOf: 'depth.X' },
   });
-  third.connection.handle({ op: 'subscribe', id: 4, ch: 'depth.X', since: 29, epoch: 'e0' });
+  third.connection.handle({ op: 'subscribe', id: 4, ch: 'depth.X', since: 29, epoch: 'e0.1' });
   assert.equal(third.client.take()[1].reset, true, 'a since from another epoch is never trusted');
   third.connection.handle({ op: 'subscribe', id: 5, ch: 'depth.X', since: 31 });
   assert.equal(third.client.take()[1].reset, true, 'a since from the future resets');
@@ -185,4 +185,28 @@ test('channels nobody subscribed to cost nothing; publishing to idle channels se
   hub.publish('trades.X', { n: 1 });
   assert.equal(hub.stats().sent, 3);
   assert.equal(client.take().length, 3);
+});
+
+test('at channelsMax an idle channel makes room; a client coming back to it gets a reset, never a stale replay', () => {
+  const { hub } = makeHub({ channelsMax: 2 });
+  const { client, connection } = connect(hub);
+  connection.handle({ op: 'subscribe', id: 1, ch: 'trades.X' });
+  const firstAck = client.take()[0];
+  hub.publish('trades.X', { n: 1 });
+  connection.handle({ op: 'unsubscribe', id: 2, ch: 'trades.X' });
+  connection.handle({ op: 'subscribe', id: 3, ch: 'depth.X' });
+  connection.handle({ op: 'subscribe', id: 4, ch: 'ticker.X' });
+  assert.equal(hub.isWatched('trades.X'), false, 'the idle channel was evicted');
+  connection.handle({ op: 'subscribe', id: 5, ch: 'candles.X.1m' });
+  assert.equal(client.take().at(-1)?.error?.code, 'CHANNEL_LIMIT', 'every channel has a subscriber');
+  const other = connect(hub);
+  connection.handle({ op: 'unsubscribe', id: 7, ch: 'ticker.X' });
+  other.connection.handle({ op: 'subscribe', id: 8, ch: 'trades.X' });
+  hub.publish('trades.X', { n: 2 });
+  hub.publish('trades.X', { n: 3 });
+  client.take();
+  connection.handle({ op: 'subscribe', id: 9, ch: 'trades.X', since: 1, epoch: firstAck.epoch });
+  const [ack, catchUp] = client.take();
+  assert.notEqual(ack.epoch, firstAck.epoch);
+  assert.deepEqual([catchUp.snapshot, catchUp.reset, catchUp.seq], [true, true, 2]);
 });
