@@ -133,6 +133,8 @@ export class OutcomeStream {
         return this.amend(command.user, command.id, command.qty);
       case 'place':
         return this.match(command);
+      default:
+        throw new Error(`the outcome generator makes no ${command.op} commands`);
     }
   }
 
