@@ -6,6 +6,7 @@ import { Account, availableSlot, Book, type LevelList, lockedSlot, Order } from 
 import { IdIndex, NumberMap, OrderIdSet } from './collections.js';
 import { Fnv64 } from './hash.js';
 import { basisPointsOf, floorDivide, isNonNegativeSafeInteger, isPositiveSafeInteger } from './numbers.js';
+import { type CouponView, type OfferingLedger, Offerings, type OfferingView } from './offerings.js';
 import {
   type AcceptedEvent,
   type AmendedEvent,
@@ -132,6 +133,9 @@ export class Engine implements MatchingEngine {
   private tradeCount = 0;
   private restSequence = 0;
   private readonly orderPool: Order[] = [];
+  /** The running command's `ts` (0 when absent): offerings and coupons depend on time. */
+  private commandTs = 0;
+  private readonly offerings: Offerings;
   /** Why the last sweep left a remainder. */
   private sweepStop: ExpireReason = 'UNFILLED';
 
@@ -201,6 +205,10 @@ export class Engine implements MatchingEngine {
   constructor(limits?: Partial<EngineLimits>) {
     this.limits = resolveLimits(limits);
     this.accounts.set(FEE_USER, this.feeAccount);
+    this.offerings = new Offerings(this.offeringLedger(), {
+      offeringsMax: this.limits.offeringsMax,
+      claimantsPerOfferingMax: this.limits.claimantsPerOfferingMax,
+    });
     for (let count = 0; count <= RESULT_EVENTS_MAX; count++) {
       this.resultArrays.push(new Array<EngineEvent>(count).fill(this.rejectedEvent));
     }
@@ -220,6 +228,7 @@ export class Engine implements MatchingEngine {
     if (this.events.length > EVENT_POOL_MAX) this.trimEventPools();
     if (typeof command === 'object' && command !== null) {
       const fields = command as Fields;
+      this.commandTs = isNonNegativeSafeInteger(fields.ts) ? fields.ts : 0;
       switch (fields.op) {
         case 'place':
           this.place(fields);
@@ -238,6 +247,15 @@ export class Engine implements MatchingEngine {
           break;
         case 'symbol':
           this.addSymbol(fields);
+          break;
+        case 'offering':
+          this.offerings.create(fields);
+          break;
+        case 'claim':
+          this.offerings.claim(fields, this.commandTs);
+          break;
+        case 'closeOffering':
+          this.offerings.close(fields);
           break;
         default:
           this.reject(null, 'UNKNOWN_COMMAND');
@@ -358,7 +376,7 @@ export class Engine implements MatchingEngine {
       account.balances[availableSlot(reservedAsset)] -= reservation;
       account.balances[lockedSlot(reservedAsset)] += reservation;
     }
-    if (tif === 'FOK' && !this.wouldFillCompletely(book, account, user, isBuy, isMarket, price, qty, stp)) {
+    if (tif === 'FOK' && !this.fokWouldFill(book, account, user, isBuy, isMarket, price, qty, stp)) {
       this.release(account, reservedAsset, reservation);
       this.emitExpired(book, rawId, user, isBuy, price, qty, 'FOK');
       return;
@@ -423,6 +441,26 @@ export class Engine implements MatchingEngine {
     return remaining;
   }
 
+  /** The FOK dry run, with the coupon uses it spends (fees are simulated too) put back. */
+  private fokWouldFill(
+    book: Book,
+    taker: Account,
+    user: number,
+    isBuy: boolean,
+    isMarket: boolean,
+    limitPrice: number,
+    qty: number,
+    stp: number,
+  ): boolean {
+    if (!this.offerings.hasCoupons) {
+      return this.wouldFillCompletely(book, taker, user, isBuy, isMarket, limitPrice, qty, stp);
+    }
+    const uses = this.offerings.saveUses();
+    const fills = this.wouldFillCompletely(book, taker, user, isBuy, isMarket, limitPrice, qty, stp);
+    this.offerings.restoreUses(uses);
+    return fills;
+  }
+
   /**
    * The FOK dry run: the sweep's rules without touching state. A market buy's funds are
    * simulated, including what the taker receives back as its own maker or as the fee account.
@@ -457,7 +495,7 @@ export class Engine implements MatchingEngine {
             if (affordable === 0) return false;
             if (affordable < fillQty) fillQty = affordable;
             const paid = fillQty * price;
-            const makerFee = this.fee(maker.account, paid, book.makerFeeBps);
+            const makerFee = this.fee(maker.account, paid, book.makerFeeBps, true);
             funds -= paid;
             if (maker.user === user) funds += paid - makerFee;
             if (user === FEE_USER) funds += makerFee;
@@ -499,19 +537,19 @@ export class Engine implements MatchingEngine {
         taker.balances[lockedSlot(quoteAsset)] -= qty * limitPrice;
         taker.balances[availableSlot(quoteAsset)] += qty * (limitPrice - price);
       }
-      takerFee = this.fee(taker, baseAmount, book.takerFeeBps);
+      takerFee = this.fee(taker, baseAmount, book.takerFeeBps, false);
       taker.balances[availableSlot(baseAsset)] += baseAmount - takerFee;
       makerAccount.balances[lockedSlot(baseAsset)] -= baseAmount;
-      makerFee = this.fee(makerAccount, quoteAmount, book.makerFeeBps);
+      makerFee = this.fee(makerAccount, quoteAmount, book.makerFeeBps, true);
       makerAccount.balances[availableSlot(quoteAsset)] += quoteAmount - makerFee;
       fees.balances[availableSlot(baseAsset)] += takerFee;
       fees.balances[availableSlot(quoteAsset)] += makerFee;
     } else {
       taker.balances[lockedSlot(baseAsset)] -= baseAmount;
-      takerFee = this.fee(taker, quoteAmount, book.takerFeeBps);
+      takerFee = this.fee(taker, quoteAmount, book.takerFeeBps, false);
       taker.balances[availableSlot(quoteAsset)] += quoteAmount - takerFee;
       makerAccount.balances[lockedSlot(quoteAsset)] -= quoteAmount;
-      makerFee = this.fee(makerAccount, baseAmount, book.makerFeeBps);
+      makerFee = this.fee(makerAccount, baseAmount, book.makerFeeBps, true);
       makerAccount.balances[availableSlot(baseAsset)] += baseAmount - makerFee;
       fees.balances[availableSlot(quoteAsset)] += takerFee;
       fees.balances[availableSlot(baseAsset)] += makerFee;
@@ -524,10 +562,26 @@ export class Engine implements MatchingEngine {
 
   /**
    * The fee a user pays on what it receives: floor(received * bps / 10000). The one place fees
-   * are computed, so that per-user discounts can be applied to `payer` here.
+   * are computed: the payer's first usable coupon, if any, takes its discount off (and spends a
+   * use; the FOK dry run puts uses back).
    */
-  private fee(_payer: Account, receivedAmount: number, feeBps: number): number {
-    return basisPointsOf(receivedAmount, feeBps);
+  private fee(payer: Account, receivedAmount: number, feeBps: number, isMaker: boolean): number {
+    const fee = basisPointsOf(receivedAmount, feeBps);
+    if (!this.offerings.hasCoupons) return fee;
+    return this.offerings.discountedFee(payer.user, fee, isMaker, this.commandTs, true);
+  }
+
+  /** The offerings' narrow view of the ledger. */
+  private offeringLedger(): OfferingLedger {
+    return {
+      assetIndex: (name) => this.assetIndexes.get(name),
+      account: (user) => this.accounts.get(user),
+      ensureAssets: (account) => account.ensureAssets(this.assetNames.length),
+      emit: (event) => {
+        this.events[this.eventCount++] = event;
+      },
+      reject: (id, reason) => this.reject(id, reason),
+    };
   }
 
   private rest(
@@ -995,6 +1049,27 @@ export class Engine implements MatchingEngine {
     return levels;
   }
 
+  offeringList(): OfferingView[] {
+    return this.offerings.list();
+  }
+
+  offering(id: number): OfferingView | undefined {
+    return this.offerings.get(id);
+  }
+
+  /** Units claimed per user in one offering, or undefined when there is no such offering. */
+  allocations(offering: number): Array<{ user: number; units: number }> | undefined {
+    return this.offerings.allocations(offering);
+  }
+
+  claimsOf(user: number): Array<{ offering: number; units: number }> {
+    return this.offerings.claimsOf(user);
+  }
+
+  couponsOf(user: number): CouponView[] {
+    return this.offerings.couponsOf(user);
+  }
+
   symbols(): SymbolView[] {
     const views: SymbolView[] = [];
     for (const book of this.books.values()) {
@@ -1026,6 +1101,11 @@ export class Engine implements MatchingEngine {
       }
       restingCount += bookCount;
     }
+    this.offerings.addExpectedLocks((account, asset, amount) => {
+      const locked = expectedLocked.get(account) ?? new Array<number>(this.assetNames.length).fill(0);
+      expectedLocked.set(account, locked);
+      locked[asset] += amount;
+    });
     if (restingCount !== this.restingOrders.size) {
       fail(`order index holds ${this.restingOrders.size} orders but ${restingCount} rest in books`);
     }
@@ -1193,6 +1273,7 @@ export class Engine implements MatchingEngine {
     const ranges = this.usedOrderIds.ranges();
     hash.integer(ranges.length);
     for (const bound of ranges) hash.integer(bound);
+    this.offerings.hashInto(hash);
     return hash.hex();
   }
 
@@ -1231,6 +1312,7 @@ export class Engine implements MatchingEngine {
       }),
       orderIds: this.usedOrderIds.ranges(),
       tradeCount: this.tradeCount,
+      offerings: this.offerings.exportState(),
     };
   }
 
@@ -1253,6 +1335,7 @@ export class Engine implements MatchingEngine {
       for (let id = first; id <= last; id++) this.usedOrderIds.add(id);
     }
     this.tradeCount = expectInteger(root.tradeCount, 'tradeCount');
+    this.offerings.load(root.offerings);
   }
 
   private loadAccounts(entries: unknown[]): void {

@@ -315,17 +315,16 @@ export class Offerings {
     return fee;
   }
 
-  /** Uses left of every coupon a user holds, to put back after a dry run. */
-  usesOf(user: number): number[] | undefined {
-    return this.coupons.get(user)?.map((coupon) => coupon.usesLeft);
+  /** Every coupon's uses left, to put back after a dry run that spent some. */
+  saveUses(): number[] {
+    const saved: number[] = [];
+    for (const held of this.coupons.values()) for (const coupon of held) saved.push(coupon.usesLeft);
+    return saved;
   }
 
-  restoreUses(user: number, uses: number[] | undefined): void {
-    const held = this.coupons.get(user);
-    if (held === undefined || uses === undefined) return;
-    held.forEach((coupon, index) => {
-      coupon.usesLeft = uses[index];
-    });
+  restoreUses(saved: number[]): void {
+    let index = 0;
+    for (const held of this.coupons.values()) for (const coupon of held) coupon.usesLeft = saved[index++];
   }
 
   // ---------------------------------------------------------------- queries
@@ -362,7 +361,9 @@ export class Offerings {
   allocations(id: number): Array<{ user: number; units: number }> | undefined {
     const offering = this.offerings.get(id);
     if (offering === undefined) return undefined;
-    return [...offering.claims.entries()].sort((a, b) => a[0] - b[0]).map(([user, units]) => ({ user, units }));
+    return [...offering.claims.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([user, units]) => ({ user, units }));
   }
 
   claimsOf(user: number): Array<{ offering: number; units: number }> {

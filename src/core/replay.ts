@@ -11,7 +11,7 @@ export interface ReplayOptions {
 
 /**
  * The output line for one event of command `commandIndex`, or null for events the replay output
- * leaves out (accepted, rested, deposits, withdrawals, symbols). Keys are in the spec's order.
+ * leaves out (accepted, rested, deposits, withdrawals, symbols, offering creation). Keys are in the spec's order.
  */
 export function eventToLine(event: EngineEvent, commandIndex: number): object | null {
   switch (event.ev) {
@@ -34,6 +34,27 @@ export function eventToLine(event: EngineEvent, commandIndex: number): object | 
       return { ev: 'cancelled', id: event.id, qty: event.qty, reason: event.reason };
     case 'amended':
       return { ev: 'amended', id: event.id, qty: event.qty };
+    case 'claimed':
+      return {
+        ev: 'claimed',
+        offering: event.offering,
+        user: event.user,
+        units: event.units,
+        paid: event.paid,
+        left: event.left,
+      };
+    case 'couponIssued':
+      return {
+        ev: 'couponIssued',
+        offering: event.offering,
+        user: event.user,
+        makerDiscountPct: event.makerDiscountPct,
+        takerDiscountPct: event.takerDiscountPct,
+        expiresTs: event.expiresTs,
+        uses: event.uses,
+      };
+    case 'offeringClosed':
+      return { ev: 'offeringClosed', offering: event.offering, returnedUnits: event.returnedUnits };
     default:
       return null;
   }
@@ -55,6 +76,10 @@ export function eventToJson(event: EngineEvent, commandIndex: number): string | 
       return `{"ev":"cancelled","id":${event.id},"qty":${event.qty},"reason":"${event.reason}"}`;
     case 'amended':
       return `{"ev":"amended","id":${event.id},"qty":${event.qty}}`;
+    case 'claimed':
+    case 'couponIssued':
+    case 'offeringClosed':
+      return JSON.stringify(eventToLine(event, commandIndex));
     default:
       return null;
   }
