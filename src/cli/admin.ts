@@ -1,6 +1,7 @@
 // `hoga admin create-user`: creates a user (optionally an administrator) directly in the read model.
 // With embedded PGlite only one process may open the database: run it while the exchange is
 // stopped (or set HOGA_ADMIN_USER / HOGA_ADMIN_PASSWORD, which `hoga start` applies on first start).
+import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { loadConfig } from '../config.js';
@@ -24,6 +25,7 @@ async function createUser(flags: {
   }
   const config = loadConfig({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl });
   const logger = pino({ name: 'hoga-admin', level: 'warn' });
+  mkdirSync(config.dataDir, { recursive: true });
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.pgliteDir, logger });
   try {
     if ((await store.users.findUserByName(flags.username)) !== undefined) {
@@ -55,6 +57,11 @@ export function registerAdminCommands(program: Command): void {
     .option('--data-dir <dir>', 'data directory (HOGA_DATA_DIR, default ./data)')
     .option('--database-url <url>', 'PostgreSQL read model (DATABASE_URL)')
     .action(async (flags) => {
-      await createUser(flags);
+      try {
+        await createUser(flags);
+      } catch (error) {
+        process.stderr.write(`hoga admin create-user: ${(error as Error).message}\n`);
+        process.exitCode = 1;
+      }
     });
 }
