@@ -261,38 +261,32 @@ export class ChannelHub implements ChannelPublisher {
     const parsed = parseChannel(ch);
     const source = parsed === undefined ? undefined : this.sources.find((candidate) => candidate.has(parsed));
     if (parsed === undefined || source === undefined) {
-      this.reject(
-        connection,
-        id,
-        'subscribe',
-        'UNKNOWN_CHANNEL',
-        `no channel ${ch.slice(0, channelNameLengthMax)}`,
-      );
+      const shown = ch.slice(0, channelNameLengthMax);
+      this.reject(connection, id, 'subscribe', 'UNKNOWN_CHANNEL', `no channel ${shown}`);
       return;
     }
-    let channel = this.channels.get(ch);
-    if (channel === undefined || !connection.subscriptions.has(channel)) {
-      if (connection.subscriptions.size >= this.limits.subscriptionsPerConnectionMax) {
-        this.reject(connection, id, 'subscribe', 'SUBSCRIPTION_LIMIT', 'too many subscriptions');
-        return;
-      }
-      channel ??= this.createChannel(parsed);
-      if (channel === undefined) {
-        this.reject(connection, id, 'subscribe', 'CHANNEL_LIMIT', 'too many channels');
-        return;
-      }
-      connection.subscriptions.add(channel);
-      channel.subscribers.add(connection);
+    const channel = this.attach(connection, parsed);
+    if (typeof channel === 'string') {
+      const message = channel === 'SUBSCRIPTION_LIMIT' ? 'too many subscriptions' : 'too many channels';
+      this.reject(connection, id, 'subscribe', channel, message);
+      return;
     }
-    this.reply(connection, {
-      id: id ?? null,
-      op: 'subscribe',
-      ok: true,
-      ch,
-      seq: channel.seq,
-      epoch: channel.epoch,
-    });
+    const ack = { id: id ?? null, op: 'subscribe', ok: true, ch, seq: channel.seq, epoch: channel.epoch };
+    this.reply(connection, ack);
     this.catchUp(connection, channel, source, since, epoch);
+  }
+
+  /** Adds the connection to the channel's subscribers (made on first use), or says why not. */
+  private attach(connection: HubConnection, parsed: ChannelName): Channel | HubErrorCode {
+    let channel = this.channels.get(parsed.name);
+    if (channel !== undefined && connection.subscriptions.has(channel)) return channel;
+    if (connection.subscriptions.size >= this.limits.subscriptionsPerConnectionMax)
+      return 'SUBSCRIPTION_LIMIT';
+    channel ??= this.createChannel(parsed);
+    if (channel === undefined) return 'CHANNEL_LIMIT';
+    connection.subscriptions.add(channel);
+    channel.subscribers.add(connection);
+    return channel;
   }
 
   unsubscribe(connection: HubConnection, request: UnsubscribeRequest): void {
