@@ -17,6 +17,7 @@ import { type ErrorBody, GatewayError } from './errors.js';
 import { registerHealthRoutes } from './health.js';
 import { registerHistoryRoutes } from './history.js';
 import { GatewayMetrics, registerMetricsRoute } from './metrics.js';
+import { registerOfferingRoutes } from './offerings.js';
 import { registerOrderRoutes } from './orders.js';
 import { PasswordHasher } from './passwords.js';
 import { TokenBuckets } from './rate-limits.js';
@@ -183,6 +184,7 @@ export async function buildGateway(deps: GatewayDependencies): Promise<Gateway> 
   registerAdminRoutes(app, context);
   registerOrderRoutes(app, context);
   registerHistoryRoutes(app, context);
+  registerOfferingRoutes(app, context);
   const sockets = registerWebSocketRoute(app, context);
   app.addHook('onClose', async () => sockets.close());
   return { app, context };

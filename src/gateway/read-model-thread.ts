@@ -41,7 +41,7 @@ async function call(request: ReadModelCall): Promise<unknown> {
 
 function handle(message: ReadModelRequest): void {
   if (message.type === 'outcomes') {
-    for (const outcome of message.outcomes as CommandOutcome[]) projector?.offer(outcome);
+    for (const outcome of JSON.parse(message.json) as CommandOutcome[]) projector?.offer(outcome);
     return;
   }
   if (message.type === 'close') {

@@ -5,6 +5,7 @@ import type { MatchingEngine } from '../core/types.js';
 import type { CommandOutcome } from '../ports.js';
 import { IdempotencyIndex, type IdempotencyOptions } from './idempotency.js';
 import { MarketRegistry } from './markets.js';
+import { OfferingsState } from './offerings.js';
 import { OrderTracker, type OrderTrackerOptions } from './order-tracker.js';
 import { type PrivateStreamOptions, PrivateStreams } from './private-streams.js';
 import { type PlaceResult, summarisePlace } from './trading.js';
@@ -20,6 +21,7 @@ export class GatewayState {
   readonly tracker: OrderTracker;
   readonly idempotency: IdempotencyIndex<PlaceResult>;
   readonly streams: PrivateStreams;
+  readonly offerings: OfferingsState;
   private readonly liveListeners: Array<(outcome: CommandOutcome) => void> = [];
 
   /** Set once recovery has built the engine; live outcomes (the only ones streamed) come later. */
@@ -28,11 +30,13 @@ export class GatewayState {
   constructor(options: GatewayStateOptions) {
     this.tracker = new OrderTracker(options.tracker);
     this.idempotency = new IdempotencyIndex(options.idempotency);
+    this.offerings = new OfferingsState(options.idempotency, this.markets);
     this.streams = new PrivateStreams(options.streams, this.balanceOf, this.markets, this.tracker);
   }
 
   useEngine(engine: MatchingEngine): void {
     this.engine = engine;
+    this.offerings.useEngine(engine);
   }
 
   private readonly balanceOf = (user: number, asset: string) => {
@@ -49,8 +53,10 @@ export class GatewayState {
     this.markets.apply(outcome);
     this.tracker.apply(outcome);
     this.rememberClientOrderId(outcome);
+    this.offerings.apply(outcome);
     if (replaying) return;
     this.streams.publish(outcome);
+    this.offerings.publish(outcome);
     for (const listener of this.liveListeners) listener(outcome);
   };
 

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { type GatewayContext, tokenFromHeaders } from './context.js';
 import { type ErrorBody, GatewayError, notFound, unauthenticated } from './errors.js';
+import { claimUnits } from './offerings.js';
 import { closeCodes } from './private-streams.js';
 import { AmendBody, PlaceBody } from './schemas.js';
 import { hashToken } from './sessions.js';
@@ -18,6 +19,14 @@ const CancelFields = Type.Object({ orderId: orderIdField }, { additionalProperti
 const AmendFields = Type.Composite([Type.Object({ orderId: orderIdField }), AmendBody], {
   additionalProperties: false,
 });
+const ClaimFields = Type.Object(
+  {
+    offeringId: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    units: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    clientClaimId: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
 const AuthFields = Type.Object(
   { token: Type.String({ minLength: 1, maxLength: 128 }) },
   { additionalProperties: false },
@@ -45,6 +54,7 @@ const checkPlace = compile(PlaceBody);
 const checkCancel = compile(CancelFields);
 const checkAmend = compile(AmendFields);
 const checkAuth = compile(AuthFields);
+const checkClaim = compile(ClaimFields);
 
 interface Connection {
   socket: WebSocket;
@@ -138,13 +148,15 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
         if (order === undefined) throw notFound('order');
         return context.trading.amend(user, order.id, order.symbol, request.qty);
       }
+      case 'claim':
+        return claimUnits(context, await userOf(connection), checkClaim(fields));
       case 'ping':
         return { pong: context.clock() };
       default:
         throw new GatewayError(
           400,
           'VALIDATION_FAILED',
-          'op must be auth, place, cancel, amend, ping, subscribe or unsubscribe',
+          'op must be auth, place, cancel, amend, claim, ping, subscribe or unsubscribe',
           'op',
         );
     }
