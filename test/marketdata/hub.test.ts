@@ -210,3 +210,20 @@ test('at channelsMax an idle channel makes room; a client coming back to it gets
   assert.notEqual(ack.epoch, firstAck.epoch);
   assert.deepEqual([catchUp.snapshot, catchUp.reset, catchUp.seq], [true, true, 2]);
 });
+
+test('each message is encoded once and the same text goes to every subscriber', () => {
+  const { hub } = makeHub();
+  const clients = Array.from({ length: 100 }, () => connect(hub));
+  for (const { connection } of clients) connection.handle({ op: 'subscribe', id: 1, ch: 'trades.X' });
+  for (const { client } of clients) client.take();
+  let encodings = 0;
+  hub.publish('trades.X', {
+    toJSON: () => {
+      encodings += 1;
+      return { price: 5 };
+    },
+  });
+  assert.equal(encodings, 1);
+  const texts = new Set(clients.flatMap(({ client }) => client.sent));
+  assert.deepEqual([...texts], ['{"ch":"trades.X","seq":1,"data":{"price":5}}']);
+});
