@@ -1,4 +1,5 @@
-// fast-check properties over arbitrary command arrays (well-formed, half-formed and garbage):
+// fast-check properties over arbitrary command arrays (well-formed, half-formed and garbage,
+// offerings, claims and fee coupons included):
 // per asset, available + locked summed over every user equals accepted deposits minus accepted
 // withdrawals after every command; no balance is ever negative; a rejected command changes
 // nothing (stateHash before equals after); the engine's invariants hold and a snapshot restores
@@ -64,6 +65,59 @@ const amount = mostly(
   ),
 );
 
+/** Sequencer time: offerings open and close and coupons expire within this range. */
+const commandTs = fc.integer({ min: 0, max: 60 });
+const offeringId = mostly(fc.integer({ min: 0, max: 2 }));
+
+/** Offerings (docs/ENGINE.md issue 7): no model here, only the model-free properties. */
+const offering = fc.record(
+  {
+    op: fc.constant('offering'),
+    id: offeringId,
+    issuer: user,
+    asset: mostly(fc.constantFrom(...assets)),
+    quote: mostly(fc.constantFrom(...assets)),
+    price: mostly(fc.integer({ min: 1, max: 50 })),
+    unitSize: mostly(fc.integer({ min: 1, max: 5 })),
+    units: mostly(fc.integer({ min: 1, max: 20 })),
+    perUserMax: mostly(fc.integer({ min: 1, max: 5 })),
+    startTs: mostly(fc.integer({ min: 0, max: 10 })),
+    endTs: mostly(fc.integer({ min: 20, max: 60 })),
+    coupon: mostly(
+      fc.record({
+        makerDiscountPct: mostly(fc.integer({ min: 0, max: 100 })),
+        takerDiscountPct: mostly(fc.integer({ min: 0, max: 100 })),
+        expiresTs: mostly(fc.integer({ min: 0, max: 60 })),
+        uses: mostly(fc.integer({ min: 1, max: 4 })),
+      }),
+    ),
+    ts: commandTs,
+  },
+  {
+    requiredKeys: [
+      'op',
+      'id',
+      'issuer',
+      'asset',
+      'quote',
+      'price',
+      'unitSize',
+      'units',
+      'perUserMax',
+      'startTs',
+      'endTs',
+    ],
+  },
+);
+const claim = fc.record({
+  op: fc.constant('claim'),
+  user,
+  offering: offeringId,
+  units: mostly(fc.integer({ min: 1, max: 3 })),
+  ts: commandTs,
+});
+const closeOffering = fc.record({ op: fc.constant('closeOffering'), offering: offeringId, ts: commandTs });
+
 const orderFields = {
   op: fc.constant('place'),
   user,
@@ -72,6 +126,7 @@ const orderFields = {
   side: mostly(fc.constantFrom('buy', 'sell')),
   qty: mostly(fc.integer({ min: 1, max: 30 })),
   stp: mostly(fc.constantFrom('none', 'expireMaker', 'expireTaker', 'expireBoth')),
+  ts: commandTs,
 };
 const price = mostly(fc.integer({ min: 8, max: 12 }).map((ticks) => ticks * 5));
 const limitOrder = fc.record(
@@ -104,6 +159,9 @@ const place = fc.oneof(
 
 const command: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 10, arbitrary: place },
+  { weight: 1, arbitrary: offering },
+  { weight: 4, arbitrary: claim },
+  { weight: 1, arbitrary: closeOffering },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('cancel'), user, id: orderId }) },
   {
     weight: 3,
@@ -216,7 +274,8 @@ describe('conservation properties (fast-check)', () => {
 
   it('exercised trades, rests, expiries, cancels, amends and rejections', (context) => {
     context.diagnostic([...seen.entries()].map(([kind, count]) => `${kind}=${count}`).join(' '));
-    for (const kind of ['trade', 'rested', 'expired', 'cancelled', 'amended', 'rejected', 'withdrawn']) {
+    const kinds = ['trade', 'rested', 'expired', 'cancelled', 'amended', 'rejected', 'withdrawn'];
+    for (const kind of [...kinds, 'offeringCreated', 'claimed', 'couponIssued', 'offeringClosed']) {
       assert.ok((seen.get(kind) ?? 0) > 0, `no ${kind} event in any run`);
     }
   });
