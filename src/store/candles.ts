@@ -10,11 +10,15 @@ export interface CandleRecord {
   /** Market data's interval name, e.g. '1s', '1m', '1h', '1d'. */
   interval: string;
   openTimeMs: number;
+  /** First millisecond after the candle. */
+  closeTimeMs: number;
   open: number;
   high: number;
   low: number;
   close: number;
   volumeQty: number;
+  /** Sum of price * qty as a decimal integer string (it can pass 2^53). */
+  quoteVolume: string;
   tradeCount: number;
 }
 
@@ -56,7 +60,8 @@ export class SqlCandles implements CandleSink {
     const pageSize = pageSizeOf(query);
     const [afterMs] = decodeCursor(query.cursor, 1) ?? [range.fromMs - 1];
     const records = await this.executor.query<CandleSqlRow>(
-      `SELECT symbol, interval, open_time_ms, open, high, low, close, volume_qty, trade_count FROM candles
+      `SELECT symbol, interval, open_time_ms, close_time_ms, open, high, low, close, volume_qty,
+              quote_volume::text AS quote_volume, trade_count FROM candles
         WHERE symbol = $1 AND interval = $2 AND open_time_ms > $3 AND open_time_ms >= $4 AND open_time_ms < $5
         ORDER BY open_time_ms LIMIT $6`,
       [range.symbol, range.interval, afterMs, range.fromMs, range.toMs, pageSize + 1],
@@ -67,12 +72,14 @@ export class SqlCandles implements CandleSink {
   private async writeChunk(batch: readonly CandleRecord[]): Promise<void> {
     if (batch.length === 0) return;
     await this.executor.query(
-      `INSERT INTO candles (symbol, interval, open_time_ms, open, high, low, close, volume_qty, trade_count)
+      `INSERT INTO candles (symbol, interval, open_time_ms, open, high, low, close, volume_qty, trade_count,
+                           close_time_ms, quote_volume)
        SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
-                            $7::bigint[], $8::bigint[], $9::bigint[])
+                            $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::numeric[])
        ON CONFLICT (symbol, interval, open_time_ms) DO UPDATE SET
          open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
-         volume_qty = excluded.volume_qty, trade_count = excluded.trade_count`,
+         volume_qty = excluded.volume_qty, trade_count = excluded.trade_count,
+         close_time_ms = excluded.close_time_ms, quote_volume = excluded.quote_volume`,
       [
         batch.map((candle) => candle.symbol),
         batch.map((candle) => candle.interval),
@@ -83,6 +90,8 @@ export class SqlCandles implements CandleSink {
         batch.map((candle) => candle.close),
         batch.map((candle) => candle.volumeQty),
         batch.map((candle) => candle.tradeCount),
+        batch.map((candle) => candle.closeTimeMs),
+        batch.map((candle) => candle.quoteVolume),
       ],
     );
   }
@@ -100,11 +109,13 @@ interface CandleSqlRow {
   symbol: string;
   interval: string;
   open_time_ms: Numeric;
+  close_time_ms: Numeric;
   open: Numeric;
   high: Numeric;
   low: Numeric;
   close: Numeric;
   volume_qty: Numeric;
+  quote_volume: string;
   trade_count: Numeric;
 }
 
@@ -113,11 +124,13 @@ function candleOf(record: CandleSqlRow): CandleRecord {
     symbol: record.symbol,
     interval: record.interval,
     openTimeMs: Number(record.open_time_ms),
+    closeTimeMs: Number(record.close_time_ms),
     open: Number(record.open),
     high: Number(record.high),
     low: Number(record.low),
     close: Number(record.close),
     volumeQty: Number(record.volume_qty),
+    quoteVolume: record.quote_volume,
     tradeCount: Number(record.trade_count),
   };
 }

@@ -59,7 +59,7 @@ export interface OrderEventRow {
   reason: string | null;
 }
 
-export type LedgerKind = 'deposit' | 'withdrawal' | 'fee';
+export type LedgerKind = 'deposit' | 'withdrawal' | 'fee' | 'claim' | 'offeringProceeds';
 
 export interface LedgerRow {
   seq: number;
@@ -273,7 +273,16 @@ class BatchPlanner {
           null,
         );
         return;
+      case 'claimed':
+        // A claim settles at once: the user pays quote and receives the asset, the issuer is paid.
+        this.ledgerEntry(event.user, event.quote, 'claim', -event.paid, null);
+        this.ledgerEntry(event.user, event.asset, 'claim', event.delivered, null);
+        this.ledgerEntry(event.issuer, event.quote, 'offeringProceeds', event.paid, null);
+        return;
       case 'rejected':
+      case 'offeringCreated':
+      case 'couponIssued':
+      case 'offeringClosed':
         return;
     }
   }

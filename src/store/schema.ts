@@ -130,9 +130,17 @@ CREATE TABLE candles (
 );
 `;
 
+// Market data's candles also carry their close time (daily and weekly candles follow the market's
+// local midnight, so it is not open time + interval) and the quote volume, which can exceed 2^53.
+const candleCloseAndQuoteVolume = `
+ALTER TABLE candles ADD COLUMN close_time_ms bigint NOT NULL DEFAULT 0;
+ALTER TABLE candles ADD COLUMN quote_volume numeric NOT NULL DEFAULT 0;
+`;
+
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'users and sessions', sql: usersAndSessions },
   { version: 2, name: 'history projections and candles', sql: history },
+  { version: 3, name: 'candle close time and quote volume', sql: candleCloseAndQuoteVolume },
 ];
 
 /** Tables filled from the journal: what `hoga db rebuild` empties and refills. */

@@ -10,6 +10,7 @@ import type { Command } from '../../src/core/types.js';
 import { openSequencer } from '../../src/journal/durable.js';
 import { coreEngineFactory } from '../../src/journal/engine-factory.js';
 import type { CommandOutcome } from '../../src/ports.js';
+import { SqlCandleSink } from '../../src/store/candle-sink.js';
 import { StoreError } from '../../src/store/errors.js';
 import { journalCatchUp, journalOutcomes } from '../../src/store/journal-source.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -82,9 +83,9 @@ export function storeContract(backend: Backend): void {
     it('migrates once and records every version', { timeout: testTimeoutMs }, async (context) => {
       await withStore(context, async (store) => {
         const again = await migrate(store.database, silentLogger);
-        assert.deepEqual(again, { applied: [], version: 2 });
+        assert.deepEqual(again, { applied: [], version: 3 });
         const rows = await store.database.query<{ version: number }>('SELECT version FROM schema_migrations');
-        assert.deepEqual(rows.map((row) => Number(row.version)).sort(), [1, 2]);
+        assert.deepEqual(rows.map((row) => Number(row.version)).sort(), [1, 2, 3]);
       });
     });
 
@@ -426,21 +427,25 @@ export function storeContract(backend: Backend): void {
     it('upserts candles by key and pages them by time range', { timeout: testTimeoutMs }, async (context) => {
       await withStore(context, async (store) => {
         const minuteMs = 60_000;
+        // Market data's shape, through the sink adapter the candle writer uses.
+        const sink = new SqlCandleSink(store.candles);
+        const hugeQuoteVolume = '123456789012345678901';
         const candle = (minute: number, close: number) => ({
           symbol: 'AAA/USD',
-          interval: '1m',
-          openTimeMs: startTsMs + minute * minuteMs,
+          interval: '1m' as const,
+          openMs: startTsMs + minute * minuteMs,
+          closeMs: startTsMs + (minute + 1) * minuteMs,
           open: 100,
           high: Math.max(100, close),
           low: Math.min(100, close),
           close,
-          volumeQty: minute,
-          tradeCount: 1,
+          volume: minute,
+          quoteVolume: minute === 3 ? hugeQuoteVolume : String(minute * 100),
+          trades: 1,
+          closed: true,
         });
-        await store.candles.writeCandles(
-          Array.from({ length: 30 }, (_, minute) => candle(minute, 100 + minute)),
-        );
-        await store.candles.writeCandles([candle(4, 7), candle(5, 8), candle(5, 9)]);
+        await sink.write(Array.from({ length: 30 }, (_, minute) => candle(minute, 100 + minute)));
+        await sink.write([candle(4, 7), candle(5, 8), candle(5, 9)]);
         const range = {
           symbol: 'AAA/USD',
           interval: '1m',
@@ -452,6 +457,8 @@ export function storeContract(backend: Backend): void {
           candles.map((found) => found.close),
           [103, 7, 9, ...Array.from({ length: 14 }, (_, index) => 106 + index)],
         );
+        assert.equal(candles[0].quoteVolume, hugeQuoteVolume);
+        assert.equal(candles[0].closeTimeMs, startTsMs + 4 * minuteMs);
         const other = await store.candles.candles({ ...range, interval: '1h' }, { limit: 10 });
         assert.deepEqual(other, { items: [], next: null });
       });
