@@ -114,7 +114,13 @@ export function registerReplay(program: Command): void {
     .requiredOption('--in <file>', 'commands, one JSON object per line')
     .requiredOption('--out <file>', 'events, one JSON object per line')
     .action(async (options: { in: string; out: string }) => {
-      const summary = await runReplay(options.in, options.out);
-      process.stdout.write(`${JSON.stringify(summary)}\n`);
+      try {
+        const summary = await runReplay(options.in, options.out);
+        process.stdout.write(`${JSON.stringify(summary)}\n`);
+      } catch (error) {
+        // A missing or unreadable file is an operator error: one line, not a stack trace.
+        process.stderr.write(`hoga replay: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = 1;
+      }
     });
 }

@@ -79,4 +79,18 @@ describe('hoga replay', () => {
       await rm(directory, { recursive: true, force: true });
     }
   });
+
+  it('fails with one line on stderr when the input file is missing', async () => {
+    const missing = join(tmpdir(), 'hoga-replay-missing', 'nothing.ndjson');
+    await assert.rejects(
+      run(process.execPath, [cli, 'replay', '--in', missing, '--out', join(tmpdir(), 'unused.ndjson')], {
+        cwd: root,
+      }),
+      (error: { code?: number; stderr?: string }) => {
+        assert.equal(error.code, 1);
+        assert.match(error.stderr ?? '', /^hoga replay: ENOENT[^\n]*\n$/);
+        return true;
+      },
+    );
+  });
 });
