@@ -1,9 +1,10 @@
-// Channel names: depth.<sym>, trades.<sym>, ticker.<sym>, candles.<sym>.<interval>, quotes.<sym>.
+// Channel names: depth.<sym>, trades.<sym>, ticker.<sym>, candles.<sym>.<interval>, quotes.<sym>,
+// and offerings.<id> (units left, published by the gateway's offerings state).
 // The symbol is everything between the kind and (for candles) the last dot, so symbols may
 // contain dots.
 import { type CandleInterval, isCandleInterval } from './candles.js';
 
-export const channelKinds = ['depth', 'trades', 'ticker', 'candles', 'quotes'] as const;
+export const channelKinds = ['depth', 'trades', 'ticker', 'candles', 'quotes', 'offerings'] as const;
 export type ChannelKind = (typeof channelKinds)[number];
 
 export const channelNameLengthMax = 96;
@@ -18,7 +19,7 @@ export interface ChannelName {
 
 /** Tickers and quotes are latest-value channels: a slow client gets the newest, not every one. */
 export function isConflated(kind: ChannelKind): boolean {
-  return kind === 'ticker' || kind === 'quotes';
+  return kind === 'ticker' || kind === 'quotes' || kind === 'offerings';
 }
 
 export function parseChannel(name: string): ChannelName | undefined {

@@ -148,7 +148,8 @@ export class MarketData implements ChannelSource {
   }
 
   has(channel: ChannelName): boolean {
-    return channel.kind !== 'quotes' && this.symbols.has(channel.symbol);
+    const ownKind = channel.kind === 'depth' || channel.kind === 'trades' || channel.kind === 'ticker';
+    return (ownKind || channel.kind === 'candles') && this.symbols.has(channel.symbol);
   }
 
   snapshot(channel: ChannelName): unknown {

@@ -8,6 +8,7 @@ import {
   type ChannelSource,
   HubCloseCodes,
   type HubLimits,
+  parseChannel,
 } from '../../src/marketdata/index.js';
 import { RecordingClient, type WireMessage } from './support.js';
 
@@ -226,4 +227,18 @@ test('each message is encoded once and the same text goes to every subscriber', 
   assert.equal(encodings, 1);
   const texts = new Set(clients.flatMap(({ client }) => client.sent));
   assert.deepEqual([...texts], ['{"ch":"trades.X","seq":1,"data":{"price":5}}']);
+});
+
+test('channel names parse into kind, symbol and interval; symbols may contain dots', () => {
+  assert.deepEqual(parseChannel('candles.BRK.B.1m'), {
+    name: 'candles.BRK.B.1m',
+    kind: 'candles',
+    symbol: 'BRK.B',
+    interval: '1m',
+  });
+  assert.deepEqual(parseChannel('depth.BRK.B'), { name: 'depth.BRK.B', kind: 'depth', symbol: 'BRK.B' });
+  assert.deepEqual(parseChannel('offerings.17'), { name: 'offerings.17', kind: 'offerings', symbol: '17' });
+  for (const bad of ['depth', 'depth.', 'book.X', 'candles.X', 'candles.X.2m', `trades.${'S'.repeat(96)}`]) {
+    assert.equal(parseChannel(bad), undefined, bad);
+  }
 });
