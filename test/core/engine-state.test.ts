@@ -147,6 +147,50 @@ describe('snapshots and hashing', () => {
     assert.throws(() => Engine.fromState(inflated), /conservation of B/);
   });
 
+  it('validateInternalState names a broken book order, FIFO, level total or negative balance', () => {
+    // Reaches into the engine on purpose: these corruptions cannot be made through commands.
+    interface Level {
+      price: number;
+      totalQty: number;
+      head: { sequence: number; next: { sequence: number } | null };
+      forward: Level[];
+    }
+    interface Internals {
+      books: Map<string, { bids: { best(): Level } }>;
+      accounts: { get(user: number): { balances: number[] } };
+    }
+    const corrupt = (change: (internals: Internals) => void, message: RegExp) => {
+      const engine = build();
+      engine.apply({
+        op: 'place',
+        user: 1,
+        id: 500,
+        symbol: 'S',
+        side: 'buy',
+        type: 'limit',
+        qty: 1,
+        price: 105,
+      });
+      engine.validateInternalState();
+      change(engine as unknown as Internals);
+      assert.throws(() => engine.validateInternalState(), message);
+    };
+    corrupt((internals) => {
+      internals.books.get('S')!.bids.best().totalQty += 1;
+    }, /level 105 total 5 but orders sum to 4/);
+    corrupt((internals) => {
+      const best = internals.books.get('S')!.bids.best();
+      best.forward[0].price = 110;
+    }, /bids: level 110 out of order after 105/);
+    corrupt((internals) => {
+      const head = internals.books.get('S')!.bids.best().head;
+      head.sequence = head.next!.sequence + 1;
+    }, /breaks FIFO/);
+    corrupt((internals) => {
+      internals.accounts.get(2).balances[0] = -1;
+    }, /account 2 \w+: available -1 is negative/);
+  });
+
   it('validateInternalState passes on a fresh engine and after restore', () => {
     new Engine().validateInternalState();
     Engine.fromState(new Engine().exportState()).validateInternalState();
