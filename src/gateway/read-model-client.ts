@@ -58,6 +58,7 @@ export class ReadModelClient {
   private projectedSeq = 0;
   private fellBehind = false;
   private closed: Promise<void> | undefined;
+  private failure: GatewayError | undefined;
   private resolveClosed: () => void = () => {};
 
   private constructor(
@@ -95,6 +96,7 @@ export class ReadModelClient {
         } else client.onReply(message);
       });
       worker.once('error', reject);
+      worker.once('exit', (code) => client.onExit(code));
     });
   }
 
@@ -146,6 +148,15 @@ export class ReadModelClient {
     this.outcomes = [];
   }
 
+  /** A thread that dies (a bug, out of memory) fails every waiting and later query, loudly. */
+  private onExit(code: number): void {
+    if (this.closed !== undefined) return;
+    this.failure = new GatewayError(503, 'BUSY', 'the read model is unavailable');
+    this.logger.fatal({ code }, 'read-model thread exited: logins, sessions and history are unavailable');
+    for (const pending of this.calls.values()) pending.reject(this.failure);
+    this.calls.clear();
+  }
+
   private onReply(message: ReadModelReply): void {
     if (message.type === 'progress') this.projectedSeq = message.projectedSeq;
     else if (message.type === 'closed') this.resolveClosed();
@@ -161,6 +172,7 @@ export class ReadModelClient {
   }
 
   private call(method: ReadModelMethod, args: unknown[]): Promise<unknown> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.calls.size >= pendingCallsMax) {
       return Promise.reject(
         new GatewayError(503, 'BUSY', 'the read model is busy, retry shortly', undefined, 1),
