@@ -76,6 +76,8 @@ export async function startExchange(
   bus.subscribe(hub);
   const marketData = new MarketData({ publisher: bus });
   hub.addSource(marketData);
+  hub.addSource(state.offerings);
+  state.offerings.usePublisher(bus);
   hub.start();
 
   const listeners = [
