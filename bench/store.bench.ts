@@ -45,6 +45,7 @@ const logger = pino({ level: 'silent' });
 const reporter = new BenchReporter(options.json);
 const lagSampleIntervalMs = 5;
 const loopGapsMax = 10_000_000;
+const idleStallMs = 2_000;
 const feedIntervalMs = 1;
 const startTsMs = Date.UTC(2026, 0, 5, 9);
 const postgresUrls = [
@@ -150,6 +151,13 @@ class LoopStallMeter {
   }
 }
 
+/** The same meter with nothing to do: what the shared machine's scheduling alone costs. */
+async function idleStall() {
+  const meter = new LoopStallMeter();
+  await delay(idleStallMs);
+  return meter.stop();
+}
+
 async function projectAll(store: Store, outcomes: CommandOutcome[], batchOutcomesMax?: number) {
   const projector = await store.openProjector({ batchOutcomesMax });
   const meter = new LoopStallMeter();
@@ -205,7 +213,7 @@ async function sustainedLag(store: Store, outcomes: CommandOutcome[]) {
 }
 
 async function main(): Promise<void> {
-  const progress = new PhaseProgress(2 + 4 * 2);
+  const progress = new PhaseProgress(2 + 5 * 2);
   progress.phase('generate outcomes with the engine');
   const outcomes = outcomesOfFlow(options.commands);
   const events = outcomes.reduce((sum, outcome) => sum + outcome.events.length, 0);
@@ -219,6 +227,8 @@ async function main(): Promise<void> {
   const json: Record<string, unknown> = { outcomes: outcomes.length, events, trades, backends: {} };
   for (const backend of backends) {
     const suffix = `${process.pid}_${Date.now().toString(36)}`;
+    progress.phase(`${backend.name}: idle event loop (stall baseline)`);
+    const idle = await idleStall();
     progress.phase(`${backend.name}: batched projection`);
     const batchedStore = await backend.open(`bench_batched_${suffix}`);
     const batched = await projectAll(batchedStore, outcomes);
@@ -243,6 +253,7 @@ async function main(): Promise<void> {
       'x baseline': batched.rowsPerSecond / baseline.rowsPerSecond,
       'stall p99 ms': batched.stallP99Ms,
       'stall max ms': batched.stallMaxMs,
+      'idle stall p99 ms': idle.stallP99Ms,
       'lag p50': lag.lagP50,
       'lag p99': lag.lagP99,
       'lag max': lag.lagMax,
@@ -250,7 +261,7 @@ async function main(): Promise<void> {
       'drain ms': lag.drainMs,
       'orders HOT %': hotPercent,
     });
-    (json.backends as Record<string, unknown>)[backend.name] = { batched, baseline, lag, orderUpdates };
+    (json.backends as Record<string, unknown>)[backend.name] = { batched, baseline, lag, orderUpdates, idle };
   }
   progress.stop();
   reporter.line(
