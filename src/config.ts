@@ -1,6 +1,7 @@
 // Configuration of the whole exchange from command-line flags and the environment (flags win).
 // Every setting has a default that works on a fresh clone; docs/CONFIGURATION.md lists them all.
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defaultGatewayConfig, type GatewayConfig } from './gateway/config.js';
 
 export type FsyncPolicy = 'always' | 'batch' | 'none';
@@ -19,6 +20,10 @@ export interface ExchangeConfig {
   adminPassword: string;
   /** Milliseconds between pushes of tickers and in-progress candles. */
   marketDataFlushMs: number;
+  /** The built trading UI (Vite output), served at `/`. */
+  webDistDir: string;
+  /** Start the demo bots (docs/UI.md "Demo mode"). */
+  demo: boolean;
   gateway: GatewayConfig;
 }
 
@@ -30,6 +35,7 @@ export interface ExchangeFlags {
   databaseUrl?: string;
   fsync?: string;
   logLevel?: string;
+  demo?: boolean;
 }
 
 type Environment = Record<string, string | undefined>;
@@ -150,6 +156,8 @@ export function loadConfig(
     adminUser: environment.HOGA_ADMIN_USER ?? '',
     adminPassword: environment.HOGA_ADMIN_PASSWORD ?? '',
     marketDataFlushMs: integer(environment.HOGA_MARKETDATA_FLUSH_MS, 100, 'HOGA_MARKETDATA_FLUSH_MS'),
+    webDistDir: environment.HOGA_WEB_DIST ?? fileURLToPath(new URL('../../web/dist', import.meta.url)),
+    demo: flags.demo === true || environment.HOGA_DEMO === '1',
     gateway: gatewayFromEnvironment(environment),
   };
 }

@@ -11,6 +11,7 @@ import { buildGateway } from './gateway/app.js';
 import { PasswordHasher } from './gateway/passwords.js';
 import { ReadModelClient } from './gateway/read-model-client.js';
 import { GatewayState } from './gateway/state.js';
+import { registerWebUi } from './gateway/web-static.js';
 import { openSequencer } from './journal/durable.js';
 import { coreEngineFactory } from './journal/engine-factory.js';
 import { type JournalFileSystem, nodeFileSystem } from './journal/file-system.js';
@@ -117,6 +118,7 @@ export async function startExchange(
   context.metrics.registry.registerMetric(fsyncSeconds);
   const flushTimer = setInterval(() => marketData.flush(Date.now()), config.marketDataFlushMs);
   flushTimer.unref();
+  await registerWebUi(app, { distDir: config.webDistDir });
   await app.listen({ host: config.host, port: config.port });
   const port = (app.server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;

@@ -2,6 +2,7 @@
 // PGlite read model, in-process bus). Stops cleanly on SIGINT/SIGTERM.
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
+import { startDemo } from '../demo/demo.js';
 import { startExchange } from '../main.js';
 
 export function registerStartCommand(program: Command): void {
@@ -14,17 +15,22 @@ export function registerStartCommand(program: Command): void {
     .option('--database-url <url>', 'PostgreSQL read model instead of embedded PGlite (DATABASE_URL)')
     .option('--fsync <policy>', 'always | batch | none (HOGA_FSYNC, default always)')
     .option('--log-level <level>', 'pino level (HOGA_LOG_LEVEL, default info)')
+    .option('--demo', 'list demo markets and run demo trading bots (HOGA_DEMO=1)')
     .action(async (flags) => {
-      const exchange = await startExchange(loadConfig(flags));
+      const config = loadConfig(flags);
+      const exchange = await startExchange(config);
+      const demo = config.demo ? await startDemo(exchange) : undefined;
       const stop = (signal: string) => {
         exchange.logger.info({ signal }, 'stopping');
-        exchange.close().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            exchange.logger.error({ err: error }, 'stop failed');
-            process.exit(1);
-          },
-        );
+        (demo?.stop() ?? Promise.resolve())
+          .then(() => exchange.close())
+          .then(
+            () => process.exit(0),
+            (error: unknown) => {
+              exchange.logger.error({ err: error }, 'stop failed');
+              process.exit(1);
+            },
+          );
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
