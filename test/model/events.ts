@@ -37,11 +37,32 @@ export function checkEvents(events: readonly EngineEvent[], context: EventContex
     case 'cancel':
     case 'amend':
       return checkRestingChange(events, command, context);
+    case 'offering': {
+      const { op: _op, ts: _ts, id, ...offering } = command;
+      return sameFields(events, [{ ev: 'offeringCreated', offering: id, ...pick(offering, offeringKeys) }]);
+    }
+    case 'claim':
+    case 'closeOffering':
+      // Everything these events carry is in their replay lines, compared already.
+      return events.length === context.lines.length
+        ? null
+        : `${events.length} events for ${context.lines.length} lines`;
     default:
       return checkPlace(events, command, context);
   }
 }
 
+const offeringKeys = [
+  'issuer',
+  'asset',
+  'quote',
+  'price',
+  'unitSize',
+  'units',
+  'perUserMax',
+  'startTs',
+  'endTs',
+];
 const symbolKeys = ['symbol', 'base', 'quote', 'lotSize', 'tickSize', 'makerFeeBps', 'takerFeeBps'];
 
 function pick(fields: Fields, keys: readonly string[]): Fields {

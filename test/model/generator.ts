@@ -51,6 +51,12 @@ export const narrowStyle: GeneratorStyle = {
   deepBook: false,
 };
 
+/** The narrow mix plus limited offerings, claims and closes (without coupons, which the model lacks). */
+export const offeringStyle: GeneratorStyle = {
+  ...narrowStyle,
+  weights: [...narrowStyle.weights, ['offering', 3], ['claim', 10], ['closeOffering', 1]],
+};
+
 /** Hundreds of price levels and about a thousand resting orders: grows the engine's structures. */
 export const wideStyle: GeneratorStyle = {
   priceBandTicks: 300,
@@ -88,6 +94,10 @@ export class CommandGenerator {
   private readonly recentIds: Array<{ id: number; user: number }> = [];
   private nextId: number;
   private extraSymbolNext = 0;
+  private readonly offeringPlans: Array<{ id: number; startTs: number; endTs: number }> = [];
+  private offeringNext = 1;
+  /** Sequencer time for offering commands: moves forward slowly so windows open and close. */
+  private clock = 0;
 
   constructor(
     private readonly random: Random,
@@ -137,6 +147,12 @@ export class CommandGenerator {
         return this.badOther();
       case 'symbol':
         return this.symbolCommand();
+      case 'offering':
+        return this.offering();
+      case 'claim':
+        return this.claim();
+      case 'closeOffering':
+        return this.closeOffering();
       default:
         return this.overflowOrder();
     }
@@ -495,6 +511,98 @@ export class CommandGenerator {
       [this.random.int(1, this.unitOf(asset)), 2],
     ]);
     return { op: 'withdraw', user, asset, amount: Math.max(1, amount) };
+  }
+
+  // ---- offerings ----
+
+  private offering(): Fields {
+    this.clock += this.random.int(0, 3);
+    const assets = this.assets();
+    const startTs = this.clock + this.random.int(0, 20);
+    const reuse = this.random.chance(0.05) && this.offeringPlans.length > 0;
+    const id = reuse ? this.random.pick(this.offeringPlans).id : this.offeringNext++;
+    const fields: Fields = {
+      op: 'offering',
+      id,
+      issuer: this.random.pick(this.users),
+      asset: this.random.pick(assets),
+      quote: this.random.pick(assets),
+      price: this.random.int(1, 60),
+      unitSize: this.random.pick([1, 5, 100]),
+      units: this.random.chance(0.5) ? this.random.int(1, 6) : this.random.int(7, 30),
+      perUserMax: this.random.int(1, 10),
+      startTs,
+      endTs: startTs + this.random.int(1, 80),
+      ts: this.clock,
+    };
+    if (this.random.chance(0.15)) this.corruptOffering(fields);
+    if (typeof fields.startTs === 'number' && typeof fields.endTs === 'number') {
+      this.offeringPlans.push({ id, startTs: fields.startTs, endTs: fields.endTs });
+    }
+    return fields;
+  }
+
+  /** One clearly malformed field (values the docs settle), or an overflowing size. */
+  private corruptOffering(fields: Fields): void {
+    const bad: Record<string, unknown[]> = {
+      id: [-1, 'x', undefined, 1.5],
+      issuer: [-1, 1.5, '1', undefined],
+      asset: ['UNLISTED', '', 5, undefined],
+      quote: [fields.asset, 'UNLISTED', null],
+      price: [-3, 1.5, '5', undefined],
+      unitSize: [-1, '1', 2.5],
+      units: [-2, '3', 1.5],
+      perUserMax: [-1, 2.5, 'x'],
+      startTs: ['1', 1.5, fields.endTs],
+      endTs: [fields.startTs, 'x', undefined],
+      overflow: [2 ** 40],
+    };
+    const key = this.random.pick(Object.keys(bad));
+    const value = this.random.pick(bad[key]);
+    if (key === 'overflow') {
+      fields.units = value;
+      fields.unitSize = 2 ** 20;
+    } else if (value === undefined) {
+      delete fields[key];
+    } else {
+      fields[key] = value;
+    }
+  }
+
+  private claim(): Fields {
+    if (this.offeringPlans.length === 0) return this.offering();
+    const plan = this.random.pick(this.offeringPlans);
+    const ts = this.random.weighted<number>([
+      [this.random.int(plan.startTs, Math.max(plan.startTs, plan.endTs - 1)), 8],
+      [Math.max(0, plan.startTs - this.random.int(1, 3)), 1],
+      [plan.endTs + this.random.int(0, 2), 1],
+    ]);
+    const fields: Fields = {
+      op: 'claim',
+      user: this.random.pick(this.users),
+      offering: plan.id,
+      units: this.random.int(1, 4),
+      ts,
+    };
+    // Aim at what is left, so a claim for one unit more than that is refused whole.
+    const left = this.model.offeringLeft(plan.id);
+    if (left !== undefined && left > 0 && this.random.chance(0.3))
+      fields.units = left + this.random.int(0, 1);
+    if (this.random.chance(0.1)) {
+      const key = this.random.pick(['offering', 'user', 'units']);
+      const value = this.random.pick<unknown>([undefined, -1, '1', 1.5, 999_999]);
+      if (value === undefined) delete fields[key];
+      else fields[key] = value;
+    }
+    return fields;
+  }
+
+  private closeOffering(): Fields {
+    const known = this.offeringPlans.length > 0 && this.random.chance(0.9);
+    const offering = known
+      ? this.random.pick(this.offeringPlans).id
+      : this.random.pick<unknown>([999_999, 'x', null]);
+    return { op: 'closeOffering', offering, ts: this.clock };
   }
 
   // ---- symbols and malformed input ----

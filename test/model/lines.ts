@@ -32,6 +32,19 @@ export function linesOfEvents(events: readonly EngineEvent[], index: number): Re
       case 'amended':
         lines.push({ ev: 'amended', id: event.id, qty: event.qty });
         break;
+      case 'claimed':
+        lines.push({
+          ev: 'claimed',
+          offering: event.offering,
+          user: event.user,
+          units: event.units,
+          paid: event.paid,
+          left: event.left,
+        });
+        break;
+      case 'offeringClosed':
+        lines.push({ ev: 'offeringClosed', offering: event.offering, returnedUnits: event.returnedUnits });
+        break;
       default:
         break;
     }

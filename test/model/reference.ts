@@ -2,7 +2,8 @@
 // docs/ENGINE.md, never from src/core. It is deliberately naive: plain arrays scanned for the
 // best order, plain maps for balances, BigInt for every amount so no overflow can hide, and a
 // copy of balances and books for the FOK dry run so that the dry run follows the sweep rules exactly.
-// Speed does not matter beyond keeping the property test under a minute.
+// Speed does not matter beyond keeping the property test under a minute. Offerings (issue 7) are
+// modelled; fee coupons are not.
 import { defaultEngineLimits, type EngineLimits } from '../../src/core/types.js';
 
 export type ModelSide = 'buy' | 'sell';
@@ -33,6 +34,22 @@ export interface ModelOrder {
   remaining: number;
   /** Arrival counter: among equal prices the lower one trades first. */
   arrival: number;
+}
+
+interface ModelOffering {
+  issuer: number;
+  asset: string;
+  quote: string;
+  price: number;
+  unitSize: number;
+  perUserMax: number;
+  startTs: number;
+  endTs: number;
+  /** Units not yet claimed (0 once closed: the rest went back to the issuer). */
+  left: number;
+  closed: boolean;
+  /** Units claimed per user. */
+  claimed: Map<number, number>;
 }
 
 interface Account {
@@ -101,6 +118,7 @@ export class ReferenceModel {
   private readonly supply = new Map<string, bigint>();
   private readonly usedIds = new Set<number>();
   private market: Market = { accounts: new Map(), orders: [], arrivalNext: 0 };
+  private readonly offerings = new Map<number, ModelOffering>();
 
   constructor(private readonly limits: EngineLimits) {}
 
@@ -123,6 +141,12 @@ export class ReferenceModel {
         return this.cancel(fields, index);
       case 'amend':
         return this.amend(fields, index);
+      case 'offering':
+        return this.createOffering(fields, index);
+      case 'claim':
+        return this.claim(fields, index);
+      case 'closeOffering':
+        return this.closeOffering(fields, index);
       default:
         return [rejected(index, null, 'UNKNOWN_COMMAND')];
     }
@@ -180,6 +204,11 @@ export class ReferenceModel {
         available: Number(account.available),
         locked: Number(account.locked),
       }));
+  }
+
+  /** Units an offering still has, or undefined when there is no such offering. */
+  offeringLeft(id: number): number | undefined {
+    return this.offerings.get(id)?.left;
   }
 
   knownUsers(): number[] {
@@ -259,6 +288,96 @@ export class ReferenceModel {
     account.available -= big(amount);
     this.supply.set(asset, (this.supply.get(asset) ?? 0n) - big(amount));
     return [];
+  }
+
+  // ---- offerings (docs/ENGINE.md issue 7; coupons are not modelled) ----
+
+  private createOffering(fields: Record<string, unknown>, index: number): ReplayLine[] {
+    const reject = (reason: string): ReplayLine[] => [rejected(index, fields.id ?? null, reason)];
+    const { id, issuer, asset, quote, price, unitSize, units, perUserMax, startTs, endTs, coupon } = fields;
+    if (isNonNegativeSafeInteger(id) && this.offerings.has(id)) return reject('DUPLICATE_OFFERING');
+    if (!isAbsent(coupon)) throw new Error('model: coupons are not modelled');
+    const wellFormed =
+      isNonNegativeSafeInteger(id) &&
+      isNonNegativeSafeInteger(issuer) &&
+      isName(asset) &&
+      isName(quote) &&
+      this.assets.has(asset) &&
+      this.assets.has(quote) &&
+      asset !== quote &&
+      isPositiveSafeInteger(price) &&
+      isPositiveSafeInteger(unitSize) &&
+      isPositiveSafeInteger(units) &&
+      isPositiveSafeInteger(perUserMax) &&
+      isNonNegativeSafeInteger(startTs) &&
+      isNonNegativeSafeInteger(endTs) &&
+      startTs < endTs;
+    if (!wellFormed) return reject('INVALID_OFFERING');
+    const offeringsMax = this.limits.offeringsMax ?? defaultEngineLimits.offeringsMax!;
+    const amount = big(units) * big(unitSize);
+    if (this.offerings.size >= offeringsMax || amount > safeMax || big(units) * big(price) > safeMax) {
+      return reject('LIMIT_EXCEEDED');
+    }
+    const account = this.account(issuer, asset);
+    if (account.available < amount) return reject('INSUFFICIENT_FUNDS');
+    account.available -= amount;
+    account.locked += amount;
+    this.offerings.set(id, {
+      issuer,
+      asset,
+      quote,
+      price,
+      unitSize,
+      perUserMax,
+      startTs,
+      endTs,
+      left: units,
+      closed: false,
+      claimed: new Map(),
+    });
+    return [];
+  }
+
+  private claim(fields: Record<string, unknown>, index: number): ReplayLine[] {
+    const reject = (reason: string): ReplayLine[] => [rejected(index, fields.offering ?? null, reason)];
+    const id = fields.offering;
+    const offering = isNonNegativeSafeInteger(id) ? this.offerings.get(id) : undefined;
+    if (offering === undefined) return reject('UNKNOWN_OFFERING');
+    const { user, units } = fields;
+    if (!isNonNegativeSafeInteger(user) || !isPositiveSafeInteger(units)) return reject('INVALID_AMOUNT');
+    const ts = isAbsent(fields.ts) ? 0 : (fields.ts as number);
+    if (ts < offering.startTs) return reject('OFFERING_NOT_OPEN');
+    if (ts >= offering.endTs || offering.closed) return reject('OFFERING_CLOSED');
+    const claimedBefore = offering.claimed.get(user) ?? 0;
+    if (claimedBefore + units > offering.perUserMax) return reject('PER_USER_LIMIT');
+    if (units > offering.left) return reject('SOLD_OUT');
+    const paid = big(units) * big(offering.price);
+    if (this.account(user, offering.quote).available < paid) return reject('INSUFFICIENT_FUNDS');
+    const claimantsMax = this.limits.claimantsPerOfferingMax ?? defaultEngineLimits.claimantsPerOfferingMax!;
+    if (!offering.claimed.has(user) && offering.claimed.size >= claimantsMax) return reject('LIMIT_EXCEEDED');
+    this.account(user, offering.quote).available -= paid;
+    this.account(offering.issuer, offering.quote).available += paid;
+    const delivered = big(units) * big(offering.unitSize);
+    this.account(offering.issuer, offering.asset).locked -= delivered;
+    this.account(user, offering.asset).available += delivered;
+    offering.left -= units;
+    offering.claimed.set(user, claimedBefore + units);
+    return [{ ev: 'claimed', offering: id, user, units, paid: Number(paid), left: offering.left }];
+  }
+
+  private closeOffering(fields: Record<string, unknown>, index: number): ReplayLine[] {
+    const id = fields.offering;
+    const offering = isNonNegativeSafeInteger(id) ? this.offerings.get(id) : undefined;
+    if (offering === undefined) return [rejected(index, id ?? null, 'UNKNOWN_OFFERING')];
+    if (offering.closed) return [rejected(index, id, 'OFFERING_CLOSED')];
+    const returned = big(offering.left) * big(offering.unitSize);
+    const account = this.account(offering.issuer, offering.asset);
+    account.locked -= returned;
+    account.available += returned;
+    offering.closed = true;
+    const returnedUnits = offering.left;
+    offering.left = 0;
+    return [{ ev: 'offeringClosed', offering: id, returnedUnits }];
   }
 
   // ---- cancel, amend ----
