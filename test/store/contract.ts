@@ -151,16 +151,16 @@ export function storeContract(backend: Backend): void {
     }, async (context) => {
       const seed = 11;
       const stream = new OutcomeStream({ seed, usersCount: 6, stepMs: 1_000, startTsMs });
-      const outcomes = stream.take(800);
+      const outcomes = stream.take(500);
       await withStore(context, async (store) => {
         const reference = await referenceDump(store, outcomes);
         const trades = outcomes.flatMap((outcome) => outcome.events.filter((event) => event.ev === 'trade'));
         assert.equal(reference.trades.length, trades.length, `seed ${seed}`);
         assert.ok(trades.length > 50, 'the stream trades');
         const rebuilt = await rebuildProjections(store, streamOf(outcomes), () => undefined, {
-          batchOutcomesMax: 7,
+          batchOutcomesMax: 9,
         });
-        assert.equal(rebuilt.projectedSeq, 800);
+        assert.equal(rebuilt.projectedSeq, 500);
         assert.deepEqual(await dumpProjection(store), reference, `seed ${seed}`);
         const open = await store.database.query<{ order_id: number; remaining_qty: number }>(
           `SELECT order_id, remaining_qty FROM orders WHERE status IN ('open', 'partiallyFilled') ORDER BY order_id`,
@@ -359,7 +359,7 @@ export function storeContract(backend: Backend): void {
       timeout: testTimeoutMs,
     }, async (context) => {
       const seed = 16;
-      const outcomes = outcomesOf(seed, 700);
+      const outcomes = outcomesOf(seed, 500);
       await withStore(context, async (store) => {
         await rebuildProjections(store, streamOf(outcomes), () => undefined);
         const user = 3;
