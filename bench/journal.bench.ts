@@ -1,8 +1,8 @@
 // Journal benchmark, in one run on the same seeded order flow:
 //  1. throughput: engine only (no journal) versus the sequencer with fsync `none` and `always`
 //     (group commit), with many concurrent submitters; ack latency and commands per fdatasync;
-//  2. recovery: replay of a generated journal (default 10M commands) from empty, then snapshot
-//     load plus the replay of a tail;
+//  2. recovery: replay of a generated journal (default 10M commands) from empty, written once with
+//     JSON payloads and once with compact ones, then snapshot load plus the replay of a tail;
 //  3. snapshot pause for an engine holding many resting orders: what intake waits for
 //     (exportState + stateHash) against a one-shot JSON.stringify, and the event-loop stalls
 //     while the snapshot is serialised and written in slices.
@@ -19,8 +19,9 @@ import { openSequencer } from '../src/journal/durable.js';
 import { coreEngineFactory } from '../src/journal/engine-factory.js';
 import { nodeFileSystem } from '../src/journal/file-system.js';
 import { type FsyncPolicy, JournalWriter } from '../src/journal/journal-writer.js';
+import { notCompact, type PayloadFormat, writeCompactCommand } from '../src/journal/payload.js';
 import { endsWrite, recordHeaderBytes, sealRecord, startsWrite } from '../src/journal/record.js';
-import { recover } from '../src/journal/recovery.js';
+import { type Recovered, recover } from '../src/journal/recovery.js';
 import { readSnapshot, writeSnapshot } from '../src/journal/snapshot.js';
 import { parseBenchOptions } from './lib/args.js';
 import { collectGarbage } from './lib/gc.js';
@@ -51,7 +52,7 @@ const options = parseBenchOptions('journal', {
 
 const silent = pino({ level: 'silent' });
 const reporter = new BenchReporter(options.json);
-const progress = new PhaseProgress(8);
+const progress = new PhaseProgress(10);
 const flowShape = { name: 'journal', levelsPerSide: 200, prefillOrders: 20_000 };
 /** Commands generated once and repeated, with fresh order ids, to build a long journal. */
 const recoveryFlowCommandsMax = 1_000_000;
@@ -174,6 +175,7 @@ async function writeJournal(
   firstSeq: number,
   count: number,
   ids: { span: number; firstRepetition: number },
+  format: PayloadFormat,
 ): Promise<number> {
   const writer = await JournalWriter.open(
     { segment: undefined, nextSeq: firstSeq, segmentFirstSeqs: [] },
@@ -197,7 +199,15 @@ async function writeJournal(
     const base = position < 0 ? all[seq - firstSeq] : flow.commands[position % flow.commands.length];
     const repetition = ids.firstRepetition + (position < 0 ? 0 : Math.floor(position / flow.commands.length));
     const command = withIdOffset(base, repetition * ids.span, seq);
-    const payloadBytes = buffer.write(JSON.stringify(command), bytes + recordHeaderBytes, 'utf8');
+    const payloadStart = bytes + recordHeaderBytes;
+    const compactBytes =
+      format === 'compact'
+        ? writeCompactCommand(buffer, payloadStart, command, seq, command.ts ?? 0)
+        : notCompact;
+    const payloadBytes =
+      compactBytes !== notCompact
+        ? compactBytes
+        : buffer.write(JSON.stringify(command), payloadStart, 'utf8');
     const closes = bytes + recordHeaderBytes + payloadBytes >= writeChunkBytesMax || written === count - 1;
     const flags = (bytes === 0 ? startsWrite : 0) | (closes ? endsWrite : 0);
     bytes = sealRecord(buffer, bytes, seq, payloadBytes, flags);
@@ -218,20 +228,48 @@ function maxOrderId(flow: OrderFlow): number {
   return max;
 }
 
+interface ReplayFromEmpty {
+  seconds: number;
+  perSec: number;
+  perCpuSec: number;
+}
+
+/** Writes the journal in one payload format and recovers it from empty. */
+async function replayFromEmpty(
+  flow: OrderFlow,
+  idSpan: number,
+  format: PayloadFormat,
+): Promise<{ dataDir: string; mainSeq: number; full: Recovered; rates: ReplayFromEmpty }> {
+  const total = options['recovery-commands'];
+  const dataDir = temporaryDataDir(`recovery-${format}`);
+  progress.phase(`write ${total} commands to the journal as ${format}`);
+  const mainSeq = await writeJournal(dataDir, flow, 1, total, { span: idSpan, firstRepetition: 0 }, format);
+  collectGarbage();
+  progress.phase(`recover ${format} from the journal alone`);
+  const cpuBefore = process.cpuUsage();
+  const full = recover(dataDir, { engines: coreEngineFactory(), logger: silent });
+  const cpuSeconds = cpuSecondsSince(cpuBefore);
+  const rates = {
+    seconds: full.replayMs / 1000,
+    perSec: Math.round(full.replayedCommands / (full.replayMs / 1000)),
+    // The machine is shared: per CPU second is what the process would do with a core to itself.
+    perCpuSec: Math.round(full.replayedCommands / cpuSeconds),
+  };
+  return { dataDir, mainSeq, full, rates };
+}
+
 async function recoveryRun(): Promise<Record<string, number>> {
   const total = options['recovery-commands'];
   progress.phase(`generate order flow for ${total} journaled commands`);
   const flow = flowOf(Math.min(total, recoveryFlowCommandsMax) - flowShape.prefillOrders);
   const idSpan = maxOrderId(flow) + 1;
-  const dataDir = temporaryDataDir('recovery');
-  progress.phase(`write ${total} commands to the journal`);
-  const mainSeq = await writeJournal(dataDir, flow, 1, total, { span: idSpan, firstRepetition: 0 });
-  collectGarbage();
-  progress.phase('recover from the journal alone');
-  const cpuBefore = process.cpuUsage();
-  const full = recover(dataDir, { engines: coreEngineFactory(), logger: silent });
-  const cpuSeconds = cpuSecondsSince(cpuBefore);
-  const replayPerSec = full.replayedCommands / (full.replayMs / 1000);
+  const json = await replayFromEmpty(flow, idSpan, 'json');
+  rmSync(json.dataDir, { recursive: true, force: true });
+  const jsonRates = json.rates;
+  const jsonStateHash = json.full.engine.stateHash();
+  const { dataDir, mainSeq, full, rates } = await replayFromEmpty(flow, idSpan, 'compact');
+  if (full.engine.stateHash() !== jsonStateHash)
+    throw new Error('the compact and the JSON journal recovered different states');
   progress.phase('snapshot, then recover from snapshot plus a tail');
   const engine = full.engine;
   await writeSnapshot(
@@ -242,17 +280,19 @@ async function recoveryRun(): Promise<Record<string, number>> {
   const tail = Math.max(1, Math.floor(total / 10));
   // A new segment continues the sequence after the snapshot.
   const firstRepetition = Math.ceil(total / flow.commands.length) + 1;
-  await writeJournal(dataDir, flow, mainSeq + 1, tail, { span: idSpan, firstRepetition });
+  await writeJournal(dataDir, flow, mainSeq + 1, tail, { span: idSpan, firstRepetition }, 'compact');
   collectGarbage();
   const fromSnapshot = recover(dataDir, { engines: coreEngineFactory(), logger: silent });
   rmSync(dataDir, { recursive: true, force: true });
   const totalMs = fromSnapshot.snapshotLoadMs + fromSnapshot.replayMs;
   return {
     journaledCommands: mainSeq,
-    replayFromEmptySeconds: full.replayMs / 1000,
-    replayFromEmptyPerSec: Math.round(replayPerSec),
-    // The machine is shared: per CPU second is what the process would do with a core to itself.
-    replayFromEmptyPerCpuSec: Math.round(full.replayedCommands / cpuSeconds),
+    jsonReplaySeconds: jsonRates.seconds,
+    jsonReplayPerSec: jsonRates.perSec,
+    jsonReplayPerCpuSec: jsonRates.perCpuSec,
+    compactReplaySeconds: rates.seconds,
+    compactReplayPerSec: rates.perSec,
+    compactReplayPerCpuSec: rates.perCpuSec,
     snapshotSeq: fromSnapshot.snapshotSeq,
     snapshotLoadMs: Math.round(fromSnapshot.snapshotLoadMs),
     tailCommands: fromSnapshot.replayedCommands,
@@ -367,8 +407,8 @@ async function main(): Promise<void> {
       '/s',
     ),
     checkTarget(
-      'recovery: replay from empty, commands per second',
-      recovery.replayFromEmptyPerSec,
+      'recovery: replay from empty (compact payloads), commands per second',
+      recovery.compactReplayPerSec,
       'atLeast',
       1_000_000,
       '/s',

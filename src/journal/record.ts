@@ -6,7 +6,7 @@
 //   offset 12  u32 LE  bits 0-20: sequence, high 21 bits (sequences are safe integers);
 //                      bit 31: the record starts a write, bit 30: it ends one (one write is
 //                      one group commit; a single-record write has both)
-//   offset 16  payload: the command as UTF-8 JSON, `ts` included
+//   offset 16  payload: the command with its `ts`, as UTF-8 JSON or in the compact form (payload.ts)
 //
 // The CRC covers the length and the sequence too, so a flipped bit anywhere in a record is caught.
 // The write marks let recovery tell a torn last write (whose pages may reach the disk in any
@@ -66,20 +66,39 @@ export function encodeRecord(seq: number, payload: string, writeFlags = startsWr
   return buffer;
 }
 
+const truncated = -1;
+const badLength = -2;
+const badChecksum = -3;
+
+/**
+ * Checks the record starting at `offset` (`end` is where valid bytes stop) and returns where it
+ * ends, or a negative problem code. Allocates nothing: the replay loop calls it for every record.
+ */
+export function checkedRecordEnd(buffer: Uint8Array, offset: number, end: number): number {
+  if (end - offset < recordHeaderBytes) return truncated;
+  const payloadBytes = readUInt32(buffer, offset);
+  if (payloadBytes > recordPayloadBytesMax) return badLength;
+  const recordEnd = offset + recordHeaderBytes + payloadBytes;
+  if (recordEnd > end) return truncated;
+  const checksum = crc32c(buffer, offset + 8, recordEnd, crc32c(buffer, offset, offset + 4));
+  return checksum === readUInt32(buffer, offset + 4) ? recordEnd : badChecksum;
+}
+
+/** The sequence of a record whose header is in bounds. */
+export function recordSeq(buffer: Uint8Array, offset: number): number {
+  return readUInt32(buffer, offset + 8) + (readUInt32(buffer, offset + 12) & sequenceHighMask) * twoToThe32;
+}
+
 /** Reads and checks the record starting at `offset`; `end` is where valid bytes stop. */
 export function decodeRecord(buffer: Uint8Array, offset: number, end: number): DecodedRecord {
-  if (end - offset < recordHeaderBytes) return { ok: false, problem: 'truncated' };
-  const payloadBytes = readUInt32(buffer, offset);
-  if (payloadBytes > recordPayloadBytesMax) return { ok: false, problem: 'badLength' };
-  const recordEnd = offset + recordHeaderBytes + payloadBytes;
-  if (recordEnd > end) return { ok: false, problem: 'truncated' };
-  const checksum = crc32c(buffer, offset + 8, recordEnd, crc32c(buffer, offset, offset + 4));
-  if (checksum !== readUInt32(buffer, offset + 4)) return { ok: false, problem: 'badChecksum' };
+  const recordEnd = checkedRecordEnd(buffer, offset, end);
+  if (recordEnd === truncated) return { ok: false, problem: 'truncated' };
+  if (recordEnd === badLength) return { ok: false, problem: 'badLength' };
+  if (recordEnd === badChecksum) return { ok: false, problem: 'badChecksum' };
   const high = readUInt32(buffer, offset + 12);
-  const seq = readUInt32(buffer, offset + 8) + (high & sequenceHighMask) * twoToThe32;
   return {
     ok: true,
-    seq,
+    seq: recordSeq(buffer, offset),
     startsWrite: (high & startsWrite) !== 0,
     endsWrite: (high & endsWrite) !== 0,
     payloadStart: offset + recordHeaderBytes,

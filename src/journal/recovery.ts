@@ -12,10 +12,11 @@ import {
   unlinkSync,
 } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Command, MatchingEngine } from '../core/types.js';
+import type { MatchingEngine } from '../core/types.js';
 import type { CommandOutcome } from '../ports.js';
 import { JournalError } from './errors.js';
 import type { JournalTail } from './journal-writer.js';
+import { decodeCommand } from './payload.js';
 import {
   type DataFile,
   decodeSegmentHeader,
@@ -156,7 +157,7 @@ function replaySegments(
   const segmentFirstSeqs: number[] = [];
   const visit = (seq: number, bytes: Buffer, payloadStart: number, payloadEnd: number): void => {
     if (seq <= snapshot.lastSeq) return;
-    const command = JSON.parse(bytes.toString('utf8', payloadStart, payloadEnd)) as Command;
+    const command = decodeCommand(bytes, payloadStart, payloadEnd);
     lastTs = command.ts ?? lastTs;
     const events = engine.apply(command);
     replayedCommands++;

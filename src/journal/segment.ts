@@ -10,7 +10,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from './crc32c.js';
-import { decodeRecord, recordHeaderBytes } from './record.js';
+import { checkedRecordEnd, decodeRecord, recordHeaderBytes, recordSeq } from './record.js';
 
 export const segmentHeaderBytes = 32;
 export const segmentFormatVersion = 1;
@@ -122,21 +122,12 @@ export function scanSegment(bytes: Buffer, firstSeq: number, visit?: RecordVisit
   let expectedSeq = firstSeq;
   const end = bytes.length;
   while (offset < end) {
-    const record = decodeRecord(bytes, offset, end);
-    if (!record.ok || record.seq !== expectedSeq) {
-      const detail = record.ok ? `sequence ${record.seq} where ${expectedSeq} was expected` : record.problem;
-      const kind: ScanProblemKind =
-        !record.ok && damageIsTornTail(bytes, offset, expectedSeq) ? 'tornTail' : 'corrupt';
-      return {
-        firstSeq,
-        lastSeq: expectedSeq - 1,
-        records: expectedSeq - firstSeq,
-        validBytes: offset,
-        problem: { kind, offset, seq: expectedSeq, detail },
-      };
+    const recordEnd = checkedRecordEnd(bytes, offset, end);
+    if (recordEnd < 0 || recordSeq(bytes, offset) !== expectedSeq) {
+      return { firstSeq, ...scanProblem(bytes, offset, expectedSeq, firstSeq) };
     }
-    if (visit) visit(record.seq, bytes, record.payloadStart, record.payloadEnd);
-    offset = record.recordEnd;
+    if (visit) visit(expectedSeq, bytes, offset + recordHeaderBytes, recordEnd);
+    offset = recordEnd;
     expectedSeq++;
   }
   return {
@@ -145,6 +136,25 @@ export function scanSegment(bytes: Buffer, firstSeq: number, visit?: RecordVisit
     records: expectedSeq - firstSeq,
     validBytes: offset,
     problem: undefined,
+  };
+}
+
+/** Describes the first bad record (the rare path: the loop above allocates nothing per record). */
+function scanProblem(
+  bytes: Buffer,
+  offset: number,
+  expectedSeq: number,
+  firstSeq: number,
+): Omit<SegmentScan, 'firstSeq'> {
+  const record = decodeRecord(bytes, offset, bytes.length);
+  const detail = record.ok ? `sequence ${record.seq} where ${expectedSeq} was expected` : record.problem;
+  const kind: ScanProblemKind =
+    !record.ok && damageIsTornTail(bytes, offset, expectedSeq) ? 'tornTail' : 'corrupt';
+  return {
+    lastSeq: expectedSeq - 1,
+    records: expectedSeq - firstSeq,
+    validBytes: offset,
+    problem: { kind, offset, seq: expectedSeq, detail },
   };
 }
 

@@ -8,6 +8,7 @@ import type { Command, MatchingEngine } from '../core/types.js';
 import { type CommandOutcome, type CommandSequencer, QUEUE_FULL } from '../ports.js';
 import { JournalError } from './errors.js';
 import type { JournalWriter } from './journal-writer.js';
+import { decodeCommand, notCompact, type PayloadFormat, writeCompactCommand } from './payload.js';
 import { endsWrite, recordHeaderBytes, recordPayloadBytesMax, sealRecord, startsWrite } from './record.js';
 import type { SnapshotScheduler, SnapshotSource, SnapshotTaken } from './snapshot-scheduler.js';
 
@@ -38,6 +39,8 @@ export interface SequencerOptions extends SequencerLimits {
   lastTs: number;
   /** Called once when the journal fails. The default logs fatal and exits the process. */
   onFatal: (error: JournalError) => void;
+  /** JSON for every command, or the compact form for place, cancel and amend. */
+  payloadFormat?: PayloadFormat;
 }
 
 export type Listener = (outcome: CommandOutcome, replaying: boolean) => void;
@@ -50,8 +53,8 @@ interface Pending {
 
 interface Batch {
   items: Pending[];
-  /** The journaled JSON of each command: what the engine applies, live and on replay alike. */
-  journaled: string[];
+  /** Each command decoded from its journaled form: what the engine applies, live and on replay alike. */
+  commands: Command[];
   firstSeq: number;
   ts: number;
   bytes: number;
@@ -174,31 +177,50 @@ export class Sequencer implements CommandSequencer {
   private takeBatch(): Batch {
     // One clock read per batch; never backwards, so replayed time is monotonic too.
     const ts = Math.max(this.lastTs, this.options.clock());
-    const batch: Batch = { items: [], journaled: [], firstSeq: this.assignedSeq + 1, ts, bytes: 0 };
+    const batch: Batch = { items: [], commands: [], firstSeq: this.assignedSeq + 1, ts, bytes: 0 };
     const { batchCommandsMax, batchBytesMax } = this.options;
     let lastRecordOffset = 0;
     let lastPayloadBytes = 0;
+    const compact = this.options.payloadFormat === 'compact';
     while (this.queueDepth > 0 && batch.items.length < batchCommandsMax && batch.bytes < batchBytesMax) {
       const item = this.queue[this.queueHead];
       const seq = this.assignedSeq + 1;
-      const json = journalText(item.command, seq, ts);
-      if (json === undefined) {
-        this.dequeue();
-        item.reject(
-          new JournalError('COMMAND_UNENCODABLE', 'the command is not a JSON object within the record bound'),
-        );
-        continue;
+      const payloadStart = batch.bytes + recordHeaderBytes;
+      const compactBytes = compact
+        ? writeCompactCommand(this.buffer, payloadStart, item.command, seq, ts)
+        : notCompact;
+      let command: Command;
+      let payloadBytes: number;
+      if (compactBytes !== notCompact) {
+        if (batch.items.length > 0 && payloadStart + compactBytes > batchBytesMax) break;
+        payloadBytes = compactBytes;
+        command = decodeCommand(this.buffer, payloadStart, payloadStart + payloadBytes);
+      } else {
+        const json = journalText(item.command, seq, ts);
+        if (json === undefined) {
+          this.dequeue();
+          item.reject(
+            new JournalError(
+              'COMMAND_UNENCODABLE',
+              'the command is not a JSON object within the record bound',
+            ),
+          );
+          continue;
+        }
+        // UTF-8 needs at most 3 bytes per UTF-16 unit: a bound that needs no second encoding pass.
+        if (batch.items.length > 0 && payloadStart + json.length * 3 > batchBytesMax) break;
+        payloadBytes = this.buffer.write(json, payloadStart, 'utf8');
+        // Applying the decoded journal text, not the caller's object, makes a live run and a replay
+        // see identical input even for values JSON cannot carry (undefined, NaN, -0).
+        command = JSON.parse(json) as Command;
       }
-      // UTF-8 needs at most 3 bytes per UTF-16 unit: a bound that needs no second encoding pass.
-      if (batch.items.length > 0 && batch.bytes + recordHeaderBytes + json.length * 3 > batchBytesMax) break;
       this.dequeue();
-      const payloadBytes = this.buffer.write(json, batch.bytes + recordHeaderBytes, 'utf8');
       lastRecordOffset = batch.bytes;
       lastPayloadBytes = payloadBytes;
       const flags = batch.items.length === 0 ? startsWrite : 0;
       batch.bytes = sealRecord(this.buffer, batch.bytes, seq, payloadBytes, flags);
       batch.items.push(item);
-      batch.journaled.push(json);
+      batch.commands.push(command);
       this.assignedSeq = seq;
     }
     // Marks where the write ends (its first record was marked as it was sealed): recovery uses the
@@ -213,9 +235,7 @@ export class Sequencer implements CommandSequencer {
   private applyBatch(batch: Batch): void {
     const { engine } = this.options;
     for (let index = 0; index < batch.items.length; index++) {
-      // Applying the decoded journal text, not the caller's object, makes a live run and a replay
-      // see identical input even for values JSON cannot carry (undefined, NaN, -0).
-      const command = JSON.parse(batch.journaled[index]) as Command;
+      const command = batch.commands[index];
       const seq = batch.firstSeq + index;
       // Events are owned by the engine until the next apply: copy them out.
       let events: CommandOutcome['events'];

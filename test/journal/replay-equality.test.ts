@@ -7,6 +7,8 @@ import type { Command } from '../../src/core/types.js';
 import { defaultEngineLimits } from '../../src/core/types.js';
 import { openSequencer } from '../../src/journal/durable.js';
 import { coreEngineFactory } from '../../src/journal/engine-factory.js';
+import { walkJournal } from '../../src/journal/inspect.js';
+import type { PayloadFormat } from '../../src/journal/payload.js';
 import type { CommandOutcome } from '../../src/ports.js';
 import { generateCommands } from '../model/generator.js';
 import { recordingLogger, seedFromEnvironment, temporaryDirectory } from './helpers.js';
@@ -22,7 +24,13 @@ function line(outcome: CommandOutcome): string {
   });
 }
 
-test('replay after a restart reproduces every live outcome byte for byte (real engine)', async () => {
+for (const payloadFormat of ['json', 'compact'] as const) {
+  test(`replay after a restart reproduces every live outcome byte for byte (real engine, ${payloadFormat} payloads)`, async () => {
+    await replayEqualsLive(payloadFormat);
+  });
+}
+
+async function replayEqualsLive(payloadFormat: PayloadFormat): Promise<void> {
   const seed = seedFromEnvironment();
   const directory = temporaryDirectory('replay-equality');
   let nowMs = 1_790_000_000_000;
@@ -37,6 +45,7 @@ test('replay after a restart reproduces every live outcome byte for byte (real e
     retainSegments: true,
     segmentBytesMax: 64 * 1024,
     listeners: [(outcome) => live.push(line(outcome))],
+    payloadFormat,
   });
   const commands = generateCommands(seed, commandCount, defaultEngineLimits);
   const submitted = commands.map((command) =>
@@ -46,6 +55,9 @@ test('replay after a restart reproduces every live outcome byte for byte (real e
   const liveHash = first.sequencer.engine.stateHash();
   await first.sequencer.close();
   assert.ok(live.length > commandCount / 2, `seed ${seed}: only ${live.length} commands were sequenced`);
+  const compactRecords = countCompactRecords(directory.path);
+  if (payloadFormat === 'json') assert.equal(compactRecords, 0);
+  else assert.ok(compactRecords > live.length / 4, `seed ${seed}: ${compactRecords} compact records`);
 
   const replayed: string[] = [];
   const second = await openSequencer({
@@ -76,4 +88,13 @@ test('replay after a restart reproduces every live outcome byte for byte (real e
   assert.equal(fromSnapshot.sequencer.engine.stateHash(), liveHash, `seed ${seed}: snapshot + tail differs`);
   await fromSnapshot.sequencer.close();
   directory.remove();
-});
+}
+
+/** Records whose payload is not JSON (JSON payloads always start with `{`). */
+function countCompactRecords(dataDir: string): number {
+  let compact = 0;
+  walkJournal(dataDir, (_seq, bytes, start) => {
+    if (bytes[start] !== 0x7b) compact++;
+  });
+  return compact;
+}
