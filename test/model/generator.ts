@@ -51,7 +51,7 @@ export const narrowStyle: GeneratorStyle = {
   deepBook: false,
 };
 
-/** The narrow mix plus limited offerings, claims and closes (without coupons, which the model lacks). */
+/** The narrow mix plus limited offerings (most with fee coupons), claims and closes. */
 export const offeringStyle: GeneratorStyle = {
   ...narrowStyle,
   weights: [...narrowStyle.weights, ['offering', 3], ['claim', 10], ['closeOffering', 1]],
@@ -535,6 +535,15 @@ export class CommandGenerator {
       endTs: startTs + this.random.int(1, 80),
       ts: this.clock,
     };
+    if (this.random.chance(0.6)) {
+      fields.coupon = {
+        makerDiscountPct: this.random.pick([0, 10, 50, 100]),
+        takerDiscountPct: this.random.pick([0, 25, 100]),
+        // Trading commands mostly carry no ts (0), so most coupons are usable; some never are.
+        expiresTs: this.random.pick([0, 1, this.random.int(2, 2 ** 43)]),
+        uses: this.random.int(1, 5),
+      };
+    }
     if (this.random.chance(0.15)) this.corruptOffering(fields);
     if (typeof fields.startTs === 'number' && typeof fields.endTs === 'number') {
       this.offeringPlans.push({ id, startTs: fields.startTs, endTs: fields.endTs });
@@ -556,6 +565,7 @@ export class CommandGenerator {
       startTs: ['1', 1.5, fields.endTs],
       endTs: [fields.startTs, 'x', undefined],
       overflow: [2 ** 40],
+      coupon: [{ makerDiscountPct: 101, takerDiscountPct: 0, expiresTs: 9, uses: 1 }, 'x', { uses: 0 }],
     };
     const key = this.random.pick(Object.keys(bad));
     const value = this.random.pick(bad[key]);

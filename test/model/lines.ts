@@ -42,6 +42,17 @@ export function linesOfEvents(events: readonly EngineEvent[], index: number): Re
           left: event.left,
         });
         break;
+      case 'couponIssued':
+        lines.push({
+          ev: 'couponIssued',
+          offering: event.offering,
+          user: event.user,
+          makerDiscountPct: event.makerDiscountPct,
+          takerDiscountPct: event.takerDiscountPct,
+          expiresTs: event.expiresTs,
+          uses: event.uses,
+        });
+        break;
       case 'offeringClosed':
         lines.push({ ev: 'offeringClosed', offering: event.offering, returnedUnits: event.returnedUnits });
         break;

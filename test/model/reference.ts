@@ -2,8 +2,8 @@
 // docs/ENGINE.md, never from src/core. It is deliberately naive: plain arrays scanned for the
 // best order, plain maps for balances, BigInt for every amount so no overflow can hide, and a
 // copy of balances and books for the FOK dry run so that the dry run follows the sweep rules exactly.
-// Speed does not matter beyond keeping the property test under a minute. Offerings (issue 7) are
-// modelled; fee coupons are not.
+// Speed does not matter beyond keeping the property test under a minute. Offerings and fee
+// coupons (docs/ENGINE.md issue 7) are modelled too.
 import { defaultEngineLimits, type EngineLimits } from '../../src/core/types.js';
 
 export type ModelSide = 'buy' | 'sell';
@@ -50,6 +50,29 @@ interface ModelOffering {
   closed: boolean;
   /** Units claimed per user. */
   claimed: Map<number, number>;
+  campaign: Campaign | undefined;
+}
+
+interface Campaign {
+  makerDiscountPct: number;
+  takerDiscountPct: number;
+  expiresTs: number;
+  uses: number;
+}
+
+function isPercent(value: unknown): boolean {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= 100;
+}
+
+function isCampaign(value: unknown): value is Campaign {
+  if (typeof value !== 'object' || value === null) return false;
+  const { makerDiscountPct, takerDiscountPct, expiresTs, uses } = value as Record<string, unknown>;
+  return (
+    isPercent(makerDiscountPct) &&
+    isPercent(takerDiscountPct) &&
+    isNonNegativeSafeInteger(expiresTs) &&
+    isPositiveSafeInteger(uses)
+  );
 }
 
 interface Account {
@@ -58,8 +81,17 @@ interface Account {
 }
 
 /** What a sweep changes: copied whole for the FOK dry run. */
+interface ModelCoupon {
+  makerDiscountPct: number;
+  takerDiscountPct: number;
+  expiresTs: number;
+  usesLeft: number;
+}
+
 interface Market {
   accounts: Map<number, Map<string, Account>>;
+  /** Fee coupons per user, in issue order (a fill spends uses, so the FOK copy holds them too). */
+  coupons: Map<number, ModelCoupon[]>;
   /** Every resting order of every symbol, in no particular order. */
   orders: ModelOrder[];
   arrivalNext: number;
@@ -117,7 +149,9 @@ export class ReferenceModel {
   private readonly depositors = new Set<number>();
   private readonly supply = new Map<string, bigint>();
   private readonly usedIds = new Set<number>();
-  private market: Market = { accounts: new Map(), orders: [], arrivalNext: 0 };
+  private market: Market = { accounts: new Map(), coupons: new Map(), orders: [], arrivalNext: 0 };
+  /** The running command's `ts` (absent means 0): claims and coupons depend on it. */
+  private commandTs = 0;
   private readonly offerings = new Map<number, ModelOffering>();
 
   constructor(private readonly limits: EngineLimits) {}
@@ -128,6 +162,7 @@ export class ReferenceModel {
       string,
       unknown
     >;
+    this.commandTs = typeof fields.ts === 'number' ? fields.ts : 0;
     switch (fields.op) {
       case 'symbol':
         return this.addSymbol(fields, index);
@@ -290,13 +325,12 @@ export class ReferenceModel {
     return [];
   }
 
-  // ---- offerings (docs/ENGINE.md issue 7; coupons are not modelled) ----
+  // ---- offerings and coupons (docs/ENGINE.md issue 7) ----
 
   private createOffering(fields: Record<string, unknown>, index: number): ReplayLine[] {
     const reject = (reason: string): ReplayLine[] => [rejected(index, fields.id ?? null, reason)];
     const { id, issuer, asset, quote, price, unitSize, units, perUserMax, startTs, endTs, coupon } = fields;
     if (isNonNegativeSafeInteger(id) && this.offerings.has(id)) return reject('DUPLICATE_OFFERING');
-    if (!isAbsent(coupon)) throw new Error('model: coupons are not modelled');
     const wellFormed =
       isNonNegativeSafeInteger(id) &&
       isNonNegativeSafeInteger(issuer) &&
@@ -311,7 +345,8 @@ export class ReferenceModel {
       isPositiveSafeInteger(perUserMax) &&
       isNonNegativeSafeInteger(startTs) &&
       isNonNegativeSafeInteger(endTs) &&
-      startTs < endTs;
+      startTs < endTs &&
+      (isAbsent(coupon) || isCampaign(coupon));
     if (!wellFormed) return reject('INVALID_OFFERING');
     const offeringsMax = this.limits.offeringsMax ?? defaultEngineLimits.offeringsMax!;
     const amount = big(units) * big(unitSize);
@@ -334,6 +369,7 @@ export class ReferenceModel {
       left: units,
       closed: false,
       claimed: new Map(),
+      campaign: isAbsent(coupon) ? undefined : (coupon as Campaign),
     });
     return [];
   }
@@ -361,8 +397,28 @@ export class ReferenceModel {
     this.account(offering.issuer, offering.asset).locked -= delivered;
     this.account(user, offering.asset).available += delivered;
     offering.left -= units;
+    const firstClaim = !offering.claimed.has(user);
     offering.claimed.set(user, claimedBefore + units);
-    return [{ ev: 'claimed', offering: id, user, units, paid: Number(paid), left: offering.left }];
+    const lines: ReplayLine[] = [
+      { ev: 'claimed', offering: id, user, units, paid: Number(paid), left: offering.left },
+    ];
+    const campaign = offering.campaign;
+    if (firstClaim && campaign !== undefined) {
+      const { makerDiscountPct, takerDiscountPct, expiresTs, uses } = campaign;
+      const owned = this.market.coupons.get(user) ?? [];
+      owned.push({ makerDiscountPct, takerDiscountPct, expiresTs, usesLeft: uses });
+      this.market.coupons.set(user, owned);
+      lines.push({
+        ev: 'couponIssued',
+        offering: id,
+        user,
+        makerDiscountPct,
+        takerDiscountPct,
+        expiresTs,
+        uses,
+      });
+    }
+    return lines;
   }
 
   private closeOffering(fields: Record<string, unknown>, index: number): ReplayLine[] {
@@ -559,10 +615,19 @@ export class ReferenceModel {
     const takerBuys = taker.side === 'buy';
     const buyerBps = big(takerBuys ? symbol.takerFeeBps : symbol.makerFeeBps);
     const sellerBps = big(takerBuys ? symbol.makerFeeBps : symbol.takerFeeBps);
-    const buyerFee = (baseAmount * buyerBps) / bpsDivisor;
-    const sellerFee = (quoteAmount * sellerBps) / bpsDivisor;
     const buyerUser = takerBuys ? taker.user : maker.user;
     const sellerUser = takerBuys ? maker.user : taker.user;
+    // Both fees see the coupons as they were when the fill began; a coupon that applied spends
+    // one use per fill (docs/ENGINE.md "Coupons").
+    const applied = new Set<ModelCoupon>();
+    const buyerFee = this.discounted((baseAmount * buyerBps) / bpsDivisor, buyerUser, takerBuys, applied);
+    const sellerFee = this.discounted(
+      (quoteAmount * sellerBps) / bpsDivisor,
+      sellerUser,
+      !takerBuys,
+      applied,
+    );
+    for (const coupon of applied) coupon.usesLeft--;
 
     const buyerQuote = this.account(buyerUser, symbol.quote);
     if (!takerBuys) {
@@ -592,6 +657,21 @@ export class ReferenceModel {
       takerFee: Number(takerBuys ? buyerFee : sellerFee),
       makerFee: Number(takerBuys ? sellerFee : buyerFee),
     });
+  }
+
+  /** The fee after the payer's first usable coupon for the role it pays as; records the coupon used. */
+  private discounted(fee: bigint, user: number, asTaker: boolean, applied: Set<ModelCoupon>): bigint {
+    if (fee === 0n) return fee;
+    const coupon = (this.market.coupons.get(user) ?? []).find(
+      (owned) =>
+        owned.usesLeft > 0 &&
+        this.commandTs < owned.expiresTs &&
+        (asTaker ? owned.takerDiscountPct : owned.makerDiscountPct) > 0,
+    );
+    if (coupon === undefined) return fee;
+    applied.add(coupon);
+    const percent = big(asTaker ? coupon.takerDiscountPct : coupon.makerDiscountPct);
+    return fee - (fee * percent) / 100n;
   }
 
   /** Best order on the side opposite to `takerSide`: best price, then earliest arrival. */
@@ -661,7 +741,18 @@ function copyMarket(market: Market): Market {
     for (const [asset, account] of byAsset) copied.set(asset, { ...account });
     accounts.set(user, copied);
   }
-  return { accounts, orders: market.orders.map((order) => ({ ...order })), arrivalNext: market.arrivalNext };
+  const coupons = new Map<number, ModelCoupon[]>();
+  for (const [user, owned] of market.coupons)
+    coupons.set(
+      user,
+      owned.map((coupon) => ({ ...coupon })),
+    );
+  return {
+    accounts,
+    coupons,
+    orders: market.orders.map((order) => ({ ...order })),
+    arrivalNext: market.arrivalNext,
+  };
 }
 
 function rejected(index: number, id: unknown, reason: string): ReplayLine {
