@@ -12,8 +12,14 @@ import { toyEngines } from './toy-engine.js';
 let fixture: JournalFixture;
 
 before(async () => {
-  fixture = await buildFixture(120, 2_048);
+  // Mixed JSON and compact records: framing, CRC and torn-tail rules do not depend on the payload.
+  fixture = await buildFixture(120, 2_048, 'compact');
   assert.ok(fixture.segments.length >= 3, 'the fixture should span several segments');
+  const compactRecords = fixture.segments.reduce((sum, segment) => {
+    const bytes = readFileSync(segment.path);
+    return sum + segment.recordStarts.filter((start) => bytes[start + 16] !== 0x7b).length;
+  }, 0);
+  assert.equal(compactRecords, 60, 'every place should be written compactly');
 });
 
 after(() => fixture.remove());

@@ -3,6 +3,7 @@
 import { cpSync, readFileSync } from 'node:fs';
 import type { Command } from '../../src/core/types.js';
 import { openSequencer } from '../../src/journal/durable.js';
+import type { PayloadFormat } from '../../src/journal/payload.js';
 import { decodeRecord } from '../../src/journal/record.js';
 import { listDataDirectory, scanSegment } from '../../src/journal/segment.js';
 import { depositCommand, recordingLogger, temporaryDirectory } from './helpers.js';
@@ -19,7 +20,15 @@ export interface JournalFixture {
   segments: Array<{ path: string; recordStarts: number[]; endsWrite: boolean[]; bytes: number }>;
 }
 
-export async function buildFixture(commandCount: number, segmentBytesMax: number): Promise<JournalFixture> {
+/**
+ * With `compact`, every other command is a place, written in the compact form; deposits are
+ * always JSON, so the journal mixes both payload forms.
+ */
+export async function buildFixture(
+  commandCount: number,
+  segmentBytesMax: number,
+  payloadFormat: PayloadFormat = 'json',
+): Promise<JournalFixture> {
   const directory = temporaryDirectory('fixture');
   const { sequencer } = await openSequencer({
     dataDir: directory.path,
@@ -27,11 +36,12 @@ export async function buildFixture(commandCount: number, segmentBytesMax: number
     logger: recordingLogger().logger,
     segmentBytesMax,
     snapshotEveryMs: 0,
+    payloadFormat,
   });
   const commands: Command[] = [];
   for (let start = 0; start < commandCount; start += 5) {
     const group = Array.from({ length: Math.min(5, commandCount - start) }, (_, index) =>
-      sequencer.submit(depositCommand(start + index)),
+      sequencer.submit(fixtureCommand(start + index, payloadFormat)),
     );
     for (const outcome of await Promise.all(group)) commands.push(outcome.command);
   }
@@ -66,4 +76,18 @@ export function copyOf(fixture: JournalFixture, label: string): { path: string; 
 export function lastWriteFirstRecord(segment: JournalFixture['segments'][number]): number {
   const closedBefore = segment.endsWrite.slice(0, -1).lastIndexOf(true);
   return closedBefore + 1;
+}
+
+function fixtureCommand(index: number, payloadFormat: PayloadFormat): Command {
+  if (payloadFormat === 'json' || index % 2 === 0) return depositCommand(index);
+  return {
+    op: 'place',
+    user: 1,
+    id: index,
+    symbol: 'BTC-KRW',
+    side: 'buy',
+    type: 'limit',
+    qty: 1,
+    price: 100 + index,
+  };
 }
