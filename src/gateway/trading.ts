@@ -136,7 +136,8 @@ export class TradingService {
   }
 
   /** Rate limit and suspension, checked before anything reaches the sequencer. */
-  private admit(user: number): void {
+  /** Suspension and the per-user order rate: every trading request (orders, claims) passes here. */
+  admit(user: number): void {
     const suspendedMs = this.deps.abnormal.suspendedForMs(user);
     if (suspendedMs > 0) {
       const seconds = Math.ceil(suspendedMs / 1000);
