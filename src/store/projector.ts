@@ -95,11 +95,7 @@ export class Projector {
     );
     const checkpoint = await readCheckpoint(database, name, false);
     const symbols = new Map<string, SymbolAssets>();
-    for (const row of await database.query<SymbolAssets & { symbol: string }>(
-      'SELECT symbol, base, quote FROM symbols',
-    )) {
-      symbols.set(row.symbol, { base: row.base, quote: row.quote });
-    }
+    await loadSymbols(database, symbols);
     logger.info({ projection: name, checkpoint }, 'projector opened');
     return new Projector(database, logger.child({ projection: name }), symbols, checkpoint, options);
   }
