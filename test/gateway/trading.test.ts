@@ -1,0 +1,152 @@
+// TradingService against the real Engine behind a small in-memory sequencer: a full queue is a 503
+// that places nothing and leaves the idempotency key free, and place results say what happened.
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import { Engine } from '../../src/core/engine.js';
+import type { Command } from '../../src/core/types.js';
+import { AbnormalTrafficDetector } from '../../src/gateway/abnormal-traffic.js';
+import { defaultGatewayConfig } from '../../src/gateway/config.js';
+import { GatewayError } from '../../src/gateway/errors.js';
+import { TokenBuckets } from '../../src/gateway/rate-limits.js';
+import { GatewayState } from '../../src/gateway/state.js';
+import { type PlaceRequest, TradingService } from '../../src/gateway/trading.js';
+import { type CommandOutcome, type CommandSequencer, QUEUE_FULL } from '../../src/ports.js';
+
+/** Applies each command at once (no journal); `full` makes submit refuse like a full queue. */
+class MemorySequencer implements CommandSequencer {
+  full = false;
+  lastSeq = 0;
+  readonly queueDepth = 0;
+  private readonly listeners: Array<(outcome: CommandOutcome, replaying: boolean) => void> = [];
+
+  constructor(readonly engine: Engine) {}
+
+  async submit(command: Command): Promise<CommandOutcome> {
+    if (this.full) throw Object.assign(new Error('queue full'), { code: QUEUE_FULL });
+    this.lastSeq += 1;
+    const stamped = { ...command, ts: 1_000 + this.lastSeq } as Command & { id?: number };
+    if (stamped.op === 'place' && stamped.id === undefined) stamped.id = this.lastSeq;
+    const events = this.engine.apply(stamped).map((event) => ({ ...event }));
+    const outcome = { seq: this.lastSeq, ts: 1_000 + this.lastSeq, command: stamped, events };
+    for (const listener of this.listeners) listener(outcome, false);
+    return outcome;
+  }
+
+  onApplied(listener: (outcome: CommandOutcome, replaying: boolean) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async close(): Promise<void> {}
+}
+
+let sequencer: MemorySequencer;
+let trading: TradingService;
+
+const alice = 1;
+const bob = 2;
+
+function order(fields: Partial<PlaceRequest>): PlaceRequest {
+  return { symbol: 'BTC-USD', side: 'buy', type: 'limit', price: '100', qty: '1', ...fields };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof GatewayError, String(error));
+    return error;
+  }
+  assert.fail('expected a rejection');
+}
+
+beforeEach(async () => {
+  const engine = new Engine();
+  sequencer = new MemorySequencer(engine);
+  const config = defaultGatewayConfig();
+  const state = new GatewayState(config.state);
+  state.useEngine(engine);
+  sequencer.onApplied(state.apply);
+  trading = new TradingService({
+    sequencer,
+    markets: state.markets,
+    idempotency: state.idempotency,
+    abnormal: new AbnormalTrafficDetector(config.abnormal, () => 0),
+    orderBuckets: new TokenBuckets(config.limits.ordersPerUser, () => 0),
+    observeEngineSeconds: () => {},
+  });
+  await sequencer.submit({
+    op: 'symbol',
+    symbol: 'BTC-USD',
+    base: 'BTC',
+    quote: 'USD',
+    lotSize: 100_000,
+    tickSize: 100,
+    makerFeeBps: 0,
+    takerFeeBps: 0,
+    baseDecimals: 8,
+    quoteDecimals: 5,
+    lotSizeDecimal: '0.001',
+    tickSizeDecimal: '1',
+  } as Command);
+  await sequencer.submit({ op: 'deposit', user: alice, asset: 'USD', amount: 10_000_000_000 });
+  await sequencer.submit({ op: 'deposit', user: bob, asset: 'BTC', amount: 100_000_000 });
+});
+
+describe('TradingService', () => {
+  it('answers a full queue with 503 QUEUE_FULL at once, places nothing, and lets the key be retried', async () => {
+    sequencer.full = true;
+    const seqBefore = sequencer.lastSeq;
+    const error = await rejection(trading.place(alice, order({ clientOrderId: 'k1' })));
+    assert.deepEqual([error.statusCode, error.code, error.retryAfterSeconds], [503, 'QUEUE_FULL', 1]);
+    assert.equal(sequencer.lastSeq, seqBefore);
+    sequencer.full = false;
+    const placed = await trading.place(alice, order({ clientOrderId: 'k1' }));
+    assert.equal(placed.status, 'resting');
+    const again = await trading.place(alice, order({ clientOrderId: 'k1' }));
+    assert.deepEqual(again, placed);
+    assert.equal(sequencer.lastSeq, seqBefore + 1);
+  });
+
+  it('reports partial fills, expiries and rejects from the order’s own events', async () => {
+    await trading.place(bob, order({ side: 'sell', price: '100', qty: '0.4' }));
+    const ioc = await trading.place(alice, order({ price: '100', qty: '1', tif: 'IOC' }));
+    assert.deepEqual(
+      [ioc.status, ioc.filledQty, ioc.expiredQty, ioc.expireReason, ioc.fills.length],
+      ['expired', '0.400', '0.600', 'UNFILLED', 1],
+    );
+    assert.deepEqual(ioc.fills[0], {
+      tradeId: ioc.fills[0].tradeId,
+      price: '100',
+      qty: '0.400',
+      fee: '0.00000000',
+      feeAsset: 'BTC',
+    });
+    await trading.place(bob, order({ side: 'sell', price: '101', qty: '0.2' }));
+    const fok = await trading.place(alice, order({ price: '101', qty: '0.5', tif: 'FOK' }));
+    assert.deepEqual([fok.status, fok.expireReason, fok.filledQty], ['expired', 'FOK', '0.000']);
+    const partial = await trading.place(alice, order({ price: '101', qty: '0.5' }));
+    assert.deepEqual(
+      [partial.status, partial.filledQty, partial.restingQty],
+      ['partiallyFilled', '0.200', '0.300'],
+    );
+    await trading.place(bob, order({ side: 'sell', price: '105', qty: '0.1' }));
+    const crossing = await rejection(
+      trading.place(alice, order({ price: '105', qty: '0.1', postOnly: true })),
+    );
+    assert.deepEqual([crossing.statusCode, crossing.code], [422, 'POST_ONLY_WOULD_CROSS']);
+    const market = await trading.place(alice, order({ type: 'market', price: undefined, qty: '0.1' }));
+    assert.deepEqual([market.status, market.filledQty], ['filled', '0.100']);
+  });
+
+  it('cancels and amends only the caller’s resting orders', async () => {
+    const resting = await trading.place(alice, order({ price: '90', qty: '1' }));
+    const notMine = await rejection(trading.cancel(bob, resting.orderId));
+    assert.deepEqual([notMine.statusCode, notMine.code], [404, 'UNKNOWN_ORDER']);
+    const bigger = await rejection(trading.amend(alice, resting.orderId, 'BTC-USD', '2'));
+    assert.deepEqual([bigger.statusCode, bigger.code], [422, 'INVALID_QTY']);
+    const amended = await trading.amend(alice, resting.orderId, 'BTC-USD', '0.5');
+    assert.equal(amended.remainingQty, '0.500');
+    const cancelled = await trading.cancel(alice, resting.orderId);
+    assert.equal(cancelled.cancelledQty, '0.500');
+  });
+});
