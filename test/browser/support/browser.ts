@@ -50,6 +50,8 @@ export function ensureWebBuilt(): void {
   if (built.status !== 0) throw new Error('vite build of web/ failed');
 }
 
+const restTimeoutMs = 30_000;
+
 export interface RestClient {
   token: string;
   call(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
@@ -74,6 +76,8 @@ export function restClient(baseUrl: string, token: string): RestClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
+        // A server that never answers fails the test instead of hanging it.
+        signal: AbortSignal.timeout(restTimeoutMs),
       });
       const text = await response.text();
       return { status: response.status, body: text === '' ? null : JSON.parse(text) };
