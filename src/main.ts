@@ -96,6 +96,13 @@ export async function startExchange(
     dataDir: config.dataDir,
     fileSystem: timedFileSystem(nodeFileSystem, (seconds) => fsyncSeconds.observe(seconds)),
     fsyncPolicy: config.fsyncPolicy,
+    // The listeners' derived state (markets registry, idempotency keys, depth, the read model's
+    // position) is not in engine snapshots yet, so a restart must replay every command through
+    // them: no periodic snapshots and every segment kept (docs/OPERATIONS.md "Snapshots in the
+    // running exchange").
+    snapshotEveryCommands: 0,
+    snapshotEveryMs: 0,
+    retainSegments: true,
     engines: coreEngineFactory(),
     logger: logger.child({ component: 'journal' }),
     listeners,
