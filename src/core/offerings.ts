@@ -237,8 +237,12 @@ export class Offerings {
       ev: 'claimed',
       offering: offering.id,
       user,
+      issuer: issuer.user,
+      asset: offering.asset,
+      quote: offering.quote,
       units,
       paid,
+      delivered,
       left: offering.units - offering.sold,
     };
     this.ledger.emit(claimed);

@@ -292,9 +292,14 @@ export interface ClaimedEvent {
   ev: 'claimed';
   offering: number;
   user: number;
+  issuer: number;
+  asset: string;
+  quote: string;
   units: number;
-  /** Quote paid: units * price. */
+  /** Quote paid by the user to the issuer: units * price. */
   paid: number;
+  /** Asset minor units delivered to the user: units * unitSize. */
+  delivered: number;
   /** Units left in the offering after this claim. */
   left: number;
 }
