@@ -254,43 +254,6 @@ const scenarios: Scenario[] = [
     ],
     expect: (lines) => assert.equal(count(lines, 'rejected', 'LIMIT_EXCEEDED'), 4),
   },
-  {
-    name: 'a self-trade pays both fees with one coupon and spends one use for the fill',
-    commands: [
-      { ...symbolXY, lotSize: 100, tickSize: 1 },
-      deposit(1, 'X', 100_000),
-      deposit(1, 'Y', 100_000),
-      deposit(2, 'X', 100),
-      {
-        op: 'offering',
-        id: 1,
-        issuer: 2,
-        asset: 'X',
-        quote: 'Y',
-        price: 1,
-        unitSize: 1,
-        units: 10,
-        perUserMax: 5,
-        startTs: 0,
-        endTs: 10,
-        coupon: { makerDiscountPct: 50, takerDiscountPct: 50, expiresTs: 100, uses: 1 },
-      },
-      { op: 'claim', user: 1, offering: 1, units: 1, ts: 1 },
-      { op: 'claim', user: 1, offering: 1, units: 1, ts: 2 },
-      limitOrder({ user: 1, id: 1, side: 'sell', qty: 1, price: 100 }),
-      limitOrder({ user: 1, id: 2, side: 'buy', qty: 1, price: 100, stp: 'none' }),
-      limitOrder({ user: 1, id: 3, side: 'sell', qty: 1, price: 100 }),
-      limitOrder({ user: 1, id: 4, side: 'buy', qty: 1, price: 100, stp: 'none' }),
-    ],
-    expect: (lines) => {
-      assert.equal(count(lines, 'couponIssued'), 1, 'one coupon per user and offering');
-      const fees = lines.filter((line) => line.ev === 'trade').map((line) => [line.takerFee, line.makerFee]);
-      assert.deepEqual(fees, [
-        [1, 1],
-        [2, 1],
-      ]);
-    },
-  },
 ];
 
 describe('engine versus reference model on edge scenarios', () => {
