@@ -62,7 +62,15 @@ interface Connection {
   alive: boolean;
   user?: number;
   tokenHash?: string;
-  marketData?: { handle(request: unknown): boolean; close(): void };
+  /**
+   * The hub's side of the socket. `subscriptions` is read when present (the ChannelHub's
+   * HubConnection has it) so a visitor watching the market is not closed by the auth timeout.
+   */
+  marketData?: {
+    handle(request: unknown): boolean;
+    close(): void;
+    readonly subscriptions?: ReadonlySet<unknown>;
+  };
   /** Pending authentication from the upgrade request's cookie or header. */
   authenticating?: Promise<void>;
 }
@@ -79,6 +87,10 @@ function requestIdOf(message: Record<string, unknown>): RequestId {
 function errorBodyOf(error: unknown): ErrorBody {
   if (error instanceof GatewayError) return error.body();
   return { code: 'INTERNAL', message: 'internal error' };
+}
+
+function subscriptionCount(connection: Connection): number {
+  return connection.marketData?.subscriptions?.size ?? 0;
 }
 
 export function registerWebSocketRoute(app: FastifyInstance, context: GatewayContext): { close(): void } {
@@ -216,10 +228,27 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
         () => undefined,
       );
     }
-    const authTimer = setTimeout(() => {
-      if (connection.user === undefined) socket.close(closeCodes.authTimeout, 'AUTH_TIMEOUT');
-    }, context.config.webSocket.authTimeoutMs);
-    authTimer.unref();
+    watchAuthentication(connection);
+  }
+
+  /**
+   * Closes a socket that neither authenticated nor subscribed to public market data within the
+   * auth window. A visitor's subscribed socket is checked again every window, so it stays open
+   * while it watches at least one channel; heartbeats still drop it when the peer dies.
+   */
+  function watchAuthentication(connection: Connection): void {
+    const { socket } = connection;
+    let authTimer: NodeJS.Timeout | undefined;
+    const check = () => {
+      if (connection.user !== undefined) return;
+      if (subscriptionCount(connection) > 0) return arm();
+      socket.close(closeCodes.authTimeout, 'AUTH_TIMEOUT');
+    };
+    const arm = () => {
+      authTimer = setTimeout(check, context.config.webSocket.authTimeoutMs);
+      authTimer.unref();
+    };
+    arm();
     socket.on('close', () => clearTimeout(authTimer));
   }
 
