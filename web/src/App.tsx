@@ -5,6 +5,7 @@ import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { api, type Me, onSessionLost, type SymbolInfo } from './api.js';
 import { AuthPage } from './components/AuthPage.js';
 import { Header } from './components/Header.js';
+import { OfferingsPage } from './components/OfferingsPage.js';
 import { SessionsPage } from './components/SessionsPage.js';
 import { TradePage } from './components/TradePage.js';
 import { AppContext, type AppContextValue } from './context.js';
@@ -18,11 +19,12 @@ type Route =
   | { page: 'trade'; symbol?: string }
   | { page: 'login' }
   | { page: 'register' }
-  | { page: 'sessions' };
+  | { page: 'sessions' }
+  | { page: 'offerings' };
 
 function readRoute(): Route {
   const [page, argument] = location.hash.replace(/^#\/?/, '').split('/');
-  if (page === 'login' || page === 'register' || page === 'sessions') return { page };
+  if (page === 'login' || page === 'register' || page === 'sessions' || page === 'offerings') return { page };
   return { page: 'trade', symbol: argument ? decodeURIComponent(argument) : undefined };
 }
 
@@ -130,5 +132,6 @@ export function App() {
 function Page({ route, me }: { route: Route; me: Me | null }) {
   if (route.page === 'login' || route.page === 'register') return <AuthPage mode={route.page} />;
   if (route.page === 'sessions') return me ? <SessionsPage /> : <AuthPage mode="login" />;
+  if (route.page === 'offerings') return <OfferingsPage />;
   return <TradePage symbol={route.symbol} />;
 }

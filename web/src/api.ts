@@ -140,6 +140,64 @@ export interface PlaceOrderReply {
   fills: Array<{ tradeId: number; price: string; qty: string; fee: string; feeAsset: string }>;
 }
 
+/**
+ * Coupon terms an offering grants on a buyer's first claim (discounts in whole percent). The
+ * offering JSON carries the engine's campaign as is, hence `expiresTs` here and `expiresAt` on
+ * a held coupon.
+ */
+export interface CouponTerms {
+  makerDiscountPct: number;
+  takerDiscountPct: number;
+  /** Milliseconds since the epoch. */
+  expiresTs: number;
+  uses: number;
+}
+
+/** A limited offering; `price` is per unit in the quote asset, `unitSize` in the asset. */
+export interface Offering {
+  id: number;
+  asset: string;
+  quote: string;
+  price: string;
+  unitSize: string;
+  units: number;
+  left: number;
+  perUserMax: number;
+  /** Milliseconds since the epoch. */
+  startTime: number;
+  endTime: number;
+  closed: boolean;
+  claimants: number;
+  coupon: CouponTerms | null;
+}
+
+export interface ClaimRequest {
+  units: number;
+  clientClaimId: string;
+}
+
+export interface ClaimReply {
+  offeringId: number;
+  units: number;
+  paid: string;
+  left: number;
+  couponIssued: boolean;
+}
+
+export interface MyClaim {
+  offeringId: number;
+  units: number;
+}
+
+export interface Coupon {
+  offeringId: number;
+  makerDiscountPct: number;
+  takerDiscountPct: number;
+  expiresAt: number;
+  uses: number;
+  usesLeft: number;
+}
+
 export const apiBase = '/api/v1';
 
 /** Page size asked of the history endpoints. */
@@ -218,4 +276,9 @@ export const api = {
   placeOrder: (order: PlaceOrderRequest) => request<PlaceOrderReply>('POST', '/orders', order),
   cancelOrder: (orderId: number) => request<unknown>('DELETE', `/orders/${orderId}`),
   amendOrder: (orderId: number, qty: string) => request<unknown>('PATCH', `/orders/${orderId}`, { qty }),
+  offerings: () => request<Offering[]>('GET', '/offerings'),
+  claim: (offeringId: number, claim: ClaimRequest) =>
+    request<ClaimReply>('POST', `/offerings/${offeringId}/claims`, claim),
+  myClaims: () => request<MyClaim[]>('GET', '/claims'),
+  myCoupons: () => request<Coupon[]>('GET', '/coupons'),
 };

@@ -2,7 +2,7 @@
 // engine integers; the readers turn them into decimal strings with the symbol's units, so the
 // rest of the UI sees only typed values in human units.
 
-import type { Candle, PublicTrade, Side, Ticker } from './api.js';
+import type { Candle, Offering, PublicTrade, Side, Ticker } from './api.js';
 import type { DepthDiff } from './book.js';
 import type { SymbolUnits } from './units.js';
 
@@ -14,11 +14,12 @@ export const channelNames = {
   trades: (symbol: string) => `trades.${symbol}`,
   ticker: (symbol: string) => `ticker.${symbol}`,
   candles: (symbol: string, interval: CandleInterval) => `candles.${symbol}.${interval}`,
+  offering: (offeringId: number) => `offerings.${offeringId}`,
 };
 
 /** Latest-value channels: the server may skip sequence numbers for a slow client. */
 export function isConflatedChannel(channel: string): boolean {
-  return channel.startsWith('ticker.') || channel.startsWith('quotes.');
+  return channel.startsWith('ticker.') || channel.startsWith('quotes.') || channel.startsWith('offerings.');
 }
 
 type Loose = Record<string, unknown>;
@@ -94,5 +95,23 @@ export function readCandle(data: unknown, units: SymbolUnits): Candle | undefine
     close: units.price(candle.close),
     volume: units.qty(candle.volume),
     closed: candle.closed === true,
+  };
+}
+
+/**
+ * An `offerings.<id>` message carries the offering as `GET /offerings/:id` shows it (human units
+ * already); only the live fields are read, so a stale page keeps its static ones.
+ */
+export function readOfferingLive(
+  data: unknown,
+): Pick<Offering, 'id' | 'left' | 'closed' | 'claimants'> | undefined {
+  if (data === null || typeof data !== 'object') return undefined;
+  const offering = data as Loose;
+  if (typeof offering.id !== 'number' || typeof offering.left !== 'number') return undefined;
+  return {
+    id: offering.id,
+    left: offering.left,
+    closed: offering.closed === true,
+    claimants: count(offering.claimants),
   };
 }

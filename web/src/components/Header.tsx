@@ -30,6 +30,7 @@ export function Header({ connection }: { connection: ConnectionState }) {
       </a>
       <nav class="nav" aria-label="Main">
         <a href="#/trade">Trade</a>
+        <a href="#/offerings">Offerings</a>
         {me && <a href="#/sessions">Sessions</a>}
       </nav>
       <output class={`connection connection-${connection}`} data-testid="connection" aria-live="polite">
