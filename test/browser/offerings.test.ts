@@ -1,7 +1,8 @@
 // The Offerings page end to end: the real exchange in-process, Debian's chromium, two users in two
-// browser contexts. The admin creates an offering over REST; both users watch the live units-left
-// counter drop as each claims, a double click claims once, a claim past the per-user maximum shows
-// PER_USER_LIMIT next to the input, and each user's claims and single coupon are listed.
+// browser contexts and a visitor in a third. The admin creates an offering over REST; both users
+// (and the visitor) watch the live units-left counter drop as each claims, a double click claims
+// once, a claim past the per-user maximum shows PER_USER_LIMIT next to the input, and each user's
+// claims and single coupon are listed.
 // HOGA_OFFERINGS_SCREENSHOT=<path> also saves a picture of the page (docs/screenshots/offerings.png).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -68,6 +69,7 @@ describe('offerings UI in chromium', { skip, timeout: 240_000 }, () => {
   const contexts: BrowserContext[] = [];
   let alice: Page;
   let bob: Page;
+  let visitor: Page;
 
   before(async () => {
     ensureWebBuilt();
@@ -114,12 +116,14 @@ describe('offerings UI in chromium', { skip, timeout: 240_000 }, () => {
       }),
     );
     browser = await launchChromium();
-    for (let index = 0; index < 2; index++) {
+    for (let index = 0; index < 3; index++) {
       // The UI's CSP forbids eval; Playwright's string predicates need it in tests only.
       contexts.push(await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true }));
     }
     alice = await logInTo(contexts[0], test.url, 'alice');
     bob = await logInTo(contexts[1], test.url, 'bob');
+    visitor = await contexts[2].newPage();
+    await visitor.goto(`${test.url}/#/offerings`);
   });
 
   after(async () => {
@@ -147,6 +151,9 @@ describe('offerings UI in chromium', { skip, timeout: 240_000 }, () => {
     await claim(bob, 3);
     await waitForText(bob, unitsLeft, String(offeringUnits - 5));
     await waitForText(alice, unitsLeft, String(offeringUnits - 5));
+    // A visitor without a session watches the same channel.
+    await waitForText(visitor, unitsLeft, String(offeringUnits - 5));
+    assert.equal(await visitor.locator('[data-testid=claim-button]').count(), 0);
     const bar = await alice.getByRole('progressbar').getAttribute('aria-valuenow');
     assert.equal(bar, String(Math.floor((5 * 100) / offeringUnits)));
   });

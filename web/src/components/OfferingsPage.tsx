@@ -201,6 +201,24 @@ function OfferingCard({ offering, phase, loggedIn, onClaimed }: CardProps) {
   );
 }
 
+/** What a refused claim means to the user; the server's own message for any other code. */
+function claimErrorText(error: ApiError, offering: Offering): string {
+  switch (error.code) {
+    case 'SOLD_OUT':
+      return 'Not that many units are left (a claim is all or nothing).';
+    case 'PER_USER_LIMIT':
+      return `That would take you past ${offering.perUserMax} units per user.`;
+    case 'OFFERING_NOT_OPEN':
+      return 'The offering is not open now.';
+    case 'OFFERING_CLOSED':
+      return 'The offering is closed.';
+    case 'INSUFFICIENT_FUNDS':
+      return `Not enough ${offering.quote} available.`;
+    default:
+      return error.message;
+  }
+}
+
 function ClaimForm({ offering, onClaimed }: { offering: Offering; onClaimed(reply: ClaimReply): void }) {
   const [unitsText, setUnitsText] = useState('1');
   const [pending, setPending] = useState(false);
@@ -252,7 +270,7 @@ function ClaimForm({ offering, onClaimed }: { offering: Offering; onClaimed(repl
       </button>
       {error && (
         <p id={errorId} class="field-error" role="alert" data-testid="claim-error" data-code={error.code}>
-          <code>{error.code}</code> {error.message}
+          <code>{error.code}</code> {claimErrorText(error, offering)}
         </p>
       )}
       {done && (
