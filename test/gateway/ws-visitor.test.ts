@@ -3,9 +3,11 @@
 // 4002 AUTH_TIMEOUT. Real exchange, real sockets, a short auth window.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
 import { startTestExchange, type TestExchange, TestSocket } from './support/exchange.js';
 
 const authTimeoutMs = 300;
+const heartbeatMs = 200;
 const authTimeoutCode = 4002;
 let exchange: TestExchange;
 let sellerToken: string;
@@ -14,6 +16,7 @@ let buyerToken: string;
 before(async () => {
   exchange = await startTestExchange((config) => {
     config.gateway.webSocket.authTimeoutMs = authTimeoutMs;
+    config.gateway.webSocket.heartbeatMs = heartbeatMs;
   });
   const { api } = exchange;
   const admin = await api.adminToken();
@@ -94,6 +97,21 @@ describe('visitor sockets and the auth timeout', () => {
     assert.equal(left.ok, true, JSON.stringify(left));
     const closed = await visitor.closed;
     assert.deepEqual(closed, { code: authTimeoutCode, reason: 'AUTH_TIMEOUT' });
+  });
+
+  it('still drops a subscribed visitor that stops answering pings', async () => {
+    const dead = new WebSocket(`${exchange.api.url.replace('http', 'ws')}/ws`, { autoPong: false });
+    const closeCode = new Promise<number>((resolve) => dead.on('close', (code) => resolve(code)));
+    const acknowledged = new Promise<unknown>((resolve) =>
+      dead.once('message', (data) => resolve(JSON.parse(`${data}`))),
+    );
+    await new Promise<void>((resolve, reject) => {
+      dead.once('open', () => resolve());
+      dead.once('error', reject);
+    });
+    dead.send(JSON.stringify({ op: 'subscribe', id: 1, ch: 'trades.BTC-USD' }));
+    assert.equal(((await acknowledged) as { ok?: boolean }).ok, true);
+    assert.equal(await closeCode, 1006, 'terminated without a close frame, not closed with 4002');
   });
 
   it('keeps an authenticated socket without subscriptions open past the window', async () => {

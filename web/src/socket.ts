@@ -29,8 +29,9 @@ export type PrivateHandler = (message: ChannelMessage) => void;
 /** Close codes with which the server says the session is over (logout, logout-all, expiry). */
 export const sessionEndedCloseCodes: ReadonlySet<number> = new Set([4001]);
 /**
- * The server closes sockets that never authenticated after a while (4002). A visitor's socket
- * only watches public channels, so it reconnects at once instead of backing off.
+ * The server closes a socket that neither authenticated nor holds a public subscription after a
+ * while (4002), e.g. a visitor on the login page. Nothing went wrong, so it reconnects at once
+ * instead of backing off.
  */
 export const authTimeoutCloseCode = 4002;
 const reconnectDelayMsMin = 250;
