@@ -64,7 +64,15 @@ export function offeringJson(view: OfferingView, markets: MarketRegistry): Recor
     endTime: view.endTs,
     closed: view.closed,
     claimants: view.claimants,
-    coupon: view.coupon,
+    coupon:
+      view.coupon === null
+        ? null
+        : {
+            makerDiscountPct: view.coupon.makerDiscountPct,
+            takerDiscountPct: view.coupon.takerDiscountPct,
+            expiresAt: view.coupon.expiresTs,
+            uses: view.coupon.uses,
+          },
   };
 }
 

@@ -140,16 +140,12 @@ export interface PlaceOrderReply {
   fills: Array<{ tradeId: number; price: string; qty: string; fee: string; feeAsset: string }>;
 }
 
-/**
- * Coupon terms an offering grants on a buyer's first claim (discounts in whole percent). The
- * offering JSON carries the engine's campaign as is, hence `expiresTs` here and `expiresAt` on
- * a held coupon.
- */
+/** Coupon terms an offering grants on a buyer's first claim (discounts in whole percent). */
 export interface CouponTerms {
   makerDiscountPct: number;
   takerDiscountPct: number;
   /** Milliseconds since the epoch. */
-  expiresTs: number;
+  expiresAt: number;
   uses: number;
 }
 

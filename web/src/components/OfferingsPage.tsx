@@ -186,7 +186,7 @@ function OfferingCard({ offering, phase, loggedIn, onClaimed }: CardProps) {
         <dt>Coupon</dt>
         <dd data-testid="offering-coupon">
           {offering.coupon
-            ? `${offering.coupon.makerDiscountPct}% off maker and ${offering.coupon.takerDiscountPct}% off taker fees, ${offering.coupon.uses} uses, until ${formatTime(offering.coupon.expiresTs)}`
+            ? `${offering.coupon.makerDiscountPct}% off maker and ${offering.coupon.takerDiscountPct}% off taker fees, ${offering.coupon.uses} uses, until ${formatTime(offering.coupon.expiresAt)}`
             : 'none'}
         </dd>
       </dl>
