@@ -20,7 +20,8 @@ export interface JournalSettings extends SequencerLimits, SnapshotPolicy {
   syncBytesMax: number;
   /**
    * How commands are written: `compact` writes place, cancel and amend in a binary form that
-   * replays several times faster than JSON (see payload.ts). Either form reads back.
+   * replays about twice as many commands per CPU second as JSON (see payload.ts). Either form
+   * reads back, so the setting can change between starts.
    */
   payloadFormat: PayloadFormat;
 }

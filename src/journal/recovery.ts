@@ -12,7 +12,7 @@ import {
   unlinkSync,
 } from 'node:fs';
 import type { Logger } from 'pino';
-import type { MatchingEngine } from '../core/types.js';
+import type { Command, MatchingEngine } from '../core/types.js';
 import type { CommandOutcome } from '../ports.js';
 import { JournalError } from './errors.js';
 import type { JournalTail } from './journal-writer.js';
@@ -157,7 +157,7 @@ function replaySegments(
   const segmentFirstSeqs: number[] = [];
   const visit = (seq: number, bytes: Buffer, payloadStart: number, payloadEnd: number): void => {
     if (seq <= snapshot.lastSeq) return;
-    const command = decodeCommand(bytes, payloadStart, payloadEnd);
+    const command = decodeJournaled(bytes, payloadStart, payloadEnd, seq);
     lastTs = command.ts ?? lastTs;
     const events = engine.apply(command);
     replayedCommands++;
@@ -241,6 +241,15 @@ function replaySegments(
     truncatedBytes,
     tail: { segment: tailSegment, nextSeq: previousLastSeq + 1, segmentFirstSeqs },
   };
+}
+
+/** A record whose checksum holds but whose payload does not decode: written by something else. */
+function decodeJournaled(bytes: Buffer, payloadStart: number, payloadEnd: number, seq: number): Command {
+  try {
+    return decodeCommand(bytes, payloadStart, payloadEnd);
+  } catch (error) {
+    throw new JournalError('JOURNAL_CORRUPT', `sequence ${seq}: ${String(error)}`, { cause: error });
+  }
 }
 
 function truncateFile(path: string, bytes: number): void {

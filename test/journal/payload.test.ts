@@ -2,16 +2,24 @@
 // place, cancel and amend, and must refuse (fall back to JSON) anything JSON would change or
 // that it cannot carry exactly.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { Command } from '../../src/core/types.js';
+import { coreEngineFactory } from '../../src/journal/engine-factory.js';
+import { JournalError } from '../../src/journal/errors.js';
 import {
   compactPayloadBytesMax,
   decodeCommand,
   notCompact,
   writeCompactCommand,
 } from '../../src/journal/payload.js';
+import { encodeRecord } from '../../src/journal/record.js';
+import { recover } from '../../src/journal/recovery.js';
+import { encodeSegmentHeader, segmentFileName } from '../../src/journal/segment.js';
 import { journalText } from '../../src/journal/sequencer.js';
+import { recordingLogger, temporaryDirectory } from './helpers.js';
 
 const word = fc.oneof(fc.nat({ max: 1_000 }), fc.nat(), fc.maxSafeNat(), fc.constant(0x1_0000_0000));
 const maybe = <T>(value: fc.Arbitrary<T>) => fc.option(value, { nil: undefined });
@@ -152,4 +160,20 @@ test('a payload in neither form is refused, not misread', () => {
     1,
   );
   assert.throws(() => decodeCommand(buffer, 0, placeBytes + 1), /malformed compact place/);
+});
+
+test('recovery refuses a record whose checksum holds but whose payload is in neither form', () => {
+  const directory = temporaryDirectory('payload-unknown');
+  const good = encodeRecord(1, JSON.stringify({ op: 'deposit', user: 1, asset: 'KRW', amount: 5, ts: 1 }));
+  const unknown = encodeRecord(2, '\u0009unknown');
+  writeFileSync(
+    join(directory.path, segmentFileName(1)),
+    Buffer.concat([encodeSegmentHeader(1), good, unknown]),
+  );
+  assert.throws(
+    () => recover(directory.path, { engines: coreEngineFactory(), logger: recordingLogger().logger }),
+    (error: unknown) =>
+      error instanceof JournalError && error.code === 'JOURNAL_CORRUPT' && /sequence 2/.test(error.message),
+  );
+  directory.remove();
 });
