@@ -117,6 +117,7 @@ export function symbolCommand(market: DemoMarket): DecimalSymbolCommand {
     quoteDecimals: spec.quoteDecimals,
     lotSizeDecimal: spec.lotSize,
     tickSizeDecimal: spec.tickSize,
+    timezone: spec.timezone,
   };
 }
 

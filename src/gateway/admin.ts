@@ -3,6 +3,7 @@
 // replayed and ordered with trading like any other command.
 import type { FastifyInstance } from 'fastify';
 import type { Command } from '../core/types.js';
+import { isValidTimezone } from '../marketdata/timezone.js';
 import type { CommandOutcome } from '../ports.js';
 import { type GatewayContext, requireAdmin } from './context.js';
 import { amountToMinor, marketScale, minorToAmount } from './decimal.js';
@@ -65,6 +66,9 @@ export function registerAdminRoutes(app: FastifyInstance, context: GatewayContex
       const scale = marketScale(body);
       if (!scale.ok)
         throw new GatewayError(400, 'VALIDATION_FAILED', `${scale.field} ${scale.message}`, scale.field);
+      if (body.timezone !== undefined && !isValidTimezone(body.timezone)) {
+        throw new GatewayError(400, 'VALIDATION_FAILED', 'timezone is not a known IANA timezone', 'timezone');
+      }
       checkAssetDecimals(context, body.base, body.baseDecimals, 'baseDecimals');
       checkAssetDecimals(context, body.quote, body.quoteDecimals, 'quoteDecimals');
       const command: DecimalSymbolCommand = {
@@ -81,6 +85,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: GatewayContex
         lotSizeDecimal: body.lotSize,
         tickSizeDecimal: body.tickSize,
       };
+      if (body.timezone !== undefined) command.timezone = body.timezone;
       await submitOrReject(context, command);
       const market = context.state.markets.market(body.symbol);
       if (market === undefined) throw new GatewayError(500, 'INTERNAL', 'market not registered after apply');

@@ -11,6 +11,8 @@ export interface DecimalSymbolCommand extends SymbolCommand {
   quoteDecimals: number;
   lotSizeDecimal: string;
   tickSizeDecimal: string;
+  /** IANA timezone: daily and weekly candles close at its local midnight. */
+  timezone?: string;
 }
 
 export interface Market {

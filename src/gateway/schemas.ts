@@ -62,6 +62,8 @@ export const SymbolBody = Type.Object(
     tickSize: decimalString,
     makerFeeBps: Type.Integer({ minimum: 0, maximum: 10_000 }),
     takerFeeBps: Type.Integer({ minimum: 0, maximum: 10_000 }),
+    /** IANA timezone of the market (default UTC): daily and weekly candles close at its midnight. */
+    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   },
   { additionalProperties: false },
 );

@@ -82,7 +82,10 @@ export class MarketData implements ChannelSource {
   onOutcome(outcome: CommandOutcome): void {
     for (const event of outcome.events) {
       if (event.ev === 'symbolAdded') {
-        this.addSymbol(event.symbol, (event as { timezone?: unknown }).timezone);
+        // The gateway journals the market's timezone as an extra field of the symbol command.
+        const listed =
+          (event as { timezone?: unknown }).timezone ?? (outcome.command as { timezone?: unknown }).timezone;
+        this.addSymbol(event.symbol, listed);
         continue;
       }
       if (!('symbol' in event)) continue;
