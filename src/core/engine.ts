@@ -135,6 +135,8 @@ export class Engine implements MatchingEngine {
   private readonly orderPool: Order[] = [];
   /** The running command's `ts` (0 when absent): offerings and coupons depend on time. */
   private commandTs = 0;
+  /** Numbers the FOK dry run's simulated fills, below zero (real fills use their trade id). */
+  private dryFillToken = 0;
   private readonly offerings: Offerings;
   /** Why the last sweep left a remainder. */
   private sweepStop: ExpireReason = 'UNFILLED';
@@ -495,7 +497,8 @@ export class Engine implements MatchingEngine {
             if (affordable === 0) return false;
             if (affordable < fillQty) fillQty = affordable;
             const paid = fillQty * price;
-            const makerFee = this.fee(maker.account, paid, book.makerFeeBps, true);
+            // Dry fills are numbered below zero so they never share a token with a real fill.
+            const makerFee = this.fee(maker.account, paid, book.makerFeeBps, true, --this.dryFillToken);
             funds -= paid;
             if (maker.user === user) funds += paid - makerFee;
             if (user === FEE_USER) funds += makerFee;
@@ -527,6 +530,8 @@ export class Engine implements MatchingEngine {
     const baseAmount = qty * book.lotSize;
     const quoteAmount = qty * price;
     const makerAccount = maker.account;
+    /** The trade id this fill will get: coupons spend at most one use per fill. */
+    const fillToken = this.tradeCount + 1;
     const fees = this.feeAccount;
     let takerFee: number;
     let makerFee: number;
@@ -537,19 +542,19 @@ export class Engine implements MatchingEngine {
         taker.balances[lockedSlot(quoteAsset)] -= qty * limitPrice;
         taker.balances[availableSlot(quoteAsset)] += qty * (limitPrice - price);
       }
-      takerFee = this.fee(taker, baseAmount, book.takerFeeBps, false);
+      takerFee = this.fee(taker, baseAmount, book.takerFeeBps, false, fillToken);
       taker.balances[availableSlot(baseAsset)] += baseAmount - takerFee;
       makerAccount.balances[lockedSlot(baseAsset)] -= baseAmount;
-      makerFee = this.fee(makerAccount, quoteAmount, book.makerFeeBps, true);
+      makerFee = this.fee(makerAccount, quoteAmount, book.makerFeeBps, true, fillToken);
       makerAccount.balances[availableSlot(quoteAsset)] += quoteAmount - makerFee;
       fees.balances[availableSlot(baseAsset)] += takerFee;
       fees.balances[availableSlot(quoteAsset)] += makerFee;
     } else {
       taker.balances[lockedSlot(baseAsset)] -= baseAmount;
-      takerFee = this.fee(taker, quoteAmount, book.takerFeeBps, false);
+      takerFee = this.fee(taker, quoteAmount, book.takerFeeBps, false, fillToken);
       taker.balances[availableSlot(quoteAsset)] += quoteAmount - takerFee;
       makerAccount.balances[lockedSlot(quoteAsset)] -= quoteAmount;
-      makerFee = this.fee(makerAccount, baseAmount, book.makerFeeBps, true);
+      makerFee = this.fee(makerAccount, baseAmount, book.makerFeeBps, true, fillToken);
       makerAccount.balances[availableSlot(baseAsset)] += baseAmount - makerFee;
       fees.balances[availableSlot(quoteAsset)] += takerFee;
       fees.balances[availableSlot(baseAsset)] += makerFee;
@@ -565,10 +570,16 @@ export class Engine implements MatchingEngine {
    * are computed: the payer's first usable coupon, if any, takes its discount off (and spends a
    * use; the FOK dry run puts uses back).
    */
-  private fee(payer: Account, receivedAmount: number, feeBps: number, isMaker: boolean): number {
+  private fee(
+    payer: Account,
+    receivedAmount: number,
+    feeBps: number,
+    isMaker: boolean,
+    fillToken: number,
+  ): number {
     const fee = basisPointsOf(receivedAmount, feeBps);
     if (!this.offerings.hasCoupons) return fee;
-    return this.offerings.discountedFee(payer.user, fee, isMaker, this.commandTs, true);
+    return this.offerings.discountedFee(payer.user, fee, isMaker, this.commandTs, fillToken);
   }
 
   /** The offerings' narrow view of the ledger. */

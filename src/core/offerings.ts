@@ -78,6 +78,8 @@ interface Coupon {
   takerDiscountPct: number;
   expiresTs: number;
   usesLeft: number;
+  /** The fill that last spent a use (transient: fills are numbered by trade id). */
+  spentInFill: number;
 }
 
 function isPercent(value: unknown): value is number {
@@ -276,6 +278,7 @@ export class Offerings {
       takerDiscountPct: campaign.takerDiscountPct,
       expiresTs: campaign.expiresTs,
       usesLeft: campaign.uses,
+      spentInFill: 0,
     });
     this.coupons.set(user, held);
     const event: CouponIssuedEvent = { ev: 'couponIssued', offering: offering.id, user, ...campaign };
@@ -303,17 +306,22 @@ export class Offerings {
   }
 
   /**
-   * The fee `user` pays after its first usable coupon: `fee - floor(fee * pct / 100)`. A use is
-   * spent only when `spend` is set and the fee before the discount is nonzero.
+   * The fee `user` pays after its first usable coupon: `fee - floor(fee * pct / 100)`. One use is
+   * spent per fill (`fillToken` names the fill): a self-trade that charges the holder both fees
+   * takes the discount on both for that one use.
    */
-  discountedFee(user: number, fee: number, isMaker: boolean, nowTs: number, spend: boolean): number {
+  discountedFee(user: number, fee: number, isMaker: boolean, nowTs: number, fillToken: number): number {
     if (fee === 0) return 0;
     const held = this.coupons.get(user);
     if (held === undefined) return fee;
     for (const coupon of held) {
       const pct = isMaker ? coupon.makerDiscountPct : coupon.takerDiscountPct;
-      if (coupon.usesLeft === 0 || nowTs >= coupon.expiresTs || pct === 0) continue;
-      if (spend) coupon.usesLeft--;
+      const spentInThisFill = coupon.spentInFill === fillToken;
+      if ((coupon.usesLeft === 0 && !spentInThisFill) || nowTs >= coupon.expiresTs || pct === 0) continue;
+      if (!spentInThisFill) {
+        coupon.usesLeft--;
+        coupon.spentInFill = fillToken;
+      }
       return fee - percentOf(fee, pct);
     }
     return fee;
@@ -502,7 +510,7 @@ export class Offerings {
           if (campaign === undefined || campaign === null || !isNonNegativeSafeInteger(usesLeft)) {
             throw new Error(`engine invariant broken: state: coupon of user ${user} is malformed`);
           }
-          return { offering: offeringId, ...campaign, usesLeft };
+          return { offering: offeringId, ...campaign, usesLeft, spentInFill: 0 };
         }),
       );
     }
