@@ -68,7 +68,12 @@ export async function startExchange(
   // PGlite creates its own folder but not the parents: a fresh clone has no ./data yet.
   mkdirSync(config.dataDir, { recursive: true });
   const readModel = await ReadModelClient.open(
-    { databaseUrl: config.databaseUrl, dataDir: config.pgliteDir, logLevel: config.logLevel },
+    {
+      databaseUrl: config.databaseUrl,
+      dataDir: config.pgliteDir,
+      journalDir: config.dataDir,
+      logLevel: config.logLevel,
+    },
     logger.child({ component: 'read-model' }),
   );
   const state = new GatewayState(config.gateway.state);
@@ -103,6 +108,9 @@ export async function startExchange(
     snapshotEveryCommands: 0,
     snapshotEveryMs: 0,
     retainSegments: true,
+    // Place, cancel and amend as fixed binary fields: about half the bytes and twice the replay
+    // speed of JSON (docs/BENCHMARKS.md "Journal"); every reader decodes both forms.
+    payloadFormat: 'compact',
     engines: coreEngineFactory(),
     logger: logger.child({ component: 'journal' }),
     listeners,
@@ -123,6 +131,11 @@ export async function startExchange(
     history: { lagCommands: () => readModel.lag(sequencer.lastSeq), ...readModel.history() },
   });
   context.metrics.registry.registerMetric(fsyncSeconds);
+  context.metrics.gauge(
+    'hoga_read_model_fell_behind_count',
+    'Times the read model fell behind (a gap or a full queue) and caught up from the journal',
+    () => readModel.fellBehindCount(),
+  );
   const flushTimer = setInterval(() => marketData.flush(Date.now()), config.marketDataFlushMs);
   flushTimer.unref();
   await registerWebUi(app, { distDir: config.webDistDir });

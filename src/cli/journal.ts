@@ -4,6 +4,7 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { JournalError } from '../journal/errors.js';
 import { inspectSnapshots, type JournalWalk, walkJournal } from '../journal/inspect.js';
+import { decodeCommand } from '../journal/payload.js';
 
 const defaultDataDir = './data';
 /** Lines joined per write when exporting. */
@@ -44,7 +45,7 @@ export function verifyDataDirectory(
     dataDir,
     (seq, bytes, start, end) => {
       try {
-        const command = JSON.parse(bytes.toString('utf8', start, end)) as { op?: unknown };
+        const command = decodeCommand(bytes, start, end) as { op?: unknown };
         if (command === null || typeof command !== 'object' || typeof command.op !== 'string')
           badPayloads.push({ seq, detail: 'not a command object' });
       } catch (error) {
@@ -76,7 +77,8 @@ export function exportJournal(
     walk = walkJournal(
       dataDir,
       (_seq, bytes, start, end) => {
-        pending.push(bytes.toString('utf8', start, end));
+        // Compact records are turned back into the spec's JSON command lines.
+        pending.push(JSON.stringify(decodeCommand(bytes, start, end)));
         if (pending.length >= exportLinesPerWriteMax) flush();
       },
       onProgress,

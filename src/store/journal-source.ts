@@ -4,6 +4,7 @@
 // time, and yields between records so the projector's writes interleave with the reading.
 import { readFileSync, statSync } from 'node:fs';
 import type { Command, MatchingEngine } from '../core/types.js';
+import { decodeCommand } from '../journal/payload.js';
 import { decodeRecord } from '../journal/record.js';
 import { decodeSegmentHeader, listDataDirectory, segmentHeaderBytes } from '../journal/segment.js';
 import type { CommandOutcome } from '../ports.js';
@@ -62,7 +63,7 @@ export async function* journalOutcomes(
           `${segment.path}: sequence ${record.seq}, expected ${expectedSeq}`,
         );
       }
-      const command = JSON.parse(bytes.toString('utf8', record.payloadStart, record.payloadEnd)) as Command;
+      const command = decodeCommand(bytes, record.payloadStart, record.payloadEnd);
       const events = engine.apply(command).map((event) => ({ ...event }));
       yield { seq: record.seq, ts: command.ts ?? 0, command, events };
       expectedSeq += 1;
