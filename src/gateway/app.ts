@@ -13,7 +13,7 @@ import { registerAdminRoutes, registerSymbolRoutes } from './admin.js';
 import { registerAuthRoutes } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayContext, HistoryReader, MarketDataSockets } from './context.js';
-import { type ErrorBody, GatewayError } from './errors.js';
+import { type ErrorBody, fromStoreError, GatewayError } from './errors.js';
 import { registerHealthRoutes } from './health.js';
 import { registerHistoryRoutes } from './history.js';
 import { GatewayMetrics, registerMetricsRoute } from './metrics.js';
@@ -113,7 +113,8 @@ function fastifyErrorBody(error: FastifyError): { status: number; body: ErrorBod
 }
 
 function registerErrorHandling(app: FastifyInstance, metrics: GatewayMetrics): void {
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler((thrown, request, reply) => {
+    const error = fromStoreError(thrown) ?? thrown;
     if (error instanceof GatewayError) {
       if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
       metrics.rejects.inc({ code: error.code });

@@ -22,6 +22,8 @@ export const GatewayErrorCodes = [
   'SLOW_CONSUMER',
   'SESSION_ENDED',
   'PAYLOAD_TOO_LARGE',
+  'INVALID_CURSOR',
+  'INVALID_QUERY',
 ] as const;
 
 export type GatewayErrorCode = (typeof GatewayErrorCodes)[number];
@@ -63,6 +65,31 @@ export function notFound(what: string): GatewayError {
 
 export function unauthenticated(): GatewayError {
   return new GatewayError(401, 'UNAUTHENTICATED', 'log in first (session cookie or Bearer token)');
+}
+
+/** The read model's request errors (src/store/errors.ts) and their HTTP status; the rest are 500. */
+const storeErrorStatus: Partial<Record<ErrorCode, number>> = {
+  USERNAME_TAKEN: 409,
+  INVALID_CURSOR: 400,
+  INVALID_QUERY: 400,
+};
+const storeErrorField: Partial<Record<ErrorCode, string>> = {
+  USERNAME_TAKEN: 'username',
+  INVALID_CURSOR: 'cursor',
+};
+
+/**
+ * A store error as a reply, or undefined when it is not one a request can cause. Store errors
+ * reach the gateway from the read-model thread as plain errors carrying `code`, with a message
+ * that starts with the class name and the code (`StoreError: INVALID_CURSOR: ...`).
+ */
+export function fromStoreError(error: unknown): GatewayError | undefined {
+  const code = (error as { code?: unknown } | null)?.code as ErrorCode;
+  const statusCode = storeErrorStatus[code];
+  if (statusCode === undefined) return undefined;
+  const message = String((error as Error).message ?? error);
+  const detail = message.slice(message.indexOf(`${code}: `) + code.length + 2);
+  return new GatewayError(statusCode, code, detail, storeErrorField[code]);
 }
 
 /** JSON schema for the error body, shared by the OpenAPI description of every route. */

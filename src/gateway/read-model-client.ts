@@ -11,6 +11,8 @@ import { GatewayError } from './errors.js';
 export interface ReadModelThreadOptions {
   databaseUrl: string;
   dataDir: string;
+  /** The journal's directory (every segment kept): a projector behind it catches up from there. */
+  journalDir: string;
   logLevel: string;
 }
 
@@ -34,14 +36,22 @@ export type ReadModelReply =
   | { type: 'failed'; message: string }
   | { type: 'result'; id: number; value: unknown }
   | { type: 'error'; id: number; message: string; code?: string }
-  | { type: 'progress'; projectedSeq: number }
+  | { type: 'progress'; projectedSeq: number; fellBehindCount: number }
   | { type: 'closed' };
 
 const pendingCallsMax = 10_000;
+/** Callers waiting for the projector to reach a sequence number (tests, orderly shutdowns). */
+const projectedWaitersMax = 1_000;
 const pendingOutcomesMax = 200_000;
 /** Outcomes are posted in batches: on this many, or after this delay. */
 const outcomeBatchMax = 2_000;
 const outcomeFlushMs = 5;
+
+interface ProjectedWaiter {
+  seq: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
 
 interface PendingCall {
   resolve: (value: unknown) => void;
@@ -52,10 +62,12 @@ export class ReadModelClient {
   readonly users: UserStore;
   readonly sessions: SessionStore;
   private readonly calls = new Map<number, PendingCall>();
+  private projectedWaiters: ProjectedWaiter[] = [];
   private nextCallId = 1;
   private outcomes: CommandOutcome[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private projectedSeq = 0;
+  private projectorFellBehindCount = 0;
   private fellBehind = false;
   private closed: Promise<void> | undefined;
   private failure: GatewayError | undefined;
@@ -105,6 +117,21 @@ export class ReadModelClient {
     return Math.max(0, lastSeq - this.projectedSeq);
   }
 
+  /** Times the projector fell behind (a gap or a full queue) and caught up from the journal. */
+  fellBehindCount(): number {
+    return this.projectorFellBehindCount;
+  }
+
+  /** Resolves once every command up to `seq` is projected (reported within the progress interval). */
+  projected(seq: number): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.projectedSeq >= seq) return Promise.resolve();
+    if (this.projectedWaiters.length >= projectedWaitersMax) {
+      return Promise.reject(new GatewayError(503, 'BUSY', 'too many waiters on the read model'));
+    }
+    return new Promise((resolve, reject) => this.projectedWaiters.push({ seq, resolve, reject }));
+  }
+
   /** The sequencer's listener: synchronous and bounded, never blocks the command path. */
   offer(outcome: CommandOutcome): void {
     if (this.outcomes.length >= pendingOutcomesMax) {
@@ -132,7 +159,11 @@ export class ReadModelClient {
     this.flush();
     this.closed = new Promise<void>((resolve) => {
       this.resolveClosed = resolve;
-    }).then(() => this.worker.terminate().then(() => undefined));
+    }).then(async () => {
+      await this.worker.terminate();
+      const closedError = new GatewayError(503, 'BUSY', 'the read model is closed');
+      for (const waiter of this.projectedWaiters.splice(0)) waiter.reject(closedError);
+    });
     this.worker.postMessage({ type: 'close' } satisfies ReadModelRequest);
     return this.closed;
   }
@@ -155,12 +186,23 @@ export class ReadModelClient {
     this.logger.fatal({ code }, 'read-model thread exited: logins, sessions and history are unavailable');
     for (const pending of this.calls.values()) pending.reject(this.failure);
     this.calls.clear();
+    for (const waiter of this.projectedWaiters.splice(0)) waiter.reject(this.failure);
   }
 
   private onReply(message: ReadModelReply): void {
-    if (message.type === 'progress') this.projectedSeq = message.projectedSeq;
-    else if (message.type === 'closed') this.resolveClosed();
+    if (message.type === 'progress') {
+      this.projectedSeq = message.projectedSeq;
+      this.projectorFellBehindCount = message.fellBehindCount;
+      this.wakeProjectedWaiters();
+    } else if (message.type === 'closed') this.resolveClosed();
     else if (message.type === 'result' || message.type === 'error') this.settle(message);
+  }
+
+  private wakeProjectedWaiters(): void {
+    const reached = this.projectedWaiters.filter((waiter) => waiter.seq <= this.projectedSeq);
+    if (reached.length === 0) return;
+    this.projectedWaiters = this.projectedWaiters.filter((waiter) => waiter.seq > this.projectedSeq);
+    for (const waiter of reached) waiter.resolve();
   }
 
   private settle(message: Extract<ReadModelReply, { id: number }>): void {

@@ -5,7 +5,9 @@
 // main thread only posts outcomes and awaits query results (read-model-client.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
+import { coreEngineFactory } from '../journal/engine-factory.js';
 import type { CommandOutcome } from '../ports.js';
+import { journalCatchUp } from '../store/journal-source.js';
 import type { Projector } from '../store/projector.js';
 import { openStore, type Store } from '../store/store.js';
 import type {
@@ -68,7 +70,9 @@ async function close(): Promise<void> {
 }
 
 const progressTimer = setInterval(() => {
-  if (projector !== undefined) reply({ type: 'progress', projectedSeq: projector.projectedSeq });
+  if (projector === undefined) return;
+  const { projectedSeq, fellBehindCount } = projector.stats();
+  reply({ type: 'progress', projectedSeq, fellBehindCount });
 }, progressIntervalMs);
 
 port.on('message', (message: ReadModelRequest) => {
@@ -79,7 +83,11 @@ port.on('message', (message: ReadModelRequest) => {
 async function open(): Promise<void> {
   const logger = pino({ name: 'hoga', level: options.logLevel }).child({ component: 'read-model' });
   store = await openStore({ databaseUrl: options.databaseUrl, dataDir: options.dataDir, logger });
-  projector = await store.openProjector();
+  // A projector behind the journal (a new or deleted read model, outcomes dropped on the way here,
+  // a replay that started past its checkpoint) replays the missing commands from the journal,
+  // which keeps every segment, instead of stopping until `hoga db rebuild`.
+  const engines = coreEngineFactory();
+  projector = await store.openProjector({ catchUp: journalCatchUp(options.journalDir, engines.create) });
   reply({ type: 'ready', projectedSeq: projector.projectedSeq });
   for (const message of early.splice(0)) handle(message);
 }

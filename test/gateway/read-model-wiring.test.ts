@@ -1,0 +1,143 @@
+// The read model's wiring in the running exchange: a read model behind the journal catches up
+// from it (a deleted PGlite directory, or a gap in the outcomes it was offered), and /metrics
+// counts how often that happened.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, it } from 'node:test';
+import { pino } from 'pino';
+import type { ExchangeConfig } from '../../src/config.js';
+import { Engine } from '../../src/core/engine.js';
+import { ReadModelClient } from '../../src/gateway/read-model-client.js';
+import { type ExchangeHandle, startExchange } from '../../src/main.js';
+import type { CommandOutcome } from '../../src/ports.js';
+import { journalOutcomes } from '../../src/store/journal-source.js';
+import { Api, testConfig } from './support/exchange.js';
+
+const logger = pino({ level: process.env.HOGA_TEST_LOG ?? 'silent' });
+const readyDeadlineMs = 30_000;
+/** Without the catch-up a projector behind the journal waits forever: fail instead of hanging. */
+const testTimeoutMs = 90_000;
+
+let dataDir: string;
+let config: ExchangeConfig;
+let aliceId: number;
+let bobId: number;
+let tradesBefore: unknown[];
+/** The exchange the first test restarts on the deleted read model; later tests query it. */
+let restarted: ExchangeHandle | undefined;
+
+/** One market, two users, one trade between them. */
+async function trade(api: Api): Promise<void> {
+  const admin = await api.adminToken();
+  await api.createMarket(admin);
+  aliceId = await api.register('alice');
+  bobId = await api.register('bob');
+  await api.deposit(admin, aliceId, 'BTC', '2');
+  await api.deposit(admin, bobId, 'USD', '1000');
+  const alice = await api.login('alice');
+  const bob = await api.login('bob');
+  const order = { symbol: 'BTC-USD', type: 'limit', price: '100', qty: '1' };
+  await api.expect(200, 'POST', '/api/v1/orders', { ...order, side: 'sell' }, alice);
+  await api.expect(200, 'POST', '/api/v1/orders', { ...order, side: 'buy' }, bob);
+}
+
+/** Rejects after readyDeadlineMs, so a read model that never catches up fails instead of hanging. */
+function withinDeadline<T>(promise: Promise<T>, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), readyDeadlineMs);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Polls /readyz (bounded) until the read model has projected everything the journal holds. */
+async function caughtUp(api: Api): Promise<void> {
+  const deadline = Date.now() + readyDeadlineMs;
+  for (;;) {
+    const ready = await api.call('GET', '/readyz');
+    if (ready.body.readModelLag === 0) return;
+    assert.ok(Date.now() < deadline, `read model still behind: ${JSON.stringify(ready.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+before(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'hoga-read-model-wiring-'));
+  config = testConfig(dataDir);
+  const exchange = await startExchange(config, { logger });
+  const api = new Api(exchange.url);
+  await trade(api);
+  // Histories are written behind the command path: wait until the trade is projected.
+  await exchange.readModel.projected(exchange.sequencer.lastSeq);
+  const alice = await api.login('alice');
+  tradesBefore = (await api.expect(200, 'GET', '/api/v1/history/trades', undefined, alice)).items;
+  assert.equal(tradesBefore.length, 1);
+  await exchange.close();
+});
+
+after(async () => {
+  await restarted?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+it('a deleted read model is rebuilt from the journal at start: history has the earlier trades', {
+  timeout: testTimeoutMs,
+}, async () => {
+  rmSync(config.pgliteDir, { recursive: true, force: true });
+  restarted = await startExchange({ ...config, port: 0 }, { logger });
+  const api = new Api(restarted.url);
+  await caughtUp(api);
+  // Users are not in the journal: registering in the same order gives the same ids back.
+  assert.equal(await api.register('alice'), aliceId);
+  const alice = await api.login('alice');
+  const trades = await api.expect(200, 'GET', '/api/v1/history/trades', undefined, alice);
+  assert.deepEqual(trades.items, tradesBefore);
+  const metrics = await api.call('GET', '/metrics');
+  const fellBehind = /^hoga_read_model_fell_behind_count (\d+)$/m.exec(metrics.body);
+  assert.ok(fellBehind !== null, 'hoga_read_model_fell_behind_count missing from /metrics');
+  assert.equal(Number(fellBehind[1]), restarted.readModel.fellBehindCount());
+});
+
+it('a gap in the offered outcomes is filled from the journal and counted as fell behind', {
+  timeout: testTimeoutMs,
+}, async () => {
+  const outcomes: CommandOutcome[] = [];
+  for await (const outcome of journalOutcomes(dataDir, new Engine())) outcomes.push(outcome);
+  const last = outcomes[outcomes.length - 1];
+  const readModel = await ReadModelClient.open(
+    { databaseUrl: '', dataDir: join(dataDir, 'pglite-gap'), journalDir: dataDir, logLevel: 'silent' },
+    logger,
+  );
+  try {
+    assert.equal(readModel.fellBehindCount(), 0);
+    // Only the last outcome arrives, as after outcomes were dropped or a replay began at a snapshot.
+    readModel.offer(last);
+    await withinDeadline(readModel.projected(last.seq), 'the read model never caught up');
+    assert.equal(readModel.lag(last.seq), 0);
+    assert.equal(readModel.fellBehindCount(), 1);
+    const trades = await readModel.history().tradesOfUser(aliceId, { cursor: null, limit: 10 });
+    assert.equal(trades.items.length, 1);
+    assert.equal(trades.items[0].side, 'sell');
+  } finally {
+    await readModel.close();
+  }
+});
+
+it('store errors keep their codes: 400 INVALID_CURSOR, 409 USERNAME_TAKEN', async () => {
+  assert.ok(restarted !== undefined, 'needs the exchange of the first test');
+  const api = new Api(restarted.url);
+  const alice = await api.login('alice');
+  const badCursor = await api.call('GET', '/api/v1/history/trades?cursor=not-a-cursor', undefined, alice);
+  assert.equal(badCursor.status, 400);
+  assert.equal(badCursor.body.code, 'INVALID_CURSOR');
+  assert.equal(badCursor.body.field, 'cursor');
+  assert.doesNotMatch(badCursor.body.message, /StoreError/);
+  const taken = await api.call('POST', '/api/v1/auth/register', {
+    username: 'alice',
+    password: 'another-pw-1',
+  });
+  assert.equal(taken.status, 409);
+  assert.equal(taken.body.code, 'USERNAME_TAKEN');
+});
