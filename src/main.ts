@@ -2,12 +2,14 @@
 // sequencer (recovery replays into every listener first), then the HTTP/WebSocket server.
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { Histogram } from 'prom-client';
 import type { ExchangeConfig } from './config.js';
 import type { MatchingEngine } from './core/types.js';
 import { buildGateway } from './gateway/app.js';
+import { registerCandleRoutes } from './gateway/candles.js';
 import { PasswordHasher } from './gateway/passwords.js';
 import { ReadModelClient } from './gateway/read-model-client.js';
 import { GatewayState } from './gateway/state.js';
@@ -16,7 +18,7 @@ import { openSequencer } from './journal/durable.js';
 import { coreEngineFactory } from './journal/engine-factory.js';
 import { type JournalFileSystem, nodeFileSystem } from './journal/file-system.js';
 import type { Sequencer } from './journal/sequencer.js';
-import { ChannelHub, InProcessBus, MarketData } from './marketdata/index.js';
+import { CandleWriter, ChannelHub, InProcessBus, MarketData } from './marketdata/index.js';
 import type { CommandOutcome } from './ports.js';
 
 export interface ExchangeHandle {
@@ -80,7 +82,16 @@ export async function startExchange(
   const hub = new ChannelHub();
   const bus = new InProcessBus();
   bus.subscribe(hub);
-  const marketData = new MarketData({ publisher: bus });
+  // Closed candles persist in the read model's candles table, written on its thread; while it
+  // fails they spill to a file in the data directory and are replayed later.
+  const candleLogger = logger.child({ component: 'candles' });
+  const candleWriter = new CandleWriter({
+    sink: readModel.candleSink(),
+    spillPath: join(config.dataDir, 'candles.spill.ndjson'),
+    onError: (code, error) => candleLogger.error({ code, err: error }, 'candle writer'),
+  });
+  await candleWriter.start();
+  const marketData = new MarketData({ publisher: bus, closedCandles: candleWriter });
   hub.addSource(marketData);
   hub.addSource(state.offerings);
   state.offerings.usePublisher(bus);
@@ -138,6 +149,7 @@ export async function startExchange(
   );
   const flushTimer = setInterval(() => marketData.flush(Date.now()), config.marketDataFlushMs);
   flushTimer.unref();
+  registerCandleRoutes(app, state.markets, readModel);
   await registerWebUi(app, { distDir: config.webDistDir });
   await app.listen({ host: config.host, port: config.port });
   const port = (app.server.address() as AddressInfo).port;
@@ -150,6 +162,7 @@ export async function startExchange(
     await app.close();
     await sequencer.close();
     hub.stop();
+    await candleWriter.close();
     await readModel.close();
   }
   return {

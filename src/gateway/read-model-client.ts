@@ -3,8 +3,11 @@
 // `pendingCallsMax` queries in flight and `pendingOutcomesMax` outcomes waiting to be posted.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import type { CandleSink } from '../marketdata/candle-sink.js';
+import type { CandleJson } from '../marketdata/candles.js';
 import type { CommandOutcome } from '../ports.js';
-import type { SessionStore, UserStore } from '../store/ports.js';
+import type { CandleRange, CandleRecord } from '../store/candles.js';
+import type { HistoryQuery, Page, SessionStore, UserStore } from '../store/ports.js';
 import type { HistoryReader } from './context.js';
 import { GatewayError } from './errors.js';
 
@@ -19,7 +22,8 @@ export interface ReadModelThreadOptions {
 export type ReadModelMethod =
   | `users.${keyof UserStore}`
   | `sessions.${keyof SessionStore}`
-  | `history.${'ordersOfUser' | 'tradesOfUser' | 'ledgerOfUser'}`;
+  | `history.${'ordersOfUser' | 'tradesOfUser' | 'ledgerOfUser'}`
+  | 'candles.candles';
 
 export interface ReadModelCall {
   type: 'call';
@@ -29,7 +33,12 @@ export interface ReadModelCall {
 }
 
 /** Outcomes travel as one JSON string: cheaper to post than a structured clone of many small objects. */
-export type ReadModelRequest = ReadModelCall | { type: 'outcomes'; json: string } | { type: 'close' };
+export type ReadModelRequest =
+  | ReadModelCall
+  | { type: 'outcomes'; json: string }
+  /** Closed candles for the store's SqlCandleSink; the reply settles the candle writer's write. */
+  | { type: 'writeCandles'; id: number; candles: readonly CandleJson[] }
+  | { type: 'close' };
 
 export type ReadModelReply =
   | { type: 'ready'; projectedSeq: number }
@@ -153,6 +162,20 @@ export class ReadModelClient {
     };
   }
 
+  /** Closed candles of one symbol and interval, oldest first, paginated. */
+  candles(range: CandleRange, query: HistoryQuery): Promise<Page<CandleRecord>> {
+    return this.call('candles.candles', [range, query]) as Promise<Page<CandleRecord>>;
+  }
+
+  /** Market data's candle writer writes through this to the SQL candles table on the thread. */
+  candleSink(): CandleSink {
+    return {
+      write: async (candles) => {
+        await this.request((id) => ({ type: 'writeCandles', id, candles }));
+      },
+    };
+  }
+
   /** Posts what is pending, lets the projector drain, closes the store and stops the thread. */
   close(): Promise<void> {
     if (this.closed !== undefined) return this.closed;
@@ -214,6 +237,11 @@ export class ReadModelClient {
   }
 
   private call(method: ReadModelMethod, args: unknown[]): Promise<unknown> {
+    return this.request((id) => ({ type: 'call', id, method, args }));
+  }
+
+  /** Posts a request that the thread answers with a result or an error of the same id. */
+  private request(build: (id: number) => ReadModelRequest): Promise<unknown> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.calls.size >= pendingCallsMax) {
       return Promise.reject(
@@ -223,7 +251,7 @@ export class ReadModelClient {
     const id = this.nextCallId++;
     return new Promise((resolve, reject) => {
       this.calls.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'call', id, method, args } satisfies ReadModelRequest);
+      this.worker.postMessage(build(id));
     });
   }
 

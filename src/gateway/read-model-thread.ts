@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { coreEngineFactory } from '../journal/engine-factory.js';
 import type { CommandOutcome } from '../ports.js';
+import { SqlCandleSink } from '../store/candle-sink.js';
 import { journalCatchUp } from '../store/journal-source.js';
 import type { Projector } from '../store/projector.js';
 import { openStore, type Store } from '../store/store.js';
@@ -26,6 +27,7 @@ if (port === null) throw new Error('read-model-thread must run as a worker threa
 
 let store: Store | undefined;
 let projector: Projector | undefined;
+let candleSink: SqlCandleSink | undefined;
 /** Messages that arrived while the store was opening, handled in order once it is open. */
 const early: ReadModelRequest[] = [];
 
@@ -35,7 +37,7 @@ function reply(message: ReadModelReply): void {
 
 async function call(request: ReadModelCall): Promise<unknown> {
   if (store === undefined) throw new Error('read model not open');
-  const [area, method] = request.method.split('.') as ['users' | 'sessions' | 'history', string];
+  const [area, method] = request.method.split('.') as ['users' | 'sessions' | 'history' | 'candles', string];
   const target = store[area] as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   if (typeof target[method] !== 'function') throw new Error(`unknown read-model method ${request.method}`);
   return target[method](...request.args);
@@ -50,7 +52,8 @@ function handle(message: ReadModelRequest): void {
     void close();
     return;
   }
-  call(message).then(
+  const work = message.type === 'writeCandles' ? writeCandles(message.candles) : call(message);
+  work.then(
     (value) => reply({ type: 'result', id: message.id, value }),
     (error: unknown) =>
       reply({
@@ -60,6 +63,11 @@ function handle(message: ReadModelRequest): void {
         code: (error as { code?: string }).code,
       }),
   );
+}
+
+function writeCandles(candles: Parameters<SqlCandleSink['write']>[0]): Promise<void> {
+  if (candleSink === undefined) return Promise.reject(new Error('read model not open'));
+  return candleSink.write(candles);
 }
 
 async function close(): Promise<void> {
@@ -83,6 +91,7 @@ port.on('message', (message: ReadModelRequest) => {
 async function open(): Promise<void> {
   const logger = pino({ name: 'hoga', level: options.logLevel }).child({ component: 'read-model' });
   store = await openStore({ databaseUrl: options.databaseUrl, dataDir: options.dataDir, logger });
+  candleSink = new SqlCandleSink(store.candles);
   // A projector behind the journal (a new or deleted read model, outcomes dropped on the way here,
   // a replay that started past its checkpoint) replays the missing commands from the journal,
   // which keeps every segment, instead of stopping until `hoga db rebuild`.

@@ -141,3 +141,63 @@ it('store errors keep their codes: 400 INVALID_CURSOR, 409 USERNAME_TAKEN', asyn
   assert.equal(taken.status, 409);
   assert.equal(taken.body.code, 'USERNAME_TAKEN');
 });
+
+interface CandleItem {
+  openMs: number;
+  closeMs: number;
+  open: string;
+  close: string;
+  volume: string;
+  quoteVolume: string;
+  trades: number;
+}
+
+/** Polls the candles route (bounded): closed candles reach the table through an asynchronous writer. */
+async function candlesUntil(api: Api, count: number): Promise<CandleItem[]> {
+  const deadline = Date.now() + readyDeadlineMs;
+  for (;;) {
+    const page = await api.expect(200, 'GET', '/api/v1/candles?symbol=BTC-USD&interval=1s');
+    if (page.items.length >= count) return page.items;
+    assert.ok(Date.now() < deadline, `only ${page.items.length} closed 1s candles, expected ${count}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+it('closed candles persist in the read model and page through GET /api/v1/candles', {
+  timeout: testTimeoutMs,
+}, async () => {
+  assert.ok(restarted !== undefined, 'needs the exchange of the first test');
+  const api = new Api(restarted.url);
+  // The replayed trade rebuilt its candle, which closed and was written to the new read model.
+  const [first] = await candlesUntil(api, 1);
+  assert.deepEqual(
+    { open: first.open, close: first.close, volume: first.volume, trades: first.trades },
+    { open: '100.00', close: '100.00', volume: '1.000', trades: 1 },
+  );
+  assert.equal(first.quoteVolume, '100.000000');
+  assert.equal(first.closeMs - first.openMs, 1_000);
+  // A second trade in a later second makes a second 1s candle.
+  assert.equal(await api.register('bob'), bobId);
+  const alice = await api.login('alice');
+  const bob = await api.login('bob');
+  const order = { symbol: 'BTC-USD', type: 'limit', price: '101', qty: '0.5' };
+  await api.expect(200, 'POST', '/api/v1/orders', { ...order, side: 'sell' }, alice);
+  await api.expect(200, 'POST', '/api/v1/orders', { ...order, side: 'buy' }, bob);
+  const both = await candlesUntil(api, 2);
+  assert.equal(both[1].close, '101.00');
+  assert.ok(both[0].openMs < both[1].openMs, 'oldest first');
+  const query = '/api/v1/candles?symbol=BTC-USD&interval=1s&limit=1';
+  const pageOne = await api.expect(200, 'GET', query);
+  assert.deepEqual(pageOne.items, [both[0]]);
+  assert.equal(typeof pageOne.next, 'string');
+  const pageTwo = await api.expect(200, 'GET', `${query}&cursor=${encodeURIComponent(pageOne.next)}`);
+  assert.deepEqual(pageTwo.items, [both[1]]);
+  const window = `/api/v1/candles?symbol=BTC-USD&interval=1s&from=${both[1].openMs}&to=${both[1].closeMs}`;
+  assert.deepEqual((await api.expect(200, 'GET', window)).items, [both[1]]);
+  const reversed = await api.call('GET', '/api/v1/candles?symbol=BTC-USD&interval=1s&from=2000&to=1000');
+  assert.equal(reversed.status, 400);
+  assert.equal(reversed.body.code, 'INVALID_QUERY');
+  const unknown = await api.call('GET', '/api/v1/candles?symbol=NOPE&interval=1s');
+  assert.equal(unknown.status, 400);
+  assert.equal(unknown.body.code, 'UNKNOWN_SYMBOL');
+});

@@ -1,0 +1,76 @@
+// Closed candles from the SQL read model (written by market data's candle writer through the
+// read-model thread), oldest first and keyset-paginated. Public, like the candles channel.
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { candleIntervals } from '../marketdata/candles.js';
+import type { CandleRange, CandleRecord } from '../store/candles.js';
+import type { HistoryQuery, Page } from '../store/ports.js';
+import { formatUnits, lotsToQty, minorToPrice } from './decimal.js';
+import { GatewayError } from './errors.js';
+import type { MarketRegistry } from './markets.js';
+
+const pageSizeDefault = 100;
+const millisecondsString = Type.String({ pattern: '^[0-9]{1,15}$', description: 'Unix time in ms' });
+
+export const CandlesQuery = Type.Object(
+  {
+    symbol: Type.String({ minLength: 1, maxLength: 32 }),
+    interval: Type.Union(candleIntervals.map((interval) => Type.Literal(interval))),
+    from: Type.Optional(millisecondsString),
+    to: Type.Optional(millisecondsString),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$' })),
+  },
+  { additionalProperties: false },
+);
+export type CandlesQuery = Static<typeof CandlesQuery>;
+
+export interface CandleReader {
+  candles(range: CandleRange, query: HistoryQuery): Promise<Page<CandleRecord>>;
+}
+
+export function registerCandleRoutes(
+  app: FastifyInstance,
+  markets: MarketRegistry,
+  reader: CandleReader,
+): void {
+  app.get<{ Querystring: CandlesQuery }>(
+    '/api/v1/candles',
+    {
+      schema: {
+        tags: ['markets'],
+        querystring: CandlesQuery,
+        summary: 'Closed candles with open time in [from, to), oldest first, paginated',
+      },
+    },
+    async (request) => {
+      const query = request.query;
+      const market = markets.market(query.symbol);
+      if (market === undefined) {
+        throw new GatewayError(400, 'UNKNOWN_SYMBOL', `no market ${query.symbol}`, 'symbol');
+      }
+      const range: CandleRange = {
+        symbol: query.symbol,
+        interval: query.interval,
+        fromMs: query.from === undefined ? 0 : Number(query.from),
+        toMs: query.to === undefined ? Number.MAX_SAFE_INTEGER : Number(query.to),
+      };
+      const limit = query.limit === undefined ? pageSizeDefault : Number(query.limit);
+      const page = await reader.candles(range, { cursor: query.cursor ?? null, limit });
+      const quoteDecimals = market.scale.spec.quoteDecimals;
+      const items = page.items.map((candle) => ({
+        openMs: candle.openTimeMs,
+        closeMs: candle.closeTimeMs,
+        open: minorToPrice(candle.open, market.scale),
+        high: minorToPrice(candle.high, market.scale),
+        low: minorToPrice(candle.low, market.scale),
+        close: minorToPrice(candle.close, market.scale),
+        volume: lotsToQty(candle.volumeQty, market.scale),
+        // Engine price (quote minor units per lot) times lots: quote minor units.
+        quoteVolume: formatUnits(BigInt(candle.quoteVolume), quoteDecimals),
+        trades: candle.tradeCount,
+      }));
+      return { items, next: page.next };
+    },
+  );
+}
