@@ -24,6 +24,8 @@ export interface ExchangeConfig {
   webDistDir: string;
   /** Start the demo bots (docs/UI.md "Demo mode"). */
   demo: boolean;
+  /** External quote feed (src/marketdata/feeds/from-spec.ts); empty: none. */
+  quoteFeed: string;
   gateway: GatewayConfig;
 }
 
@@ -36,6 +38,7 @@ export interface ExchangeFlags {
   fsync?: string;
   logLevel?: string;
   demo?: boolean;
+  quoteFeed?: string;
 }
 
 type Environment = Record<string, string | undefined>;
@@ -158,6 +161,7 @@ export function loadConfig(
     marketDataFlushMs: integer(environment.HOGA_MARKETDATA_FLUSH_MS, 100, 'HOGA_MARKETDATA_FLUSH_MS'),
     webDistDir: environment.HOGA_WEB_DIST ?? fileURLToPath(new URL('../../web/dist', import.meta.url)),
     demo: flags.demo === true || environment.HOGA_DEMO === '1',
+    quoteFeed: flags.quoteFeed ?? environment.HOGA_QUOTE_FEED ?? '',
     gateway: gatewayFromEnvironment(environment),
   };
 }

@@ -18,7 +18,15 @@ import { openSequencer } from './journal/durable.js';
 import { coreEngineFactory } from './journal/engine-factory.js';
 import { type JournalFileSystem, nodeFileSystem } from './journal/file-system.js';
 import type { Sequencer } from './journal/sequencer.js';
-import { CandleWriter, ChannelHub, InProcessBus, MarketData } from './marketdata/index.js';
+import { type FeedSpecResult, quoteFeedFromSpec } from './marketdata/feeds/from-spec.js';
+import {
+  CandleWriter,
+  ChannelHub,
+  InProcessBus,
+  MarketData,
+  type QuoteFeed,
+  QuoteIngest,
+} from './marketdata/index.js';
 import type { CommandOutcome } from './ports.js';
 
 export interface ExchangeHandle {
@@ -29,6 +37,8 @@ export interface ExchangeHandle {
   sequencer: Sequencer;
   engine: MatchingEngine;
   readModel: ReadModelClient;
+  /** External quotes in: feeds (and the demo) push here; `quotes.<sym>` channels come out. */
+  quotes: QuoteIngest;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -62,11 +72,36 @@ async function seedAdmin(config: ExchangeConfig, readModel: ReadModelClient, log
   );
 }
 
+/** The configured external quote feed, checked before anything opens (none when empty). */
+function chooseQuoteFeed(spec: string): FeedSpecResult | undefined {
+  if (spec === '') return undefined;
+  const chosen = quoteFeedFromSpec(spec);
+  if (!chosen.ok) throw new Error(`QUOTE_FEED_INVALID: ${spec}: ${chosen.message}`);
+  return chosen;
+}
+
+/** Starts the chosen feed into `quotes`; its end or failure is logged, never thrown. */
+function runQuoteFeed(
+  chosen: FeedSpecResult | undefined,
+  quotes: QuoteIngest,
+  logger: Logger,
+): QuoteFeed | undefined {
+  quotes.start();
+  if (chosen === undefined || !chosen.ok) return undefined;
+  logger.info({ feed: chosen.description }, 'quote feed started');
+  chosen.feed.run(quotes).then(
+    (stats) => logger.info({ feed: chosen.description, ...stats }, 'quote feed ended'),
+    (error: unknown) => logger.error({ feed: chosen.description, err: error }, 'quote feed failed'),
+  );
+  return chosen.feed;
+}
+
 export async function startExchange(
   config: ExchangeConfig,
   options: StartOptions = {},
 ): Promise<ExchangeHandle> {
   const logger = options.logger ?? pino({ name: 'hoga', level: config.logLevel });
+  const chosenQuoteFeed = chooseQuoteFeed(config.quoteFeed);
   // PGlite creates its own folder but not the parents: a fresh clone has no ./data yet.
   mkdirSync(config.dataDir, { recursive: true });
   const readModel = await ReadModelClient.open(
@@ -93,6 +128,10 @@ export async function startExchange(
   await candleWriter.start();
   const marketData = new MarketData({ publisher: bus, closedCandles: candleWriter });
   hub.addSource(marketData);
+  // External quotes (quotes.<sym> and their candles) share the bus and the candle store.
+  const quotes = new QuoteIngest({ publisher: bus, closedCandles: candleWriter });
+  hub.addSource(quotes);
+  const quoteFeed = runQuoteFeed(chosenQuoteFeed, quotes, logger.child({ component: 'quotes' }));
   hub.addSource(state.offerings);
   state.offerings.usePublisher(bus);
   hub.start();
@@ -159,6 +198,8 @@ export async function startExchange(
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
     clearInterval(flushTimer);
+    quoteFeed?.stop();
+    quotes.stop();
     await app.close();
     await sequencer.close();
     hub.stop();
@@ -172,6 +213,7 @@ export async function startExchange(
     sequencer,
     engine: sequencer.engine,
     readModel,
+    quotes,
     logger,
     close: () => {
       closing ??= close();

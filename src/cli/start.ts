@@ -16,10 +16,14 @@ export function registerStartCommand(program: Command): void {
     .option('--fsync <policy>', 'always | batch | none (HOGA_FSYNC, default always)')
     .option('--log-level <level>', 'pino level (HOGA_LOG_LEVEL, default info)')
     .option('--demo', 'list demo markets and run demo trading bots (HOGA_DEMO=1)')
+    .option(
+      '--quote-feed <spec>',
+      'external quotes: simulated[:SYMBOLS[:RATE[:SEED]]] | file:PATH[@SPEED] | tcp:HOST:PORT (HOGA_QUOTE_FEED)',
+    )
     .action(async (flags) => {
       const config = loadConfig(flags);
       const exchange = await startExchange(config);
-      const demo = config.demo ? await startDemo(exchange) : undefined;
+      const demo = config.demo ? await startDemo(exchange, { quotes: exchange.quotes }) : undefined;
       const stop = (signal: string) => {
         exchange.logger.info({ signal }, 'stopping');
         (demo?.stop() ?? Promise.resolve())

@@ -162,7 +162,16 @@ describe('trading UI in chromium', { skip, timeout: 240_000 }, () => {
     // The buyer's book shows the ask; clicking its price fills the form; the keyboard does the rest.
     const ask = buyerPage.locator('[data-testid=asks] button', { hasText: '12.50' });
     await ask.waitFor({ timeout: uiTimeoutMs });
-    await ask.click();
+    // The form may still be settling (market info, account reload) when the first click lands:
+    // click until the price is in the form, a bounded number of times.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await ask.click();
+      if ((await buyerPage.inputValue('#order-price')) === '12.50') break;
+      await buyerPage
+        .locator('#order-price[value="12.50"]')
+        .waitFor({ timeout: 1_000 })
+        .catch(() => undefined);
+    }
     assert.equal(await buyerPage.inputValue('#order-price'), '12.50');
     await buyerPage.focus('#order-qty');
     await buyerPage.keyboard.type('4');
