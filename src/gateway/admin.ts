@@ -13,7 +13,8 @@ import { FundsBody, SymbolBody } from './schemas.js';
 import { rejectError } from './trading.js';
 import { marketJson } from './views.js';
 
-async function submitOrReject(context: GatewayContext, command: Command): Promise<CommandOutcome> {
+/** Submits an admin or offering command: 503 on a full queue, the engine's code on a reject. */
+export async function submitOrReject(context: GatewayContext, command: Command): Promise<CommandOutcome> {
   let outcome: CommandOutcome;
   try {
     outcome = await context.sequencer.submit(command);

@@ -7,12 +7,12 @@ import type { CouponView, OfferingView } from '../core/offerings.js';
 import type { Command, MatchingEngine } from '../core/types.js';
 import type { ChannelName, ChannelPublisher, ChannelSource } from '../marketdata/index.js';
 import type { CommandOutcome } from '../ports.js';
+import { submitOrReject } from './admin.js';
 import { authenticate, type GatewayContext, requireAdmin } from './context.js';
 import { amountToMinor, minorToAmount } from './decimal.js';
 import { GatewayError, notFound } from './errors.js';
 import { IdempotencyIndex, type IdempotencyOptions } from './idempotency.js';
 import type { MarketRegistry } from './markets.js';
-import { rejectError } from './trading.js';
 
 /** The engine's offering queries (src/core/engine.ts); the port's engines all have them. */
 export interface OfferingQueries {
@@ -157,22 +157,6 @@ function summariseClaim(outcome: CommandOutcome, markets: MarketRegistry): Claim
   return result;
 }
 
-async function submit(context: GatewayContext, command: Command): Promise<CommandOutcome> {
-  try {
-    return await context.sequencer.submit(command);
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'QUEUE_FULL') {
-      throw new GatewayError(503, 'QUEUE_FULL', 'the exchange is busy, retry shortly', undefined, 1);
-    }
-    throw error;
-  }
-}
-
-function throwIfRejected(outcome: CommandOutcome): void {
-  const rejected = outcome.events.find((event) => event.ev === 'rejected');
-  if (rejected?.ev === 'rejected') throw rejectError(rejected.reason);
-}
-
 async function claimOnce(
   context: GatewayContext,
   user: number,
@@ -182,8 +166,7 @@ async function claimOnce(
 ): Promise<ClaimResult> {
   const command = { op: 'claim', user, offering, units } as Command & { clientClaimId?: string };
   if (clientClaimId !== undefined) command.clientClaimId = clientClaimId;
-  const outcome = await submit(context, command);
-  throwIfRejected(outcome);
+  const outcome = await submitOrReject(context, command);
   const result = summariseClaim(outcome, context.state.markets);
   if (result === undefined) throw new GatewayError(500, 'INTERNAL', 'claim applied without a claimed event');
   if (clientClaimId !== undefined)
@@ -397,8 +380,7 @@ export function registerOfferingRoutes(app: FastifyInstance, context: GatewayCon
     async (request, reply) => {
       const admin = await requireAdmin(context, request);
       const command = createCommand(context, request.body);
-      const outcome = await submit(context, command);
-      throwIfRejected(outcome);
+      await submitOrReject(context, command);
       const id = (command as { id: number }).id;
       context.audit.info({ event: 'offeringCreated', adminId: admin.id, offeringId: id }, 'offering created');
       return reply.code(201).send(offeringJson(offeringOr404(String(id)), markets));
@@ -411,8 +393,7 @@ export function registerOfferingRoutes(app: FastifyInstance, context: GatewayCon
     async (request) => {
       const admin = await requireAdmin(context, request);
       const view = offeringOr404(request.params.offeringId);
-      const outcome = await submit(context, { op: 'closeOffering', offering: view.id });
-      throwIfRejected(outcome);
+      await submitOrReject(context, { op: 'closeOffering', offering: view.id });
       context.audit.info(
         { event: 'offeringClosed', adminId: admin.id, offeringId: view.id },
         'offering closed',
