@@ -56,6 +56,18 @@ function offering(overrides: object = {}): object {
   };
 }
 
+/** A limit order on IPO-USD (fields in `extra` win). */
+function limit(
+  user: number,
+  id: number,
+  side: 'buy' | 'sell',
+  qty: number,
+  price: number,
+  extra: object = {},
+): object {
+  return { op: 'place', user, id, symbol: 'IPO-USD', side, type: 'limit', qty, price, ...extra };
+}
+
 function fund(engine: Engine, user: number, usd: number): void {
   run(engine, { op: 'deposit', user, asset: 'USD', amount: usd });
 }
@@ -181,108 +193,32 @@ describe('offerings', () => {
     run(engine, { op: 'deposit', user: 1, asset: 'IPO', amount: 100 });
     fund(engine, 2, 100_000);
     // User 1 sells 2 lots (20 IPO) resting at 1,001 as maker; user 2 buys them as taker.
-    run(engine, {
-      op: 'place',
-      user: 1,
-      id: 1,
-      symbol: 'IPO-USD',
-      side: 'sell',
-      type: 'limit',
-      qty: 2,
-      price: 1_001,
-      ts: 3_000,
-    });
-    const trade1 = run(engine, {
-      op: 'place',
-      user: 2,
-      id: 2,
-      symbol: 'IPO-USD',
-      side: 'buy',
-      type: 'limit',
-      qty: 2,
-      price: 1_001,
-      ts: 3_000,
-    }).find((event) => event.ev === 'trade');
+    run(engine, limit(1, 1, 'sell', 2, 1_001, { ts: 3_000 }));
+    const trade1 = run(engine, limit(2, 2, 'buy', 2, 1_001, { ts: 3_000 })).find(
+      (event) => event.ev === 'trade',
+    );
     // Maker receives 2,002 USD: fee floor(2002 * 20 / 10000) = 4, minus floor(4 * 50 / 100) = 2 -> 2.
     // Taker (no coupon) receives 20 IPO: fee floor(20 * 50 / 10000) = 0.
     assert.equal(trade1?.ev === 'trade' && trade1.makerFee, 2);
     assert.equal(trade1?.ev === 'trade' && trade1.takerFee, 0);
     assert.equal(engine.couponsOf(1)[0].usesLeft, 1);
     // User 1 now takes as buyer of 1 lot from user 2 at 999: receives 10 IPO, fee floor(10*50/1e4)=0: no use spent.
-    run(engine, {
-      op: 'place',
-      user: 2,
-      id: 3,
-      symbol: 'IPO-USD',
-      side: 'sell',
-      type: 'limit',
-      qty: 1,
-      price: 999,
-      ts: 3_000,
-    });
-    run(engine, {
-      op: 'place',
-      user: 1,
-      id: 4,
-      symbol: 'IPO-USD',
-      side: 'buy',
-      type: 'limit',
-      qty: 1,
-      price: 999,
-      ts: 3_000,
-    });
+    run(engine, limit(2, 3, 'sell', 1, 999, { ts: 3_000 }));
+    run(engine, limit(1, 4, 'buy', 1, 999, { ts: 3_000 }));
     assert.equal(engine.couponsOf(1)[0].usesLeft, 1);
     // User 1 sells 2 lots as taker into user 2's bid at 1,500: receives 3,000 USD, fee floor(3000*50/1e4) = 15,
     // discount floor(15 * 40 / 100) = 6 -> 9.
-    run(engine, {
-      op: 'place',
-      user: 2,
-      id: 5,
-      symbol: 'IPO-USD',
-      side: 'buy',
-      type: 'limit',
-      qty: 2,
-      price: 1_500,
-      ts: 3_000,
-    });
-    const trade2 = run(engine, {
-      op: 'place',
-      user: 1,
-      id: 6,
-      symbol: 'IPO-USD',
-      side: 'sell',
-      type: 'limit',
-      qty: 2,
-      price: 1_500,
-      tif: 'IOC',
-      ts: 3_000,
-    }).find((event) => event.ev === 'trade');
+    run(engine, limit(2, 5, 'buy', 2, 1_500, { ts: 3_000 }));
+    const trade2 = run(engine, limit(1, 6, 'sell', 2, 1_500, { ts: 3_000, tif: 'IOC' })).find(
+      (event) => event.ev === 'trade',
+    );
     assert.equal(trade2?.ev === 'trade' && trade2.takerFee, 9);
     assert.equal(engine.couponsOf(1)[0].usesLeft, 0);
     // Uses spent: full fee again (15).
-    run(engine, {
-      op: 'place',
-      user: 2,
-      id: 7,
-      symbol: 'IPO-USD',
-      side: 'buy',
-      type: 'limit',
-      qty: 2,
-      price: 1_500,
-      ts: 3_000,
-    });
-    const trade3 = run(engine, {
-      op: 'place',
-      user: 1,
-      id: 8,
-      symbol: 'IPO-USD',
-      side: 'sell',
-      type: 'limit',
-      qty: 2,
-      price: 1_500,
-      tif: 'IOC',
-      ts: 3_000,
-    }).find((event) => event.ev === 'trade');
+    run(engine, limit(2, 7, 'buy', 2, 1_500, { ts: 3_000 }));
+    const trade3 = run(engine, limit(1, 8, 'sell', 2, 1_500, { ts: 3_000, tif: 'IOC' })).find(
+      (event) => event.ev === 'trade',
+    );
     assert.equal(trade3?.ev === 'trade' && trade3.takerFee, 15);
   });
 
@@ -292,45 +228,16 @@ describe('offerings', () => {
     fund(engine, 1, 100_000);
     fund(engine, 2, 100_000);
     run(engine, { op: 'claim', user: 1, offering: 1, units: 4, ts: START });
-    run(engine, {
-      op: 'place',
-      user: 2,
-      id: 1,
-      symbol: 'IPO-USD',
-      side: 'buy',
-      type: 'limit',
-      qty: 1,
-      price: 1_500,
-      ts: 3_000,
-    });
-    const expired = run(engine, {
-      op: 'place',
-      user: 1,
-      id: 2,
-      symbol: 'IPO-USD',
-      side: 'sell',
-      type: 'limit',
-      qty: 2,
-      price: 1_500,
-      tif: 'FOK',
-      ts: 3_000,
-    });
+    run(engine, limit(2, 1, 'buy', 1, 1_500, { ts: 3_000 }));
+    const expired = run(engine, limit(1, 2, 'sell', 2, 1_500, { ts: 3_000, tif: 'FOK' }));
     assert.equal(
       expired.some((event) => event.ev === 'expired' && event.reason === 'FOK'),
       true,
     );
     assert.equal(engine.couponsOf(1)[0].usesLeft, 2);
-    const late = run(engine, {
-      op: 'place',
-      user: 1,
-      id: 3,
-      symbol: 'IPO-USD',
-      side: 'sell',
-      type: 'limit',
-      qty: 1,
-      price: 1_500,
-      ts: 5_000,
-    }).find((event) => event.ev === 'trade');
+    const late = run(engine, limit(1, 3, 'sell', 1, 1_500, { ts: 5_000 })).find(
+      (event) => event.ev === 'trade',
+    );
     // 1,500 USD received, fee floor(1500*50/1e4) = 7, coupon expired at 5,000: full fee.
     assert.equal(late?.ev === 'trade' && late.takerFee, 7);
     assert.equal(engine.couponsOf(1)[0].usesLeft, 2);
@@ -345,28 +252,8 @@ describe('offerings', () => {
     assert.equal(restored.stateHash(), engine.stateHash());
     const next = [
       { op: 'claim', user: 2, offering: 1, units: 4, ts: START },
-      {
-        op: 'place',
-        user: 2,
-        id: 1,
-        symbol: 'IPO-USD',
-        side: 'buy',
-        type: 'limit',
-        qty: 1,
-        price: 1_500,
-        ts: 3_000,
-      },
-      {
-        op: 'place',
-        user: 1,
-        id: 2,
-        symbol: 'IPO-USD',
-        side: 'sell',
-        type: 'limit',
-        qty: 1,
-        price: 1_500,
-        ts: 3_000,
-      },
+      limit(2, 1, 'buy', 1, 1_500, { ts: 3_000 }),
+      limit(1, 2, 'sell', 1, 1_500, { ts: 3_000 }),
       { op: 'closeOffering', offering: 1, ts: 3_000 },
     ];
     for (const command of next) assert.deepEqual(run(restored, command), run(engine, command));
