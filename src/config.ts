@@ -88,36 +88,17 @@ function gatewayFromEnvironment(environment: Environment): GatewayConfig {
   const cost = config.passwords.cost;
   cost.costLog2 = integer(environment.HOGA_SCRYPT_COST_LOG2, cost.costLog2, 'HOGA_SCRYPT_COST_LOG2');
   const limits = config.limits;
-  limits.ordersPerUser.ratePerSecond = positiveNumber(
-    environment.HOGA_ORDERS_PER_SECOND,
-    limits.ordersPerUser.ratePerSecond,
-    'HOGA_ORDERS_PER_SECOND',
-  );
-  limits.ordersPerUser.burst = positiveNumber(
-    environment.HOGA_ORDERS_BURST,
-    limits.ordersPerUser.burst,
-    'HOGA_ORDERS_BURST',
-  );
-  limits.requestsPerIp.ratePerSecond = positiveNumber(
-    environment.HOGA_REQUESTS_PER_IP_PER_SECOND,
-    limits.requestsPerIp.ratePerSecond,
-    'HOGA_REQUESTS_PER_IP_PER_SECOND',
-  );
-  limits.requestsPerIp.burst = positiveNumber(
-    environment.HOGA_REQUESTS_PER_IP_BURST,
-    limits.requestsPerIp.burst,
-    'HOGA_REQUESTS_PER_IP_BURST',
-  );
-  limits.loginsPerIp.ratePerSecond = positiveNumber(
-    environment.HOGA_LOGINS_PER_IP_PER_SECOND,
-    limits.loginsPerIp.ratePerSecond,
-    'HOGA_LOGINS_PER_IP_PER_SECOND',
-  );
-  limits.loginsPerIp.burst = positiveNumber(
-    environment.HOGA_LOGINS_PER_IP_BURST,
-    limits.loginsPerIp.burst,
-    'HOGA_LOGINS_PER_IP_BURST',
-  );
+  const buckets: Array<[keyof typeof limits, string]> = [
+    ['ordersPerUser', 'HOGA_ORDERS'],
+    ['requestsPerIp', 'HOGA_REQUESTS_PER_IP'],
+    ['loginsPerIp', 'HOGA_LOGINS_PER_IP'],
+  ];
+  for (const [name, prefix] of buckets) {
+    const bucket = limits[name];
+    const rateName = `${prefix}_PER_SECOND`;
+    bucket.ratePerSecond = positiveNumber(environment[rateName], bucket.ratePerSecond, rateName);
+    bucket.burst = positiveNumber(environment[`${prefix}_BURST`], bucket.burst, `${prefix}_BURST`);
+  }
   const abnormal = config.abnormal;
   abnormal.suspensionMs = integer(
     environment.HOGA_SUSPENSION_MS,

@@ -1,0 +1,26 @@
+// Configuration from the environment: each rate limit's rate and burst come from their own
+// variables, and a malformed value stops start-up naming the variable.
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { loadConfig } from '../../src/config.js';
+
+it('reads every token bucket from its variables and refuses malformed ones by name', () => {
+  const config = loadConfig(
+    {},
+    {
+      HOGA_ORDERS_PER_SECOND: '7',
+      HOGA_ORDERS_BURST: '70',
+      HOGA_REQUESTS_PER_IP_PER_SECOND: '11',
+      HOGA_REQUESTS_PER_IP_BURST: '110',
+      HOGA_LOGINS_PER_IP_PER_SECOND: '0.5',
+      HOGA_LOGINS_PER_IP_BURST: '3',
+    },
+  );
+  const { ordersPerUser, requestsPerIp, loginsPerIp } = config.gateway.limits;
+  assert.deepEqual([ordersPerUser.ratePerSecond, ordersPerUser.burst], [7, 70]);
+  assert.deepEqual([requestsPerIp.ratePerSecond, requestsPerIp.burst], [11, 110]);
+  assert.deepEqual([loginsPerIp.ratePerSecond, loginsPerIp.burst], [0.5, 3]);
+  assert.throws(() => loadConfig({}, { HOGA_LOGINS_PER_IP_BURST: '-1' }), /HOGA_LOGINS_PER_IP_BURST/);
+  assert.equal(loadConfig({}, {}).quoteFeed, '');
+  assert.equal(loadConfig({ quoteFeed: 'simulated' }, { HOGA_QUOTE_FEED: 'tcp:h:1' }).quoteFeed, 'simulated');
+});
