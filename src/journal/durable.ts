@@ -6,6 +6,7 @@ import { type Logger, pino } from 'pino';
 import type { JournalError } from './errors.js';
 import { type JournalFileSystem, nodeFileSystem } from './file-system.js';
 import { type FsyncPolicy, JournalWriter } from './journal-writer.js';
+import { checkParticipants, type SnapshotParticipant } from './participant.js';
 import type { PayloadFormat } from './payload.js';
 import { type EngineFactory, type Recovered, recover } from './recovery.js';
 import { defaultSequencerLimits, type Listener, Sequencer, type SequencerLimits } from './sequencer.js';
@@ -47,6 +48,12 @@ export interface OpenSequencerOptions extends Partial<JournalSettings> {
   clock?: () => number;
   /** Registered before replay, so they see replayed commands (replaying = true) and then live ones. */
   listeners?: readonly Listener[];
+  /**
+   * Listeners' derived state that snapshots carry (participant.ts): restored from the snapshot
+   * recovery starts at, before the tail replays through `listeners`, and captured with every
+   * snapshot. A snapshot without one of them is passed over for an older one or a full replay.
+   */
+  participants?: readonly SnapshotParticipant[];
   onFatal?: (error: JournalError) => void;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
 }
@@ -75,10 +82,13 @@ export async function openSequencer(options: OpenSequencerOptions): Promise<Open
   const clock = options.clock ?? Date.now;
   mkdirSync(settings.dataDir, { recursive: true });
   await fileSystem.syncDirectory(dirname(settings.dataDir));
+  const participants = options.participants ?? [];
+  checkParticipants(participants);
   const recovered = recover(settings.dataDir, {
     engines: options.engines,
     logger,
     listeners: options.listeners,
+    participants,
     onProgress: options.onProgress ?? progressLogger(logger),
   });
   const journal = await JournalWriter.open(recovered.tail, { ...settings, fileSystem, logger });
@@ -93,6 +103,7 @@ export async function openSequencer(options: OpenSequencerOptions): Promise<Open
     lastSeq: recovered.lastSeq,
     lastTs: recovered.lastTs,
     onFatal: options.onFatal ?? exitOnFatal,
+    participants,
   });
   for (const listener of options.listeners ?? []) sequencer.onApplied(listener);
   return { sequencer, recovered, journal, snapshots };

@@ -23,6 +23,8 @@ export const JournalErrorCodes = [
   'COMMAND_UNENCODABLE',
   /** engine.apply threw: a bug; the process stops rather than diverge from the journal. */
   'ENGINE_FAILED',
+  /** A snapshot participant threw while restoring its state from a checksummed snapshot. */
+  'SNAPSHOT_PARTICIPANT_FAILED',
 ] as const;
 export type JournalErrorCode = (typeof JournalErrorCodes)[number];
 

@@ -1,5 +1,6 @@
-// Recovery: the newest snapshot that loads (falling back to the previous one), then every
-// journal record after it, in order. A torn last record is cut off with a warning; damage
+// Recovery: the newest snapshot that loads and holds every registered participant's state
+// (falling back to the previous one, or to an empty state and the whole journal), the
+// participants' state restored from it, then every journal record after it, in order. A torn last record is cut off with a warning; damage
 // anywhere else stops the start with the file, offset and sequence, because cutting it away
 // would silently drop acknowledged commands.
 import {
@@ -16,6 +17,7 @@ import type { Command, MatchingEngine } from '../core/types.js';
 import type { CommandOutcome } from '../ports.js';
 import { JournalError } from './errors.js';
 import type { JournalTail } from './journal-writer.js';
+import { missingParticipants, restoreParticipants, type SnapshotParticipant } from './participant.js';
 import { decodeCommand } from './payload.js';
 import {
   type DataFile,
@@ -40,6 +42,8 @@ export interface RecoverOptions {
   listeners?: readonly Listener[];
   /** Progress over journal bytes, for long replays. */
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** Derived state restored from the snapshot before the tail replays (participant.ts). */
+  participants?: readonly SnapshotParticipant[];
 }
 
 export interface Recovered {
@@ -48,6 +52,8 @@ export interface Recovered {
   lastTs: number;
   /** Sequence covered by the snapshot loaded, 0 when none. */
   snapshotSeq: number;
+  /** Newer snapshots not used because they lack a registered participant's state. */
+  snapshotsPassedOver: number;
   replayedCommands: number;
   /** Bytes cut off a torn tail, 0 when the journal ended cleanly. */
   truncatedBytes: number;
@@ -61,6 +67,7 @@ interface LoadedSnapshot {
   engine: MatchingEngine;
   lastSeq: number;
   lastTs: number;
+  passedOver: number;
 }
 
 const progressEveryRecords = 65_536;
@@ -78,9 +85,13 @@ export function recover(dataDir: string, options: RecoverOptions): Recovered {
   const firstSegmentSeq = listing.segments.length > 0 ? listing.segments[0].seq : snapshot.lastSeq + 1;
   if (firstSegmentSeq > snapshot.lastSeq + 1) {
     const code = snapshot.lastSeq === 0 && listing.snapshots.length > 0 ? 'SNAPSHOT_UNUSABLE' : 'JOURNAL_GAP';
+    const why =
+      snapshot.passedOver > 0
+        ? ` (${snapshot.passedOver} newer snapshot(s) lack a participant's state, see the warnings)`
+        : '';
     throw new JournalError(
       code,
-      `the journal starts at sequence ${firstSegmentSeq} but the state covers only up to ${snapshot.lastSeq}`,
+      `the journal starts at sequence ${firstSegmentSeq} but the state covers only up to ${snapshot.lastSeq}${why}`,
     );
   }
   const replayStarted = performance.now();
@@ -99,17 +110,38 @@ export function recover(dataDir: string, options: RecoverOptions): Recovered {
     },
     'recovered',
   );
-  return { ...replay, engine: snapshot.engine, snapshotSeq: snapshot.lastSeq, snapshotLoadMs, replayMs };
+  return {
+    ...replay,
+    engine: snapshot.engine,
+    snapshotSeq: snapshot.lastSeq,
+    snapshotsPassedOver: snapshot.passedOver,
+    snapshotLoadMs,
+    replayMs,
+  };
 }
 
 function loadNewestSnapshot(snapshots: DataFile[], options: RecoverOptions): LoadedSnapshot {
+  const participants = options.participants ?? [];
+  let passedOver = 0;
   for (let index = snapshots.length - 1; index >= 0; index--) {
     const file = snapshots[index];
+    let content: ReturnType<typeof readSnapshot>;
+    let engine: MatchingEngine;
     try {
-      const content = readSnapshot(file.path);
+      content = readSnapshot(file.path);
       if (content.lastSeq !== file.seq)
         throw new JournalError('SNAPSHOT_CORRUPT', `${file.path} holds sequence ${content.lastSeq}`);
-      const engine = options.engines.restore(content.state);
+      const missing = missingParticipants(participants, content.participants);
+      if (missing.length > 0) {
+        // Starting the engine here would leave those listeners without every command before it.
+        passedOver++;
+        options.logger.warn(
+          { file: file.path, lastSeq: content.lastSeq, missingParticipants: missing },
+          'snapshot lacks the derived state of registered participants; trying an older snapshot, else a full replay',
+        );
+        continue;
+      }
+      engine = options.engines.restore(content.state);
       const stateHash = engine.stateHash();
       if (content.stateHash !== '' && stateHash !== content.stateHash) {
         throw new JournalError(
@@ -117,19 +149,34 @@ function loadNewestSnapshot(snapshots: DataFile[], options: RecoverOptions): Loa
           `${file.path}: state hash ${stateHash} after loading, ${content.stateHash} when written`,
         );
       }
-      options.logger.info(
-        { file: file.path, lastSeq: content.lastSeq, bytes: content.bytes },
-        'snapshot loaded',
-      );
-      return { engine, lastSeq: content.lastSeq, lastTs: content.lastTs };
     } catch (error) {
       options.logger.warn(
         { err: error, file: file.path },
         'snapshot unusable, falling back to the previous one',
       );
+      continue;
     }
+    // Past every check: the participants' state is checksummed with the rest, so one that cannot
+    // be read is a bug, and guessing would serve wrong derived state. Recovery stops instead.
+    if (participants.length > 0) restoreParticipants(participants, content.participants ?? {}, file.path);
+    options.logger.info(
+      {
+        file: file.path,
+        lastSeq: content.lastSeq,
+        bytes: content.bytes,
+        participants: participants.map((participant) => participant.name),
+      },
+      'snapshot loaded',
+    );
+    return { engine, lastSeq: content.lastSeq, lastTs: content.lastTs, passedOver };
   }
-  return { engine: options.engines.create(), lastSeq: 0, lastTs: 0 };
+  if (passedOver > 0) {
+    options.logger.warn(
+      { snapshotsPassedOver: passedOver },
+      'no snapshot holds every participant: replaying the whole journal',
+    );
+  }
+  return { engine: options.engines.create(), lastSeq: 0, lastTs: 0, passedOver };
 }
 
 interface ReplayResult {

@@ -8,6 +8,7 @@ import type { Command, MatchingEngine } from '../core/types.js';
 import { type CommandOutcome, type CommandSequencer, QUEUE_FULL } from '../ports.js';
 import { JournalError } from './errors.js';
 import type { JournalWriter } from './journal-writer.js';
+import type { SnapshotParticipant } from './participant.js';
 import { decodeCommand, notCompact, type PayloadFormat, writeCompactCommand } from './payload.js';
 import { endsWrite, recordHeaderBytes, recordPayloadBytesMax, sealRecord, startsWrite } from './record.js';
 import type { SnapshotScheduler, SnapshotSource, SnapshotTaken } from './snapshot-scheduler.js';
@@ -41,6 +42,8 @@ export interface SequencerOptions extends SequencerLimits {
   onFatal: (error: JournalError) => void;
   /** JSON for every command, or the compact form for place, cancel and amend. */
   payloadFormat?: PayloadFormat;
+  /** Listeners whose derived state every snapshot captures with the engine's (participant.ts). */
+  participants?: readonly SnapshotParticipant[];
 }
 
 export type Listener = (outcome: CommandOutcome, replaying: boolean) => void;
@@ -87,6 +90,7 @@ export class Sequencer implements CommandSequencer {
 
   private readonly snapshotSource = (): SnapshotSource => ({
     engine: this.options.engine,
+    participants: this.options.participants ?? [],
     lastSeq: this.appliedSeq,
     lastTs: this.lastTs,
   });

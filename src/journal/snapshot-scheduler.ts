@@ -1,12 +1,14 @@
 // Decides when to snapshot (every N commands, every N ms, or on demand), captures the engine
-// state between batches (the only part that pauses intake), then writes it in the background
+// state and every snapshot participant's state between batches (the only part that pauses
+// intake, and the reason both belong to the same sequence), then writes it in the background
 // and prunes what the new snapshot makes unnecessary.
 import type { Logger } from 'pino';
 import type { MatchingEngine } from '../core/types.js';
 import type { JournalFileSystem } from './file-system.js';
 import type { JournalWriter } from './journal-writer.js';
+import { captureParticipants, type SnapshotParticipant } from './participant.js';
 import { listDataDirectory } from './segment.js';
-import { type SnapshotWritten, writeSnapshot } from './snapshot.js';
+import { type SnapshotContent, type SnapshotWritten, writeSnapshot } from './snapshot.js';
 
 export interface SnapshotPolicy {
   /** Take a snapshot after this many applied commands (0: never by count). */
@@ -24,14 +26,20 @@ export interface SnapshotPolicy {
 
 export interface SnapshotTaken extends SnapshotWritten {
   lastSeq: number;
-  /** Intake stopped for this long: exportState(), plus stateHash() when snapshotStateHash is on. */
+  /**
+   * Intake stopped for this long: exportState(), the participants' exportState() and stateHash()
+   * when snapshotStateHash is on.
+   */
   pauseMs: number;
+  /** The participants' share of pauseMs. */
+  participantsPauseMs: number;
   segmentsRemoved: number;
 }
 
-/** The engine and the last sequence it reflects, read at the moment of capture. */
+/** The engine, the listeners' derived state and the last sequence they reflect, read at capture. */
 export interface SnapshotSource {
   engine: MatchingEngine;
+  participants: readonly SnapshotParticipant[];
   lastSeq: number;
   lastTs: number;
 }
@@ -83,15 +91,20 @@ export class SnapshotScheduler {
     if (this.inFlight) {
       return this.inFlight.catch(() => undefined).then(() => this.take(source));
     }
-    const { engine, lastSeq, lastTs } = source();
+    const { engine, participants, lastSeq, lastTs } = source();
     const pauseStarted = performance.now();
     const state = engine.exportState();
+    const participantsStarted = performance.now();
+    // No command can be applied between these two calls: both reflect exactly lastSeq.
+    const participantStates = participants.length > 0 ? captureParticipants(participants) : undefined;
+    const participantsPauseMs = performance.now() - participantsStarted;
     const stateHash = this.options.snapshotStateHash ? engine.stateHash() : '';
     const pauseMs = performance.now() - pauseStarted;
     this.pauseMsMax = Math.max(this.pauseMsMax, pauseMs);
     this.commandsSinceSnapshot = 0;
     this.lastSnapshotAtMs = this.options.clock();
-    const inFlight = this.persist({ lastSeq, lastTs, stateHash, state }, pauseMs);
+    const content = { lastSeq, lastTs, stateHash, state, participants: participantStates };
+    const inFlight = this.persist(content, { pauseMs, participantsPauseMs });
     this.inFlight = inFlight;
     const clear = (): void => {
       if (this.inFlight === inFlight) this.inFlight = undefined;
@@ -106,8 +119,8 @@ export class SnapshotScheduler {
   }
 
   private async persist(
-    content: { lastSeq: number; lastTs: number; stateHash: string; state: unknown },
-    pauseMs: number,
+    content: SnapshotContent,
+    pause: { pauseMs: number; participantsPauseMs: number },
   ): Promise<SnapshotTaken> {
     const { logger, journal, dataDir, fileSystem } = this.options;
     try {
@@ -116,7 +129,7 @@ export class SnapshotScheduler {
       const written = await writeSnapshot(dataDir, content, fileSystem);
       const segmentsRemoved = await this.prune();
       this.snapshotsTaken++;
-      const taken = { ...written, lastSeq: content.lastSeq, pauseMs, segmentsRemoved };
+      const taken = { ...written, lastSeq: content.lastSeq, ...pause, segmentsRemoved };
       logger.info(taken, 'snapshot written');
       return taken;
     } catch (error) {

@@ -1,8 +1,10 @@
 // Snapshots: the engine's exported state plus the last applied sequence, written to a temporary
 // file, fdatasync'd, renamed into place and the directory fsync'd, with a checksum footer:
 //
-//   body    UTF-8 JSON {"format":1,"lastSeq":N,"lastTs":T,"stateHash":"…","state":…}
-//           (stateHash is "" when the snapshot was taken without one)
+//   body    UTF-8 JSON {"format":1,"lastSeq":N,"lastTs":T,"stateHash":"…","state":…,"participants":{…}}
+//           (stateHash is "" when the snapshot was taken without one; "participants" holds the
+//           derived state of each snapshot participant by name, captured at the same sequence,
+//           and is absent from snapshots written before participants existed)
 //   footer  8 bytes "HOGASNAP", u32 LE body bytes low, u32 LE body bytes high, u32 LE CRC32C(body)
 //
 // Serialising a large state with one JSON.stringify would stop intake for its whole duration,
@@ -31,6 +33,8 @@ export interface SnapshotContent {
   lastTs: number;
   stateHash: string;
   state: unknown;
+  /** Each snapshot participant's exported state by name (participant.ts); absent in older files. */
+  participants?: Record<string, unknown>;
 }
 
 export interface SnapshotWritten {
@@ -70,7 +74,7 @@ export async function writeSnapshot(
       lastTs: content.lastTs,
       stateHash: content.stateHash,
     };
-    for (const piece of bodyPieces(header, content.state)) {
+    for (const piece of bodyPieces(header, content.state, content.participants)) {
       pending.push(piece);
       pendingChars += piece.length;
       if (pendingChars >= snapshotWriteChunkBytesMax) await flush();
@@ -109,15 +113,22 @@ export function readSnapshot(path: string): SnapshotContent & { bytes: number } 
     Number.isSafeInteger(body.lastSeq) &&
     Number.isSafeInteger(body.lastTs) &&
     typeof body.stateHash === 'string' &&
-    'state' in body;
+    'state' in body &&
+    (body.participants === undefined || isPlainObject(body.participants));
   if (!wellFormed) throw new JournalError('SNAPSHOT_CORRUPT', `${path}: unexpected format`);
-  return {
+  const content: SnapshotContent & { bytes: number } = {
     lastSeq: body.lastSeq as number,
     lastTs: body.lastTs as number,
     stateHash: body.stateHash as string,
     state: body.state,
     bytes: bytes.length,
   };
+  if (body.participants !== undefined) content.participants = body.participants;
+  return content;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** Checks the footer and checksum only (for verify); returns the body length. */
@@ -149,10 +160,18 @@ function encodeFooter(bodyBytes: number, checksum: number): Buffer {
   return footer;
 }
 
-function* bodyPieces(header: Record<string, unknown>, state: unknown): Generator<string> {
+function* bodyPieces(
+  header: Record<string, unknown>,
+  state: unknown,
+  participants: Record<string, unknown> | undefined,
+): Generator<string> {
   const headerJson = JSON.stringify(header);
   yield `${headerJson.slice(0, -1)},"state":`;
   yield* jsonPieces(state === undefined ? null : state);
+  if (participants !== undefined) {
+    yield ',"participants":';
+    yield* jsonPieces(participants);
+  }
   yield '}';
 }
 
