@@ -15,6 +15,15 @@ export interface ExchangeConfig {
   /** PGlite directory (`memory://` keeps it in memory: tests). */
   pgliteDir: string;
   fsyncPolicy: FsyncPolicy;
+  /** A snapshot (engine plus the listeners' derived state) after this many commands; 0: never by count. */
+  snapshotEveryCommands: number;
+  /** A snapshot when this long has passed since the last one and commands were applied; 0: never by time. */
+  snapshotEveryMs: number;
+  /**
+   * Keep every journal segment (default). False removes segments older than the second newest
+   * snapshot: `journal export`, `db rebuild` and the read model's catch-up then lose history.
+   */
+  retainSegments: boolean;
   logLevel: string;
   adminUser: string;
   adminPassword: string;
@@ -36,6 +45,9 @@ export interface ExchangeFlags {
   dataDir?: string;
   databaseUrl?: string;
   fsync?: string;
+  snapshotEveryCommands?: string;
+  snapshotEveryMs?: string;
+  pruneSegments?: boolean;
   logLevel?: string;
   demo?: boolean;
   quoteFeed?: string;
@@ -65,6 +77,14 @@ function fsyncPolicy(value: string | undefined): FsyncPolicy {
     throw new Error(`fsync policy must be always, batch or none, got ${policy}`);
   }
   return policy;
+}
+
+/** `true`/`1` or `false`/`0`; anything else is refused rather than guessed. */
+function booleanSetting(value: string | undefined, fallback: boolean, name: string): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new Error(`${name} must be true or false, got ${value}`);
 }
 
 function gatewayFromEnvironment(environment: Environment): GatewayConfig {
@@ -136,6 +156,20 @@ export function loadConfig(
     databaseUrl: flags.databaseUrl ?? environment.DATABASE_URL ?? '',
     pgliteDir: environment.HOGA_PGLITE_DIR ?? join(dataDir, 'pglite'),
     fsyncPolicy: fsyncPolicy(flags.fsync ?? environment.HOGA_FSYNC),
+    snapshotEveryCommands: integer(
+      flags.snapshotEveryCommands ?? environment.HOGA_SNAPSHOT_EVERY_COMMANDS,
+      1_000_000,
+      'HOGA_SNAPSHOT_EVERY_COMMANDS',
+    ),
+    snapshotEveryMs: integer(
+      flags.snapshotEveryMs ?? environment.HOGA_SNAPSHOT_EVERY_MS,
+      10 * 60_000,
+      'HOGA_SNAPSHOT_EVERY_MS',
+    ),
+    retainSegments:
+      flags.pruneSegments === true
+        ? false
+        : booleanSetting(environment.HOGA_RETAIN_SEGMENTS, true, 'HOGA_RETAIN_SEGMENTS'),
     logLevel: flags.logLevel ?? environment.HOGA_LOG_LEVEL ?? 'info',
     adminUser: environment.HOGA_ADMIN_USER ?? '',
     adminPassword: environment.HOGA_ADMIN_PASSWORD ?? '',

@@ -12,6 +12,7 @@ import { buildGateway } from './gateway/app.js';
 import { registerCandleRoutes } from './gateway/candles.js';
 import { PasswordHasher } from './gateway/passwords.js';
 import { ReadModelClient } from './gateway/read-model-client.js';
+import { registerSnapshotRoute } from './gateway/snapshots.js';
 import { GatewayState } from './gateway/state.js';
 import { registerWebUi } from './gateway/web-static.js';
 import { openSequencer } from './journal/durable.js';
@@ -37,6 +38,8 @@ export interface ExchangeHandle {
   sequencer: Sequencer;
   engine: MatchingEngine;
   readModel: ReadModelClient;
+  /** How this start recovered: the snapshot it began at (0: none) and the commands replayed after it. */
+  recovered: { snapshotSeq: number; replayedCommands: number; lastSeq: number };
   /** External quotes in: feeds (and the demo) push here; `quotes.<sym>` channels come out. */
   quotes: QuoteIngest;
   logger: Logger;
@@ -151,19 +154,20 @@ export async function startExchange(
     dataDir: config.dataDir,
     fileSystem: timedFileSystem(nodeFileSystem, (seconds) => fsyncSeconds.observe(seconds)),
     fsyncPolicy: config.fsyncPolicy,
-    // The listeners' derived state (markets registry, idempotency keys, depth, the read model's
-    // position) is not in engine snapshots yet, so a restart must replay every command through
-    // them: no periodic snapshots and every segment kept (docs/OPERATIONS.md "Snapshots in the
-    // running exchange").
-    snapshotEveryCommands: 0,
-    snapshotEveryMs: 0,
-    retainSegments: true,
+    // Snapshots carry the listeners' derived state too (gateway registries, market data), so a
+    // restart loads the newest one and replays only the tail. The read model keeps its own
+    // checkpoint in SQL and catches up from the journal when it is behind the snapshot, which is
+    // why every segment is kept by default (docs/OPERATIONS.md "Snapshots in the running exchange").
+    snapshotEveryCommands: config.snapshotEveryCommands,
+    snapshotEveryMs: config.snapshotEveryMs,
+    retainSegments: config.retainSegments,
     // Place, cancel and amend as fixed binary fields: about half the bytes and twice the replay
     // speed of JSON (docs/BENCHMARKS.md "Journal"); every reader decodes both forms.
     payloadFormat: 'compact',
     engines: coreEngineFactory(),
     logger: logger.child({ component: 'journal' }),
     listeners,
+    participants: [state.snapshotParticipant, marketData.snapshotParticipant],
   });
   const { sequencer } = opened;
   state.useEngine(sequencer.engine);
@@ -189,6 +193,7 @@ export async function startExchange(
   const flushTimer = setInterval(() => marketData.flush(Date.now()), config.marketDataFlushMs);
   flushTimer.unref();
   registerCandleRoutes(app, state.markets, readModel);
+  registerSnapshotRoute(app, context, () => sequencer.snapshot());
   await registerWebUi(app, { distDir: config.webDistDir });
   await app.listen({ host: config.host, port: config.port });
   const port = (app.server.address() as AddressInfo).port;
@@ -213,6 +218,11 @@ export async function startExchange(
     sequencer,
     engine: sequencer.engine,
     readModel,
+    recovered: {
+      snapshotSeq: opened.recovered.snapshotSeq,
+      replayedCommands: opened.recovered.replayedCommands,
+      lastSeq: opened.recovered.lastSeq,
+    },
     quotes,
     logger,
     close: () => {

@@ -14,6 +14,18 @@ export function registerStartCommand(program: Command): void {
     .option('--data-dir <dir>', 'journal, snapshots and embedded database (HOGA_DATA_DIR, default ./data)')
     .option('--database-url <url>', 'PostgreSQL read model instead of embedded PGlite (DATABASE_URL)')
     .option('--fsync <policy>', 'always | batch | none (HOGA_FSYNC, default always)')
+    .option(
+      '--snapshot-every-commands <n>',
+      'snapshot after this many commands, 0 never by count (HOGA_SNAPSHOT_EVERY_COMMANDS, default 1000000)',
+    )
+    .option(
+      '--snapshot-every-ms <ms>',
+      'snapshot after this long, 0 never by time (HOGA_SNAPSHOT_EVERY_MS, default 600000)',
+    )
+    .option(
+      '--prune-segments',
+      'remove journal segments older than the second newest snapshot (HOGA_RETAIN_SEGMENTS=false)',
+    )
     .option('--log-level <level>', 'pino level (HOGA_LOG_LEVEL, default info)')
     .option('--demo', 'list demo markets and run demo trading bots (HOGA_DEMO=1)')
     .option(

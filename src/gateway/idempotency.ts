@@ -13,6 +13,9 @@ interface Remembered<T> {
   atMs: number;
 }
 
+/** Snapshot form: per user, [clientOrderId, first result, command time] oldest first. */
+export type IdempotencyState<T> = Array<[user: number, keys: Array<[key: string, result: T, atMs: number]>]>;
+
 export class IdempotencyIndex<T> {
   private readonly done = new Map<number, Map<string, Remembered<T>>>();
   private readonly pending = new Map<string, Promise<T>>();
@@ -50,6 +53,46 @@ export class IdempotencyIndex<T> {
       if (oldest !== undefined) keys.delete(oldest);
     }
     keys.set(clientOrderId, { result, atMs });
+  }
+
+  /**
+   * The remembered results for a snapshot. Results are never changed after they are recorded, so
+   * they are shared, not copied; pending (in-flight) keys are not state: their command is either
+   * applied before the snapshot's sequence, and recorded, or after it, and replayed.
+   */
+  exportState(): IdempotencyState<T> {
+    const users: IdempotencyState<T> = [];
+    for (const [user, keys] of this.done) {
+      const entries: Array<[string, T, number]> = [];
+      for (const [key, remembered] of keys) entries.push([key, remembered.result, remembered.atMs]);
+      users.push([user, entries]);
+    }
+    return users;
+  }
+
+  /** Replaces every remembered key (recovery, before any request); keeps the newest within the bound. */
+  restoreState(state: unknown): void {
+    if (!Array.isArray(state)) throw new Error('idempotency state must be an array');
+    const done = new Map<number, Map<string, Remembered<T>>>();
+    for (const entry of state as unknown[]) {
+      const [user, entries] = entry as [unknown, unknown];
+      if (!Number.isSafeInteger(user) || !Array.isArray(entries))
+        throw new Error('idempotency state: [user, keys] expected');
+      const keys = new Map<string, Remembered<T>>();
+      for (const [key, result, atMs] of entries.slice(-this.options.keysPerUserMax) as unknown[][]) {
+        if (
+          typeof key !== 'string' ||
+          !Number.isSafeInteger(atMs) ||
+          result === null ||
+          typeof result !== 'object'
+        )
+          throw new Error('idempotency state: [key, result, atMs] expected');
+        keys.set(key, { result: result as T, atMs: atMs as number });
+      }
+      done.set(user as number, keys);
+    }
+    this.done.clear();
+    for (const [user, keys] of done) this.done.set(user, keys);
   }
 
   private dropExpired(keys: Map<string, Remembered<T>>, nowMs: number): void {

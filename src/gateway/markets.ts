@@ -24,6 +24,12 @@ export interface Market {
   scale: MarketScale;
 }
 
+/** Snapshot form: each market with the decimal spec it was listed with, and every asset's decimals. */
+export interface MarketRegistryState {
+  markets: Array<Omit<Market, 'scale'> & { spec: MarketSpec }>;
+  assetDecimals: Array<[asset: string, decimals: number]>;
+}
+
 export class MarketRegistry {
   private readonly markets = new Map<string, Market>();
   private readonly assetDecimals = new Map<string, number>();
@@ -38,6 +44,31 @@ export class MarketRegistry {
 
   decimalsOf(asset: string): number | undefined {
     return this.assetDecimals.get(asset);
+  }
+
+  /** Plain data for a snapshot; the scale (with its bigint decimals) is derived again on restore. */
+  exportState(): MarketRegistryState {
+    return {
+      markets: this.all().map(({ scale, ...market }) => ({ ...market, spec: { ...scale.spec } })),
+      assetDecimals: [...this.assetDecimals],
+    };
+  }
+
+  /** Replaces the registry (recovery, before the tail replays); throws on a spec that does not scale. */
+  restoreState(state: unknown): void {
+    const { markets, assetDecimals } = state as Partial<MarketRegistryState>;
+    if (!Array.isArray(markets) || !Array.isArray(assetDecimals))
+      throw new Error('market registry state: markets and assetDecimals expected');
+    const restored = new Map<string, Market>();
+    for (const { spec, ...market } of markets) {
+      const scale = marketScale(spec);
+      if (!scale.ok) throw new Error(`market registry state: ${market.symbol}: ${scale.message}`);
+      restored.set(market.symbol, { ...market, scale: scale.value });
+    }
+    this.markets.clear();
+    for (const [symbol, market] of restored) this.markets.set(symbol, market);
+    this.assetDecimals.clear();
+    for (const [asset, decimals] of assetDecimals) this.assetDecimals.set(asset, decimals);
   }
 
   /** Feeds the registry from one applied command; ignores everything but accepted symbols. */

@@ -47,6 +47,11 @@ interface UserBook {
   trades: TrackedTrade[];
 }
 
+/** Snapshot form: per user, the tracked orders in insertion order and the trades oldest first. */
+export interface OrderTrackerState {
+  users: Array<{ user: number; orders: TrackedOrder[]; trades: TrackedTrade[] }>;
+}
+
 export class OrderTracker {
   private readonly users = new Map<number, UserBook>();
   /** Open orders by id: a trade names its maker only by order id. */
@@ -83,6 +88,49 @@ export class OrderTracker {
       if (trade.tradeId === tradeId && trade.orderId === orderId) return trade;
     }
     return undefined;
+  }
+
+  /**
+   * Plain data for a snapshot. Orders change after they are tracked (fills, status), so they are
+   * copied; a tracked trade never changes, so only the arrays are copied.
+   */
+  exportState(): OrderTrackerState {
+    const users: OrderTrackerState['users'] = [];
+    for (const [user, book] of this.users) {
+      const orders: TrackedOrder[] = [];
+      for (const order of book.orders.values()) orders.push({ ...order });
+      users.push({ user, orders, trades: book.trades.slice() });
+    }
+    return { users };
+  }
+
+  /** Replaces everything tracked (recovery, before the tail replays), within the current bounds. */
+  restoreState(state: unknown): void {
+    const users = (state as Partial<OrderTrackerState> | null)?.users;
+    if (!Array.isArray(users)) throw new Error('order tracker state: users expected');
+    const restored = new Map<number, UserBook>();
+    for (const { user, orders, trades } of users) {
+      if (!Number.isSafeInteger(user) || !Array.isArray(orders) || !Array.isArray(trades))
+        throw new Error('order tracker state: { user, orders, trades } expected');
+      const book: UserBook = {
+        orders: new Map(),
+        finishedCount: 0,
+        trades: trades.slice(-this.options.tradesPerUserMax).map((trade) => ({ ...trade })),
+      };
+      for (const order of orders) {
+        book.orders.set(order.id, { ...order });
+        if (order.status !== 'open') book.finishedCount += 1;
+      }
+      while (book.finishedCount > this.options.finishedOrdersPerUserMax) this.dropOldestFinished(book);
+      restored.set(user, book);
+    }
+    this.users.clear();
+    this.openById.clear();
+    for (const [user, book] of restored) {
+      this.users.set(user, book);
+      for (const order of book.orders.values())
+        if (order.status === 'open') this.openById.set(order.id, order);
+    }
   }
 
   apply(outcome: CommandOutcome): void {

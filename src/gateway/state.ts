@@ -1,7 +1,9 @@
 // Everything the gateway derives from applied commands. Registered with the sequencer's
-// `onApplied` BEFORE recovery replays the journal, so markets, order history and idempotency keys
-// are rebuilt on every start; private streams see live outcomes only.
+// `onApplied` BEFORE recovery replays the journal, and as a snapshot participant, so markets,
+// order history and idempotency keys are restored from the snapshot recovery starts at and
+// then brought up to date by the journal tail; private streams see live outcomes only.
 import type { MatchingEngine } from '../core/types.js';
+import type { SnapshotParticipant } from '../journal/participant.js';
 import type { CommandOutcome } from '../ports.js';
 import { IdempotencyIndex, type IdempotencyOptions } from './idempotency.js';
 import { MarketRegistry } from './markets.js';
@@ -58,6 +60,29 @@ export class GatewayState {
     this.streams.publish(outcome);
     this.offerings.publish(outcome);
     for (const listener of this.liveListeners) listener(outcome);
+  };
+
+  /**
+   * The snapshot participant for everything above that comes from applied commands: markets,
+   * tracked orders and trades, clientOrderId and clientClaimId results. Private streams hold only
+   * live connections, nothing to restore.
+   */
+  readonly snapshotParticipant: SnapshotParticipant = {
+    name: 'gateway',
+    exportState: () => ({
+      markets: this.markets.exportState(),
+      tracker: this.tracker.exportState(),
+      idempotency: this.idempotency.exportState(),
+      claims: this.offerings.claims.exportState(),
+    }),
+    restoreState: (state: unknown) => {
+      const parts = state as Record<string, unknown> | null;
+      if (parts === null || typeof parts !== 'object') throw new Error('gateway state must be an object');
+      this.markets.restoreState(parts.markets);
+      this.tracker.restoreState(parts.tracker);
+      this.idempotency.restoreState(parts.idempotency);
+      this.offerings.claims.restoreState(parts.claims);
+    },
   };
 
   private rememberClientOrderId(outcome: CommandOutcome): void {

@@ -115,6 +115,13 @@ class CandleSeries {
     return this.current;
   }
 
+  /** Starts from a snapshot's candle in progress (or none). */
+  restore(candle: CandleJson | null): void {
+    this.pendingQuoteVolume = 0;
+    this.dirty = false;
+    this.current = candle === null ? undefined : { ...candle, quoteVolume: BigInt(candle.quoteVolume) };
+  }
+
   private settle(): void {
     if (this.pendingQuoteVolume === 0 || this.current === undefined) return;
     this.current.quoteVolume += BigInt(this.pendingQuoteVolume);
@@ -198,5 +205,26 @@ export class SymbolCandles {
 
   current(interval: CandleInterval): Candle | undefined {
     return this.series[candleIntervals.indexOf(interval)].read();
+  }
+
+  /** The candle in progress per interval (null for none), in `candleIntervals` order, for a snapshot. */
+  exportState(): Array<CandleJson | null> {
+    return this.series.map((series) => {
+      const current = series.read();
+      return current === undefined ? null : candleToJson(current);
+    });
+  }
+
+  restoreState(state: ReadonlyArray<CandleJson | null>): void {
+    if (!Array.isArray(state) || state.length !== this.series.length)
+      throw new Error(`candle state of ${this.symbol}: one entry per interval expected`);
+    this.series.forEach((series, index) => {
+      const candle = state[index];
+      if (candle !== null && candle.interval !== series.interval)
+        throw new Error(
+          `candle state of ${this.symbol}: ${candle.interval} where ${series.interval} belongs`,
+        );
+      series.restore(candle);
+    });
   }
 }

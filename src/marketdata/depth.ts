@@ -24,6 +24,13 @@ export interface DepthDiff {
   asks: Level[];
 }
 
+/** Snapshot form of a DepthBook: levels unsorted, as kept. */
+export interface DepthState {
+  lastUpdateId: number;
+  bids: Level[];
+  asks: Level[];
+}
+
 /** Raised for an event that would leave a level negative: market data and engine disagree. */
 export class DepthInvariantError extends Error {
   readonly code = 'DEPTH_INVARIANT';
@@ -89,6 +96,30 @@ export class DepthBook {
       bids: sorted.bids.slice(0, levelsMax),
       asks: sorted.asks.slice(0, levelsMax),
     };
+  }
+
+  /** The levels and the last update id, for a snapshot (taken between commands: no diff pending). */
+  exportState(): DepthState {
+    return { lastUpdateId: this.lastUpdateId, bids: [...this.bids], asks: [...this.asks] };
+  }
+
+  /** Replaces the book with a snapshot's: the next change takes lastUpdateId + 1, as before the restart. */
+  restoreState(state: DepthState): void {
+    if (
+      !Number.isSafeInteger(state?.lastUpdateId) ||
+      !Array.isArray(state.bids) ||
+      !Array.isArray(state.asks)
+    )
+      throw new Error(`depth state of ${this.symbol}: lastUpdateId, bids and asks expected`);
+    this.bids.clear();
+    this.asks.clear();
+    for (const [price, qty] of state.bids) this.bids.set(price, qty);
+    for (const [price, qty] of state.asks) this.asks.set(price, qty);
+    this.lastUpdateId = state.lastUpdateId;
+    this.changedBids.clear();
+    this.changedAsks.clear();
+    this.diffFirstId = 0;
+    this.sortedCache = undefined;
   }
 
   /** Replaces the book with the engine's (after a snapshot restore); update ids carry on. */

@@ -2,12 +2,13 @@
 // candles per symbol, published on channels. Depth diffs and trades go out as each command's
 // outcome arrives; tickers and in-progress candles are conflated and go out on `flush`.
 import type { DepthView, TradeEvent } from '../core/types.js';
+import type { SnapshotParticipant } from '../journal/participant.js';
 import type { CommandOutcome } from '../ports.js';
-import { type Candle, type CandleInterval, candleToJson, SymbolCandles } from './candles.js';
+import { type Candle, type CandleInterval, type CandleJson, candleToJson, SymbolCandles } from './candles.js';
 import { type ChannelName, channelName } from './channels.js';
-import { DepthBook, type DepthSnapshot } from './depth.js';
+import { DepthBook, type DepthSnapshot, type DepthState } from './depth.js';
 import type { ChannelPublisher, ChannelSource } from './hub.js';
-import { RollingTicker, type Ticker } from './ticker.js';
+import { RollingTicker, type Ticker, type TickerState } from './ticker.js';
 import { isValidTimezone, MarketTimezone } from './timezone.js';
 import { type TapeTrade, TradeTape } from './trades.js';
 
@@ -25,6 +26,17 @@ export interface MarketDataOptions {
   /** Levels per side in a depth channel snapshot. */
   depthSnapshotLevelsMax?: number;
   symbolsMax?: number;
+}
+
+/** Snapshot form of one symbol's market data: everything it built from outcomes. */
+export interface SymbolMarketState {
+  symbol: string;
+  timezone: string;
+  depth: DepthState;
+  trades: TapeTrade[];
+  ticker: TickerState;
+  /** The candle in progress per interval, in `candleIntervals` order. */
+  candles: Array<CandleJson | null>;
 }
 
 export const depthSnapshotLevelsMaxDefault = 1_000;
@@ -141,6 +153,50 @@ export class MarketData implements ChannelSource {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /**
+   * The snapshot participant: every symbol's depth (with its update id, so a client's `since`
+   * and U/u continue across a restart), trade tape, ticker minutes and candles in progress.
+   */
+  readonly snapshotParticipant: SnapshotParticipant = {
+    name: 'marketdata',
+    exportState: () => this.exportState(),
+    restoreState: (state) => this.restoreState(state),
+  };
+
+  exportState(): { symbols: SymbolMarketState[] } {
+    const symbols: SymbolMarketState[] = [];
+    for (const market of this.symbols.values()) {
+      symbols.push({
+        symbol: market.symbol,
+        timezone: market.timezone.timezone,
+        depth: market.depth.exportState(),
+        trades: market.tape.recent(),
+        ticker: market.ticker.exportState(),
+        candles: market.candles.exportState(),
+      });
+    }
+    return { symbols };
+  }
+
+  /** Replaces every symbol (recovery, before the tail replays and before any subscriber). */
+  restoreState(state: unknown): void {
+    const symbols = (state as { symbols?: unknown } | null)?.symbols;
+    if (!Array.isArray(symbols)) throw new Error('market data state: symbols expected');
+    const restored = new Map<string, SymbolMarket>();
+    for (const saved of symbols.slice(0, this.symbolsMax) as SymbolMarketState[]) {
+      const market = new SymbolMarket(saved.symbol, this.timezoneFor(saved.symbol, saved.timezone));
+      market.depth.restoreState(saved.depth);
+      market.tape.restore(saved.trades);
+      market.ticker.restoreState(saved.ticker);
+      market.candles.restoreState(saved.candles);
+      restored.set(saved.symbol, market);
+    }
+    this.symbols.clear();
+    this.touched.clear();
+    this.dirtyTickers.clear();
+    for (const [symbol, market] of restored) this.symbols.set(symbol, market);
   }
 
   /** Starts from an engine restored from a snapshot: the symbol and its current book. */

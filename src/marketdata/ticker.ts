@@ -32,6 +32,13 @@ export interface Ticker {
   lastTs: number;
 }
 
+/** Snapshot form: the minute buckets kept (quote volume as a decimal string) and the last trade. */
+export interface TickerState {
+  last: number;
+  lastTs: number;
+  buckets: Array<Omit<MinuteBucket, 'quoteVolume'> & { quoteVolume: string }>;
+}
+
 export class RollingTicker {
   private readonly buckets: Array<MinuteBucket | undefined> = new Array(bucketsMax);
   private last = 0;
@@ -66,6 +73,25 @@ export class RollingTicker {
       this.last = price;
       this.lastTs = atMs;
     }
+  }
+
+  exportState(): TickerState {
+    const buckets: TickerState['buckets'] = [];
+    for (const bucket of this.buckets) {
+      if (bucket !== undefined) buckets.push({ ...bucket, quoteVolume: bucket.quoteVolume.toString() });
+    }
+    return { last: this.last, lastTs: this.lastTs, buckets };
+  }
+
+  restoreState(state: TickerState): void {
+    if (!Array.isArray(state?.buckets)) throw new Error(`ticker state of ${this.symbol}: buckets expected`);
+    this.buckets.fill(undefined);
+    for (const bucket of state.buckets) {
+      if (!Number.isSafeInteger(bucket.minute)) throw new Error(`ticker state of ${this.symbol}: bad minute`);
+      this.buckets[bucket.minute % bucketsMax] = { ...bucket, quoteVolume: BigInt(bucket.quoteVolume) };
+    }
+    this.last = state.last;
+    this.lastTs = state.lastTs;
   }
 
   /** The ticker over the 24 hours ending at `nowMs`. Without trades in the window all prices are `last`. */

@@ -33,6 +33,13 @@ export class TradeTape {
     return trade;
   }
 
+  /** Replaces the tape with trades given oldest first (a snapshot's `recent()`), within the bound. */
+  restore(trades: readonly TapeTrade[]): void {
+    this.ring.length = 0;
+    for (const trade of trades.slice(-this.tradesMax)) this.ring.push({ ...trade });
+    this.next = this.ring.length % this.tradesMax;
+  }
+
   /** Oldest first. */
   recent(): TapeTrade[] {
     if (this.ring.length < this.tradesMax) return this.ring.slice();

@@ -24,3 +24,29 @@ it('reads every token bucket from its variables and refuses malformed ones by na
   assert.equal(loadConfig({}, {}).quoteFeed, '');
   assert.equal(loadConfig({ quoteFeed: 'simulated' }, { HOGA_QUOTE_FEED: 'tcp:h:1' }).quoteFeed, 'simulated');
 });
+
+it('snapshots every 1,000,000 commands or 10 minutes and keeps every segment unless told otherwise', () => {
+  const defaults = loadConfig({}, {});
+  assert.deepEqual(
+    [defaults.snapshotEveryCommands, defaults.snapshotEveryMs, defaults.retainSegments],
+    [1_000_000, 600_000, true],
+  );
+  const fromEnvironment = loadConfig(
+    {},
+    { HOGA_SNAPSHOT_EVERY_COMMANDS: '500', HOGA_SNAPSHOT_EVERY_MS: '0', HOGA_RETAIN_SEGMENTS: 'false' },
+  );
+  assert.deepEqual(
+    [fromEnvironment.snapshotEveryCommands, fromEnvironment.snapshotEveryMs, fromEnvironment.retainSegments],
+    [500, 0, false],
+  );
+  const flagsWin = loadConfig(
+    { snapshotEveryCommands: '7', snapshotEveryMs: '9', pruneSegments: true },
+    { HOGA_SNAPSHOT_EVERY_COMMANDS: '500', HOGA_RETAIN_SEGMENTS: 'true' },
+  );
+  assert.deepEqual(
+    [flagsWin.snapshotEveryCommands, flagsWin.snapshotEveryMs, flagsWin.retainSegments],
+    [7, 9, false],
+  );
+  assert.throws(() => loadConfig({}, { HOGA_RETAIN_SEGMENTS: 'yes' }), /HOGA_RETAIN_SEGMENTS/);
+  assert.throws(() => loadConfig({}, { HOGA_SNAPSHOT_EVERY_MS: '-5' }), /HOGA_SNAPSHOT_EVERY_MS/);
+});
