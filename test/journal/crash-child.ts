@@ -1,12 +1,15 @@
-// Crash-test child: the sequencer and the real engine on a data directory. Reads one JSON line
-// per command from stdin ({"tag":n,"command":{...}}), writes {"tag":n,"seq":s} once the command
-// is durable and applied. Prints {"ready":…} after recovery and {"closed":…} after stdin ends.
+// Crash-test child: the sequencer and the real engine on a data directory, with market data as a
+// listener and snapshot participant (its derived state goes into every snapshot, as in the
+// running exchange). Reads one JSON line per command from stdin ({"tag":n,"command":{...}}),
+// writes {"tag":n,"seq":s} once the command is durable and applied. Prints {"ready":…} after
+// recovery and {"closed":…} after stdin ends, both with the market data's exported state.
 // The test kills it with SIGKILL at random moments; a real server can replace it later.
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import type { Command } from '../../src/core/types.js';
 import { openSequencer } from '../../src/journal/durable.js';
 import { coreEngineFactory } from '../../src/journal/engine-factory.js';
+import { MarketData } from '../../src/marketdata/marketdata.js';
 
 const dataDir = process.argv[2];
 if (dataDir === undefined) throw new Error('usage: crash-child <data-dir>');
@@ -15,6 +18,8 @@ function send(message: object): void {
   process.stdout.write(`${JSON.stringify(message)}\n`);
 }
 
+// Nobody subscribes: market data only keeps its derived state.
+const marketData = new MarketData({ publisher: { publish: () => {}, isWatched: () => false } });
 const logger = pino({ level: process.env.HOGA_CRASH_LOG_LEVEL ?? 'warn' }, pino.destination(2));
 const { sequencer, recovered } = await openSequencer({
   dataDir,
@@ -26,12 +31,15 @@ const { sequencer, recovered } = await openSequencer({
   retainSegments: true,
   // Every recovery then checks that the loaded snapshot reproduces the exported state exactly.
   snapshotStateHash: true,
+  listeners: [(outcome) => marketData.onOutcome(outcome)],
+  participants: [marketData.snapshotParticipant],
 });
 send({
   ready: true,
   lastSeq: recovered.lastSeq,
   snapshotSeq: recovered.snapshotSeq,
   stateHash: sequencer.engine.stateHash(),
+  marketData: JSON.stringify(marketData.exportState()),
 });
 
 const lines = createInterface({ input: process.stdin });
@@ -43,4 +51,9 @@ for await (const line of lines) {
   );
 }
 await sequencer.close();
-send({ closed: true, lastSeq: sequencer.lastSeq, stateHash: sequencer.engine.stateHash() });
+send({
+  closed: true,
+  lastSeq: sequencer.lastSeq,
+  stateHash: sequencer.engine.stateHash(),
+  marketData: JSON.stringify(marketData.exportState()),
+});

@@ -1,7 +1,9 @@
 // Crash test: a child process runs the sequencer and the real engine; it is killed with SIGKILL
 // at seeded random moments under load and restarted on the same data directory. Every command
 // acknowledged before a kill must be in the recovered journal, with the content that was sent,
-// and the recovered state must equal a clean replay of the exported journal.
+// and the recovered state must equal a clean replay of the exported journal: the engine's, and
+// the derived state of market data, which the child restores from its snapshots (a snapshot
+// participant) before replaying the tail.
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { exportJournal } from '../../src/cli/journal.js';
 import { runReplay } from '../../src/cli/replay.js';
 import { Engine } from '../../src/core/engine.js';
+import { MarketData } from '../../src/marketdata/marketdata.js';
 import { seededRandom, seedFromEnvironment, temporaryDirectory } from './helpers.js';
 
 const childPath = fileURLToPath(new URL('./crash-child.js', import.meta.url));
@@ -26,6 +29,8 @@ interface ChildMessage {
   lastSeq?: number;
   snapshotSeq?: number;
   stateHash?: string;
+  /** The child's market data, exported (restored from a snapshot, then the tail). */
+  marketData?: string;
   tag?: number;
   seq?: number;
   error?: string;
@@ -220,13 +225,23 @@ test(`SIGKILL at random moments loses no acknowledged command and replays to the
   const lines = readFileSync(exportPath, 'utf8').trimEnd().split('\n');
   assert.equal(lines.length, ready.lastSeq);
   const engine = new Engine();
+  const marketData = new MarketData({ publisher: { publish: () => {}, isWatched: () => false } });
   const journaled = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-  for (const command of journaled) engine.apply(command);
+  journaled.forEach((command, index) => {
+    const events = engine.apply(command).map((event) => ({ ...event }));
+    marketData.onOutcome({ seq: index + 1, ts: command.ts as number, command, events } as never);
+  });
   assert.equal(
     engine.stateHash(),
     ready.stateHash,
     `${context}: clean replay of the export differs from the recovered state`,
   );
+  assert.equal(
+    ready.marketData,
+    JSON.stringify(marketData.exportState()),
+    `${context}: market data restored from the snapshot plus the tail differs from a full replay`,
+  );
+  assert.equal(closed?.marketData, ready.marketData);
 
   for (const [tag, seq] of ackedSeqByTag) {
     const original = sent.get(tag) as Record<string, unknown>;
