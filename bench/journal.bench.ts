@@ -4,25 +4,36 @@
 //  2. recovery: replay of a generated journal (default 10M commands) from empty, written once with
 //     JSON payloads and once with compact ones, then snapshot load plus the replay of a tail;
 //  3. snapshot pause for an engine holding many resting orders: what intake waits for
-//     (exportState + stateHash) against a one-shot JSON.stringify, and the event-loop stalls
-//     while the snapshot is serialised and written in slices.
+//     (exportState + stateHash, and the running exchange's snapshot participants: gateway state
+//     and market data fed with the same outcomes) against a one-shot JSON.stringify, and the
+//     event-loop stalls while the snapshot is serialised and written in slices;
+//  4. the running exchange's restart: recovery through the exchange's listeners (gateway state,
+//     market data) from a snapshot with their state plus a tail, against a full replay of the same
+//     journal through them.
 //
-//   npm run bench:journal -- [--commands N] [--submitters N] [--recovery-commands N] [--resting-orders N] [--seed S]
-import { mkdtempSync, rmSync } from 'node:fs';
+//   npm run bench:journal -- [--commands N] [--submitters N] [--recovery-commands N] [--resting-orders N]
+//                            [--exchange-commands N] [--seed S]
+import { mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { Engine } from '../src/core/engine.js';
 import type { Command } from '../src/core/types.js';
+import { defaultGatewayConfig } from '../src/gateway/config.js';
+import { GatewayState } from '../src/gateway/state.js';
 import { openSequencer } from '../src/journal/durable.js';
 import { coreEngineFactory } from '../src/journal/engine-factory.js';
 import { nodeFileSystem } from '../src/journal/file-system.js';
 import { type FsyncPolicy, JournalWriter } from '../src/journal/journal-writer.js';
+import { captureParticipants, type SnapshotParticipant } from '../src/journal/participant.js';
 import { notCompact, type PayloadFormat, writeCompactCommand } from '../src/journal/payload.js';
 import { endsWrite, recordHeaderBytes, sealRecord, startsWrite } from '../src/journal/record.js';
 import { recover } from '../src/journal/recovery.js';
+import type { Listener } from '../src/journal/sequencer.js';
 import { readSnapshot, writeSnapshot } from '../src/journal/snapshot.js';
+import { MarketData } from '../src/marketdata/marketdata.js';
+import type { CommandOutcome } from '../src/ports.js';
 import { parseBenchOptions } from './lib/args.js';
 import { collectGarbage } from './lib/gc.js';
 import { LatencyHistogram } from './lib/histogram.js';
@@ -45,6 +56,12 @@ const options = parseBenchOptions('journal', {
     default: 1_000_000,
     minimum: 1_000,
     description: 'resting orders for the snapshot pause',
+  },
+  'exchange-commands': {
+    kind: 'integer',
+    default: 2_000_000,
+    minimum: 10_000,
+    description: 'journal length for the exchange restart run (listeners included)',
   },
   seed: { kind: 'integer', default: 1, minimum: 0, description: 'seed of the order flow' },
   json: { kind: 'flag', description: 'print one JSON object on stdout' },
@@ -318,39 +335,157 @@ async function recoveryRun(): Promise<Record<string, number>> {
   };
 }
 
+/** What the running exchange derives from applied commands: its listeners and snapshot participants. */
+interface ExchangeListeners {
+  listeners: Listener[];
+  participants: SnapshotParticipant[];
+}
+
+function exchangeListeners(): ExchangeListeners {
+  const state = new GatewayState(defaultGatewayConfig().state);
+  // Nobody subscribes in a benchmark: market data keeps its state and publishes nothing.
+  const marketData = new MarketData({ publisher: { publish: () => {}, isWatched: () => false } });
+  return {
+    listeners: [state.apply, (outcome) => marketData.onOutcome(outcome)],
+    participants: [state.snapshotParticipant, marketData.snapshotParticipant],
+  };
+}
+
+/** The gateway journals a market's decimal spec on its symbol command; the registry needs it. */
+function withDecimalSpec(command: Command): Command {
+  if (command.op !== 'symbol') return command;
+  return {
+    ...command,
+    baseDecimals: 0,
+    quoteDecimals: 0,
+    lotSizeDecimal: '1',
+    tickSizeDecimal: '1',
+  } as Command;
+}
+
+/** Applies a command and hands its outcome to the listeners, as the sequencer does. */
+function applyThrough(engine: Engine, derived: ExchangeListeners, command: Command, seq: number): void {
+  const events = engine.apply(command).map((event) => ({ ...event }));
+  const outcome: CommandOutcome = { seq, ts: command.ts ?? startTs, command, events };
+  for (const listener of derived.listeners) listener(outcome, true);
+}
+
+/** Recovery through the exchange's listeners; only figures and the captured snapshot leave. */
+function recoverExchange(dataDir: string): {
+  ms: number;
+  cpuSeconds: number;
+  lastSeq: number;
+  snapshotSeq: number;
+  replayed: number;
+} {
+  const derived = exchangeListeners();
+  collectGarbage();
+  const cpuBefore = process.cpuUsage();
+  const recovered = recover(dataDir, { engines: coreEngineFactory(), logger: silent, ...derived });
+  return {
+    ms: recovered.snapshotLoadMs + recovered.replayMs,
+    cpuSeconds: cpuSecondsSince(cpuBefore),
+    lastSeq: recovered.lastSeq,
+    snapshotSeq: recovered.snapshotSeq,
+    replayed: recovered.replayedCommands,
+  };
+}
+
+/**
+ * The running exchange's restart: a journal replayed through gateway state and market data from
+ * empty, then a snapshot with their state, a tail of a tenth, and a restart from the snapshot,
+ * against a full replay of that same journal (the snapshot set aside).
+ */
+async function exchangeRestartRun(): Promise<Record<string, number>> {
+  const total = options['exchange-commands'];
+  progress.phase(`exchange restart: write ${total} commands`);
+  const generated = flowOf(Math.min(total, recoveryFlowCommandsMax) - flowShape.prefillOrders);
+  const flow = { ...generated, setup: generated.setup.map(withDecimalSpec) };
+  const idSpan = maxOrderId(flow) + 1;
+  const dataDir = temporaryDataDir('exchange-restart');
+  const mainSeq = await writeJournal(
+    dataDir,
+    flow,
+    1,
+    total,
+    { span: idSpan, firstRepetition: 0 },
+    'compact',
+  );
+  progress.phase('exchange restart: replay through the listeners, then snapshot them with the engine');
+  const derived = exchangeListeners();
+  const built = recover(dataDir, { engines: coreEngineFactory(), logger: silent, ...derived });
+  const pauseStarted = nowNs();
+  const state = built.engine.exportState();
+  const participantsStarted = nowNs();
+  const participants = captureParticipants(derived.participants);
+  const pauseEnded = nowNs();
+  await writeSnapshot(
+    dataDir,
+    { lastSeq: mainSeq, lastTs: built.lastTs, stateHash: '', state, participants },
+    nodeFileSystem,
+  );
+  const tail = Math.max(1, Math.floor(total / 10));
+  const firstRepetition = Math.ceil(total / flow.commands.length) + 1;
+  await writeJournal(dataDir, flow, mainSeq + 1, tail, { span: idSpan, firstRepetition }, 'compact');
+  progress.phase('exchange restart: from the snapshot plus the tail');
+  const fromSnapshot = recoverExchange(dataDir);
+  progress.phase('exchange restart: full replay of the same journal');
+  const snapshotPath = readdirSync(dataDir).find((file) => file.endsWith('.snap'));
+  if (snapshotPath === undefined) throw new Error('the snapshot is missing');
+  renameSync(join(dataDir, snapshotPath), join(dataDir, `${snapshotPath}.aside`));
+  const full = recoverExchange(dataDir);
+  rmSync(dataDir, { recursive: true, force: true });
+  if (fromSnapshot.snapshotSeq !== mainSeq || full.snapshotSeq !== 0 || full.lastSeq !== fromSnapshot.lastSeq)
+    throw new Error('the exchange restart did not recover what it should');
+  return {
+    journaledCommands: full.lastSeq,
+    pauseEngineMs: Math.round(((participantsStarted - pauseStarted) / 1e6) * 10) / 10,
+    pauseParticipantsMs: Math.round(((pauseEnded - participantsStarted) / 1e6) * 10) / 10,
+    snapshotSeq: fromSnapshot.snapshotSeq,
+    tailCommands: fromSnapshot.replayed,
+    snapshotPlusTailSeconds: Math.round(fromSnapshot.ms) / 1000,
+    fullReplaySeconds: Math.round(full.ms) / 1000,
+    speedup: Math.round((full.ms / fromSnapshot.ms) * 10) / 10,
+    coveredPerSec: Math.round(fromSnapshot.lastSeq / (fromSnapshot.ms / 1000)),
+    coveredPerCpuSec: Math.round(fromSnapshot.lastSeq / fromSnapshot.cpuSeconds),
+    fullReplayPerSec: Math.round(full.lastSeq / (full.ms / 1000)),
+    fullReplayPerCpuSec: Math.round(full.lastSeq / full.cpuSeconds),
+  };
+}
+
 /** An engine with `count` resting orders spread over many price levels, none crossing. */
-function engineWithRestingOrders(count: number): Engine {
+function engineWithRestingOrders(count: number, derived: ExchangeListeners): Engine {
   const flow = flowOf(1_000);
   const engine = new Engine();
-  for (const command of flow.setup) engine.apply(command);
+  let seq = 0;
+  for (const command of flow.setup) applyThrough(engine, derived, withDecimalSpec(command), ++seq);
   const levels = 5_000;
   for (let index = 0; index < count; index++) {
     const side = index % 2 === 0 ? 'buy' : 'sell';
     const ticks = 1 + (Math.floor(index / 2) % levels);
     const price = side === 'buy' ? 100_000 - ticks : 100_000 + ticks;
-    engine.apply({
-      op: 'place',
-      user: 1 + (index % 1_000),
-      id: index + 1,
-      symbol: flow.symbol,
-      side,
-      type: 'limit',
-      qty: 1 + (index % 7),
-      price,
-    });
+    const user = 1 + (index % 1_000);
+    // One order in ten carries a clientOrderId: its result is remembered (per user, bounded).
+    const clientOrderId = index % 10 === 0 ? { clientOrderId: `c-${index}` } : {};
+    const command = { op: 'place', user, id: index + 1, symbol: flow.symbol, side, type: 'limit' } as const;
+    applyThrough(engine, derived, { ...command, qty: 1 + (index % 7), price, ...clientOrderId }, ++seq);
   }
   return engine;
 }
 
 async function snapshotPauseRun(): Promise<Record<string, number>> {
   const resting = options['resting-orders'];
-  progress.phase(`build an engine with ${resting} resting orders`);
-  const engine = engineWithRestingOrders(resting);
+  progress.phase(`build an engine with ${resting} resting orders, and the exchange's listeners`);
+  const derived = exchangeListeners();
+  const engine = engineWithRestingOrders(resting, derived);
   collectGarbage();
   progress.phase('snapshot: pause, one-shot stringify, sliced write, load');
   const pauseStarted = nowNs();
   const state = engine.exportState();
   const pauseMs = (nowNs() - pauseStarted) / 1e6;
+  const participantsStarted = nowNs();
+  const participants = captureParticipants(derived.participants);
+  const participantsPauseMs = (nowNs() - participantsStarted) / 1e6;
   const hashStarted = nowNs();
   const stateHash = engine.stateHash();
   const stateHashMs = (nowNs() - hashStarted) / 1e6;
@@ -362,7 +497,7 @@ async function snapshotPauseRun(): Promise<Record<string, number>> {
   delay.enable();
   const written = await writeSnapshot(
     dataDir,
-    { lastSeq: resting, lastTs: startTs, stateHash, state },
+    { lastSeq: resting, lastTs: startTs, stateHash, state, participants },
     nodeFileSystem,
   );
   delay.disable();
@@ -370,12 +505,17 @@ async function snapshotPauseRun(): Promise<Record<string, number>> {
   const loadStarted = nowNs();
   const content = readSnapshot(written.path);
   const loaded = Engine.fromState(content.state);
+  const restoredInto = exchangeListeners();
+  for (const participant of restoredInto.participants)
+    participant.restoreState(content.participants?.[participant.name]);
   const loadMs = (nowNs() - loadStarted) / 1e6;
   if (loaded.stateHash() !== stateHash) throw new Error('snapshot load changed the state hash');
   rmSync(dataDir, { recursive: true, force: true });
   return {
     restingOrders: resting,
     pauseMs: Math.round(pauseMs * 10) / 10,
+    participantsPauseMs: Math.round(participantsPauseMs * 10) / 10,
+    exchangePauseMs: Math.round((pauseMs + participantsPauseMs) * 10) / 10,
     stateHashMs: Math.round(stateHashMs * 10) / 10,
     oneShotStringifyMs: Math.round(oneShotStringifyMs),
     slicedWriteMs: Math.round(written.writeMs),
@@ -412,12 +552,20 @@ async function main(): Promise<void> {
   ];
   const recovery = await recoveryRun();
   const snapshot = await snapshotPauseRun();
+  const exchangeRestart = await exchangeRestartRun();
   progress.stop();
   const loadAverages = [loadAverageAtStart, os.loadavg()[0]];
   const targets = [
     checkTarget(
       'recovery: snapshot load + tail replay, commands covered per second',
       recovery.commandsCoveredPerSec,
+      'atLeast',
+      1_000_000,
+      '/s',
+    ),
+    checkTarget(
+      'exchange restart: snapshot (with listener state) + tail through the listeners, commands covered per second',
+      exchangeRestart.coveredPerSec,
       'atLeast',
       1_000_000,
       '/s',
@@ -432,7 +580,7 @@ async function main(): Promise<void> {
   ];
   if (options.json) {
     process.stdout.write(
-      `${JSON.stringify({ throughput: rows, recovery, snapshot, targets, loadAverages })}\n`,
+      `${JSON.stringify({ throughput: rows, recovery, snapshot, exchangeRestart, targets, loadAverages })}\n`,
     );
     return;
   }
@@ -444,6 +592,8 @@ async function main(): Promise<void> {
   reporter.table([recovery]);
   reporter.line('\nsnapshot');
   reporter.table([snapshot]);
+  reporter.line('\nexchange restart (gateway state and market data as listeners and snapshot participants)');
+  reporter.table([exchangeRestart]);
   reporter.line();
   reporter.targets(targets);
   reporter.line(
