@@ -29,6 +29,8 @@ export interface ExchangeConfig {
   adminPassword: string;
   /** Milliseconds between pushes of tickers and in-progress candles. */
   marketDataFlushMs: number;
+  /** Linux nice value (0-19) of the read-model thread, so order intake wins a contended CPU. */
+  readModelNiceness: number;
   /** The built trading UI (Vite output), served at `/`. */
   webDistDir: string;
   /** Start the demo bots (docs/UI.md "Demo mode"). */
@@ -60,6 +62,13 @@ function integer(value: string | undefined, fallback: number, name: string): num
   const parsed = Number(value);
   if (!Number.isSafeInteger(parsed) || parsed < 0)
     throw new Error(`${name} must be a non-negative integer, got ${value}`);
+  return parsed;
+}
+
+/** Thread priorities above the default need privileges; lowering to 19 needs none. */
+function niceness(value: string | undefined): number {
+  const parsed = integer(value, 10, 'HOGA_READ_MODEL_NICENESS');
+  if (parsed > 19) throw new Error(`HOGA_READ_MODEL_NICENESS must be 0 to 19, got ${value}`);
   return parsed;
 }
 
@@ -174,6 +183,7 @@ export function loadConfig(
     adminUser: environment.HOGA_ADMIN_USER ?? '',
     adminPassword: environment.HOGA_ADMIN_PASSWORD ?? '',
     marketDataFlushMs: integer(environment.HOGA_MARKETDATA_FLUSH_MS, 100, 'HOGA_MARKETDATA_FLUSH_MS'),
+    readModelNiceness: niceness(environment.HOGA_READ_MODEL_NICENESS),
     webDistDir: environment.HOGA_WEB_DIST ?? fileURLToPath(new URL('../../web/dist', import.meta.url)),
     demo: flags.demo === true || environment.HOGA_DEMO === '1',
     quoteFeed: flags.quoteFeed ?? environment.HOGA_QUOTE_FEED ?? '',

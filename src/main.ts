@@ -113,6 +113,7 @@ export async function startExchange(
       dataDir: config.pgliteDir,
       journalDir: config.dataDir,
       logLevel: config.logLevel,
+      niceness: config.readModelNiceness,
     },
     logger.child({ component: 'read-model' }),
   );

@@ -31,6 +31,11 @@ export interface PhaseResult {
   operationsPerSecond: number;
   /** Operations per CPU second of the server process: what the code costs, whatever the load. */
   operationsPerServerCpuSecond: number;
+  /** CPU microseconds per operation: the server process (all threads) and this load generator. */
+  serverCpuUsPerOperation: number;
+  /** The part of serverCpuUsPerOperation spent on the server's main (event-loop) thread. */
+  serverMainThreadCpuUsPerOperation: number;
+  clientCpuUsPerOperation: number;
   errors: number;
   p50Us: number;
   p99Us: number;
@@ -54,11 +59,14 @@ interface Target {
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
 const clockTicksPerSecond = 100;
 
-/** CPU seconds (user + system, all threads) a process has used so far; 0 where /proc is missing. */
-function cpuSecondsOf(pid: number | undefined): number {
+/**
+ * CPU seconds (user + system) a process has used so far, all threads or (`mainThreadOnly`) only
+ * its main thread, whose task id is the process id; 0 where /proc is missing.
+ */
+function cpuSecondsOf(pid: number | undefined, mainThreadOnly = false): number {
   if (pid === undefined) return 0;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
   } catch {
@@ -83,8 +91,9 @@ function histogram(): Histogram {
 function spawnChild(
   args: string[],
   env: Record<string, string>,
+  nodeFlags: string[] = [],
 ): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [cliMainPath, ...args], {
+  const child = spawn(process.execPath, [...nodeFlags, cliMainPath, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -219,10 +228,20 @@ interface Tally {
   errors: number;
   seconds: number;
   serverCpuSeconds: number;
+  serverMainThreadCpuSeconds: number;
+  clientCpuSeconds: number;
 }
 
 function newTally(): Tally {
-  return { latency: histogram(), operations: 0, errors: 0, seconds: 0, serverCpuSeconds: 0 };
+  return {
+    latency: histogram(),
+    operations: 0,
+    errors: 0,
+    seconds: 0,
+    serverCpuSeconds: 0,
+    serverMainThreadCpuSeconds: 0,
+    clientCpuSeconds: 0,
+  };
 }
 
 /** Runs one slice of a phase and adds it to `tally`; `ratePerSecond` paces it (open loop). */
@@ -236,6 +255,8 @@ async function runSlice(
 ) {
   const startedNs = process.hrtime.bigint();
   const startCpuSeconds = cpuSecondsOf(target.serverPid);
+  const startMainThreadCpuSeconds = cpuSecondsOf(target.serverPid, true);
+  const startClientCpu = process.cpuUsage();
   const startOperations = tally.operations;
   const deadlineMs = Date.now() + seconds * 1000;
   const loops = target.clients.length * depth;
@@ -277,6 +298,13 @@ async function runSlice(
   bar.stop();
   tally.seconds += Number(process.hrtime.bigint() - startedNs) / 1e9;
   tally.serverCpuSeconds += cpuSecondsOf(target.serverPid) - startCpuSeconds;
+  tally.serverMainThreadCpuSeconds += cpuSecondsOf(target.serverPid, true) - startMainThreadCpuSeconds;
+  const clientCpu = process.cpuUsage(startClientCpu);
+  tally.clientCpuSeconds += (clientCpu.user + clientCpu.system) / 1e6;
+}
+
+function microsecondsPer(seconds: number, operations: number): number {
+  return operations > 0 ? Math.round((seconds * 1e6 * 10) / operations) / 10 : 0;
 }
 
 function summary(name: string, tally: Tally): PhaseResult {
@@ -287,6 +315,9 @@ function summary(name: string, tally: Tally): PhaseResult {
     operationsPerSecond: Math.round(operations / seconds),
     operationsPerServerCpuSecond:
       tally.serverCpuSeconds > 0 ? Math.round(operations / tally.serverCpuSeconds) : 0,
+    serverCpuUsPerOperation: microsecondsPer(tally.serverCpuSeconds, operations),
+    serverMainThreadCpuUsPerOperation: microsecondsPer(tally.serverMainThreadCpuSeconds, operations),
+    clientCpuUsPerOperation: microsecondsPer(tally.clientCpuSeconds, operations),
     errors,
     p50Us: latency.getValueAtPercentile(50),
     p99Us: latency.getValueAtPercentile(99),
@@ -439,6 +470,8 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Pha
       HOGA_LOGINS_PER_IP_PER_SECOND: unlimited,
       HOGA_LOGINS_PER_IP_BURST: unlimited,
     },
+    // Node flags for the exchange only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it.
+    (process.env.HOGA_BENCH_SERVER_FLAGS ?? '').split(' ').filter((flag) => flag !== ''),
   );
   const results: PhaseResult[] = [];
   const echoWs = await spawnChild(['bench', 'gateway-echo', '--kind', 'ws'], {});
@@ -484,12 +517,12 @@ async function serveEcho(kind: string): Promise<void> {
 
 export function formatResults(results: PhaseResult[]): string {
   const lines = [
-    '| phase | ops/s | ops per server CPU s | p50 µs | p99 µs | p99.9 µs | max µs | errors |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| phase | ops/s | ops per server CPU s | server CPU µs/op | of which main thread | client CPU µs/op | p50 µs | p99 µs | p99.9 µs | max µs | errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const result of results) {
     lines.push(
-      `| ${result.name} | ${result.operationsPerSecond} | ${result.operationsPerServerCpuSecond} | ${result.p50Us} | ${result.p99Us} | ${result.p999Us} | ${result.maxUs} | ${result.errors} |`,
+      `| ${result.name} | ${result.operationsPerSecond} | ${result.operationsPerServerCpuSecond} | ${result.serverCpuUsPerOperation} | ${result.serverMainThreadCpuUsPerOperation} | ${result.clientCpuUsPerOperation} | ${result.p50Us} | ${result.p99Us} | ${result.p999Us} | ${result.maxUs} | ${result.errors} |`,
     );
   }
   const rate = (name: string) => results.find((result) => result.name === name)?.operationsPerSecond ?? 0;

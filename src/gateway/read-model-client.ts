@@ -17,6 +17,8 @@ export interface ReadModelThreadOptions {
   /** The journal's directory (every segment kept): a projector behind it catches up from there. */
   journalDir: string;
   logLevel: string;
+  /** Nice value the thread gives itself (Linux); 0 leaves its priority alone. */
+  niceness: number;
 }
 
 export type ReadModelMethod =

@@ -313,6 +313,9 @@ export class Projector {
     const name = this.options.name;
     let newPartitions: number[] = [];
     const committed = await this.database.transaction(async (executor) => {
+      // Rows and checkpoint commit together, and the journal re-supplies whatever a crash loses, so
+      // this transaction need not wait for its WAL flush (users and sessions keep waiting for theirs).
+      await executor.query('SET LOCAL synchronous_commit TO off');
       const checkpoint = await readCheckpoint(executor, name, true);
       const skipped = batch.findIndex((outcome) => outcome.seq > checkpoint);
       if (skipped === -1) return { seq: checkpoint, rows: 0, consumed: batch.length };

@@ -22,6 +22,9 @@ it('reads every token bucket from its variables and refuses malformed ones by na
   assert.deepEqual([loginsPerIp.ratePerSecond, loginsPerIp.burst], [0.5, 3]);
   assert.throws(() => loadConfig({}, { HOGA_LOGINS_PER_IP_BURST: '-1' }), /HOGA_LOGINS_PER_IP_BURST/);
   assert.equal(loadConfig({}, {}).quoteFeed, '');
+  assert.equal(loadConfig({}, {}).readModelNiceness, 10);
+  assert.equal(loadConfig({}, { HOGA_READ_MODEL_NICENESS: '0' }).readModelNiceness, 0);
+  assert.throws(() => loadConfig({}, { HOGA_READ_MODEL_NICENESS: '20' }), /HOGA_READ_MODEL_NICENESS/);
   assert.equal(loadConfig({ quoteFeed: 'simulated' }, { HOGA_QUOTE_FEED: 'tcp:h:1' }).quoteFeed, 'simulated');
 });
 

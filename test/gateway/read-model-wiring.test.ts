@@ -2,7 +2,7 @@
 // from it (a deleted PGlite directory, or a gap in the outcomes it was offered), and /metrics
 // counts how often that happened.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
@@ -107,7 +107,13 @@ it('a gap in the offered outcomes is filled from the journal and counted as fell
   for await (const outcome of journalOutcomes(dataDir, new Engine())) outcomes.push(outcome);
   const last = outcomes[outcomes.length - 1];
   const readModel = await ReadModelClient.open(
-    { databaseUrl: '', dataDir: join(dataDir, 'pglite-gap'), journalDir: dataDir, logLevel: 'silent' },
+    {
+      databaseUrl: '',
+      dataDir: join(dataDir, 'pglite-gap'),
+      journalDir: dataDir,
+      logLevel: 'silent',
+      niceness: 0,
+    },
     logger,
   );
   try {
@@ -120,6 +126,32 @@ it('a gap in the offered outcomes is filled from the journal and counted as fell
     const trades = await readModel.history().tradesOfUser(aliceId, { cursor: null, limit: 10 });
     assert.equal(trades.items.length, 1);
     assert.equal(trades.items[0].side, 'sell');
+  } finally {
+    await readModel.close();
+  }
+});
+
+/** Nice values of this process's threads (Linux /proc; field 19 of a task's stat). */
+function threadNiceValues(): number[] {
+  return readdirSync('/proc/self/task').map((task) => {
+    const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
+
+it('the read-model thread runs at the configured lower priority; the main thread keeps its own', {
+  skip: process.platform !== 'linux' ? 'thread priorities are read from Linux /proc' : false,
+  timeout: testTimeoutMs,
+}, async () => {
+  const before = threadNiceValues();
+  const readModel = await ReadModelClient.open(
+    { databaseUrl: '', dataDir: 'memory://', journalDir: dataDir, logLevel: 'silent', niceness: 7 },
+    logger,
+  );
+  try {
+    const during = threadNiceValues();
+    assert.equal(during.filter((nice) => nice === 7).length, before.filter((nice) => nice === 7).length + 1);
+    assert.equal(during[0], before[0], 'the main thread (listed first) is unchanged');
   } finally {
     await readModel.close();
   }
