@@ -124,7 +124,7 @@ async function open(): Promise<void> {
   // which keeps every segment, instead of stopping until `hoga db rebuild`.
   const engines = coreEngineFactory();
   projector = await store.openProjector({
-    catchUp: journalCatchUp(options.journalDir, engines.create),
+    catchUp: journalCatchUp(options.journalDir, engines),
     batchOutcomesMax: projectorBatchOutcomesMax,
     flushIntervalMs: projectorFlushIntervalMs,
   });

@@ -213,7 +213,7 @@ export function storeContract(backend: Backend): void {
             batchOutcomesMax: 64,
             flushIntervalMs: 2,
             pendingOutcomesMax: 150,
-            catchUp: journalCatchUp(journalDir, () => new Engine()),
+            catchUp: journalCatchUp(journalDir, coreEngineFactory()),
           });
           const opened = await openSequencer({
             dataDir: journalDir,
