@@ -4,7 +4,7 @@
 // (the live units-left channel, idempotency, history) is derived from applied commands only.
 import type { FastifyInstance } from 'fastify';
 import type { CouponView, OfferingView } from '../core/offerings.js';
-import type { Command, MatchingEngine } from '../core/types.js';
+import type { Command, MatchingEngine, OfferingCommand } from '../core/types.js';
 import type { ChannelName, ChannelPublisher, ChannelSource } from '../marketdata/index.js';
 import type { CommandOutcome } from '../ports.js';
 import { submitOrReject } from './admin.js';
@@ -286,12 +286,10 @@ function createCommand(context: GatewayContext, body: CreateOfferingBody): Comma
   if (body.endTime <= body.startTime) {
     throw new GatewayError(400, 'VALIDATION_FAILED', 'endTime must be after startTime', 'endTime');
   }
-  const existing = queriesOf(context.engine).offeringList();
-  const id = existing.length === 0 ? 1 : existing[existing.length - 1].id + 1;
   const coupon = body.coupon;
-  return {
+  // No id: the sequencer assigns id = seq, so concurrent creations never collide.
+  const command: Omit<OfferingCommand, 'id'> = {
     op: 'offering',
-    id,
     issuer: body.issuerUserId,
     asset: body.asset,
     quote: body.quote,
@@ -312,6 +310,7 @@ function createCommand(context: GatewayContext, body: CreateOfferingBody): Comma
           },
         }),
   };
+  return command as Command;
 }
 
 function couponJson(coupon: CouponView): Record<string, unknown> {
@@ -380,8 +379,8 @@ export function registerOfferingRoutes(app: FastifyInstance, context: GatewayCon
     async (request, reply) => {
       const admin = await requireAdmin(context, request);
       const command = createCommand(context, request.body);
-      await submitOrReject(context, command);
-      const id = (command as { id: number }).id;
+      const outcome = await submitOrReject(context, command);
+      const id = (outcome.command as { id: number }).id;
       context.audit.info({ event: 'offeringCreated', adminId: admin.id, offeringId: id }, 'offering created');
       return reply.code(201).send(offeringJson(offeringOr404(String(id)), markets));
     },

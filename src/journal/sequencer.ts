@@ -304,13 +304,14 @@ export function notifyListeners(
 }
 
 /**
- * The command as journaled, as JSON: with its `ts`, and for a place without id the sequence as
- * its id. Undefined when the command is not a JSON object or exceeds the record bound.
+ * The command as journaled, as JSON: with its `ts`, and for a place or an offering without id
+ * the sequence as its id (unique for ever, and the same on replay: no caller has to pick one). Undefined when the command is not a JSON object or exceeds the record bound.
  */
 export function journalText(command: Command, seq: number, ts: number): string | undefined {
   if (command === null || typeof command !== 'object' || Array.isArray(command)) return undefined;
   const fields = command as unknown as Record<string, unknown>;
-  const needsId = fields.op === 'place' && (fields.id === undefined || fields.id === null);
+  const needsId =
+    (fields.op === 'place' || fields.op === 'offering') && (fields.id === undefined || fields.id === null);
   let json: string | undefined;
   try {
     if ('ts' in fields || (needsId && 'id' in fields)) {

@@ -129,6 +129,16 @@ describe('offerings', () => {
     assert.equal(early.body.code, 'OFFERING_NOT_OPEN');
   });
 
+  it('concurrent creations all succeed, each with its own id (the sequence of its command)', async () => {
+    const created = await Promise.all([1, 2, 3, 4].map((units) => createOffering({ units })));
+    const ids = created.map((offering) => offering.id as number);
+    assert.equal(new Set(ids).size, ids.length, `ids ${ids}`);
+    for (const [index, offering] of created.entries()) {
+      const fetched = await api.expect(200, 'GET', `/api/v1/offerings/${offering.id}`);
+      assert.equal(fetched.units, index + 1);
+    }
+  });
+
   it('a clientClaimId claims once, even when duplicates race and after a restart', async () => {
     const offering = await createOffering();
     const user = await newUser('retrier', '100');
