@@ -59,7 +59,7 @@ export function defaultGatewayConfig(): GatewayConfig {
     },
     state: {
       idempotency: { keysPerUserMax: 10_000, keyAgeMaxMs: 24 * hourMs },
-      tracker: { finishedOrdersPerUserMax: 1_000, tradesPerUserMax: 1_000 },
+      tracker: { finishedOrdersPerUserMax: 100, tradesPerUserMax: 100 },
       streams: { sendBufferBytesMax: 1 << 20, socketsPerUserMax: 20 },
     },
     webSocket: {

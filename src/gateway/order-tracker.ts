@@ -1,7 +1,8 @@
 // Each user's recent orders and trades, kept from applied commands (live and replay), so "get one
 // order", "my orders" and "my trades" answer from memory. Bounded per user: open orders are always
-// kept (the engine bounds them), finished ones and trades beyond the bound drop oldest first. The
-// SQL read model holds the complete history.
+// kept (the engine bounds them); finished orders beyond the bound drop in the order they finished
+// (a FIFO of ids, O(1) per drop), trades beyond theirs oldest first. The SQL read model holds the
+// complete history (GET /orders/:id falls back to it for an order no longer kept here).
 import type { AcceptedEvent, EngineEvent, PlaceCommand, TradeEvent } from '../core/types.js';
 import type { CommandOutcome } from '../ports.js';
 
@@ -41,15 +42,100 @@ export interface OrderTrackerOptions {
   tradesPerUserMax: number;
 }
 
-interface UserBook {
-  orders: Map<number, TrackedOrder>;
-  finishedCount: number;
-  trades: TrackedTrade[];
+/** A bounded FIFO: pushing onto a full ring evicts (and returns) the oldest item. */
+class Ring<T> {
+  private readonly items: T[] = [];
+  private start = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(item: T): T | undefined {
+    if (this.capacity <= 0) return item;
+    if (this.items.length < this.capacity) {
+      this.items.push(item);
+      return undefined;
+    }
+    const evicted = this.items[this.start];
+    this.items[this.start] = item;
+    this.start = (this.start + 1) % this.capacity;
+    return evicted;
+  }
+
+  /** The item `age` places from the newest (0 = newest). */
+  fromNewest(age: number): T {
+    return this.items[(this.start + this.items.length - 1 - age) % this.items.length];
+  }
+
+  oldestFirst(): T[] {
+    if (this.start === 0) return this.items.slice();
+    return [...this.items.slice(this.start), ...this.items.slice(0, this.start)];
+  }
 }
 
-/** Snapshot form: per user, the tracked orders in insertion order and the trades oldest first. */
+interface UserBook {
+  /** Open and kept finished orders, in the order they were accepted. */
+  orders: Map<number, TrackedOrder>;
+  /** Ids of the kept finished orders, in the order they finished. */
+  finished: Ring<number>;
+  trades: Ring<TrackedTrade>;
+}
+
+/** Compact snapshot form of an order: the user is the entry's, clientOrderId only when present. */
+type OrderTuple = [
+  id: number,
+  symbol: string,
+  side: TrackedOrder['side'],
+  type: TrackedOrder['type'],
+  tif: TrackedOrder['tif'],
+  price: number,
+  qty: number,
+  filled: number,
+  remaining: number,
+  status: OrderStatus,
+  createdAtMs: number,
+  updatedAtMs: number,
+  clientOrderId?: string,
+];
+
+type TradeTuple = [
+  tradeId: number,
+  orderId: number,
+  symbol: string,
+  side: TrackedTrade['side'],
+  role: TrackedTrade['role'],
+  price: number,
+  qty: number,
+  fee: number,
+  atMs: number,
+];
+
+/** Version of the snapshot form written by `exportState`; `restoreState` also reads form 1. */
+export const orderTrackerStateVersion = 2;
+
+/**
+ * Snapshot form 2: per user, its orders in acceptance order, the ids of its finished ones in the
+ * order they finished, and its trades oldest first, all as tuples (no field names: a tenth of
+ * form 1's bytes went to names).
+ */
 export interface OrderTrackerState {
+  version: 2;
+  users: Array<[user: number, orders: OrderTuple[], finishedIds: number[], trades: TradeTuple[]]>;
+}
+
+/** Form 1 (before the version field): objects with named fields. Read, never written. */
+interface OrderTrackerStateV1 {
   users: Array<{ user: number; orders: TrackedOrder[]; trades: TrackedTrade[] }>;
+}
+
+/** Whether `restoreState` reads this state's form (a newer, unknown form is passed over). */
+export function isReadableTrackerState(state: unknown): boolean {
+  if (state === null || typeof state !== 'object') return false;
+  const version = (state as { version?: unknown }).version;
+  return version === undefined || version === orderTrackerStateVersion;
 }
 
 export class OrderTracker {
@@ -77,53 +163,49 @@ export class OrderTracker {
   /** Newest first. */
   trades(user: number): TrackedTrade[] {
     const book = this.users.get(user);
-    return book === undefined ? [] : [...book.trades].reverse();
+    return book === undefined ? [] : book.trades.oldestFirst().reverse();
   }
 
   /** One of the user's recent trades, searched newest first. */
   trade(user: number, tradeId: number, orderId: number): TrackedTrade | undefined {
-    const trades = this.users.get(user)?.trades ?? [];
-    for (let index = trades.length - 1; index >= 0; index -= 1) {
-      const trade = trades[index];
+    const trades = this.users.get(user)?.trades;
+    if (trades === undefined) return undefined;
+    for (let age = 0; age < trades.size; age += 1) {
+      const trade = trades.fromNewest(age);
       if (trade.tradeId === tradeId && trade.orderId === orderId) return trade;
     }
     return undefined;
   }
 
   /**
-   * Plain data for a snapshot. Orders change after they are tracked (fills, status), so they are
-   * copied; a tracked trade never changes, so only the arrays are copied.
+   * Plain data for a snapshot (form 2), built inside the snapshot pause: every order becomes a
+   * new tuple (open ones keep changing), trades too; nothing is shared with the live structures.
    */
   exportState(): OrderTrackerState {
     const users: OrderTrackerState['users'] = [];
     for (const [user, book] of this.users) {
-      const orders: TrackedOrder[] = [];
-      for (const order of book.orders.values()) orders.push({ ...order });
-      users.push({ user, orders, trades: book.trades.slice() });
+      const orders: OrderTuple[] = [];
+      for (const order of book.orders.values()) orders.push(orderTuple(order));
+      const trades = book.trades.oldestFirst();
+      const tradeTuples: TradeTuple[] = new Array(trades.length);
+      for (let index = 0; index < trades.length; index++) tradeTuples[index] = tradeTuple(trades[index]);
+      users.push([user, orders, book.finished.oldestFirst(), tradeTuples]);
     }
-    return { users };
+    return { version: orderTrackerStateVersion, users };
   }
 
-  /** Replaces everything tracked (recovery, before the tail replays), within the current bounds. */
+  /**
+   * Replaces everything tracked (recovery, before the tail replays), within the current bounds.
+   * Reads form 2 and form 1; throws on anything else (check with `isReadableTrackerState` first).
+   */
   restoreState(state: unknown): void {
-    const users = (state as Partial<OrderTrackerState> | null)?.users;
-    if (!Array.isArray(users)) throw new Error('order tracker state: users expected');
-    const restored = new Map<number, UserBook>();
-    for (const { user, orders, trades } of users) {
-      if (!Number.isSafeInteger(user) || !Array.isArray(orders) || !Array.isArray(trades))
-        throw new Error('order tracker state: { user, orders, trades } expected');
-      const book: UserBook = {
-        orders: new Map(),
-        finishedCount: 0,
-        trades: trades.slice(-this.options.tradesPerUserMax).map((trade) => ({ ...trade })),
-      };
-      for (const order of orders) {
-        book.orders.set(order.id, { ...order });
-        if (order.status !== 'open') book.finishedCount += 1;
-      }
-      while (book.finishedCount > this.options.finishedOrdersPerUserMax) this.dropOldestFinished(book);
-      restored.set(user, book);
-    }
+    if (!isReadableTrackerState(state)) throw new Error('order tracker state: unknown form');
+    const form = state as Partial<OrderTrackerState> | OrderTrackerStateV1;
+    if (!Array.isArray(form.users)) throw new Error('order tracker state: users expected');
+    const restored =
+      (form as { version?: number }).version === orderTrackerStateVersion
+        ? this.booksOfV2((form as OrderTrackerState).users)
+        : this.booksOfV1((form as OrderTrackerStateV1).users);
     this.users.clear();
     this.openById.clear();
     for (const [user, book] of restored) {
@@ -133,8 +215,50 @@ export class OrderTracker {
     }
   }
 
+  private booksOfV2(users: OrderTrackerState['users']): Map<number, UserBook> {
+    const restored = new Map<number, UserBook>();
+    for (const entry of users) {
+      if (!Array.isArray(entry))
+        throw new Error('order tracker state: [user, orders, finishedIds, trades] expected');
+      const [user, orders, finishedIds, trades] = entry;
+      if (
+        !Number.isSafeInteger(user) ||
+        !Array.isArray(orders) ||
+        !Array.isArray(finishedIds) ||
+        !Array.isArray(trades)
+      )
+        throw new Error('order tracker state: [user, orders, finishedIds, trades] expected');
+      const book = this.emptyBook();
+      for (const tuple of orders) {
+        const order = orderOfTuple(user, tuple);
+        book.orders.set(order.id, order);
+      }
+      for (const id of finishedIds) this.keepFinished(book, id);
+      for (const tuple of trades) book.trades.push(tradeOfTuple(tuple));
+      restored.set(user, book);
+    }
+    return restored;
+  }
+
+  private booksOfV1(users: OrderTrackerStateV1['users']): Map<number, UserBook> {
+    const restored = new Map<number, UserBook>();
+    for (const entry of users) {
+      const { user, orders, trades } = entry ?? {};
+      if (!Number.isSafeInteger(user) || !Array.isArray(orders) || !Array.isArray(trades))
+        throw new Error('order tracker state: { user, orders, trades } expected');
+      const book = this.emptyBook();
+      for (const order of orders) book.orders.set(order.id, { ...order });
+      // Form 1 did not keep the finishing order: acceptance order is the closest there is.
+      for (const order of orders) if (order.status !== 'open') this.keepFinished(book, order.id);
+      for (const trade of trades) book.trades.push({ ...trade });
+      restored.set(user, book);
+    }
+    return restored;
+  }
+
   apply(outcome: CommandOutcome): void {
-    for (const event of outcome.events) this.applyEvent(event, outcome);
+    const events = outcome.events;
+    for (let index = 0; index < events.length; index++) this.applyEvent(events[index], outcome);
   }
 
   private applyEvent(event: EngineEvent, outcome: CommandOutcome): void {
@@ -203,7 +327,6 @@ export class OrderTracker {
       fee: role === 'taker' ? trade.takerFee : trade.makerFee,
       atMs,
     });
-    if (book.trades.length > this.options.tradesPerUserMax) book.trades.shift();
     if (order.remaining === 0) this.finish(id, 'filled', atMs);
   }
 
@@ -214,27 +337,93 @@ export class OrderTracker {
     order.status = how;
     order.remaining = 0;
     order.updatedAtMs = atMs;
-    const book = this.bookOf(order.user);
-    book.finishedCount += 1;
-    if (book.finishedCount > this.options.finishedOrdersPerUserMax) this.dropOldestFinished(book);
+    this.keepFinished(this.bookOf(order.user), id);
   }
 
-  private dropOldestFinished(book: UserBook): void {
-    for (const [id, order] of book.orders) {
-      if (order.status !== 'open') {
-        book.orders.delete(id);
-        book.finishedCount -= 1;
-        return;
-      }
-    }
+  /** Remembers a finished order; the one that finished longest ago leaves when over the bound. */
+  private keepFinished(book: UserBook, id: number): void {
+    const dropped = book.finished.push(id);
+    if (dropped !== undefined) book.orders.delete(dropped);
+  }
+
+  private emptyBook(): UserBook {
+    return {
+      orders: new Map(),
+      finished: new Ring(this.options.finishedOrdersPerUserMax),
+      trades: new Ring(this.options.tradesPerUserMax),
+    };
   }
 
   private bookOf(user: number): UserBook {
     let book = this.users.get(user);
     if (book === undefined) {
-      book = { orders: new Map(), finishedCount: 0, trades: [] };
+      book = this.emptyBook();
       this.users.set(user, book);
     }
     return book;
   }
+}
+
+function orderTuple(order: TrackedOrder): OrderTuple {
+  const tuple: OrderTuple = [
+    order.id,
+    order.symbol,
+    order.side,
+    order.type,
+    order.tif,
+    order.price,
+    order.qty,
+    order.filled,
+    order.remaining,
+    order.status,
+    order.createdAtMs,
+    order.updatedAtMs,
+  ];
+  if (order.clientOrderId !== undefined) tuple.push(order.clientOrderId);
+  return tuple;
+}
+
+function orderOfTuple(user: number, tuple: unknown): TrackedOrder {
+  if (!Array.isArray(tuple) || tuple.length < 12 || !Number.isSafeInteger(tuple[0]))
+    throw new Error('order tracker state: order tuple expected');
+  const [id, symbol, side, type, tif, price, qty, filled, remaining, status, createdAtMs, updatedAtMs] =
+    tuple as OrderTuple;
+  const order: TrackedOrder = {
+    id,
+    user,
+    symbol,
+    side,
+    type,
+    tif,
+    price,
+    qty,
+    filled,
+    remaining,
+    status,
+    createdAtMs,
+    updatedAtMs,
+  };
+  if (typeof tuple[12] === 'string') order.clientOrderId = tuple[12];
+  return order;
+}
+
+function tradeTuple(trade: TrackedTrade): TradeTuple {
+  return [
+    trade.tradeId,
+    trade.orderId,
+    trade.symbol,
+    trade.side,
+    trade.role,
+    trade.price,
+    trade.qty,
+    trade.fee,
+    trade.atMs,
+  ];
+}
+
+function tradeOfTuple(tuple: unknown): TrackedTrade {
+  if (!Array.isArray(tuple) || tuple.length !== 9)
+    throw new Error('order tracker state: trade tuple expected');
+  const [tradeId, orderId, symbol, side, role, price, qty, fee, atMs] = tuple as TradeTuple;
+  return { tradeId, orderId, symbol, side, role, price, qty, fee, atMs };
 }

@@ -8,7 +8,7 @@ import type { CommandOutcome } from '../ports.js';
 import { IdempotencyIndex, type IdempotencyOptions } from './idempotency.js';
 import { MarketRegistry } from './markets.js';
 import { OfferingsState } from './offerings.js';
-import { OrderTracker, type OrderTrackerOptions } from './order-tracker.js';
+import { isReadableTrackerState, OrderTracker, type OrderTrackerOptions } from './order-tracker.js';
 import { type PrivateStreamOptions, PrivateStreams } from './private-streams.js';
 import { type PlaceResult, summarisePlace } from './trading.js';
 
@@ -75,6 +75,10 @@ export class GatewayState {
       idempotency: this.idempotency.exportState(),
       claims: this.offerings.claims.exportState(),
     }),
+    readsState: (state: unknown) =>
+      state !== null &&
+      typeof state === 'object' &&
+      isReadableTrackerState((state as { tracker?: unknown }).tracker),
     restoreState: (state: unknown) => {
       const parts = state as Record<string, unknown> | null;
       if (parts === null || typeof parts !== 'object') throw new Error('gateway state must be an object');

@@ -12,6 +12,10 @@
 //   tail record is replayed, on a participant that has seen nothing yet. It replaces the whole
 //   derived state; it throws on state it cannot read (recovery then refuses to start, naming
 //   the participant and the file: SNAPSHOT_PARTICIPANT_FAILED).
+// - `readsState(state)` (optional) tells, before anything is restored, whether the participant
+//   reads this form of its state at all: a snapshot whose state it does not (written by a newer
+//   version, say) is passed over like one that lacks the participant, so recovery starts from an
+//   older snapshot or replays the whole journal instead of refusing to start.
 import { JournalError } from './errors.js';
 
 export interface SnapshotParticipant {
@@ -19,6 +23,7 @@ export interface SnapshotParticipant {
   readonly name: string;
   exportState(): unknown;
   restoreState(state: unknown): void;
+  readsState?(state: unknown): boolean;
 }
 
 /** Participants per sequencer: each one costs pause time, so the list stays short. */
@@ -45,13 +50,18 @@ export function captureParticipants(participants: readonly SnapshotParticipant[]
   return states;
 }
 
-/** Names of registered participants whose state the snapshot does not hold. */
+/** Names of registered participants whose state the snapshot does not hold, or not in a form they read. */
 export function missingParticipants(
   participants: readonly SnapshotParticipant[],
   states: Record<string, unknown> | undefined,
 ): string[] {
   return participants
-    .filter((participant) => states === undefined || !Object.hasOwn(states, participant.name))
+    .filter(
+      (participant) =>
+        states === undefined ||
+        !Object.hasOwn(states, participant.name) ||
+        participant.readsState?.(states[participant.name]) === false,
+    )
     .map((participant) => participant.name);
 }
 
