@@ -1,6 +1,10 @@
 // Order entry and my orders/trades over REST. Every route that takes an order id looks it up among
 // the CALLER's orders only: someone else's order is 404, exactly like a missing one (no BOLA).
+// "One of my orders" answers from the order tracker, and for a finished order the tracker no
+// longer keeps (it keeps the last finishedOrdersPerUserMax per user) from the SQL read model.
 import type { FastifyInstance } from 'fastify';
+import { encodeCursor } from '../store/cursor.js';
+import type { OrderRecord } from '../store/history.js';
 import { authenticate, type GatewayContext } from './context.js';
 import { notFound } from './errors.js';
 import type { TrackedOrder } from './order-tracker.js';
@@ -28,6 +32,21 @@ export function registerOrderRoutes(app: FastifyInstance, context: GatewayContex
   function json(order: TrackedOrder) {
     const market = trading.marketOf(order.symbol);
     return orderJson(order, market);
+  }
+
+  /** The caller's order from memory, else from the read model (older finished orders), else 404. */
+  async function anyOwnOrder(user: number, orderIdText: string): Promise<TrackedOrder> {
+    const id = Number(orderIdText);
+    const kept = state.tracker.order(user, id);
+    if (kept !== undefined) return kept;
+    const history = context.history;
+    if (history === undefined || !Number.isSafeInteger(id + 1)) throw notFound('order');
+    // The history pages newest first below a cursor's order id: the first row below id + 1 is the
+    // order itself when the user owns it (the query is by the caller's user id: no one else's).
+    const page = await history.ordersOfUser(user, { cursor: encodeCursor([id + 1]), limit: 1 });
+    const record = page.items[0];
+    if (record === undefined || record.orderId !== id) throw notFound('order');
+    return trackedOf(record);
   }
 
   app.post<{ Body: PlaceBody }>(
@@ -77,7 +96,7 @@ export function registerOrderRoutes(app: FastifyInstance, context: GatewayContex
     { schema: { tags, params: OrderIdParams, summary: 'One of my orders' } },
     async (request) => {
       const { session } = await authenticate(context, request);
-      return json(ownOrder(session.userId, request.params.orderId));
+      return json(await anyOwnOrder(session.userId, request.params.orderId));
     },
   );
 
@@ -112,6 +131,26 @@ export function registerOrderRoutes(app: FastifyInstance, context: GatewayContex
     const { session } = await authenticate(context, request);
     return balancesOf(context, session.userId);
   });
+}
+
+/** A read-model row in the tracker's shape (the read model keeps no clientOrderId). */
+function trackedOf(record: OrderRecord): TrackedOrder {
+  return {
+    id: record.orderId,
+    user: record.userId,
+    symbol: record.symbol,
+    side: record.side,
+    type: record.type as TrackedOrder['type'],
+    tif: record.tif as TrackedOrder['tif'],
+    price: record.price,
+    qty: record.qty,
+    filled: record.filledQty,
+    remaining: record.remainingQty,
+    // The tracker's statuses: a partly filled order is open (only while the read model lags).
+    status: record.status === 'partiallyFilled' ? 'open' : record.status,
+    createdAtMs: record.createdTsMs,
+    updatedAtMs: record.updatedTsMs,
+  };
 }
 
 export function balancesOf(context: GatewayContext, user: number) {
