@@ -1,8 +1,9 @@
 // Recovery: the newest snapshot that loads and holds every registered participant's state
 // (falling back to the previous one, or to an empty state and the whole journal), the
-// participants' state restored from it, then every journal record after it, in order. A torn last record is cut off with a warning; damage
-// anywhere else stops the start with the file, offset and sequence, because cutting it away
-// would silently drop acknowledged commands.
+// participants' state restored from it, then every journal record after it, in order. Segments
+// whose records all precede the snapshot are not read. A torn last record is cut off with a
+// warning; damage anywhere else in the segments read stops the start with the file, offset and
+// sequence, because cutting it away would silently drop acknowledged commands.
 import {
   closeSync,
   fdatasyncSync,
@@ -137,7 +138,7 @@ function loadNewestSnapshot(snapshots: DataFile[], options: RecoverOptions): Loa
         passedOver++;
         options.logger.warn(
           { file: file.path, lastSeq: content.lastSeq, missingParticipants: missing },
-          'snapshot lacks the derived state of registered participants; trying an older snapshot, else a full replay',
+          'snapshot lacks the derived state of registered participants (or holds it in a form they do not read); trying an older snapshot, else a full replay',
         );
         continue;
       }
@@ -223,6 +224,16 @@ function replaySegments(
   for (let index = 0; index < segments.length; index++) {
     const segment = segments[index];
     const isLast = index === segments.length - 1;
+    const next = segments[index + 1];
+    if (next !== undefined && next.seq <= snapshot.lastSeq + 1) {
+      // Every record of this segment is covered by the snapshot: nothing in it is replayed, so
+      // it is not read (reading and checksumming it cost more than the tail's replay; `hoga
+      // journal verify` checks every segment). Its successor's first sequence says where it ends.
+      previousLastSeq = next.seq - 1;
+      segmentFirstSeqs.push(segment.seq);
+      bytesBefore += statSync(segment.path).size;
+      continue;
+    }
     const bytes = readFileSync(segment.path);
     const firstSeq = decodeSegmentHeader(bytes);
     // A header-only file whose header is damaged: the crash came while the segment was being

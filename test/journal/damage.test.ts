@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
-import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { openSequencer } from '../../src/journal/durable.js';
 import type { JournalError } from '../../src/journal/errors.js';
+import { nodeFileSystem } from '../../src/journal/file-system.js';
 import { recover } from '../../src/journal/recovery.js';
+import { writeSnapshot } from '../../src/journal/snapshot.js';
 import { buildFixture, copyOf, type JournalFixture, lastWriteFirstRecord } from './fixture.js';
 import { depositCommand, recordingLogger, seededRandom, seedFromEnvironment } from './helpers.js';
-import { toyEngines } from './toy-engine.js';
+import { ToyEngine, toyEngines } from './toy-engine.js';
 
 let fixture: JournalFixture;
 
@@ -177,4 +179,41 @@ test('a hole inside the last write (pages persisted out of order) is a torn tail
   );
   inEarlier.remove();
   single.remove();
+});
+
+test('segments wholly covered by the snapshot are not read: damage there does not stop a start from it', async () => {
+  const covered = recordsBefore(2);
+  const engine = new ToyEngine();
+  for (const command of fixture.commands.slice(0, covered)) engine.apply(command);
+  const copy = copyOf(fixture, 'covered');
+  await writeSnapshot(
+    copy.path,
+    {
+      lastSeq: covered,
+      lastTs: fixture.commands[covered - 1].ts ?? 0,
+      stateHash: engine.stateHash(),
+      state: engine.exportState(),
+    },
+    nodeFileSystem,
+  );
+  const firstPath = join(copy.path, basename(fixture.segments[0].path));
+  const bytes = readFileSync(firstPath);
+  bytes[fixture.segments[0].recordStarts[1] + 20] ^= 0xff;
+  writeFileSync(firstPath, bytes);
+  const recovered = recover(copy.path, { engines: toyEngines, logger: recordingLogger().logger });
+  assert.equal(recovered.snapshotSeq, covered);
+  assert.equal(recovered.lastSeq, fixture.commands.length);
+  assert.equal(recovered.replayedCommands, fixture.commands.length - covered);
+  assert.equal(recovered.engine.stateHash(), fixture.prefixHashes[fixture.commands.length]);
+  assert.deepEqual(
+    recovered.tail.segmentFirstSeqs,
+    fixture.segments.map((segment) => recordsBefore(fixture.segments.indexOf(segment)) + 1),
+  );
+  // The same damage without the snapshot is refused: the whole journal is read then.
+  for (const file of readdirSync(copy.path)) if (file.endsWith('.snap')) unlinkSync(join(copy.path, file));
+  assert.throws(
+    () => recover(copy.path, { engines: toyEngines, logger: recordingLogger().logger }),
+    (error: JournalError) => error.code === 'JOURNAL_CORRUPT',
+  );
+  copy.remove();
 });
