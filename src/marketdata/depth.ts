@@ -79,6 +79,14 @@ export class DepthBook {
     return diff;
   }
 
+  /** Forgets the levels changed since the last diff, when nobody watches the channel (replay too). */
+  discardDiff(): void {
+    if (this.diffFirstId === 0) return;
+    this.changedBids.clear();
+    this.changedAsks.clear();
+    this.diffFirstId = 0;
+  }
+
   /** The best `levelsMax` levels per side. Sorting is cached until the next change. */
   snapshot(levelsMax: number): DepthSnapshot {
     if (this.sortedCache === undefined || this.sortedCache.lastUpdateId !== this.lastUpdateId) {

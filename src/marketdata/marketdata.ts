@@ -76,6 +76,8 @@ export class MarketData implements ChannelSource {
   private readonly depthSnapshotLevelsMax: number;
   private readonly symbolsMax: number;
   private tickerMinute = 0;
+  /** Candles a trade closed (most trades close none): reused so a trade allocates no array. */
+  private readonly closedScratch: Candle[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(options: MarketDataOptions) {
@@ -92,7 +94,9 @@ export class MarketData implements ChannelSource {
 
   /** Feeds one durable command's events (live or during replay), in sequence order. */
   onOutcome(outcome: CommandOutcome): void {
-    for (const event of outcome.events) {
+    const events = outcome.events;
+    for (let index = 0; index < events.length; index++) {
+      const event = events[index];
       if (event.ev === 'symbolAdded') {
         // The gateway journals the market's timezone as an extra field of the symbol command.
         const listed =
@@ -106,11 +110,15 @@ export class MarketData implements ChannelSource {
       if (market.depth.apply(event)) this.touched.add(market);
       if (event.ev === 'trade') this.onTrade(market, event, outcome.ts);
     }
+    if (this.touched.size === 0) return;
     for (const market of this.touched) {
-      const diff = market.depth.takeDiff();
-      if (diff !== undefined && this.publisher.isWatched(market.channels.depth)) {
-        this.publisher.publish(market.channels.depth, diff);
+      // A diff nobody receives is not built: a new subscriber starts from a snapshot anyway.
+      if (!this.publisher.isWatched(market.channels.depth)) {
+        market.depth.discardDiff();
+        continue;
       }
+      const diff = market.depth.takeDiff();
+      if (diff !== undefined) this.publisher.publish(market.channels.depth, diff);
     }
     this.touched.clear();
   }
@@ -251,10 +259,15 @@ export class MarketData implements ChannelSource {
     if (this.publisher.isWatched(market.channels.trades))
       this.publisher.publish(market.channels.trades, trade);
     market.ticker.add(atMs, event.price, event.qty);
-    const closed: Candle[] = [];
+    const closed = this.closedScratch;
     market.candles.add(atMs, event.price, event.qty, closed);
-    this.publishCandles(closed);
-    this.closedCandles?.add(closed);
+    if (closed.length > 0) {
+      // Handed out as a new array: the store's writer may keep it.
+      const handed = closed.slice();
+      closed.length = 0;
+      this.publishCandles(handed);
+      this.closedCandles?.add(handed);
+    }
     this.dirtyTickers.add(market);
   }
 

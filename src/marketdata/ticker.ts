@@ -12,7 +12,28 @@ interface MinuteBucket {
   close: number;
   volume: number;
   quoteVolume: bigint;
+  /**
+   * Quote volume not yet in `quoteVolume`, summed as a plain number while it stays a safe integer:
+   * a BigInt addition per trade allocates. Read a bucket's total with `quoteVolumeOf`.
+   */
+  pendingQuoteVolume: number;
   trades: number;
+}
+
+function addQuoteVolume(bucket: MinuteBucket, price: number, qty: number): void {
+  const notional = price * qty;
+  if (Number.isSafeInteger(notional) && Number.isSafeInteger(bucket.pendingQuoteVolume + notional)) {
+    bucket.pendingQuoteVolume += notional;
+    return;
+  }
+  bucket.quoteVolume += BigInt(bucket.pendingQuoteVolume) + BigInt(price) * BigInt(qty);
+  bucket.pendingQuoteVolume = 0;
+}
+
+function quoteVolumeOf(bucket: MinuteBucket): bigint {
+  return bucket.pendingQuoteVolume === 0
+    ? bucket.quoteVolume
+    : bucket.quoteVolume + BigInt(bucket.pendingQuoteVolume);
 }
 
 export interface Ticker {
@@ -36,7 +57,7 @@ export interface Ticker {
 export interface TickerState {
   last: number;
   lastTs: number;
-  buckets: Array<Omit<MinuteBucket, 'quoteVolume'> & { quoteVolume: string }>;
+  buckets: Array<Omit<MinuteBucket, 'quoteVolume' | 'pendingQuoteVolume'> & { quoteVolume: string }>;
 }
 
 export class RollingTicker {
@@ -59,6 +80,7 @@ export class RollingTicker {
         close: price,
         volume: 0,
         quoteVolume: 0n,
+        pendingQuoteVolume: 0,
         trades: 0,
       };
       this.buckets[slot] = bucket;
@@ -67,7 +89,7 @@ export class RollingTicker {
     if (price < bucket.low) bucket.low = price;
     bucket.close = price;
     bucket.volume += qty;
-    bucket.quoteVolume += BigInt(price) * BigInt(qty);
+    addQuoteVolume(bucket, price, qty);
     bucket.trades += 1;
     if (atMs >= this.lastTs) {
       this.last = price;
@@ -78,7 +100,9 @@ export class RollingTicker {
   exportState(): TickerState {
     const buckets: TickerState['buckets'] = [];
     for (const bucket of this.buckets) {
-      if (bucket !== undefined) buckets.push({ ...bucket, quoteVolume: bucket.quoteVolume.toString() });
+      if (bucket === undefined) continue;
+      const { pendingQuoteVolume: _pending, ...fields } = bucket;
+      buckets.push({ ...fields, quoteVolume: quoteVolumeOf(bucket).toString() });
     }
     return { last: this.last, lastTs: this.lastTs, buckets };
   }
@@ -88,7 +112,11 @@ export class RollingTicker {
     this.buckets.fill(undefined);
     for (const bucket of state.buckets) {
       if (!Number.isSafeInteger(bucket.minute)) throw new Error(`ticker state of ${this.symbol}: bad minute`);
-      this.buckets[bucket.minute % bucketsMax] = { ...bucket, quoteVolume: BigInt(bucket.quoteVolume) };
+      this.buckets[bucket.minute % bucketsMax] = {
+        ...bucket,
+        quoteVolume: BigInt(bucket.quoteVolume),
+        pendingQuoteVolume: 0,
+      };
     }
     this.last = state.last;
     this.lastTs = state.lastTs;
@@ -114,7 +142,7 @@ export class RollingTicker {
       if (bucket.high > high) high = bucket.high;
       if (bucket.low < low) low = bucket.low;
       volume += bucket.volume;
-      quoteVolume += bucket.quoteVolume;
+      quoteVolume += quoteVolumeOf(bucket);
       trades += bucket.trades;
     }
     const open = oldest?.open ?? this.last;

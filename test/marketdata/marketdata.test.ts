@@ -206,3 +206,49 @@ test('a timezone on the listing event is used unless configuration names one', (
   assert.equal(dayStart('B'), '2026-04-30T23:00:00.000Z');
   assert.equal(dayStart('C'), '2026-05-01T00:00:00.000Z');
 });
+
+test('no depth diff is built while nobody watches; the first watched diff follows the snapshot', () => {
+  let watched = false;
+  const published: Array<{ channel: string; message: unknown }> = [];
+  const engine = new Engine();
+  const market = new MarketData({
+    publisher: {
+      isWatched: () => watched,
+      publish: (channel, message) => published.push({ channel, message }),
+    },
+  });
+  let seq = 0;
+  const apply = (command: Command): void => {
+    seq += 1;
+    market.onOutcome({
+      seq,
+      ts: 1_000,
+      command,
+      events: engine.apply(command).map((event) => ({ ...event })),
+    });
+  };
+  apply({
+    op: 'symbol',
+    symbol: 'A-B',
+    base: 'A',
+    quote: 'B',
+    lotSize: 1,
+    tickSize: 1,
+    makerFeeBps: 0,
+    takerFeeBps: 0,
+  });
+  apply({ op: 'deposit', user: 1, asset: 'B', amount: 1e9 });
+  for (const [id, price] of [
+    [1, 10],
+    [2, 11],
+  ])
+    apply({ op: 'place', user: 1, id, symbol: 'A-B', side: 'buy', type: 'limit', qty: 1, price });
+  assert.equal(published.length, 0);
+  const snapshot = market.depth('A-B', 10);
+  assert.equal(snapshot?.lastUpdateId, 2);
+  watched = true;
+  apply({ op: 'place', user: 1, id: 3, symbol: 'A-B', side: 'buy', type: 'limit', qty: 2, price: 12 });
+  const diffs = published.filter((each) => each.channel === 'depth.A-B').map((each) => each.message);
+  // Only the level changed while watched: the unwatched changes went out with the snapshot.
+  assert.deepEqual(diffs, [{ symbol: 'A-B', U: 3, u: 3, bids: [[12, 2]], asks: [] }]);
+});

@@ -76,3 +76,27 @@ test('change in basis points is exact integer arithmetic', () => {
   ticker.add(2, 2, 1);
   assert.equal(ticker.view(2).changeBps, -3_333);
 });
+
+test('quote volume stays exact past 2^53 within one minute, also across an export and restore', () => {
+  const ticker = new RollingTicker('X');
+  const big = 2 ** 26;
+  // Each notional is 2^52: the plain-number sum leaves the safe range on the second trade.
+  const trades = [
+    [big, big],
+    [big, big],
+    [3, 1],
+    [big, big],
+    [7, 5],
+  ];
+  let expected = 0n;
+  trades.forEach(([price, qty], index) => {
+    ticker.add(1_000 + index, price, qty);
+    expected += BigInt(price) * BigInt(qty);
+    const restored = new RollingTicker('X');
+    restored.restoreState(JSON.parse(JSON.stringify(ticker.exportState())));
+    assert.equal(ticker.view(2_000).quoteVolume, expected.toString());
+    assert.deepEqual(restored.view(2_000), ticker.view(2_000));
+    restored.add(1_500, 11, 13);
+    assert.equal(restored.view(2_000).quoteVolume, (expected + 143n).toString());
+  });
+});
