@@ -139,9 +139,8 @@ export function isReadableTrackerState(state: unknown): boolean {
 }
 
 export class OrderTracker {
+  /** Every event names its order's user, so one map per user finds any order: no global index. */
   private readonly users = new Map<number, UserBook>();
-  /** Open orders by id: a trade names its maker only by order id. */
-  private readonly openById = new Map<number, TrackedOrder>();
 
   constructor(private readonly options: OrderTrackerOptions) {}
 
@@ -207,12 +206,7 @@ export class OrderTracker {
         ? this.booksOfV2((form as OrderTrackerState).users)
         : this.booksOfV1((form as OrderTrackerStateV1).users);
     this.users.clear();
-    this.openById.clear();
-    for (const [user, book] of restored) {
-      this.users.set(user, book);
-      for (const order of book.orders.values())
-        if (order.status === 'open') this.openById.set(order.id, order);
-    }
+    for (const [user, book] of restored) this.users.set(user, book);
   }
 
   private booksOfV2(users: OrderTrackerState['users']): Map<number, UserBook> {
@@ -267,15 +261,17 @@ export class OrderTracker {
         this.accept(event, outcome);
         break;
       case 'trade':
-        this.fill(event.taker, event, 'taker', outcome.ts);
-        this.fill(event.maker, event, 'maker', outcome.ts);
+        this.fill(event.takerUser, event.taker, event, 'taker', outcome.ts);
+        this.fill(event.makerUser, event.maker, event, 'maker', outcome.ts);
         break;
       case 'expired':
-      case 'cancelled':
-        this.finish(event.id, event.ev, outcome.ts);
+      case 'cancelled': {
+        const order = this.openOrder(event.user, event.id);
+        if (order !== undefined) this.finish(order, event.ev, outcome.ts);
         break;
+      }
       case 'amended': {
-        const order = this.openById.get(event.id);
+        const order = this.openOrder(event.user, event.id);
         if (order !== undefined) {
           order.remaining = event.qty;
           order.updatedAtMs = outcome.ts;
@@ -306,11 +302,15 @@ export class OrderTracker {
     };
     if (typeof command.clientOrderId === 'string') order.clientOrderId = command.clientOrderId;
     this.bookOf(event.user).orders.set(order.id, order);
-    this.openById.set(order.id, order);
   }
 
-  private fill(id: number, trade: TradeEvent, role: TrackedTrade['role'], atMs: number): void {
-    const order = this.openById.get(id);
+  private openOrder(user: number, id: number): TrackedOrder | undefined {
+    const order = this.users.get(user)?.orders.get(id);
+    return order?.status === 'open' ? order : undefined;
+  }
+
+  private fill(user: number, id: number, trade: TradeEvent, role: TrackedTrade['role'], atMs: number): void {
+    const order = this.openOrder(user, id);
     if (order === undefined) return;
     order.filled += trade.qty;
     order.remaining -= trade.qty;
@@ -327,17 +327,14 @@ export class OrderTracker {
       fee: role === 'taker' ? trade.takerFee : trade.makerFee,
       atMs,
     });
-    if (order.remaining === 0) this.finish(id, 'filled', atMs);
+    if (order.remaining === 0) this.finish(order, 'filled', atMs);
   }
 
-  private finish(id: number, how: 'filled' | 'expired' | 'cancelled', atMs: number): void {
-    const order = this.openById.get(id);
-    if (order === undefined) return;
-    this.openById.delete(id);
+  private finish(order: TrackedOrder, how: 'filled' | 'expired' | 'cancelled', atMs: number): void {
     order.status = how;
     order.remaining = 0;
     order.updatedAtMs = atMs;
-    this.keepFinished(this.bookOf(order.user), id);
+    this.keepFinished(this.bookOf(order.user), order.id);
   }
 
   /** Remembers a finished order; the one that finished longest ago leaves when over the bound. */

@@ -43,6 +43,12 @@ export class DepthBook {
   private readonly changedBids = new Set<number>();
   private readonly changedAsks = new Set<number>();
   private diffFirstId = 0;
+  /**
+   * Whether changes are collected for the next diff: set by the owner before each event, false
+   * while nobody watches the channel (and during replay), because collecting costs Set work per
+   * change and a new subscriber starts from a snapshot anyway.
+   */
+  diffWanted = true;
   private sortedCache: DepthSnapshot | undefined;
 
   constructor(readonly symbol: string) {}
@@ -79,7 +85,7 @@ export class DepthBook {
     return diff;
   }
 
-  /** Forgets the levels changed since the last diff, when nobody watches the channel (replay too). */
+  /** Forgets the levels changed since the last diff (collected while the channel was still watched). */
   discardDiff(): void {
     if (this.diffFirstId === 0) return;
     this.changedBids.clear();
@@ -148,8 +154,9 @@ export class DepthBook {
     }
     if (qty === 0) levels.delete(price);
     else levels.set(price, qty);
-    (side === 'buy' ? this.changedBids : this.changedAsks).add(price);
     this.lastUpdateId += 1;
+    if (!this.diffWanted) return true;
+    (side === 'buy' ? this.changedBids : this.changedAsks).add(price);
     if (this.diffFirstId === 0) this.diffFirstId = this.lastUpdateId;
     return true;
   }

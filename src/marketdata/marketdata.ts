@@ -107,6 +107,7 @@ export class MarketData implements ChannelSource {
       if (!('symbol' in event)) continue;
       const market = this.symbols.get(event.symbol);
       if (market === undefined) continue;
+      market.depth.diffWanted = this.publisher.isWatched(market.channels.depth);
       if (market.depth.apply(event)) this.touched.add(market);
       if (event.ev === 'trade') this.onTrade(market, event, outcome.ts);
     }

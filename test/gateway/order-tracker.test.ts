@@ -66,6 +66,8 @@ function filled(
       symbol,
       taker: takerId,
       maker: makerId,
+      takerUser: seller,
+      makerUser: 7,
       takerSide: 'sell',
       price: 10,
       qty,
