@@ -3,6 +3,8 @@
 // replay, so it survives restarts. A request marks its key pending synchronously before it
 // submits, so a concurrent duplicate awaits the first request's result instead of placing again.
 // Bounded per user (oldest key dropped) and by age (keys older than `keyAgeMaxMs`, by command time).
+import { DeferredArray } from '../journal/deferred-json.js';
+
 export interface IdempotencyOptions {
   keysPerUserMax: number;
   keyAgeMaxMs: number;
@@ -13,7 +15,7 @@ interface Remembered<T> {
   atMs: number;
 }
 
-/** Snapshot form: per user, [clientOrderId, first result, command time] oldest first. */
+/** Snapshot form (once serialised): per user, [clientOrderId, first result, command time] oldest first. */
 export type IdempotencyState<T> = Array<[user: number, keys: Array<[key: string, result: T, atMs: number]>]>;
 
 export class IdempotencyIndex<T> {
@@ -56,18 +58,23 @@ export class IdempotencyIndex<T> {
   }
 
   /**
-   * The remembered results for a snapshot. Results are never changed after they are recorded, so
-   * they are shared, not copied; pending (in-flight) keys are not state: their command is either
-   * applied before the snapshot's sequence, and recorded, or after it, and replayed.
+   * The remembered results for a snapshot, captured inside the snapshot pause: which keys are kept
+   * is copied there; a remembered result never changes after it is recorded, so the
+   * [key, result, atMs] tuples are built while the snapshot is written (DeferredArray). Pending
+   * (in-flight) keys are not state: their command is either applied before the snapshot's
+   * sequence, and recorded, or after it, and replayed.
    */
-  exportState(): IdempotencyState<T> {
-    const users: IdempotencyState<T> = [];
-    for (const [user, keys] of this.done) {
-      const entries: Array<[string, T, number]> = [];
-      for (const [key, remembered] of keys) entries.push([key, remembered.result, remembered.atMs]);
-      users.push([user, entries]);
-    }
-    return users;
+  exportState(): DeferredArray {
+    const users: Array<[number, string[], Remembered<T>[]]> = [];
+    for (const [user, keys] of this.done)
+      users.push([user, Array.from(keys.keys()), Array.from(keys.values())]);
+    return new DeferredArray(users.length, (index) => {
+      const [user, keys, remembered] = users[index];
+      const entries: Array<[string, T, number]> = new Array(keys.length);
+      for (let key = 0; key < keys.length; key++)
+        entries[key] = [keys[key], remembered[key].result, remembered[key].atMs];
+      return [user, entries];
+    });
   }
 
   /** Replaces every remembered key (recovery, before any request); keeps the newest within the bound. */

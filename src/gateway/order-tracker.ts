@@ -4,6 +4,7 @@
 // (a FIFO of ids, O(1) per drop), trades beyond theirs oldest first. The SQL read model holds the
 // complete history (GET /orders/:id falls back to it for an order no longer kept here).
 import type { AcceptedEvent, EngineEvent, PlaceCommand, TradeEvent } from '../core/types.js';
+import { DeferredArray } from '../journal/deferred-json.js';
 import type { CommandOutcome } from '../ports.js';
 
 export type OrderStatus = 'open' | 'filled' | 'cancelled' | 'expired';
@@ -126,6 +127,12 @@ export interface OrderTrackerState {
   users: Array<[user: number, orders: OrderTuple[], finishedIds: number[], trades: TradeTuple[]]>;
 }
 
+/** What `exportState` returns: form 2 once serialised (JSON.stringify or the snapshot writer). */
+export interface OrderTrackerExport {
+  version: 2;
+  users: DeferredArray;
+}
+
 /** Form 1 (before the version field): objects with named fields. Read, never written. */
 interface OrderTrackerStateV1 {
   users: Array<{ user: number; orders: TrackedOrder[]; trades: TrackedTrade[] }>;
@@ -177,20 +184,43 @@ export class OrderTracker {
   }
 
   /**
-   * Plain data for a snapshot (form 2), built inside the snapshot pause: every order becomes a
-   * new tuple (open ones keep changing), trades too; nothing is shared with the live structures.
+   * The snapshot (form 2), captured inside the snapshot pause: only what may still change is
+   * copied there (which orders and trades are kept, and each open order's filled, remaining and
+   * update time); finished orders and trades never change again, so their tuples are built while
+   * the snapshot is written (DeferredArray), from the live records.
    */
-  exportState(): OrderTrackerState {
-    const users: OrderTrackerState['users'] = [];
+  exportState(): OrderTrackerExport {
+    const entries: Array<() => OrderTrackerState['users'][number]> = [];
     for (const [user, book] of this.users) {
-      const orders: OrderTuple[] = [];
-      for (const order of book.orders.values()) orders.push(orderTuple(order));
+      const orders = Array.from(book.orders.values());
+      const captured = new Float64Array(orders.length * 3);
+      for (let index = 0; index < orders.length; index++) {
+        const order = orders[index];
+        if (order.status !== 'open') {
+          captured[index * 3] = Number.NaN;
+          continue;
+        }
+        captured[index * 3] = order.filled;
+        captured[index * 3 + 1] = order.remaining;
+        captured[index * 3 + 2] = order.updatedAtMs;
+      }
+      const finishedIds = book.finished.oldestFirst();
       const trades = book.trades.oldestFirst();
-      const tradeTuples: TradeTuple[] = new Array(trades.length);
-      for (let index = 0; index < trades.length; index++) tradeTuples[index] = tradeTuple(trades[index]);
-      users.push([user, orders, book.finished.oldestFirst(), tradeTuples]);
+      const orderTuples = new DeferredArray(orders.length, (index) => {
+        const tuple = orderTuple(orders[index]);
+        if (Number.isNaN(captured[index * 3])) return tuple;
+        tuple[7] = captured[index * 3];
+        tuple[8] = captured[index * 3 + 1];
+        tuple[9] = 'open';
+        tuple[11] = captured[index * 3 + 2];
+        return tuple;
+      });
+      entries.push(() => [user, orderTuples as unknown as OrderTuple[], finishedIds, trades.map(tradeTuple)]);
     }
-    return { version: orderTrackerStateVersion, users };
+    return {
+      version: orderTrackerStateVersion,
+      users: new DeferredArray(entries.length, (index) => entries[index]()),
+    };
   }
 
   /**

@@ -7,7 +7,10 @@
 // - `exportState()` runs synchronously between two batches, right after engine.exportState(),
 //   inside the pause of intake: keep it cheap. It returns plain JSON data (no Map, BigInt,
 //   undefined-in-arrays) that does not share mutable objects with the live structures, because
-//   the snapshot is serialised in the background while later commands keep changing them.
+//   the snapshot is serialised in the background while later commands keep changing them. To
+//   copy only what may still change, a part may be a DeferredArray (deferred-json.ts) whose
+//   elements are built during that serialisation from immutable records or from values copied
+//   in the pause.
 // - `restoreState(state)` runs during recovery, after the snapshot loaded and before the first
 //   tail record is replayed, on a participant that has seen nothing yet. It replaces the whole
 //   derived state; it throws on state it cannot read (recovery then refuses to start, naming

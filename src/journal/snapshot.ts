@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { crc32c } from './crc32c.js';
+import { DeferredArray } from './deferred-json.js';
 import { JournalError } from './errors.js';
 import type { JournalFileSystem } from './file-system.js';
 import { snapshotFileName, temporarySuffix } from './segment.js';
@@ -177,6 +178,17 @@ function* bodyPieces(
 
 /** JSON text of `value` in pieces, equal once joined to JSON.stringify(value) for plain data. */
 export function* jsonPieces(value: unknown): Generator<string> {
+  if (value instanceof DeferredArray) {
+    yield '[';
+    for (let index = 0; index < value.length; index++) {
+      if (index > 0) yield ',';
+      const element = value.at(index);
+      if (element === undefined || typeof element === 'function') yield 'null';
+      else yield* jsonPieces(element);
+    }
+    yield ']';
+    return;
+  }
   if (value === null || typeof value !== 'object' || nodesWithin(value, subtreeNodesMax) >= 0) {
     yield JSON.stringify(value) ?? 'null';
     return;
@@ -206,6 +218,8 @@ export function* jsonPieces(value: unknown): Generator<string> {
 function nodesWithin(value: unknown, budget: number): number {
   let remaining = budget - 1;
   if (remaining < 0 || value === null || typeof value !== 'object') return remaining;
+  // Expanded piece by piece, never stringified in one call with its parent.
+  if (value instanceof DeferredArray) return -1;
   const children = Array.isArray(value) ? value : Object.values(value);
   if (children.length > remaining) return -1;
   for (const child of children) {

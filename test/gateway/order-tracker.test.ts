@@ -1,12 +1,16 @@
 // The order tracker's bounds and snapshot forms: finished orders leave in the order they finished
 // (FIFO), trades oldest first; form 2 (tuples) round-trips exactly; form 1 (objects, written before
-// the version field) is still read; an unknown form is refused before anything is restored.
+// the version field) is still read; an unknown form is refused before anything is restored; a
+// capture taken in the snapshot pause and serialised later holds the state at capture time (also
+// for the idempotency index).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Command, EngineEvent } from '../../src/core/types.js';
+import { IdempotencyIndex } from '../../src/gateway/idempotency.js';
 import { isReadableTrackerState, OrderTracker } from '../../src/gateway/order-tracker.js';
 import { GatewayState } from '../../src/gateway/state.js';
 import { missingParticipants } from '../../src/journal/participant.js';
+import { jsonPieces } from '../../src/journal/snapshot.js';
 import type { CommandOutcome } from '../../src/ports.js';
 
 const symbol = 'X-Y';
@@ -121,9 +125,9 @@ describe('order tracker', () => {
     tracker.apply(cancelled(7, 2, 5));
     tracker.apply(filled(8, 50, 1, 5, 1));
     tracker.apply(filled(8, 51, 3, 2, 2));
-    const state = tracker.exportState();
+    const text = JSON.stringify(tracker.exportState());
+    const state = JSON.parse(text);
     assert.equal(state.version, 2);
-    const text = JSON.stringify(state);
     assert.ok(!text.includes('"remaining"'), 'no field names per order');
     const restored = new OrderTracker(options);
     restored.restoreState(JSON.parse(text));
@@ -132,12 +136,29 @@ describe('order tracker', () => {
       assert.deepEqual(restored.trades(user), tracker.trades(user));
     }
     assert.equal(restored.order(7, 2)?.clientOrderId, 'client-2');
-    assert.deepEqual(restored.exportState(), state);
+    assert.equal(JSON.stringify(restored.exportState()), text);
     // Finished so far: 2, then 1. The next to finish pushes out 2, as in the original.
     const next = cancelled(7, 4, 5);
     for (const each of [tracker, restored]) each.apply(next);
     assert.deepEqual(ids(restored, 7), [4, 3, 1]);
-    assert.deepEqual(restored.exportState(), tracker.exportState());
+    assert.equal(JSON.stringify(restored.exportState()), JSON.stringify(tracker.exportState()));
+  });
+
+  it('a capture serialised later holds the state at capture time, whatever happened since', () => {
+    const tracker = new OrderTracker({ finishedOrdersPerUserMax: 1, tradesPerUserMax: 1 });
+    for (const id of [1, 2, 3]) tracker.apply(placed(7, id, 5));
+    tracker.apply(cancelled(7, 1, 5));
+    tracker.apply(filled(8, 40, 2, 2, 1));
+    const atOnce = JSON.stringify(tracker.exportState());
+    const captured = tracker.exportState();
+    // Later commands: a fill and a cancel of captured open orders, a finished order pushed out, a new order.
+    tracker.apply(filled(8, 41, 2, 3, 2));
+    tracker.apply(cancelled(7, 3, 5));
+    tracker.apply(placed(7, 4, 5));
+    assert.equal(tracker.order(7, 1), undefined);
+    assert.equal(JSON.stringify(captured), atOnce);
+    // The snapshot writer's own slicing expands it the same way.
+    assert.equal([...jsonPieces(captured)].join(''), atOnce);
   });
 
   it('reads the form written before the version field (objects with named fields)', () => {
@@ -196,5 +217,25 @@ describe('order tracker', () => {
     assert.deepEqual(missingParticipants([participant], { gateway: { ...written, tracker: future } }), [
       'gateway',
     ]);
+  });
+});
+
+describe('idempotency index snapshot', () => {
+  it('a capture serialised later holds the keys kept at capture time, and restores them', () => {
+    const index = new IdempotencyIndex<{ orderId: number }>({ keysPerUserMax: 2, keyAgeMaxMs: 1_000 });
+    index.record(7, 'a', { orderId: 1 }, 100);
+    index.record(7, 'b', { orderId: 2 }, 200);
+    index.record(9, 'a', { orderId: 3 }, 300);
+    const atOnce = JSON.stringify(index.exportState());
+    const captured = index.exportState();
+    index.record(7, 'c', { orderId: 4 }, 400);
+    index.record(9, 'z', { orderId: 5 }, 5_000);
+    assert.equal(index.lookup(7, 'a'), undefined);
+    assert.equal([...jsonPieces(captured)].join(''), atOnce);
+    const restored = new IdempotencyIndex<{ orderId: number }>({ keysPerUserMax: 2, keyAgeMaxMs: 1_000 });
+    restored.restoreState(JSON.parse(atOnce));
+    assert.deepEqual(restored.lookup(7, 'a'), { orderId: 1 });
+    assert.deepEqual(restored.lookup(9, 'a'), { orderId: 3 });
+    assert.equal(restored.lookup(7, 'c'), undefined);
   });
 });
