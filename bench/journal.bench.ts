@@ -64,6 +64,11 @@ const options = parseBenchOptions('journal', {
     description: 'journal length for the exchange restart run (listeners included)',
   },
   seed: { kind: 'integer', default: 1, minimum: 0, description: 'seed of the order flow' },
+  'exchange-only': {
+    kind: 'flag',
+    description:
+      'run only part 4, the exchange restart (for profiling; the summary figures come from a full run)',
+  },
   json: { kind: 'flag', description: 'print one JSON object on stdout' },
 });
 
@@ -373,6 +378,8 @@ function applyThrough(engine: Engine, derived: ExchangeListeners, command: Comma
 /** Recovery through the exchange's listeners; only figures and the captured snapshot leave. */
 function recoverExchange(dataDir: string): {
   ms: number;
+  loadMs: number;
+  replayMs: number;
   cpuSeconds: number;
   lastSeq: number;
   snapshotSeq: number;
@@ -384,6 +391,8 @@ function recoverExchange(dataDir: string): {
   const recovered = recover(dataDir, { engines: coreEngineFactory(), logger: silent, ...derived });
   return {
     ms: recovered.snapshotLoadMs + recovered.replayMs,
+    loadMs: recovered.snapshotLoadMs,
+    replayMs: recovered.replayMs,
     cpuSeconds: cpuSecondsSince(cpuBefore),
     lastSeq: recovered.lastSeq,
     snapshotSeq: recovered.snapshotSeq,
@@ -419,7 +428,7 @@ async function exchangeRestartRun(): Promise<Record<string, number>> {
   const participantsStarted = nowNs();
   const participants = captureParticipants(derived.participants);
   const pauseEnded = nowNs();
-  await writeSnapshot(
+  const written = await writeSnapshot(
     dataDir,
     { lastSeq: mainSeq, lastTs: built.lastTs, stateHash: '', state, participants },
     nodeFileSystem,
@@ -442,7 +451,10 @@ async function exchangeRestartRun(): Promise<Record<string, number>> {
     pauseEngineMs: Math.round(((participantsStarted - pauseStarted) / 1e6) * 10) / 10,
     pauseParticipantsMs: Math.round(((pauseEnded - participantsStarted) / 1e6) * 10) / 10,
     snapshotSeq: fromSnapshot.snapshotSeq,
+    snapshotMegabytes: Math.round((written.bytes / 1e6) * 10) / 10,
+    snapshotLoadMs: Math.round(fromSnapshot.loadMs),
     tailCommands: fromSnapshot.replayed,
+    tailReplayMs: Math.round(fromSnapshot.replayMs),
     snapshotPlusTailSeconds: Math.round(fromSnapshot.ms) / 1000,
     fullReplaySeconds: Math.round(full.ms) / 1000,
     speedup: Math.round((full.ms / fromSnapshot.ms) * 10) / 10,
@@ -527,7 +539,19 @@ async function snapshotPauseRun(): Promise<Record<string, number>> {
   };
 }
 
+async function exchangeOnly(): Promise<void> {
+  const exchangeRestart = await exchangeRestartRun();
+  progress.stop();
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ exchangeRestart, loadAverage: os.loadavg()[0] })}\n`);
+    return;
+  }
+  reporter.line('\nexchange restart (gateway state and market data as listeners and snapshot participants)');
+  reporter.table([exchangeRestart]);
+}
+
 async function main(): Promise<void> {
+  if (options['exchange-only']) return exchangeOnly();
   const loadAverageAtStart = os.loadavg()[0];
   reporter.line(
     `journal benchmark: node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), data in ${os.tmpdir()}`,
