@@ -168,7 +168,11 @@ export async function startExchange(
     engines: coreEngineFactory(),
     logger: logger.child({ component: 'journal' }),
     listeners,
-    participants: [state.snapshotParticipant, marketData.snapshotParticipant],
+    participants: [
+      state.snapshotParticipant,
+      marketData.snapshotParticipant,
+      candleWriter.snapshotParticipant,
+    ],
   });
   const { sequencer } = opened;
   state.useEngine(sequencer.engine);

@@ -5,6 +5,7 @@
 // by a new failure) is harmless.
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import type { SnapshotParticipant } from '../journal/participant.js';
 import { type Candle, type CandleJson, candleKey, candleToJson } from './candles.js';
 import type { ClosedCandleHandler } from './marketdata.js';
 
@@ -70,6 +71,8 @@ export class CandleWriter implements ClosedCandleHandler {
   private readonly flushMs: number;
   private readonly onError: (code: CandleWriterErrorCode, error: unknown) => void;
   private buffer: CandleJson[] = [];
+  /** The batch handed to the sink and not yet confirmed. */
+  private inFlight: CandleJson[] = [];
   private spillBytes = 0;
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -117,6 +120,25 @@ export class CandleWriter implements ClosedCandleHandler {
     if (this.buffer.length > 0) await this.flush();
   }
 
+  /**
+   * Closed candles not yet in the store (in flight or buffered) go into the exchange's snapshot: a
+   * restart from it replays only the commands after it, so a candle closed before the snapshot and
+   * lost from memory by a crash would otherwise never be written. Restored ones are written again
+   * (the sink upserts by key, and a closed candle never changes). Spilled candles are on disk
+   * already. Bounded by bufferMax + batchMax.
+   */
+  readonly snapshotParticipant: SnapshotParticipant = {
+    name: 'closedCandles',
+    exportState: () => ({ pending: [...this.inFlight, ...this.buffer] }),
+    restoreState: (state) => this.restorePending(state),
+  };
+
+  private restorePending(state: unknown): void {
+    const pending = (state as { pending?: unknown } | null)?.pending;
+    if (!Array.isArray(pending)) throw new Error('closed candles state: pending expected');
+    this.buffer = [...(pending as CandleJson[]), ...this.buffer];
+  }
+
   stats(): CandleWriterStats {
     return { ...this.counters, buffered: this.buffer.length, spillBytes: this.spillBytes };
   }
@@ -128,6 +150,7 @@ export class CandleWriter implements ClosedCandleHandler {
     }
     while (this.buffer.length > 0) {
       const batch = this.buffer.splice(0, this.batchMax);
+      this.inFlight = batch;
       try {
         await this.sink.write(batch);
         this.counters.written += batch.length;
@@ -135,6 +158,8 @@ export class CandleWriter implements ClosedCandleHandler {
         this.onError('SINK_FAILED', error);
         await this.spill([...batch, ...this.buffer.splice(0)]);
         return;
+      } finally {
+        this.inFlight = [];
       }
     }
   }

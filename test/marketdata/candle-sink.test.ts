@@ -165,3 +165,55 @@ test('candles spilled while a replay is in flight are kept and replayed next', a
   );
   assert.equal(existsSync(spillPath) || existsSync(`${spillPath}.replaying`), false);
 });
+
+/** A store whose writes wait until released: a batch stays in flight as long as the test wants. */
+class HeldSink implements CandleSink {
+  readonly memory = new MemoryCandleSink();
+  private release: (() => void) | undefined;
+  private released = false;
+  held = 0;
+
+  async write(candles: readonly CandleJson[]): Promise<void> {
+    this.held += 1;
+    if (!this.released) {
+      await new Promise<void>((resolve) => {
+        this.release = resolve;
+      });
+    }
+    await this.memory.write(candles);
+  }
+
+  /** Lets the held write and every later one through. */
+  releaseAll(): void {
+    this.released = true;
+    this.release?.();
+  }
+}
+
+test('closed candles not yet stored (in flight and buffered) go into the snapshot and are stored after a restore', async () => {
+  const held = new HeldSink();
+  const writer = new CandleWriter({ sink: held, spillPath: join(directory, 'snapshot.ndjson'), batchMax: 4 });
+  writer.add(candlesFrom(0, 4));
+  const flushing = writer.flush();
+  assert.equal(held.held, 1, 'the first batch is in flight');
+  writer.add(candlesFrom(240_000, 3));
+  // The capture is what the snapshot writes: plain JSON, serialised after the pause.
+  const captured = JSON.parse(JSON.stringify(writer.snapshotParticipant.exportState()));
+  assert.deepEqual(
+    captured.pending.map((candle: CandleJson) => candle.openMs),
+    Array.from({ length: 7 }, (_, index) => index * 60_000),
+  );
+  // A crash now loses the writer; the restarted one gets the snapshot's pending candles.
+  const store = new MemoryCandleSink();
+  const restarted = new CandleWriter({ sink: store, spillPath: join(directory, 'snapshot-2.ndjson') });
+  restarted.snapshotParticipant.restoreState(captured);
+  restarted.add(candlesFrom(420_000, 1));
+  await restarted.close();
+  assert.deepEqual(
+    [...store.candles.values()].map((candle) => candle.openMs),
+    Array.from({ length: 8 }, (_, index) => index * 60_000),
+  );
+  assert.throws(() => restarted.snapshotParticipant.restoreState({}), /pending expected/);
+  held.releaseAll();
+  await flushing;
+});
