@@ -347,17 +347,21 @@ const readModelCatchUpSecondsMax = 120;
 
 /** The read model's lag when called, then how long it takes to reach 0 (bounded; -1 if it never did). */
 async function readModelCatchUp(port: number): Promise<{ lagCommands: number; seconds: number }> {
-  const { send } = httpSender(port, undefined);
+  const { send, agent } = httpSender(port, undefined);
   const lagNow = async () => Number((await send({ method: 'GET', path: '/readyz' })).readModelLag ?? 0);
-  const lagCommands = await lagNow();
-  const startedNs = process.hrtime.bigint();
-  for (let lag = lagCommands; lag > 0; lag = await lagNow()) {
-    const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
-    if (seconds > readModelCatchUpSecondsMax) return { lagCommands, seconds: -1 };
-    // Polling an external process's progress: no event to wait on from here.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  try {
+    const lagCommands = await lagNow();
+    const startedNs = process.hrtime.bigint();
+    for (let lag = lagCommands; lag > 0; lag = await lagNow()) {
+      const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
+      if (seconds > readModelCatchUpSecondsMax) return { lagCommands, seconds: -1 };
+      // Polling an external process's progress: no event to wait on from here.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return { lagCommands, seconds: Number(process.hrtime.bigint() - startedNs) / 1e9 };
+  } finally {
+    agent.destroy();
   }
-  return { lagCommands, seconds: Number(process.hrtime.bigint() - startedNs) / 1e9 };
 }
 
 /** Notes the read model's lag and catch-up time on the pair's exchange results. */
