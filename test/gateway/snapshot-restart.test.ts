@@ -26,6 +26,11 @@ interface Users {
 const directories: string[] = [];
 const running: ExchangeHandle[] = [];
 
+/** A limit order on BTC-USD (`order` plus `fields`) by the token's user; its reply, expected 200. */
+function place(api: Api, token: string, fields: Record<string, unknown>): ReturnType<Api['expect']> {
+  return api.expect(200, 'POST', '/api/v1/orders', { ...order, ...fields }, token);
+}
+
 function temporaryDataDir(): string {
   const path = mkdtempSync(join(tmpdir(), 'hoga-snapshot-restart-'));
   directories.push(path);
@@ -143,29 +148,16 @@ before(async () => {
   const api = new Api(first.url);
   users = await setUp(api);
   // Before the snapshot: a resting order with a clientOrderId, a trade, an offering claim.
-  retried = await api.expect(
-    200,
-    'POST',
-    '/api/v1/orders',
-    { ...order, side: 'sell', price: '101', qty: '1', clientOrderId: 'before-snapshot' },
-    users.alice.token,
-  );
+  retried = await place(api, users.alice.token, {
+    side: 'sell',
+    price: '101',
+    qty: '1',
+    clientOrderId: 'before-snapshot',
+  });
   aliceOrders.push(retried.orderId as number);
-  const maker = await api.expect(
-    200,
-    'POST',
-    '/api/v1/orders',
-    { ...order, side: 'sell', price: '100', qty: '0.5' },
-    users.alice.token,
-  );
+  const maker = await place(api, users.alice.token, { side: 'sell', price: '100', qty: '0.5' });
   aliceOrders.push(maker.orderId);
-  await api.expect(
-    200,
-    'POST',
-    '/api/v1/orders',
-    { ...order, side: 'buy', price: '100', qty: '0.5' },
-    users.bob.token,
-  );
+  await place(api, users.bob.token, { side: 'buy', price: '100', qty: '0.5' });
   const now = Date.now();
   const offering = await api.expect(
     201,
@@ -198,21 +190,14 @@ before(async () => {
   const taken = await api.expect(201, 'POST', '/api/v1/admin/snapshots', undefined, users.admin);
   assert.equal(taken.lastSeq, first.sequencer.lastSeq);
   // After it: the tail a restart replays.
-  const tail = await api.expect(
-    200,
-    'POST',
-    '/api/v1/orders',
-    { ...order, side: 'sell', price: '102', qty: '2', clientOrderId: 'after-snapshot' },
-    users.alice.token,
-  );
+  const tail = await place(api, users.alice.token, {
+    side: 'sell',
+    price: '102',
+    qty: '2',
+    clientOrderId: 'after-snapshot',
+  });
   aliceOrders.push(tail.orderId);
-  await api.expect(
-    200,
-    'POST',
-    '/api/v1/orders',
-    { ...order, side: 'buy', price: '101', qty: '0.25' },
-    users.bob.token,
-  );
+  await place(api, users.bob.token, { side: 'buy', price: '101', qty: '0.25' });
   depthBefore = (await channelSnapshot(first.url, 'depth.BTC-USD')) as { lastUpdateId: number };
   await withinDeadline(first.readModel.projected(first.sequencer.lastSeq), 'read model never caught up');
   await stop(first);
@@ -241,13 +226,12 @@ it('keeps idempotency keys, orders, claims and depth update ids across the resta
   const api = new Api(first.url);
   const lastSeq = first.sequencer.lastSeq;
   // A retry of a clientOrderId placed before the snapshot: the first result, nothing placed.
-  const again = await api.expect(
-    200,
-    'POST',
-    '/api/v1/orders',
-    { ...order, side: 'sell', price: '101', qty: '1', clientOrderId: 'before-snapshot' },
-    users.alice.token,
-  );
+  const again = await place(api, users.alice.token, {
+    side: 'sell',
+    price: '101',
+    qty: '1',
+    clientOrderId: 'before-snapshot',
+  });
   assert.deepEqual(again, retried);
   const claimAgain = await api.expect(
     201,
@@ -274,13 +258,7 @@ it('keeps idempotency keys, orders, claims and depth update ids across the resta
     (message) => message.ch === 'depth.BTC-USD' && message.snapshot === true,
   );
   assert.equal(snapshot.data.lastUpdateId, depthBefore.lastUpdateId);
-  await api.expect(
-    200,
-    'POST',
-    '/api/v1/orders',
-    { ...order, side: 'buy', price: '90', qty: '1' },
-    users.bob.token,
-  );
+  await place(api, users.bob.token, { side: 'buy', price: '90', qty: '1' });
   const diff = await withinDeadline(
     socket.next((message) => message.ch === 'depth.BTC-USD' && message.snapshot !== true),
     'no depth diff',
@@ -304,13 +282,7 @@ it('a read model whose checkpoint is older than the snapshot catches up from the
   const api = new Api(second.url);
   const late: number[] = [];
   for (let index = 0; index < 4; index++) {
-    const placed = await api.expect(
-      200,
-      'POST',
-      '/api/v1/orders',
-      { ...order, side: 'sell', price: `${110 + index}`, qty: '0.1' },
-      users.alice.token,
-    );
+    const placed = await place(api, users.alice.token, { side: 'sell', price: `${110 + index}`, qty: '0.1' });
     late.push(placed.orderId);
   }
   await stop(second);
