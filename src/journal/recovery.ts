@@ -28,7 +28,7 @@ import {
   segmentHeaderBytes,
 } from './segment.js';
 import { type Listener, notifyListeners } from './sequencer.js';
-import { readSnapshot } from './snapshot.js';
+import { readSnapshot, type SnapshotContent } from './snapshot.js';
 
 /** How recovery builds engines; the default adapter lives in engine-factory.ts. */
 export interface EngineFactory {
@@ -121,6 +121,28 @@ export function recover(dataDir: string, options: RecoverOptions): Recovered {
   };
 }
 
+/**
+ * The engine a snapshot file holds, checked: the sequence its name gives, and the state hash
+ * when one was stored. Throws SNAPSHOT_CORRUPT or SNAPSHOT_HASH_MISMATCH.
+ */
+export function snapshotEngine(
+  file: DataFile,
+  content: SnapshotContent,
+  engines: EngineFactory,
+): MatchingEngine {
+  if (content.lastSeq !== file.seq)
+    throw new JournalError('SNAPSHOT_CORRUPT', `${file.path} holds sequence ${content.lastSeq}`);
+  const engine = engines.restore(content.state);
+  const stateHash = engine.stateHash();
+  if (content.stateHash !== '' && stateHash !== content.stateHash) {
+    throw new JournalError(
+      'SNAPSHOT_HASH_MISMATCH',
+      `${file.path}: state hash ${stateHash} after loading, ${content.stateHash} when written`,
+    );
+  }
+  return engine;
+}
+
 function loadNewestSnapshot(snapshots: DataFile[], options: RecoverOptions): LoadedSnapshot {
   const participants = options.participants ?? [];
   let passedOver = 0;
@@ -130,8 +152,6 @@ function loadNewestSnapshot(snapshots: DataFile[], options: RecoverOptions): Loa
     let engine: MatchingEngine;
     try {
       content = readSnapshot(file.path);
-      if (content.lastSeq !== file.seq)
-        throw new JournalError('SNAPSHOT_CORRUPT', `${file.path} holds sequence ${content.lastSeq}`);
       const missing = missingParticipants(participants, content.participants);
       if (missing.length > 0) {
         // Starting the engine here would leave those listeners without every command before it.
@@ -142,14 +162,7 @@ function loadNewestSnapshot(snapshots: DataFile[], options: RecoverOptions): Loa
         );
         continue;
       }
-      engine = options.engines.restore(content.state);
-      const stateHash = engine.stateHash();
-      if (content.stateHash !== '' && stateHash !== content.stateHash) {
-        throw new JournalError(
-          'SNAPSHOT_HASH_MISMATCH',
-          `${file.path}: state hash ${stateHash} after loading, ${content.stateHash} when written`,
-        );
-      }
+      engine = snapshotEngine(file, content, options.engines);
     } catch (error) {
       options.logger.warn(
         { err: error, file: file.path },

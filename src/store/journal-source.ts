@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { MatchingEngine } from '../core/types.js';
 import { decodeCommand } from '../journal/payload.js';
 import { decodeRecord } from '../journal/record.js';
-import type { EngineFactory } from '../journal/recovery.js';
+import { type EngineFactory, snapshotEngine } from '../journal/recovery.js';
 import { decodeSegmentHeader, listDataDirectory, segmentHeaderBytes } from '../journal/segment.js';
 import { readSnapshot } from '../journal/snapshot.js';
 import type { CommandOutcome } from '../ports.js';
@@ -48,7 +48,7 @@ export async function* journalOutcomes(
   const all = listDataDirectory(journalDir).segments;
   // Segments that end at or before engineSeq hold nothing to apply: the next one starts after it.
   const segments = all.filter(
-    (segment, index) => (all[index + 1]?.seq ?? Number.POSITIVE_INFINITY) > engineSeq + 1,
+    (_segment, index) => (all[index + 1]?.seq ?? Number.POSITIVE_INFINITY) > engineSeq + 1,
   );
   if (segments.length > 0 && segments[0].seq > engineSeq + 1) {
     throw new StoreError(
@@ -94,7 +94,8 @@ export async function* journalOutcomes(
 /**
  * The newest snapshot at or before `seq` that loads, as an engine and the sequence it reflects; a
  * fresh engine at 0 when there is none. Only the engine's state is used: a projector needs events,
- * not the listeners' derived state. A damaged snapshot is passed over (recovery reports it).
+ * not the listeners' derived state. A snapshot that fails recovery's checks (checksum, sequence,
+ * stored state hash) is passed over, as recovery passes it over (and reports it).
  */
 export function engineAtOrBefore(
   journalDir: string,
@@ -104,8 +105,8 @@ export function engineAtOrBefore(
   const snapshots = listDataDirectory(journalDir).snapshots.filter((snapshot) => snapshot.seq <= seq);
   for (let index = snapshots.length - 1; index >= 0; index--) {
     try {
-      const content = readSnapshot(snapshots[index].path);
-      return { engine: engines.restore(content.state), engineSeq: content.lastSeq };
+      const file = snapshots[index];
+      return { engine: snapshotEngine(file, readSnapshot(file.path), engines), engineSeq: file.seq };
     } catch {
       // Try the previous one.
     }
