@@ -31,11 +31,15 @@ export interface PrivateStreamOptions {
 interface Subscriber {
   client: StreamClient;
   tokenHash: string;
+  /** False for an order-entry socket that asked for replies only (docs/API.md "Private streams"). */
+  receives: boolean;
 }
 
 interface UserStream {
   seq: number;
   subscribers: Set<Subscriber>;
+  /** Subscribers that receive pushes: with none, an outcome of this user costs no push work. */
+  receivers: number;
 }
 
 export class PrivateStreams {
@@ -53,17 +57,32 @@ export class PrivateStreams {
     return this.bySocket.size;
   }
 
-  /** False when the user already has `socketsPerUserMax` sockets. */
-  attach(user: number, tokenHash: string, client: StreamClient): boolean {
+  /**
+   * Registers an authenticated socket of `user`: it counts against `socketsPerUserMax` and is closed
+   * with its session, and unless `receives` is false it gets the user's pushes. False when the user
+   * already has `socketsPerUserMax` sockets.
+   */
+  attach(user: number, tokenHash: string, client: StreamClient, receives = true): boolean {
     let stream = this.users.get(user);
     if (stream === undefined) {
-      stream = { seq: 0, subscribers: new Set() };
+      stream = { seq: 0, subscribers: new Set(), receivers: 0 };
       this.users.set(user, stream);
     }
     if (stream.subscribers.size >= this.options.socketsPerUserMax) return false;
-    const subscriber = { client, tokenHash };
+    const subscriber = { client, tokenHash, receives };
     stream.subscribers.add(subscriber);
+    if (receives) stream.receivers += 1;
     this.bySocket.set(client, { user, subscriber });
+    return true;
+  }
+
+  /** Starts or stops pushes to an attached socket; false when the socket is not attached. */
+  setReceives(client: StreamClient, receives: boolean): boolean {
+    const entry = this.bySocket.get(client);
+    const stream = entry === undefined ? undefined : this.users.get(entry.user);
+    if (entry === undefined || stream === undefined) return false;
+    if (entry.subscriber.receives !== receives) stream.receivers += receives ? 1 : -1;
+    entry.subscriber.receives = receives;
     return true;
   }
 
@@ -72,8 +91,9 @@ export class PrivateStreams {
     if (entry === undefined) return;
     this.bySocket.delete(client);
     const stream = this.users.get(entry.user);
-    stream?.subscribers.delete(entry.subscriber);
-    if (stream !== undefined && stream.subscribers.size === 0) this.users.delete(entry.user);
+    if (stream === undefined) return;
+    if (stream.subscribers.delete(entry.subscriber) && entry.subscriber.receives) stream.receivers -= 1;
+    if (stream.subscribers.size === 0) this.users.delete(entry.user);
   }
 
   /** Closes every socket authenticated with this session. */
@@ -117,7 +137,7 @@ export class PrivateStreams {
     this.corked.clear();
   };
 
-  /** Pushes one live outcome to the connected users it touches. */
+  /** Pushes one live outcome to the connected users it touches that receive pushes. */
   publish(outcome: CommandOutcome): void {
     if (this.users.size === 0) return;
     const balances = new Map<number, Set<string>>();
@@ -164,8 +184,12 @@ export class PrivateStreams {
     }
   }
 
+  private receivesPushes(user: number): boolean {
+    return (this.users.get(user)?.receivers ?? 0) > 0;
+  }
+
   private touch<T>(map: Map<number, Set<T>>, user: number, value: T): void {
-    if (!this.users.has(user)) return;
+    if (!this.receivesPushes(user)) return;
     let values = map.get(user);
     if (values === undefined) {
       values = new Set();
@@ -193,7 +217,7 @@ export class PrivateStreams {
   }
 
   private pushFill(user: number, orderId: number, tradeId: number): void {
-    if (!this.users.has(user)) return;
+    if (!this.receivesPushes(user)) return;
     const trade = this.tracker.trade(user, tradeId, orderId);
     const market = trade === undefined ? undefined : this.markets.market(trade.symbol);
     if (trade !== undefined && market !== undefined) this.push(user, 'fills', tradeJson(trade, market));
@@ -201,9 +225,11 @@ export class PrivateStreams {
 
   private push(user: number, channel: 'orders' | 'fills' | 'balances', data: unknown): void {
     const stream = this.users.get(user);
-    if (stream === undefined) return;
+    if (stream === undefined || stream.receivers === 0) return;
     stream.seq += 1;
     const message = JSON.stringify({ ch: channel, seq: stream.seq, data });
-    for (const subscriber of [...stream.subscribers]) this.sendBounded(subscriber.client, message);
+    for (const subscriber of [...stream.subscribers]) {
+      if (subscriber.receives) this.sendBounded(subscriber.client, message);
+    }
   }
 }

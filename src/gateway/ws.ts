@@ -28,9 +28,10 @@ const ClaimFields = Type.Object(
   { additionalProperties: false },
 );
 const AuthFields = Type.Object(
-  { token: Type.String({ minLength: 1, maxLength: 128 }) },
+  { token: Type.String({ minLength: 1, maxLength: 128 }), private: Type.Optional(Type.Boolean()) },
   { additionalProperties: false },
 );
+const PrivateFields = Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false });
 
 /** Request ids are echoed back; bounded so a client cannot make us echo megabytes. */
 const requestIdLengthMax = 64;
@@ -55,6 +56,7 @@ const checkCancel = compile(CancelFields);
 const checkAmend = compile(AmendFields);
 const checkAuth = compile(AuthFields);
 const checkClaim = compile(ClaimFields);
+const checkPrivate = compile(PrivateFields);
 
 interface Connection {
   socket: WebSocket;
@@ -117,12 +119,13 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
     streams.sendBounded(connection.socket, JSON.stringify(payload));
   }
 
-  async function authenticateWith(connection: Connection, token: string): Promise<number> {
+  /** `receives`: whether the socket gets the user's private pushes (an order-entry socket may not). */
+  async function authenticateWith(connection: Connection, token: string, receives = true): Promise<number> {
     const tokenHash = hashToken(token);
     const session = await context.sessions.resolveHash(tokenHash);
     if (session === undefined) throw unauthenticated();
     if (connection.user !== undefined) streams.detach(connection.socket);
-    if (!streams.attach(session.userId, tokenHash, connection.socket)) {
+    if (!streams.attach(session.userId, tokenHash, connection.socket, receives)) {
       throw new GatewayError(429, 'RATE_LIMITED', 'too many open sockets for this user');
     }
     connection.user = session.userId;
@@ -145,8 +148,16 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
   async function dispatch(connection: Connection, message: Record<string, unknown>): Promise<unknown> {
     const { op, id: _id, ...fields } = message;
     switch (op) {
-      case 'auth':
-        return { userId: await authenticateWith(connection, checkAuth(fields).token) };
+      case 'auth': {
+        const request = checkAuth(fields);
+        return { userId: await authenticateWith(connection, request.token, request.private ?? true) };
+      }
+      case 'private': {
+        const request = checkPrivate(fields);
+        await userOf(connection);
+        streams.setReceives(connection.socket, request.enabled);
+        return { private: request.enabled };
+      }
       case 'place':
         return context.trading.place(await userOf(connection), checkPlace(fields));
       case 'cancel': {
@@ -168,7 +179,7 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
         throw new GatewayError(
           400,
           'VALIDATION_FAILED',
-          'op must be auth, place, cancel, amend, claim, ping, subscribe or unsubscribe',
+          'op must be auth, private, place, cancel, amend, claim, ping, subscribe or unsubscribe',
           'op',
         );
     }

@@ -388,6 +388,33 @@ describe('WebSocket', () => {
     socket.close();
   });
 
+  it('gives an order-entry socket (auth with private: false) replies only, until it turns pushes on', async () => {
+    const { alice } = users;
+    const orderEntry = await TestSocket.open(api.url);
+    const auth = await orderEntry.request('auth', { token: alice.token, private: false });
+    assert.deepEqual(auth.result, { userId: alice.id });
+    const order = { symbol: 'BTC-USD', side: 'buy', type: 'limit', price: '30000', qty: '0.001' };
+    const quiet = await orderEntry.request('place', order);
+    assert.equal(quiet.result.status, 'resting', JSON.stringify(quiet));
+    // A push is written before the reply of the command that caused it, on the same socket: none came.
+    assert.deepEqual(orderEntry.pushes, []);
+    const turnedOn = await orderEntry.request('private', { enabled: true });
+    assert.deepEqual(turnedOn.result, { private: true });
+    const loud = await orderEntry.request('place', order);
+    const update = await orderEntry.next((message) => message.ch === 'orders');
+    assert.equal(update.data.orderId, loud.result.orderId);
+    const badToggle = await orderEntry.request('private', { enabled: 'yes' });
+    assert.deepEqual([badToggle.ok, badToggle.error.code], [false, 'VALIDATION_FAILED']);
+    for (const orderId of [quiet.result.orderId, loud.result.orderId]) {
+      assert.equal((await orderEntry.request('cancel', { orderId })).ok, true);
+    }
+    orderEntry.close();
+    const anonymous = await TestSocket.open(api.url);
+    const refused = await anonymous.request('private', { enabled: false });
+    assert.deepEqual([refused.ok, refused.error.code], [false, 'UNAUTHENTICATED']);
+    anonymous.close();
+  });
+
   it('hands public market-data subscriptions to the hub on the same socket, without a session', async () => {
     const socket = await TestSocket.open(api.url);
     const ack = await socket.request('subscribe', { ch: 'trades.BTC-USD' });

@@ -108,6 +108,35 @@ describe('PrivateStreams', () => {
     assert.deepEqual(phone.sent[1].data, { asset: 'Y', available: '5', locked: '1' });
   });
 
+  it('skips sockets that take no pushes, still counts them against the cap, and numbers only what is sent', () => {
+    const { streams, apply } = setUp();
+    const orderEntry = new FakeSocket();
+    const viewer = new FakeSocket();
+    assert.equal(streams.attach(1, 'a', orderEntry, false), true);
+    apply(restingOrder(1, 20));
+    assert.equal(orderEntry.sent.length, 0);
+    assert.equal(streams.attach(1, 'b', viewer), true);
+    assert.equal(streams.attach(1, 'c', new FakeSocket()), false, 'an order-entry socket counts');
+    apply(restingOrder(1, 21));
+    assert.equal(orderEntry.sent.length, 0);
+    // Nothing was pushed while no socket took pushes, so the user's numbering starts at 1 here.
+    assert.deepEqual(
+      viewer.sent.map((message) => message.seq),
+      [1, 2],
+    );
+    assert.equal(streams.setReceives(orderEntry, true), true);
+    apply(restingOrder(1, 22));
+    assert.deepEqual(
+      orderEntry.sent.map((message) => message.seq),
+      [3, 4],
+    );
+    streams.detach(viewer);
+    streams.setReceives(orderEntry, false);
+    apply(restingOrder(1, 23));
+    assert.equal(orderEntry.sent.length, 2);
+    assert.equal(streams.setReceives(new FakeSocket(), true), false);
+  });
+
   it('caps sockets per user and closes only the sockets of an ended session', () => {
     const { streams } = setUp();
     const [first, second, third] = [new FakeSocket(), new FakeSocket(), new FakeSocket()];
