@@ -2,7 +2,7 @@
 // WebSocket and REST against the durable exchange, with a bare ws echo server and a bare Fastify
 // route as ceilings in the same run; full load, then half of it for latency.
 //
-//   npm run bench:gateway -- [--clients N] [--depth N] [--seconds N] [--rounds N] [--json]
+//   npm run bench:gateway -- [--clients N] [--depth N] [--seconds N] [--rounds N] [--ws-only | --rest-only] [--json]
 import os from 'node:os';
 import { formatResults, runGatewayBench } from '../src/cli/bench-gateway.js';
 import { parseBenchOptions } from './lib/args.js';
@@ -17,10 +17,13 @@ const options = parseBenchOptions('gateway', {
   depth: { kind: 'integer', default: 2, minimum: 1, description: 'requests in flight per client' },
   seconds: { kind: 'integer', default: 12, minimum: 1, description: 'seconds per phase' },
   rounds: { kind: 'integer', default: 3, minimum: 1, description: 'alternating slices per phase' },
+  'ws-only': { kind: 'flag', description: 'measure only orders over WebSocket' },
+  'rest-only': { kind: 'flag', description: 'measure only orders over REST' },
   json: { kind: 'flag', description: 'print the results as JSON' },
 });
 
-const results = await runGatewayBench(options);
+const transports = options['ws-only'] ? 'ws' : options['rest-only'] ? 'rest' : 'both';
+const results = await runGatewayBench({ ...options, transports });
 if (options.json)
   process.stdout.write(`${JSON.stringify({ machine: `${os.cpus().length} cores`, results })}\n`);
 else

@@ -23,6 +23,8 @@ export interface GatewayBenchOptions {
   /** Seconds per phase, split into `rounds` alternating slices. */
   seconds: number;
   rounds: number;
+  /** Which transports to measure: both (default), or only `ws` or `rest`. */
+  transports?: 'both' | 'ws' | 'rest';
 }
 
 export interface PhaseResult {
@@ -58,6 +60,9 @@ interface Target {
   /** Place then cancel, given the client's request function. */
   cycle: (send: Send, client: number, record: (startNs: bigint) => void) => Promise<number>;
   close(): Promise<void>;
+  /** Run around each of its slices, untimed (turning a socket's pushes on only while it is measured). */
+  beforeSlice?: () => Promise<void>;
+  afterSlice?: () => Promise<void>;
   /** The server's process, whose CPU time is sampled around each slice. */
   serverPid?: number;
 }
@@ -259,6 +264,7 @@ async function runSlice(
   tally: Tally,
   ratePerSecond?: number,
 ) {
+  await target.beforeSlice?.();
   const startedNs = process.hrtime.bigint();
   const startCpuSeconds = cpuSecondsOf(target.serverPid);
   const startMainThreadCpuSeconds = cpuSecondsOf(target.serverPid, true);
@@ -307,6 +313,7 @@ async function runSlice(
   tally.serverMainThreadCpuSeconds += cpuSecondsOf(target.serverPid, true) - startMainThreadCpuSeconds;
   const clientCpu = process.cpuUsage(startClientCpu);
   tally.clientCpuSeconds += (clientCpu.user + clientCpu.system) / 1e6;
+  await target.afterSlice?.();
 }
 
 function microsecondsPer(seconds: number, operations: number): number {
@@ -416,20 +423,35 @@ async function setUpExchange(port: number, clients: number): Promise<string[]> {
   return tokens;
 }
 
+/**
+ * N WebSocket clients; with tokens, each authenticates as an order-entry socket (replies only, the
+ * same traffic as the echo). With `privateStreams` the sockets get their users' pushes too, but
+ * only during their own slices: pushes go to every receiving socket of a user, so sockets left
+ * receiving would add their work to the other target's slices.
+ */
 async function webSocketTarget(
   name: string,
   port: number,
   tokens: Array<string | undefined>,
   symbol: string,
+  privateStreams = false,
 ): Promise<Target> {
   const connections = await Promise.all(tokens.map(() => webSocketSender(`ws://127.0.0.1:${port}/ws`)));
   await Promise.all(
     connections.map((connection, index) =>
-      tokens[index] === undefined ? undefined : connection.send({ op: 'auth', token: tokens[index] }),
+      tokens[index] === undefined
+        ? undefined
+        : connection.send({ op: 'auth', token: tokens[index], private: false }),
     ),
   );
+  const receivePushes = async (enabled: boolean) => {
+    await Promise.all(connections.map((connection) => connection.send({ op: 'private', enabled })));
+  };
   return {
     name,
+    ...(privateStreams
+      ? { beforeSlice: () => receivePushes(true), afterSlice: () => receivePushes(false) }
+      : {}),
     clients: connections.map((connection) => connection.send),
     cycle: webSocketCycle(symbol),
     close: async () => {
@@ -451,16 +473,16 @@ function restTarget(name: string, port: number, tokens: Array<string | undefined
 }
 
 /**
- * The ceiling and the subject alternate in `rounds` slices, so a change in the machine's load (it
- * is shared) hits both alike; then each runs at half its own full rate for latency.
+ * The ceiling and the subjects take turns in `rounds` slices, so a change in the machine's load (it
+ * is shared) hits all alike; then each runs at half its own full rate for latency.
  */
-async function measurePair(
+async function measureTogether(
   ceiling: Target,
-  subject: Target,
+  subjects: Target[],
   options: GatewayBenchOptions,
 ): Promise<PhaseResult[]> {
   const sliceSeconds = Math.max(1, Math.round(options.seconds / options.rounds));
-  const targets = [ceiling, subject];
+  const targets = [ceiling, ...subjects];
   const full = targets.map(() => newTally());
   const half = targets.map(() => newTally());
   for (let round = 1; round <= options.rounds; round += 1) {
@@ -516,26 +538,55 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Pha
   const echoHttp = await spawnChild(['bench', 'gateway-echo', '--kind', 'http'], {});
   try {
     const tokens = await setUpExchange(exchange.port, options.clients);
-    const anonymous = tokens.map(() => undefined);
-    const wsEcho = await webSocketTarget('ws echo (ceiling)', echoWs.port, anonymous, 'BENCH-USD');
-    wsEcho.serverPid = echoWs.child.pid;
-    const wsExchange = await webSocketTarget('ws exchange', exchange.port, tokens, 'BENCH-USD');
-    wsExchange.serverPid = exchange.child.pid;
-    results.push(
-      ...(await withReadModelCatchUp(exchange.port, await measurePair(wsEcho, wsExchange, options))),
-    );
-    const restEcho = restTarget('rest bare fastify (ceiling)', echoHttp.port, anonymous, 'BENCH-USD');
-    restEcho.serverPid = echoHttp.child.pid;
-    const restExchange = restTarget('rest exchange', exchange.port, tokens, 'BENCH-USD');
-    restExchange.serverPid = exchange.child.pid;
-    results.push(
-      ...(await withReadModelCatchUp(exchange.port, await measurePair(restEcho, restExchange, options))),
-    );
+    const transports = options.transports ?? 'both';
+    if (transports !== 'rest') results.push(...(await measureWebSocket(echoWs, exchange, tokens, options)));
+    if (transports !== 'ws') results.push(...(await measureRest(echoHttp, exchange, tokens, options)));
   } finally {
     await Promise.all([stopChild(exchange.child), stopChild(echoWs.child), stopChild(echoHttp.child)]);
     rmSync(dataDir, { recursive: true, force: true });
   }
   return results;
+}
+
+type Child = { child: ChildProcess; port: number };
+
+async function measureWebSocket(
+  echo: Child,
+  exchange: Child,
+  tokens: string[],
+  options: GatewayBenchOptions,
+): Promise<PhaseResult[]> {
+  const anonymous = tokens.map(() => undefined);
+  const ceiling = await webSocketTarget('ws echo (ceiling)', echo.port, anonymous, 'BENCH-USD');
+  ceiling.serverPid = echo.child.pid;
+  const orderEntry = await webSocketTarget('ws exchange', exchange.port, tokens, 'BENCH-USD');
+  const withPushes = await webSocketTarget(
+    'ws exchange + private streams',
+    exchange.port,
+    tokens,
+    'BENCH-USD',
+    true,
+  );
+  orderEntry.serverPid = exchange.child.pid;
+  withPushes.serverPid = exchange.child.pid;
+  return withReadModelCatchUp(
+    exchange.port,
+    await measureTogether(ceiling, [orderEntry, withPushes], options),
+  );
+}
+
+async function measureRest(
+  echo: Child,
+  exchange: Child,
+  tokens: string[],
+  options: GatewayBenchOptions,
+): Promise<PhaseResult[]> {
+  const anonymous = tokens.map(() => undefined);
+  const ceiling = restTarget('rest bare fastify (ceiling)', echo.port, anonymous, 'BENCH-USD');
+  ceiling.serverPid = echo.child.pid;
+  const subject = restTarget('rest exchange', exchange.port, tokens, 'BENCH-USD');
+  subject.serverPid = exchange.child.pid;
+  return withReadModelCatchUp(exchange.port, await measureTogether(ceiling, [subject], options));
 }
 
 /** The ceilings: a bare ws server that echoes each message, and a bare Fastify app with the same routes. */
@@ -569,9 +620,12 @@ export function formatResults(results: PhaseResult[]): string {
   }
   const rate = (name: string) => results.find((result) => result.name === name)?.operationsPerSecond ?? 0;
   const wsRatio = rate('ws exchange full') / Math.max(1, rate('ws echo (ceiling) full'));
+  const pushesRatio =
+    rate('ws exchange + private streams full') / Math.max(1, rate('ws echo (ceiling) full'));
   const restRatio = rate('rest exchange full') / Math.max(1, rate('rest bare fastify (ceiling) full'));
   if (errorSamples.length > 0) lines.push('', `error samples: ${JSON.stringify(errorSamples)}`);
   lines.push('', `ws exchange / ws echo: ${(wsRatio * 100).toFixed(1)}% (target >= 70%)`);
+  lines.push(`ws exchange + private streams / ws echo: ${(pushesRatio * 100).toFixed(1)}%`);
   lines.push(`rest exchange / bare fastify: ${(restRatio * 100).toFixed(1)}%`);
   const perCpu = (name: string) =>
     results.find((result) => result.name === name)?.operationsPerServerCpuSecond ?? 0;
@@ -579,6 +633,9 @@ export function formatResults(results: PhaseResult[]): string {
   lines.push(`ws exchange / ws echo per server CPU second: ${(cpuRatio * 100).toFixed(1)}%`);
   const halfP99 = results.find((result) => result.name === 'ws exchange half')?.p99Us ?? 0;
   lines.push(`ws exchange p99 at half load: ${(halfP99 / 1000).toFixed(2)} ms (target <= 5 ms)`);
+  const pushesHalfP99 =
+    results.find((result) => result.name === 'ws exchange + private streams half')?.p99Us ?? 0;
+  lines.push(`ws exchange + private streams p99 at half load: ${(pushesHalfP99 / 1000).toFixed(2)} ms`);
   for (const name of ['ws exchange half', 'rest exchange half']) {
     const result = results.find((candidate) => candidate.name === name);
     if (result?.readModelLagCommands === undefined) continue;
@@ -599,6 +656,11 @@ function positiveInteger(text: string): number {
   return value;
 }
 
+function transportsOption(text: string): 'both' | 'ws' | 'rest' {
+  if (text === 'both' || text === 'ws' || text === 'rest') return text;
+  throw new Error(`expected both, ws or rest, got ${text}`);
+}
+
 export function registerBenchGatewayCommands(program: Command): void {
   const bench = program.command('bench').description('benchmarks');
   bench
@@ -613,6 +675,7 @@ export function registerBenchGatewayCommands(program: Command): void {
       positiveInteger,
       3,
     )
+    .option('--transports <which>', 'both, ws or rest', transportsOption, 'both')
     .option('--json', 'print the results as JSON')
     .action(async (flags) => {
       const results = await runGatewayBench({
@@ -620,6 +683,7 @@ export function registerBenchGatewayCommands(program: Command): void {
         depth: flags.depth,
         seconds: flags.seconds,
         rounds: flags.rounds,
+        transports: flags.transports,
       });
       process.stdout.write(`${flags.json ? JSON.stringify(results) : formatResults(results)}\n`);
     });
