@@ -208,6 +208,7 @@ async function writeJournal(
       segmentBytesMax: 64 << 20,
       syncIntervalMs: 1_000,
       syncBytesMax: 1 << 30,
+      inlineSyncUsMax: 0,
       logger: silent,
     },
   );

@@ -15,6 +15,8 @@ export interface ExchangeConfig {
   /** PGlite directory (`memory://` keeps it in memory: tests). */
   pgliteDir: string;
   fsyncPolicy: FsyncPolicy;
+  /** fdatasync on the event loop while the last such one took at most this (µs); 0: always the libuv pool. */
+  fsyncInlineUsMax: number;
   /** A snapshot (engine plus the listeners' derived state) after this many commands; 0: never by count. */
   snapshotEveryCommands: number;
   /** A snapshot when this long has passed since the last one and commands were applied; 0: never by time. */
@@ -165,6 +167,7 @@ export function loadConfig(
     databaseUrl: flags.databaseUrl ?? environment.DATABASE_URL ?? '',
     pgliteDir: environment.HOGA_PGLITE_DIR ?? join(dataDir, 'pglite'),
     fsyncPolicy: fsyncPolicy(flags.fsync ?? environment.HOGA_FSYNC),
+    fsyncInlineUsMax: integer(environment.HOGA_FSYNC_INLINE_US_MAX, 1_000, 'HOGA_FSYNC_INLINE_US_MAX'),
     snapshotEveryCommands: integer(
       flags.snapshotEveryCommands ?? environment.HOGA_SNAPSHOT_EVERY_COMMANDS,
       1_000_000,

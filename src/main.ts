@@ -59,6 +59,15 @@ function timedFileSystem(inner: JournalFileSystem, observe: (seconds: number) =>
       await inner.datasync(fd);
       observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
     },
+    ...(inner.datasyncInline === undefined
+      ? {}
+      : {
+          datasyncInline(fd: number) {
+            const startedAt = process.hrtime.bigint();
+            inner.datasyncInline?.(fd);
+            observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
+          },
+        }),
   };
 }
 
@@ -155,6 +164,7 @@ export async function startExchange(
     dataDir: config.dataDir,
     fileSystem: timedFileSystem(nodeFileSystem, (seconds) => fsyncSeconds.observe(seconds)),
     fsyncPolicy: config.fsyncPolicy,
+    inlineSyncUsMax: config.fsyncInlineUsMax,
     // Snapshots carry the listeners' derived state too (gateway registries, market data), so a
     // restart loads the newest one and replays only the tail. The read model keeps its own
     // checkpoint in SQL and catches up from the journal when it is behind the snapshot, which is

@@ -19,6 +19,8 @@ export interface JournalSettings extends SequencerLimits, SnapshotPolicy {
   segmentBytesMax: number;
   syncIntervalMs: number;
   syncBytesMax: number;
+  /** fdatasync inline while the last inline one took at most this (µs); 0: always the libuv pool. */
+  inlineSyncUsMax: number;
   /**
    * How commands are written: `compact` writes place, cancel and amend in a binary form that
    * replays about twice as many commands per CPU second as JSON (see payload.ts). Either form
@@ -34,6 +36,7 @@ export const defaultJournalSettings: JournalSettings = {
   segmentBytesMax: 64 << 20,
   syncIntervalMs: 10,
   syncBytesMax: 4 << 20,
+  inlineSyncUsMax: 1_000,
   payloadFormat: 'json',
   snapshotEveryCommands: 1_000_000,
   snapshotEveryMs: 10 * 60_000,

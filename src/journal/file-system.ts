@@ -1,6 +1,6 @@
 // The file operations the write path needs, behind a port so tests can make fdatasync fail or
 // count calls. Reads during recovery and verification use node:fs directly.
-import { close, fdatasync, fsync, open, rename, unlink, writeSync } from 'node:fs';
+import { close, fdatasync, fdatasyncSync, fsync, open, rename, unlink, writeSync } from 'node:fs';
 
 export interface JournalFileSystem {
   /** Creates a new file (fails if it exists) or opens an existing one for positioned writes. */
@@ -8,6 +8,11 @@ export interface JournalFileSystem {
   /** Writes all of `bytes[0, length)` at `position`, retrying short writes. */
   write(fd: number, bytes: Uint8Array, length: number, position: number): Promise<void>;
   datasync(fd: number): Promise<void>;
+  /**
+   * fdatasync on the calling thread, blocking it; optional. The writer uses it while it is fast
+   * (journal-writer.ts `SyncPlacement`): no hand-off to the libuv pool and back.
+   */
+  datasyncInline?(fd: number): void;
   close(fd: number): Promise<void>;
   /** fsync on the directory, so new, renamed and removed names survive a crash. */
   syncDirectory(path: string): Promise<void>;
@@ -47,6 +52,7 @@ export const nodeFileSystem: JournalFileSystem = {
   open: (path, mode) => callbackToPromise((done) => open(path, mode === 'create' ? 'wx' : 'r+', done)),
   write: writeFully,
   datasync: (fd) => callbackToPromise((done) => fdatasync(fd, (error) => done(error, undefined))),
+  datasyncInline: fdatasyncSync,
   close: (fd) => callbackToPromise((done) => close(fd, (error) => done(error, undefined))),
   syncDirectory,
   rename: (from, to) => callbackToPromise((done) => rename(from, to, (error) => done(error, undefined))),

@@ -56,8 +56,12 @@ export interface CountingFileSystem extends JournalFileSystem {
   writeCalls: number;
 }
 
-/** nodeFileSystem with counters, and optionally a datasync that fails from the n-th call on. */
+/**
+ * nodeFileSystem with counters, and optionally an fdatasync that fails from the n-th call on, on
+ * either path (the libuv pool, or inline on the calling thread).
+ */
 export function countingFileSystem(failDatasyncFromCall = Number.POSITIVE_INFINITY): CountingFileSystem {
+  const failure = () => Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
   const counting: CountingFileSystem = {
     ...nodeFileSystem,
     datasyncCalls: 0,
@@ -68,10 +72,13 @@ export function countingFileSystem(failDatasyncFromCall = Number.POSITIVE_INFINI
     },
     datasync: (fd) => {
       counting.datasyncCalls++;
-      if (counting.datasyncCalls >= failDatasyncFromCall) {
-        return Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
-      }
+      if (counting.datasyncCalls >= failDatasyncFromCall) return Promise.reject(failure());
       return nodeFileSystem.datasync(fd);
+    },
+    datasyncInline: (fd) => {
+      counting.datasyncCalls++;
+      if (counting.datasyncCalls >= failDatasyncFromCall) throw failure();
+      nodeFileSystem.datasyncInline?.(fd);
     },
   };
   return counting;

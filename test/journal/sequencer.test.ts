@@ -4,6 +4,7 @@ import type { Command } from '../../src/core/types.js';
 import { openSequencer } from '../../src/journal/durable.js';
 import type { JournalError } from '../../src/journal/errors.js';
 import { type JournalFileSystem, nodeFileSystem } from '../../src/journal/file-system.js';
+import { SyncPlacement } from '../../src/journal/journal-writer.js';
 import { journalText } from '../../src/journal/sequencer.js';
 import type { CommandOutcome } from '../../src/ports.js';
 import { countingFileSystem, depositCommand, recordingLogger, temporaryDirectory } from './helpers.js';
@@ -86,6 +87,8 @@ test('nothing is acknowledged or published before the batch fdatasync completes'
   let gate = false;
   const gated: JournalFileSystem = {
     ...nodeFileSystem,
+    // Only the pool path can be held open from here.
+    datasyncInline: undefined,
     datasync: async (fd) => {
       if (gate) {
         syncStarted();
@@ -159,6 +162,44 @@ test('group commit: concurrent submitters share fdatasyncs', async () => {
   );
   await sequencer.close();
   directory.remove();
+});
+
+test('fdatasync runs inline while it is fast, and only on the libuv pool when told to', async () => {
+  for (const [inlineSyncUsMax, expectInline] of [
+    [60_000_000, true],
+    [0, false],
+  ] as const) {
+    const directory = temporaryDirectory(`inline-${inlineSyncUsMax}`);
+    const fileSystem = countingFileSystem();
+    const { sequencer, journal } = await openSequencer({
+      dataDir: directory.path,
+      engines: toyEngines,
+      logger: quietLogger(),
+      fileSystem,
+      inlineSyncUsMax,
+    });
+    for (let index = 0; index < 5; index++) await sequencer.submit(depositCommand(index));
+    assert.equal(journal.datasyncCount, 5, 'one fdatasync per batch');
+    assert.equal(journal.inlineDatasyncCount, expectInline ? 5 : 0);
+    await sequencer.close();
+    directory.remove();
+  }
+});
+
+test('SyncPlacement: a slow inline fdatasync sends the next ones to the pool, then measures again', () => {
+  const placement = new SyncPlacement(1_000, 3);
+  assert.equal(placement.inline(), true);
+  placement.observeInline(400);
+  assert.equal(placement.inline(), true);
+  placement.observeInline(25_000);
+  assert.deepEqual(
+    [placement.inline(), placement.inline(), placement.inline(), placement.inline()],
+    [false, false, false, true],
+  );
+  placement.observeInline(900);
+  assert.equal(placement.inline(), true);
+  const never = new SyncPlacement(0, 3);
+  assert.deepEqual([never.inline(), never.inline()], [false, false]);
 });
 
 test('a failed fdatasync stops the sequencer: no ack, no retry, fatal reported once', async () => {
