@@ -139,7 +139,7 @@ export class PrivateStreams {
 
   /** Pushes one live outcome to the connected users it touches that receive pushes. */
   publish(outcome: CommandOutcome): void {
-    if (this.users.size === 0) return;
+    if (this.users.size === 0 || !outcome.events.some(this.concernsReceiver)) return;
     const balances = new Map<number, Set<string>>();
     const orders = new Map<number, Set<number>>();
     for (const event of outcome.events) this.collect(event, balances, orders);
@@ -183,6 +183,13 @@ export class PrivateStreams {
         return;
     }
   }
+
+  /** Whether a user the event names takes pushes: most outcomes concern none (no maps built then). */
+  private readonly concernsReceiver = (event: EngineEvent): boolean => {
+    if (event.ev === 'trade')
+      return this.receivesPushes(event.takerUser) || this.receivesPushes(event.makerUser);
+    return 'user' in event && typeof event.user === 'number' && this.receivesPushes(event.user);
+  };
 
   private receivesPushes(user: number): boolean {
     return (this.users.get(user)?.receivers ?? 0) > 0;

@@ -66,6 +66,20 @@ export class SessionManager {
     return this.resolveHash(hashToken(token));
   }
 
+  /**
+   * The cached session when it needs no store access (cached, not timed out, not due for a touch);
+   * undefined otherwise, when the caller must use `resolveHash`. A WebSocket checks its session on
+   * every request: this lets an order skip a promise and a trip through the microtask queue.
+   */
+  liveCached(tokenHash: string): SessionRecord | undefined {
+    const session = this.cache.get(tokenHash);
+    if (session === undefined) return undefined;
+    const nowMs = this.clock();
+    if (this.expired(session, nowMs) || nowMs - session.lastSeenAtMs >= this.options.touchIntervalMs)
+      return undefined;
+    return session;
+  }
+
   /** As `resolve`, for a caller that kept the hash (a WebSocket re-checks it on every request). */
   async resolveHash(tokenHash: string): Promise<SessionRecord | undefined> {
     const session = this.cache.get(tokenHash) ?? (await this.store.findSession(tokenHash));

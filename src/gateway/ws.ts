@@ -14,24 +14,32 @@ import { closeCodes } from './private-streams.js';
 import { AmendBody, PlaceBody } from './schemas.js';
 import { hashToken } from './sessions.js';
 
+/** Every request's envelope: the op (already dispatched on) and the id echoed in the reply. */
+const Envelope = Type.Object({ op: Type.String(), id: Type.Optional(Type.Unknown()) });
+
+/** A request's own fields plus the envelope, and nothing else. */
+function request<T extends TSchema>(fields: T) {
+  return Type.Composite([Envelope, fields], { additionalProperties: false });
+}
+
 const orderIdField = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
-const CancelFields = Type.Object({ orderId: orderIdField }, { additionalProperties: false });
-const AmendFields = Type.Composite([Type.Object({ orderId: orderIdField }), AmendBody], {
-  additionalProperties: false,
-});
-const ClaimFields = Type.Object(
-  {
+const PlaceFields = request(PlaceBody);
+const CancelFields = request(Type.Object({ orderId: orderIdField }));
+const AmendFields = request(Type.Composite([Type.Object({ orderId: orderIdField }), AmendBody]));
+const ClaimFields = request(
+  Type.Object({
     offeringId: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
     units: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
     clientClaimId: Type.Optional(Type.String({ maxLength: 64 })),
-  },
-  { additionalProperties: false },
+  }),
 );
-const AuthFields = Type.Object(
-  { token: Type.String({ minLength: 1, maxLength: 128 }), private: Type.Optional(Type.Boolean()) },
-  { additionalProperties: false },
+const AuthFields = request(
+  Type.Object({
+    token: Type.String({ minLength: 1, maxLength: 128 }),
+    private: Type.Optional(Type.Boolean()),
+  }),
 );
-const PrivateFields = Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false });
+const PrivateFields = request(Type.Object({ enabled: Type.Boolean() }));
 
 /** Request ids are echoed back; bounded so a client cannot make us echo megabytes. */
 const requestIdLengthMax = 64;
@@ -51,7 +59,7 @@ function compile<T extends TSchema>(schema: T) {
   };
 }
 
-const checkPlace = compile(PlaceBody);
+const checkPlace = compile(PlaceFields);
 const checkCancel = compile(CancelFields);
 const checkAmend = compile(AmendFields);
 const checkAuth = compile(AuthFields);
@@ -133,6 +141,15 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
     return session.userId;
   }
 
+  /**
+   * The user behind the socket when that needs no waiting (authenticated, session cached and live);
+   * undefined sends the caller to `userOf`, which also handles every failure.
+   */
+  function userNow(connection: Connection): number | undefined {
+    if (connection.authenticating !== undefined || connection.tokenHash === undefined) return undefined;
+    return context.sessions.liveCached(connection.tokenHash) === undefined ? undefined : connection.user;
+  }
+
   /** The user behind the socket, re-checking the session (cheap: cached) so a timed-out one stops. */
   async function userOf(connection: Connection): Promise<number> {
     if (connection.authenticating !== undefined) await connection.authenticating;
@@ -145,34 +162,34 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
     return connection.user;
   }
 
+  /** The message is checked as it came (the schemas allow `op` and `id`): no copy per request. */
   async function dispatch(connection: Connection, message: Record<string, unknown>): Promise<unknown> {
-    const { op, id: _id, ...fields } = message;
-    switch (op) {
+    switch (message.op) {
       case 'auth': {
-        const request = checkAuth(fields);
+        const request = checkAuth(message);
         return { userId: await authenticateWith(connection, request.token, request.private ?? true) };
       }
       case 'private': {
-        const request = checkPrivate(fields);
+        const request = checkPrivate(message);
         await userOf(connection);
         streams.setReceives(connection.socket, request.enabled);
         return { private: request.enabled };
       }
       case 'place':
-        return context.trading.place(await userOf(connection), checkPlace(fields));
+        return context.trading.place(userNow(connection) ?? (await userOf(connection)), checkPlace(message));
       case 'cancel': {
-        const user = await userOf(connection);
-        return context.trading.cancel(user, checkCancel(fields).orderId);
+        const user = userNow(connection) ?? (await userOf(connection));
+        return context.trading.cancel(user, checkCancel(message).orderId);
       }
       case 'amend': {
         const user = await userOf(connection);
-        const request = checkAmend(fields);
+        const request = checkAmend(message);
         const order = context.state.tracker.order(user, request.orderId);
         if (order === undefined) throw notFound('order');
         return context.trading.amend(user, order.id, order.symbol, request.qty);
       }
       case 'claim':
-        return claimUnits(context, await userOf(connection), checkClaim(fields));
+        return claimUnits(context, await userOf(connection), checkClaim(message));
       case 'ping':
         return { pong: context.clock() };
       default:

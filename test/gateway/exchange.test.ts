@@ -403,6 +403,9 @@ describe('WebSocket', () => {
     const loud = await orderEntry.request('place', order);
     const update = await orderEntry.next((message) => message.ch === 'orders');
     assert.equal(update.data.orderId, loud.result.orderId);
+    // The envelope (op, id) is allowed beside a request's fields; anything else is still refused.
+    const unknownField = await orderEntry.request('place', { ...order, colour: 'red' });
+    assert.deepEqual([unknownField.ok, unknownField.error.code], [false, 'VALIDATION_FAILED']);
     const badToggle = await orderEntry.request('private', { enabled: 'yes' });
     assert.deepEqual([badToggle.ok, badToggle.error.code], [false, 'VALIDATION_FAILED']);
     for (const orderId of [quiet.result.orderId, loud.result.orderId]) {
