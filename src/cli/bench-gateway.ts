@@ -656,11 +656,6 @@ function positiveInteger(text: string): number {
   return value;
 }
 
-function transportsOption(text: string): 'both' | 'ws' | 'rest' {
-  if (text === 'both' || text === 'ws' || text === 'rest') return text;
-  throw new Error(`expected both, ws or rest, got ${text}`);
-}
-
 export function registerBenchGatewayCommands(program: Command): void {
   const bench = program.command('bench').description('benchmarks');
   bench
@@ -675,7 +670,8 @@ export function registerBenchGatewayCommands(program: Command): void {
       positiveInteger,
       3,
     )
-    .option('--transports <which>', 'both, ws or rest', transportsOption, 'both')
+    .option('--ws-only', 'measure only orders over WebSocket')
+    .option('--rest-only', 'measure only orders over REST')
     .option('--json', 'print the results as JSON')
     .action(async (flags) => {
       const results = await runGatewayBench({
@@ -683,7 +679,7 @@ export function registerBenchGatewayCommands(program: Command): void {
         depth: flags.depth,
         seconds: flags.seconds,
         rounds: flags.rounds,
-        transports: flags.transports,
+        transports: flags.wsOnly ? 'ws' : flags.restOnly ? 'rest' : 'both',
       });
       process.stdout.write(`${flags.json ? JSON.stringify(results) : formatResults(results)}\n`);
     });
