@@ -33,7 +33,7 @@ export interface JournalWriterOptions {
 }
 
 /** After an inline fdatasync slower than the bound, this many go to the pool before trying again. */
-export const poolSyncsAfterSlowInline = 256;
+const poolSyncsAfterSlowInline = 256;
 
 /**
  * Where each fdatasync runs. Handing it to the libuv pool costs a thread wake-up each way, about
