@@ -65,7 +65,8 @@ interface Batch {
 
 export class Sequencer implements CommandSequencer {
   private readonly options: SequencerOptions;
-  private readonly queue: Pending[] = [];
+  /** Waiting commands from `queueHead` on; slots before it are cleared as they are taken. */
+  private readonly queue: Array<Pending | undefined> = [];
   private queueHead = 0;
   private readonly listeners: Listener[] = [];
   private readonly buffer: Buffer;
@@ -187,7 +188,7 @@ export class Sequencer implements CommandSequencer {
     let lastPayloadBytes = 0;
     const compact = this.options.payloadFormat === 'compact';
     while (this.queueDepth > 0 && batch.items.length < batchCommandsMax && batch.bytes < batchBytesMax) {
-      const item = this.queue[this.queueHead];
+      const item = this.head();
       const seq = this.assignedSeq + 1;
       const payloadStart = batch.bytes + recordHeaderBytes;
       const compactBytes = compact
@@ -263,8 +264,22 @@ export class Sequencer implements CommandSequencer {
     }
   }
 
+  private head(): Pending {
+    const item = this.queue[this.queueHead];
+    if (item === undefined) throw new Error('sequencer queue is empty');
+    return item;
+  }
+
   private dequeue(): void {
+    // Cleared at once: a taken command and its promise would otherwise stay reachable until the next
+    // compaction, up to a thousand of them surviving every young-generation collection.
+    this.queue[this.queueHead] = undefined;
     this.queueHead++;
+    if (this.queueHead === this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+      return;
+    }
     // Compact once the consumed prefix dominates, keeping the array bounded by inboundQueueMax.
     if (this.queueHead >= 1024 && this.queueHead * 2 >= this.queue.length) {
       this.queue.splice(0, this.queueHead);
@@ -278,7 +293,7 @@ export class Sequencer implements CommandSequencer {
     this.failure = error;
     this.options.logger.fatal({ err: error }, 'journal failed: stopping, no further command is acknowledged');
     while (this.queueDepth > 0) {
-      const item = this.queue[this.queueHead];
+      const item = this.head();
       this.dequeue();
       item.reject(error);
     }
