@@ -18,28 +18,28 @@ import { hashToken } from './sessions.js';
 const Envelope = Type.Object({ op: Type.String(), id: Type.Optional(Type.Unknown()) });
 
 /** A request's own fields plus the envelope, and nothing else. */
-function request<T extends TSchema>(fields: T) {
+function withEnvelope<T extends TSchema>(fields: T) {
   return Type.Composite([Envelope, fields], { additionalProperties: false });
 }
 
 const orderIdField = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
-const PlaceFields = request(PlaceBody);
-const CancelFields = request(Type.Object({ orderId: orderIdField }));
-const AmendFields = request(Type.Composite([Type.Object({ orderId: orderIdField }), AmendBody]));
-const ClaimFields = request(
+const PlaceFields = withEnvelope(PlaceBody);
+const CancelFields = withEnvelope(Type.Object({ orderId: orderIdField }));
+const AmendFields = withEnvelope(Type.Composite([Type.Object({ orderId: orderIdField }), AmendBody]));
+const ClaimFields = withEnvelope(
   Type.Object({
     offeringId: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
     units: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
     clientClaimId: Type.Optional(Type.String({ maxLength: 64 })),
   }),
 );
-const AuthFields = request(
+const AuthFields = withEnvelope(
   Type.Object({
     token: Type.String({ minLength: 1, maxLength: 128 }),
     private: Type.Optional(Type.Boolean()),
   }),
 );
-const PrivateFields = request(Type.Object({ enabled: Type.Boolean() }));
+const PrivateFields = withEnvelope(Type.Object({ enabled: Type.Boolean() }));
 
 /** Request ids are echoed back; bounded so a client cannot make us echo megabytes. */
 const requestIdLengthMax = 64;
