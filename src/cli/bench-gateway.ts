@@ -86,6 +86,10 @@ function cpuSecondsOf(pid: number | undefined, mainThreadOnly = false): number {
 }
 
 const cliMainPath = fileURLToPath(new URL('./main.js', import.meta.url));
+/** The one market every client trades (created by setUpExchange). */
+const benchSymbol = 'BENCH-USD';
+
+type Child = { child: ChildProcess; port: number };
 const childStartTimeoutMs = 180_000;
 const adminName = 'bench-admin';
 const adminPassword = 'bench-admin-password';
@@ -99,11 +103,7 @@ function histogram(): Histogram {
 }
 
 /** Starts a child and resolves with the port it prints (a JSON line with `port`). */
-function spawnChild(
-  args: string[],
-  env: Record<string, string>,
-  nodeFlags: string[] = [],
-): Promise<{ child: ChildProcess; port: number }> {
+function spawnChild(args: string[], env: Record<string, string>, nodeFlags: string[] = []): Promise<Child> {
   const child = spawn(process.execPath, [...nodeFlags, cliMainPath, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -395,7 +395,7 @@ async function setUpExchange(port: number, clients: number): Promise<string[]> {
     method: 'POST',
     path: '/api/v1/admin/symbols',
     body: {
-      symbol: 'BENCH-USD',
+      symbol: benchSymbol,
       base: 'BENCH',
       quote: 'USD',
       baseDecimals: 8,
@@ -431,12 +431,12 @@ async function setUpExchange(port: number, clients: number): Promise<string[]> {
  */
 async function webSocketTarget(
   name: string,
-  port: number,
+  server: Child,
   tokens: Array<string | undefined>,
-  symbol: string,
   privateStreams = false,
 ): Promise<Target> {
-  const connections = await Promise.all(tokens.map(() => webSocketSender(`ws://127.0.0.1:${port}/ws`)));
+  const url = `ws://127.0.0.1:${server.port}/ws`;
+  const connections = await Promise.all(tokens.map(() => webSocketSender(url)));
   await Promise.all(
     connections.map((connection, index) =>
       tokens[index] === undefined
@@ -452,20 +452,22 @@ async function webSocketTarget(
     ...(privateStreams
       ? { beforeSlice: () => receivePushes(true), afterSlice: () => receivePushes(false) }
       : {}),
+    serverPid: server.child.pid,
     clients: connections.map((connection) => connection.send),
-    cycle: webSocketCycle(symbol),
+    cycle: webSocketCycle(benchSymbol),
     close: async () => {
       for (const connection of connections) connection.socket.close();
     },
   } satisfies Target;
 }
 
-function restTarget(name: string, port: number, tokens: Array<string | undefined>, symbol: string): Target {
-  const senders = tokens.map((token) => httpSender(port, token));
+function restTarget(name: string, server: Child, tokens: Array<string | undefined>): Target {
+  const senders = tokens.map((token) => httpSender(server.port, token));
   return {
     name,
+    serverPid: server.child.pid,
     clients: senders.map((sender) => sender.send),
-    cycle: restCycle(symbol),
+    cycle: restCycle(benchSymbol),
     close: async () => {
       for (const sender of senders) sender.agent.destroy();
     },
@@ -548,31 +550,17 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Pha
   return results;
 }
 
-type Child = { child: ChildProcess; port: number };
-
 async function measureWebSocket(
   echo: Child,
   exchange: Child,
   tokens: string[],
   options: GatewayBenchOptions,
 ): Promise<PhaseResult[]> {
-  const anonymous = tokens.map(() => undefined);
-  const ceiling = await webSocketTarget('ws echo (ceiling)', echo.port, anonymous, 'BENCH-USD');
-  ceiling.serverPid = echo.child.pid;
-  const orderEntry = await webSocketTarget('ws exchange', exchange.port, tokens, 'BENCH-USD');
-  const withPushes = await webSocketTarget(
-    'ws exchange + private streams',
-    exchange.port,
-    tokens,
-    'BENCH-USD',
-    true,
-  );
-  orderEntry.serverPid = exchange.child.pid;
-  withPushes.serverPid = exchange.child.pid;
-  return withReadModelCatchUp(
-    exchange.port,
-    await measureTogether(ceiling, [orderEntry, withPushes], options),
-  );
+  const ceiling = await webSocketTarget('ws echo (ceiling)', echo, anonymousLike(tokens));
+  const orderEntry = await webSocketTarget('ws exchange', exchange, tokens);
+  const withPushes = await webSocketTarget('ws exchange + private streams', exchange, tokens, true);
+  const results = await measureTogether(ceiling, [orderEntry, withPushes], options);
+  return withReadModelCatchUp(exchange.port, results);
 }
 
 async function measureRest(
@@ -581,12 +569,14 @@ async function measureRest(
   tokens: string[],
   options: GatewayBenchOptions,
 ): Promise<PhaseResult[]> {
-  const anonymous = tokens.map(() => undefined);
-  const ceiling = restTarget('rest bare fastify (ceiling)', echo.port, anonymous, 'BENCH-USD');
-  ceiling.serverPid = echo.child.pid;
-  const subject = restTarget('rest exchange', exchange.port, tokens, 'BENCH-USD');
-  subject.serverPid = exchange.child.pid;
+  const ceiling = restTarget('rest bare fastify (ceiling)', echo, anonymousLike(tokens));
+  const subject = restTarget('rest exchange', exchange, tokens);
   return withReadModelCatchUp(exchange.port, await measureTogether(ceiling, [subject], options));
+}
+
+/** As many clients as `tokens`, without sessions: the ceilings have no accounts. */
+function anonymousLike(tokens: string[]): undefined[] {
+  return tokens.map(() => undefined);
 }
 
 /** The ceilings: a bare ws server that echoes each message, and a bare Fastify app with the same routes. */
