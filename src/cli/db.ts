@@ -105,7 +105,7 @@ export function registerDbCommands(program: Command): void {
   withDatabaseOptions(
     db
       .command('partitions')
-      .description('list the daily partitions of trades and order_events, optionally dropping old ones')
+      .description('list the daily partitions of trades and order_event_groups, optionally dropping old ones')
       .option('--drop-before <date>', 'detach and drop partitions whose whole day is before this ISO date'),
   ).action(runPartitions);
 }

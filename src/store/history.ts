@@ -74,6 +74,10 @@ export class HistoryQueries {
     return pageOf(records.map(orderFromRecord), pageSize, (order) => [order.orderId]);
   }
 
+  /**
+   * An order's events, oldest first. They are stored as one row per order and projector batch
+   * (`order_event_groups`): only groups that end at or after the cursor are read and unpacked.
+   */
   async eventsOfOrder(userId: number, orderId: number, query: HistoryQuery): Promise<Page<OrderEventRecord>> {
     const pageSize = pageSizeOf(query);
     const [seq, eventIndex] = decodeCursor(query.cursor, 2) ?? [0, -1];
@@ -86,9 +90,12 @@ export class HistoryQueries {
       qty: Numeric;
       reason: string | null;
     }>(
-      `SELECT seq, event_index, ts_ms, kind, price, qty, reason FROM order_events
-        WHERE order_id = $1 AND user_id = $2 AND (seq, event_index) > ($3, $4)
-        ORDER BY seq, event_index LIMIT $5`,
+      `SELECT (event->>0)::bigint AS seq, (event->>1)::integer AS event_index, (event->>2)::bigint AS ts_ms,
+              event->>3 AS kind, (event->>4)::bigint AS price, (event->>5)::bigint AS qty, event->>6 AS reason
+         FROM order_event_groups groups, json_array_elements(groups.events::json) AS event
+        WHERE groups.order_id = $1 AND groups.user_id = $2 AND groups.last_seq >= $3
+          AND ((event->>0)::bigint, (event->>1)::integer) > ($3, $4)
+        ORDER BY 1, 2 LIMIT $5`,
       [orderId, userId, seq, eventIndex, pageSize + 1],
     );
     const items = records.map((record) => ({

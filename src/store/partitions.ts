@@ -3,7 +3,7 @@
 // transaction; old days are detached and dropped (or archived first) by `dropPartitionsBefore`.
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 
-export const partitionedTables = ['trades', 'order_events'] as const;
+export const partitionedTables = ['trades', 'order_event_groups'] as const;
 export type PartitionedTable = (typeof partitionedTables)[number];
 
 export const partitionSpanMs = 86_400_000;

@@ -59,6 +59,69 @@ export interface OrderEventRow {
   reason: string | null;
 }
 
+/**
+ * The events one batch gives one order, stored as one row: most orders are accepted, rest and are
+ * cancelled or filled within a single batch, and one row instead of one per event is what keeps
+ * the projection cheap (docs/OPERATIONS.md, "Read model"). `events` holds the `OrderEventRow`s in
+ * order, as `encodeOrderEvents` writes them.
+ */
+export interface OrderEventGroupRow {
+  orderId: number;
+  /** Sequence of the group's first and last event. */
+  firstSeq: number;
+  lastSeq: number;
+  /** Time of the first event: the partition the group lives in. */
+  tsMs: number;
+  userId: number;
+  symbol: string;
+  side: Side;
+  events: string;
+}
+
+/** One event inside a group: [seq, eventIndex, tsMs, kind, price, qty, reason]. */
+export type EncodedOrderEvent = [number, number, number, OrderEventKind, number, number, string | null];
+
+export function encodeOrderEvents(events: readonly OrderEventRow[]): string {
+  return JSON.stringify(
+    events.map(
+      (event): EncodedOrderEvent => [
+        event.seq,
+        event.eventIndex,
+        event.tsMs,
+        event.kind,
+        event.price,
+        event.qty,
+        event.reason,
+      ],
+    ),
+  );
+}
+
+/** Groups a batch's events by order, in the order of their first event. */
+export function groupOrderEvents(events: readonly OrderEventRow[]): OrderEventGroupRow[] {
+  const byOrder = new Map<number, OrderEventRow[]>();
+  for (const event of events) {
+    const group = byOrder.get(event.orderId);
+    if (group === undefined) byOrder.set(event.orderId, [event]);
+    else group.push(event);
+  }
+  const groups: OrderEventGroupRow[] = [];
+  for (const [orderId, group] of byOrder) {
+    const first = group[0];
+    groups.push({
+      orderId,
+      firstSeq: first.seq,
+      lastSeq: group[group.length - 1].seq,
+      tsMs: first.tsMs,
+      userId: first.userId,
+      symbol: first.symbol,
+      side: first.side,
+      events: encodeOrderEvents(group),
+    });
+  }
+  return groups;
+}
+
 export type LedgerKind = 'deposit' | 'withdrawal' | 'fee' | 'claim' | 'offeringProceeds';
 
 export interface LedgerRow {
@@ -94,9 +157,13 @@ export interface BatchRows {
   symbols: SymbolRow[];
   trades: TradeRow[];
   orderEvents: OrderEventRow[];
+  /** `orderEvents` as written: one row per order (see `OrderEventGroupRow`). */
+  orderEventGroups: OrderEventGroupRow[];
   ledger: LedgerRow[];
   /** The final state, after this batch, of every order the batch touched. */
   orders: OrderRow[];
+  /** Orders of `orders` the batch accepted (inserted; the others exist and are updated). */
+  createdOrderIds: Set<number>;
   /** Events naming an order neither in the batch nor in `existingOrders` (left out of `orders`). */
   unknownOrderEvents: number;
   tsMsMin: number;
@@ -163,8 +230,10 @@ class BatchPlanner {
     symbols: [],
     trades: [],
     orderEvents: [],
+    orderEventGroups: [],
     ledger: [],
     orders: [],
+    createdOrderIds: new Set(),
     unknownOrderEvents: 0,
     tsMsMin: Number.POSITIVE_INFINITY,
     tsMsMax: Number.NEGATIVE_INFINITY,
@@ -193,6 +262,7 @@ class BatchPlanner {
 
   rows(): BatchRows {
     this.result.orders = [...this.touched.values()].sort((left, right) => left.orderId - right.orderId);
+    this.result.orderEventGroups = groupOrderEvents(this.result.orderEvents);
     return this.result;
   }
 
@@ -288,6 +358,7 @@ class BatchPlanner {
   }
 
   private accept(event: Extract<EngineEvent, { ev: 'accepted' }>): void {
+    this.result.createdOrderIds.add(event.id);
     this.touched.set(event.id, {
       orderId: event.id,
       userId: event.user,

@@ -137,11 +137,61 @@ ALTER TABLE candles ADD COLUMN close_time_ms bigint NOT NULL DEFAULT 0;
 ALTER TABLE candles ADD COLUMN quote_volume numeric NOT NULL DEFAULT 0;
 `;
 
+// Order events, one row per order per projector batch instead of one per event (an order placed and
+// cancelled within a batch wrote three event rows and now writes one), without the second index:
+// the key leads with the order. The rows of order_events move over, one group per order and
+// command, and a view of the same name and columns keeps reading them as one row per event.
+// Partitions as before: the same days are created for the new table first.
+const orderEventGroups = `
+CREATE TABLE order_event_groups (
+  order_id bigint NOT NULL,
+  first_seq bigint NOT NULL,
+  last_seq bigint NOT NULL,
+  ts_ms bigint NOT NULL,
+  user_id bigint NOT NULL,
+  symbol text NOT NULL,
+  side text NOT NULL,
+  events text NOT NULL,
+  PRIMARY KEY (order_id, first_seq, ts_ms)
+) PARTITION BY RANGE (ts_ms);
+DO $$
+DECLARE
+  part record;
+  day text;
+  start_ms bigint;
+BEGIN
+  FOR part IN
+    SELECT child.relname AS name
+      FROM pg_inherits
+      JOIN pg_class parent ON parent.oid = pg_inherits.inhparent
+      JOIN pg_class child ON child.oid = pg_inherits.inhrelid
+      JOIN pg_namespace ns ON ns.oid = child.relnamespace
+     WHERE ns.nspname = current_schema() AND parent.relname = 'order_events'
+  LOOP
+    day := right(part.name, 8);
+    start_ms := (extract(epoch FROM to_date(day, 'YYYYMMDD')) * 1000)::bigint;
+    EXECUTE format('CREATE TABLE %I PARTITION OF order_event_groups FOR VALUES FROM (%s) TO (%s)',
+      'order_event_groups_d' || day, start_ms, start_ms + 86400000);
+  END LOOP;
+END $$;
+INSERT INTO order_event_groups (order_id, first_seq, last_seq, ts_ms, user_id, symbol, side, events)
+  SELECT order_id, seq, seq, min(ts_ms), min(user_id), min(symbol), min(side),
+         json_agg(json_build_array(seq, event_index, ts_ms, kind, price, qty, reason) ORDER BY event_index)::text
+    FROM order_events GROUP BY order_id, seq;
+DROP TABLE order_events;
+CREATE VIEW order_events AS
+  SELECT (event->>0)::bigint AS seq, (event->>1)::integer AS event_index, (event->>2)::bigint AS ts_ms,
+         groups.order_id, groups.user_id, groups.symbol, event->>3 AS kind, groups.side,
+         (event->>4)::bigint AS price, (event->>5)::bigint AS qty, event->>6 AS reason
+    FROM order_event_groups groups, json_array_elements(groups.events::json) AS event;
+`;
+
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'users and sessions', sql: usersAndSessions },
   { version: 2, name: 'history projections and candles', sql: history },
   { version: 3, name: 'candle close time and quote volume', sql: candleCloseAndQuoteVolume },
+  { version: 4, name: 'order events grouped per order and batch', sql: orderEventGroups },
 ];
 
 /** Tables filled from the journal: what `hoga db rebuild` empties and refills. */
-export const projectedTables = ['symbols', 'trades', 'order_events', 'orders', 'ledger'] as const;
+export const projectedTables = ['symbols', 'trades', 'order_event_groups', 'orders', 'ledger'] as const;

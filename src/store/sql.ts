@@ -9,6 +9,11 @@ export type SqlBackend = 'pglite' | 'postgres';
 /** Anything that runs a parameterised statement: the database itself or an open transaction. */
 export interface SqlExecutor {
   query<Row extends object>(text: string, params?: unknown[]): Promise<Row[]>;
+  /**
+   * `COPY table (columns) FROM` rows in COPY's text format, where the backend takes it without
+   * another package (PGlite: from its `/dev/blob` device); absent otherwise.
+   */
+  copyRows?(table: string, columns: readonly string[], text: string): Promise<void>;
 }
 
 export interface SqlDatabase extends SqlExecutor {
@@ -64,6 +69,10 @@ class PgliteDatabase implements SqlDatabase {
     return result.rows;
   }
 
+  async copyRows(table: string, columns: readonly string[], text: string): Promise<void> {
+    await this.database.query(copyStatement(table, columns), [], { blob: new Blob([text]) });
+  }
+
   async execScript(script: string, executor?: SqlExecutor): Promise<void> {
     if (executor instanceof PgliteTransaction) await executor.transaction.exec(script);
     else await this.database.exec(script);
@@ -85,6 +94,15 @@ class PgliteTransaction implements SqlExecutor {
     const result = await this.transaction.query<Row>(text, params);
     return result.rows;
   }
+
+  async copyRows(table: string, columns: readonly string[], text: string): Promise<void> {
+    await this.transaction.query(copyStatement(table, columns), [], { blob: new Blob([text]) });
+  }
+}
+
+/** Table and column names come from this package's code, never from input. */
+function copyStatement(table: string, columns: readonly string[]): string {
+  return `COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'`;
 }
 
 export async function openPostgres(databaseUrl: string, schema: string): Promise<SqlDatabase> {

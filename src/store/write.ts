@@ -1,12 +1,15 @@
 // Writes planned rows: one multi-row INSERT per table per batch. Each column travels as one array
 // parameter and `unnest` turns the arrays back into rows, so the statement text is constant
-// whatever the batch size and never meets the 65535-parameter limit of the wire protocol.
-import type { BatchRows, LedgerRow, OrderEventRow, OrderRow, SymbolRow, TradeRow } from './plan.js';
+// whatever the batch size and never meets the 65535-parameter limit of the wire protocol. Where the
+// backend takes `COPY ... FROM` (PGlite) a plain insert goes that way instead: PGlite serialises
+// and parses array parameters slowly, and COPY measured about three times cheaper per row
+// (docs/BENCHMARKS.md, "Read model").
+import type { BatchRows, LedgerRow, OrderEventGroupRow, OrderRow, SymbolRow, TradeRow } from './plan.js';
 import type { SqlExecutor } from './sql.js';
 
 type SqlType = 'bigint' | 'integer' | 'text';
 
-interface Column<Row> {
+export interface Column<Row> {
   name: string;
   type: SqlType;
   value: (row: Row) => unknown;
@@ -14,22 +17,63 @@ interface Column<Row> {
 
 class BulkInsert<Row> {
   private readonly text: string;
+  private readonly names: string[];
 
+  /** An `onConflict` clause keeps the insert on `unnest`: COPY has no conflict handling. */
   constructor(
-    table: string,
+    private readonly table: string,
     private readonly columns: Column<Row>[],
-    onConflict: string,
+    private readonly onConflict: string,
   ) {
-    const names = columns.map((column) => column.name).join(', ');
+    this.names = columns.map((column) => column.name);
     const arrays = columns.map((column, index) => `$${index + 1}::${column.type}[]`).join(', ');
-    this.text = `INSERT INTO ${table} (${names}) SELECT * FROM unnest(${arrays}) ${onConflict}`;
+    this.text = `INSERT INTO ${table} (${this.names.join(', ')}) SELECT * FROM unnest(${arrays}) ${onConflict}`;
   }
 
   async run(executor: SqlExecutor, rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;
+    if (this.onConflict === '' && executor.copyRows !== undefined) {
+      await executor.copyRows(this.table, this.names, copyText(this.columns, rows));
+      return;
+    }
     const params = this.columns.map((column) => rows.map(column.value));
     await executor.query(this.text, params);
   }
+}
+
+/** Rows in COPY's text format: tab between fields, newline after each row, `\N` for null. */
+export function copyText<Row>(columns: readonly Column<Row>[], rows: readonly Row[]): string {
+  let text = '';
+  for (const row of rows) {
+    for (let index = 0; index < columns.length; index += 1) {
+      const column = columns[index];
+      const value = column.value(row);
+      if (index > 0) text += '\t';
+      if (value === null || value === undefined) text += '\\N';
+      else if (column.type === 'text') text += copyEscape(String(value));
+      else text += copyInteger(value, column.name);
+    }
+    text += '\n';
+  }
+  return text;
+}
+
+const copySpecial = /[\\\t\n\r]/;
+
+/** COPY's text format takes backslash escapes: the separator, newlines and backslash itself. */
+export function copyEscape(value: string): string {
+  if (!copySpecial.test(value)) return value;
+  return value
+    .replaceAll('\\', '\\\\')
+    .replaceAll('\t', '\\t')
+    .replaceAll('\n', '\\n')
+    .replaceAll('\r', '\\r');
+}
+
+function copyInteger(value: unknown, name: string): string {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  if (typeof value === 'bigint') return String(value);
+  throw new Error(`column ${name}: ${String(value)} is not an integer`);
 }
 
 const symbolsInsert = new BulkInsert<SymbolRow>(
@@ -68,20 +112,17 @@ const tradesInsert = new BulkInsert<TradeRow>(
   '',
 );
 
-const orderEventsInsert = new BulkInsert<OrderEventRow>(
-  'order_events',
+const orderEventGroupsInsert = new BulkInsert<OrderEventGroupRow>(
+  'order_event_groups',
   [
-    { name: 'seq', type: 'bigint', value: (row) => row.seq },
-    { name: 'event_index', type: 'integer', value: (row) => row.eventIndex },
-    { name: 'ts_ms', type: 'bigint', value: (row) => row.tsMs },
     { name: 'order_id', type: 'bigint', value: (row) => row.orderId },
+    { name: 'first_seq', type: 'bigint', value: (row) => row.firstSeq },
+    { name: 'last_seq', type: 'bigint', value: (row) => row.lastSeq },
+    { name: 'ts_ms', type: 'bigint', value: (row) => row.tsMs },
     { name: 'user_id', type: 'bigint', value: (row) => row.userId },
     { name: 'symbol', type: 'text', value: (row) => row.symbol },
-    { name: 'kind', type: 'text', value: (row) => row.kind },
     { name: 'side', type: 'text', value: (row) => row.side },
-    { name: 'price', type: 'bigint', value: (row) => row.price },
-    { name: 'qty', type: 'bigint', value: (row) => row.qty },
-    { name: 'reason', type: 'text', value: (row) => row.reason },
+    { name: 'events', type: 'text', value: (row) => row.events },
   ],
   '',
 );
@@ -110,42 +151,75 @@ const orderMutableColumns = [
   'updated_ts_ms',
 ];
 
-const ordersUpsert = new BulkInsert<OrderRow>(
-  'orders',
-  [
-    { name: 'order_id', type: 'bigint', value: (row) => row.orderId },
-    { name: 'user_id', type: 'bigint', value: (row) => row.userId },
-    { name: 'symbol', type: 'text', value: (row) => row.symbol },
-    { name: 'side', type: 'text', value: (row) => row.side },
-    { name: 'type', type: 'text', value: (row) => row.type },
-    { name: 'tif', type: 'text', value: (row) => row.tif },
-    { name: 'price', type: 'bigint', value: (row) => row.price },
-    { name: 'qty', type: 'bigint', value: (row) => row.qty },
-    { name: 'filled_qty', type: 'bigint', value: (row) => row.filledQty },
-    { name: 'remaining_qty', type: 'bigint', value: (row) => row.remainingQty },
-    { name: 'status', type: 'text', value: (row) => row.status },
-    { name: 'reason', type: 'text', value: (row) => row.reason },
-    { name: 'created_seq', type: 'bigint', value: (row) => row.createdSeq },
-    { name: 'created_ts_ms', type: 'bigint', value: (row) => row.createdTsMs },
-    { name: 'updated_seq', type: 'bigint', value: (row) => row.updatedSeq },
-    { name: 'updated_ts_ms', type: 'bigint', value: (row) => row.updatedTsMs },
-  ],
-  `ON CONFLICT (order_id) DO UPDATE SET ${orderMutableColumns.map((name) => `${name} = excluded.${name}`).join(', ')}`,
-);
+const orderColumnsWritten: Column<OrderRow>[] = [
+  { name: 'order_id', type: 'bigint', value: (row) => row.orderId },
+  { name: 'user_id', type: 'bigint', value: (row) => row.userId },
+  { name: 'symbol', type: 'text', value: (row) => row.symbol },
+  { name: 'side', type: 'text', value: (row) => row.side },
+  { name: 'type', type: 'text', value: (row) => row.type },
+  { name: 'tif', type: 'text', value: (row) => row.tif },
+  { name: 'price', type: 'bigint', value: (row) => row.price },
+  { name: 'qty', type: 'bigint', value: (row) => row.qty },
+  { name: 'filled_qty', type: 'bigint', value: (row) => row.filledQty },
+  { name: 'remaining_qty', type: 'bigint', value: (row) => row.remainingQty },
+  { name: 'status', type: 'text', value: (row) => row.status },
+  { name: 'reason', type: 'text', value: (row) => row.reason },
+  { name: 'created_seq', type: 'bigint', value: (row) => row.createdSeq },
+  { name: 'created_ts_ms', type: 'bigint', value: (row) => row.createdTsMs },
+  { name: 'updated_seq', type: 'bigint', value: (row) => row.updatedSeq },
+  { name: 'updated_ts_ms', type: 'bigint', value: (row) => row.updatedTsMs },
+];
+
+/**
+ * Orders the batch accepted are new: a plain insert (a row already there would mean the checkpoint
+ * let a batch through twice, and fails the batch). Orders from earlier batches are updated in place.
+ */
+const ordersInsert = new BulkInsert<OrderRow>('orders', orderColumnsWritten, '');
+
+/**
+ * Orders from earlier batches: only the columns that change, matched by id. Only immutable columns
+ * are indexed, so these updates are HOT.
+ */
+const orderUpdateColumns: Column<OrderRow>[] = [
+  { name: 'order_id', type: 'bigint', value: (row) => row.orderId },
+  { name: 'filled_qty', type: 'bigint', value: (row) => row.filledQty },
+  { name: 'remaining_qty', type: 'bigint', value: (row) => row.remainingQty },
+  { name: 'status', type: 'text', value: (row) => row.status },
+  { name: 'reason', type: 'text', value: (row) => row.reason },
+  { name: 'updated_seq', type: 'bigint', value: (row) => row.updatedSeq },
+  { name: 'updated_ts_ms', type: 'bigint', value: (row) => row.updatedTsMs },
+];
+
+const ordersUpdateText = `UPDATE orders SET ${orderMutableColumns.map((name) => `${name} = changed.${name}`).join(', ')}
+  FROM unnest(${orderUpdateColumns.map((column, index) => `$${index + 1}::${column.type}[]`).join(', ')})
+    AS changed(${orderUpdateColumns.map((column) => column.name).join(', ')})
+  WHERE orders.order_id = ANY($1::bigint[]) AND orders.order_id = changed.order_id`;
+
+async function updateOrders(executor: SqlExecutor, rows: readonly OrderRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await executor.query(
+    ordersUpdateText,
+    orderUpdateColumns.map((column) => rows.map(column.value)),
+  );
+}
 
 export async function writeBatchRows(executor: SqlExecutor, rows: BatchRows): Promise<void> {
   await symbolsInsert.run(executor, rows.symbols);
   await tradesInsert.run(executor, rows.trades);
-  await orderEventsInsert.run(executor, rows.orderEvents);
+  await orderEventGroupsInsert.run(executor, rows.orderEventGroups);
   await ledgerInsert.run(executor, rows.ledger);
-  await ordersUpsert.run(executor, rows.orders);
+  const created: OrderRow[] = [];
+  const changed: OrderRow[] = [];
+  for (const order of rows.orders) (rows.createdOrderIds.has(order.orderId) ? created : changed).push(order);
+  await ordersInsert.run(executor, created);
+  await updateOrders(executor, changed);
 }
 
 export function rowCount(rows: BatchRows): number {
   return (
     rows.symbols.length +
     rows.trades.length +
-    rows.orderEvents.length +
+    rows.orderEventGroups.length +
     rows.ledger.length +
     rows.orders.length
   );

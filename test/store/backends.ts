@@ -10,7 +10,8 @@ export interface Backend {
   name: string;
   /** Why the backend cannot run here, or undefined when it can. */
   unavailable(): Promise<string | undefined>;
-  openStore(schema: string): Promise<Store>;
+  /** `migrate: false` opens the schema without applying migrations (migration tests). */
+  openStore(schema: string, options?: { migrate?: boolean }): Promise<Store>;
   dropSchema(schema: string): Promise<void>;
   close(): Promise<void>;
   /** Where a child process connects (PostgreSQL only). */
@@ -39,7 +40,8 @@ export function pgliteBackend(): Backend {
       await shared();
       return undefined;
     },
-    openStore: async (schema) => openStore({ pglite: await shared(), schema, logger: silentLogger }),
+    openStore: async (schema, options) =>
+      openStore({ pglite: await shared(), schema, logger: silentLogger, migrate: options?.migrate }),
     dropSchema: async (schema) => {
       await (await shared()).exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     },
@@ -84,9 +86,9 @@ export function postgresBackend(): Backend {
       else failure = found.failure;
       return failure;
     },
-    openStore: async (schema) => {
+    openStore: async (schema, options) => {
       if (databaseUrl === undefined) throw new Error(failure ?? 'unavailable() not called');
-      return openStore({ databaseUrl, schema, logger: silentLogger });
+      return openStore({ databaseUrl, schema, logger: silentLogger, migrate: options?.migrate });
     },
     dropSchema: async (schema) => {
       const client = admin();
@@ -110,6 +112,7 @@ export async function dumpProjection(store: Store): Promise<Record<string, strin
   const tables: Array<[string, string]> = [
     ['symbols', 'symbol'],
     ['trades', 'trade_id'],
+    // The view over order_event_groups: one row per event, whatever the batches were.
     ['order_events', 'seq, event_index'],
     ['orders', 'order_id'],
     ['ledger', 'seq, entry_index'],

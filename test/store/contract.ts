@@ -17,6 +17,7 @@ import { migrate } from '../../src/store/migrate.js';
 import { dropPartitionsBefore, listPartitions, partitionSpanMs } from '../../src/store/partitions.js';
 import type { Page } from '../../src/store/ports.js';
 import type { ProjectorOptions } from '../../src/store/projector.js';
+import { migrations } from '../../src/store/schema.js';
 import { rebuildProjections, type Store } from '../../src/store/store.js';
 import { type Backend, dumpProjection, silentLogger, uniqueSchema } from './backends.js';
 import { OutcomeStream, streamOf } from './outcomes.js';
@@ -59,14 +60,18 @@ export function storeContract(backend: Backend): void {
     });
 
     /** Runs `work` on a store in a fresh schema; the schema is dropped after the suite. */
-    async function withStore(context: TestContext, work: (store: Store) => Promise<void>): Promise<void> {
+    async function withStore(
+      context: TestContext,
+      work: (store: Store) => Promise<void>,
+      options?: { migrate?: boolean },
+    ): Promise<void> {
       if (skipReason !== undefined) {
         context.skip(skipReason);
         return;
       }
       const schema = uniqueSchema('store');
       schemas.push(schema);
-      const store = await backend.openStore(schema);
+      const store = await backend.openStore(schema, options);
       try {
         await work(store);
       } finally {
@@ -83,10 +88,77 @@ export function storeContract(backend: Backend): void {
     it('migrates once and records every version', { timeout: testTimeoutMs }, async (context) => {
       await withStore(context, async (store) => {
         const again = await migrate(store.database, silentLogger);
-        assert.deepEqual(again, { applied: [], version: 3 });
+        assert.deepEqual(again, { applied: [], version: 4 });
         const rows = await store.database.query<{ version: number }>('SELECT version FROM schema_migrations');
-        assert.deepEqual(rows.map((row) => Number(row.version)).sort(), [1, 2, 3]);
+        assert.deepEqual(rows.map((row) => Number(row.version)).sort(), [1, 2, 3, 4]);
       });
+    });
+
+    it('moves version 3 order events into groups, read as before', {
+      timeout: testTimeoutMs,
+    }, async (context) => {
+      await withStore(
+        context,
+        async (store) => {
+          const v3 = await migrate(store.database, silentLogger, migrations.slice(0, 3));
+          assert.equal(v3.version, 3);
+          const dayMs = Date.UTC(2026, 0, 5);
+          await store.database.query(
+            `CREATE TABLE order_events_d20260105 PARTITION OF order_events
+             FOR VALUES FROM (${dayMs}) TO (${dayMs + partitionSpanMs})`,
+          );
+          const old: Array<[number, number, number, number, string, number, string | null]> = [
+            // seq, event index, order, user, kind, qty, reason
+            [10, 0, 7, 1, 'accepted', 5, null],
+            [10, 1, 7, 1, 'rested', 5, null],
+            [11, 0, 8, 2, 'accepted', 3, null],
+            [12, 2, 7, 1, 'cancelled', 5, 'USER'],
+          ];
+          for (const [seq, eventIndex, orderId, userId, kind, qty, reason] of old) {
+            await store.database.query(
+              `INSERT INTO order_events (seq, event_index, ts_ms, order_id, user_id, symbol, kind, side, price, qty, reason)
+               VALUES ($1, $2, $3, $4, $5, 'AAA/USD', $6, 'buy', 250, $7, $8)`,
+              [seq, eventIndex, dayMs + seq, orderId, userId, kind, qty, reason],
+            );
+          }
+          const v4 = await migrate(store.database, silentLogger);
+          assert.deepEqual(v4, { applied: [4], version: 4 });
+          const events = await collectPages((cursor) =>
+            store.history.eventsOfOrder(1, 7, { cursor, limit: 1 }),
+          );
+          assert.deepEqual(
+            events.map((event) => [
+              event.seq,
+              event.eventIndex,
+              event.tsMs,
+              event.kind,
+              event.price,
+              event.qty,
+              event.reason,
+            ]),
+            [
+              [10, 0, dayMs + 10, 'accepted', 250, 5, null],
+              [10, 1, dayMs + 10, 'rested', 250, 5, null],
+              [12, 2, dayMs + 12, 'cancelled', 250, 5, 'USER'],
+            ],
+          );
+          assert.deepEqual(
+            (await store.history.eventsOfOrder(2, 7, { limit: 10 })).items,
+            [],
+            'another user sees nothing',
+          );
+          const view = await store.database.query<{ count: number | string }>(
+            'SELECT count(*) AS count FROM order_events',
+          );
+          assert.equal(Number(view[0].count), old.length);
+          const partitions = await listPartitions(store.database);
+          assert.deepEqual(
+            partitions.map((partition) => [partition.table, partition.name, partition.startMs]),
+            [['order_event_groups', 'order_event_groups_d20260105', dayMs]],
+          );
+        },
+        { migrate: false },
+      );
     });
 
     it('creates users with ids from 1 and unique names in any case', {
@@ -297,6 +369,56 @@ export function storeContract(backend: Backend): void {
         }
         await Promise.all([first.close(), second.close()]);
         assert.deepEqual(await dumpProjection(store), reference, `seed ${seed}`);
+      });
+    });
+
+    it('a projector reads an order back after another projector changed it', {
+      timeout: testTimeoutMs,
+    }, async (context) => {
+      // First caches the resting order, second fills part of it, first fills more: first must not
+      // start from the row it cached before second's batch.
+      const engine = new Engine();
+      const commands: Command[] = [
+        {
+          op: 'symbol',
+          symbol: 'AAA/USD',
+          base: 'AAA',
+          quote: 'USD',
+          lotSize: 1,
+          tickSize: 1,
+          makerFeeBps: 0,
+          takerFeeBps: 0,
+        },
+        { op: 'deposit', user: 1, asset: 'USD', amount: 10_000 },
+        { op: 'deposit', user: 2, asset: 'AAA', amount: 10 },
+        { op: 'place', user: 1, id: 4, symbol: 'AAA/USD', side: 'buy', type: 'limit', qty: 5, price: 100 },
+        { op: 'place', user: 2, id: 5, symbol: 'AAA/USD', side: 'sell', type: 'limit', qty: 1, price: 100 },
+        { op: 'place', user: 2, id: 6, symbol: 'AAA/USD', side: 'sell', type: 'limit', qty: 1, price: 100 },
+      ];
+      const outcomes = commands.map((command, index): CommandOutcome => {
+        const ts = startTsMs + index;
+        const stamped = { ...command, ts } as Command;
+        return {
+          seq: index + 1,
+          ts,
+          command: stamped,
+          events: engine.apply(stamped).map((event) => ({ ...event })),
+        };
+      });
+      await withStore(context, async (store) => {
+        const reference = await referenceDump(store, outcomes);
+        await rebuildProjections(store, streamOf([]), () => undefined);
+        const first = await store.openProjector();
+        const second = await store.openProjector();
+        await first.project(streamOf(outcomes.slice(0, 4)));
+        await second.project(streamOf(outcomes.slice(0, 5)));
+        await first.project(streamOf(outcomes.slice(0, 6)));
+        await Promise.all([first.close(), second.close()]);
+        const rows = await store.database.query<{ filled_qty: number | string }>(
+          'SELECT filled_qty FROM orders WHERE order_id = 4',
+        );
+        assert.equal(Number(rows[0].filled_qty), 2);
+        assert.deepEqual(await dumpProjection(store), reference);
       });
     });
 
