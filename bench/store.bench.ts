@@ -4,9 +4,12 @@
 //     transaction (the baseline, same run, same rows);
 //  2. lag under a sustained order load: outcomes offered at a fixed rate for some seconds, lag
 //     (offered sequence minus projected sequence) sampled every few milliseconds;
-//  3. HOT updates of the orders table (what the fillfactor and the index choice buy).
+//  3. HOT updates of the orders table (what the fillfactor and the index choice buy);
+//  4. the gateway benchmark's flow (place a resting order, cancel it) in batches of 500 outcomes:
+//     CPU and wall time per outcome, with every cancel in the accept's batch and with a third or so
+//     in the next one.
 //
-//   npm run bench:store -- [--commands N] [--baseline-commands N] [--rate N] [--lag-seconds N] [--seed S] [--json]
+//   npm run bench:store -- [--commands N] [--baseline-commands N] [--rate N] [--lag-seconds N] [--cycles N] [--seed S] [--json]
 import { setTimeout as delay } from 'node:timers/promises';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -37,6 +40,12 @@ const options = parseBenchOptions('store', {
     description: 'offered outcomes per second in the lag run',
   },
   'lag-seconds': { kind: 'integer', default: 5, minimum: 1, description: 'length of the lag run' },
+  cycles: {
+    kind: 'integer',
+    default: 20_000,
+    minimum: 1_000,
+    description: 'place-then-cancel cycles in the gateway-flow run',
+  },
   seed: { kind: 'integer', default: 1, minimum: 0, description: 'seed of the order flow' },
   json: { kind: 'flag', description: 'print one JSON object on stdout' },
 });
@@ -66,6 +75,78 @@ function outcomesOfFlow(total: number): CommandOutcome[] {
     const events = engine.apply({ ...command, ts }).map((event) => ({ ...event }));
     return { seq, ts, command: { ...command, ts }, events };
   });
+}
+
+/**
+ * The gateway benchmark's flow: 64 users each placing a resting limit buy and cancelling it. With
+ * `cancelLag` orders placed in between, that many orders are still open at each batch cut, so the
+ * cancel lands in a later batch than the accept (about a third of them in the gateway benchmark).
+ */
+function gatewayFlow(cycles: number, cancelLag: number): CommandOutcome[] {
+  const engine = new Engine();
+  const outcomes: CommandOutcome[] = [];
+  const apply = (command: Command) => {
+    const seq = outcomes.length + 1;
+    const ts = startTsMs + Math.floor(seq / 30);
+    const stamped = { ...command, ts } as Command;
+    outcomes.push({
+      seq,
+      ts,
+      command: stamped,
+      events: engine.apply(stamped).map((event) => ({ ...event })),
+    });
+  };
+  const users = 64;
+  apply({
+    op: 'symbol',
+    symbol: 'GW/USD',
+    base: 'GW',
+    quote: 'USD',
+    lotSize: 1,
+    tickSize: 1,
+    makerFeeBps: 1,
+    takerFeeBps: 2,
+  });
+  for (let user = 1; user <= users; user += 1) apply({ op: 'deposit', user, asset: 'USD', amount: 1e12 });
+  const open: Array<[number, number]> = [];
+  for (let cycle = 0; cycle < cycles; cycle += 1) {
+    const user = 1 + (cycle % users);
+    const id = 1_000_000 + cycle;
+    apply({
+      op: 'place',
+      user,
+      id,
+      symbol: 'GW/USD',
+      side: 'buy',
+      type: 'limit',
+      qty: 1,
+      price: 100 + (cycle % 50),
+    });
+    open.push([user, id]);
+    if (open.length > cancelLag) {
+      const [owner, orderId] = open.shift() as [number, number];
+      apply({ op: 'cancel', user: owner, id: orderId });
+    }
+  }
+  return outcomes;
+}
+
+/** CPU and wall time per outcome of projecting `outcomes` in batches of `batchOutcomes`. */
+async function projectFlow(store: Store, outcomes: CommandOutcome[], batchOutcomes: number) {
+  const projector = await store.openProjector({ batchOutcomesMax: batchOutcomes });
+  const warm = Math.min(outcomes.length, 4_065);
+  await projector.project(streamOf(outcomes.slice(0, warm)));
+  const measured = outcomes.slice(warm);
+  const cpuStart = process.cpuUsage();
+  const startNs = nowNs();
+  await projector.project(streamOf(measured));
+  const seconds = secondsSince(startNs);
+  const cpu = process.cpuUsage(cpuStart);
+  await projector.halt();
+  return {
+    wallUsPerOutcome: (seconds * 1e6) / measured.length,
+    cpuUsPerOutcome: (cpu.user + cpu.system) / measured.length,
+  };
 }
 
 async function* streamOf(outcomes: readonly CommandOutcome[]): AsyncIterable<CommandOutcome> {
@@ -213,7 +294,7 @@ async function sustainedLag(store: Store, outcomes: CommandOutcome[]) {
 }
 
 async function main(): Promise<void> {
-  const progress = new PhaseProgress(2 + 5 * 2);
+  const progress = new PhaseProgress(2 + 6 * 2);
   progress.phase('generate outcomes with the engine');
   const outcomes = outcomesOfFlow(options.commands);
   const events = outcomes.reduce((sum, outcome) => sum + outcome.events.length, 0);
@@ -242,6 +323,15 @@ async function main(): Promise<void> {
     const lagStore = await backend.open(`bench_lag_${suffix}`);
     const lag = await sustainedLag(lagStore, outcomes);
     await dropAndClose(lagStore);
+    progress.phase(`${backend.name}: gateway flow`);
+    const flow: Record<string, number> = {};
+    for (const cancelLag of [0, 100]) {
+      const flowStore = await backend.open(`bench_flow_${cancelLag}_${suffix}`);
+      const measured = await projectFlow(flowStore, gatewayFlow(options.cycles, cancelLag), 500);
+      await dropAndClose(flowStore);
+      flow[`flow µs/op lag ${cancelLag}`] = measured.wallUsPerOutcome;
+      flow[`flow cpu µs/op lag ${cancelLag}`] = measured.cpuUsPerOutcome;
+    }
     progress.phase(`${backend.name}: done`);
     const hotPercent =
       orderUpdates.updates === 0 ? 0 : (100 * orderUpdates.hotUpdates) / orderUpdates.updates;
@@ -260,8 +350,16 @@ async function main(): Promise<void> {
       'lag p99 ms': lag.lagP99Ms,
       'drain ms': lag.drainMs,
       'orders HOT %': hotPercent,
+      ...flow,
     });
-    (json.backends as Record<string, unknown>)[backend.name] = { batched, baseline, lag, orderUpdates, idle };
+    (json.backends as Record<string, unknown>)[backend.name] = {
+      batched,
+      baseline,
+      lag,
+      orderUpdates,
+      idle,
+      flow,
+    };
   }
   progress.stop();
   reporter.line(
