@@ -18,6 +18,12 @@ export interface CommandOutcome {
   events: EngineEvent[];
 }
 
+/**
+ * What the read model's projections use of an outcome: the command itself is not needed (its
+ * effects are all in the events), so the exchange does not send it to the read-model thread.
+ */
+export type OutcomeEvents = Pick<CommandOutcome, 'seq' | 'ts' | 'events'>;
+
 /** Thrown (as a value with this code) when the inbound queue is at its bound: answer 503. */
 export const QUEUE_FULL = 'QUEUE_FULL';
 

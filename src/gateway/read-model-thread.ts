@@ -8,7 +8,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type Logger, pino } from 'pino';
 import { coreEngineFactory } from '../journal/engine-factory.js';
-import type { CommandOutcome } from '../ports.js';
+import type { OutcomeEvents } from '../ports.js';
 import { SqlCandleSink } from '../store/candle-sink.js';
 import { journalCatchUp } from '../store/journal-source.js';
 import type { Projector } from '../store/projector.js';
@@ -72,7 +72,7 @@ async function call(request: ReadModelCall): Promise<unknown> {
 
 function handle(message: ReadModelRequest): void {
   if (message.type === 'outcomes') {
-    for (const outcome of JSON.parse(message.json) as CommandOutcome[]) projector?.offer(outcome);
+    for (const outcome of JSON.parse(message.json) as OutcomeEvents[]) projector?.offer(outcome);
     return;
   }
   if (message.type === 'close') {

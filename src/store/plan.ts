@@ -2,7 +2,7 @@
 // same outcomes always give the same rows (what makes `hoga db rebuild` equal the live tables).
 
 import type { EngineEvent, Side, TradeEvent } from '../core/types.js';
-import type { CommandOutcome } from '../ports.js';
+import type { OutcomeEvents } from '../ports.js';
 
 export type OrderStatus = 'open' | 'partiallyFilled' | 'filled' | 'cancelled' | 'expired';
 
@@ -171,7 +171,7 @@ export interface BatchRows {
 }
 
 /** Orders the batch changes but does not create: their current rows must be read first. */
-export function referencedOrderIds(outcomes: readonly CommandOutcome[]): number[] {
+export function referencedOrderIds(outcomes: readonly OutcomeEvents[]): number[] {
   const created = new Set<number>();
   const referenced = new Set<number>();
   for (const outcome of outcomes) {
@@ -195,7 +195,7 @@ export function referencedOrderIds(outcomes: readonly CommandOutcome[]): number[
 
 /** Symbols traded in the batch that neither `symbols` nor the batch itself lists. */
 export function unknownSymbols(
-  outcomes: readonly CommandOutcome[],
+  outcomes: readonly OutcomeEvents[],
   symbols: ReadonlyMap<string, SymbolAssets>,
 ): string[] {
   const added = new Set<string>();
@@ -215,7 +215,7 @@ export function unknownSymbols(
  * `symbols` maps each listed symbol to its assets and learns the symbols this batch adds.
  */
 export function planBatch(
-  outcomes: readonly CommandOutcome[],
+  outcomes: readonly OutcomeEvents[],
   existingOrders: ReadonlyMap<number, OrderRow>,
   symbols: Map<string, SymbolAssets>,
 ): BatchRows {
@@ -248,7 +248,7 @@ class BatchPlanner {
     private readonly symbols: Map<string, SymbolAssets>,
   ) {}
 
-  addOutcome(outcome: CommandOutcome): void {
+  addOutcome(outcome: OutcomeEvents): void {
     this.seq = outcome.seq;
     this.tsMs = outcome.ts;
     this.entryIndex = 0;

@@ -4,7 +4,7 @@
 // point, a replay, or a second projector on the same database neither loses nor repeats a row.
 import { setTimeout as delay, setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { CommandOutcome } from '../ports.js';
+import type { CommandOutcome, OutcomeEvents } from '../ports.js';
 import { StoreError } from './errors.js';
 import { createPartitions, daysWithinBound, PartitionCache, partitionStartsFor } from './partitions.js';
 import {
@@ -70,7 +70,7 @@ export interface ProjectorStats {
 export class Projector {
   private readonly options: ProjectorOptions;
   private readonly partitions = new PartitionCache();
-  private pending: CommandOutcome[] = [];
+  private pending: OutcomeEvents[] = [];
   private offered: number;
   private projected: number;
   private timer: NodeJS.Timeout | undefined;
@@ -144,7 +144,7 @@ export class Projector {
    * must come in sequence order; a gap (recovery that started from a snapshot past the
    * checkpoint) or a full queue makes the projector fall behind rather than skip anything.
    */
-  offer(outcome: CommandOutcome): void {
+  offer(outcome: OutcomeEvents): void {
     const latest = Math.max(this.offered, this.projected);
     if (this.halted || outcome.seq <= latest) return;
     this.offered = outcome.seq;
@@ -188,10 +188,10 @@ export class Projector {
 
   /** Projects a whole stream (rebuild, or catch-up), batch by batch. */
   async project(
-    source: AsyncIterable<CommandOutcome>,
+    source: AsyncIterable<OutcomeEvents>,
     onBatch?: (projectedSeq: number) => void,
   ): Promise<void> {
-    let batch: CommandOutcome[] = [];
+    let batch: OutcomeEvents[] = [];
     for await (const outcome of source) {
       if (this.halted) return;
       batch.push(outcome);
@@ -206,7 +206,7 @@ export class Projector {
   }
 
   /** Writes one batch from the front of `outcomes`; returns the rest. */
-  private async writeSome(outcomes: CommandOutcome[]): Promise<CommandOutcome[]> {
+  private async writeSome(outcomes: OutcomeEvents[]): Promise<OutcomeEvents[]> {
     const consumed = await this.writeWithRetry(outcomes);
     return outcomes.slice(consumed);
   }
@@ -307,7 +307,7 @@ export class Projector {
   }
 
   /** Returns how many outcomes from the front of `batch` are now projected (0 once halted). */
-  private async writeWithRetry(batch: CommandOutcome[]): Promise<number> {
+  private async writeWithRetry(batch: OutcomeEvents[]): Promise<number> {
     for (let attempt = 0; !this.halted; attempt += 1) {
       try {
         return await this.writeBatch(batch);
@@ -371,7 +371,7 @@ export class Projector {
    * One transaction. Outcomes at or below the checkpoint are skipped; the rest is cut where it
    * would need more than partitionsPerBatchMax days. Returns how many outcomes it consumed.
    */
-  private async writeBatch(batch: CommandOutcome[]): Promise<number> {
+  private async writeBatch(batch: OutcomeEvents[]): Promise<number> {
     const name = this.options.name;
     let newPartitions: number[] = [];
     const committed = await this.database.transaction(async (executor) => {
