@@ -33,6 +33,8 @@ export interface ExchangeConfig {
   marketDataFlushMs: number;
   /** Linux nice value (0-19) of the read-model thread, so order intake wins a contended CPU. */
   readModelNiceness: number;
+  /** PGlite only: how often the read-model thread vacuums and analyzes its tables; 0 never. */
+  pgliteVacuumEveryMs: number;
   /** The built trading UI (Vite output), served at `/`. */
   webDistDir: string;
   /** Start the demo bots (docs/UI.md "Demo mode"). */
@@ -187,6 +189,11 @@ export function loadConfig(
     adminPassword: environment.HOGA_ADMIN_PASSWORD ?? '',
     marketDataFlushMs: integer(environment.HOGA_MARKETDATA_FLUSH_MS, 100, 'HOGA_MARKETDATA_FLUSH_MS'),
     readModelNiceness: niceness(environment.HOGA_READ_MODEL_NICENESS),
+    pgliteVacuumEveryMs: integer(
+      environment.HOGA_PGLITE_VACUUM_EVERY_MS,
+      60 * 60_000,
+      'HOGA_PGLITE_VACUUM_EVERY_MS',
+    ),
     webDistDir: environment.HOGA_WEB_DIST ?? fileURLToPath(new URL('../../web/dist', import.meta.url)),
     demo: flags.demo === true || environment.HOGA_DEMO === '1',
     quoteFeed: flags.quoteFeed ?? environment.HOGA_QUOTE_FEED ?? '',

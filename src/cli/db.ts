@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { Engine } from '../core/engine.js';
 import { journalExtent, journalOutcomes } from '../store/journal-source.js';
+import { vacuumAnalyze } from '../store/maintenance.js';
 import { migrate } from '../store/migrate.js';
 import { dropPartitionsBefore, listPartitions } from '../store/partitions.js';
 import { defaultSchema, openStore, rebuildProjections, type Store } from '../store/store.js';
@@ -35,6 +36,20 @@ function openFromFlags(flags: DatabaseFlags, migrateOnOpen: boolean): Promise<St
 
 function print(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+/** PGlite has no autovacuum; the running exchange does this hourly (HOGA_PGLITE_VACUUM_EVERY_MS). */
+async function runVacuum(flags: DatabaseFlags): Promise<void> {
+  const store = await openFromFlags(flags, false);
+  try {
+    const tables = await vacuumAnalyze(store.database);
+    print({
+      backend: store.database.backend,
+      tables: tables.map((table) => ({ table: table.table, ms: Math.round(table.ms) })),
+    });
+  } finally {
+    await store.close();
+  }
 }
 
 async function runMigrate(flags: DatabaseFlags): Promise<void> {
@@ -108,4 +123,9 @@ export function registerDbCommands(program: Command): void {
       .description('list the daily partitions of trades and order_event_groups, optionally dropping old ones')
       .option('--drop-before <date>', 'detach and drop partitions whose whole day is before this ISO date'),
   ).action(runPartitions);
+  withDatabaseOptions(
+    db
+      .command('vacuum')
+      .description('VACUUM (ANALYZE) every table (PGlite has no autovacuum; the exchange does it hourly)'),
+  ).action(runVacuum);
 }

@@ -19,6 +19,8 @@ export interface ReadModelThreadOptions {
   logLevel: string;
   /** Nice value the thread gives itself (Linux); 0 leaves its priority alone. */
   niceness: number;
+  /** PGlite only: `VACUUM (ANALYZE)` of every table this often (src/store/maintenance.ts); 0 never. */
+  vacuumEveryMs: number;
 }
 
 export type ReadModelMethod =

@@ -11,6 +11,7 @@ import { coreEngineFactory } from '../journal/engine-factory.js';
 import type { OutcomeEvents } from '../ports.js';
 import { SqlCandleSink } from '../store/candle-sink.js';
 import { journalCatchUp } from '../store/journal-source.js';
+import { vacuumAnalyze } from '../store/maintenance.js';
 import type { Projector } from '../store/projector.js';
 import { openStore, type Store } from '../store/store.js';
 import type {
@@ -99,6 +100,8 @@ function writeCandles(candles: Parameters<SqlCandleSink['write']>[0]): Promise<v
 
 async function close(): Promise<void> {
   clearInterval(progressTimer);
+  clearTimeout(vacuumTimer);
+  vacuumTimer = undefined;
   await projector?.close();
   await store?.close();
   reply({ type: 'closed' });
@@ -131,6 +134,33 @@ async function open(): Promise<void> {
   });
   reply({ type: 'ready', projectedSeq: projector.projectedSeq });
   for (const message of early.splice(0)) handle(message);
+  if (store.database.backend === 'pglite' && options.vacuumEveryMs > 0)
+    scheduleVacuum(store, options.vacuumEveryMs, logger);
+}
+
+let vacuumTimer: NodeJS.Timeout | undefined;
+
+/** PGlite has no autovacuum: the thread vacuums and analyzes every table itself (maintenance.ts). */
+function scheduleVacuum(opened: Store, everyMs: number, logger: Logger): void {
+  vacuumTimer = setTimeout(() => {
+    const startMs = performance.now();
+    vacuumAnalyze(opened.database)
+      .then(
+        (tables) => {
+          const slowest = tables.reduce((worst, table) => (table.ms > worst.ms ? table : worst));
+          slowest.ms = Math.round(slowest.ms);
+          logger.info(
+            { ms: Math.round(performance.now() - startMs), slowest },
+            'read model vacuumed and analyzed',
+          );
+        },
+        (error: unknown) => logger.warn({ err: error }, 'read model vacuum failed; retried next time'),
+      )
+      .finally(() => {
+        if (vacuumTimer !== undefined) scheduleVacuum(opened, everyMs, logger);
+      });
+  }, everyMs);
+  vacuumTimer.unref();
 }
 
 open().catch((error: unknown) => {

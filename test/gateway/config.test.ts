@@ -24,6 +24,9 @@ it('reads every token bucket from its variables and refuses malformed ones by na
   assert.equal(loadConfig({}, {}).quoteFeed, '');
   assert.equal(loadConfig({}, {}).readModelNiceness, 10);
   assert.equal(loadConfig({}, { HOGA_READ_MODEL_NICENESS: '0' }).readModelNiceness, 0);
+  assert.equal(loadConfig({}, {}).pgliteVacuumEveryMs, 3_600_000);
+  assert.equal(loadConfig({}, { HOGA_PGLITE_VACUUM_EVERY_MS: '0' }).pgliteVacuumEveryMs, 0);
+  assert.throws(() => loadConfig({}, { HOGA_PGLITE_VACUUM_EVERY_MS: '-1' }), /HOGA_PGLITE_VACUUM_EVERY_MS/);
   assert.throws(() => loadConfig({}, { HOGA_READ_MODEL_NICENESS: '20' }), /HOGA_READ_MODEL_NICENESS/);
   assert.equal(loadConfig({ quoteFeed: 'simulated' }, { HOGA_QUOTE_FEED: 'tcp:h:1' }).quoteFeed, 'simulated');
 });

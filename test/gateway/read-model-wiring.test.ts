@@ -113,6 +113,7 @@ it('a gap in the offered outcomes is filled from the journal and counted as fell
       journalDir: dataDir,
       logLevel: 'silent',
       niceness: 0,
+      vacuumEveryMs: 0,
     },
     logger,
   );
@@ -145,7 +146,14 @@ it('the read-model thread runs at the configured lower priority; the main thread
 }, async () => {
   const before = threadNiceValues();
   const readModel = await ReadModelClient.open(
-    { databaseUrl: '', dataDir: 'memory://', journalDir: dataDir, logLevel: 'silent', niceness: 7 },
+    {
+      databaseUrl: '',
+      dataDir: 'memory://',
+      journalDir: dataDir,
+      logLevel: 'silent',
+      niceness: 7,
+      vacuumEveryMs: 0,
+    },
     logger,
   );
   try {

@@ -1,4 +1,4 @@
-// `hoga db migrate|rebuild|partitions` as an operator runs them: a child process against the local
+// `hoga db migrate|rebuild|partitions|vacuum` as an operator runs them: a child process against the local
 // PostgreSQL (PGlite would spend most of the test starting), on a journal written by the sequencer.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,6 +10,7 @@ import pg from 'pg';
 import type { Command } from '../../src/core/types.js';
 import { openSequencer } from '../../src/journal/durable.js';
 import { coreEngineFactory } from '../../src/journal/engine-factory.js';
+import { maintainedTables } from '../../src/store/maintenance.js';
 import { partitionName, partitionStartMs } from '../../src/store/partitions.js';
 import { postgresBackend, reachablePostgres, silentLogger, uniqueSchema } from './backends.js';
 import { OutcomeStream } from './outcomes.js';
@@ -108,4 +109,13 @@ it('migrates, rebuilds from the journal with progress, lists partitions', {
   assert.equal(partitions.code, 0, partitions.stderr);
   const names = (partitions.lines[0] as { partitions: string[] }).partitions;
   assert.ok(names.includes(partitionName('trades', partitionStartMs(lastTsMs))), names.join(','));
+
+  const vacuumed = await hoga(['db', 'vacuum', ...common]);
+  assert.equal(vacuumed.code, 0, vacuumed.stderr);
+  const report = vacuumed.lines[0] as { backend: string; tables: Array<{ table: string }> };
+  assert.equal(report.backend, 'postgres');
+  assert.deepEqual(
+    report.tables.map((entry) => entry.table),
+    [...maintainedTables],
+  );
 });
