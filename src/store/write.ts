@@ -177,18 +177,13 @@ const orderColumnsWritten: Column<OrderRow>[] = [
 const ordersInsert = new BulkInsert<OrderRow>('orders', orderColumnsWritten, '');
 
 /**
- * Orders from earlier batches: only the columns that change, matched by id. Only immutable columns
- * are indexed, so these updates are HOT.
+ * Orders from earlier batches: only the columns that change, matched by id (`order_id` stays the
+ * first column, $1, which the `ANY` below names). Only immutable columns are indexed, so these
+ * updates are HOT.
  */
-const orderUpdateColumns: Column<OrderRow>[] = [
-  { name: 'order_id', type: 'bigint', value: (row) => row.orderId },
-  { name: 'filled_qty', type: 'bigint', value: (row) => row.filledQty },
-  { name: 'remaining_qty', type: 'bigint', value: (row) => row.remainingQty },
-  { name: 'status', type: 'text', value: (row) => row.status },
-  { name: 'reason', type: 'text', value: (row) => row.reason },
-  { name: 'updated_seq', type: 'bigint', value: (row) => row.updatedSeq },
-  { name: 'updated_ts_ms', type: 'bigint', value: (row) => row.updatedTsMs },
-];
+const orderUpdateColumns = orderColumnsWritten.filter(
+  (column) => column.name === 'order_id' || orderMutableColumns.includes(column.name),
+);
 
 const ordersUpdateText = `UPDATE orders SET ${orderMutableColumns.map((name) => `${name} = changed.${name}`).join(', ')}
   FROM unnest(${orderUpdateColumns.map((column, index) => `$${index + 1}::${column.type}[]`).join(', ')})
