@@ -11,7 +11,7 @@ export interface SqlExecutor {
   query<Row extends object>(text: string, params?: unknown[]): Promise<Row[]>;
   /**
    * `COPY table (columns) FROM` rows in COPY's text format, where the backend takes it without
-   * another package (PGlite: from its `/dev/blob` device); absent otherwise.
+   * another package (PGlite transactions: from its `/dev/blob` device); absent otherwise.
    */
   copyRows?(table: string, columns: readonly string[], text: string): Promise<void>;
 }
@@ -67,10 +67,6 @@ class PgliteDatabase implements SqlDatabase {
   async query<Row extends object>(text: string, params?: unknown[]): Promise<Row[]> {
     const result = await this.database.query<Row>(text, params);
     return result.rows;
-  }
-
-  async copyRows(table: string, columns: readonly string[], text: string): Promise<void> {
-    await this.database.query(copyStatement(table, columns), [], { blob: new Blob([text]) });
   }
 
   async execScript(script: string, executor?: SqlExecutor): Promise<void> {
