@@ -33,6 +33,8 @@ export interface ExchangeConfig {
   marketDataFlushMs: number;
   /** Linux nice value (0-19) of the read-model thread, so order intake wins a contended CPU. */
   readModelNiceness: number;
+  /** `idle`: SCHED_IDLE while the projection keeps up (Linux, when it can be undone); `nice`: never. */
+  readModelScheduling: 'idle' | 'nice';
   /** PGlite only: how often the read-model thread vacuums and analyzes its tables; 0 never. */
   pgliteVacuumEveryMs: number;
   /** The built trading UI (Vite output), served at `/`. */
@@ -74,6 +76,12 @@ function niceness(value: string | undefined): number {
   const parsed = integer(value, 10, 'HOGA_READ_MODEL_NICENESS');
   if (parsed > 19) throw new Error(`HOGA_READ_MODEL_NICENESS must be 0 to 19, got ${value}`);
   return parsed;
+}
+
+function scheduling(value: string | undefined): 'idle' | 'nice' {
+  if (value === undefined || value === '' || value === 'idle') return 'idle';
+  if (value === 'nice') return 'nice';
+  throw new Error(`HOGA_READ_MODEL_SCHEDULING must be idle or nice, got ${value}`);
 }
 
 function positiveNumber(value: string | undefined, fallback: number, name: string): number {
@@ -189,6 +197,7 @@ export function loadConfig(
     adminPassword: environment.HOGA_ADMIN_PASSWORD ?? '',
     marketDataFlushMs: integer(environment.HOGA_MARKETDATA_FLUSH_MS, 100, 'HOGA_MARKETDATA_FLUSH_MS'),
     readModelNiceness: niceness(environment.HOGA_READ_MODEL_NICENESS),
+    readModelScheduling: scheduling(environment.HOGA_READ_MODEL_SCHEDULING),
     pgliteVacuumEveryMs: integer(
       environment.HOGA_PGLITE_VACUUM_EVERY_MS,
       60 * 60_000,

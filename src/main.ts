@@ -123,6 +123,7 @@ export async function startExchange(
       journalDir: config.dataDir,
       logLevel: config.logLevel,
       niceness: config.readModelNiceness,
+      scheduling: config.readModelScheduling,
       vacuumEveryMs: config.pgliteVacuumEveryMs,
     },
     logger.child({ component: 'read-model' }),

@@ -10,6 +10,12 @@ import type { CandleRange, CandleRecord } from '../store/candles.js';
 import type { HistoryQuery, Page, SessionStore, UserStore } from '../store/ports.js';
 import type { HistoryReader } from './context.js';
 import { GatewayError } from './errors.js';
+import {
+  chrtPolicySetter,
+  IdlePriorityController,
+  idleUnavailableReason,
+  type ThreadPolicySetter,
+} from './thread-scheduling.js';
 
 export interface ReadModelThreadOptions {
   databaseUrl: string;
@@ -19,6 +25,11 @@ export interface ReadModelThreadOptions {
   logLevel: string;
   /** Nice value the thread gives itself (Linux); 0 leaves its priority alone. */
   niceness: number;
+  /**
+   * `idle`: SCHED_IDLE while the projection keeps up, the normal policy at `niceness` while it
+   * lags (thread-scheduling.ts); `nice`: the nice value only.
+   */
+  scheduling: 'idle' | 'nice';
   /** PGlite only: `VACUUM (ANALYZE)` of every table this often (src/store/maintenance.ts); 0 never. */
   vacuumEveryMs: number;
 }
@@ -45,7 +56,8 @@ export type ReadModelRequest =
   | { type: 'close' };
 
 export type ReadModelReply =
-  | { type: 'ready'; projectedSeq: number }
+  /** `threadId`: the thread's Linux task id, when it could be read. */
+  | { type: 'ready'; projectedSeq: number; threadId?: number }
   | { type: 'failed'; message: string }
   | { type: 'result'; id: number; value: unknown }
   | { type: 'error'; id: number; message: string; code?: string }
@@ -56,6 +68,13 @@ const pendingCallsMax = 10_000;
 /** Callers waiting for the projector to reach a sequence number (tests, orderly shutdowns). */
 const projectedWaitersMax = 1_000;
 const pendingOutcomesMax = 200_000;
+/**
+ * Outcomes posted but not yet projected: past this the rest are dropped and the projector, seeing
+ * the gap, catches up from the journal, so a starved thread's message queue cannot grow unbounded.
+ */
+const postedLagCommandsMax = 400_000;
+/** How often the main thread checks whether the read-model thread needs its priority back. */
+const priorityCheckMs = 50;
 /** Outcomes are posted in batches: on this many, or after this delay. */
 const outcomeBatchMax = 2_000;
 const outcomeFlushMs = 5;
@@ -69,6 +88,8 @@ interface ProjectedWaiter {
 interface PendingCall {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
+  /** performance.now() when posted: the oldest call's wait is one signal of a starved thread. */
+  postedMs: number;
 }
 
 export class ReadModelClient {
@@ -80,6 +101,8 @@ export class ReadModelClient {
   private outcomes: OutcomeEvents[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private projectedSeq = 0;
+  private offeredSeq = 0;
+  private priorityTimer: NodeJS.Timeout | undefined;
   private projectorFellBehindCount = 0;
   private fellBehind = false;
   private closed: Promise<void> | undefined;
@@ -114,6 +137,9 @@ export class ReadModelClient {
       worker.on('message', (message: ReadModelReply) => {
         if (message.type === 'ready') {
           client.projectedSeq = message.projectedSeq;
+          client.offeredSeq = message.projectedSeq;
+          if (options.scheduling === 'idle' && message.threadId !== undefined)
+            client.manageIdlePriority(message.threadId, options.niceness);
           resolve(client);
         } else if (message.type === 'failed') {
           void worker.terminate();
@@ -147,7 +173,11 @@ export class ReadModelClient {
 
   /** The sequencer's listener: synchronous and bounded, never blocks the command path. */
   offer(outcome: CommandOutcome): void {
-    if (this.outcomes.length >= pendingOutcomesMax) {
+    this.offeredSeq = outcome.seq;
+    if (
+      this.outcomes.length >= pendingOutcomesMax ||
+      outcome.seq - this.projectedSeq > postedLagCommandsMax
+    ) {
       if (!this.fellBehind)
         this.logger.error({ seq: outcome.seq }, 'read model fell behind: outcomes dropped');
       this.fellBehind = true;
@@ -184,6 +214,7 @@ export class ReadModelClient {
   /** Posts what is pending, lets the projector drain, closes the store and stops the thread. */
   close(): Promise<void> {
     if (this.closed !== undefined) return this.closed;
+    clearInterval(this.priorityTimer);
     this.flush();
     this.closed = new Promise<void>((resolve) => {
       this.resolveClosed = resolve;
@@ -207,8 +238,54 @@ export class ReadModelClient {
     this.outcomes = [];
   }
 
+  /**
+   * Puts the thread under SCHED_IDLE and watches its lag and its oldest query's wait, giving it the
+   * normal policy back while it lags (thread-scheduling.ts). Any refusal from the system leaves the
+   * thread at its nice value and stops the watching.
+   */
+  private manageIdlePriority(threadId: number, niceness: number): void {
+    const unavailable = idleUnavailableReason(niceness);
+    if (unavailable !== undefined) {
+      this.logger.info({ reason: unavailable }, 'read-model thread stays at its nice value');
+      return;
+    }
+    const setPolicy = chrtPolicySetter(niceness);
+    const controller = new IdlePriorityController();
+    const apply = (policy: 'idle' | 'normal', details: object) =>
+      setPolicy(threadId, policy).then(
+        () => this.logger.info({ threadId, policy, ...details }, 'read-model thread scheduling policy set'),
+        (error: unknown) => this.stopManagingPriority(threadId, setPolicy, error),
+      );
+    void apply('idle', {});
+    this.priorityTimer = setInterval(() => {
+      const lagCommands = Math.max(0, this.offeredSeq - this.projectedSeq);
+      const oldestCallWaitMs = this.oldestCallWaitMs();
+      const policy = controller.decide(performance.now(), lagCommands, oldestCallWaitMs);
+      if (policy !== undefined)
+        void apply(policy, { lagCommands, oldestCallWaitMs: Math.round(oldestCallWaitMs) });
+    }, priorityCheckMs);
+    this.priorityTimer.unref();
+  }
+
+  private stopManagingPriority(threadId: number, setPolicy: ThreadPolicySetter, error: unknown): void {
+    if (this.priorityTimer === undefined) return;
+    clearInterval(this.priorityTimer);
+    this.priorityTimer = undefined;
+    this.logger.warn(
+      { err: error, threadId },
+      'read-model thread policy not changed; it stays at its nice value',
+    );
+    setPolicy(threadId, 'normal').catch(() => {});
+  }
+
+  private oldestCallWaitMs(): number {
+    for (const pending of this.calls.values()) return performance.now() - pending.postedMs;
+    return 0;
+  }
+
   /** A thread that dies (a bug, out of memory) fails every waiting and later query, loudly. */
   private onExit(code: number): void {
+    clearInterval(this.priorityTimer);
     if (this.closed !== undefined) return;
     this.failure = new GatewayError(503, 'BUSY', 'the read model is unavailable');
     this.logger.fatal({ code }, 'read-model thread exited: logins, sessions and history are unavailable');
@@ -255,7 +332,7 @@ export class ReadModelClient {
     }
     const id = this.nextCallId++;
     return new Promise((resolve, reject) => {
-      this.calls.set(id, { resolve, reject });
+      this.calls.set(id, { resolve, reject, postedMs: performance.now() });
       this.worker.postMessage(build(id));
     });
   }

@@ -33,21 +33,33 @@ const progressIntervalMs = 50;
 const projectorBatchOutcomesMax = 2_000;
 const projectorFlushIntervalMs = 20;
 
+/** This thread's Linux task id (/proc/thread-self names it), or undefined elsewhere. */
+function linuxThreadId(): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    return Number(readlinkSync('/proc/thread-self').split('/').pop());
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Gives this thread a lower scheduling priority than the main thread (Linux: a thread is a task
- * with its own nice value, and /proc/thread-self names it). On a machine with fewer free cores
- * than busy threads, order intake and acks then go first and the projection lags instead.
+ * with its own nice value). On a machine with fewer free cores than busy threads, order intake and
+ * acks then go first and the projection lags instead. The main thread may also move it to
+ * SCHED_IDLE once it is open (read-model-client.ts).
  */
-function lowerThreadPriority(niceness: number, logger: Logger): void {
-  if (niceness === 0 || process.platform !== 'linux') return;
+function lowerThreadPriority(threadId: number | undefined, niceness: number, logger: Logger): void {
+  if (niceness === 0 || threadId === undefined) return;
   try {
-    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
     setPriority(threadId, niceness);
     logger.info({ threadId, niceness }, 'read-model thread priority lowered');
   } catch (error) {
     logger.warn({ err: error, niceness }, 'read-model thread priority unchanged');
   }
 }
+
+const threadId = linuxThreadId();
 
 const options = workerData as ReadModelThreadOptions;
 const port = parentPort;
@@ -120,7 +132,7 @@ port.on('message', (message: ReadModelRequest) => {
 
 async function open(): Promise<void> {
   const logger = pino({ name: 'hoga', level: options.logLevel }).child({ component: 'read-model' });
-  lowerThreadPriority(options.niceness, logger);
+  lowerThreadPriority(threadId, options.niceness, logger);
   store = await openStore({ databaseUrl: options.databaseUrl, dataDir: options.dataDir, logger });
   candleSink = new SqlCandleSink(store.candles);
   // A projector behind the journal (a new or deleted read model, outcomes dropped on the way here,
@@ -132,7 +144,7 @@ async function open(): Promise<void> {
     batchOutcomesMax: projectorBatchOutcomesMax,
     flushIntervalMs: projectorFlushIntervalMs,
   });
-  reply({ type: 'ready', projectedSeq: projector.projectedSeq });
+  reply({ type: 'ready', projectedSeq: projector.projectedSeq, threadId });
   for (const message of early.splice(0)) handle(message);
   if (store.database.backend === 'pglite' && options.vacuumEveryMs > 0)
     scheduleVacuum(store, options.vacuumEveryMs, logger);

@@ -28,6 +28,9 @@ it('reads every token bucket from its variables and refuses malformed ones by na
   assert.equal(loadConfig({}, { HOGA_PGLITE_VACUUM_EVERY_MS: '0' }).pgliteVacuumEveryMs, 0);
   assert.throws(() => loadConfig({}, { HOGA_PGLITE_VACUUM_EVERY_MS: '-1' }), /HOGA_PGLITE_VACUUM_EVERY_MS/);
   assert.throws(() => loadConfig({}, { HOGA_READ_MODEL_NICENESS: '20' }), /HOGA_READ_MODEL_NICENESS/);
+  assert.equal(loadConfig({}, {}).readModelScheduling, 'idle');
+  assert.equal(loadConfig({}, { HOGA_READ_MODEL_SCHEDULING: 'nice' }).readModelScheduling, 'nice');
+  assert.throws(() => loadConfig({}, { HOGA_READ_MODEL_SCHEDULING: 'fifo' }), /HOGA_READ_MODEL_SCHEDULING/);
   assert.equal(loadConfig({ quoteFeed: 'simulated' }, { HOGA_QUOTE_FEED: 'tcp:h:1' }).quoteFeed, 'simulated');
 });
 

@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import type { ExchangeConfig } from '../../src/config.js';
 import { Engine } from '../../src/core/engine.js';
 import { ReadModelClient } from '../../src/gateway/read-model-client.js';
+import { idleUnavailableReason, threadPolicyOf } from '../../src/gateway/thread-scheduling.js';
 import { type ExchangeHandle, startExchange } from '../../src/main.js';
 import type { CommandOutcome } from '../../src/ports.js';
 import { journalOutcomes } from '../../src/store/journal-source.js';
@@ -113,6 +114,7 @@ it('a gap in the offered outcomes is filled from the journal and counted as fell
       journalDir: dataDir,
       logLevel: 'silent',
       niceness: 0,
+      scheduling: 'nice',
       vacuumEveryMs: 0,
     },
     logger,
@@ -152,6 +154,7 @@ it('the read-model thread runs at the configured lower priority; the main thread
       journalDir: dataDir,
       logLevel: 'silent',
       niceness: 7,
+      scheduling: 'nice',
       vacuumEveryMs: 0,
     },
     logger,
@@ -160,6 +163,46 @@ it('the read-model thread runs at the configured lower priority; the main thread
     const during = threadNiceValues();
     assert.equal(during.filter((nice) => nice === 7).length, before.filter((nice) => nice === 7).length + 1);
     assert.equal(during[0], before[0], 'the main thread (listed first) is unchanged');
+  } finally {
+    await readModel.close();
+  }
+});
+
+/** This process's threads under SCHED_IDLE (thread-scheduling.ts reads the policy from /proc). */
+function idleThreads(): number[] {
+  return readdirSync('/proc/self/task')
+    .map(Number)
+    .filter((task) => threadPolicyOf(task) === 'idle');
+}
+
+it('with scheduling idle, the read-model thread is moved to SCHED_IDLE and still answers', {
+  skip: idleUnavailableReason(10) ?? false,
+  timeout: testTimeoutMs,
+}, async () => {
+  // The exchange of the first test runs in this process too, with its own read-model thread.
+  const before = new Set(idleThreads());
+  const newIdleThreads = () => idleThreads().filter((task) => !before.has(task));
+  const readModel = await ReadModelClient.open(
+    {
+      databaseUrl: '',
+      dataDir: 'memory://',
+      journalDir: dataDir,
+      logLevel: 'silent',
+      niceness: 10,
+      scheduling: 'idle',
+      vacuumEveryMs: 0,
+    },
+    logger,
+  );
+  try {
+    const deadline = Date.now() + readyDeadlineMs;
+    while (newIdleThreads().length === 0) {
+      assert.ok(Date.now() < deadline, 'no thread reached SCHED_IDLE');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(newIdleThreads().length, 1, 'only the read-model thread');
+    assert.equal(threadPolicyOf(process.pid), 'normal', 'the main thread keeps the normal policy');
+    assert.equal(await readModel.users.findUserByName('nobody'), undefined);
   } finally {
     await readModel.close();
   }
