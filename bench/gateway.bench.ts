@@ -2,7 +2,8 @@
 // WebSocket and REST against the durable exchange, with a bare ws echo server and a bare Fastify
 // route as ceilings in the same run; full load, then half of it for latency.
 //
-//   npm run bench:gateway -- [--clients N] [--depth N] [--seconds N] [--rounds N] [--ws-only | --rest-only] [--json]
+//   npm run bench:gateway -- [--clients N] [--depth N] [--seconds N] [--rounds N] [--ws-only | --rest-only]
+//                            [--paced-rate N] [--json]
 import os from 'node:os';
 import { formatResults, runGatewayBench } from '../src/cli/bench-gateway.js';
 import { parseBenchOptions } from './lib/args.js';
@@ -20,10 +21,17 @@ const options = parseBenchOptions('gateway', {
   'ws-only': { kind: 'flag', description: 'measure only orders over WebSocket' },
   'rest-only': { kind: 'flag', description: 'measure only orders over REST' },
   json: { kind: 'flag', description: 'print the results as JSON' },
+  'paced-rate': {
+    kind: 'integer',
+    default: 0,
+    minimum: 0,
+    description: "the exchange's half phases at N ops/s; 0: half its own full rate",
+  },
 });
 
 const transports = options['ws-only'] ? 'ws' : options['rest-only'] ? 'rest' : 'both';
-const results = await runGatewayBench({ ...options, transports });
+const pacedRate = options['paced-rate'] > 0 ? options['paced-rate'] : undefined;
+const results = await runGatewayBench({ ...options, transports, pacedRate });
 if (options.json)
   process.stdout.write(`${JSON.stringify({ machine: `${os.cpus().length} cores`, results })}\n`);
 else

@@ -25,6 +25,11 @@ export interface GatewayBenchOptions {
   rounds: number;
   /** Which transports to measure: both (default), or only `ws` or `rest`. */
   transports?: 'both' | 'ws' | 'rest';
+  /**
+   * Paces the exchange's "half" phases at this many operations per second instead of half their
+   * own full rate (the ceilings keep theirs), so runs of different code compare at one load.
+   */
+  pacedRate?: number;
 }
 
 export interface PhaseResult {
@@ -498,7 +503,9 @@ async function measureTogether(
       );
     }
   }
-  const halfRates = full.map((tally) => tally.operations / tally.seconds / 2);
+  const halfRates = full.map((tally, index) =>
+    index > 0 && options.pacedRate !== undefined ? options.pacedRate : tally.operations / tally.seconds / 2,
+  );
   for (let round = 1; round <= options.rounds; round += 1) {
     for (const [index, target] of targets.entries()) {
       const name = `${target.name} half ${round}/${options.rounds}`;
@@ -663,6 +670,11 @@ export function registerBenchGatewayCommands(program: Command): void {
     .option('--ws-only', 'measure only orders over WebSocket')
     .option('--rest-only', 'measure only orders over REST')
     .option('--json', 'print the results as JSON')
+    .option(
+      '--paced-rate <n>',
+      "the exchange's half phases at n ops/s, not half its full rate",
+      positiveInteger,
+    )
     .action(async (flags) => {
       const results = await runGatewayBench({
         clients: flags.clients,
@@ -670,6 +682,7 @@ export function registerBenchGatewayCommands(program: Command): void {
         seconds: flags.seconds,
         rounds: flags.rounds,
         transports: flags.wsOnly ? 'ws' : flags.restOnly ? 'rest' : 'both',
+        pacedRate: flags.pacedRate,
       });
       process.stdout.write(`${flags.json ? JSON.stringify(results) : formatResults(results)}\n`);
     });
