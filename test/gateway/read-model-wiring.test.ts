@@ -3,7 +3,7 @@
 // counts how often that happened.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { pino } from 'pino';
@@ -175,7 +175,7 @@ function idleThreads(): number[] {
     .filter((task) => threadPolicyOf(task) === 'idle');
 }
 
-it('with scheduling idle, the read-model thread is moved to SCHED_IDLE and still answers', {
+it('with scheduling idle, the read-model thread is moved to SCHED_IDLE, answers, and gets the normal policy back when it lags', {
   skip: idleUnavailableReason(10) ?? false,
   timeout: testTimeoutMs,
 }, async () => {
@@ -200,9 +200,21 @@ it('with scheduling idle, the read-model thread is moved to SCHED_IDLE and still
       assert.ok(Date.now() < deadline, 'no thread reached SCHED_IDLE');
       await new Promise((resolve) => setImmediate(resolve));
     }
+    const [readModelThread] = newIdleThreads();
     assert.equal(newIdleThreads().length, 1, 'only the read-model thread');
     assert.equal(threadPolicyOf(process.pid), 'normal', 'the main thread keeps the normal policy');
     assert.equal(await readModel.users.findUserByName('nobody'), undefined);
+    // An outcome 60,000 commands ahead of what is projected: a lag past the boost threshold
+    // (50,000), as when the thread starves, so the main thread gives it the normal policy back.
+    const outcomes: CommandOutcome[] = [];
+    for await (const outcome of journalOutcomes(dataDir, new Engine())) outcomes.push(outcome);
+    const last = outcomes[outcomes.length - 1];
+    readModel.offer({ ...last, seq: last.seq + 60_000 });
+    while (threadPolicyOf(readModelThread) !== 'normal') {
+      assert.ok(Date.now() < deadline, 'the lagging read-model thread never got the normal policy back');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(getPriority(readModelThread), 10, 'back at its nice value');
   } finally {
     await readModel.close();
   }
