@@ -43,15 +43,14 @@ const capSysNiceBit = 23n;
 
 /**
  * Whether a thread of this process that entered SCHED_IDLE may later return to the normal policy
- * at `niceness`: root, CAP_SYS_NICE, or an RLIMIT_NICE that allows that nice value (sched(7)).
- * Without that, entering SCHED_IDLE could never be undone, so it is not entered at all.
+ * at `niceness`: with CAP_SYS_NICE, or an RLIMIT_NICE that allows that nice value (sched(7)).
+ * Being root is not enough: a container's root usually lacks CAP_SYS_NICE. Without either,
+ * entering SCHED_IDLE could never be undone, so it is not entered at all.
  * `status` and `limits` are the texts of /proc/self/status and /proc/self/limits.
  */
 export function mayLeaveIdle(niceness: number, status: string, limits: string): boolean {
   const capabilities = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
   if (capabilities !== null && (BigInt(`0x${capabilities[1]}`) >> capSysNiceBit) & 1n) return true;
-  const uid = /^Uid:\s*\d+\s+(\d+)/m.exec(status);
-  if (uid !== null && uid[1] === '0') return true;
   const nice = /^Max nice priority\s+(\S+)/m.exec(limits);
   if (nice === null) return false;
   if (nice[1] === 'unlimited') return true;
