@@ -6,7 +6,7 @@
 // main thread moves it back to the normal policy, at its nice value, while it lags, and to
 // SCHED_IDLE again once it has been caught up for a while.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
 export type ThreadPolicy = 'idle' | 'normal';
@@ -14,9 +14,15 @@ export type ThreadPolicy = 'idle' | 'normal';
 /** Sets one thread of this process to a policy; rejects when the system refuses. */
 export type ThreadPolicySetter = (threadId: number, policy: ThreadPolicy) => Promise<void>;
 
-/** `chrt` (util-linux) sets the policy; the nice value is set again after leaving SCHED_IDLE. */
+/**
+ * `chrt` (util-linux) sets the policy; the nice value is set again after leaving SCHED_IDLE. Task
+ * ids are system-wide, so one that is no longer a thread of this process (the worker exited) is
+ * refused rather than handed to `chrt`, which could then reach another process's thread.
+ */
 export function chrtPolicySetter(niceness: number): ThreadPolicySetter {
   return async (threadId, policy) => {
+    if (!existsSync(`/proc/self/task/${threadId}`))
+      throw new Error(`task ${threadId} is not a thread of this process`);
     const flag = policy === 'idle' ? '--idle' : '--other';
     await new Promise<void>((resolve, reject) => {
       execFile('chrt', [flag, '--pid', '0', String(threadId)], (error) =>

@@ -86,7 +86,12 @@ it('the chrt setter puts a thread under SCHED_IDLE and back to normal at its nic
     assert.equal(threadPolicyOf(thread.threadId), 'normal');
     assert.equal(getPriority(thread.threadId), 6);
     assert.equal(threadPolicyOf(process.pid), 'normal', 'the main thread is left alone');
-    await assert.rejects(setPolicy(2 ** 22 + 12_345, 'idle'), 'a thread that does not exist');
+    await assert.rejects(setPolicy(2 ** 22 + 12_345, 'idle'), /not a thread of this process/);
+    await assert.rejects(
+      setPolicy(process.ppid, 'idle'),
+      /not a thread of this process/,
+      'the parent process',
+    );
   } finally {
     await thread.stop();
   }
