@@ -207,6 +207,16 @@ export async function startExchange(
     'Times the read model fell behind (a gap or a full queue) and caught up from the journal',
     () => readModel.fellBehindCount(),
   );
+  context.metrics.gauge(
+    'hoga_read_model_thread_idle',
+    '1 while the read-model thread runs under SCHED_IDLE, 0 otherwise',
+    () => (readModel.scheduling().policy === 'idle' ? 1 : 0),
+  );
+  context.metrics.gauge(
+    'hoga_read_model_thread_boosts',
+    'Times the lagging read-model thread was given the normal scheduling policy back',
+    () => readModel.scheduling().boosts,
+  );
   const flushTimer = setInterval(() => marketData.flush(Date.now()), config.marketDataFlushMs);
   flushTimer.unref();
   registerCandleRoutes(app, state.markets, readModel);

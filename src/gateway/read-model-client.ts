@@ -14,6 +14,7 @@ import {
   chrtPolicySetter,
   IdlePriorityController,
   idleUnavailableReason,
+  type ThreadPolicy,
   type ThreadPolicySetter,
 } from './thread-scheduling.js';
 
@@ -103,6 +104,8 @@ export class ReadModelClient {
   private projectedSeq = 0;
   private offeredSeq = 0;
   private priorityTimer: NodeJS.Timeout | undefined;
+  private threadPolicy: ThreadPolicy | 'nice' = 'nice';
+  private boosts = 0;
   private projectorFellBehindCount = 0;
   private fellBehind = false;
   private closed: Promise<void> | undefined;
@@ -154,6 +157,15 @@ export class ReadModelClient {
   /** Commands applied but not yet projected. */
   lag(lastSeq: number): number {
     return Math.max(0, lastSeq - this.projectedSeq);
+  }
+
+  /**
+   * The thread's scheduling as last set: `idle` (SCHED_IDLE), `normal` (given back while it lags)
+   * or `nice` (its nice value only: not Linux, not permitted, or `scheduling: 'nice'`), and how
+   * many times it was given the normal policy back.
+   */
+  scheduling(): { policy: ThreadPolicy | 'nice'; boosts: number } {
+    return { policy: this.threadPolicy, boosts: this.boosts };
   }
 
   /** Times the projector fell behind (a gap or a full queue) and caught up from the journal. */
@@ -215,6 +227,7 @@ export class ReadModelClient {
   close(): Promise<void> {
     if (this.closed !== undefined) return this.closed;
     clearInterval(this.priorityTimer);
+    this.priorityTimer = undefined;
     this.flush();
     this.closed = new Promise<void>((resolve) => {
       this.resolveClosed = resolve;
@@ -251,9 +264,14 @@ export class ReadModelClient {
     }
     const setPolicy = chrtPolicySetter(niceness);
     const controller = new IdlePriorityController();
-    const apply = (policy: 'idle' | 'normal', details: object) =>
+    const apply = (policy: ThreadPolicy, details: object) =>
       setPolicy(threadId, policy).then(
-        () => this.logger.info({ threadId, policy, ...details }, 'read-model thread scheduling policy set'),
+        () => {
+          if (this.priorityTimer === undefined) return;
+          this.threadPolicy = policy;
+          if (policy === 'normal') this.boosts += 1;
+          this.logger.info({ threadId, policy, ...details }, 'read-model thread scheduling policy set');
+        },
         (error: unknown) => this.stopManagingPriority(threadId, setPolicy, error),
       );
     void apply('idle', {});
@@ -271,6 +289,7 @@ export class ReadModelClient {
     if (this.priorityTimer === undefined) return;
     clearInterval(this.priorityTimer);
     this.priorityTimer = undefined;
+    this.threadPolicy = 'nice';
     this.logger.warn(
       { err: error, threadId },
       'read-model thread policy not changed; it stays at its nice value',
@@ -286,6 +305,7 @@ export class ReadModelClient {
   /** A thread that dies (a bug, out of memory) fails every waiting and later query, loudly. */
   private onExit(code: number): void {
     clearInterval(this.priorityTimer);
+    this.priorityTimer = undefined;
     if (this.closed !== undefined) return;
     this.failure = new GatewayError(503, 'BUSY', 'the read model is unavailable');
     this.logger.fatal({ code }, 'read-model thread exited: logins, sessions and history are unavailable');

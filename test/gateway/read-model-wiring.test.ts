@@ -99,6 +99,10 @@ it('a deleted read model is rebuilt from the journal at start: history has the e
   const fellBehind = /^hoga_read_model_fell_behind_count (\d+)$/m.exec(metrics.body);
   assert.ok(fellBehind !== null, 'hoga_read_model_fell_behind_count missing from /metrics');
   assert.equal(Number(fellBehind[1]), restarted.readModel.fellBehindCount());
+  const idle = /^hoga_read_model_thread_idle (\d+)$/m.exec(metrics.body);
+  assert.ok(idle !== null, 'hoga_read_model_thread_idle missing from /metrics');
+  assert.equal(Number(idle[1]), restarted.readModel.scheduling().policy === 'idle' ? 1 : 0);
+  assert.match(metrics.body, /^hoga_read_model_thread_boosts \d+$/m);
 });
 
 it('a gap in the offered outcomes is filled from the journal and counted as fell behind', {
@@ -202,6 +206,12 @@ it('with scheduling idle, the read-model thread is moved to SCHED_IDLE, answers,
     }
     const [readModelThread] = newIdleThreads();
     assert.equal(newIdleThreads().length, 1, 'only the read-model thread');
+    // The policy is recorded once chrt has returned, a little after /proc shows it.
+    while (readModel.scheduling().policy !== 'idle') {
+      assert.ok(Date.now() < deadline, 'the client never recorded SCHED_IDLE');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(readModel.scheduling().boosts, 0);
     assert.equal(threadPolicyOf(process.pid), 'normal', 'the main thread keeps the normal policy');
     assert.equal(await readModel.users.findUserByName('nobody'), undefined);
     // An outcome 60,000 commands ahead of what is projected: a lag past the boost threshold
@@ -215,6 +225,11 @@ it('with scheduling idle, the read-model thread is moved to SCHED_IDLE, answers,
       await new Promise((resolve) => setImmediate(resolve));
     }
     assert.equal(getPriority(readModelThread), 10, 'back at its nice value');
+    while (readModel.scheduling().boosts !== 1) {
+      assert.ok(Date.now() < deadline, 'the boost was never counted');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(readModel.scheduling().policy, 'normal');
   } finally {
     await readModel.close();
   }
