@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { JournalError } from './errors.js';
 import type { JournalFileSystem } from './file-system.js';
-import { encodeSegmentHeader, segmentFileName, segmentHeaderBytes } from './segment.js';
+import {
+  encodeSegmentHeader,
+  segmentFileName,
+  segmentFollowsAcceptedLoss,
+  segmentHeaderBytes,
+} from './segment.js';
 
 /**
  * always: fdatasync every batch before it is applied and acknowledged.
@@ -69,6 +74,11 @@ export interface JournalTail {
   /** The segment to continue, undefined to start a new one. */
   segment: { path: string; firstSeq: number; validBytes: number } | undefined;
   nextSeq: number;
+  /**
+   * The new segment starts past the end of the journal because the operator accepted the loss of
+   * acknowledged commands (recovery.ts): its header says so, so later readers accept the jump.
+   */
+  followsAcceptedLoss?: boolean;
   /** First sequence of every segment on disk, oldest first (for pruning). */
   segmentFirstSeqs: number[];
 }
@@ -109,7 +119,8 @@ export class JournalWriter {
     const segmentFirstSeqs = [...tail.segmentFirstSeqs];
     let current: OpenSegment;
     if (tail.segment === undefined) {
-      current = await createSegment(options, tail.nextSeq);
+      const flags = tail.followsAcceptedLoss === true ? segmentFollowsAcceptedLoss : 0;
+      current = await createSegment(options, tail.nextSeq, flags);
       segmentFirstSeqs.push(tail.nextSeq);
     } else {
       const fd = await options.fileSystem.open(tail.segment.path, 'existing');
@@ -239,9 +250,13 @@ export class JournalWriter {
   }
 }
 
-async function createSegment(options: JournalWriterOptions, firstSeq: number): Promise<OpenSegment> {
+async function createSegment(
+  options: JournalWriterOptions,
+  firstSeq: number,
+  flags = 0,
+): Promise<OpenSegment> {
   const path = join(options.dataDir, segmentFileName(firstSeq));
-  const header = encodeSegmentHeader(firstSeq);
+  const header = encodeSegmentHeader(firstSeq, flags);
   const fd = await options.fileSystem.open(path, 'create');
   await options.fileSystem.write(fd, header, header.length, 0);
   await options.fileSystem.datasync(fd);
