@@ -124,6 +124,7 @@ export async function openSequencer(options: OpenSequencerOptions): Promise<Open
     throw error;
   }
   const snapshots = new SnapshotScheduler({ ...settings, fileSystem, journal, logger, clock });
+  await snapshots.ready();
   const sequencer = new Sequencer({
     ...settings,
     engine: recovered.engine,

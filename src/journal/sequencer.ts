@@ -141,7 +141,10 @@ export class Sequencer implements CommandSequencer {
   async close(options: { waitForSnapshot?: boolean } = {}): Promise<void> {
     this.closing = true;
     if (this.draining) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    if (options.waitForSnapshot !== false) await this.options.snapshots.idle();
+    if (options.waitForSnapshot !== false) {
+      await this.options.snapshots.idle();
+      await this.options.snapshots.close();
+    }
     await this.options.journal.close();
     await this.options.witness?.close();
     await this.options.afterClose?.();
