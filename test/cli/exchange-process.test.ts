@@ -1,21 +1,26 @@
 // `hoga start` as real child processes on one data directory: a second exchange, `admin
 // create-user` and `db` refuse while one runs, naming its pid; a SIGKILLed holder leaves no lock
-// behind; SIGTERM takes a snapshot so the next start replays nothing.
+// behind; SIGTERM takes a snapshot so the next start replays nothing; acknowledged commands cut
+// from the journal stop the start unless the operator accepts the loss.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
-import { snapshotFileName } from '../../src/journal/segment.js';
+import { listDataDirectory, segmentHeaderBytes, snapshotFileName } from '../../src/journal/segment.js';
+import { readWitness } from '../../src/journal/witness.js';
 
 const cliPath = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.js');
 /** A guard against a hung child, not a synchronisation: every wait is for a log line or an exit. */
 const deadlineMs = 120_000;
 const directories: string[] = [];
+const running = new Set<ChildProcess>();
 
 after(() => {
+  // A failed assertion must not leave an exchange running (the test process would wait for it).
+  for (const child of running) child.kill('SIGKILL');
   for (const directory of directories) rmSync(directory, { recursive: true, force: true });
 });
 
@@ -64,9 +69,10 @@ function hoga(args: string[]): HogaChild {
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
+  running.add(child);
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (text) => {
-    if (!text.startsWith('{')) return;
-    const line = JSON.parse(text) as LogLine;
+    const line = logLine(text);
+    if (line === undefined) return;
     lines.push(line);
     for (const waiter of waiters.filter((candidate) => candidate.message === line.msg)) {
       waiters.splice(waiters.indexOf(waiter), 1);
@@ -74,7 +80,10 @@ function hoga(args: string[]): HogaChild {
     }
   });
   const finished = new Promise<Finished>((resolve) => {
-    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+    child.on('close', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal, stderr });
+    });
   });
   const logged = (message: string): Promise<LogLine> => {
     const seen = lines.find((line) => line.msg === message);
@@ -89,6 +98,12 @@ function hoga(args: string[]): HogaChild {
     );
   };
   return { process: child, lines, logged, finished };
+}
+
+/** A pino line; undefined for anything else a command prints (verify's report, progress bars). */
+function logLine(text: string): LogLine | undefined {
+  if (!text.startsWith('{"level"')) return undefined;
+  return JSON.parse(text) as LogLine;
 }
 
 function withDeadline<T>(wanted: Promise<T>, failure: Promise<never>): Promise<T> {
@@ -174,4 +189,36 @@ test('SIGTERM takes a snapshot at the last sequence, so the next start replays n
   second.process.kill('SIGINT');
   await second.logged('shutdown snapshot not needed: the newest snapshot is current');
   assert.equal((await second.finished).code, 0);
+});
+
+test('a start whose journal lost acknowledged commands is refused (exit 65) and verify fails; --accept-data-loss starts above them', async () => {
+  const dataDir = dataDirectory('acknowledged');
+  const snapshotsOff = ['--snapshot-every-ms', '0', '--snapshot-every-commands', '0'];
+  const first = start(dataDir, '--demo', ...snapshotsOff);
+  await first.logged('demo mode: markets listed, accounts funded, bots starting');
+  first.process.kill('SIGKILL');
+  await first.finished;
+  const segments = listDataDirectory(dataDir).segments;
+  const last = segments[segments.length - 1].path;
+  truncateSync(last, Math.max(segmentHeaderBytes, statSync(last).size - 1_000));
+  const witnessSeq = readWitness(dataDir);
+
+  const refused = await start(dataDir, ...snapshotsOff).finished;
+  assert.equal(refused.code, 65, refused.stderr);
+  assert.match(refused.stderr, /ACKNOWLEDGED_DATA_LOST/);
+  assert.match(refused.stderr, /--accept-data-loss/);
+  const verify = await hoga(['journal', 'verify', '--data-dir', dataDir]).finished;
+  assert.equal(verify.code, 1);
+
+  const accepted = start(dataDir, '--accept-data-loss', ...snapshotsOff);
+  const loss = await accepted.logged(
+    'acknowledged commands are missing from the journal; continuing without them (--accept-data-loss)',
+  );
+  assert.equal(loss.toSeq, witnessSeq);
+  const listening = await accepted.logged('exchange listening');
+  assert.equal(listening.lastSeq, witnessSeq);
+  accepted.process.kill('SIGTERM');
+  assert.equal((await accepted.finished).code, 0);
+  const verified = await hoga(['journal', 'verify', '--data-dir', dataDir]).finished;
+  assert.equal(verified.code, 0, verified.stderr);
 });
