@@ -262,7 +262,10 @@ test(`SIGKILL at random moments loses no acknowledged command and replays to the
   // after process crashes it is exact, and never ahead of the journal.
   const ackedMax = Math.max(0, ...ackedSeqByTag.values());
   const witnessSeq = readWitness(directory.path);
-  assert.ok(witnessSeq >= ackedMax && witnessSeq <= (ready.lastSeq ?? 0), `${context}: witness ${witnessSeq}`);
+  assert.ok(
+    witnessSeq >= ackedMax && witnessSeq <= (ready.lastSeq ?? 0),
+    `${context}: witness ${witnessSeq}`,
+  );
   t.diagnostic(
     `${context}: ${killsWanted} kills, ${ackedSeqByTag.size} acknowledged commands all present with their content ` +
       `(highest acknowledged sequence ${ackedMax}), recovered to ${ready.lastSeq}, witness ${witnessSeq}, ` +
