@@ -118,8 +118,14 @@ export async function openSequencer(options: OpenSequencerOptions): Promise<Open
       acceptDataLoss: options.acceptDataLoss,
     });
     journal = await JournalWriter.open(recovered.tail, { ...settings, fileSystem, logger });
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
+  try {
     witness = new AcknowledgementWitness(settings.dataDir, recovered.lastSeq);
   } catch (error) {
+    await journal.close();
     await lock?.release();
     throw error;
   }

@@ -143,6 +143,9 @@ export class JournalWriter {
       segmentFirstSeqs.push(tail.nextSeq);
     } else {
       const fd = await options.fileSystem.open(tail.segment.path, 'existing');
+      // What recovery read may be only in the page cache (a process crash under the batch or none
+      // policy): durable before anything builds on it, the acknowledgement witness first.
+      await options.fileSystem.datasync(fd);
       current = {
         path: tail.segment.path,
         firstSeq: tail.segment.firstSeq,
