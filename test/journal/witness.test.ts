@@ -11,6 +11,7 @@ import type { JournalError } from '../../src/journal/errors.js';
 import { recover } from '../../src/journal/recovery.js';
 import { listDataDirectory } from '../../src/journal/segment.js';
 import { readWitness, writeWitnessFile } from '../../src/journal/witness.js';
+import { journalOutcomes } from '../../src/store/journal-source.js';
 import { depositCommand, recordingLogger, temporaryDirectory } from './helpers.js';
 import { toyEngines } from './toy-engine.js';
 
@@ -147,6 +148,35 @@ test('with --accept-data-loss the start continues above every acknowledged seque
   assert.equal(verified.ok, true, JSON.stringify(verified.walk.problems));
   assert.equal(verified.walk.acceptedLosses.length, 1);
   assert.equal(verified.walk.acceptedLosses[0].toSeq, highestId);
+  directory.remove();
+});
+
+test('the journal source of the read model reads across an accepted loss: every sequence once, none reused', async () => {
+  const directory = temporaryDirectory('witness-source');
+  const ids = await acknowledgedJournal(directory.path, 4);
+  const segment = lastSegmentPath(directory.path);
+  truncateSync(segment, statSync(segment).size - 100);
+  const logger = recordingLogger().logger;
+  const opened = await openSequencer({
+    dataDir: directory.path,
+    engines: toyEngines,
+    logger,
+    acceptDataLoss: true,
+  });
+  const lost = opened.recovered.acceptedLoss;
+  assert.ok(lost !== undefined);
+  for (let index = 0; index < 3; index++) await opened.sequencer.submit(depositCommand(index));
+  await opened.sequencer.close();
+  const seqs: number[] = [];
+  for await (const outcome of journalOutcomes(directory.path, toyEngines.create())) seqs.push(outcome.seq);
+  const highest = Math.max(...ids);
+  const expected = [
+    ...Array.from({ length: lost.fromSeq - 1 }, (_, index) => index + 1),
+    highest + 1,
+    highest + 2,
+    highest + 3,
+  ];
+  assert.deepEqual(seqs, expected);
   directory.remove();
 });
 
