@@ -123,7 +123,7 @@ export async function openSequencer(options: OpenSequencerOptions): Promise<Open
     throw error;
   }
   try {
-    witness = new AcknowledgementWitness(settings.dataDir, recovered.lastSeq);
+    witness = new AcknowledgementWitness(settings.dataDir, recovered.lastSeq, logger);
   } catch (error) {
     await journal.close();
     await lock?.release();
