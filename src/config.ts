@@ -26,6 +26,13 @@ export interface ExchangeConfig {
    * snapshot: `journal export`, `db rebuild` and the read model's catch-up then lose history.
    */
   retainSegments: boolean;
+  /**
+   * `--accept-data-loss` only (no environment variable, so it never outlives the start it was
+   * meant for): start although acknowledged commands are missing from the journal.
+   */
+  acceptDataLoss: boolean;
+  /** How long SIGTERM/SIGINT wait for the shutdown snapshot before stopping without it. */
+  shutdownSnapshotTimeoutMs: number;
   logLevel: string;
   adminUser: string;
   adminPassword: string;
@@ -56,6 +63,7 @@ export interface ExchangeFlags {
   snapshotEveryCommands?: string;
   snapshotEveryMs?: string;
   pruneSegments?: boolean;
+  acceptDataLoss?: boolean;
   logLevel?: string;
   demo?: boolean;
   quoteFeed?: string;
@@ -192,6 +200,12 @@ export function loadConfig(
       flags.pruneSegments === true
         ? false
         : booleanSetting(environment.HOGA_RETAIN_SEGMENTS, true, 'HOGA_RETAIN_SEGMENTS'),
+    acceptDataLoss: flags.acceptDataLoss === true,
+    shutdownSnapshotTimeoutMs: integer(
+      environment.HOGA_SHUTDOWN_SNAPSHOT_TIMEOUT_MS,
+      30_000,
+      'HOGA_SHUTDOWN_SNAPSHOT_TIMEOUT_MS',
+    ),
     logLevel: flags.logLevel ?? environment.HOGA_LOG_LEVEL ?? 'info',
     adminUser: environment.HOGA_ADMIN_USER ?? '',
     adminPassword: environment.HOGA_ADMIN_PASSWORD ?? '',

@@ -15,9 +15,11 @@ import { ReadModelClient } from './gateway/read-model-client.js';
 import { registerSnapshotRoute } from './gateway/snapshots.js';
 import { GatewayState } from './gateway/state.js';
 import { registerWebUi } from './gateway/web-static.js';
+import { type DirectoryLock, lockDirectories } from './journal/data-dir-lock.js';
 import { openSequencer } from './journal/durable.js';
 import { coreEngineFactory } from './journal/engine-factory.js';
 import { type JournalFileSystem, nodeFileSystem } from './journal/file-system.js';
+import { listDataDirectory } from './journal/segment.js';
 import type { Sequencer } from './journal/sequencer.js';
 import { type FeedSpecResult, quoteFeedFromSpec } from './marketdata/feeds/from-spec.js';
 import {
@@ -43,7 +45,11 @@ export interface ExchangeHandle {
   /** External quotes in: feeds (and the demo) push here; `quotes.<sym>` channels come out. */
   quotes: QuoteIngest;
   logger: Logger;
-  close(): Promise<void>;
+  /**
+   * Stops intake, then (with `snapshot`) takes a snapshot so the next start replays only the
+   * tail, waiting for it at most `snapshotTimeoutMs`; then closes the journal and the read model.
+   */
+  close(options?: { snapshot?: boolean; snapshotTimeoutMs?: number }): Promise<void>;
 }
 
 export interface StartOptions {
@@ -108,6 +114,56 @@ function runQuoteFeed(
   return chosen.feed;
 }
 
+/** The directories this exchange owns: the data directory, and PGlite's when it is on disk. */
+export function lockedDirectories(config: ExchangeConfig): string[] {
+  const embedded = config.databaseUrl === '' && !config.pgliteDir.startsWith('memory://');
+  return embedded ? [config.dataDir, config.pgliteDir] : [config.dataDir];
+}
+
+/**
+ * A snapshot of everything applied, bounded by `timeoutMs`; skipped when the newest snapshot is
+ * already at the last sequence. Returns whether the sequencer must still wait for it at close.
+ */
+async function shutdownSnapshot(
+  sequencer: Sequencer,
+  dataDir: string,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<boolean> {
+  const newest = listDataDirectory(dataDir).snapshots.at(-1)?.seq ?? 0;
+  if (sequencer.lastSeq === 0 || sequencer.lastSeq === newest) {
+    logger.info(
+      { lastSeq: sequencer.lastSeq },
+      'shutdown snapshot not needed: the newest snapshot is current',
+    );
+    return true;
+  }
+  logger.info({ lastSeq: sequencer.lastSeq, timeoutMs }, 'taking a shutdown snapshot');
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timedOut'>((resolve) => {
+    timer = setTimeout(() => resolve('timedOut'), timeoutMs);
+  });
+  try {
+    const taken = await Promise.race([sequencer.snapshot(), timedOut]);
+    if (taken === 'timedOut') {
+      logger.warn(
+        { lastSeq: sequencer.lastSeq, timeoutMs },
+        'shutdown snapshot not finished in time; stopping without it (the next start replays from the previous snapshot)',
+      );
+      return false;
+    }
+    logger.info(
+      { lastSeq: taken.lastSeq, bytes: taken.bytes, writeMs: taken.writeMs },
+      'shutdown snapshot written',
+    );
+  } catch (error) {
+    logger.error({ err: error }, 'shutdown snapshot failed; the journal holds every command');
+  } finally {
+    clearTimeout(timer);
+  }
+  return true;
+}
+
 export async function startExchange(
   config: ExchangeConfig,
   options: StartOptions = {},
@@ -116,6 +172,22 @@ export async function startExchange(
   const chosenQuoteFeed = chooseQuoteFeed(config.quoteFeed);
   // PGlite creates its own folder but not the parents: a fresh clone has no ./data yet.
   mkdirSync(config.dataDir, { recursive: true });
+  // Before anything reads or writes them; held until close() (or the process's end).
+  const lock = await lockDirectories(lockedDirectories(config), 'hoga start');
+  try {
+    return await startLocked(config, logger, chosenQuoteFeed, lock);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(
+  config: ExchangeConfig,
+  logger: Logger,
+  chosenQuoteFeed: FeedSpecResult | undefined,
+  lock: DirectoryLock,
+): Promise<ExchangeHandle> {
   const readModel = await ReadModelClient.open(
     {
       databaseUrl: config.databaseUrl,
@@ -179,6 +251,8 @@ export async function startExchange(
     payloadFormat: 'compact',
     engines: coreEngineFactory(),
     logger: logger.child({ component: 'journal' }),
+    lockDataDir: false,
+    acceptDataLoss: config.acceptDataLoss,
     listeners,
     participants: [
       state.snapshotParticipant,
@@ -228,15 +302,24 @@ export async function startExchange(
   logger.info({ port, lastSeq: sequencer.lastSeq, dataDir: config.dataDir }, 'exchange listening');
 
   let closing: Promise<void> | undefined;
-  async function close(): Promise<void> {
+  async function close(closeOptions: { snapshot?: boolean; snapshotTimeoutMs?: number } = {}): Promise<void> {
     clearInterval(flushTimer);
     quoteFeed?.stop();
     quotes.stop();
     await app.close();
-    await sequencer.close();
+    const waitForSnapshot =
+      closeOptions.snapshot !== true ||
+      (await shutdownSnapshot(
+        sequencer,
+        config.dataDir,
+        closeOptions.snapshotTimeoutMs ?? config.shutdownSnapshotTimeoutMs,
+        logger,
+      ));
+    await sequencer.close({ waitForSnapshot });
     hub.stop();
     await candleWriter.close();
     await readModel.close();
+    await lock.release();
   }
   return {
     url: `http://${host}:${port}`,
@@ -252,8 +335,8 @@ export async function startExchange(
     },
     quotes,
     logger,
-    close: () => {
-      closing ??= close();
+    close: (closeOptions) => {
+      closing ??= close(closeOptions);
       return closing;
     },
   };

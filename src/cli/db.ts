@@ -3,11 +3,23 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { Engine } from '../core/engine.js';
+import {
+  type DirectoryLock,
+  directoryLockedExitCode,
+  isDirectoryLocked,
+  lockDirectory,
+} from '../journal/data-dir-lock.js';
 import { journalExtent, journalOutcomes } from '../store/journal-source.js';
 import { vacuumAnalyze } from '../store/maintenance.js';
 import { migrate } from '../store/migrate.js';
 import { dropPartitionsBefore, listPartitions } from '../store/partitions.js';
-import { defaultSchema, openStore, rebuildProjections, type Store } from '../store/store.js';
+import {
+  defaultDataDir as defaultPgliteDir,
+  defaultSchema,
+  openStore,
+  rebuildProjections,
+  type Store,
+} from '../store/store.js';
 
 interface DatabaseFlags {
   databaseUrl?: string;
@@ -24,14 +36,38 @@ function withDatabaseOptions(command: Command): Command {
 
 const logger = pino({ name: 'db', level: process.env.HOGA_LOG_LEVEL ?? 'info' }, pino.destination(2));
 
-function openFromFlags(flags: DatabaseFlags, migrateOnOpen: boolean): Promise<Store> {
-  return openStore({
-    databaseUrl: flags.databaseUrl ?? process.env.DATABASE_URL,
-    dataDir: flags.pgliteDir ?? process.env.HOGA_PGLITE_DIR,
-    schema: flags.schema,
-    logger,
-    migrate: migrateOnOpen,
-  });
+/**
+ * Opens the store; an embedded PGlite directory is locked first (released with the store), so a
+ * command never writes under a running exchange (docs/OPERATIONS.md "Data directory lock").
+ */
+async function openFromFlags(flags: DatabaseFlags, migrateOnOpen: boolean): Promise<Store> {
+  const databaseUrl = flags.databaseUrl ?? process.env.DATABASE_URL;
+  const pgliteDir = flags.pgliteDir ?? process.env.HOGA_PGLITE_DIR ?? defaultPgliteDir;
+  const embedded = (databaseUrl ?? '') === '' && !pgliteDir.startsWith('memory://');
+  const lock = embedded ? await lockOrExit(pgliteDir) : undefined;
+  try {
+    const store = await openStore({
+      databaseUrl,
+      dataDir: pgliteDir,
+      schema: flags.schema,
+      logger,
+      migrate: migrateOnOpen,
+    });
+    return lock === undefined ? store : { ...store, close: () => store.close().finally(lock.release) };
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
+}
+
+async function lockOrExit(pgliteDir: string): Promise<DirectoryLock> {
+  try {
+    return await lockDirectory(pgliteDir, 'hoga db');
+  } catch (error) {
+    if (!isDirectoryLocked(error)) throw error;
+    process.stderr.write(`hoga db: ${error.message}; stop it first (PostgreSQL has no such limit)\n`);
+    process.exit(directoryLockedExitCode);
+  }
 }
 
 function print(value: unknown): void {

@@ -120,6 +120,8 @@ export function journalStats(dataDir: string): object {
     bytes: walk.bytes,
     firstSeq: walk.firstSeq,
     lastSeq: walk.lastSeq,
+    witnessSeq: walk.witnessSeq,
+    acceptedLosses: walk.acceptedLosses,
     snapshots: inspectSnapshots(dataDir).map((snapshot) => ({
       lastSeq: snapshot.lastSeq,
       bytes: snapshot.bytes,
@@ -134,7 +136,9 @@ export function registerJournalCommands(program: Command): void {
   const journal = program.command('journal').description('inspect the write-ahead journal and snapshots');
   journal
     .command('verify')
-    .description('check every record and snapshot (CRC32C, framing, sequence continuity, JSON)')
+    .description(
+      'check every record and snapshot (CRC32C, framing, sequence continuity, JSON) and that every acknowledged command is present',
+    )
     .option('--data-dir <dir>', 'data directory', defaultDataDir)
     .action((options: { dataDir: string }) => {
       const bar = progressBar('verify');
@@ -146,6 +150,8 @@ export function registerJournalCommands(program: Command): void {
         records: result.walk.records,
         firstSeq: result.walk.firstSeq,
         lastSeq: result.walk.lastSeq,
+        witnessSeq: result.walk.witnessSeq,
+        acceptedLosses: result.walk.acceptedLosses,
         problems: result.walk.problems,
         badPayloads: result.badPayloads,
         snapshots,

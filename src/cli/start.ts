@@ -3,7 +3,29 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { startDemo } from '../demo/demo.js';
+import { directoryLockedExitCode } from '../journal/data-dir-lock.js';
+import { JournalError } from '../journal/errors.js';
 import { startExchange } from '../main.js';
+
+/** Exit status when acknowledged commands are missing and --accept-data-loss was not given. */
+export const acknowledgedDataLostExitCode = 65;
+
+/**
+ * A start refused for a reason the operator must act on gets one clear line on stderr and its own
+ * exit status, not a stack trace: another process holds the directory, or acknowledged data is gone.
+ */
+function exitOnRefusal(error: unknown): void {
+  if (!(error instanceof JournalError)) return;
+  const status =
+    error.code === 'DATA_DIR_LOCKED'
+      ? directoryLockedExitCode
+      : error.code === 'ACKNOWLEDGED_DATA_LOST'
+        ? acknowledgedDataLostExitCode
+        : undefined;
+  if (status === undefined) return;
+  process.stderr.write(`hoga start: ${error.message}\n`);
+  process.exit(status);
+}
 
 export function registerStartCommand(program: Command): void {
   program
@@ -26,6 +48,10 @@ export function registerStartCommand(program: Command): void {
       '--prune-segments',
       'remove journal segments older than the second newest snapshot (HOGA_RETAIN_SEGMENTS=false)',
     )
+    .option(
+      '--accept-data-loss',
+      'start even if acknowledged commands are missing from the journal; sequences continue above them (docs/OPERATIONS.md)',
+    )
     .option('--log-level <level>', 'pino level (HOGA_LOG_LEVEL, default info)')
     .option('--demo', 'list demo markets and run demo trading bots (HOGA_DEMO=1)')
     .option(
@@ -34,12 +60,19 @@ export function registerStartCommand(program: Command): void {
     )
     .action(async (flags) => {
       const config = loadConfig(flags);
-      const exchange = await startExchange(config);
+      let exchange: Awaited<ReturnType<typeof startExchange>>;
+      try {
+        exchange = await startExchange(config);
+      } catch (error) {
+        exitOnRefusal(error);
+        throw error;
+      }
       const demo = config.demo ? await startDemo(exchange, { quotes: exchange.quotes }) : undefined;
       const stop = (signal: string) => {
         exchange.logger.info({ signal }, 'stopping');
+        // A snapshot at the last sequence, so the next start replays (almost) nothing.
         (demo?.stop() ?? Promise.resolve())
-          .then(() => exchange.close())
+          .then(() => exchange.close({ snapshot: true }))
           .then(
             () => process.exit(0),
             (error: unknown) => {

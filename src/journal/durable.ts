@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Logger, pino } from 'pino';
+import { lockDirectory } from './data-dir-lock.js';
 import type { JournalError } from './errors.js';
 import { type JournalFileSystem, nodeFileSystem } from './file-system.js';
 import { type FsyncPolicy, JournalWriter } from './journal-writer.js';
@@ -11,6 +12,7 @@ import type { PayloadFormat } from './payload.js';
 import { type EngineFactory, type Recovered, recover } from './recovery.js';
 import { defaultSequencerLimits, type Listener, Sequencer, type SequencerLimits } from './sequencer.js';
 import { type SnapshotPolicy, SnapshotScheduler } from './snapshot-scheduler.js';
+import { AcknowledgementWitness } from './witness.js';
 
 export interface JournalSettings extends SequencerLimits, SnapshotPolicy {
   dataDir: string;
@@ -59,6 +61,18 @@ export interface OpenSequencerOptions extends Partial<JournalSettings> {
   participants?: readonly SnapshotParticipant[];
   onFatal?: (error: JournalError) => void;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /**
+   * Start even when the journal ends below the acknowledgement witness (the operator's
+   * --accept-data-loss); the sequence then continues above every acknowledged one.
+   */
+  acceptDataLoss?: boolean;
+  /**
+   * Whether openSequencer locks the data directory itself (released by close()). False when the
+   * caller already holds the lock (`hoga start` locks the data and PGlite directories together).
+   */
+  lockDataDir?: boolean;
+  /** What a second opener is told the lock holder runs. */
+  lockPurpose?: string;
 }
 
 export interface OpenedSequencer {
@@ -87,15 +101,36 @@ export async function openSequencer(options: OpenSequencerOptions): Promise<Open
   await fileSystem.syncDirectory(dirname(settings.dataDir));
   const participants = options.participants ?? [];
   checkParticipants(participants);
-  const recovered = recover(settings.dataDir, {
-    engines: options.engines,
-    logger,
-    listeners: options.listeners,
-    participants,
-    onProgress: options.onProgress ?? progressLogger(logger),
-  });
-  const journal = await JournalWriter.open(recovered.tail, { ...settings, fileSystem, logger });
+  const lock =
+    options.lockDataDir === false
+      ? undefined
+      : await lockDirectory(settings.dataDir, options.lockPurpose ?? `journal of pid ${process.pid}`);
+  let recovered: Recovered;
+  let journal: JournalWriter;
+  let witness: AcknowledgementWitness;
+  try {
+    recovered = recover(settings.dataDir, {
+      engines: options.engines,
+      logger,
+      listeners: options.listeners,
+      participants,
+      onProgress: options.onProgress ?? progressLogger(logger),
+      acceptDataLoss: options.acceptDataLoss,
+    });
+    journal = await JournalWriter.open(recovered.tail, { ...settings, fileSystem, logger });
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
+  try {
+    witness = new AcknowledgementWitness(settings.dataDir, recovered.lastSeq, logger);
+  } catch (error) {
+    await journal.close();
+    await lock?.release();
+    throw error;
+  }
   const snapshots = new SnapshotScheduler({ ...settings, fileSystem, journal, logger, clock });
+  await snapshots.ready();
   const sequencer = new Sequencer({
     ...settings,
     engine: recovered.engine,
@@ -107,6 +142,8 @@ export async function openSequencer(options: OpenSequencerOptions): Promise<Open
     lastTs: recovered.lastTs,
     onFatal: options.onFatal ?? exitOnFatal,
     participants,
+    witness,
+    afterClose: lock?.release,
   });
   for (const listener of options.listeners ?? []) sequencer.onApplied(listener);
   return { sequencer, recovered, journal, snapshots };

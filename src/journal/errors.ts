@@ -25,6 +25,13 @@ export const JournalErrorCodes = [
   'ENGINE_FAILED',
   /** A snapshot participant threw while restoring its state from a checksummed snapshot. */
   'SNAPSHOT_PARTICIPANT_FAILED',
+  /** Another process holds the data directory (or PGlite directory); the message names its pid. */
+  'DATA_DIR_LOCKED',
+  /**
+   * The journal ends below the highest sequence the acknowledgement witness recorded: damage
+   * reached acknowledged commands. Starting needs the operator's --accept-data-loss.
+   */
+  'ACKNOWLEDGED_DATA_LOST',
 ] as const;
 export type JournalErrorCode = (typeof JournalErrorCodes)[number];
 

@@ -1,6 +1,17 @@
 // The file operations the write path needs, behind a port so tests can make fdatasync fail or
 // count calls. Reads during recovery and verification use node:fs directly.
-import { close, fdatasync, fdatasyncSync, fsync, open, rename, unlink, writeSync } from 'node:fs';
+import {
+  close,
+  closeSync,
+  fdatasync,
+  fdatasyncSync,
+  fsync,
+  open,
+  openSync,
+  rename,
+  unlink,
+  writeSync,
+} from 'node:fs';
 
 export interface JournalFileSystem {
   /** Creates a new file (fails if it exists) or opens an existing one for positioned writes. */
@@ -16,6 +27,16 @@ export interface JournalFileSystem {
   close(fd: number): Promise<void>;
   /** fsync on the directory, so new, renamed and removed names survive a crash. */
   syncDirectory(path: string): Promise<void>;
+  /** Opens a directory to be fsync'd through `syncOpenDirectory` for as long as it is held. */
+  openDirectory(path: string): Promise<number>;
+  syncOpenDirectory(fd: number): Promise<void>;
+  /**
+   * Closes `fd` and creates `path` (which must not exist) in the same synchronous step, so no
+   * other open of the process (an accepted connection under descriptor exhaustion) can take the
+   * descriptor in between: the journal and the snapshot writer keep their count of descriptors
+   * this way (journal-writer.ts "Reserved descriptors").
+   */
+  replaceDescriptor(fd: number, path: string): number;
   rename(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;
 }
@@ -55,6 +76,12 @@ export const nodeFileSystem: JournalFileSystem = {
   datasyncInline: fdatasyncSync,
   close: (fd) => callbackToPromise((done) => close(fd, (error) => done(error, undefined))),
   syncDirectory,
+  openDirectory: (path) => callbackToPromise((done) => open(path, 'r', done)),
+  syncOpenDirectory: (fd) => callbackToPromise((done) => fsync(fd, (error) => done(error, undefined))),
+  replaceDescriptor: (fd, path) => {
+    closeSync(fd);
+    return openSync(path, 'wx');
+  },
   rename: (from, to) => callbackToPromise((done) => rename(from, to, (error) => done(error, undefined))),
   unlink: (path) => callbackToPromise((done) => unlink(path, (error) => done(error, undefined))),
 };

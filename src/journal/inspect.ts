@@ -4,11 +4,13 @@ import { readFileSync, statSync } from 'node:fs';
 import {
   type DataFile,
   decodeSegmentHeader,
+  followsAcceptedLoss,
   listDataDirectory,
   type RecordVisitor,
   scanSegment,
 } from './segment.js';
 import { readSnapshot } from './snapshot.js';
+import { readWitness, witnessPath } from './witness.js';
 
 export interface SegmentReport {
   path: string;
@@ -27,8 +29,11 @@ export interface SnapshotReport {
 }
 
 export interface JournalProblem {
-  /** A torn tail is repaired by the next start; anything else needs an operator. */
-  kind: 'tornTail' | 'corrupt' | 'gap';
+  /**
+   * A torn tail is repaired by the next start; anything else needs an operator. acknowledgedLost:
+   * the journal ends below what the acknowledgement witness recorded (witness.ts).
+   */
+  kind: 'tornTail' | 'corrupt' | 'gap' | 'acknowledgedLost';
   path: string;
   offset: number;
   seq: number;
@@ -44,6 +49,12 @@ export interface JournalWalk {
   bytes: number;
   problems: JournalProblem[];
   temporaries: string[];
+  /** The highest acknowledged sequence the witness recorded (0: no witness), read before the segments. */
+  witnessSeq: number;
+  /** Where the journal ends: the last segment's last record, firstSeq - 1 for an empty one. */
+  endSeq: number;
+  /** Sequences skipped because the operator started with --accept-data-loss. */
+  acceptedLosses: Array<{ fromSeq: number; toSeq: number; path: string }>;
 }
 
 /** Visits every valid record in sequence order; stops at the first damaged record of each segment. */
@@ -52,6 +63,8 @@ export function walkJournal(
   visit?: RecordVisitor,
   onProgress?: (bytesDone: number, bytesTotal: number) => void,
 ): JournalWalk {
+  // Before the segments: a running exchange's witness only moves past records already written.
+  const witnessSeq = readWitness(dataDir);
   const listing = listDataDirectory(dataDir);
   const bytesTotal = listing.segments.reduce((sum, segment) => sum + statSync(segment.path).size, 0);
   const walk: JournalWalk = {
@@ -62,6 +75,9 @@ export function walkJournal(
     bytes: 0,
     problems: [],
     temporaries: listing.temporaries,
+    witnessSeq,
+    endSeq: 0,
+    acceptedLosses: [],
   };
   listing.segments.forEach((segment, index) => {
     const isLast = index === listing.segments.length - 1;
@@ -71,7 +87,23 @@ export function walkJournal(
     if (report) walk.segments.push(report);
     onProgress?.(walk.bytes, bytesTotal);
   });
+  checkWitness(walk, dataDir);
   return walk;
+}
+
+/** Damage that reaches acknowledged sequences is never a harmless torn tail. */
+function checkWitness(walk: JournalWalk, dataDir: string): void {
+  if (walk.witnessSeq <= walk.endSeq) return;
+  for (const problem of walk.problems) {
+    if (problem.kind === 'tornTail' && problem.seq <= walk.witnessSeq) problem.kind = 'acknowledgedLost';
+  }
+  walk.problems.push({
+    kind: 'acknowledgedLost',
+    path: witnessPath(dataDir),
+    offset: 0,
+    seq: walk.endSeq + 1,
+    detail: `sequences ${walk.endSeq + 1} to ${walk.witnessSeq} were acknowledged but are missing from the journal`,
+  });
 }
 
 function walkSegment(
@@ -95,7 +127,10 @@ function walkSegment(
     });
     return undefined;
   }
-  if (continuityKnown && walk.lastSeq !== 0 && firstSeq !== walk.lastSeq + 1) {
+  const acceptedJump = followsAcceptedLoss(bytes) && firstSeq > walk.endSeq + 1;
+  if (acceptedJump) {
+    walk.acceptedLosses.push({ fromSeq: walk.endSeq + 1, toSeq: firstSeq - 1, path: segment.path });
+  } else if (continuityKnown && walk.lastSeq !== 0 && firstSeq !== walk.lastSeq + 1) {
     walk.problems.push({
       kind: 'gap',
       path: segment.path,
@@ -115,6 +150,7 @@ function walkSegment(
       detail: scan.problem.detail,
     });
   }
+  walk.endSeq = scan.lastSeq;
   if (scan.records > 0) {
     if (walk.firstSeq === 0) walk.firstSeq = firstSeq;
     walk.lastSeq = scan.lastSeq;

@@ -2,11 +2,22 @@
 // and makes data durable according to the fsync policy. Any write or fdatasync failure is
 // final: after a failed fdatasync the kernel may have dropped the dirty pages and marked them
 // clean, so a retry could report success for data that never reached the disk.
+//
+// Reserved descriptors: a segment roll must not need a descriptor the process may not get (19,900
+// connections once took it to its limit, and a roll that fails is fatal). So the writer holds,
+// besides the current segment, the data directory (for its fsyncs) and an empty spare file that
+// the next segment becomes by a rename; the old segment's descriptor is then closed and the next
+// spare created in one synchronous step (`replaceDescriptor`), before any connection can take it.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { JournalError } from './errors.js';
 import type { JournalFileSystem } from './file-system.js';
-import { encodeSegmentHeader, segmentFileName, segmentHeaderBytes } from './segment.js';
+import {
+  encodeSegmentHeader,
+  segmentFileName,
+  segmentFollowsAcceptedLoss,
+  segmentHeaderBytes,
+} from './segment.js';
 
 /**
  * always: fdatasync every batch before it is applied and acknowledged.
@@ -64,11 +75,19 @@ export class SyncPlacement {
   }
 }
 
+/** The empty file the next segment becomes; never read by recovery, recreated at every open. */
+export const spareSegmentName = 'segment-next.spare';
+
 /** Where appending resumes, as found by recovery. */
 export interface JournalTail {
   /** The segment to continue, undefined to start a new one. */
   segment: { path: string; firstSeq: number; validBytes: number } | undefined;
   nextSeq: number;
+  /**
+   * The new segment starts past the end of the journal because the operator accepted the loss of
+   * acknowledged commands (recovery.ts): its header says so, so later readers accept the jump.
+   */
+  followsAcceptedLoss?: boolean;
   /** First sequence of every segment on disk, oldest first (for pruning). */
   segmentFirstSeqs: number[];
 }
@@ -94,11 +113,21 @@ export class JournalWriter {
   /** How many of them ran inline. */
   inlineDatasyncCount = 0;
   private readonly placement: SyncPlacement;
+  private readonly directoryFd: number;
+  /** The spare segment's descriptor; undefined when it could not be created (the next roll opens a file). */
+  private spareFd: number | undefined;
 
-  private constructor(options: JournalWriterOptions, current: OpenSegment, segmentFirstSeqs: number[]) {
+  private constructor(
+    options: JournalWriterOptions,
+    current: OpenSegment,
+    segmentFirstSeqs: number[],
+    reserved: { directoryFd: number; spareFd: number | undefined },
+  ) {
     this.options = options;
     this.current = current;
     this.segmentFirstSeqs = segmentFirstSeqs;
+    this.directoryFd = reserved.directoryFd;
+    this.spareFd = reserved.spareFd;
     this.placement = new SyncPlacement(options.fileSystem.datasyncInline ? options.inlineSyncUsMax : 0);
     if (options.fsyncPolicy === 'batch') {
       this.syncTimer = setInterval(() => this.backgroundSync(), options.syncIntervalMs);
@@ -109,10 +138,14 @@ export class JournalWriter {
     const segmentFirstSeqs = [...tail.segmentFirstSeqs];
     let current: OpenSegment;
     if (tail.segment === undefined) {
-      current = await createSegment(options, tail.nextSeq);
+      const flags = tail.followsAcceptedLoss === true ? segmentFollowsAcceptedLoss : 0;
+      current = await createSegment(options, tail.nextSeq, flags);
       segmentFirstSeqs.push(tail.nextSeq);
     } else {
       const fd = await options.fileSystem.open(tail.segment.path, 'existing');
+      // What recovery read may be only in the page cache (a process crash under the batch or none
+      // policy): durable before anything builds on it, the acknowledgement witness first.
+      await options.fileSystem.datasync(fd);
       current = {
         path: tail.segment.path,
         firstSeq: tail.segment.firstSeq,
@@ -120,7 +153,14 @@ export class JournalWriter {
         bytes: tail.segment.validBytes,
       };
     }
-    return new JournalWriter(options, current, segmentFirstSeqs);
+    const directoryFd = await options.fileSystem.openDirectory(options.dataDir);
+    const spareFd = await openSpare(options);
+    return new JournalWriter(options, current, segmentFirstSeqs, { directoryFd, spareFd });
+  }
+
+  /** fsync of the data directory through the held descriptor (no new one needed). */
+  syncDirectory(): Promise<void> {
+    return this.options.fileSystem.syncOpenDirectory(this.directoryFd);
   }
 
   get failure(): JournalError | undefined {
@@ -189,26 +229,67 @@ export class JournalWriter {
       this.segmentFirstSeqs.shift();
       removed++;
     }
-    if (removed > 0) await this.options.fileSystem.syncDirectory(this.options.dataDir);
+    if (removed > 0) await this.syncDirectory();
     return removed;
   }
 
-  /** Syncs what was written (unless a failure made that pointless) and closes the segment. */
+  /** Syncs what was written (unless a failure made that pointless), closes the segment and the reserve. */
   async close(): Promise<void> {
     if (this.syncTimer) clearInterval(this.syncTimer);
     if (this.failureError === undefined) await this.sync();
-    await this.options.fileSystem.close(this.current.fd);
+    const { fileSystem, dataDir } = this.options;
+    await fileSystem.close(this.current.fd);
+    if (this.spareFd !== undefined) {
+      await fileSystem.close(this.spareFd);
+      await fileSystem.unlink(join(dataDir, spareSegmentName));
+      this.spareFd = undefined;
+    }
+    await fileSystem.close(this.directoryFd);
   }
 
   private async roll(firstSeq: number): Promise<void> {
     // Synced in every policy so that an older segment is always complete: recovery may then
     // treat damage in any segment but the last as corruption, never as a torn tail.
     await this.sync();
-    await this.guard(this.options.fileSystem.close(this.current.fd), 'close');
-    this.current = await this.guard(createSegment(this.options, firstSeq), 'create segment');
+    const next =
+      this.spareFd === undefined
+        ? await this.guard(createSegment(this.options, firstSeq), 'create segment')
+        : await this.guard(this.promoteSpare(this.spareFd, firstSeq), 'turn the spare into a segment');
+    const previousFd = this.current.fd;
+    this.current = next;
     this.segmentFirstSeqs.push(firstSeq);
     this.unsyncedBytes = 0;
+    this.spareFd = this.spareInPlaceOf(previousFd);
     this.options.logger.info({ segment: this.current.path, firstSeq }, 'journal segment rolled');
+  }
+
+  /** The spare gets its header and its segment name; durable before any record goes into it. */
+  private async promoteSpare(spareFd: number, firstSeq: number): Promise<OpenSegment> {
+    const { fileSystem, dataDir } = this.options;
+    this.spareFd = undefined;
+    const path = join(dataDir, segmentFileName(firstSeq));
+    const header = encodeSegmentHeader(firstSeq);
+    await fileSystem.write(spareFd, header, header.length, 0);
+    await fileSystem.datasync(spareFd);
+    await fileSystem.rename(join(dataDir, spareSegmentName), path);
+    await this.syncDirectory();
+    return { path, firstSeq, fd: spareFd, bytes: segmentHeaderBytes };
+  }
+
+  /** Closes the finished segment and creates the next spare in its descriptor. */
+  private spareInPlaceOf(previousFd: number): number | undefined {
+    try {
+      return this.options.fileSystem.replaceDescriptor(
+        previousFd,
+        join(this.options.dataDir, spareSegmentName),
+      );
+    } catch (error) {
+      this.options.logger.warn(
+        { err: error },
+        'no spare journal segment: the next roll must open a new file',
+      );
+      return undefined;
+    }
   }
 
   private backgroundSync(): void {
@@ -239,9 +320,27 @@ export class JournalWriter {
   }
 }
 
-async function createSegment(options: JournalWriterOptions, firstSeq: number): Promise<OpenSegment> {
+/** Creates the spare segment, removing one a previous run left; undefined (logged) when it cannot. */
+async function openSpare(options: JournalWriterOptions): Promise<number | undefined> {
+  const path = join(options.dataDir, spareSegmentName);
+  try {
+    await options.fileSystem.unlink(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+    return await options.fileSystem.open(path, 'create');
+  } catch (error) {
+    options.logger.warn({ err: error }, 'no spare journal segment: the next roll must open a new file');
+    return undefined;
+  }
+}
+
+async function createSegment(
+  options: JournalWriterOptions,
+  firstSeq: number,
+  flags = 0,
+): Promise<OpenSegment> {
   const path = join(options.dataDir, segmentFileName(firstSeq));
-  const header = encodeSegmentHeader(firstSeq);
+  const header = encodeSegmentHeader(firstSeq, flags);
   const fd = await options.fileSystem.open(path, 'create');
   await options.fileSystem.write(fd, header, header.length, 0);
   await options.fileSystem.datasync(fd);

@@ -23,12 +23,14 @@ import { decodeCommand } from './payload.js';
 import {
   type DataFile,
   decodeSegmentHeader,
+  followsAcceptedLoss,
   listDataDirectory,
   scanSegment,
   segmentHeaderBytes,
 } from './segment.js';
 import { type Listener, notifyListeners } from './sequencer.js';
 import { readSnapshot, type SnapshotContent } from './snapshot.js';
+import { readWitness } from './witness.js';
 
 /** How recovery builds engines; the default adapter lives in engine-factory.ts. */
 export interface EngineFactory {
@@ -45,6 +47,17 @@ export interface RecoverOptions {
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
   /** Derived state restored from the snapshot before the tail replays (participant.ts). */
   participants?: readonly SnapshotParticipant[];
+  /**
+   * The operator's --accept-data-loss: when the journal ends below the acknowledgement witness,
+   * start anyway, continuing above the highest sequence ever acknowledged (never reusing one).
+   */
+  acceptDataLoss?: boolean;
+}
+
+/** Acknowledged sequences found missing and accepted as lost by the operator. */
+export interface AcceptedLoss {
+  fromSeq: number;
+  toSeq: number;
 }
 
 export interface Recovered {
@@ -62,6 +75,10 @@ export interface Recovered {
   replayMs: number;
   /** Where the journal writer resumes. */
   tail: JournalTail;
+  /** The highest acknowledged sequence the witness held at start (0: no witness yet). */
+  witnessSeq: number;
+  /** Set when acknowledged commands were missing and the start went on under --accept-data-loss. */
+  acceptedLoss: AcceptedLoss | undefined;
 }
 
 interface LoadedSnapshot {
@@ -75,6 +92,8 @@ const progressEveryRecords = 65_536;
 
 export function recover(dataDir: string, options: RecoverOptions): Recovered {
   const { logger } = options;
+  // Read before the segments: a witness is never ahead of the journal it was read before.
+  const witnessSeq = readWitness(dataDir);
   const listing = listDataDirectory(dataDir);
   for (const leftover of listing.temporaries) {
     logger.warn({ file: leftover }, 'removing an unfinished snapshot left by a crash');
@@ -96,7 +115,7 @@ export function recover(dataDir: string, options: RecoverOptions): Recovered {
     );
   }
   const replayStarted = performance.now();
-  const replay = replaySegments(listing.segments, snapshot, options);
+  const replay = replaySegments(listing.segments, snapshot, witnessSeq, options);
   const replayMs = performance.now() - replayStarted;
   // Paired with the checks made while the state was built: a replay that broke an invariant
   // must stop the start here, not surface later as a wrong balance.
@@ -106,6 +125,7 @@ export function recover(dataDir: string, options: RecoverOptions): Recovered {
       snapshotSeq: snapshot.lastSeq,
       lastSeq: replay.lastSeq,
       replayedCommands: replay.replayedCommands,
+      witnessSeq,
       snapshotLoadMs,
       replayMs,
     },
@@ -113,6 +133,7 @@ export function recover(dataDir: string, options: RecoverOptions): Recovered {
   );
   return {
     ...replay,
+    witnessSeq,
     engine: snapshot.engine,
     snapshotSeq: snapshot.lastSeq,
     snapshotsPassedOver: snapshot.passedOver,
@@ -199,11 +220,33 @@ interface ReplayResult {
   replayedCommands: number;
   truncatedBytes: number;
   tail: JournalTail;
+  acceptedLoss: AcceptedLoss | undefined;
+}
+
+/**
+ * Refuses to cut the journal below `lostFromSeq` when the witness says commands from there were
+ * acknowledged, unless the operator accepted the loss. Checked before anything is truncated, so a
+ * refused start leaves the files as they were for the operator to inspect.
+ */
+function checkAcknowledged(
+  lostFromSeq: number,
+  witnessSeq: number,
+  where: string,
+  options: RecoverOptions,
+): void {
+  if (lostFromSeq > witnessSeq || options.acceptDataLoss === true) return;
+  throw new JournalError(
+    'ACKNOWLEDGED_DATA_LOST',
+    `${where}: the journal ends at sequence ${lostFromSeq - 1} but sequences up to ${witnessSeq} were ` +
+      'acknowledged (acknowledged.witness); refusing to start. Restore the data directory from a ' +
+      'backup or replica, or start with --accept-data-loss to continue without them (docs/OPERATIONS.md)',
+  );
 }
 
 function replaySegments(
   segments: DataFile[],
   snapshot: LoadedSnapshot,
+  witnessSeq: number,
   options: RecoverOptions,
 ): ReplayResult {
   const { engine } = snapshot;
@@ -252,6 +295,7 @@ function replaySegments(
     // A header-only file whose header is damaged: the crash came while the segment was being
     // created, so nothing in it was acknowledged. With records after it, the damage is corruption.
     if (firstSeq === undefined && isLast && bytes.length <= segmentHeaderBytes) {
+      checkAcknowledged(segment.seq, witnessSeq, segment.path, options);
       options.logger.warn(
         { file: segment.path, bytes: bytes.length },
         'removing a segment whose header never became durable',
@@ -266,7 +310,8 @@ function replaySegments(
         `${segment.path} offset 0: segment header damaged or names sequence ${firstSeq}`,
       );
     }
-    if (index > 0 && firstSeq !== previousLastSeq + 1) {
+    const acceptedJump = followsAcceptedLoss(bytes) && firstSeq > previousLastSeq + 1;
+    if (index > 0 && firstSeq !== previousLastSeq + 1 && !acceptedJump) {
       throw new JournalError(
         'JOURNAL_GAP',
         `${segment.path} starts at sequence ${firstSeq}, expected ${previousLastSeq + 1}`,
@@ -281,6 +326,7 @@ function replaySegments(
           `${where}: ${scan.problem.detail}; refusing to start (run hoga journal verify)`,
         );
       }
+      checkAcknowledged(scan.problem.seq, witnessSeq, where, options);
       options.logger.warn(
         {
           file: segment.path,
@@ -299,18 +345,35 @@ function replaySegments(
     bytesBefore += bytes.length;
     options.onProgress?.(bytesBefore, bytesTotal);
   }
-  if (previousLastSeq < snapshot.lastSeq) {
+  if (previousLastSeq < snapshot.lastSeq && options.acceptDataLoss !== true) {
     throw new JournalError(
       'JOURNAL_GAP',
       `the journal ends at sequence ${previousLastSeq}, before the snapshot's ${snapshot.lastSeq}`,
     );
   }
+  checkAcknowledged(previousLastSeq + 1, witnessSeq, 'end of the journal', options);
+  const result = { lastTs, replayedCommands, truncatedBytes };
+  const acknowledgedSeq = Math.max(witnessSeq, snapshot.lastSeq);
+  if (previousLastSeq >= acknowledgedSeq) {
+    return {
+      ...result,
+      lastSeq: previousLastSeq,
+      tail: { segment: tailSegment, nextSeq: previousLastSeq + 1, segmentFirstSeqs },
+      acceptedLoss: undefined,
+    };
+  }
+  // The operator accepted the loss: continue above every sequence ever acknowledged, in a new
+  // segment whose header records the jump, so no sequence (and no order id) is used twice.
+  const acceptedLoss = { fromSeq: previousLastSeq + 1, toSeq: acknowledgedSeq };
+  options.logger.error(
+    { ...acceptedLoss, witnessSeq, snapshotSeq: snapshot.lastSeq },
+    'acknowledged commands are missing from the journal; continuing without them (--accept-data-loss)',
+  );
   return {
-    lastSeq: previousLastSeq,
-    lastTs,
-    replayedCommands,
-    truncatedBytes,
-    tail: { segment: tailSegment, nextSeq: previousLastSeq + 1, segmentFirstSeqs },
+    ...result,
+    lastSeq: acknowledgedSeq,
+    tail: { segment: undefined, nextSeq: acknowledgedSeq + 1, followsAcceptedLoss: true, segmentFirstSeqs },
+    acceptedLoss,
   };
 }
 

@@ -2,11 +2,15 @@
 //
 //   offset 0   8 bytes  magic "HOGAJRNL"
 //   offset 8   u32 LE   format version
-//   offset 12  u32 LE   reserved (0)
+//   offset 12  u32 LE   flags: bit 0 "follows an accepted loss" (see below), other bits 0
 //   offset 16  u32 LE   first sequence, low 32 bits
 //   offset 20  u32 LE   first sequence, high bits
 //   offset 24  u32 LE   reserved (0)
 //   offset 28  u32 LE   CRC32C over bytes [0, 28)
+//
+// A segment flagged "follows an accepted loss" is the first one written after the operator started
+// with --accept-data-loss: the sequences between the previous segment's last record and its first
+// were acknowledged once and are lost; they are never used again (recovery.ts).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from './crc32c.js';
@@ -70,10 +74,14 @@ export function listDataDirectory(dataDir: string): DataDirectoryListing {
   return listing;
 }
 
-export function encodeSegmentHeader(firstSeq: number): Buffer {
+/** Header flag: the sequences before this segment's first that its predecessor lacks were lost and the loss accepted. */
+export const segmentFollowsAcceptedLoss = 1;
+
+export function encodeSegmentHeader(firstSeq: number, flags = 0): Buffer {
   const header = Buffer.alloc(segmentHeaderBytes);
   segmentMagic.copy(header, 0);
   header.writeUInt32LE(segmentFormatVersion, 8);
+  header.writeUInt32LE(flags, 12);
   header.writeUInt32LE(firstSeq % twoToThe32, 16);
   header.writeUInt32LE(Math.floor(firstSeq / twoToThe32), 20);
   header.writeUInt32LE(crc32c(header, 0, 28), 28);
@@ -87,6 +95,16 @@ export function decodeSegmentHeader(bytes: Buffer): number | undefined {
   if (!bytes.subarray(0, 8).equals(segmentMagic)) return undefined;
   if (bytes.readUInt32LE(8) !== segmentFormatVersion) return undefined;
   return bytes.readUInt32LE(16) + bytes.readUInt32LE(20) * twoToThe32;
+}
+
+/** The header's flags; call only on a header decodeSegmentHeader accepted. */
+export function segmentHeaderFlags(bytes: Buffer): number {
+  return bytes.readUInt32LE(12);
+}
+
+/** True when the segment may start past its predecessor's end (an accepted loss). */
+export function followsAcceptedLoss(bytes: Buffer): boolean {
+  return (segmentHeaderFlags(bytes) & segmentFollowsAcceptedLoss) !== 0;
 }
 
 export type ScanProblemKind = 'tornTail' | 'corrupt';

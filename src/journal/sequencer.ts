@@ -12,6 +12,7 @@ import type { SnapshotParticipant } from './participant.js';
 import { decodeCommand, notCompact, type PayloadFormat, writeCompactCommand } from './payload.js';
 import { endsWrite, recordHeaderBytes, recordPayloadBytesMax, sealRecord, startsWrite } from './record.js';
 import type { SnapshotScheduler, SnapshotSource, SnapshotTaken } from './snapshot-scheduler.js';
+import type { AcknowledgementWitness } from './witness.js';
 
 export interface SequencerLimits {
   /** Commands waiting for the journal; one more is rejected with QUEUE_FULL at once. */
@@ -44,6 +45,10 @@ export interface SequencerOptions extends SequencerLimits {
   payloadFormat?: PayloadFormat;
   /** Listeners whose derived state every snapshot captures with the engine's (participant.ts). */
   participants?: readonly SnapshotParticipant[];
+  /** Records each acknowledged batch's last sequence (witness.ts); closed after the journal. */
+  witness?: AcknowledgementWitness;
+  /** Runs last in close(), after the journal and the witness are closed (releases the data directory lock). */
+  afterClose?: () => Promise<void>;
 }
 
 export type Listener = (outcome: CommandOutcome, replaying: boolean) => void;
@@ -129,12 +134,20 @@ export class Sequencer implements CommandSequencer {
     return this.options.snapshots.take(this.snapshotSource);
   }
 
-  /** Stops intake, waits for queued commands and any snapshot, syncs and closes the journal. */
-  async close(): Promise<void> {
+  /**
+   * Stops intake, waits for queued commands and any snapshot being written (unless told not to:
+   * a shutdown that gave up on a slow snapshot), syncs and closes the journal.
+   */
+  async close(options: { waitForSnapshot?: boolean } = {}): Promise<void> {
     this.closing = true;
     if (this.draining) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    await this.options.snapshots.idle();
+    if (options.waitForSnapshot !== false) {
+      await this.options.snapshots.idle();
+      await this.options.snapshots.close();
+    }
     await this.options.journal.close();
+    await this.options.witness?.close();
+    await this.options.afterClose?.();
   }
 
   private startDraining(): void {
@@ -173,6 +186,9 @@ export class Sequencer implements CommandSequencer {
         return;
       }
       this.batchesWritten++;
+      // Before any of the batch is acknowledged: the witness then covers every ack a process crash
+      // can leave behind (a page-cache write; witness.ts says when it reaches the disk).
+      this.options.witness?.record(batch.firstSeq + batch.items.length - 1);
       this.applyBatch(batch);
       this.options.snapshots.afterBatch(this.snapshotSource, batch.items.length);
     }

@@ -2,13 +2,22 @@
 // state and every snapshot participant's state between batches (the only part that pauses
 // intake, and the reason both belong to the same sequence), then writes it in the background
 // and prunes what the new snapshot makes unnecessary.
+//
+// Like the journal (journal-writer.ts "Reserved descriptors"), the scheduler holds an empty spare
+// file that the next snapshot is written into and renamed from, so a snapshot needs no descriptor
+// the process may not get; the used descriptor is closed and the next spare created in one
+// synchronous step. A snapshot that fails anyway is logged and changes nothing in the journal.
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { MatchingEngine } from '../core/types.js';
 import type { JournalFileSystem } from './file-system.js';
 import type { JournalWriter } from './journal-writer.js';
 import { captureParticipants, type SnapshotParticipant } from './participant.js';
 import { listDataDirectory } from './segment.js';
-import { type SnapshotContent, type SnapshotWritten, writeSnapshot } from './snapshot.js';
+import { type SnapshotContent, type SnapshotWritten, writeSnapshot, writeSnapshotInto } from './snapshot.js';
+
+/** The empty file the next snapshot is written into; recreated at every start. */
+export const spareSnapshotName = 'snapshot-next.spare';
 
 export interface SnapshotPolicy {
   /** Take a snapshot after this many applied commands (0: never by count). */
@@ -59,10 +68,44 @@ export class SnapshotScheduler {
   private inFlight: Promise<SnapshotTaken> | undefined;
   pauseMsMax = 0;
   snapshotsTaken = 0;
+  /** The spare's descriptor once created; undefined while in use or when it could not be created. */
+  private spareFd: Promise<number | undefined>;
 
   constructor(options: SnapshotSchedulerOptions) {
     this.options = options;
     this.lastSnapshotAtMs = options.clock();
+    this.spareFd = this.openSpare();
+  }
+
+  private get sparePath(): string {
+    return join(this.options.dataDir, spareSnapshotName);
+  }
+
+  /** Resolves once the spare exists (or could not be created), so its descriptor is taken before the gateway opens. */
+  async ready(): Promise<void> {
+    await this.spareFd;
+  }
+
+  /** Closes and removes the spare (after idle(): no snapshot is using it). */
+  async close(): Promise<void> {
+    const fd = await this.spareFd;
+    this.spareFd = Promise.resolve(undefined);
+    if (fd === undefined) return;
+    await this.options.fileSystem.close(fd);
+    await this.options.fileSystem.unlink(this.sparePath);
+  }
+
+  private async openSpare(): Promise<number | undefined> {
+    const { fileSystem, logger } = this.options;
+    try {
+      await fileSystem.unlink(this.sparePath).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+      return await fileSystem.open(this.sparePath, 'create');
+    } catch (error) {
+      logger.warn({ err: error }, 'no spare snapshot file: the next snapshot must open a new file');
+      return undefined;
+    }
   }
 
   /** Called between batches, when the engine reflects exactly `lastSeq`. */
@@ -126,8 +169,12 @@ export class SnapshotScheduler {
     try {
       // The snapshot must never be ahead of the durable journal (batch and none policies).
       await journal.sync();
-      const written = await writeSnapshot(dataDir, content, fileSystem);
-      const segmentsRemoved = await this.prune();
+      const spareFd = await this.spareFd;
+      const written =
+        spareFd === undefined
+          ? await writeSnapshot(dataDir, content, fileSystem)
+          : await this.writeIntoSpare(spareFd, content);
+      const segmentsRemoved = await this.pruneLogged();
       this.snapshotsTaken++;
       const taken = { ...written, lastSeq: content.lastSeq, ...pause, segmentsRemoved };
       logger.info(taken, 'snapshot written');
@@ -138,6 +185,48 @@ export class SnapshotScheduler {
         'snapshot failed; the journal still holds every command',
       );
       throw error;
+    }
+  }
+
+  /** Writes into the spare; whatever happens, the used descriptor becomes the next spare. */
+  private async writeIntoSpare(fd: number, content: SnapshotContent): Promise<SnapshotWritten> {
+    const { dataDir, fileSystem, journal } = this.options;
+    this.spareFd = Promise.resolve(undefined);
+    try {
+      return await writeSnapshotInto(fd, this.sparePath, dataDir, content, fileSystem, () =>
+        journal.syncDirectory(),
+      );
+    } catch (error) {
+      // A half-written spare is never used again.
+      await fileSystem.unlink(this.sparePath).catch(() => undefined);
+      throw error;
+    } finally {
+      this.spareFd = Promise.resolve(this.spareInPlaceOf(fd));
+    }
+  }
+
+  private spareInPlaceOf(usedFd: number): number | undefined {
+    try {
+      return this.options.fileSystem.replaceDescriptor(usedFd, this.sparePath);
+    } catch (error) {
+      this.options.logger.warn(
+        { err: error },
+        'no spare snapshot file: the next snapshot must open a new file',
+      );
+      return undefined;
+    }
+  }
+
+  /** The snapshot is durable already: a failed prune is logged on its own and retried after the next one. */
+  private async pruneLogged(): Promise<number> {
+    try {
+      return await this.prune();
+    } catch (error) {
+      this.options.logger.warn(
+        { err: error },
+        'removing old snapshots or segments failed; retried after the next snapshot',
+      );
+      return 0;
     }
   }
 

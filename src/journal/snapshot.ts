@@ -55,6 +55,44 @@ export async function writeSnapshot(
   const finalPath = join(dataDir, snapshotFileName(content.lastSeq));
   const temporaryPath = `${finalPath}${temporarySuffix}`;
   const fd = await fileSystem.open(temporaryPath, 'create');
+  let bytes: number;
+  try {
+    bytes = await writeSnapshotBody(fd, content, fileSystem);
+  } finally {
+    await fileSystem.close(fd);
+  }
+  await fileSystem.rename(temporaryPath, finalPath);
+  await fileSystem.syncDirectory(dataDir);
+  return { path: finalPath, bytes, writeMs: performance.now() - started };
+}
+
+/**
+ * The same into a file the caller holds open and empty (`path`, the snapshot scheduler's spare,
+ * so a snapshot needs no new descriptor); the caller keeps the descriptor and syncs the directory
+ * through `syncDirectory`.
+ */
+export async function writeSnapshotInto(
+  fd: number,
+  path: string,
+  dataDir: string,
+  content: SnapshotContent,
+  fileSystem: JournalFileSystem,
+  syncDirectory: () => Promise<void>,
+): Promise<SnapshotWritten> {
+  const started = performance.now();
+  const finalPath = join(dataDir, snapshotFileName(content.lastSeq));
+  const bytes = await writeSnapshotBody(fd, content, fileSystem);
+  await fileSystem.rename(path, finalPath);
+  await syncDirectory();
+  return { path: finalPath, bytes, writeMs: performance.now() - started };
+}
+
+/** Body and footer from offset 0, fdatasync'd; returns the file's length. */
+async function writeSnapshotBody(
+  fd: number,
+  content: SnapshotContent,
+  fileSystem: JournalFileSystem,
+): Promise<number> {
   let position = 0;
   let checksum = 0;
   let pending: string[] = [];
@@ -67,33 +105,27 @@ export async function writeSnapshot(
     await fileSystem.write(fd, chunk, chunk.length, position);
     position += chunk.length;
   };
-  try {
-    let sliceStarted = performance.now();
-    const header = {
-      format: snapshotFormatVersion,
-      lastSeq: content.lastSeq,
-      lastTs: content.lastTs,
-      stateHash: content.stateHash,
-    };
-    for (const piece of bodyPieces(header, content.state, content.participants)) {
-      pending.push(piece);
-      pendingChars += piece.length;
-      if (pendingChars >= snapshotWriteChunkBytesMax) await flush();
-      if (performance.now() - sliceStarted >= snapshotSliceMsMax) {
-        await yieldToEventLoop();
-        sliceStarted = performance.now();
-      }
+  let sliceStarted = performance.now();
+  const header = {
+    format: snapshotFormatVersion,
+    lastSeq: content.lastSeq,
+    lastTs: content.lastTs,
+    stateHash: content.stateHash,
+  };
+  for (const piece of bodyPieces(header, content.state, content.participants)) {
+    pending.push(piece);
+    pendingChars += piece.length;
+    if (pendingChars >= snapshotWriteChunkBytesMax) await flush();
+    if (performance.now() - sliceStarted >= snapshotSliceMsMax) {
+      await yieldToEventLoop();
+      sliceStarted = performance.now();
     }
-    await flush();
-    const footer = encodeFooter(position, checksum);
-    await fileSystem.write(fd, footer, footer.length, position);
-    await fileSystem.datasync(fd);
-  } finally {
-    await fileSystem.close(fd);
   }
-  await fileSystem.rename(temporaryPath, finalPath);
-  await fileSystem.syncDirectory(dataDir);
-  return { path: finalPath, bytes: position + snapshotFooterBytes, writeMs: performance.now() - started };
+  await flush();
+  const footer = encodeFooter(position, checksum);
+  await fileSystem.write(fd, footer, footer.length, position);
+  await fileSystem.datasync(fd);
+  return position + snapshotFooterBytes;
 }
 
 /** Reads and checks a snapshot file; throws SNAPSHOT_CORRUPT naming the file. */

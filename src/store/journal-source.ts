@@ -8,7 +8,12 @@ import type { MatchingEngine } from '../core/types.js';
 import { decodeCommand } from '../journal/payload.js';
 import { decodeRecord } from '../journal/record.js';
 import { type EngineFactory, snapshotEngine } from '../journal/recovery.js';
-import { decodeSegmentHeader, listDataDirectory, segmentHeaderBytes } from '../journal/segment.js';
+import {
+  decodeSegmentHeader,
+  followsAcceptedLoss,
+  listDataDirectory,
+  segmentHeaderBytes,
+} from '../journal/segment.js';
 import { readSnapshot } from '../journal/snapshot.js';
 import type { CommandOutcome } from '../ports.js';
 import { StoreError } from './errors.js';
@@ -65,6 +70,8 @@ export async function* journalOutcomes(
     if (decodeSegmentHeader(bytes) !== segment.seq) {
       throw new StoreError('JOURNAL_INCOMPLETE', `${segment.path}: damaged segment header`);
     }
+    // Sequences the operator accepted as lost (--accept-data-loss) are skipped, never reused.
+    if (followsAcceptedLoss(bytes) && segment.seq > expectedSeq) expectedSeq = segment.seq;
     let offset = segmentHeaderBytes;
     while (offset < bytes.length) {
       const record = decodeRecord(bytes, offset, bytes.length);

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { exportJournal } from '../../src/cli/journal.js';
 import { runReplay } from '../../src/cli/replay.js';
 import { Engine } from '../../src/core/engine.js';
+import { readWitness } from '../../src/journal/witness.js';
 import { MarketData } from '../../src/marketdata/marketdata.js';
 import { seededRandom, seedFromEnvironment, temporaryDirectory } from './helpers.js';
 
@@ -130,7 +131,7 @@ function commandSource(random: () => number): (tag: number) => Record<string, un
 
 test(`SIGKILL at random moments loses no acknowledged command and replays to the same state (${killsWanted} kills)`, {
   timeout: 240_000,
-}, async () => {
+}, async (t) => {
   const seed = seedFromEnvironment();
   const random = seededRandom(seed);
   const context = `seed ${seed} (rerun with HOGA_TEST_SEED=${seed})`;
@@ -257,5 +258,18 @@ test(`SIGKILL at random moments loses no acknowledged command and replays to the
   // so the test does not depend on every other CLI module) reaches the same state.
   const summary = await runReplay(exportPath, join(directory.path, 'events.ndjson'));
   assert.equal(summary.stateHash, ready.stateHash);
+  // Every restart took the lock a SIGKILLed child held, and no start was refused by the witness:
+  // after process crashes it is exact, and never ahead of the journal.
+  const ackedMax = Math.max(0, ...ackedSeqByTag.values());
+  const witnessSeq = readWitness(directory.path);
+  assert.ok(
+    witnessSeq >= ackedMax && witnessSeq <= (ready.lastSeq ?? 0),
+    `${context}: witness ${witnessSeq}`,
+  );
+  t.diagnostic(
+    `${context}: ${killsWanted} kills, ${ackedSeqByTag.size} acknowledged commands all present with their content ` +
+      `(highest acknowledged sequence ${ackedMax}), recovered to ${ready.lastSeq}, witness ${witnessSeq}, ` +
+      `last start from snapshot ${ready.snapshotSeq}`,
+  );
   directory.remove();
 });

@@ -6,6 +6,7 @@ import { openSequencer } from '../../src/journal/durable.js';
 import type { PayloadFormat } from '../../src/journal/payload.js';
 import { decodeRecord } from '../../src/journal/record.js';
 import { listDataDirectory, scanSegment } from '../../src/journal/segment.js';
+import { writeWitnessFile } from '../../src/journal/witness.js';
 import { depositCommand, recordingLogger, temporaryDirectory } from './helpers.js';
 import { ToyEngine, toyEngines } from './toy-engine.js';
 
@@ -65,11 +66,27 @@ export async function buildFixture(
   return { directory: directory.path, remove: directory.remove, commands, prefixHashes, segments };
 }
 
-/** A fresh copy of the fixture's data directory; returns its path. */
-export function copyOf(fixture: JournalFixture, label: string): { path: string; remove: () => void } {
+/**
+ * A fresh copy of the fixture's data directory; returns its path. Its acknowledgement witness is
+ * set to `witnessSeq`, by default to what a crash during the last write leaves: everything before
+ * that write acknowledged, the write itself not (witness.ts).
+ */
+export function copyOf(
+  fixture: JournalFixture,
+  label: string,
+  witnessSeq = lastWriteFirstSeq(fixture) - 1,
+): { path: string; remove: () => void } {
   const copy = temporaryDirectory(label);
   cpSync(fixture.directory, copy.path, { recursive: true });
+  writeWitnessFile(copy.path, witnessSeq);
   return copy;
+}
+
+/** Sequence of the first record of the journal's last write. */
+export function lastWriteFirstSeq(fixture: JournalFixture): number {
+  const last = fixture.segments[fixture.segments.length - 1];
+  const before = fixture.segments.slice(0, -1).reduce((sum, segment) => sum + segment.recordStarts.length, 0);
+  return before + lastWriteFirstRecord(last) + 1;
 }
 
 /** Index of the first record of the last write in a segment. */
