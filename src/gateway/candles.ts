@@ -1,8 +1,10 @@
 // Closed candles from the SQL read model (written by market data's candle writer through the
 // read-model thread), oldest first and keyset-paginated. Public, like the candles channel.
+// `source` picks the series: the exchange's trades (default) or the external quote feed's prices
+// for the same symbol (the demo's reference quotes); the two are never mixed.
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { candleIntervals } from '../marketdata/candles.js';
+import { candleIntervals, candleSources } from '../marketdata/candles.js';
 import type { CandleRange, CandleRecord } from '../store/candles.js';
 import type { HistoryQuery, Page } from '../store/ports.js';
 import { formatUnits, lotsToQty, minorToPrice } from './decimal.js';
@@ -16,6 +18,7 @@ export const CandlesQuery = Type.Object(
   {
     symbol: Type.String({ minLength: 1, maxLength: 32 }),
     interval: Type.Union(candleIntervals.map((interval) => Type.Literal(interval))),
+    source: Type.Optional(Type.Union(candleSources.map((source) => Type.Literal(source)))),
     from: Type.Optional(millisecondsString),
     to: Type.Optional(millisecondsString),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
@@ -29,10 +32,16 @@ export interface CandleReader {
   candles(range: CandleRange, query: HistoryQuery): Promise<Page<CandleRecord>>;
 }
 
+/**
+ * `beforeRead` resolves once every candle closed so far has reached the store (the candle writer
+ * batches them), so a client that subscribed to the live channel and then loads history sees no
+ * gap between the two.
+ */
 export function registerCandleRoutes(
   app: FastifyInstance,
   markets: MarketRegistry,
   reader: CandleReader,
+  beforeRead: () => Promise<void> = async () => undefined,
 ): void {
   app.get<{ Querystring: CandlesQuery }>(
     '/api/v1/candles',
@@ -52,10 +61,12 @@ export function registerCandleRoutes(
       const range: CandleRange = {
         symbol: query.symbol,
         interval: query.interval,
+        source: query.source ?? 'trades',
         fromMs: query.from === undefined ? 0 : Number(query.from),
         toMs: query.to === undefined ? Number.MAX_SAFE_INTEGER : Number(query.to),
       };
       const limit = query.limit === undefined ? pageSizeDefault : Number(query.limit);
+      await beforeRead();
       const page = await reader.candles(range, { cursor: query.cursor ?? null, limit });
       const quoteDecimals = market.scale.spec.quoteDecimals;
       const items = page.items.map((candle) => ({
