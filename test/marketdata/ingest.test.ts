@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import {
   type Candle,
   ChannelHub,
-  candleIntervals,
   type ChannelPublisher,
+  candleIntervals,
   InProcessBus,
   type Quote,
   QuoteIngest,
