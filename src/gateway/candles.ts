@@ -68,6 +68,7 @@ export function registerCandleRoutes(
       const limit = query.limit === undefined ? pageSizeDefault : Number(query.limit);
       await beforeRead();
       const page = await reader.candles(range, { cursor: query.cursor ?? null, limit });
+      if (range.source === 'quotes') return { items: page.items.map(feedUnitsCandle), next: page.next };
       const quoteDecimals = market.scale.spec.quoteDecimals;
       const items = page.items.map((candle) => ({
         openMs: candle.openTimeMs,
@@ -84,4 +85,22 @@ export function registerCandleRoutes(
       return { items, next: page.next };
     },
   );
+}
+
+/**
+ * A quote-feed candle in the feed's own integer units (prices in its minor units, volume the sum
+ * of sizes), as decimal strings: a feed's prices follow its own scale, not the market's tick grid.
+ */
+function feedUnitsCandle(candle: CandleRecord) {
+  return {
+    openMs: candle.openTimeMs,
+    closeMs: candle.closeTimeMs,
+    open: String(candle.open),
+    high: String(candle.high),
+    low: String(candle.low),
+    close: String(candle.close),
+    volume: String(candle.volumeQty),
+    quoteVolume: candle.quoteVolume,
+    trades: candle.tradeCount,
+  };
 }
