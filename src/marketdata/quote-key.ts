@@ -123,7 +123,6 @@ export interface QuoteIdentity {
 /** One remembered quote, in the form a snapshot keeps (tsNs as a decimal string). */
 export interface RememberedQuote {
   tsNs: string;
-  sequence: number;
   price: number;
   size: number;
   sourceId?: string;
@@ -165,11 +164,11 @@ interface OutOfOrderQuote {
  */
 export class QuoteDeduper {
   private timestamps: bigint[] = [];
-  private sequences: number[] = [];
   private times: number[] = [];
   private prices: number[] = [];
   private sizes: number[] = [];
-  private sourceIds: Array<string | undefined> = [];
+  /** Made when the first quote with a source id comes: most feeds have none. */
+  private sourceIds: Array<string | undefined> | undefined;
   private head = 0;
   /** Out-of-order quotes by decimal nanosecond. */
   private readonly outOfOrder = new Map<string, OutOfOrderQuote[]>();
@@ -196,12 +195,12 @@ export class QuoteDeduper {
     if (sourceId !== undefined && this.knownSourceIds.has(sourceId)) return 'duplicate';
     const last = this.timestamps.length - 1;
     if (last < this.head || quote.tsNs > this.timestamps[last]) {
-      this.append(quote, 0, atMs);
+      this.append(quote, atMs);
       return 0;
     }
     const sequence = quote.tsNs === this.timestamps[last] ? this.matchAtEnd(quote) : this.matchEarlier(quote);
     if (sequence === 'duplicate' || sequence === 'BAD_SEQUENCE') return sequence;
-    if (quote.tsNs === this.timestamps[last]) this.append(quote, sequence, atMs);
+    if (quote.tsNs === this.timestamps[last]) this.append(quote, atMs);
     else if (!this.remember(quote, sequence, atMs)) return 'late';
     return sequence;
   }
@@ -212,11 +211,10 @@ export class QuoteDeduper {
       if (this.times[index] !== this.newestMs) continue;
       const remembered: RememberedQuote = {
         tsNs: this.timestamps[index].toString(),
-        sequence: this.sequences[index],
         price: this.prices[index],
         size: this.sizes[index],
       };
-      const sourceId = this.sourceIds[index];
+      const sourceId = this.sourceIds?.[index];
       if (sourceId !== undefined) remembered.sourceId = sourceId;
       newest.push(remembered);
     }
@@ -236,7 +234,7 @@ export class QuoteDeduper {
         size: remembered.size,
         sourceId: remembered.sourceId,
       };
-      this.append(quote, remembered.sequence, state.newestMs);
+      this.append(quote, state.newestMs);
     }
     this.newestMs = state.newestMs ?? Number.NEGATIVE_INFINITY;
     this.forgottenUpToMs = state.forgottenUpToMs ?? Number.NEGATIVE_INFINITY;
@@ -284,37 +282,44 @@ export class QuoteDeduper {
     return low;
   }
 
-  private append(quote: QuoteIdentity, sequence: number, atMs: number): void {
+  /**
+   * Appends a quote newer than (or in the nanosecond of) the last one. Its sequence is not stored:
+   * it is the number of quotes of its nanosecond before it, which the arrays hold in order.
+   */
+  private append(quote: QuoteIdentity, atMs: number): void {
     if (atMs > this.newestMs) this.newestMs = atMs;
     const horizonMs = this.newestMs - this.windowMs;
     while (this.head < this.times.length && this.times[this.head] < horizonMs) this.forgetOldest();
     if (this.times.length - this.head >= this.keysMax) this.forgetOldest();
     if (this.head >= compactAfterEntries && this.head * 2 >= this.times.length) this.compact();
+    if (quote.sourceId !== undefined) {
+      this.sourceIds ??= new Array<string | undefined>(this.timestamps.length).fill(undefined);
+      this.knownSourceIds.set(quote.sourceId, atMs);
+    }
     this.timestamps.push(quote.tsNs);
-    this.sequences.push(sequence);
     this.times.push(atMs);
     this.prices.push(quote.price);
     this.sizes.push(quote.size);
-    this.sourceIds.push(quote.sourceId);
-    if (quote.sourceId !== undefined) this.knownSourceIds.set(quote.sourceId, atMs);
+    this.sourceIds?.push(quote.sourceId);
   }
 
   private compact(): void {
     this.timestamps = this.timestamps.slice(this.head);
-    this.sequences = this.sequences.slice(this.head);
     this.times = this.times.slice(this.head);
     this.prices = this.prices.slice(this.head);
     this.sizes = this.sizes.slice(this.head);
-    this.sourceIds = this.sourceIds.slice(this.head);
+    this.sourceIds = this.sourceIds?.slice(this.head);
     this.head = 0;
   }
 
   private forgetOldest(): void {
     const forgottenMs = this.times[this.head];
     if (forgottenMs > this.forgottenUpToMs) this.forgottenUpToMs = forgottenMs;
-    const sourceId = this.sourceIds[this.head];
-    if (sourceId !== undefined) this.knownSourceIds.delete(sourceId);
-    this.sourceIds[this.head] = undefined;
+    if (this.sourceIds !== undefined) {
+      const sourceId = this.sourceIds[this.head];
+      if (sourceId !== undefined) this.knownSourceIds.delete(sourceId);
+      this.sourceIds[this.head] = undefined;
+    }
     this.head += 1;
   }
 
