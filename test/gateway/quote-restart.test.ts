@@ -88,6 +88,9 @@ it('quote candles continue across a snapshot and restart exactly as without one'
   );
   const trades = await test.api.expect(200, 'GET', query);
   assert.deepEqual(trades.items, [], 'quotes never appear among trade candles');
+  const unknownSource = await test.api.call('GET', `${query}&source=ticks`);
+  assert.equal(unknownSource.status, 400);
+  assert.equal(unknownSource.body.code, 'VALIDATION_FAILED');
 });
 
 it('counts accepted, duplicate and refused quotes in /metrics', async () => {
