@@ -131,7 +131,7 @@ class QuoteSymbol {
 
   constructor(
     readonly symbol: string,
-    readonly timezone: MarketTimezone,
+    timezone: MarketTimezone,
     readonly keys: SymbolQuoteKeys,
     readonly deduper: QuoteDeduper,
   ) {
@@ -286,11 +286,6 @@ export class QuoteIngest implements ChannelSource {
 
   has(channel: ChannelName): boolean {
     return (channel.kind === 'quotes' || channel.kind === 'quotecandles') && this.symbols.has(channel.symbol);
-  }
-
-  /** Accepted-and-refused figures by reason, for /metrics. */
-  rejectionCounts(): ReadonlyMap<QuoteRejection, number> {
-    return this.rejections;
   }
 
   /**

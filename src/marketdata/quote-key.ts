@@ -207,8 +207,11 @@ export class QuoteDeduper {
 
   exportState(): QuoteDeduperState {
     const newest: RememberedQuote[] = [];
-    for (let index = this.head; index < this.times.length; index += 1) {
-      if (this.times[index] !== this.newestMs) continue;
+    // The arrays are in time order: the newest millisecond is their tail, so the snapshot pause
+    // costs the quotes of one millisecond, not the whole window.
+    let first = this.times.length;
+    while (first > this.head && this.times[first - 1] === this.newestMs) first -= 1;
+    for (let index = first; index < this.times.length; index += 1) {
       const remembered: RememberedQuote = {
         tsNs: this.timestamps[index].toString(),
         price: this.prices[index],

@@ -44,7 +44,7 @@ export function registerQuoteMetrics(registry: Registry, ingest: QuoteIngest, fe
     unlabelled(() => ingest.stats().late),
   );
   mirroredCounter(registry, 'hoga_quotes_rejected_total', 'Invalid quotes refused, by reason', () =>
-    [...ingest.rejectionCounts()].map(([reason, count]) => [{ reason }, count]),
+    [...ingest.rejections].map(([reason, count]) => [{ reason }, count]),
   );
   mirroredCounter(
     registry,
