@@ -87,7 +87,8 @@ export class TcpQuoteFeed implements QuoteFeed {
   stop(): void {
     this.stopped = true;
     this.waiting.abort();
-    this.socket?.destroy();
+    // With an error, so a connection attempt still waiting for 'connect' ends too.
+    this.socket?.destroy(new Error('QUOTE_FEED_STOPPED'));
   }
 
   /** One connection, read to its end. */
