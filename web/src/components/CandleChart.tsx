@@ -69,12 +69,16 @@ export function axisPrice(price: number, places: number): string {
 
 /**
  * History and live candles merged by open time: a live candle replaces the stored one of the same
- * minute (it is as new or newer), so the merge has no duplicates whatever order the two arrive in.
+ * open time (it is as new or newer), so the merge has no duplicates whatever order the two arrive
+ * in. At most `chartBarsMax` bars are kept (and as many live open times).
  */
 export function mergeCandles(bars: Map<number, Candle>, history: Candle[], live: Set<number>): void {
   for (const candle of history) if (!live.has(candle.timeMs)) bars.set(candle.timeMs, candle);
   const sorted = [...bars.keys()].sort((left, right) => left - right);
-  for (const old of sorted.slice(0, Math.max(0, sorted.length - chartBarsMax))) bars.delete(old);
+  for (const old of sorted.slice(0, Math.max(0, sorted.length - chartBarsMax))) {
+    bars.delete(old);
+    live.delete(old);
+  }
 }
 
 interface ChartParts {
@@ -189,7 +193,11 @@ export function CandleChart({ info }: { info: SymbolInfo }) {
         if (!candle || candle.timeMs < lastTime) return;
         bars.set(candle.timeMs, candle);
         live.add(candle.timeMs);
-        if (bars.size > chartBarsMax) bars.delete(Math.min(...bars.keys()));
+        if (bars.size > chartBarsMax) {
+          const oldest = Math.min(...bars.keys());
+          bars.delete(oldest);
+          live.delete(oldest);
+        }
         lastTime = candle.timeMs;
         parts.candles.update(toBar(candle));
         parts.volume.update(toVolume(candle));
