@@ -73,7 +73,7 @@ async function benchIngest(quoteCount: number, symbolCount: number): Promise<voi
   const subscriber = hub.connect({ send: () => {}, bufferedAmount: 0, close: () => {} });
   for (let index = 0; index < symbolCount; index += 1) {
     subscriber?.handle({ op: 'subscribe', id: index, ch: `quotes.SIM${index}` });
-    subscriber?.handle({ op: 'subscribe', id: index, ch: `candles.SIM${index}.1m` });
+    subscriber?.handle({ op: 'subscribe', id: index, ch: `quotecandles.SIM${index}.1m` });
   }
   const batch = 1_000;
   const cpuBefore = process.cpuUsage();

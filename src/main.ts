@@ -30,6 +30,7 @@ import {
   type QuoteFeed,
   QuoteIngest,
 } from './marketdata/index.js';
+import { registerQuoteMetrics } from './marketdata/quote-metrics.js';
 import type { CommandOutcome } from './ports.js';
 
 export interface ExchangeHandle {
@@ -91,9 +92,12 @@ async function seedAdmin(config: ExchangeConfig, readModel: ReadModelClient, log
 }
 
 /** The configured external quote feed, checked before anything opens (none when empty). */
-function chooseQuoteFeed(spec: string): FeedSpecResult | undefined {
+function chooseQuoteFeed(spec: string, logger: Logger): FeedSpecResult | undefined {
   if (spec === '') return undefined;
-  const chosen = quoteFeedFromSpec(spec);
+  const chosen = quoteFeedFromSpec(spec, {
+    onDisconnect: (error, delayMs) =>
+      logger.warn({ feed: spec, err: error, delayMs }, 'quote feed disconnected, reconnecting'),
+  });
   if (!chosen.ok) throw new Error(`QUOTE_FEED_INVALID: ${spec}: ${chosen.message}`);
   return chosen;
 }
@@ -169,7 +173,7 @@ export async function startExchange(
   options: StartOptions = {},
 ): Promise<ExchangeHandle> {
   const logger = options.logger ?? pino({ name: 'hoga', level: config.logLevel });
-  const chosenQuoteFeed = chooseQuoteFeed(config.quoteFeed);
+  const chosenQuoteFeed = chooseQuoteFeed(config.quoteFeed, logger.child({ component: 'quotes' }));
   // PGlite creates its own folder but not the parents: a fresh clone has no ./data yet.
   mkdirSync(config.dataDir, { recursive: true });
   // Before anything reads or writes them; held until close() (or the process's end).
@@ -218,7 +222,6 @@ async function startLocked(
   // External quotes (quotes.<sym> and their candles) share the bus and the candle store.
   const quotes = new QuoteIngest({ publisher: bus, closedCandles: candleWriter });
   hub.addSource(quotes);
-  const quoteFeed = runQuoteFeed(chosenQuoteFeed, quotes, logger.child({ component: 'quotes' }));
   hub.addSource(state.offerings);
   state.offerings.usePublisher(bus);
   hub.start();
@@ -257,10 +260,14 @@ async function startLocked(
     participants: [
       state.snapshotParticipant,
       marketData.snapshotParticipant,
+      quotes.snapshotParticipant,
       candleWriter.snapshotParticipant,
     ],
   });
   const { sequencer } = opened;
+  // After recovery: the quote ingest's open candles and dedupe window come from the snapshot, and
+  // restoring them must not meet quotes already taken.
+  const quoteFeed = runQuoteFeed(chosenQuoteFeed, quotes, logger.child({ component: 'quotes' }));
   state.useEngine(sequencer.engine);
   await seedAdmin(config, readModel, logger);
 
@@ -276,6 +283,7 @@ async function startLocked(
     history: { lagCommands: () => readModel.lag(sequencer.lastSeq), ...readModel.history() },
   });
   context.metrics.registry.registerMetric(fsyncSeconds);
+  registerQuoteMetrics(context.metrics.registry, quotes, quoteFeed);
   context.metrics.gauge(
     'hoga_read_model_fell_behind_count',
     'Times the read model fell behind (a gap or a full queue) and caught up from the journal',
@@ -293,7 +301,7 @@ async function startLocked(
   );
   const flushTimer = setInterval(() => marketData.flush(Date.now()), config.marketDataFlushMs);
   flushTimer.unref();
-  registerCandleRoutes(app, state.markets, readModel);
+  registerCandleRoutes(app, state.markets, readModel, () => candleWriter.flushAdded());
   registerSnapshotRoute(app, context, () => sequencer.snapshot());
   await registerWebUi(app, { distDir: config.webDistDir });
   await app.listen({ host: config.host, port: config.port });

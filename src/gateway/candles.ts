@@ -1,8 +1,10 @@
 // Closed candles from the SQL read model (written by market data's candle writer through the
 // read-model thread), oldest first and keyset-paginated. Public, like the candles channel.
+// `source` picks the series: the exchange's trades (default) or the external quote feed's prices
+// for the same symbol (the demo's reference quotes); the two are never mixed.
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { candleIntervals } from '../marketdata/candles.js';
+import { candleIntervals, candleSources } from '../marketdata/candles.js';
 import type { CandleRange, CandleRecord } from '../store/candles.js';
 import type { HistoryQuery, Page } from '../store/ports.js';
 import { formatUnits, lotsToQty, minorToPrice } from './decimal.js';
@@ -16,6 +18,7 @@ export const CandlesQuery = Type.Object(
   {
     symbol: Type.String({ minLength: 1, maxLength: 32 }),
     interval: Type.Union(candleIntervals.map((interval) => Type.Literal(interval))),
+    source: Type.Optional(Type.Union(candleSources.map((source) => Type.Literal(source)))),
     from: Type.Optional(millisecondsString),
     to: Type.Optional(millisecondsString),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
@@ -29,10 +32,16 @@ export interface CandleReader {
   candles(range: CandleRange, query: HistoryQuery): Promise<Page<CandleRecord>>;
 }
 
+/**
+ * `beforeRead` resolves once every candle closed so far has reached the store (the candle writer
+ * batches them), so a client that subscribed to the live channel and then loads history sees no
+ * gap between the two.
+ */
 export function registerCandleRoutes(
   app: FastifyInstance,
   markets: MarketRegistry,
   reader: CandleReader,
+  beforeRead: () => Promise<void> = async () => undefined,
 ): void {
   app.get<{ Querystring: CandlesQuery }>(
     '/api/v1/candles',
@@ -52,11 +61,14 @@ export function registerCandleRoutes(
       const range: CandleRange = {
         symbol: query.symbol,
         interval: query.interval,
+        source: query.source ?? 'trades',
         fromMs: query.from === undefined ? 0 : Number(query.from),
         toMs: query.to === undefined ? Number.MAX_SAFE_INTEGER : Number(query.to),
       };
       const limit = query.limit === undefined ? pageSizeDefault : Number(query.limit);
+      await beforeRead();
       const page = await reader.candles(range, { cursor: query.cursor ?? null, limit });
+      if (range.source === 'quotes') return { items: page.items.map(feedUnitsCandle), next: page.next };
       const quoteDecimals = market.scale.spec.quoteDecimals;
       const items = page.items.map((candle) => ({
         openMs: candle.openTimeMs,
@@ -73,4 +85,22 @@ export function registerCandleRoutes(
       return { items, next: page.next };
     },
   );
+}
+
+/**
+ * A quote-feed candle in the feed's own integer units (prices in its minor units, volume the sum
+ * of sizes), as decimal strings: a feed's prices follow its own scale, not the market's tick grid.
+ */
+function feedUnitsCandle(candle: CandleRecord) {
+  return {
+    openMs: candle.openTimeMs,
+    closeMs: candle.closeTimeMs,
+    open: String(candle.open),
+    high: String(candle.high),
+    low: String(candle.low),
+    close: String(candle.close),
+    volume: String(candle.volumeQty),
+    quoteVolume: candle.quoteVolume,
+    trades: candle.tradeCount,
+  };
 }

@@ -1,7 +1,7 @@
 // Closed candles go to a store in batches. When the store fails, batches are appended to a local
 // spill file (NDJSON, fdatasync'd) and replayed, oldest first, once the store answers again.
 // Nothing is lost and order is kept: while the spill file holds anything, new batches go behind it.
-// A sink must upsert by (symbol, interval, openMs), so a batch written twice (a replay cut short
+// A sink must upsert by (symbol, interval, source, openMs), so a batch written twice (a replay cut short
 // by a new failure) is harmless.
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -111,6 +111,13 @@ export class CandleWriter implements ClosedCandleHandler {
       this.flushing = undefined;
     });
     return this.flushing;
+  }
+
+  /** Resolves once every candle added before the call was handed to the sink (or spilled). */
+  async flushAdded(): Promise<void> {
+    await this.flush();
+    // The flush that was running may have finished its loop before the latest candles came.
+    if (this.buffer.length > 0) await this.flush();
   }
 
   async close(): Promise<void> {

@@ -18,9 +18,20 @@ export function isCandleInterval(value: string): value is CandleInterval {
   return (candleIntervals as readonly string[]).includes(value);
 }
 
+/**
+ * Which series a candle belongs to: the exchange's own trades, or an external quote feed's
+ * prices. They are different series and never share a channel, a stored row or a chart.
+ */
+export const candleSources = ['trades', 'quotes'] as const;
+export type CandleSource = (typeof candleSources)[number];
+
+/** Channel kind per source: `candles.<symbol>.<interval>` and `quotecandles.<symbol>.<interval>`. */
+export const candleChannelKinds = { trades: 'candles', quotes: 'quotecandles' } as const;
+
 export interface Candle {
   symbol: string;
   interval: CandleInterval;
+  source: CandleSource;
   /** First millisecond of the candle (inclusive). */
   openMs: number;
   /** First millisecond after the candle (exclusive). */
@@ -47,8 +58,8 @@ export function candleToJson(candle: Candle): CandleJson {
 }
 
 /** Identity of a candle: a sink upserts by it, so replaying a batch never double-counts. */
-export function candleKey(candle: Pick<Candle, 'symbol' | 'interval' | 'openMs'>): string {
-  return `${candle.symbol}|${candle.interval}|${candle.openMs}`;
+export function candleKey(candle: Pick<Candle, 'symbol' | 'interval' | 'source' | 'openMs'>): string {
+  return `${candle.symbol}|${candle.interval}|${candle.source}|${candle.openMs}`;
 }
 
 /** One symbol, one interval: the candle in progress. */
@@ -64,6 +75,7 @@ class CandleSeries {
   constructor(
     readonly symbol: string,
     readonly interval: CandleInterval,
+    readonly source: CandleSource,
     private readonly timezone: MarketTimezone,
   ) {}
 
@@ -119,7 +131,11 @@ class CandleSeries {
   restore(candle: CandleJson | null): void {
     this.pendingQuoteVolume = 0;
     this.dirty = false;
-    this.current = candle === null ? undefined : { ...candle, quoteVolume: BigInt(candle.quoteVolume) };
+    // The series decides the source: state written before candles carried one has none.
+    this.current =
+      candle === null
+        ? undefined
+        : { ...candle, source: this.source, quoteVolume: BigInt(candle.quoteVolume) };
   }
 
   private settle(): void {
@@ -133,6 +149,7 @@ class CandleSeries {
     return {
       symbol: this.symbol,
       interval: this.interval,
+      source: this.source,
       openMs,
       closeMs,
       open: price,
@@ -170,10 +187,12 @@ export class SymbolCandles {
   constructor(
     readonly symbol: string,
     timezone: MarketTimezone,
+    source: CandleSource = 'trades',
   ) {
-    this.series = candleIntervals.map((interval) => new CandleSeries(symbol, interval, timezone));
+    this.series = candleIntervals.map((interval) => new CandleSeries(symbol, interval, source, timezone));
+    const kind = candleChannelKinds[source];
     this.channels = Object.fromEntries(
-      candleIntervals.map((interval) => [interval, `candles.${symbol}.${interval}`]),
+      candleIntervals.map((interval) => [interval, `${kind}.${symbol}.${interval}`]),
     ) as Record<CandleInterval, string>;
   }
 

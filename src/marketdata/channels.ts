@@ -1,10 +1,19 @@
-// Channel names: depth.<sym>, trades.<sym>, ticker.<sym>, candles.<sym>.<interval>, quotes.<sym>,
-// and offerings.<id> (units left, published by the gateway's offerings state).
+// Channel names: depth.<sym>, trades.<sym>, ticker.<sym>, candles.<sym>.<interval> (from trades),
+// quotes.<sym>, quotecandles.<sym>.<interval> (from external quotes), and offerings.<id> (units
+// left, published by the gateway's offerings state).
 // The symbol is everything between the kind and (for candles) the last dot, so symbols may
 // contain dots.
 import { type CandleInterval, isCandleInterval } from './candles.js';
 
-export const channelKinds = ['depth', 'trades', 'ticker', 'candles', 'quotes', 'offerings'] as const;
+export const channelKinds = [
+  'depth',
+  'trades',
+  'ticker',
+  'candles',
+  'quotes',
+  'quotecandles',
+  'offerings',
+] as const;
 export type ChannelKind = (typeof channelKinds)[number];
 
 export const channelNameLengthMax = 96;
@@ -13,7 +22,7 @@ export interface ChannelName {
   name: string;
   kind: ChannelKind;
   symbol: string;
-  /** Set for candles only. */
+  /** Set for candles and quotecandles only. */
   interval?: CandleInterval;
 }
 
@@ -29,7 +38,7 @@ export function parseChannel(name: string): ChannelName | undefined {
   const kind = name.slice(0, kindEnd);
   if (!(channelKinds as readonly string[]).includes(kind)) return undefined;
   let symbol = name.slice(kindEnd + 1);
-  if (kind !== 'candles') {
+  if (kind !== 'candles' && kind !== 'quotecandles') {
     return symbol.length === 0 ? undefined : { name, kind: kind as ChannelKind, symbol };
   }
   const intervalStart = symbol.lastIndexOf('.');
@@ -37,9 +46,9 @@ export function parseChannel(name: string): ChannelName | undefined {
   const interval = symbol.slice(intervalStart + 1);
   symbol = symbol.slice(0, intervalStart);
   if (!isCandleInterval(interval)) return undefined;
-  return { name, kind: 'candles', symbol, interval };
+  return { name, kind, symbol, interval };
 }
 
-export function channelName(kind: Exclude<ChannelKind, 'candles'>, symbol: string): string {
+export function channelName(kind: Exclude<ChannelKind, 'candles' | 'quotecandles'>, symbol: string): string {
   return `${kind}.${symbol}`;
 }

@@ -86,7 +86,6 @@ export {
   decodeQuoteKey,
   encodeQuoteKey,
   QuoteDeduper,
-  QuoteKeyGenerator,
   type QuoteKeyParts,
   SymbolQuoteKeys,
 } from './quote-key.js';

@@ -3,11 +3,19 @@
 // candle intervals, then publish the latest quote and changed candles once per symbol per batch.
 // Candles close on feed time (the newest quote timestamp seen), never on the wall clock, so a
 // replay of an old file builds the same candles as the live feed did.
-import { type Candle, type CandleInterval, candleToJson, SymbolCandles } from './candles.js';
+import type { SnapshotParticipant } from '../journal/participant.js';
+import { type Candle, type CandleInterval, type CandleJson, candleToJson, SymbolCandles } from './candles.js';
 import { type ChannelName, channelName } from './channels.js';
 import type { ChannelPublisher, ChannelSource } from './hub.js';
 import type { ClosedCandleHandler } from './marketdata.js';
-import { QuoteDeduper, type QuoteKeyError, SymbolQuoteKeys } from './quote-key.js';
+import {
+  isQuoteTimestamp,
+  QuoteDeduper,
+  type QuoteDeduperState,
+  type QuoteKeyError,
+  quoteSourceIdLengthMax,
+  SymbolQuoteKeys,
+} from './quote-key.js';
 import { isValidTimezone, MarketTimezone } from './timezone.js';
 
 const nanosecondsPerMillisecond = 1_000_000n;
@@ -24,6 +32,11 @@ export interface Quote {
   price: number;
   /** Integer units. */
   size: number;
+  /**
+   * The feed's own id of the quote, if it has one: then it is the quote's identity for dedupe
+   * (a resend with the same id is a duplicate); without it, the content is.
+   */
+  sourceId?: string;
 }
 
 /** What `quotes.<sym>` carries. */
@@ -73,6 +86,7 @@ export const quoteIngestDefaults = {
 export type QuoteRejection =
   | QuoteKeyError
   | 'BAD_PRICE'
+  | 'BAD_SOURCE_ID'
   | 'BAD_TIMEZONE_NAME'
   | 'SYMBOLS_MAX'
   | 'SYMBOL_CONFLICT';
@@ -88,6 +102,26 @@ export interface QuoteIngestStats {
   batches: number;
 }
 
+/** The snapshot form of one quote symbol: what a restart needs to continue where it stopped. */
+interface QuoteSymbolState {
+  symbol: string;
+  country: string;
+  timezone: string;
+  /** The candle in progress per interval, in `candleIntervals` order. */
+  candles: Array<CandleJson | null>;
+  latest: { tsNs: string; sequence: number; price: number; size: number } | null;
+  dedupe: QuoteDeduperState;
+}
+
+/** The version of the snapshot form; a snapshot with another one is passed over. */
+const quoteStateVersion = 1;
+
+interface QuoteIngestState {
+  version: number;
+  feedTimeMs: number;
+  symbols: QuoteSymbolState[];
+}
+
 class QuoteSymbol {
   readonly candles: SymbolCandles;
   readonly channel: string;
@@ -101,8 +135,44 @@ class QuoteSymbol {
     readonly keys: SymbolQuoteKeys,
     readonly deduper: QuoteDeduper,
   ) {
-    this.candles = new SymbolCandles(symbol, timezone);
+    this.candles = new SymbolCandles(symbol, timezone, 'quotes');
     this.channel = channelName('quotes', symbol);
+  }
+
+  exportState(): QuoteSymbolState {
+    const quote = this.latestQuote;
+    return {
+      symbol: this.symbol,
+      country: this.keys.country,
+      timezone: this.keys.timezone,
+      candles: this.candles.exportState(),
+      latest:
+        quote === undefined
+          ? null
+          : {
+              tsNs: quote.tsNs.toString(),
+              sequence: this.latestSequence,
+              price: quote.price,
+              size: quote.size,
+            },
+      dedupe: this.deduper.exportState(),
+    };
+  }
+
+  restoreState(state: QuoteSymbolState): void {
+    this.candles.restoreState(state.candles);
+    this.deduper.restoreState(state.dedupe);
+    const latest = state.latest;
+    if (latest === null) return;
+    this.latestQuote = {
+      symbol: this.symbol,
+      country: this.keys.country,
+      timezone: this.keys.timezone,
+      tsNs: BigInt(latest.tsNs),
+      price: latest.price,
+      size: latest.size,
+    };
+    this.latestSequence = latest.sequence;
   }
 
   /** Built only when published: most quotes of a batch are superseded before then. */
@@ -215,7 +285,45 @@ export class QuoteIngest implements ChannelSource {
   }
 
   has(channel: ChannelName): boolean {
-    return (channel.kind === 'quotes' || channel.kind === 'candles') && this.symbols.has(channel.symbol);
+    return (channel.kind === 'quotes' || channel.kind === 'quotecandles') && this.symbols.has(channel.symbol);
+  }
+
+  /**
+   * The snapshot participant: per symbol the candles in progress, the latest quote and the
+   * dedupe window's newest millisecond. Quotes are not journaled, so without it a restart lost
+   * every open quote candle (the stored candle then missed the quotes before the restart).
+   * Quotes still in the ring are not part of it: `stop()` drains them before a graceful
+   * shutdown's snapshot.
+   */
+  readonly snapshotParticipant: SnapshotParticipant = {
+    name: 'quotes',
+    exportState: () => this.exportState(),
+    restoreState: (state) => this.restoreState(state),
+    readsState: (state) => (state as { version?: unknown } | null)?.version === quoteStateVersion,
+  };
+
+  exportState(): QuoteIngestState {
+    const symbols: QuoteSymbolState[] = [];
+    for (const state of this.symbols.values()) symbols.push(state.exportState());
+    return { version: quoteStateVersion, feedTimeMs: this.feedTimeMs, symbols };
+  }
+
+  /** Replaces every symbol (recovery, before any quote or subscriber). */
+  restoreState(state: unknown): void {
+    const saved = state as Partial<QuoteIngestState> | null;
+    if (saved?.version !== quoteStateVersion || !Array.isArray(saved.symbols))
+      throw new Error(`quote ingest state: version ${quoteStateVersion} with symbols expected`);
+    this.symbols.clear();
+    this.dirty.length = 0;
+    for (const symbolState of saved.symbols.slice(0, this.symbolsMax)) {
+      const restored = this.createSymbol(symbolState.symbol, symbolState.country, symbolState.timezone);
+      if (typeof restored === 'string')
+        throw new Error(`quote ingest state: symbol ${symbolState.symbol}: ${restored}`);
+      restored.restoreState(symbolState);
+      this.symbols.set(symbolState.symbol, restored);
+    }
+    this.feedTimeMs = Number(saved.feedTimeMs ?? 0);
+    this.closeCheckedSecond = 0;
   }
 
   snapshot(channel: ChannelName): unknown {
@@ -240,22 +348,30 @@ export class QuoteIngest implements ChannelSource {
       this.reject('BAD_PRICE');
       return;
     }
+    if (!isQuoteTimestamp(quote.tsNs)) {
+      this.reject('BAD_TIMESTAMP');
+      return;
+    }
+    const sourceId = quote.sourceId;
+    if (
+      sourceId !== undefined &&
+      (typeof sourceId !== 'string' || sourceId.length > quoteSourceIdLengthMax)
+    ) {
+      this.reject('BAD_SOURCE_ID');
+      return;
+    }
     const state = this.symbolState(quote);
     if (state === undefined) return;
     if (quote.country !== state.keys.country || quote.timezone !== state.keys.timezone) {
       this.reject('SYMBOL_CONFLICT');
       return;
     }
-    const sequence = state.keys.assign(quote.tsNs);
-    if (typeof sequence === 'string') {
-      this.reject(sequence);
-      return;
-    }
     const atMs = Number(quote.tsNs / nanosecondsPerMillisecond);
-    const verdict = state.deduper.check(quote.tsNs, sequence, atMs);
-    if (verdict !== 'new') {
-      if (verdict === 'duplicate') this.counters.duplicates += 1;
-      else this.counters.late += 1;
+    const sequence = state.deduper.admit(quote, atMs);
+    if (typeof sequence === 'string') {
+      if (sequence === 'duplicate') this.counters.duplicates += 1;
+      else if (sequence === 'late') this.counters.late += 1;
+      else this.reject(sequence);
       return;
     }
     if (atMs > this.feedTimeMs) this.feedTimeMs = atMs;
@@ -306,24 +422,26 @@ export class QuoteIngest implements ChannelSource {
       this.reject('SYMBOLS_MAX');
       return undefined;
     }
-    let timezone = this.timezones.get(quote.timezone);
-    if (timezone === undefined) {
-      if (!isValidTimezone(quote.timezone)) {
-        this.reject('BAD_TIMEZONE_NAME');
-        return undefined;
-      }
-      timezone = new MarketTimezone(quote.timezone);
-      this.timezones.set(quote.timezone, timezone);
-    }
-    const keys = SymbolQuoteKeys.create(quote.symbol, quote.country, quote.timezone);
-    if (typeof keys === 'string') {
-      this.reject(keys);
+    const state = this.createSymbol(quote.symbol, quote.country, quote.timezone);
+    if (typeof state === 'string') {
+      this.reject(state);
       return undefined;
     }
-    const deduper = new QuoteDeduper(this.dedupeWindowMs, this.dedupeKeysPerSymbolMax);
-    const state = new QuoteSymbol(quote.symbol, timezone, keys, deduper);
     this.symbols.set(quote.symbol, state);
     return state;
+  }
+
+  private createSymbol(symbol: string, country: string, timezoneName: string): QuoteSymbol | QuoteRejection {
+    let timezone = this.timezones.get(timezoneName);
+    if (timezone === undefined) {
+      if (!isValidTimezone(timezoneName)) return 'BAD_TIMEZONE_NAME';
+      timezone = new MarketTimezone(timezoneName);
+      this.timezones.set(timezoneName, timezone);
+    }
+    const keys = SymbolQuoteKeys.create(symbol, country, timezoneName);
+    if (typeof keys === 'string') return keys;
+    const deduper = new QuoteDeduper(this.dedupeWindowMs, this.dedupeKeysPerSymbolMax);
+    return new QuoteSymbol(symbol, timezone, keys, deduper);
   }
 
   private reject(reason: QuoteRejection): void {

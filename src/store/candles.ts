@@ -1,5 +1,5 @@
 // Closed candles from market data, upserted in batches. Idempotent by key (symbol, interval,
-// open time), so a sink that resends a batch after a failure writes the same rows: no checkpoint.
+// source, open time), so a sink that resends a batch after a failure writes the same rows: no checkpoint.
 import { decodeCursor, pageOf, pageSizeOf } from './cursor.js';
 import { StoreError } from './errors.js';
 import type { HistoryQuery, Page } from './ports.js';
@@ -9,6 +9,8 @@ export interface CandleRecord {
   symbol: string;
   /** Market data's interval name, e.g. '1s', '1m', '1h', '1d'. */
   interval: string;
+  /** 'trades' (the exchange's own) or 'quotes' (an external feed): different series. */
+  source: string;
   openTimeMs: number;
   /** First millisecond after the candle. */
   closeTimeMs: number;
@@ -32,6 +34,7 @@ export interface CandleSink {
 export interface CandleRange {
   symbol: string;
   interval: string;
+  source: string;
   fromMs: number;
   /** Exclusive. */
   toMs: number;
@@ -60,11 +63,12 @@ export class SqlCandles implements CandleSink {
     const pageSize = pageSizeOf(query);
     const [afterMs] = decodeCursor(query.cursor, 1) ?? [range.fromMs - 1];
     const records = await this.executor.query<CandleSqlRow>(
-      `SELECT symbol, interval, open_time_ms, close_time_ms, open, high, low, close, volume_qty,
+      `SELECT symbol, interval, source, open_time_ms, close_time_ms, open, high, low, close, volume_qty,
               quote_volume::text AS quote_volume, trade_count FROM candles
-        WHERE symbol = $1 AND interval = $2 AND open_time_ms > $3 AND open_time_ms >= $4 AND open_time_ms < $5
-        ORDER BY open_time_ms LIMIT $6`,
-      [range.symbol, range.interval, afterMs, range.fromMs, range.toMs, pageSize + 1],
+        WHERE symbol = $1 AND interval = $2 AND source = $3
+          AND open_time_ms > $4 AND open_time_ms >= $5 AND open_time_ms < $6
+        ORDER BY open_time_ms LIMIT $7`,
+      [range.symbol, range.interval, range.source, afterMs, range.fromMs, range.toMs, pageSize + 1],
     );
     return pageOf(records.map(candleOf), pageSize, (candle) => [candle.openTimeMs]);
   }
@@ -73,10 +77,10 @@ export class SqlCandles implements CandleSink {
     if (batch.length === 0) return;
     await this.executor.query(
       `INSERT INTO candles (symbol, interval, open_time_ms, open, high, low, close, volume_qty, trade_count,
-                           close_time_ms, quote_volume)
+                           close_time_ms, quote_volume, source)
        SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
-                            $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::numeric[])
-       ON CONFLICT (symbol, interval, open_time_ms) DO UPDATE SET
+                            $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::numeric[], $12::text[])
+       ON CONFLICT (symbol, interval, source, open_time_ms) DO UPDATE SET
          open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
          volume_qty = excluded.volume_qty, trade_count = excluded.trade_count,
          close_time_ms = excluded.close_time_ms, quote_volume = excluded.quote_volume`,
@@ -92,6 +96,7 @@ export class SqlCandles implements CandleSink {
         batch.map((candle) => candle.tradeCount),
         batch.map((candle) => candle.closeTimeMs),
         batch.map((candle) => candle.quoteVolume),
+        batch.map((candle) => candle.source),
       ],
     );
   }
@@ -101,13 +106,17 @@ export class SqlCandles implements CandleSink {
 function latestPerKey(batch: readonly CandleRecord[]): CandleRecord[] {
   const byKey = new Map<string, CandleRecord>();
   for (const candle of batch)
-    byKey.set(`${candle.symbol}\u0000${candle.interval}\u0000${candle.openTimeMs}`, candle);
+    byKey.set(
+      `${candle.symbol}\u0000${candle.interval}\u0000${candle.source}\u0000${candle.openTimeMs}`,
+      candle,
+    );
   return [...byKey.values()];
 }
 
 interface CandleSqlRow {
   symbol: string;
   interval: string;
+  source: string;
   open_time_ms: Numeric;
   close_time_ms: Numeric;
   open: Numeric;
@@ -123,6 +132,7 @@ function candleOf(record: CandleSqlRow): CandleRecord {
   return {
     symbol: record.symbol,
     interval: record.interval,
+    source: record.source,
     openTimeMs: Number(record.open_time_ms),
     closeTimeMs: Number(record.close_time_ms),
     open: Number(record.open),

@@ -137,6 +137,16 @@ ALTER TABLE candles ADD COLUMN close_time_ms bigint NOT NULL DEFAULT 0;
 ALTER TABLE candles ADD COLUMN quote_volume numeric NOT NULL DEFAULT 0;
 `;
 
+// Candles built from the exchange's trades and from an external quote feed are different series:
+// the source is part of the key. Rows written before it existed are taken as trades (where a
+// demo mixed reference quotes into them, that history cannot be told apart any more).
+// Version 5 is another area's migration, on its own branch.
+const candleSource = `
+ALTER TABLE candles ADD COLUMN source text NOT NULL DEFAULT 'trades';
+ALTER TABLE candles DROP CONSTRAINT candles_pkey;
+ALTER TABLE candles ADD PRIMARY KEY (symbol, interval, source, open_time_ms);
+`;
+
 // Order events, one row per order per projector batch instead of one per event (an order placed and
 // cancelled within a batch wrote three event rows and now writes one), without the second index:
 // the key leads with the order. The rows of order_events move over, one group per order and
@@ -191,6 +201,7 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: 'history projections and candles', sql: history },
   { version: 3, name: 'candle close time and quote volume', sql: candleCloseAndQuoteVolume },
   { version: 4, name: 'order events grouped per order and batch', sql: orderEventGroups },
+  { version: 6, name: 'candles keyed by source (trades or quotes)', sql: candleSource },
 ];
 
 /** Tables filled from the journal: what `hoga db rebuild` empties and refills. */

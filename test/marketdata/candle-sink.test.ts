@@ -34,6 +34,7 @@ class FlakySink implements CandleSink {
 function candlesFrom(firstMs: number, count: number): Candle[] {
   return Array.from({ length: count }, (_, index) => ({
     symbol: 'X',
+    source: 'trades' as const,
     interval: '1m' as const,
     openMs: firstMs + index * 60_000,
     closeMs: firstMs + (index + 1) * 60_000,
@@ -75,7 +76,8 @@ test('a store that fails then recovers gets every candle, in order, and the spil
     Array.from({ length: 38 }, (_, index) => index * 60_000),
   );
   assert.equal(
-    sink.memory.candles.get(candleKey({ symbol: 'X', interval: '1m', openMs: 600_000 }))?.quoteVolume,
+    sink.memory.candles.get(candleKey({ symbol: 'X', interval: '1m', source: 'trades', openMs: 600_000 }))
+      ?.quoteVolume,
     (2n ** 60n).toString(),
   );
   assert.deepEqual(writer.stats(), {

@@ -110,6 +110,7 @@ test('daily candles close at New York local midnight, so the spring day is 23 ho
     {
       symbol: 'AAPL',
       interval: '1d',
+      source: 'trades',
       openMs: utc('2026-03-08T05:00:00'),
       closeMs: utc('2026-03-09T04:00:00'),
       open: 110,

@@ -7,6 +7,8 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { decimalToMinor, parseQuoteLine } from '../../src/marketdata/feeds/quote-line.js';
+import { reconnectDelayMs } from '../../src/marketdata/feeds/tcp.js';
 import {
   type ChannelPublisher,
   FileReplayFeed,
@@ -96,7 +98,11 @@ test('the TCP feed reads lines split across packets, and waits while the ring is
   try {
     const ingest = new QuoteIngest({ publisher: silent, queueMax: 32 });
     ingest.start();
-    const feed = new TcpQuoteFeed({ host: '127.0.0.1', port: (server.address() as AddressInfo).port });
+    const feed = new TcpQuoteFeed({
+      host: '127.0.0.1',
+      port: (server.address() as AddressInfo).port,
+      reconnectAttemptsMax: 0,
+    });
     const stats = await feed.run(ingest);
     ingest.stop();
     assert.equal(stats.delivered, 500);
@@ -106,4 +112,83 @@ test('the TCP feed reads lines split across packets, and waits while the ring is
   } finally {
     server.close();
   }
+});
+
+test('decimal prices become minor units exactly; inexact ones are refused', () => {
+  assert.equal(decimalToMinor('189.50', 2), 18_950);
+  assert.equal(decimalToMinor('189.5', 2), 18_950);
+  assert.equal(decimalToMinor('0.07', 2), 7);
+  assert.equal(decimalToMinor('189.500', 2), 18_950, 'trailing zeros beyond the places are exact');
+  assert.equal(decimalToMinor('0.29', 8), 29_000_000, 'no float: 0.29 * 1e8 would be 28999999.999999996');
+  assert.equal(decimalToMinor('189.505', 2), undefined);
+  assert.equal(decimalToMinor('-1.00', 2), undefined);
+  assert.equal(decimalToMinor('99999999999999.99', 2), undefined, 'past 2^53 minor units');
+  const base = { tsNs: 1n, symbol: 'AAPL', country: 'US', timezone: 'America/New_York', size: 100 };
+  assert.deepEqual(parseQuoteLine('1,AAPL,US,America/New_York,189.50,100'), { ...base, price: 18_950 });
+  assert.deepEqual(parseQuoteLine('1,AAPL,US,America/New_York,18950,100,T-1'), {
+    ...base,
+    price: 18_950,
+    sourceId: 'T-1',
+  });
+  const json =
+    '{"tsNs":"1","symbol":"AAPL","country":"US","timezone":"America/New_York","price":189.50,"size":100}';
+  assert.deepEqual(parseQuoteLine(json), { ...base, price: 18_950 });
+  assert.deepEqual(parseQuoteLine(json.replace('189.50', '"0.29"'), { priceDecimals: 4 }), {
+    ...base,
+    price: 2_900,
+  });
+  assert.equal(parseQuoteLine('1,AAPL,US,America/New_York,189.505,100'), 'BAD_PRICE');
+  assert.equal(parseQuoteLine('1,AAPL,US,America/New_York,1e3,100'), 'BAD_PRICE');
+});
+
+test('reconnect delays double up to the cap, with jitter from the injected source', () => {
+  const highest = (boundMs: number) => boundMs - 1;
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 40].map((attempt) => reconnectDelayMs(attempt, 100, 1_000, highest)),
+    [100, 200, 400, 800, 1_000, 1_000],
+  );
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((attempt) => reconnectDelayMs(attempt, 100, 1_000, () => 0)),
+    [50, 100, 200, 400, 500],
+  );
+});
+
+test('the TCP feed reconnects after the server closes, and backs off while it is down', async () => {
+  const quotes = recorded(40, 1);
+  let connections = 0;
+  const server = createServer((socket) => {
+    connections += 1;
+    // Each connection sends its half and closes, as a restarted upstream would.
+    const part = connections === 1 ? quotes.slice(0, 20) : quotes.slice(20);
+    socket.end(`${part.map(formatQuoteCsv).join('\n')}\n`);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const ingest = new QuoteIngest({ publisher: silent });
+  ingest.start();
+  const delays: number[] = [];
+  const feed = new TcpQuoteFeed({
+    host: '127.0.0.1',
+    port: (server.address() as AddressInfo).port,
+    reconnectDelayMs: 2,
+    reconnectDelayMaxMs: 8,
+    jitterMs: () => 0,
+    onDisconnect: (_error, delayMs) => {
+      delays.push(delayMs);
+      // After the second connection the upstream goes away: the next attempts are refused.
+      if (delays.length === 2) server.close();
+      if (delays.length === 6) feed.stop();
+    },
+  });
+  const stats = await feed.run(ingest);
+  ingest.stop();
+  assert.equal(stats.delivered, 40);
+  assert.equal(ingest.stats().accepted, 40);
+  assert.equal(connections, 2);
+  assert.deepEqual(
+    delays,
+    [1, 1, 2, 4, 4, 4],
+    'starts over after a good connection, then doubles to the cap',
+  );
+  assert.equal(stats.reconnects, 5);
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Engine } from '../../src/core/engine.js';
 import type { Command } from '../../src/core/types.js';
-import { type Candle, ChannelHub, MarketData } from '../../src/marketdata/index.js';
+import { type Candle, ChannelHub, MarketData, QuoteIngest } from '../../src/marketdata/index.js';
 import { RecordingClient, type WireMessage } from './support.js';
 
 function setup(): {
@@ -251,4 +251,51 @@ test('no depth diff is built while nobody watches; the first watched diff follow
   const diffs = published.filter((each) => each.channel === 'depth.A-B').map((each) => each.message);
   // Only the level changed while watched: the unwatched changes went out with the snapshot.
   assert.deepEqual(diffs, [{ symbol: 'A-B', U: 3, u: 3, bids: [[12, 2]], asks: [] }]);
+});
+
+test('trade candles and quote candles of one symbol are separate channels, each with its own snapshot', () => {
+  const { hub, apply } = setup();
+  const quotes = new QuoteIngest({ publisher: hub, publishEveryMs: 0 });
+  hub.addSource(quotes);
+  const atMs = Date.parse('2026-05-01T15:00:10Z');
+  trade(apply, 30, 1_000, 2, atMs);
+  quotes.push({
+    symbol: 'KRW-X',
+    country: 'KR',
+    timezone: 'Asia/Seoul',
+    tsNs: BigInt(atMs) * 1_000_000n,
+    price: 7_777,
+    size: 5,
+  });
+  quotes.drain();
+  const client = new RecordingClient();
+  const connection = hub.connect(client);
+  connection?.handle({ op: 'subscribe', id: 1, ch: 'candles.KRW-X.1m' });
+  connection?.handle({ op: 'subscribe', id: 2, ch: 'quotecandles.KRW-X.1m' });
+  const snapshots = client.take().filter((message: WireMessage) => message.snapshot === true);
+  assert.deepEqual(
+    snapshots.map((message) => {
+      const candle = message.data as { close: number; source: string };
+      return [message.ch, candle.close, candle.source];
+    }),
+    [
+      ['candles.KRW-X.1m', 1_000, 'trades'],
+      ['quotecandles.KRW-X.1m', 7_777, 'quotes'],
+    ],
+  );
+  quotes.push({
+    symbol: 'KRW-X',
+    country: 'KR',
+    timezone: 'Asia/Seoul',
+    tsNs: BigInt(atMs + 1) * 1_000_000n,
+    price: 8_000,
+    size: 1,
+  });
+  quotes.drain();
+  const live = client.take();
+  assert.deepEqual(
+    live.map((message) => [message.ch, (message.data as { close: number }).close]),
+    [['quotecandles.KRW-X.1m', 8_000]],
+    'a quote never moves the trade candle',
+  );
 });

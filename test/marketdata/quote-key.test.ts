@@ -1,4 +1,5 @@
-// Quote keys: round trip, time order, determinism for replays, and the bounded dedupe window.
+// Quote keys: round trip, time order, unique keys whatever the arrival order, and the bounded
+// dedupe window (by source id or by content).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -6,11 +7,10 @@ import {
   decodeQuoteKey,
   encodeQuoteKey,
   QuoteDeduper,
-  QuoteKeyGenerator,
   type QuoteKeyParts,
   SymbolQuoteKeys,
 } from '../../src/marketdata/index.js';
-import { quoteKeySequenceMax } from '../../src/marketdata/quote-key.js';
+import { type QuoteIdentity, quoteKeySequenceMax } from '../../src/marketdata/quote-key.js';
 
 const partsArbitrary: fc.Arbitrary<QuoteKeyParts> = fc.record({
   tsNs: fc.bigInt({ min: 0n, max: 10n ** 20n - 1n }),
@@ -56,84 +56,107 @@ test('malformed keys and parts are errors with codes, never thrown', () => {
   assert.equal(decodeQuoteKey('nope'), 'BAD_KEY');
   assert.equal(decodeQuoteKey('000000000000000000010000|us|UTC|X'), 'BAD_COUNTRY');
   assert.equal(decodeQuoteKey('000000000000000000010000|US|UTC|a|b'), 'BAD_KEY');
-  const generator = new QuoteKeyGenerator();
-  assert.equal(generator.next('A B', 'US', 'UTC', 1n), 'BAD_SYMBOL');
-  assert.equal(generator.next('A', 'US', 'UTC', -1n), 'BAD_TIMESTAMP');
+  assert.equal(SymbolQuoteKeys.create('A B', 'US', 'UTC'), 'BAD_SYMBOL');
+  assert.equal(SymbolQuoteKeys.create('A', 'usa', 'UTC'), 'BAD_COUNTRY');
 });
 
-test('the sequence counts quotes of one symbol in one nanosecond, and replays give the same keys', () => {
-  const feed: Array<[string, bigint]> = [
-    ['A', 5n],
-    ['A', 5n],
-    ['B', 5n],
-    ['A', 5n],
-    ['A', 6n],
-  ];
-  const keysOf = (): string[] => {
-    const generator = new QuoteKeyGenerator();
-    return feed.map(([symbol, tsNs]) => generator.next(symbol, 'US', 'America/New_York', tsNs));
-  };
-  const keys = keysOf();
-  assert.deepEqual(
-    keys.map((key) => {
-      const parts = decodeQuoteKey(key) as QuoteKeyParts;
-      return [parts.symbol, parts.tsNs, parts.sequence];
-    }),
-    [
-      ['A', 5n, 0],
-      ['A', 5n, 1],
-      ['B', 5n, 0],
-      ['A', 5n, 2],
-      ['A', 6n, 0],
-    ],
-  );
-  assert.equal(new Set(keys).size, keys.length);
-  assert.deepEqual(keysOf(), keys);
+/** A quote at `atMs` (plus `extraNs`), price and size; no source id unless given. */
+function at(atMs: number, price = 100, size = 1, extraNs = 0n, sourceId?: string): [QuoteIdentity, number] {
+  return [{ tsNs: BigInt(atMs) * 1_000_000n + extraNs, price, size, sourceId }, atMs];
+}
+
+test('a late quote of an earlier nanosecond gets its own key; a quote sent twice is dropped', () => {
+  const deduper = new QuoteDeduper(60_000, 1_000);
+  const keys = SymbolQuoteKeys.create('AAPL', 'US', 'America/New_York') as SymbolQuoteKeys;
+  const first = at(10, 100, 1, 5n);
+  const second = at(10, 101, 1, 6n);
+  const lateThird = at(10, 102, 1, 5n);
+  assert.equal(deduper.admit(...first), 0);
+  assert.equal(deduper.admit(...second), 0);
+  assert.equal(deduper.admit(...lateThird), 1, 'the second distinct quote of its nanosecond');
+  assert.notEqual(keys.key(first[0].tsNs, 0), keys.key(lateThird[0].tsNs, 1));
+  assert.equal(deduper.admit(...first), 'duplicate', 'same content, out of order');
+  assert.equal(deduper.admit(...second), 'duplicate', 'same content, right after');
+  assert.equal(deduper.admit(...lateThird), 'duplicate');
+  assert.equal(deduper.admit(...at(10, 103, 1, 6n)), 1, 'another quote in the newest nanosecond');
 });
 
-test('the deduper drops repeats inside its window and calls anything it forgot late, never new', () => {
+test('with a source id, the id is the identity: a resend is a duplicate, equal content is not', () => {
+  const deduper = new QuoteDeduper(60_000, 1_000);
+  assert.equal(deduper.admit(...at(10, 100, 1, 0n, 'a')), 0);
+  assert.equal(deduper.admit(...at(10, 100, 1, 0n, 'b')), 1, 'two trades with one price and size');
+  assert.equal(deduper.admit(...at(10, 100, 1, 0n, 'a')), 'duplicate');
+  assert.equal(deduper.admit(...at(12, 100, 1, 0n, 'a')), 'duplicate', 'a resend with a new time');
+  assert.equal(deduper.admit(...at(11, 100, 1, 0n, 'b')), 'duplicate', 'out of order too');
+});
+
+test('the window is bounded: what it forgot is late, never counted again', () => {
   const deduper = new QuoteDeduper(100, 3);
-  const check = (atMs: number, sequence = 0): string =>
-    deduper.check(BigInt(atMs) * 1_000_000n, sequence, atMs);
-  assert.equal(check(10), 'new');
-  assert.equal(check(10), 'duplicate');
-  assert.equal(check(10, 1), 'new', 'same nanosecond, next sequence');
-  assert.equal(check(30), 'new');
-  assert.equal(check(40), 'new', 'the key at 10 ms is forgotten to stay within keysMax');
-  assert.equal(check(10), 'late', 'forgotten, so it can no longer be counted');
-  assert.equal(check(200), 'new');
-  assert.equal(check(99), 'late', 'older than the window');
-  assert.equal(check(150), 'new', 'out of order but inside the window');
-  assert.equal(check(150), 'duplicate', 'an out-of-order key is remembered too');
-  assert.equal(check(160), 'late', 'no room left for out-of-order keys: unknowable');
-  assert.equal(check(200), 'duplicate', 'found by binary search among in-order keys');
+  assert.equal(deduper.admit(...at(10)), 0);
+  assert.equal(deduper.admit(...at(10)), 'duplicate');
+  assert.equal(deduper.admit(...at(10, 101)), 1, 'same nanosecond, other content');
+  assert.equal(deduper.admit(...at(30)), 0);
+  assert.equal(deduper.admit(...at(40)), 0, 'the first quote at 10 ms is forgotten to stay within keysMax');
+  assert.equal(deduper.admit(...at(10, 102)), 'late', 'its millisecond can no longer be checked');
+  assert.equal(deduper.admit(...at(200)), 0);
+  assert.equal(deduper.admit(...at(99)), 'late', 'older than the window');
+  assert.equal(deduper.admit(...at(150)), 0, 'out of order but inside the window');
+  assert.equal(deduper.admit(...at(150)), 'duplicate', 'an out-of-order quote is remembered too');
+  assert.equal(deduper.admit(...at(160)), 'late', 'no room left for out-of-order quotes: unknowable');
+  assert.equal(deduper.admit(...at(200)), 'duplicate', 'found by binary search among in-order quotes');
 });
 
-test('property: any interleaving of a feed and its replay counts each quote exactly once', () => {
+test('the snapshot form keeps the newest millisecond checkable and everything before it late', () => {
+  const deduper = new QuoteDeduper(60_000, 1_000);
+  deduper.admit(...at(10));
+  deduper.admit(...at(20, 100, 1, 7n, 'x'));
+  deduper.admit(...at(20, 100, 2, 7n));
+  const restored = new QuoteDeduper(60_000, 1_000);
+  restored.restoreState(JSON.parse(JSON.stringify(deduper.exportState())));
+  assert.equal(restored.admit(...at(20, 100, 2, 7n)), 'duplicate');
+  assert.equal(restored.admit(...at(20, 100, 1, 7n, 'x')), 'duplicate');
+  assert.equal(restored.admit(...at(20, 105, 1, 7n)), 2, 'the next sequence of that nanosecond');
+  assert.equal(restored.admit(...at(15)), 'late', 'before the newest millisecond: not remembered');
+  assert.equal(restored.admit(...at(21)), 0);
+});
+
+test('property: any arrival order of a feed and its repeats counts each distinct quote once, under a unique key', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 80 }),
-      fc.array(fc.boolean(), { maxLength: 200 }),
-      (timestampsMs, choices) => {
-        const keys = SymbolQuoteKeys.create('S', 'US', 'UTC') as SymbolQuoteKeys;
-        const sorted = [...timestampsMs].sort((left, right) => left - right);
-        const feed = sorted.map((atMs) => {
-          const tsNs = BigInt(atMs) * 1_000_000n;
-          const sequence = keys.assign(tsNs) as number;
-          return { atMs, tsNs, sequence, key: keys.key(tsNs, sequence) };
-        });
-        const deduper = new QuoteDeduper(1_000, 1_000);
-        const counted = new Map<string, number>();
-        let first = 0;
-        let second = 0;
-        for (const takeFirst of [...choices, ...feed.map(() => true), ...feed.map(() => false)]) {
-          const next = takeFirst ? feed[first++] : feed[second++];
-          if (next === undefined) continue;
-          if (deduper.check(next.tsNs, next.sequence, next.atMs) === 'new')
-            counted.set(next.key, (counted.get(next.key) ?? 0) + 1);
+      fc.array(
+        fc.record({
+          atMs: fc.integer({ min: 0, max: 20 }),
+          extraNs: fc.bigInt({ min: 0n, max: 2n }),
+          price: fc.integer({ min: 1, max: 3 }),
+        }),
+        { minLength: 1, maxLength: 60 },
+      ),
+      fc.array(fc.nat(), { maxLength: 200 }),
+      (distinctish, picks) => {
+        const distinct = new Map<string, (typeof distinctish)[number]>();
+        for (const quote of distinctish) distinct.set(`${quote.atMs}:${quote.extraNs}:${quote.price}`, quote);
+        // Every quote twice, in an order the picks shuffle.
+        const arrivals = [...distinct.values(), ...distinct.values()];
+        for (const [index, pick] of picks.entries()) {
+          const from = index % arrivals.length;
+          const to = pick % arrivals.length;
+          [arrivals[from], arrivals[to]] = [arrivals[to], arrivals[from]];
         }
-        assert.ok([...counted.values()].every((count) => count === 1));
-        assert.equal(counted.size, feed.length, 'inside the window nothing is lost either');
+        const deduper = new QuoteDeduper(1_000, 1_000);
+        const keys = new Set<string>();
+        let counted = 0;
+        for (const quote of arrivals) {
+          const tsNs = BigInt(quote.atMs) * 1_000_000n + quote.extraNs;
+          const sequence = deduper.admit({ tsNs, price: quote.price, size: 1 }, quote.atMs);
+          if (typeof sequence !== 'number') {
+            assert.equal(sequence, 'duplicate');
+            continue;
+          }
+          counted += 1;
+          keys.add(`${tsNs}:${sequence}`);
+        }
+        assert.equal(counted, distinct.size, 'each distinct quote once');
+        assert.equal(keys.size, distinct.size, 'keys unique');
       },
     ),
     { numRuns: 300 },

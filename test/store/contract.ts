@@ -88,9 +88,9 @@ export function storeContract(backend: Backend): void {
     it('migrates once and records every version', { timeout: testTimeoutMs }, async (context) => {
       await withStore(context, async (store) => {
         const again = await migrate(store.database, silentLogger);
-        assert.deepEqual(again, { applied: [], version: 4 });
+        assert.deepEqual(again, { applied: [], version: 6 });
         const rows = await store.database.query<{ version: number }>('SELECT version FROM schema_migrations');
-        assert.deepEqual(rows.map((row) => Number(row.version)).sort(), [1, 2, 3, 4]);
+        assert.deepEqual(rows.map((row) => Number(row.version)).sort(), [1, 2, 3, 4, 6]);
       });
     });
 
@@ -122,7 +122,7 @@ export function storeContract(backend: Backend): void {
             );
           }
           const v4 = await migrate(store.database, silentLogger);
-          assert.deepEqual(v4, { applied: [4], version: 4 });
+          assert.deepEqual(v4, { applied: [4, 6], version: 6 });
           const events = await collectPages((cursor) =>
             store.history.eventsOfOrder(1, 7, { cursor, limit: 1 }),
           );
@@ -562,6 +562,7 @@ export function storeContract(backend: Backend): void {
         const candle = (minute: number, close: number) => ({
           symbol: 'AAA/USD',
           interval: '1m' as const,
+          source: 'trades' as const,
           openMs: startTsMs + minute * minuteMs,
           closeMs: startTsMs + (minute + 1) * minuteMs,
           open: 100,
@@ -575,9 +576,12 @@ export function storeContract(backend: Backend): void {
         });
         await sink.write(Array.from({ length: 30 }, (_, minute) => candle(minute, 100 + minute)));
         await sink.write([candle(4, 7), candle(5, 8), candle(5, 9)]);
+        // The quote feed's candle of the same symbol, interval and minute is another series.
+        await sink.write([{ ...candle(4, 555), source: 'quotes' }]);
         const range = {
           symbol: 'AAA/USD',
           interval: '1m',
+          source: 'trades',
           fromMs: startTsMs + 3 * minuteMs,
           toMs: startTsMs + 20 * minuteMs,
         };
@@ -588,6 +592,11 @@ export function storeContract(backend: Backend): void {
         );
         assert.equal(candles[0].quoteVolume, hugeQuoteVolume);
         assert.equal(candles[0].closeTimeMs, startTsMs + 4 * minuteMs);
+        const quoted = await store.candles.candles({ ...range, source: 'quotes' }, { limit: 10 });
+        assert.deepEqual(
+          quoted.items.map((found) => [found.openTimeMs, found.close, found.source]),
+          [[startTsMs + 4 * minuteMs, 555, 'quotes']],
+        );
         const other = await store.candles.candles({ ...range, interval: '1h' }, { limit: 10 });
         assert.deepEqual(other, { items: [], next: null });
       });

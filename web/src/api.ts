@@ -95,6 +95,17 @@ export interface Candle {
   closed: boolean;
 }
 
+/** A closed candle from `GET /candles`: prices and volume in human units already. */
+export interface HistoryCandle {
+  openMs: number;
+  closeMs: number;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: string;
+}
+
 export interface PublicTrade {
   tradeId: string;
   price: string;
@@ -265,6 +276,12 @@ export const api = {
   sessions: () => request<SessionInfo[]>('GET', '/sessions'),
   endSession: (sessionId: string) => request<unknown>('DELETE', `/sessions/${encodeURIComponent(sessionId)}`),
   symbols: () => request<SymbolInfo[]>('GET', '/symbols'),
+  /** Closed trade candles opened at or after `fromMs`, oldest first. */
+  candles: (symbol: string, interval: string, fromMs: number, limit: number) =>
+    request<Page<HistoryCandle>>(
+      'GET',
+      `/candles?symbol=${encodeURIComponent(symbol)}&interval=${interval}&source=trades&from=${fromMs}&limit=${limit}`,
+    ),
   balances: () => request<Balance[]>('GET', '/balances'),
   openOrders: () => request<Order[]>('GET', `/orders?status=open&limit=${openOrdersMax}`),
   orderHistory: (cursor: string | null) => request<Page<Order>>('GET', `/history/orders${pageQuery(cursor)}`),

@@ -13,11 +13,15 @@ export interface QuoteFeedStats {
   malformed: number;
   /** Times the feed waited for the ingest ring to drain. */
   waits: number;
+  /** Connections made again after one was lost or failed (TCP only). */
+  reconnects: number;
 }
 
 export interface QuoteFeed {
   /** Delivers quotes until the source ends or `stop` is called. */
   run(target: QuoteTarget): Promise<QuoteFeedStats>;
+  /** The figures so far, while it runs (for /metrics). */
+  stats(): QuoteFeedStats;
   stop(): void;
 }
 

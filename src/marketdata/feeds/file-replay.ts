@@ -4,9 +4,9 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deliver, type QuoteFeed, type QuoteFeedStats, type QuoteTarget } from './feed.js';
-import { parseQuoteLine } from './quote-line.js';
+import { parseQuoteLine, type QuoteLineOptions } from './quote-line.js';
 
-export interface FileReplayOptions {
+export interface FileReplayOptions extends QuoteLineOptions {
   path: string;
   /** 1 = real time, 10 = ten times faster, Infinity = no pacing. */
   speed?: number;
@@ -17,11 +17,12 @@ const pauseMsMin = 2;
 
 export class FileReplayFeed implements QuoteFeed {
   private stopped = false;
+  private readonly counters: QuoteFeedStats = { delivered: 0, malformed: 0, waits: 0, reconnects: 0 };
 
   constructor(private readonly options: FileReplayOptions) {}
 
   async run(target: QuoteTarget): Promise<QuoteFeedStats> {
-    const stats: QuoteFeedStats = { delivered: 0, malformed: 0, waits: 0 };
+    const stats = this.counters;
     const speed = this.options.speed ?? 1;
     const lines = createInterface({
       input: createReadStream(this.options.path),
@@ -32,7 +33,7 @@ export class FileReplayFeed implements QuoteFeed {
     for await (const line of lines) {
       if (this.stopped) break;
       if (line.trim().length === 0) continue;
-      const quote = parseQuoteLine(line);
+      const quote = parseQuoteLine(line, this.options);
       if (typeof quote === 'string') {
         if (quote !== 'HEADER') stats.malformed += 1;
         continue;
@@ -47,7 +48,11 @@ export class FileReplayFeed implements QuoteFeed {
       if (waiting !== undefined) await waiting;
     }
     lines.close();
-    return stats;
+    return this.stats();
+  }
+
+  stats(): QuoteFeedStats {
+    return { ...this.counters };
   }
 
   stop(): void {

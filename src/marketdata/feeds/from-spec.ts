@@ -1,7 +1,8 @@
 // Chooses an external quote feed from one configuration string (`--quote-feed`, HOGA_QUOTE_FEED):
 //   simulated[:SYMBOLS[:QUOTES_PER_SECOND[:SEED]]]   a seeded random walk (default 10 symbols, 1,000/s)
 //   file:PATH[@SPEED]                                NDJSON or CSV replay (SPEED 1 = real time)
-//   tcp:HOST:PORT                                    a line-based TCP feed (NDJSON or CSV lines)
+//   tcp:HOST:PORT                                    a line-based TCP feed (NDJSON or CSV lines),
+//                                                    reconnecting with a capped exponential backoff
 // Errors are values with a stable code, so a bad setting stops start-up with a clear message.
 
 import type { QuoteFeed } from './feed.js';
@@ -53,19 +54,24 @@ function file(rest: string): FeedSpecResult {
   return { ok: true, feed: new FileReplayFeed(options), description: `file ${path} at ${speed}x` };
 }
 
-function tcp(parts: string[]): FeedSpecResult {
+/** Hooks a feed reports through (the log). */
+export interface FeedSpecHooks {
+  onDisconnect?: (error: unknown, delayMs: number) => void;
+}
+
+function tcp(parts: string[], hooks: FeedSpecHooks): FeedSpecResult {
   const port = wholeNumber(parts[1], 0, 65_535);
   if (parts.length !== 2 || parts[0] === '' || port === undefined || port === 0) {
     return { ok: false, message: 'tcp takes HOST:PORT' };
   }
   return {
     ok: true,
-    feed: new TcpQuoteFeed({ host: parts[0], port }),
+    feed: new TcpQuoteFeed({ host: parts[0], port, onDisconnect: hooks.onDisconnect }),
     description: `tcp ${parts[0]}:${port}`,
   };
 }
 
-export function quoteFeedFromSpec(spec: string): FeedSpecResult {
+export function quoteFeedFromSpec(spec: string, hooks: FeedSpecHooks = {}): FeedSpecResult {
   const colon = spec.indexOf(':');
   const kind = colon === -1 ? spec : spec.slice(0, colon);
   const rest = colon === -1 ? '' : spec.slice(colon + 1);
@@ -75,7 +81,7 @@ export function quoteFeedFromSpec(spec: string): FeedSpecResult {
     case 'file':
       return file(rest);
     case 'tcp':
-      return tcp(rest.split(':'));
+      return tcp(rest.split(':'), hooks);
     default:
       return {
         ok: false,

@@ -44,6 +44,7 @@ export class SimulatedQuoteFeed implements QuoteFeed {
   private nextNs: bigint;
   private produced = 0;
   private stopped = false;
+  private readonly counters: QuoteFeedStats = { delivered: 0, malformed: 0, waits: 0, reconnects: 0 };
 
   constructor(private readonly options: SimulatedFeedOptions) {
     this.random = new SeededRandom(options.seed);
@@ -72,7 +73,7 @@ export class SimulatedQuoteFeed implements QuoteFeed {
   }
 
   async run(target: QuoteTarget): Promise<QuoteFeedStats> {
-    const stats: QuoteFeedStats = { delivered: 0, malformed: 0, waits: 0 };
+    const stats = this.counters;
     const tickMs = this.options.tickMs ?? 10;
     const perTick = Math.max(1, Math.round((this.options.quotesPerSecond * tickMs) / 1_000));
     const quotesMax = this.options.quotesMax ?? Number.POSITIVE_INFINITY;
@@ -83,7 +84,11 @@ export class SimulatedQuoteFeed implements QuoteFeed {
       }
       await sleep(tickMs);
     }
-    return stats;
+    return this.stats();
+  }
+
+  stats(): QuoteFeedStats {
+    return { ...this.counters };
   }
 
   stop(): void {

@@ -1,6 +1,8 @@
-// Candles and volume with lightweight-charts, live from `candles.<symbol>.<interval>`.
-// The chart library plots in floating point; prices reach it only as parsed display positions,
-// never as arithmetic inputs, and its axis labels use the symbol's tick size.
+// Candles and volume with lightweight-charts: history from `GET /api/v1/candles`, then live from
+// `candles.<symbol>.<interval>` (the exchange's own trades; quote-feed candles are another series
+// and never drawn here). The chart library plots in floating point; prices reach it only as
+// parsed display positions, never as arithmetic inputs, and its axis labels use the symbol's tick
+// size with thousands separators.
 
 import {
   type CandlestickData,
@@ -13,14 +15,30 @@ import {
   type UTCTimestamp,
 } from 'lightweight-charts';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Candle, PublicTrade, SymbolInfo } from '../api.js';
-import { type CandleInterval, candleIntervals, channelNames, readCandle, readTrades } from '../channels.js';
+import { api, type Candle, type SymbolInfo } from '../api.js';
+import { type CandleInterval, candleIntervals, channelNames, readCandle } from '../channels.js';
 import { pricePlaces, useApp } from '../context.js';
-import { addDecimal, compareDecimal } from '../decimal.js';
-import { unitsFor } from '../units.js';
+import { formatDecimal } from '../decimal.js';
+import { type SymbolUnits, unitsFor } from '../units.js';
 
 /** Bars kept in the chart; older ones scroll out of memory. */
 export const chartBarsMax = 2_000;
+/** Bars of history loaded when the chart opens: more than a wide screen shows. */
+export const chartHistoryBars = 300;
+/** One page of history: the server's page size bound is 999. */
+const historyPageMax = 500;
+
+/** Nominal length of each interval; days and weeks follow local midnight, so this is a bound. */
+const intervalMs: Record<CandleInterval, number> = {
+  '1s': 1_000,
+  '1m': 60_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '1h': 3_600_000,
+  '4h': 14_400_000,
+  '1d': 90_000_000,
+  '1w': 608_400_000,
+};
 
 const upColour = '#1fbf75';
 const downColour = '#f0506e';
@@ -44,42 +62,23 @@ function toVolume(candle: Candle): HistogramData<UTCTimestamp> {
   };
 }
 
-/** Intervals whose candles start on the same instants in every whole-hour timezone. */
-const backfillIntervalMs: Partial<Record<CandleInterval, number>> = {
-  '1s': 1_000,
-  '1m': 60_000,
-  '5m': 300_000,
-  '15m': 900_000,
-  '1h': 3_600_000,
-};
+/** An axis label: the symbol's price places and thousands separators (1,234,567.50). */
+export function axisPrice(price: number, places: number): string {
+  return formatDecimal(price.toFixed(places), places);
+}
 
 /**
- * Candles rebuilt from the recent trade tape, so the chart has a past as soon as it opens.
- * Exact: high/low by decimal comparison, volume by decimal addition. Live candles replace these.
+ * History and live candles merged by open time: a live candle replaces the stored one of the same
+ * open time (it is as new or newer), so the merge has no duplicates whatever order the two arrive
+ * in. At most `chartBarsMax` bars are kept (and as many live open times).
  */
-export function candlesFromTrades(trades: PublicTrade[], intervalMs: number): Candle[] {
-  const candles = new Map<number, Candle>();
-  for (const trade of [...trades].sort((a, b) => a.timeMs - b.timeMs)) {
-    const timeMs = Math.floor(trade.timeMs / intervalMs) * intervalMs;
-    const candle = candles.get(timeMs);
-    if (!candle) {
-      candles.set(timeMs, {
-        timeMs,
-        open: trade.price,
-        high: trade.price,
-        low: trade.price,
-        close: trade.price,
-        volume: trade.qty,
-        closed: false,
-      });
-      continue;
-    }
-    if (compareDecimal(trade.price, candle.high) > 0) candle.high = trade.price;
-    if (compareDecimal(trade.price, candle.low) < 0) candle.low = trade.price;
-    candle.close = trade.price;
-    candle.volume = addDecimal(candle.volume, trade.qty) ?? candle.volume;
+export function mergeCandles(bars: Map<number, Candle>, history: Candle[], live: Set<number>): void {
+  for (const candle of history) if (!live.has(candle.timeMs)) bars.set(candle.timeMs, candle);
+  const sorted = [...bars.keys()].sort((left, right) => left - right);
+  for (const old of sorted.slice(0, Math.max(0, sorted.length - chartBarsMax))) {
+    bars.delete(old);
+    live.delete(old);
   }
-  return [...candles.values()];
 }
 
 interface ChartParts {
@@ -109,7 +108,11 @@ function buildChart(container: HTMLElement, info: SymbolInfo): ChartParts {
     borderVisible: false,
     wickUpColor: upColour,
     wickDownColor: downColour,
-    priceFormat: { type: 'price', precision: places, minMove: Number(info.tickSize) },
+    priceFormat: {
+      type: 'custom',
+      minMove: Number(info.tickSize),
+      formatter: (price: number) => axisPrice(price, places),
+    },
   });
   const volume = chart.addSeries(HistogramSeries, {
     priceScaleId: 'volume',
@@ -122,12 +125,28 @@ function buildChart(container: HTMLElement, info: SymbolInfo): ChartParts {
   return { chart, candles, volume };
 }
 
+/** The closed candles of the last `chartHistoryBars` intervals, oldest first (empty on failure). */
+async function loadHistory(
+  info: SymbolInfo,
+  interval: CandleInterval,
+  units: SymbolUnits,
+): Promise<Candle[]> {
+  const fromMs = Math.max(0, Date.now() - chartHistoryBars * intervalMs[interval]);
+  const page = await api.candles(info.symbol, interval, fromMs, historyPageMax);
+  if (!page.ok) return [];
+  return page.value.items.flatMap((item) => {
+    const candle = readCandle({ ...item, closed: true }, units);
+    return candle === undefined ? [] : [candle];
+  });
+}
+
 export function CandleChart({ info }: { info: SymbolInfo }) {
   const { socket } = useApp();
   const container = useRef<HTMLDivElement>(null);
   const [interval, chooseInterval] = useState<CandleInterval>('1m');
-  const [latest, setLatest] = useState<{ bars: number; close: string; volume: string }>({
+  const [latest, setLatest] = useState<{ bars: number; history: number; close: string; volume: string }>({
     bars: 0,
+    history: 0,
     close: '',
     volume: '',
   });
@@ -137,43 +156,57 @@ export function CandleChart({ info }: { info: SymbolInfo }) {
     const parts = buildChart(container.current, info);
     const units = unitsFor(info);
     const bars = new Map<number, Candle>();
+    /** Open times that came from the live channel since the last history load. */
+    const live = new Set<number>();
     let lastTime = 0;
+    let historyBars = 0;
+    let disposed = false;
     const redraw = () => {
       const sorted = [...bars.values()].sort((a, b) => a.timeMs - b.timeMs);
-      for (const old of sorted.splice(0, Math.max(0, sorted.length - chartBarsMax))) bars.delete(old.timeMs);
       parts.candles.setData(sorted.map(toBar));
       parts.volume.setData(sorted.map(toVolume));
       const last = sorted.at(-1);
       lastTime = last?.timeMs ?? 0;
-      setLatest({ bars: sorted.length, close: last?.close ?? '', volume: last?.volume ?? '' });
+      setLatest({
+        bars: sorted.length,
+        history: historyBars,
+        close: last?.close ?? '',
+        volume: last?.volume ?? '',
+      });
     };
-    const backfillMs = backfillIntervalMs[interval];
-    const unsubscribeTrades = socket.subscribe(channelNames.trades(info.symbol), {
-      onReset: () => undefined,
-      onMessage: (message) => {
-        if (!message.snapshot || backfillMs === undefined) return;
-        for (const candle of candlesFromTrades(readTrades(message.data, units), backfillMs)) {
-          if (!bars.has(candle.timeMs)) bars.set(candle.timeMs, candle);
-        }
+    // History is asked for once the live channel is subscribed (its snapshot arrived): a candle
+    // that closes later comes live, and the server stores every candle closed before it answers.
+    const reload = () => {
+      live.clear();
+      void loadHistory(info, interval, units).then((history) => {
+        if (disposed) return;
+        historyBars = history.length;
+        mergeCandles(bars, history, live);
         redraw();
-      },
-    });
+      });
+    };
     const unsubscribe = socket.subscribe(channelNames.candles(info.symbol, interval), {
       onReset: () => undefined,
       onMessage: (message) => {
         const candle = readCandle(message.data, units);
+        if (message.snapshot) reload();
         if (!candle || candle.timeMs < lastTime) return;
         bars.set(candle.timeMs, candle);
-        if (bars.size > chartBarsMax) bars.delete(Math.min(...bars.keys()));
+        live.add(candle.timeMs);
+        if (bars.size > chartBarsMax) {
+          const oldest = Math.min(...bars.keys());
+          bars.delete(oldest);
+          live.delete(oldest);
+        }
         lastTime = candle.timeMs;
         parts.candles.update(toBar(candle));
         parts.volume.update(toVolume(candle));
-        setLatest({ bars: bars.size, close: candle.close, volume: candle.volume });
+        setLatest({ bars: bars.size, history: historyBars, close: candle.close, volume: candle.volume });
       },
     });
     return () => {
+      disposed = true;
       unsubscribe();
-      unsubscribeTrades();
       parts.chart.remove();
     };
   }, [socket, info, interval]);
@@ -199,10 +232,11 @@ export function CandleChart({ info }: { info: SymbolInfo }) {
         ref={container}
         data-testid="chart"
         data-bars={latest.bars}
+        data-history-bars={latest.history}
         data-last-close={latest.close}
         data-last-volume={latest.volume}
         role="img"
-        aria-label={`${info.symbol} ${interval} candles${latest.close ? `, last close ${latest.close}` : ''}`}
+        aria-label={`${info.symbol} ${interval} candles${latest.close ? `, last close ${formatDecimal(latest.close, pricePlaces(info))}` : ''}`}
       />
     </div>
   );
