@@ -177,6 +177,8 @@ function registerOriginCheck(app: FastifyInstance, context: GatewayContext): voi
   });
 }
 
+const probeRoutes = new Set(['/healthz', '/readyz', '/metrics']);
+
 /** Echoes the request id so a client can quote it; with `logRequests`, one line per request. */
 function registerRequestLog(app: FastifyInstance, config: GatewayConfig): void {
   app.addHook('onRequest', async (request, reply) => {
@@ -184,7 +186,9 @@ function registerRequestLog(app: FastifyInstance, config: GatewayConfig): void {
   });
   if (!config.logRequests) return;
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
+    // Probes poll every few seconds: their lines would drown the rest, so they log at debug.
+    const level = probeRoutes.has(request.url) ? 'debug' : 'info';
+    request.log[level](
       {
         method: request.method,
         url: request.url,
