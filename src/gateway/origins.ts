@@ -78,6 +78,6 @@ export function secureCookieLost(request: FastifyRequest, options: OriginOptions
     fromBrowser &&
     cookieSecureFor(request, options) &&
     request.protocol !== 'https' &&
-    !loopbackHosts.has(request.hostname.toLowerCase())
+    !loopbackHosts.has(String(request.hostname ?? '').toLowerCase())
   );
 }
