@@ -3,12 +3,15 @@
 // the last-seen write interval, an abnormal-traffic order trigger reachable under the order limit,
 // and log lines without duplicate keys.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { loadConfig, ordersPerWindowMax } from '../../src/config.js';
 import { AbnormalTrafficDetector } from '../../src/gateway/abnormal-traffic.js';
 import { defaultGatewayConfig } from '../../src/gateway/config.js';
+import { ConnectionLimits } from '../../src/gateway/connection-limits.js';
 import { GatewayError } from '../../src/gateway/errors.js';
 import { LoginGuard, type LoginGuardOptions } from '../../src/gateway/login-guard.js';
 import { PasswordHasher } from '../../src/gateway/passwords.js';
@@ -211,5 +214,32 @@ describe('log lines', () => {
       assert.deepEqual(keys, [...new Set(keys)], `duplicate keys in ${line}`);
       assert.equal(JSON.parse(line).name, 'hoga');
     }
+  });
+});
+
+describe('ConnectionLimits', () => {
+  it('refuses connections past the total cap with 503 TOO_MANY_CONNECTIONS, whatever the address', async () => {
+    const server = createServer((_request, response) => response.end('ok'));
+    const refused: string[] = [];
+    new ConnectionLimits({ perIpMax: 100, totalMax: 2, perIp: false }, (reason) =>
+      refused.push(reason),
+    ).attach(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const open = () =>
+      new Promise<Socket>((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port }, () => resolve(socket));
+      });
+    const held = [await open(), await open()];
+    const third = await open();
+    let reply = '';
+    third.on('data', (chunk) => {
+      reply += chunk;
+    });
+    await new Promise((resolve) => third.once('close', resolve));
+    assert.match(reply, /^HTTP\/1\.1 503[\s\S]*TOO_MANY_CONNECTIONS/);
+    assert.deepEqual(refused, ['total']);
+    for (const socket of held) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
   });
 });
