@@ -167,7 +167,7 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
     const tokenHash = connection.tokenHash;
     if (tokenHash === undefined || connection.socket.readyState > 1) return;
     const expiresAtMs = await context.sessions.expiresAtMs(tokenHash).catch(() => undefined);
-    if (connection.tokenHash !== tokenHash) return;
+    if (connection.tokenHash !== tokenHash || connection.socket.readyState > 1) return;
     if (expiresAtMs === undefined)
       return void connection.socket.close(closeCodes.sessionEnded, 'SESSION_ENDED');
     const delayMs = Math.min(expiryCheckMsMax, Math.max(1, expiresAtMs - context.clock() + 1));
