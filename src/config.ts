@@ -2,7 +2,7 @@
 // Every setting has a default that works on a fresh clone; docs/CONFIGURATION.md lists them all.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultGatewayConfig, type GatewayConfig } from './gateway/config.js';
+import { type CookieSecureMode, defaultGatewayConfig, type GatewayConfig } from './gateway/config.js';
 
 export type FsyncPolicy = 'always' | 'batch' | 'none';
 
@@ -116,6 +116,66 @@ function booleanSetting(value: string | undefined, fallback: boolean, name: stri
   throw new Error(`${name} must be true or false, got ${value}`);
 }
 
+function cookieSecure(value: string | undefined): CookieSecureMode {
+  if (value === undefined || value === '') return 'true';
+  if (value === 'auto' || value === 'true' || value === 'false') return value;
+  throw new Error(`HOGA_COOKIE_SECURE must be auto, true or false, got ${value}`);
+}
+
+/** `scheme://host[:port]` exactly as a browser sends it in `Origin` (no path, no trailing slash). */
+function allowedOrigins(value: string | undefined): string[] {
+  if (value === undefined || value.trim() === '') return [];
+  return value.split(',').map((entry) => {
+    const origin = entry.trim();
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      throw new Error(`HOGA_ALLOWED_ORIGINS: ${origin} is not an origin like https://exchange.example.com`);
+    }
+    if (parsed.origin !== origin)
+      throw new Error(
+        `HOGA_ALLOWED_ORIGINS: write ${origin} as ${parsed.origin} (scheme://host[:port] only)`,
+      );
+    return origin;
+  });
+}
+
+function connectionsFromEnvironment(config: GatewayConfig, environment: Environment): void {
+  const connections = config.connections;
+  const settings: Array<[keyof typeof connections, string]> = [
+    ['perIpMax', 'HOGA_CONNECTIONS_PER_IP_MAX'],
+    ['totalMax', 'HOGA_CONNECTIONS_MAX'],
+    ['headersTimeoutMs', 'HOGA_HEADERS_TIMEOUT_MS'],
+    ['requestTimeoutMs', 'HOGA_REQUEST_TIMEOUT_MS'],
+    ['keepAliveTimeoutMs', 'HOGA_KEEP_ALIVE_TIMEOUT_MS'],
+    ['idleTimeoutMs', 'HOGA_CONNECTION_IDLE_TIMEOUT_MS'],
+  ];
+  for (const [key, name] of settings) {
+    connections[key] = positiveNumber(environment[name], connections[key], name);
+    if (!Number.isSafeInteger(connections[key])) throw new Error(`${name} must be an integer`);
+  }
+  // Node refuses a headers timeout above the request timeout; say which setting to change instead.
+  if (connections.headersTimeoutMs > connections.requestTimeoutMs)
+    throw new Error('HOGA_HEADERS_TIMEOUT_MS must not exceed HOGA_REQUEST_TIMEOUT_MS');
+}
+
+/** The most orders one user can place in one abnormal-traffic window under the order rate limit. */
+export function ordersPerWindowMax(config: GatewayConfig): number {
+  const bucket = config.limits.ordersPerUser;
+  return Math.floor(bucket.burst + (bucket.ratePerSecond * config.abnormal.windowMs) / 1000);
+}
+
+/** A floor no user can pass would make the abnormal-traffic order trigger dead code. */
+function checkAbnormalReachable(config: GatewayConfig): void {
+  const reachable = ordersPerWindowMax(config);
+  if (config.abnormal.ordersPerWindowFloor >= reachable)
+    throw new Error(
+      `HOGA_ABNORMAL_ORDERS_FLOOR (${config.abnormal.ordersPerWindowFloor}) must be below ${reachable}, ` +
+        'the most orders a user can place in one second under HOGA_ORDERS_PER_SECOND and HOGA_ORDERS_BURST',
+    );
+}
+
 function gatewayFromEnvironment(environment: Environment): GatewayConfig {
   const config = defaultGatewayConfig();
   const sessions = config.sessions;
@@ -124,6 +184,8 @@ function gatewayFromEnvironment(environment: Environment): GatewayConfig {
     sessions.idleTimeoutMs,
     'HOGA_SESSION_IDLE_MS',
   );
+  // Below a second the last-seen bookkeeping (a quarter of the idle timeout) would write on every request.
+  if (sessions.idleTimeoutMs < 1_000) throw new Error('HOGA_SESSION_IDLE_MS must be at least 1000');
   sessions.absoluteTimeoutMs = integer(
     environment.HOGA_SESSION_ABSOLUTE_MS,
     sessions.absoluteTimeoutMs,
@@ -159,9 +221,11 @@ function gatewayFromEnvironment(environment: Environment): GatewayConfig {
     abnormal.multiple,
     'HOGA_ABNORMAL_MULTIPLE',
   );
+  // Unset, the floor follows the order burst: a user who spends a whole burst within one window
+  // (possible only from a quiet start) is abnormal, whatever the order limit is set to.
   abnormal.ordersPerWindowFloor = integer(
     environment.HOGA_ABNORMAL_ORDERS_FLOOR,
-    abnormal.ordersPerWindowFloor,
+    Math.floor(limits.ordersPerUser.burst),
     'HOGA_ABNORMAL_ORDERS_FLOOR',
   );
   abnormal.rejectsPerWindowFloor = integer(
@@ -170,6 +234,11 @@ function gatewayFromEnvironment(environment: Environment): GatewayConfig {
     'HOGA_ABNORMAL_REJECTS_FLOOR',
   );
   config.trustProxy = environment.HOGA_TRUST_PROXY === 'true';
+  checkAbnormalReachable(config);
+  config.origins.cookieSecure = cookieSecure(environment.HOGA_COOKIE_SECURE);
+  config.origins.allowedOrigins = allowedOrigins(environment.HOGA_ALLOWED_ORIGINS);
+  connectionsFromEnvironment(config, environment);
+  config.logRequests = booleanSetting(environment.HOGA_LOG_REQUESTS, config.logRequests, 'HOGA_LOG_REQUESTS');
   return config;
 }
 

@@ -533,6 +533,7 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Pha
       HOGA_ORDERS_BURST: unlimited,
       HOGA_REQUESTS_PER_IP_PER_SECOND: unlimited,
       HOGA_REQUESTS_PER_IP_BURST: unlimited,
+      HOGA_CONNECTIONS_PER_IP_MAX: unlimited,
       HOGA_ABNORMAL_ORDERS_FLOOR: unlimited,
       HOGA_ABNORMAL_REJECTS_FLOOR: unlimited,
       HOGA_SESSIONS_PER_USER_MAX: '10',

@@ -109,7 +109,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: GatewayContex
         if (!minor.ok) throw new GatewayError(400, 'INVALID_AMOUNT', `amount ${minor.message}`, 'amount');
         if ((await context.users.findUserById(userId)) === undefined && userId !== 0) throw notFound('user');
         const outcome = await submitOrReject(context, { op, user: userId, asset, amount: minor.value });
-        context.audit.info({ event: op, adminId: admin.id, userId, asset, amount }, op);
+        context.audit.info({ event: op, adminId: admin.id, userId, asset, amount, reqId: request.id }, op);
         const balance = context.engine.balance(userId, asset);
         return reply.code(201).send({
           seq: outcome.seq,

@@ -1,5 +1,7 @@
 // The Fastify app: builds every service once, registers one route file per concept, and maps
 // every error to the one `{code, message, field?}` shape.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
@@ -10,15 +12,18 @@ import type { CommandSequencer } from '../ports.js';
 import type { SessionStore, UserStore } from '../store/ports.js';
 import { AbnormalTrafficDetector } from './abnormal-traffic.js';
 import { registerAdminRoutes, registerSymbolRoutes } from './admin.js';
-import { registerAuthRoutes } from './auth.js';
-import type { GatewayConfig } from './config.js';
+import { deviceMaxAgeMs, registerAuthRoutes } from './auth.js';
+import type { ConnectionOptions, GatewayConfig } from './config.js';
+import { limitConnections } from './connection-limits.js';
 import type { GatewayContext, HistoryReader, MarketDataSockets } from './context.js';
 import { type ErrorBody, fromStoreError, GatewayError } from './errors.js';
 import { registerHealthRoutes } from './health.js';
 import { registerHistoryRoutes } from './history.js';
+import { LoginGuard } from './login-guard.js';
 import { GatewayMetrics, registerMetricsRoute } from './metrics.js';
 import { registerOfferingRoutes } from './offerings.js';
 import { registerOrderRoutes } from './orders.js';
+import { crossOriginReason, originNotAllowed, secureCookieName, usesBearer } from './origins.js';
 import { PasswordHasher } from './passwords.js';
 import { TokenBuckets } from './rate-limits.js';
 import { SessionManager } from './sessions.js';
@@ -75,9 +80,16 @@ function buildContext(deps: GatewayDependencies, metrics: GatewayMetrics): Gatew
     abnormal,
     buckets: {
       requestsPerIp: new TokenBuckets(config.limits.requestsPerIp, clock),
-      loginsPerUsername: new TokenBuckets(config.limits.loginsPerUsername, clock),
-      loginsPerIp: new TokenBuckets(config.limits.loginsPerIp, clock),
     },
+    logins: new LoginGuard(
+      {
+        loginsPerIp: config.limits.loginsPerIp,
+        loginsPerUsername: config.limits.loginsPerUsername,
+        devicesMax: config.sessions.cacheEntriesMax,
+        deviceMaxAgeMs,
+      },
+      clock,
+    ),
     metrics,
     audit,
     clock,
@@ -130,6 +142,14 @@ function registerErrorHandling(app: FastifyInstance, metrics: GatewayMetrics): v
   );
 }
 
+/** A client's own id when it looks like one (bounded, no spaces or control characters), else a fresh one. */
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
+
+function requestIdFor(request: IncomingMessage): string {
+  const incoming = request.headers['x-request-id'];
+  return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID();
+}
+
 function registerIpLimit(app: FastifyInstance, context: GatewayContext): void {
   app.addHook('onRequest', async (request) => {
     const url = request.url;
@@ -140,14 +160,73 @@ function registerIpLimit(app: FastifyInstance, context: GatewayContext): void {
   });
 }
 
+const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Cross-site request forgery: a browser attaches the session cookie to a form post or a bodiless
+ * fetch from any page, so every state-changing request that a browser could have sent from another
+ * origin is refused, before its body is read. Bearer requests are exempt (no browser adds one on
+ * its own); logins and registrations are checked too (a forged login would sign the victim in to
+ * the attacker's account).
+ */
+function registerOriginCheck(app: FastifyInstance, context: GatewayContext): void {
+  app.addHook('onRequest', async (request) => {
+    if (!unsafeMethods.has(request.method) || usesBearer(request)) return;
+    const reason = crossOriginReason(request, context.config.origins);
+    if (reason !== undefined) throw originNotAllowed(reason);
+  });
+}
+
+const probeRoutes = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** Echoes the request id so a client can quote it; with `logRequests`, one line per request. */
+function registerRequestLog(app: FastifyInstance, config: GatewayConfig): void {
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  if (!config.logRequests) return;
+  app.addHook('onResponse', async (request, reply) => {
+    // Probes poll every few seconds: their lines would drown the rest, so they log at debug.
+    const level = probeRoutes.has(request.url) ? 'debug' : 'info';
+    request.log[level](
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ip: request.ip,
+        responseTimeMs: Math.round(reply.elapsedTime * 1000) / 1000,
+      },
+      'request',
+    );
+  });
+}
+
+/** Node checks header and request timeouts on this period; a fraction of the shorter one keeps them tight. */
+function timeoutCheckMs(connections: ConnectionOptions): number {
+  return Math.max(
+    10,
+    Math.min(1_000, Math.floor(Math.min(connections.headersTimeoutMs, connections.requestTimeoutMs) / 4)),
+  );
+}
+
 export async function buildGateway(deps: GatewayDependencies): Promise<Gateway> {
+  const { connections } = deps.config;
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.config.bodyBytesMax,
     trustProxy: deps.config.trustProxy,
-    requestIdHeader: 'x-request-id',
-    // Per-request log lines would cost more than the order they describe; errors are still logged.
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+    // Fastify's own two lines per request are off; registerRequestLog writes one.
     logController: new LogController({ disableRequestLogging: true }),
+    connectionTimeout: connections.idleTimeoutMs,
+    keepAliveTimeout: connections.keepAliveTimeoutMs,
+    requestTimeout: connections.requestTimeoutMs,
+    http: {
+      headersTimeout: connections.headersTimeoutMs,
+      requestTimeout: connections.requestTimeoutMs,
+      connectionsCheckingInterval: timeoutCheckMs(connections),
+    },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   }) as unknown as FastifyInstance;
   const metrics = new GatewayMetrics({
@@ -158,6 +237,11 @@ export async function buildGateway(deps: GatewayDependencies): Promise<Gateway> 
     readModelLag: deps.history === undefined ? undefined : () => deps.history?.lagCommands() ?? 0,
   });
   const context = buildContext(deps, metrics);
+  limitConnections(
+    app.server,
+    { perIpMax: connections.perIpMax, totalMax: connections.totalMax, perIp: !deps.config.trustProxy },
+    metrics,
+  );
   await app.register(swagger, {
     openapi: {
       info: {
@@ -168,7 +252,7 @@ export async function buildGateway(deps: GatewayDependencies): Promise<Gateway> 
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },
-          cookie: { type: 'apiKey', in: 'cookie', name: 'hoga_session' },
+          cookie: { type: 'apiKey', in: 'cookie', name: secureCookieName },
         },
       },
       security: [{ bearer: [] }, { cookie: [] }],
@@ -177,7 +261,9 @@ export async function buildGateway(deps: GatewayDependencies): Promise<Gateway> 
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(websocket, { options: { maxPayload: deps.config.webSocket.messageBytesMax } });
   registerErrorHandling(app, metrics);
+  registerRequestLog(app, deps.config);
   registerIpLimit(app, context);
+  registerOriginCheck(app, context);
   registerMetricsRoute(app, metrics);
   registerHealthRoutes(app, context);
   registerAuthRoutes(app, context);

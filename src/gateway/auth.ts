@@ -1,9 +1,17 @@
 // Accounts and sessions over REST: register, log in, log out (one / every device), list and end
-// sessions, who am I. Logins are throttled per username and per IP BEFORE any hashing, so a
+// sessions, who am I. Logins are throttled (src/gateway/login-guard.ts) BEFORE any hashing, so a
 // password-guessing burst costs the server a bucket lookup, not a 128 MiB scrypt.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authenticate, clearedSessionCookie, type GatewayContext, sessionCookie } from './context.js';
+import {
+  authenticate,
+  clearedSessionCookie,
+  cookieFor,
+  cookieValue,
+  type GatewayContext,
+  sessionCookie,
+} from './context.js';
 import { GatewayError, notFound } from './errors.js';
+import { cookieSecureFor, secureCookieLost } from './origins.js';
 import { Credentials, SessionIdParams } from './schemas.js';
 import { hashToken } from './sessions.js';
 
@@ -12,22 +20,27 @@ export function sessionId(tokenHash: string): string {
   return hashToken(`session-id:${tokenHash}`).slice(0, 32);
 }
 
-function throttleLogin(context: GatewayContext, request: FastifyRequest, username: string): void {
-  const byIp = context.buckets.loginsPerIp.take(request.ip);
-  const byName = username === '' ? byIp : context.buckets.loginsPerUsername.take(username.toLowerCase());
-  const refused = !byIp.ok ? byIp : !byName.ok ? byName : undefined;
-  if (refused !== undefined && !refused.ok) {
-    throw new GatewayError(
-      429,
-      'RATE_LIMITED',
-      'too many login attempts',
-      undefined,
-      refused.retryAfterSeconds,
-    );
-  }
+const deviceCookieNames = { secure: '__Host-hoga_device', plain: 'hoga_device' };
+export const deviceMaxAgeMs = 30 * 24 * 3_600_000;
+
+function deviceToken(context: GatewayContext, request: FastifyRequest): string | undefined {
+  const secure = cookieSecureFor(request, context.config.origins);
+  const name = secure ? deviceCookieNames.secure : deviceCookieNames.plain;
+  return cookieValue(request.headers.cookie, name);
 }
 
-function device(request: FastifyRequest): string {
+/** A browser would drop the Secure cookie over plain http: refuse before hashing, saying why. */
+function refuseLostCookie(context: GatewayContext, request: FastifyRequest): void {
+  if (!secureCookieLost(request, context.config.origins)) return;
+  throw new GatewayError(
+    400,
+    'COOKIE_NEEDS_HTTPS',
+    'this server sets its session cookie Secure, which a browser drops over plain http: use https, ' +
+      'or set HOGA_COOKIE_SECURE=auto for a plain-http deployment (docs/CONFIGURATION.md)',
+  );
+}
+
+function userAgent(request: FastifyRequest): string {
   const agent = request.headers['user-agent'];
   return typeof agent === 'string' && agent.length > 0 ? agent : 'unknown';
 }
@@ -40,14 +53,17 @@ export function registerAuthRoutes(app: FastifyInstance, context: GatewayContext
     '/api/v1/auth/register',
     { schema: { tags, body: Credentials, summary: 'Create an account' } },
     async (request, reply) => {
-      throttleLogin(context, request, '');
+      context.logins.admitRegistration(request.ip);
       const { username, password } = request.body;
       if ((await context.users.findUserByName(username)) !== undefined) {
         throw new GatewayError(409, 'USERNAME_TAKEN', 'username already taken', 'username');
       }
       const passwordHash = await context.passwords.hash(password);
       const user = await createUserOrConflict(context, username, passwordHash);
-      context.audit.info({ event: 'register', userId: user.id, ip: request.ip }, 'register');
+      context.audit.info(
+        { event: 'register', userId: user.id, ip: request.ip, reqId: request.id },
+        'register',
+      );
       return reply.code(201).send({ userId: user.id, username: user.username });
     },
   );
@@ -57,21 +73,32 @@ export function registerAuthRoutes(app: FastifyInstance, context: GatewayContext
     { schema: { tags, body: Credentials, summary: 'Log in; sets the session cookie and returns the token' } },
     async (request, reply) => {
       const { username, password } = request.body;
-      throttleLogin(context, request, username);
+      refuseLostCookie(context, request);
+      const device = deviceToken(context, request);
+      const lane = context.logins.admitLogin(request.ip, username, device);
       const user = await context.users.findUserByName(username);
       // An unknown user still costs one hash, so timing does not reveal which usernames exist.
       decoyHash ??= context.passwords.hash('decoy password that never matches');
-      const valid = await context.passwords.verify(password, user?.passwordHash ?? (await decoyHash));
+      const valid = await context.passwords.verify(password, user?.passwordHash ?? (await decoyHash), lane);
       if (user === undefined || !valid) {
-        context.audit.warn({ event: 'loginFailed', username, ip: request.ip }, 'login failed');
+        const failed = { event: 'loginFailed', username, ip: request.ip, reqId: request.id, lane };
+        context.audit.warn(failed, 'login failed');
         context.metrics.audit.inc({ event: 'loginFailed' });
         throw new GatewayError(401, 'INVALID_CREDENTIALS', 'wrong username or password');
       }
-      const { token, session } = await context.sessions.create(user.id, device(request), request.ip);
-      context.audit.info({ event: 'login', userId: user.id, ip: request.ip }, 'login');
+      const { token, session } = await context.sessions.create(user.id, userAgent(request), request.ip);
+      context.audit.info(
+        { event: 'login', userId: user.id, ip: request.ip, reqId: request.id, lane },
+        'login',
+      );
       context.metrics.audit.inc({ event: 'login' });
       const maxAgeSeconds = Math.floor(context.config.sessions.absoluteTimeoutMs / 1000);
-      reply.header('set-cookie', sessionCookie(token, maxAgeSeconds));
+      const options = context.config.origins;
+      const remembered = context.logins.rememberDevice(user.username, device);
+      reply.header('set-cookie', [
+        sessionCookie(request, options, token, maxAgeSeconds),
+        cookieFor(request, options, deviceCookieNames, remembered, Math.floor(deviceMaxAgeMs / 1000)),
+      ]);
       return {
         token,
         userId: user.id,
@@ -88,7 +115,7 @@ export function registerAuthRoutes(app: FastifyInstance, context: GatewayContext
     async (request, reply) => {
       const { session } = await authenticate(context, request);
       await context.sessions.end(session, 'logout');
-      reply.header('set-cookie', clearedSessionCookie());
+      reply.header('set-cookie', clearedSessionCookie(request, context.config.origins));
       return { ended: 1 };
     },
   );
@@ -99,9 +126,10 @@ export function registerAuthRoutes(app: FastifyInstance, context: GatewayContext
     async (request, reply) => {
       const { session } = await authenticate(context, request);
       const ended = await context.sessions.endAll(session.userId);
-      context.audit.info({ event: 'logoutAll', userId: session.userId, ended, ip: request.ip }, 'logout all');
+      const line = { event: 'logoutAll', userId: session.userId, ended, ip: request.ip, reqId: request.id };
+      context.audit.info(line, 'logout all');
       context.metrics.audit.inc({ event: 'logoutAll' });
-      reply.header('set-cookie', clearedSessionCookie());
+      reply.header('set-cookie', clearedSessionCookie(request, context.config.origins));
       return { ended };
     },
   );

@@ -10,6 +10,38 @@ export interface WebSocketOptions {
   heartbeatMs: number;
   authTimeoutMs: number;
   messageBytesMax: number;
+  /**
+   * Bad frames (unparseable, refused by the rate limit) a socket may send: a bucket of this many,
+   * refilled at `badFramesPerSecond`; past it the socket is closed with 4009 TOO_MANY_BAD_FRAMES.
+   */
+  badFramesBurst: number;
+  badFramesPerSecond: number;
+}
+
+/** `true`: always Secure (and the `__Host-` cookie name); `false`: never; `auto`: as the request came. */
+export type CookieSecureMode = 'auto' | 'true' | 'false';
+
+export interface OriginOptions {
+  /**
+   * Origins (`scheme://host[:port]`) allowed besides the request's own host, for cookie-authenticated
+   * writes and cookie WebSocket upgrades (docs/API.md "Cross-site requests").
+   */
+  allowedOrigins: string[];
+  cookieSecure: CookieSecureMode;
+}
+
+/** TCP connections (HTTP and WebSocket) and the Node server's timeouts (docs/CONFIGURATION.md). */
+export interface ConnectionOptions {
+  perIpMax: number;
+  totalMax: number;
+  /** The request line and headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** A connection with no traffic at all for this long is closed (not WebSockets: heartbeats). */
+  idleTimeoutMs: number;
 }
 
 export interface GatewayConfig {
@@ -24,6 +56,10 @@ export interface GatewayConfig {
   abnormal: AbnormalTrafficOptions;
   state: GatewayStateOptions;
   webSocket: WebSocketOptions;
+  origins: OriginOptions;
+  connections: ConnectionOptions;
+  /** One log line per completed HTTP request (with its request id). */
+  logRequests: boolean;
   bodyBytesMax: number;
   /** Trust X-Forwarded-For (only behind a reverse proxy you run). */
   trustProxy: boolean;
@@ -52,7 +88,9 @@ export function defaultGatewayConfig(): GatewayConfig {
       windowMs: 1_000,
       smoothing: 0.1,
       multiple: 10,
-      ordersPerWindowFloor: 2_000,
+      // Reachable under the per-user order limit (at most 1,500 orders in one 1 s window by
+      // default): a user who spends the whole burst in one window is flagged (loadConfig checks it).
+      ordersPerWindowFloor: 1_000,
       rejectsPerWindowFloor: 200,
       suspensionMs: 60_000,
       usersTrackedMax: 100_000,
@@ -66,7 +104,19 @@ export function defaultGatewayConfig(): GatewayConfig {
       heartbeatMs: 15_000,
       authTimeoutMs: 10_000,
       messageBytesMax: 16 * 1024,
+      badFramesBurst: 100,
+      badFramesPerSecond: 10,
     },
+    origins: { allowedOrigins: [], cookieSecure: 'true' },
+    connections: {
+      perIpMax: 256,
+      totalMax: 10_000,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      idleTimeoutMs: 60_000,
+    },
+    logRequests: true,
     bodyBytesMax: 64 * 1024,
     trustProxy: false,
     usernameLengthMax: 64,

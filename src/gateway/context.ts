@@ -6,17 +6,17 @@ import type { CommandSequencer } from '../ports.js';
 import type { LedgerRecord, OrderRecord, UserTradeRecord } from '../store/history.js';
 import type { HistoryQuery, Page, SessionRecord, UserRecord, UserStore } from '../store/ports.js';
 import type { AbnormalTrafficDetector } from './abnormal-traffic.js';
-import type { GatewayConfig } from './config.js';
+import type { GatewayConfig, OriginOptions } from './config.js';
 import { GatewayError, unauthenticated } from './errors.js';
+import type { LoginGuard } from './login-guard.js';
 import type { GatewayMetrics } from './metrics.js';
+import { cookieNameFor, cookieSecureFor, plainCookieName, secureCookieName } from './origins.js';
 import type { PasswordHasher } from './passwords.js';
 import type { StreamClient } from './private-streams.js';
 import type { TokenBuckets } from './rate-limits.js';
 import type { SessionManager } from './sessions.js';
 import type { GatewayState } from './state.js';
 import type { TradingService } from './trading.js';
-
-export const sessionCookieName = 'hoga_session';
 
 /** Optional read side: complete, paginated history from the SQL read model (src/store). */
 export interface HistoryReader {
@@ -50,9 +50,8 @@ export interface GatewayContext {
   abnormal: AbnormalTrafficDetector;
   buckets: {
     requestsPerIp: TokenBuckets;
-    loginsPerUsername: TokenBuckets;
-    loginsPerIp: TokenBuckets;
   };
+  logins: LoginGuard;
   metrics: GatewayMetrics;
   audit: Logger;
   clock: () => number;
@@ -67,16 +66,19 @@ export interface Authenticated {
   token: string;
 }
 
-/** The session token from `Authorization: Bearer` (programs) or the session cookie (browsers). */
-export function tokenFromHeaders(headers: FastifyRequest['headers']): string | undefined {
-  const authorization = headers.authorization;
+/**
+ * The session token from `Authorization: Bearer` (programs) or the session cookie (browsers) under
+ * the one name this request's scheme allows (`__Host-hoga_session` when the cookie is Secure).
+ */
+export function tokenFromRequest(request: FastifyRequest, options: OriginOptions): string | undefined {
+  const authorization = request.headers.authorization;
   if (typeof authorization === 'string' && authorization.startsWith('Bearer ')) {
     return authorization.slice('Bearer '.length).trim();
   }
-  return cookieValue(headers.cookie, sessionCookieName);
+  return cookieValue(request.headers.cookie, cookieNameFor(request, options));
 }
 
-function cookieValue(header: string | undefined, name: string): string | undefined {
+export function cookieValue(header: string | undefined, name: string): string | undefined {
   if (header === undefined) return undefined;
   for (const part of header.split(';')) {
     const separator = part.indexOf('=');
@@ -91,7 +93,7 @@ type WithAuthenticated = FastifyRequest & { [authenticatedKey]?: Authenticated }
 export async function authenticate(context: GatewayContext, request: FastifyRequest): Promise<Authenticated> {
   const cached = (request as WithAuthenticated)[authenticatedKey];
   if (cached !== undefined) return cached;
-  const token = tokenFromHeaders(request.headers);
+  const token = tokenFromRequest(request, context.config.origins);
   if (token === undefined || token.length === 0) throw unauthenticated();
   const session = await context.sessions.resolve(token);
   if (session === undefined) throw unauthenticated();
@@ -107,10 +109,30 @@ export async function requireAdmin(context: GatewayContext, request: FastifyRequ
   return user;
 }
 
-export function sessionCookie(token: string, maxAgeSeconds: number): string {
-  return `${sessionCookieName}=${token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=${maxAgeSeconds}`;
+/** `value` under the cookie name and Secure flag this request's scheme calls for. */
+export function cookieFor(
+  request: FastifyRequest,
+  options: OriginOptions,
+  name: { secure: string; plain: string },
+  value: string,
+  maxAgeSeconds: number,
+): string {
+  const secure = cookieSecureFor(request, options);
+  const attributes = `Path=/; HttpOnly;${secure ? ' Secure;' : ''} SameSite=Strict; Max-Age=${maxAgeSeconds}`;
+  return `${secure ? name.secure : name.plain}=${value}; ${attributes}`;
 }
 
-export function clearedSessionCookie(): string {
-  return `${sessionCookieName}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0`;
+const sessionCookieNames = { secure: secureCookieName, plain: plainCookieName };
+
+export function sessionCookie(
+  request: FastifyRequest,
+  options: OriginOptions,
+  token: string,
+  maxAgeSeconds: number,
+): string {
+  return cookieFor(request, options, sessionCookieNames, token, maxAgeSeconds);
+}
+
+export function clearedSessionCookie(request: FastifyRequest, options: OriginOptions): string {
+  return cookieFor(request, options, sessionCookieNames, '', 0);
 }

@@ -24,6 +24,10 @@ export const GatewayErrorCodes = [
   'PAYLOAD_TOO_LARGE',
   'INVALID_CURSOR',
   'INVALID_QUERY',
+  'ORIGIN_NOT_ALLOWED',
+  'COOKIE_NEEDS_HTTPS',
+  'TOO_MANY_CONNECTIONS',
+  'TOO_MANY_BAD_FRAMES',
 ] as const;
 
 export type GatewayErrorCode = (typeof GatewayErrorCodes)[number];

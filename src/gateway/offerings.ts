@@ -381,7 +381,10 @@ export function registerOfferingRoutes(app: FastifyInstance, context: GatewayCon
       const command = createCommand(context, request.body);
       const outcome = await submitOrReject(context, command);
       const id = (outcome.command as { id: number }).id;
-      context.audit.info({ event: 'offeringCreated', adminId: admin.id, offeringId: id }, 'offering created');
+      context.audit.info(
+        { event: 'offeringCreated', adminId: admin.id, offeringId: id, reqId: request.id },
+        'offering created',
+      );
       return reply.code(201).send(offeringJson(offeringOr404(String(id)), markets));
     },
   );
@@ -394,7 +397,7 @@ export function registerOfferingRoutes(app: FastifyInstance, context: GatewayCon
       const view = offeringOr404(request.params.offeringId);
       await submitOrReject(context, { op: 'closeOffering', offering: view.id });
       context.audit.info(
-        { event: 'offeringClosed', adminId: admin.id, offeringId: view.id },
+        { event: 'offeringClosed', adminId: admin.id, offeringId: view.id, reqId: request.id },
         'offering closed',
       );
       return offeringJson(offeringOr404(String(view.id)), markets);

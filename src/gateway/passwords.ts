@@ -1,7 +1,10 @@
 // Password hashing with scrypt (OWASP: N=2^17, r=8, p=1) on a bounded pool. Node's scrypt runs on
 // the libuv threadpool, which the journal's file I/O also uses: a burst of logins must never starve
 // fsync. So at most `concurrentHashesMax` hashes run at once, at most `waitingHashesMax` wait, and
-// the rest are refused at once (503 BUSY) instead of queueing without bound.
+// the rest are refused at once (503 BUSY) instead of queueing without bound. Waiters queue in two
+// lanes: a free slot goes to the trusted lane first (logins from known devices, src/gateway/login-guard.ts),
+// so a flood of guesses fills only the general lane and a known device waits at most for the hash
+// in progress.
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { GatewayError } from './errors.js';
 
@@ -17,8 +20,11 @@ export const owaspScryptCost: ScryptCost = { costLog2: 17, blockSize: 8, paralle
 export interface PasswordHasherOptions {
   cost: ScryptCost;
   concurrentHashesMax: number;
+  /** Bound of each lane's wait queue. */
   waitingHashesMax: number;
 }
+
+export type HashLane = 'trusted' | 'general';
 
 const saltBytes = 16;
 const hashBytes = 32;
@@ -76,40 +82,41 @@ function decode(text: string): Encoded | undefined {
 
 export class PasswordHasher {
   private running = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting: Record<HashLane, Array<() => void>> = { trusted: [], general: [] };
 
   constructor(private readonly options: PasswordHasherOptions) {}
 
   get queueDepth(): number {
-    return this.waiting.length;
+    return this.waiting.trusted.length + this.waiting.general.length;
   }
 
   async hash(password: string): Promise<string> {
     const salt = randomBytes(saltBytes);
-    const hash = await this.bounded(() => derive(password, salt, this.options.cost));
+    const hash = await this.bounded('general', () => derive(password, salt, this.options.cost));
     return encode({ cost: this.options.cost, salt, hash });
   }
 
-  async verify(password: string, encoded: string): Promise<boolean> {
+  async verify(password: string, encoded: string, lane: HashLane = 'general'): Promise<boolean> {
     const stored = decode(encoded);
     if (stored === undefined) return false;
-    const hash = await this.bounded(() => derive(password, stored.salt, stored.cost));
+    const hash = await this.bounded(lane, () => derive(password, stored.salt, stored.cost));
     return hash.length === stored.hash.length && timingSafeEqual(hash, stored.hash);
   }
 
-  private async bounded<T>(work: () => Promise<T>): Promise<T> {
+  private async bounded<T>(lane: HashLane, work: () => Promise<T>): Promise<T> {
     if (this.running >= this.options.concurrentHashesMax) {
-      if (this.waiting.length >= this.options.waitingHashesMax) {
+      const queue = this.waiting[lane];
+      if (queue.length >= this.options.waitingHashesMax) {
         throw new GatewayError(503, 'BUSY', 'too many logins in progress, retry shortly', undefined, 1);
       }
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      await new Promise<void>((resolve) => queue.push(resolve));
     } else {
       this.running += 1;
     }
     try {
       return await work();
     } finally {
-      const next = this.waiting.shift();
+      const next = this.waiting.trusted.shift() ?? this.waiting.general.shift();
       // The slot passes straight to the next waiter; `running` only drops when nobody waits.
       if (next === undefined) this.running -= 1;
       else next();

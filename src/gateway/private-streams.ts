@@ -21,6 +21,7 @@ export const closeCodes = {
   sessionEnded: 4001,
   authTimeout: 4002,
   idle: 4003,
+  tooManyBadFrames: 4009,
 } as const;
 
 export interface PrivateStreamOptions {

@@ -264,13 +264,19 @@ export class ReadModelClient {
     }
     const setPolicy = chrtPolicySetter(niceness);
     const controller = new IdlePriorityController();
+    let announced = false;
     const apply = (policy: ThreadPolicy, details: object) =>
       setPolicy(threadId, policy).then(
         () => {
           if (this.priorityTimer === undefined) return;
           this.threadPolicy = policy;
           if (policy === 'normal') this.boosts += 1;
-          this.logger.info({ threadId, policy, ...details }, 'read-model thread scheduling policy set');
+          // The first policy is news; the flips after it follow load (several a second under a
+          // busy demo) and are counted in hoga_read_model_thread_boosts, so they log at debug.
+          const line = { threadId, policy, ...details };
+          if (announced) this.logger.debug(line, 'read-model thread scheduling policy set');
+          else this.logger.info(line, 'read-model thread scheduling policy set');
+          announced = true;
         },
         (error: unknown) => this.stopManagingPriority(threadId, setPolicy, error),
       );

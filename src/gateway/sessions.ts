@@ -28,12 +28,19 @@ export function hashToken(token: string): string {
 export class SessionManager {
   private readonly cache = new Map<string, SessionRecord>();
   private readonly endListeners: SessionEndListener[] = [];
+  /**
+   * Last-seen is written at most this often, and it is what the idle timeout measures: at most a
+   * quarter of the idle timeout, so a session in use is always touched well before it could expire.
+   */
+  private readonly touchIntervalMs: number;
 
   constructor(
     private readonly store: SessionStore,
     private readonly options: SessionOptions,
     private readonly clock: () => number,
-  ) {}
+  ) {
+    this.touchIntervalMs = Math.min(options.touchIntervalMs, Math.floor(options.idleTimeoutMs / 4));
+  }
 
   onEnded(listener: SessionEndListener): void {
     this.endListeners.push(listener);
@@ -75,7 +82,7 @@ export class SessionManager {
     const session = this.cache.get(tokenHash);
     if (session === undefined) return undefined;
     const nowMs = this.clock();
-    if (this.expired(session, nowMs) || nowMs - session.lastSeenAtMs >= this.options.touchIntervalMs)
+    if (this.expired(session, nowMs) || nowMs - session.lastSeenAtMs >= this.touchIntervalMs)
       return undefined;
     return session;
   }
@@ -89,7 +96,7 @@ export class SessionManager {
       await this.end(session, 'expired');
       return undefined;
     }
-    if (nowMs - session.lastSeenAtMs >= this.options.touchIntervalMs) {
+    if (nowMs - session.lastSeenAtMs >= this.touchIntervalMs) {
       session.lastSeenAtMs = nowMs;
       await this.store.touchSession(tokenHash, nowMs);
     }
@@ -104,6 +111,23 @@ export class SessionManager {
   async expireIfStale(tokenHash: string): Promise<void> {
     const session = this.cache.get(tokenHash) ?? (await this.store.findSession(tokenHash));
     if (session !== undefined && this.expired(session, this.clock())) await this.end(session, 'expired');
+  }
+
+  /**
+   * When the session will have timed out unless it is used before (ms on this manager's clock), or
+   * undefined when it has already ended (ending it now if it just timed out). Not activity.
+   */
+  async expiresAtMs(tokenHash: string): Promise<number | undefined> {
+    const session = this.cache.get(tokenHash) ?? (await this.store.findSession(tokenHash));
+    if (session === undefined) return undefined;
+    if (this.expired(session, this.clock())) {
+      await this.end(session, 'expired');
+      return undefined;
+    }
+    return Math.min(
+      session.lastSeenAtMs + this.options.idleTimeoutMs,
+      session.createdAtMs + this.options.absoluteTimeoutMs,
+    );
   }
 
   async list(userId: number): Promise<SessionRecord[]> {

@@ -21,10 +21,16 @@ export function registerSnapshotRoute(
       try {
         taken = await takeSnapshot();
       } catch (error) {
-        context.audit.error({ event: 'snapshot', adminId: admin.id, err: error }, 'snapshot failed');
+        context.audit.error(
+          { event: 'snapshot', adminId: admin.id, err: error, reqId: request.id },
+          'snapshot failed',
+        );
         throw new GatewayError(500, 'INTERNAL', 'the snapshot failed; the journal still holds every command');
       }
-      context.audit.info({ event: 'snapshot', adminId: admin.id, lastSeq: taken.lastSeq }, 'snapshot');
+      context.audit.info(
+        { event: 'snapshot', adminId: admin.id, lastSeq: taken.lastSeq, reqId: request.id },
+        'snapshot',
+      );
       return reply.code(201).send({
         lastSeq: taken.lastSeq,
         bytes: taken.bytes,

@@ -7,9 +7,10 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { type GatewayContext, tokenFromHeaders } from './context.js';
+import { cookieValue, type GatewayContext, tokenFromRequest } from './context.js';
 import { type ErrorBody, GatewayError, notFound, unauthenticated } from './errors.js';
 import { claimUnits } from './offerings.js';
+import { cookieNameFor, crossOriginReason, originNotAllowed, usesBearer } from './origins.js';
 import { closeCodes } from './private-streams.js';
 import { AmendBody, PlaceBody } from './schemas.js';
 import { hashToken } from './sessions.js';
@@ -83,7 +84,20 @@ interface Connection {
   };
   /** Pending authentication from the upgrade request's cookie or header. */
   authenticating?: Promise<void>;
+  /** Bad frames this socket may still send (refilled over time); below one it is closed. */
+  badFrameTokens: number;
+  badFramesUpdatedAtMs: number;
+  /** Set once the socket is being closed for abuse: frames still buffered are ignored unread. */
+  refusing: boolean;
+  /** Closes the socket when its session times out, even if no request arrives (ping-only sockets). */
+  expiryTimer?: NodeJS.Timeout;
 }
+
+/** How long an abusive socket's close frame may take to leave before the socket is dropped. */
+const abusiveSocketGraceMs = 1_000;
+
+/** setTimeout's limit is about 24.8 days; a later expiry is re-checked after this. */
+const expiryCheckMsMax = 24 * 3_600_000;
 
 type RequestId = string | number | null;
 
@@ -138,7 +152,27 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
     }
     connection.user = session.userId;
     connection.tokenHash = tokenHash;
+    void watchExpiry(connection);
     return session.userId;
+  }
+
+  /**
+   * Arms a timer for the moment the socket's session times out; at that moment the session is
+   * ended (closing every socket of it, 4001) unless it was used meanwhile, in which case the timer
+   * moves to the new expiry. Without it a socket that only pings kept receiving pushes until the
+   * next heartbeat.
+   */
+  async function watchExpiry(connection: Connection): Promise<void> {
+    clearTimeout(connection.expiryTimer);
+    const tokenHash = connection.tokenHash;
+    if (tokenHash === undefined || connection.socket.readyState > 1) return;
+    const expiresAtMs = await context.sessions.expiresAtMs(tokenHash).catch(() => undefined);
+    if (connection.tokenHash !== tokenHash || connection.socket.readyState > 1) return;
+    if (expiresAtMs === undefined)
+      return void connection.socket.close(closeCodes.sessionEnded, 'SESSION_ENDED');
+    const delayMs = Math.min(expiryCheckMsMax, Math.max(1, expiresAtMs - context.clock() + 1));
+    connection.expiryTimer = setTimeout(() => void watchExpiry(connection), delayMs);
+    connection.expiryTimer.unref();
   }
 
   /**
@@ -202,7 +236,36 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
     }
   }
 
+  /**
+   * Counts one bad frame (unparseable or over the rate limit) against the socket's budget; past it
+   * the socket is closed with 4009 and paused, so a flood already in its buffer is never parsed.
+   */
+  function badFrame(connection: Connection): boolean {
+    const { badFramesBurst, badFramesPerSecond } = context.config.webSocket;
+    const nowMs = context.clock();
+    const refill = ((nowMs - connection.badFramesUpdatedAtMs) * badFramesPerSecond) / 1000;
+    connection.badFrameTokens = Math.min(badFramesBurst, connection.badFrameTokens + refill) - 1;
+    connection.badFramesUpdatedAtMs = nowMs;
+    if (connection.badFrameTokens >= 0) return false;
+    connection.refusing = true;
+    connection.socket.close(closeCodes.tooManyBadFrames, 'TOO_MANY_BAD_FRAMES');
+    connection.socket.pause();
+    // Paused, the peer's closing handshake is never read: drop the socket once the close frame had
+    // time to leave instead of holding it for the library's 30 s closing timeout.
+    setTimeout(() => connection.socket.terminate(), abusiveSocketGraceMs).unref();
+    return true;
+  }
+
+  function refuseFrame(connection: Connection, id: RequestId, error: ErrorBody): void {
+    if (!badFrame(connection)) send(connection, { id, ok: false, error });
+  }
+
   async function onMessage(connection: Connection, raw: string): Promise<void> {
+    if (connection.refusing) return;
+    // Every frame is charged before it is parsed: a frame that is not even JSON costs a token too.
+    const allowed = context.buckets.requestsPerIp.take(connection.ip);
+    if (!allowed.ok)
+      return refuseFrame(connection, null, { code: 'RATE_LIMITED', message: 'request rate limit' });
     let message: Record<string, unknown>;
     try {
       const parsed: unknown = JSON.parse(raw);
@@ -210,19 +273,12 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
         throw new Error('not an object');
       message = parsed as Record<string, unknown>;
     } catch {
-      send(connection, {
-        id: null,
-        ok: false,
-        error: { code: 'VALIDATION_FAILED', message: 'message must be a JSON object' },
+      return refuseFrame(connection, null, {
+        code: 'VALIDATION_FAILED',
+        message: 'message must be a JSON object',
       });
-      return;
     }
     const id = requestIdOf(message);
-    const allowed = context.buckets.requestsPerIp.take(connection.ip);
-    if (!allowed.ok) {
-      send(connection, { id, ok: false, error: { code: 'RATE_LIMITED', message: 'request rate limit' } });
-      return;
-    }
     if (connection.marketData?.handle(message) === true) return;
     try {
       send(connection, { id, ok: true, result: await dispatch(connection, message) });
@@ -233,7 +289,14 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
   }
 
   function open(socket: WebSocket, request: FastifyRequest): void {
-    const connection: Connection = { socket, ip: request.ip, alive: true };
+    const connection: Connection = {
+      socket,
+      ip: request.ip,
+      alive: true,
+      badFrameTokens: context.config.webSocket.badFramesBurst,
+      badFramesUpdatedAtMs: context.clock(),
+      refusing: false,
+    };
     connections.add(connection);
     connection.marketData = context.marketData?.connect(socket);
     socket.on('pong', () => {
@@ -245,11 +308,12 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
       void onMessage(connection, data.toString());
     });
     socket.on('close', () => {
+      clearTimeout(connection.expiryTimer);
       connections.delete(connection);
       streams.detach(socket);
       connection.marketData?.close();
     });
-    const token = tokenFromHeaders(request.headers);
+    const token = tokenFromRequest(request, context.config.origins);
     if (token !== undefined) {
       connection.authenticating = authenticateWith(connection, token).then(
         () => undefined,
@@ -280,7 +344,25 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
     socket.on('close', () => clearTimeout(authTimer));
   }
 
-  app.get('/ws', { websocket: true, schema: { hide: true } }, (socket, request) => open(socket, request));
+  /**
+   * Cross-site WebSocket hijacking: a page on another origin can open /ws and the browser sends the
+   * victim's cookie with the upgrade. An upgrade that carries the session cookie is refused (403
+   * ORIGIN_NOT_ALLOWED, before the upgrade) unless its Origin is this site's; visitors without a
+   * cookie and programs (Bearer, no Origin) are not affected.
+   */
+  async function checkUpgradeOrigin(request: FastifyRequest): Promise<void> {
+    if (usesBearer(request)) return;
+    const options = context.config.origins;
+    if (cookieValue(request.headers.cookie, cookieNameFor(request, options)) === undefined) return;
+    const reason = crossOriginReason(request, options);
+    if (reason !== undefined) throw originNotAllowed(reason);
+  }
+
+  app.get(
+    '/ws',
+    { websocket: true, schema: { hide: true }, preValidation: checkUpgradeOrigin },
+    (socket, request) => open(socket, request),
+  );
 
   return {
     close() {

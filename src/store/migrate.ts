@@ -26,7 +26,7 @@ export async function migrate(
   for (const migration of wanted) {
     if (await applyOne(database, migration)) {
       applied.push(migration.version);
-      logger.info({ version: migration.version, name: migration.name }, 'migration applied');
+      logger.info({ version: migration.version, migration: migration.name }, 'migration applied');
     }
   }
   return { applied, version: await schemaVersion(database) };

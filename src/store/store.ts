@@ -42,7 +42,9 @@ export interface Store {
 export async function openStore(config: StoreConfig): Promise<Store> {
   const schema = config.schema ?? defaultSchema;
   const database = await openDatabase(config, schema);
-  const logger = config.logger.child({ component: 'store', backend: database.backend, schema });
+  // The caller's logger names the component (e.g. `read-model`); a second `component` key would
+  // put the key twice in every line.
+  const logger = config.logger.child({ backend: database.backend, schema });
   try {
     if (config.migrate !== false) await migrate(database, logger);
   } catch (error) {

@@ -59,3 +59,37 @@ it('snapshots every 1,000,000 commands or 10 minutes and keeps every segment unl
   assert.throws(() => loadConfig({}, { HOGA_RETAIN_SEGMENTS: 'yes' }), /HOGA_RETAIN_SEGMENTS/);
   assert.throws(() => loadConfig({}, { HOGA_SNAPSHOT_EVERY_MS: '-5' }), /HOGA_SNAPSHOT_EVERY_MS/);
 });
+
+it('reads the browser, connection and log settings and refuses bad ones by name', () => {
+  const defaults = loadConfig({}, {}).gateway;
+  assert.equal(defaults.origins.cookieSecure, 'true');
+  assert.deepEqual(defaults.origins.allowedOrigins, []);
+  assert.deepEqual(
+    [defaults.connections.perIpMax, defaults.connections.totalMax, defaults.connections.requestTimeoutMs],
+    [256, 10_000, 30_000],
+  );
+  const set = loadConfig(
+    {},
+    {
+      HOGA_COOKIE_SECURE: 'auto',
+      HOGA_ALLOWED_ORIGINS: 'https://trade.example.com, http://10.0.0.5:8080',
+      HOGA_CONNECTIONS_PER_IP_MAX: '8',
+      HOGA_HEADERS_TIMEOUT_MS: '2000',
+      HOGA_LOG_REQUESTS: 'false',
+    },
+  ).gateway;
+  assert.equal(set.origins.cookieSecure, 'auto');
+  assert.deepEqual(set.origins.allowedOrigins, ['https://trade.example.com', 'http://10.0.0.5:8080']);
+  assert.equal(set.connections.perIpMax, 8);
+  assert.equal(set.connections.headersTimeoutMs, 2_000);
+  assert.equal(set.logRequests, false);
+  assert.throws(() => loadConfig({}, { HOGA_COOKIE_SECURE: 'yes' }), /HOGA_COOKIE_SECURE/);
+  assert.throws(() => loadConfig({}, { HOGA_ALLOWED_ORIGINS: 'https://a.example/' }), /https:\/\/a\.example/);
+  assert.throws(() => loadConfig({}, { HOGA_ALLOWED_ORIGINS: 'a.example' }), /HOGA_ALLOWED_ORIGINS/);
+  assert.throws(() => loadConfig({}, { HOGA_CONNECTIONS_MAX: '0' }), /HOGA_CONNECTIONS_MAX/);
+  assert.throws(
+    () => loadConfig({}, { HOGA_HEADERS_TIMEOUT_MS: '40000' }),
+    /HOGA_HEADERS_TIMEOUT_MS must not exceed HOGA_REQUEST_TIMEOUT_MS/,
+  );
+  assert.throws(() => loadConfig({}, { HOGA_SESSION_IDLE_MS: '500' }), /HOGA_SESSION_IDLE_MS/);
+});

@@ -466,7 +466,7 @@ describe('WebSocket', () => {
     });
     assert.equal(refused.error.code, 'UNAUTHENTICATED');
     anonymous.close();
-    const withCookie = await TestSocket.open(api.url, { cookie: `hoga_session=${users.alice.token}` });
+    const withCookie = await TestSocket.open(api.url, { cookie: `__Host-hoga_session=${users.alice.token}` });
     const ping = await withCookie.request('place', {
       symbol: 'BTC-USD',
       side: 'buy',
@@ -518,7 +518,10 @@ describe('sessions', () => {
       password: 'erin-password',
     });
     const cookie = reply.headers.get('set-cookie') ?? '';
-    assert.match(cookie, /^hoga_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Strict/);
+    assert.match(
+      cookie,
+      /^__Host-hoga_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Strict/,
+    );
     assert.equal(Buffer.from(reply.body.token, 'base64url').length, 32);
   });
 
