@@ -62,6 +62,7 @@ function buildContext(deps: GatewayDependencies, metrics: GatewayMetrics): Gatew
     abnormal,
     orderBuckets: new TokenBuckets(config.limits.ordersPerUser, clock),
     observeEngineSeconds: (seconds) => metrics.engineSeconds.observe(seconds),
+    balanceOf: (user, asset) => deps.engine.balance(user, asset),
   });
   return {
     config,
