@@ -18,6 +18,7 @@ import { registerHealthRoutes } from './health.js';
 import { registerHistoryRoutes } from './history.js';
 import { GatewayMetrics, registerMetricsRoute } from './metrics.js';
 import { registerOfferingRoutes } from './offerings.js';
+import { Onboarding, registerOnboardingRoutes } from './onboarding.js';
 import { registerOrderRoutes } from './orders.js';
 import { PasswordHasher } from './passwords.js';
 import { TokenBuckets } from './rate-limits.js';
@@ -85,6 +86,7 @@ function buildContext(deps: GatewayDependencies, metrics: GatewayMetrics): Gatew
     marketData: deps.marketData,
     history: deps.history,
     ready: deps.ready ?? (() => true),
+    onboarding: new Onboarding(),
   };
 }
 
@@ -182,6 +184,7 @@ export async function buildGateway(deps: GatewayDependencies): Promise<Gateway> 
   registerMetricsRoute(app, metrics);
   registerHealthRoutes(app, context);
   registerAuthRoutes(app, context);
+  registerOnboardingRoutes(app, context);
   registerSymbolRoutes(app, context);
   registerAdminRoutes(app, context);
   registerOrderRoutes(app, context);

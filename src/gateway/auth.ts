@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authenticate, clearedSessionCookie, type GatewayContext, sessionCookie } from './context.js';
 import { GatewayError, notFound } from './errors.js';
+import type { RegisteredUser } from './onboarding.js';
 import { Credentials, SessionIdParams } from './schemas.js';
 import { hashToken } from './sessions.js';
 
@@ -48,6 +49,7 @@ export function registerAuthRoutes(app: FastifyInstance, context: GatewayContext
       const passwordHash = await context.passwords.hash(password);
       const user = await createUserOrConflict(context, username, passwordHash);
       context.audit.info({ event: 'register', userId: user.id, ip: request.ip }, 'register');
+      await welcomeNewUser(context, { userId: user.id, username: user.username });
       return reply.code(201).send({ userId: user.id, username: user.username });
     },
   );
@@ -114,6 +116,18 @@ export function registerAuthRoutes(app: FastifyInstance, context: GatewayContext
   });
 
   registerSessionRoutes(app, context);
+}
+
+/** Registration hooks (demo mode's starting balance); the account exists either way. */
+async function welcomeNewUser(context: GatewayContext, user: RegisteredUser): Promise<void> {
+  try {
+    await context.onboarding.registered(user);
+  } catch (error) {
+    context.audit.warn(
+      { event: 'registerHookFailed', userId: user.userId, err: error },
+      'register hook failed',
+    );
+  }
 }
 
 async function createUserOrConflict(context: GatewayContext, username: string, passwordHash: string) {

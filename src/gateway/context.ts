@@ -9,6 +9,7 @@ import type { AbnormalTrafficDetector } from './abnormal-traffic.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayError, unauthenticated } from './errors.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { Onboarding } from './onboarding.js';
 import type { PasswordHasher } from './passwords.js';
 import type { StreamClient } from './private-streams.js';
 import type { TokenBuckets } from './rate-limits.js';
@@ -60,6 +61,8 @@ export interface GatewayContext {
   history?: HistoryReader;
   /** False until start-up (recovery, admin seeding) has finished. */
   ready: () => boolean;
+  /** Registration hooks and what the login page may say (demo mode). */
+  onboarding: Onboarding;
 }
 
 export interface Authenticated {
