@@ -44,7 +44,7 @@ const options = parseBenchOptions('engine', {
   json: { kind: 'flag', description: 'print one machine-readable JSON line on stdout' },
 });
 
-/** Targets from DESIGN.md "Numbers that define done". */
+/** The engine's performance targets (docs/BENCHMARKS.md "Summary against the targets"). */
 const ratioTargets: Record<string, number> = { crowded: 20, wide: 8 };
 const p99UsTarget = 5;
 /** Commands per timed block when the engines take turns: small next to load swings (seconds). */

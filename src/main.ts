@@ -10,6 +10,7 @@ import type { ExchangeConfig } from './config.js';
 import type { MatchingEngine } from './core/types.js';
 import { buildGateway } from './gateway/app.js';
 import { registerCandleRoutes } from './gateway/candles.js';
+import type { Onboarding } from './gateway/onboarding.js';
 import { PasswordHasher } from './gateway/passwords.js';
 import { ReadModelClient } from './gateway/read-model-client.js';
 import { registerSnapshotRoute } from './gateway/snapshots.js';
@@ -45,6 +46,8 @@ export interface ExchangeHandle {
   recovered: { snapshotSeq: number; replayedCommands: number; lastSeq: number };
   /** External quotes in: feeds (and the demo) push here; `quotes.<sym>` channels come out. */
   quotes: QuoteIngest;
+  /** Registration hooks and the login page's announcement (the demo uses both). */
+  onboarding: Onboarding;
   logger: Logger;
   /**
    * Stops intake, then (with `snapshot`) takes a snapshot so the next start replays only the
@@ -342,6 +345,7 @@ async function startLocked(
       lastSeq: opened.recovered.lastSeq,
     },
     quotes,
+    onboarding: context.onboarding,
     logger,
     close: (closeOptions) => {
       closing ??= close(closeOptions);

@@ -1,4 +1,4 @@
-// Ports between the layers (DESIGN.md "Ports and adapters"). Each has an embedded adapter and a
+// Ports between the layers (docs/ARCHITECTURE.md "Ports and adapters"). Each has an embedded adapter and a
 // scaled-out one, and one contract test suite that every adapter passes.
 import type { Command, EngineEvent } from './core/types.js';
 

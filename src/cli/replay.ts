@@ -1,5 +1,5 @@
 // `hoga replay --in commands.ndjson --out events.ndjson`: runs a command file through a fresh
-// engine (shared/spec/ENGINE.md "Replay tool"). The file is parsed into memory first, only
+// engine (docs/ENGINE.md "`hoga replay`"). The file is parsed into memory first, only
 // `apply` is timed, and the output is written afterwards.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';

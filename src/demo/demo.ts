@@ -7,19 +7,30 @@
 // - The market maker keeps a ladder of `levels` bids and asks around the reference price,
 //   cancelling levels that drifted out and placing missing ones.
 // - The taker sometimes sends a small market order, which makes trades, candles and tickers move.
+// - An account registered while the demo runs gets a starting balance (`newcomerFunding`), by
+//   deposit commands from a registration hook, and the login page names the demo's logins.
 // Rates are bounded: at most `commandsPerSecondMax` commands, spread over steps of `stepMs`.
 import type { FastifyInstance } from 'fastify';
 import type { Command, MatchingEngine, OrderView, Side } from '../core/types.js';
+import type { Onboarding } from '../gateway/onboarding.js';
 import type { QuoteTarget } from '../marketdata/feeds/feed.js';
 import { SeededRandom } from '../marketdata/feeds/simulated.js';
 import type { CommandSequencer } from '../ports.js';
-import { type DemoMarket, demoMarket, demoMarketSpecs, fundingMinor, symbolCommand } from './markets.js';
+import {
+  type DemoMarket,
+  demoMarket,
+  demoMarketSpecs,
+  fundingMinor,
+  newcomerFunding,
+  symbolCommand,
+} from './markets.js';
 
 /** The parts of a running exchange (`startExchange`'s handle) the demo drives. */
 export interface DemoExchange {
   app: FastifyInstance;
   sequencer: CommandSequencer;
   engine: MatchingEngine;
+  onboarding: Onboarding;
   logger: { info(object: object, message: string): void; warn(object: object, message: string): void };
 }
 
@@ -105,6 +116,7 @@ export async function startDemo(exchange: DemoExchange, options: DemoOptions = {
     },
     'demo mode: markets listed, accounts funded, bots starting',
   );
+  const stopWelcoming = welcomeNewcomers(exchange, markets, settings);
   const bot = new DemoBot(exchange, settings, random, markets, users[0].userId, users[1].userId);
   bot.start();
   return {
@@ -114,8 +126,49 @@ export async function startDemo(exchange: DemoExchange, options: DemoOptions = {
       return bot.steps;
     },
     done: bot.done,
-    stop: () => bot.stop(),
+    stop: async () => {
+      stopWelcoming();
+      await bot.stop();
+    },
   };
+}
+
+/**
+ * Funds every account registered from now on with `newcomerFunding` (before its registration is
+ * answered, so the first screen shows money) and names the demo logins on the login page.
+ * Registrations of the demo's own accounts happened before, so they are not funded twice.
+ */
+function welcomeNewcomers(exchange: DemoExchange, markets: DemoMarket[], settings: Required<DemoOptions>) {
+  const decimals = assetDecimals(markets);
+  const removeHook = exchange.onboarding.onRegistered(async (user) => {
+    for (const [asset, places] of decimals) {
+      const amount = fundingMinor(asset, places, newcomerFunding);
+      if (amount === 0) continue;
+      const { rejectCode } = await submit(exchange, { op: 'deposit', user: user.userId, asset, amount });
+      if (rejectCode !== undefined) throw new Error(`DEMO_NEWCOMER_DEPOSIT_REJECTED: ${asset} ${rejectCode}`);
+    }
+    exchange.logger.info({ userId: user.userId }, 'demo mode: new account funded');
+  });
+  exchange.onboarding.announceDemo({
+    logins: settings.visitorNames.map((username) => ({ username, password: settings.password })),
+    startingBalances: [...decimals.keys()]
+      .filter((asset) => newcomerFunding[asset] !== undefined)
+      .map((asset) => ({ asset, amount: newcomerFunding[asset] })),
+  });
+  return () => {
+    removeHook();
+    exchange.onboarding.announceDemo(null);
+  };
+}
+
+/** Every asset of the demo markets with its decimals. */
+function assetDecimals(markets: DemoMarket[]): Map<string, number> {
+  const decimals = new Map<string, number>();
+  for (const { spec } of markets) {
+    decimals.set(spec.base, spec.baseDecimals);
+    decimals.set(spec.quote, spec.quoteDecimals);
+  }
+  return decimals;
 }
 
 async function submit(exchange: DemoExchange, command: Command) {
@@ -157,13 +210,8 @@ async function ensureUser(exchange: DemoExchange, username: string, password: st
 
 /** Deposits so each asset of every demo market reaches its target, when below `belowPercent` of it. */
 async function fund(exchange: DemoExchange, markets: DemoMarket[], user: number, belowPercent: number) {
-  const decimals = new Map<string, number>();
-  for (const { spec } of markets) {
-    decimals.set(spec.base, spec.baseDecimals);
-    decimals.set(spec.quote, spec.quoteDecimals);
-  }
-  for (const [asset, assetDecimals] of decimals) {
-    const target = fundingMinor(asset, assetDecimals);
+  for (const [asset, places] of assetDecimals(markets)) {
+    const target = fundingMinor(asset, places);
     const balance = exchange.engine.balance(user, asset);
     const held = balance.available + balance.locked;
     if (target === 0 || held * 100 >= target * belowPercent) continue;

@@ -83,6 +83,19 @@ export const demoFunding: Readonly<Record<string, string>> = {
   KRW: '3000000000',
 };
 
+/**
+ * What an account registered while demo mode runs starts with (human units): enough to try every
+ * market at the demo's prices, much less than the demo's own accounts hold. Deposited once, at
+ * registration, as deposit commands (journaled like an administrator's deposit).
+ */
+export const newcomerFunding: Readonly<Record<string, string>> = {
+  BTC: '1',
+  ETH: '10',
+  USDT: '100000',
+  HOGA: '1000',
+  KRW: '20000000',
+};
+
 export interface DemoMarket {
   spec: DemoMarketSpec;
   scale: MarketScale;
@@ -121,9 +134,13 @@ export function symbolCommand(market: DemoMarket): DecimalSymbolCommand {
   };
 }
 
-/** Funding target per asset in minor units. */
-export function fundingMinor(asset: string, decimals: number): number {
-  const amount = demoFunding[asset];
+/** Funding target per asset in minor units (of `funding`: the demo's accounts by default). */
+export function fundingMinor(
+  asset: string,
+  decimals: number,
+  funding: Readonly<Record<string, string>> = demoFunding,
+): number {
+  const amount = funding[asset];
   if (amount === undefined) return 0;
   const minor = amountToMinor(amount, decimals);
   if (!minor.ok) throw new Error(`DEMO_FUNDING_INVALID: ${asset} ${minor.message}`);

@@ -22,6 +22,7 @@ import { registerHistoryRoutes } from './history.js';
 import { LoginGuard } from './login-guard.js';
 import { GatewayMetrics, registerMetricsRoute } from './metrics.js';
 import { registerOfferingRoutes } from './offerings.js';
+import { Onboarding, registerOnboardingRoutes } from './onboarding.js';
 import { registerOrderRoutes } from './orders.js';
 import { crossOriginReason, originNotAllowed, secureCookieName, usesBearer } from './origins.js';
 import { PasswordHasher } from './passwords.js';
@@ -67,6 +68,7 @@ function buildContext(deps: GatewayDependencies, metrics: GatewayMetrics): Gatew
     abnormal,
     orderBuckets: new TokenBuckets(config.limits.ordersPerUser, clock),
     observeEngineSeconds: (seconds) => metrics.engineSeconds.observe(seconds),
+    balanceOf: (user, asset) => deps.engine.balance(user, asset),
   });
   return {
     config,
@@ -96,6 +98,7 @@ function buildContext(deps: GatewayDependencies, metrics: GatewayMetrics): Gatew
     marketData: deps.marketData,
     history: deps.history,
     ready: deps.ready ?? (() => true),
+    onboarding: new Onboarding(),
   };
 }
 
@@ -267,6 +270,7 @@ export async function buildGateway(deps: GatewayDependencies): Promise<Gateway> 
   registerMetricsRoute(app, metrics);
   registerHealthRoutes(app, context);
   registerAuthRoutes(app, context);
+  registerOnboardingRoutes(app, context);
   registerSymbolRoutes(app, context);
   registerAdminRoutes(app, context);
   registerOrderRoutes(app, context);

@@ -12,6 +12,7 @@ import {
 } from './context.js';
 import { GatewayError, notFound } from './errors.js';
 import { cookieSecureFor, secureCookieLost } from './origins.js';
+import type { RegisteredUser } from './onboarding.js';
 import { Credentials, SessionIdParams } from './schemas.js';
 import { hashToken } from './sessions.js';
 
@@ -64,6 +65,7 @@ export function registerAuthRoutes(app: FastifyInstance, context: GatewayContext
         { event: 'register', userId: user.id, ip: request.ip, reqId: request.id },
         'register',
       );
+      await welcomeNewUser(context, { userId: user.id, username: user.username });
       return reply.code(201).send({ userId: user.id, username: user.username });
     },
   );
@@ -142,6 +144,18 @@ export function registerAuthRoutes(app: FastifyInstance, context: GatewayContext
   });
 
   registerSessionRoutes(app, context);
+}
+
+/** Registration hooks (demo mode's starting balance); the account exists either way. */
+async function welcomeNewUser(context: GatewayContext, user: RegisteredUser): Promise<void> {
+  try {
+    await context.onboarding.registered(user);
+  } catch (error) {
+    context.audit.warn(
+      { event: 'registerHookFailed', userId: user.userId, err: error },
+      'register hook failed',
+    );
+  }
 }
 
 async function createUserOrConflict(context: GatewayContext, username: string, passwordHash: string) {

@@ -11,6 +11,7 @@ import { GatewayError, unauthenticated } from './errors.js';
 import type { LoginGuard } from './login-guard.js';
 import type { GatewayMetrics } from './metrics.js';
 import { cookieNameFor, cookieSecureFor, plainCookieName, secureCookieName } from './origins.js';
+import type { Onboarding } from './onboarding.js';
 import type { PasswordHasher } from './passwords.js';
 import type { StreamClient } from './private-streams.js';
 import type { TokenBuckets } from './rate-limits.js';
@@ -59,6 +60,8 @@ export interface GatewayContext {
   history?: HistoryReader;
   /** False until start-up (recovery, admin seeding) has finished. */
   ready: () => boolean;
+  /** Registration hooks and what the login page may say (demo mode). */
+  onboarding: Onboarding;
 }
 
 export interface Authenticated {

@@ -35,7 +35,8 @@ export type DecimalProblem =
 export type Converted<T> = { ok: true; value: T } | { ok: false; problem: DecimalProblem; message: string };
 
 const problemMessages: Record<DecimalProblem, string> = {
-  MALFORMED: 'must be a decimal string such as "12.5" (digits, one optional point, no sign or exponent)',
+  MALFORMED:
+    'must be a number such as "12.5", written as text: digits and at most one decimal point (no sign, exponent or thousands separators)',
   NEGATIVE: 'must not be negative',
   ZERO: 'must be greater than zero',
   TOO_MANY_DECIMALS: 'has more decimal places than allowed',

@@ -37,6 +37,8 @@ export interface ErrorBody {
   code: ErrorCode;
   message: string;
   field?: string;
+  /** Facts about the caller's own request, as strings (INSUFFICIENT_FUNDS: asset, required, available). */
+  details?: Record<string, string>;
 }
 
 /** An error as a value: thrown inside handlers, turned into a reply by the error handler. */
@@ -48,14 +50,16 @@ export class GatewayError extends Error {
     readonly field?: string,
     /** Seconds, for 429 and 503 replies. */
     readonly retryAfterSeconds?: number,
+    readonly details?: Record<string, string>,
   ) {
     super(message);
   }
 
   body(): ErrorBody {
-    return this.field === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, field: this.field };
+    const body: ErrorBody = { code: this.code, message: this.message };
+    if (this.field !== undefined) body.field = this.field;
+    if (this.details !== undefined) body.details = this.details;
+    return body;
   }
 }
 
@@ -82,18 +86,32 @@ const storeErrorField: Partial<Record<ErrorCode, string>> = {
   INVALID_CURSOR: 'cursor',
 };
 
+/** What a caller reads for a store error; the store's own text names internals (or just the name). */
+const storeErrorMessage: Partial<Record<ErrorCode, string>> = {
+  USERNAME_TAKEN: 'username already taken',
+};
+
 /**
  * A store error as a reply, or undefined when it is not one a request can cause. Store errors
  * reach the gateway from the read-model thread as plain errors carrying `code`, with a message
- * that starts with the class name and the code (`StoreError: INVALID_CURSOR: ...`).
+ * that starts with the class name and the code (`StoreError: INVALID_CURSOR: ...`). A
+ * GatewayError is already a reply and passes through untouched, whatever its code.
  */
 export function fromStoreError(error: unknown): GatewayError | undefined {
+  if (error instanceof GatewayError) return undefined;
   const code = (error as { code?: unknown } | null)?.code as ErrorCode;
   const statusCode = storeErrorStatus[code];
   if (statusCode === undefined) return undefined;
-  const message = String((error as Error).message ?? error);
-  const detail = message.slice(message.indexOf(`${code}: `) + code.length + 2);
-  return new GatewayError(statusCode, code, detail, storeErrorField[code]);
+  const message =
+    storeErrorMessage[code] ?? storeErrorDetail(String((error as Error).message ?? error), code);
+  return new GatewayError(statusCode, code, message, storeErrorField[code]);
+}
+
+/** The text after `CODE: ` in a store error's message, or the whole message when it has no such prefix. */
+function storeErrorDetail(message: string, code: ErrorCode): string {
+  const prefix = `${code}: `;
+  const at = message.indexOf(prefix);
+  return at < 0 ? message : message.slice(at + prefix.length);
 }
 
 /** JSON schema for the error body, shared by the OpenAPI description of every route. */
@@ -104,5 +122,6 @@ export const errorBodySchema = {
     code: { type: 'string' },
     message: { type: 'string' },
     field: { type: 'string' },
+    details: { type: 'object', additionalProperties: { type: 'string' } },
   },
 } as const;

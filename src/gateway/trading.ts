@@ -11,7 +11,7 @@ import type {
 } from '../core/types.js';
 import type { CommandOutcome, CommandSequencer } from '../ports.js';
 import type { AbnormalTrafficDetector } from './abnormal-traffic.js';
-import { lotsToQty, minorToAmount, minorToPrice, priceToMinor, qtyToLots } from './decimal.js';
+import { formatUnits, lotsToQty, minorToAmount, minorToPrice, priceToMinor, qtyToLots } from './decimal.js';
 import { type ErrorCode, GatewayError } from './errors.js';
 import type { IdempotencyIndex } from './idempotency.js';
 import type { Market, MarketRegistry } from './markets.js';
@@ -77,15 +77,34 @@ export interface TradingDependencies {
   orderBuckets: TokenBuckets;
   /** Observes the time from submit to durable outcome. */
   observeEngineSeconds: (seconds: number) => void;
+  /** The caller's own balance of one asset in minor units, to say what a refused order lacked. */
+  balanceOf: (user: number, asset: string) => { available: number };
 }
 
 /** Reject codes that mean "not yours or gone": answered as 404 so no one learns others' ids. */
 const notFoundRejects = new Set<RejectCode>(['UNKNOWN_ORDER']);
 
+/** The request field an order reject is about, when the caller did not name one. */
+const rejectFields: Partial<Record<RejectCode, string>> = {
+  INVALID_QTY: 'qty',
+  INVALID_PRICE: 'price',
+  INVALID_TIF: 'tif',
+};
+
 export function rejectError(code: RejectCode, field?: string): GatewayError {
   const status = notFoundRejects.has(code) ? 404 : 422;
-  return new GatewayError(status, code as ErrorCode, `the engine rejected the command: ${code}`, field);
+  return new GatewayError(
+    status,
+    code as ErrorCode,
+    `the engine rejected the command: ${code}`,
+    field ?? rejectFields[code],
+  );
 }
+
+/** Amend only reduces (the engine keeps the order's queue place); a caller asking for more is told how. */
+const amendUpMessage =
+  "qty must be less than the order's remaining quantity: amend only reduces an order (it keeps its " +
+  'place in the queue); to increase the size, cancel the order and place a new one';
 
 export class TradingService {
   constructor(private readonly deps: TradingDependencies) {}
@@ -93,7 +112,8 @@ export class TradingService {
   async place(user: number, request: PlaceRequest): Promise<PlaceResult> {
     this.admit(user);
     const clientOrderId = request.clientOrderId;
-    if (clientOrderId === undefined) return acceptedOrThrow(await this.placeOnce(user, request));
+    if (clientOrderId === undefined)
+      return this.acceptedOrThrow(user, request, await this.placeOnce(user, request));
     if (!clientOrderIdRegex.test(clientOrderId)) {
       throw new GatewayError(
         400,
@@ -102,7 +122,9 @@ export class TradingService {
         'clientOrderId',
       );
     }
-    return acceptedOrThrow(
+    return this.acceptedOrThrow(
+      user,
+      request,
       await this.deps.idempotency.run(user, clientOrderId, () => this.placeOnce(user, request)),
     );
   }
@@ -125,7 +147,11 @@ export class TradingService {
     if (!qtyLots.ok) throw new GatewayError(400, 'INVALID_QTY', `qty ${qtyLots.message}`, 'qty');
     const outcome = await this.submit(user, { op: 'amend', user, id: orderId, qty: qtyLots.value });
     const amended = outcome.events.find((event) => event.ev === 'amended');
-    if (amended === undefined || amended.ev !== 'amended') throw this.rejected(user, outcome);
+    if (amended === undefined || amended.ev !== 'amended') {
+      const error = this.rejected(user, outcome);
+      if (error.code !== 'INVALID_QTY') throw error;
+      throw new GatewayError(error.statusCode, error.code, amendUpMessage, 'qty');
+    }
     return { orderId, remainingQty: lotsToQty(amended.qty, market.scale), seq: outcome.seq };
   }
 
@@ -185,6 +211,42 @@ export class TradingService {
     }
   }
 
+  /** An engine reject is an error reply (422, its code passed through), the same on every retry. */
+  private acceptedOrThrow(user: number, request: PlaceRequest, result: PlaceResult): PlaceResult {
+    if (result.status !== 'rejected') return result;
+    const code = result.rejectCode ?? 'INVALID_ORDER';
+    if (code === 'INSUFFICIENT_FUNDS') throw this.insufficientFunds(user, request);
+    throw rejectError(code);
+  }
+
+  /**
+   * INSUFFICIENT_FUNDS with what the order needs and what the caller has available, in the asset's
+   * decimals. Only the caller's own balance is read; the amount needed follows from the request
+   * (a buy reserves price × quantity of the quote asset, a sell the quantity of the base asset).
+   * Available is the balance when the reply is sent (the caller's own later commands may move it).
+   */
+  private insufficientFunds(user: number, request: PlaceRequest): GatewayError {
+    const market = this.marketOf(request.symbol);
+    const lots = qtyToLots(request.qty, market.scale);
+    const price = request.price === undefined ? undefined : priceToMinor(request.price, market.scale);
+    const buying = request.side === 'buy';
+    if (!lots.ok || (buying && (price === undefined || !price.ok)))
+      return rejectError('INSUFFICIENT_FUNDS', 'qty');
+    const asset = buying ? market.quote : market.base;
+    const decimals = buying ? market.scale.spec.quoteDecimals : market.scale.spec.baseDecimals;
+    const perLotMinor = buying && price?.ok ? price.value : market.scale.lotSizeMinor;
+    const required = formatUnits(BigInt(lots.value) * BigInt(perLotMinor), decimals);
+    const available = formatUnits(BigInt(this.deps.balanceOf(user, asset).available), decimals);
+    return new GatewayError(
+      422,
+      'INSUFFICIENT_FUNDS',
+      `not enough ${asset}: the order needs ${required} ${asset} and ${available} ${asset} is available`,
+      'qty',
+      undefined,
+      { asset, required, available },
+    );
+  }
+
   private rejected(user: number, outcome: CommandOutcome): GatewayError {
     this.deps.abnormal.recordReject(user);
     const rejected = outcome.events.find((event) => event.ev === 'rejected');
@@ -193,12 +255,6 @@ export class TradingService {
     }
     return rejectError(rejected.reason);
   }
-}
-
-/** An engine reject is an error reply (422, its code passed through), the same on every retry. */
-function acceptedOrThrow(result: PlaceResult): PlaceResult {
-  if (result.status === 'rejected') throw rejectError(result.rejectCode ?? 'INVALID_ORDER');
-  return result;
 }
 
 /** The engine command for a validated request; decimal problems are 400s naming the field. */

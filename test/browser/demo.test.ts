@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { type DemoHandle, demoDefaults, startDemo } from '../../src/demo/demo.js';
+import { demoMarketSpecs, newcomerFunding } from '../../src/demo/markets.js';
 import type { QuoteTarget } from '../../src/marketdata/feeds/feed.js';
 import type { Quote } from '../../src/marketdata/ingest.js';
-import { restLogin } from './support/browser.js';
+import { registerUser, restLogin } from './support/browser.js';
 import { startTestExchange, type TestExchange } from './support/exchange.js';
 
 const seed = Number(process.env.HOGA_DEMO_TEST_SEED ?? 7);
@@ -102,6 +103,41 @@ describe(`demo mode (seed ${seed})`, { timeout: 120_000 }, () => {
       available: string;
     }>;
     assert.equal(after.find((balance) => balance.asset === 'USDT')?.available, '5000000.000000');
+  });
+
+  it('funds accounts registered while it runs, names its logins, and stops both when it stops', async () => {
+    const test = await startTestExchange();
+    started.push(test);
+    const demo = await startDemo(test.exchange, { seed, stepMs: 5, stepsMax: 2, levels });
+    await demo.done;
+    const base = test.exchange.url;
+    const welcome = (await fetch(`${base}/api/v1/welcome`).then((response) => response.json())) as {
+      demo: { logins: unknown[] };
+    };
+    assert.deepEqual(
+      welcome.demo.logins,
+      demoDefaults.visitorNames.map((username) => ({ username, password: demoDefaults.password })),
+    );
+    const seqBefore = test.exchange.sequencer.lastSeq;
+    await registerUser(base, 'newcomer', 'newcomer-password');
+    const assets = [...new Set(demoMarketSpecs.flatMap((spec) => [spec.base, spec.quote]))];
+    // One journaled deposit command per asset, applied before the registration was answered.
+    assert.equal(test.exchange.sequencer.lastSeq, seqBefore + assets.length);
+    const newcomer = await restLogin(base, 'newcomer', 'newcomer-password');
+    const balances = (await newcomer.call('GET', '/api/v1/balances')).body as Array<{
+      asset: string;
+      available: string;
+    }>;
+    for (const asset of assets) {
+      const shown = balances.find((balance) => balance.asset === asset)?.available ?? '';
+      assert.equal(shown.includes('.') ? shown.replace(/\.?0+$/, '') : shown, newcomerFunding[asset], asset);
+    }
+    await demo.stop();
+    const ended = await fetch(`${base}/api/v1/welcome`).then((response) => response.json());
+    assert.deepEqual(ended, { demo: null });
+    const lastSeq = test.exchange.sequencer.lastSeq;
+    await registerUser(base, 'latecomer', 'latecomer-password');
+    assert.equal(test.exchange.sequencer.lastSeq, lastSeq, 'no deposit once the demo stopped');
   });
 
   it('the same seed gives the same exchange state', async () => {

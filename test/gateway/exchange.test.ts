@@ -133,8 +133,8 @@ describe('trading', () => {
       ],
       [{ side: 'buy', price: '1', qty: '1', symbol: 'NOPE' }, 400, 'UNKNOWN_SYMBOL', 'symbol'],
       [{ side: 'buy', price: '1', qty: '1', qty2: 1 }, 400, 'VALIDATION_FAILED', 'qty2'],
-      [{ side: 'buy', price: '100000', qty: '10' }, 422, 'INSUFFICIENT_FUNDS', undefined],
-      [{ side: 'buy', type: 'market', qty: '1', tif: 'GTC' }, 422, 'INVALID_TIF', undefined],
+      [{ side: 'buy', price: '100000', qty: '10' }, 422, 'INSUFFICIENT_FUNDS', 'qty'],
+      [{ side: 'buy', type: 'market', qty: '1', tif: 'GTC' }, 422, 'INVALID_TIF', 'tif'],
     ];
     for (const [order, status, code, field] of cases) {
       const reply = await place(alice.token, order);
@@ -158,7 +158,10 @@ describe('trading', () => {
       username: 'alice',
       password: 'long enough',
     });
-    assert.deepEqual([taken.status, taken.body.code], [409, 'USERNAME_TAKEN']);
+    assert.deepEqual(
+      [taken.status, taken.body.code, taken.body.message, taken.body.field],
+      [409, 'USERNAME_TAKEN', 'username already taken', 'username'],
+    );
     const wrong = await api.call('POST', '/api/v1/auth/login', {
       username: 'alice',
       password: 'not the password',

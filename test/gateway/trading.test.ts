@@ -73,6 +73,7 @@ beforeEach(async () => {
     abnormal: new AbnormalTrafficDetector(config.abnormal, () => 0),
     orderBuckets: new TokenBuckets(config.limits.ordersPerUser, () => 0),
     observeEngineSeconds: () => {},
+    balanceOf: (user, asset) => engine.balance(user, asset),
   });
   await sequencer.submit({
     op: 'symbol',
@@ -143,10 +144,29 @@ describe('TradingService', () => {
     const notMine = await rejection(trading.cancel(bob, resting.orderId));
     assert.deepEqual([notMine.statusCode, notMine.code], [404, 'UNKNOWN_ORDER']);
     const bigger = await rejection(trading.amend(alice, resting.orderId, 'BTC-USD', '2'));
-    assert.deepEqual([bigger.statusCode, bigger.code], [422, 'INVALID_QTY']);
+    assert.deepEqual([bigger.statusCode, bigger.code, bigger.field], [422, 'INVALID_QTY', 'qty']);
+    assert.match(bigger.message, /amend only reduces/);
+    assert.match(bigger.message, /cancel the order and place a new one/);
     const amended = await trading.amend(alice, resting.orderId, 'BTC-USD', '0.5');
     assert.equal(amended.remainingQty, '0.500');
     const cancelled = await trading.cancel(alice, resting.orderId);
     assert.equal(cancelled.cancelledQty, '0.500');
+  });
+
+  it('says what a refused order needs and what is available, in the asset’s decimals', async () => {
+    // alice has 100000.00000 USD; a buy of 1500 BTC at 100 needs 150000.00000 USD.
+    const buy = await rejection(trading.place(alice, order({ price: '100', qty: '1500' })));
+    assert.deepEqual([buy.statusCode, buy.code, buy.field], [422, 'INSUFFICIENT_FUNDS', 'qty']);
+    assert.deepEqual(buy.details, { asset: 'USD', required: '150000.00000', available: '100000.00000' });
+    assert.match(buy.message, /needs 150000\.00000 USD and 100000\.00000 USD is available/);
+    await trading.place(alice, order({ price: '90', qty: '1000' }));
+    const less = await rejection(
+      trading.place(alice, order({ price: '100', qty: '101', clientOrderId: 'c1' })),
+    );
+    assert.deepEqual(less.details, { asset: 'USD', required: '10100.00000', available: '10000.00000' });
+    // bob sells more BTC than he has: the base asset, in its 8 decimals.
+    const sell = await rejection(trading.place(bob, order({ side: 'sell', price: '100', qty: '1.5' })));
+    assert.deepEqual(sell.details, { asset: 'BTC', required: '1.50000000', available: '1.00000000' });
+    assert.deepEqual(sell.body().details, sell.details);
   });
 });

@@ -135,7 +135,9 @@ function AmendForm({ order, info, done }: { order: Order; info: SymbolInfo | und
       return;
     }
     if (compareDecimal(qty, order.remainingQty) >= 0) {
-      setError('Amend can only reduce the remaining quantity.');
+      setError(
+        'Amend can only reduce the quantity (the order keeps its place in the queue). To increase it, cancel and place a new order.',
+      );
       return;
     }
     const result = await api.amendOrder(order.orderId, qty);
