@@ -25,9 +25,9 @@ import {
   CommandKind,
   crowdedBook,
   generateOrderFlow,
+  manyUsersBook,
   type OrderFlow,
   type OrderFlowStats,
-  manyUsersBook,
   wideBook,
 } from './lib/order-flow.js';
 import { PhaseProgress } from './lib/progress.js';
@@ -114,7 +114,15 @@ async function main(): Promise<void> {
     ),
     ...(result.replay === undefined
       ? []
-      : [checkTarget(`${result.book}: hoga replay p99 per command`, result.replay.p99Us, 'atMost', p99UsTarget, ' µs')]),
+      : [
+          checkTarget(
+            `${result.book}: hoga replay p99 per command`,
+            result.replay.p99Us,
+            'atMost',
+            p99UsTarget,
+            ' µs',
+          ),
+        ]),
   ]);
   reporter.line();
   reporter.targets(checks);

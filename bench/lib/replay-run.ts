@@ -43,7 +43,15 @@ export async function runHogaReplay(flow: OrderFlow, nodeFlags: string[] = []): 
   try {
     const inputPath = join(directory, 'commands.ndjson');
     await writeCommandFile(flow, inputPath);
-    const args = [...nodeFlags, cliMainPath, 'replay', '--in', inputPath, '--out', join(directory, 'events.ndjson')];
+    const args = [
+      ...nodeFlags,
+      cliMainPath,
+      'replay',
+      '--in',
+      inputPath,
+      '--out',
+      join(directory, 'events.ndjson'),
+    ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
