@@ -11,7 +11,8 @@
 // processes on this shared machine falls on both alike; the ratio compares those times. Hoga then
 // runs the rest of the stream alone for its rate over the whole stream.
 //
-//   npm run bench:engine -- [--commands N] [--peer-commands N] [--seed S] [--warmup N] [--no-replay] [--json]
+//   npm run bench:engine -- [--commands N] [--peer-commands N] [--seed S] [--warmup N] [--no-replay]
+//                           [--replay-shuffled-keys] [--json]
 import os from 'node:os';
 import { type LimitOrderOptions, type MarketOrderOptions, OrderBook, Side } from 'nodejs-order-book';
 import { Engine } from '../src/core/engine.js';
@@ -46,6 +47,11 @@ const options = parseBenchOptions('engine', {
   },
   warmup: { kind: 'integer', default: 10_000, minimum: 0, description: 'unmeasured mixed commands first' },
   'no-replay': { kind: 'flag', description: 'skip the runs through `hoga replay`' },
+  'replay-shuffled-keys': {
+    kind: 'flag',
+    description:
+      "also replay a file with each command's fields in a random order, as other tools may write them",
+  },
   json: { kind: 'flag', description: 'print one machine-readable JSON line on stdout' },
 });
 
@@ -80,6 +86,8 @@ interface ShapeResult {
   hogaRejected: number;
   /** The same flow (setup and prefill included) through `hoga replay`; absent with --no-replay. */
   replay?: ReplaySummary;
+  /** The same, from a file whose fields are in a random order per line (--replay-shuffled-keys). */
+  replayShuffledKeys?: ReplaySummary;
 }
 
 const sharedCommands = Math.min(options['peer-commands'], options.commands);
@@ -112,17 +120,7 @@ async function main(): Promise<void> {
       p99UsTarget,
       ' µs',
     ),
-    ...(result.replay === undefined
-      ? []
-      : [
-          checkTarget(
-            `${result.book}: hoga replay p99 per command`,
-            result.replay.p99Us,
-            'atMost',
-            p99UsTarget,
-            ' µs',
-          ),
-        ]),
+    ...replayChecks(result),
   ]);
   reporter.line();
   reporter.targets(checks);
@@ -134,6 +132,18 @@ async function main(): Promise<void> {
   reporter.result(jsonResult(results, checks, timerOverheadNs, loadAverages));
   // A missed target is a finding, not a failure; engines that disagree make every figure void.
   if (mismatches.length > 0) process.exitCode = 1;
+}
+
+function replayChecks(result: ShapeResult): TargetCheck[] {
+  const replays: Array<[string, ReplaySummary | undefined]> = [
+    ['hoga replay', result.replay],
+    ['hoga replay, fields in random order,', result.replayShuffledKeys],
+  ];
+  return replays.flatMap(([label, replay]) =>
+    replay === undefined
+      ? []
+      : [checkTarget(`${result.book}: ${label} p99 per command`, replay.p99Us, 'atMost', p99UsTarget, ' µs')],
+  );
 }
 
 async function runShape(shape: BookShape, progress: PhaseProgress): Promise<ShapeResult> {
@@ -151,8 +161,12 @@ async function runShape(shape: BookShape, progress: PhaseProgress): Promise<Shap
   const latency = measureHogaLatency(flow);
   progress.phase(`${shape.name}: hoga replay`);
   const replay = options['no-replay'] ? undefined : await runHogaReplay(flow);
+  const replayShuffledKeys = options['replay-shuffled-keys']
+    ? await runHogaReplay(flow, 'shuffled')
+    : undefined;
   return {
     replay,
+    replayShuffledKeys,
     book: shape.name,
     flow: flow.stats,
     sharedCommands,
@@ -356,10 +370,14 @@ function printResults(reporter: BenchReporter, results: ShapeResult[], timerOver
       },
     ]);
     reporter.line(`ratio ${result.ratio.toFixed(1)}x on the same commands`);
-    if (result.replay !== undefined) {
-      const replay = result.replay;
+    const replays = [
+      ['hoga replay', result.replay],
+      ['hoga replay, fields in random order', result.replayShuffledKeys],
+    ] as const;
+    for (const [label, replay] of replays) {
+      if (replay === undefined) continue;
       reporter.line(
-        `hoga replay (all ${formatCount(replay.commands)} commands, setup and prefill included): ` +
+        `${label} (all ${formatCount(replay.commands)} commands, setup and prefill included): ` +
           `${formatCount(replay.commandsPerSec)} commands/s, p50 ${replay.p50Us} µs, p99 ${replay.p99Us} µs, ` +
           `p99.9 ${replay.p999Us} µs`,
       );

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OrderFlow } from './order-flow.js';
+import { SeededRandom } from './random.js';
 
 export interface ReplaySummary {
   commands: number;
@@ -22,12 +23,36 @@ const cliMainPath = fileURLToPath(new URL('../../src/cli/main.js', import.meta.u
 /** Lines per write, so a million-command file is never one giant string. */
 const writeBatchLines = 16_384;
 
+/**
+ * Each command's fields in the order the generator built them, or (`shuffled`) in a seeded random
+ * order per line, as a file assembled by other tools may have them: every distinct order is a
+ * distinct object shape to the JavaScript engine once parsed.
+ */
+export type KeyOrder = 'generated' | 'shuffled';
+
+function shuffledKeys(command: object, random: SeededRandom): object {
+  const entries = Object.entries(command);
+  for (let index = entries.length - 1; index > 0; index -= 1) {
+    const other = random.below(index + 1);
+    [entries[index], entries[other]] = [entries[other], entries[index]];
+  }
+  return Object.fromEntries(entries);
+}
+
 /** Writes the flow's setup and commands, one JSON command per line. */
-export async function writeCommandFile(flow: OrderFlow, path: string): Promise<void> {
+export async function writeCommandFile(
+  flow: OrderFlow,
+  path: string,
+  keyOrder: KeyOrder = 'generated',
+): Promise<void> {
   const stream = createWriteStream(path);
   const all = [...flow.setup, ...flow.commands];
+  const random = new SeededRandom(1);
+  const arrange = (command: object) => (keyOrder === 'shuffled' ? shuffledKeys(command, random) : command);
   for (let start = 0; start < all.length; start += writeBatchLines) {
-    const lines = all.slice(start, start + writeBatchLines).map((command) => JSON.stringify(command));
+    const lines = all
+      .slice(start, start + writeBatchLines)
+      .map((command) => JSON.stringify(arrange(command)));
     if (!stream.write(`${lines.join('\n')}\n`)) await once(stream, 'drain');
   }
   stream.end();
@@ -38,11 +63,15 @@ export async function writeCommandFile(flow: OrderFlow, path: string): Promise<v
  * `hoga replay --in <flow> --out <events>` on the flow; `nodeFlags` go to that node process (for
  * example `--cpu-prof --cpu-prof-dir=/tmp/profiles` to profile it).
  */
-export async function runHogaReplay(flow: OrderFlow, nodeFlags: string[] = []): Promise<ReplaySummary> {
+export async function runHogaReplay(
+  flow: OrderFlow,
+  keyOrder: KeyOrder = 'generated',
+  nodeFlags: string[] = [],
+): Promise<ReplaySummary> {
   const directory = mkdtempSync(join(tmpdir(), 'hoga-bench-replay-'));
   try {
     const inputPath = join(directory, 'commands.ndjson');
-    await writeCommandFile(flow, inputPath);
+    await writeCommandFile(flow, inputPath, keyOrder);
     const args = [
       ...nodeFlags,
       cliMainPath,
