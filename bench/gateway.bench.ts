@@ -207,6 +207,7 @@ function report(results: PhaseResult[], loadAverages: number[]): void {
       'client CPU µs/op': result.clientCpuUsPerOperation,
       p50: result.p50Us,
       p99: result.p99Us,
+      'p99 from send': result.p99FromSendUs ?? '-',
       'p99.9': result.p999Us,
       max: result.maxUs,
       errors: result.errors,

@@ -9,6 +9,8 @@ import type { OrderEntryClient, Target } from './clients.js';
 
 export interface Tally {
   latency: LatencyHistogram;
+  /** Paced slices: each request timed from its actual send instead of its schedule, for comparison. */
+  serviceTime: LatencyHistogram;
   operations: number;
   errors: number;
   seconds: number;
@@ -20,6 +22,7 @@ export interface Tally {
 export function newTally(): Tally {
   return {
     latency: new LatencyHistogram(),
+    serviceTime: new LatencyHistogram(),
     operations: 0,
     errors: 0,
     seconds: 0,
@@ -33,6 +36,8 @@ export interface PhaseResult extends LatencySummary {
   name: string;
   /** The paced rate asked for (paced phases only). */
   pacedRate?: number;
+  /** Paced phases: p99 timed from the actual send, which coordinated omission understates. */
+  p99FromSendUs?: number;
   operations: number;
   operationsPerSecond: number;
   /** CPU microseconds per operation: the server process (all threads), its main thread, this generator. */
@@ -124,8 +129,9 @@ export function runPacedSlice(
       clock: realScheduleClock,
       inFlightMax: inFlightPerClientMax * clients.length,
       send,
-      record: (latencyNs, ok) => {
+      record: (latencyNs, ok, serviceNs) => {
         tally.latency.recordNs(latencyNs);
+        tally.serviceTime.recordNs(serviceNs);
         tally.operations += 1;
         if (!ok) tally.errors += 1;
       },
@@ -141,7 +147,9 @@ export function summary(name: string, tally: Tally, pacedRate?: number): PhaseRe
   const { operations, seconds } = tally;
   return {
     name,
-    ...(pacedRate === undefined ? {} : { pacedRate: Math.round(pacedRate) }),
+    ...(pacedRate === undefined
+      ? {}
+      : { pacedRate: Math.round(pacedRate), p99FromSendUs: tally.serviceTime.percentileUs(99) }),
     operations,
     operationsPerSecond: seconds > 0 ? Math.round(operations / seconds) : 0,
     serverCpuUsPerOperation: microsecondsPer(tally.serverCpuSeconds, operations),

@@ -39,8 +39,11 @@ export interface OpenLoopRun {
   inFlightMax: number;
   /** Sends request `slot`; resolves with whether its reply was a success. */
   send(slot: number): Promise<boolean>;
-  /** Called once per reply with the latency from the request's scheduled moment. */
-  record(latencyNs: number, ok: boolean): void;
+  /**
+   * Called once per reply with the latency from the request's scheduled moment, and the service
+   * time from its actual send (what a generator blind to coordinated omission would report).
+   */
+  record(latencyNs: number, ok: boolean, serviceNs: number): void;
 }
 
 /** Sends every slot of the schedule when due, without waiting for replies; resolves once all replied. */
@@ -62,9 +65,11 @@ export async function runOpenLoop(run: OpenLoopRun): Promise<void> {
       continue;
     }
     inFlight += 1;
+    const sentNs = clock.nowNs();
     const reply = run.send(slot).then((ok) => {
       inFlight -= 1;
-      run.record(clock.nowNs() - scheduledNs, ok);
+      const repliedNs = clock.nowNs();
+      run.record(repliedNs - scheduledNs, ok, repliedNs - sentNs);
       outstanding.delete(reply);
       const wake = wakeOnReply;
       wakeOnReply = undefined;

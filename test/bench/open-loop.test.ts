@@ -59,12 +59,16 @@ describe('open-loop schedule', () => {
     const clock = fakeClock([5 * millisecondNs]);
     const server = manualServer();
     const latencies: number[] = [];
+    const serviceTimes: number[] = [];
     const run = runOpenLoop({
       schedule: new OpenLoopSchedule(1_000, 0, 3 * millisecondNs),
       clock,
       inFlightMax: 100,
       send: server.send(clock),
-      record: (latencyNs) => latencies.push(latencyNs),
+      record: (latencyNs, _ok, serviceNs) => {
+        latencies.push(latencyNs);
+        serviceTimes.push(serviceNs);
+      },
     });
     await server.sends(3);
     assert.deepEqual(server.sentAt, [0, 6 * millisecondNs, 6 * millisecondNs]);
@@ -72,6 +76,8 @@ describe('open-loop schedule', () => {
     for (const reply of server.replies) reply(true);
     await run;
     assert.deepEqual(latencies, [7 * millisecondNs, 6 * millisecondNs, 5 * millisecondNs]);
+    // Timed from the actual send, the two late requests would look fast.
+    assert.deepEqual(serviceTimes, [7 * millisecondNs, millisecondNs, millisecondNs]);
   });
 
   it('keeps sending on schedule while no reply has come back', async () => {
