@@ -1,5 +1,7 @@
 // Engine benchmark: Hoga's matching engine against nodejs-order-book on the same seeded order flow,
-// in one process run, on a crowded book (few prices, thousands of orders each) and a wide one.
+// in one process run, on a crowded book (few prices, thousands of orders each), a wide one, and the
+// shape of a busy public market (10,000 users, 1,000 prices, 30% cancels). Each flow then also runs
+// through the product's `hoga replay` in a child process, as a user would run it.
 // Throughput is timed in blocks of commands; Hoga's per-command latency is taken in a separate
 // pass so the timer's own cost does not distort throughput.
 //
@@ -9,7 +11,8 @@
 // processes on this shared machine falls on both alike; the ratio compares those times. Hoga then
 // runs the rest of the stream alone for its rate over the whole stream.
 //
-//   npm run bench:engine -- [--commands N] [--peer-commands N] [--seed S] [--warmup N] [--json]
+//   npm run bench:engine -- [--commands N] [--peer-commands N] [--seed S] [--warmup N] [--no-replay]
+//                           [--replay-shuffled-keys] [--json]
 import os from 'node:os';
 import { type LimitOrderOptions, type MarketOrderOptions, OrderBook, Side } from 'nodejs-order-book';
 import { Engine } from '../src/core/engine.js';
@@ -23,11 +26,13 @@ import {
   CommandKind,
   crowdedBook,
   generateOrderFlow,
+  manyUsersBook,
   type OrderFlow,
   type OrderFlowStats,
   wideBook,
 } from './lib/order-flow.js';
 import { PhaseProgress } from './lib/progress.js';
+import { type ReplaySummary, runHogaReplay } from './lib/replay-run.js';
 import { BenchReporter, checkTarget, formatCount, type TargetCheck } from './lib/report.js';
 import { measureTimerOverheadNs, nowNs } from './lib/timer.js';
 
@@ -41,11 +46,17 @@ const options = parseBenchOptions('engine', {
     description: 'measured commands also run through nodejs-order-book',
   },
   warmup: { kind: 'integer', default: 10_000, minimum: 0, description: 'unmeasured mixed commands first' },
+  'no-replay': { kind: 'flag', description: 'skip the runs through `hoga replay`' },
+  'replay-shuffled-keys': {
+    kind: 'flag',
+    description:
+      "also replay a file with each command's fields in a random order, as other tools may write them",
+  },
   json: { kind: 'flag', description: 'print one machine-readable JSON line on stdout' },
 });
 
-/** The engine's performance targets (docs/BENCHMARKS.md "Summary against the targets"). */
-const ratioTargets: Record<string, number> = { crowded: 20, wide: 8 };
+/** Hoga's targets against nodejs-order-book: a crowded book is where a naive queue suffers most. */
+const ratioTargets: Record<string, number> = { crowded: 20, wide: 8, 'many-users': 8 };
 const p99UsTarget = 5;
 /** Commands per timed block when the engines take turns: small next to load swings (seconds). */
 const interleaveCommands = 1_000;
@@ -73,6 +84,10 @@ interface ShapeResult {
   hogaLatencyByKind: Record<KindName, LatencySummary>;
   hogaTrades: number;
   hogaRejected: number;
+  /** The same flow (setup and prefill included) through `hoga replay`; absent with --no-replay. */
+  replay?: ReplaySummary;
+  /** The same, from a file whose fields are in a random order per line (--replay-shuffled-keys). */
+  replayShuffledKeys?: ReplaySummary;
 }
 
 const sharedCommands = Math.min(options['peer-commands'], options.commands);
@@ -80,13 +95,14 @@ const sharedCommands = Math.min(options['peer-commands'], options.commands);
 /** Consistency failures: the comparison is void if the engines did not do the same work. */
 const mismatches: string[] = [];
 
-function main(): void {
+async function main(): Promise<void> {
   const reporter = new BenchReporter(options.json);
-  const shapes = [crowdedBook, wideBook];
-  const progress = new PhaseProgress(shapes.length * 3);
+  const shapes = [crowdedBook, wideBook, manyUsersBook];
+  const progress = new PhaseProgress(shapes.length * 4);
   const loadAverageAtStart = os.loadavg()[0];
   const timerOverheadNs = measureTimerOverheadNs();
-  const results = shapes.map((shape) => runShape(shape, progress));
+  const results: ShapeResult[] = [];
+  for (const shape of shapes) results.push(await runShape(shape, progress));
   progress.stop();
   printResults(reporter, results, timerOverheadNs);
   const checks = results.flatMap((result) => [
@@ -104,6 +120,7 @@ function main(): void {
       p99UsTarget,
       ' µs',
     ),
+    ...replayChecks(result),
   ]);
   reporter.line();
   reporter.targets(checks);
@@ -117,7 +134,19 @@ function main(): void {
   if (mismatches.length > 0) process.exitCode = 1;
 }
 
-function runShape(shape: BookShape, progress: PhaseProgress): ShapeResult {
+function replayChecks(result: ShapeResult): TargetCheck[] {
+  const replays: Array<[string, ReplaySummary | undefined]> = [
+    ['hoga replay', result.replay],
+    ['hoga replay, fields in random order,', result.replayShuffledKeys],
+  ];
+  return replays.flatMap(([label, replay]) =>
+    replay === undefined
+      ? []
+      : [checkTarget(`${result.book}: ${label} p99 per command`, replay.p99Us, 'atMost', p99UsTarget, ' µs')],
+  );
+}
+
+async function runShape(shape: BookShape, progress: PhaseProgress): Promise<ShapeResult> {
   progress.phase(`${shape.name}: generating ${formatCount(options.commands)} commands`);
   const flow = generateOrderFlow({
     shape,
@@ -130,7 +159,14 @@ function runShape(shape: BookShape, progress: PhaseProgress): ShapeResult {
   const throughput = measureThroughput(flow);
   progress.phase(`${shape.name}: Hoga latency per command`);
   const latency = measureHogaLatency(flow);
+  progress.phase(`${shape.name}: hoga replay`);
+  const replay = options['no-replay'] ? undefined : await runHogaReplay(flow);
+  const replayShuffledKeys = options['replay-shuffled-keys']
+    ? await runHogaReplay(flow, 'shuffled')
+    : undefined;
   return {
+    replay,
+    replayShuffledKeys,
     book: shape.name,
     flow: flow.stats,
     sharedCommands,
@@ -334,6 +370,18 @@ function printResults(reporter: BenchReporter, results: ShapeResult[], timerOver
       },
     ]);
     reporter.line(`ratio ${result.ratio.toFixed(1)}x on the same commands`);
+    const replays = [
+      ['hoga replay', result.replay],
+      ['hoga replay, fields in random order', result.replayShuffledKeys],
+    ] as const;
+    for (const [label, replay] of replays) {
+      if (replay === undefined) continue;
+      reporter.line(
+        `${label} (all ${formatCount(replay.commands)} commands, setup and prefill included): ` +
+          `${formatCount(replay.commandsPerSec)} commands/s, p50 ${replay.p50Us} µs, p99 ${replay.p99Us} µs, ` +
+          `p99.9 ${replay.p999Us} µs`,
+      );
+    }
     reporter.line(`Hoga latency per command in µs (includes ~${timerOverheadNs.toFixed(0)} ns of timer):`);
     const latencyRows = [
       ['all', result.hogaLatency] as const,
@@ -374,4 +422,4 @@ function jsonResult(
   };
 }
 
-main();
+await main();

@@ -37,7 +37,7 @@ import type { CommandOutcome } from '../src/ports.js';
 import { parseBenchOptions } from './lib/args.js';
 import { collectGarbage } from './lib/gc.js';
 import { LatencyHistogram } from './lib/histogram.js';
-import { generateOrderFlow, type OrderFlow } from './lib/order-flow.js';
+import { type BookShape, crowdedBook, generateOrderFlow, type OrderFlow } from './lib/order-flow.js';
 import { PhaseProgress } from './lib/progress.js';
 import { BenchReporter, checkTarget } from './lib/report.js';
 import { nowNs } from './lib/timer.js';
@@ -75,7 +75,7 @@ const options = parseBenchOptions('journal', {
 const silent = pino({ level: 'silent' });
 const reporter = new BenchReporter(options.json);
 const progress = new PhaseProgress(10);
-const flowShape = { name: 'journal', levelsPerSide: 200, prefillOrders: 20_000 };
+const flowShape: BookShape = { ...crowdedBook, name: 'journal', levelsPerSide: 200, prefillOrders: 20_000 };
 /** Commands generated once and repeated, with fresh order ids, to build a long journal. */
 const recoveryFlowCommandsMax = 1_000_000;
 const writeChunkBytesMax = 4 << 20;

@@ -6,7 +6,8 @@
 //    clients in a child process; delay from publish to receipt on the shared monotonic clock
 //    (process.hrtime, CLOCK_MONOTONIC on Linux). Baseline in the same run: a bare loop of
 //    socket.send over the same sockets, without the hub.
-// Options: --quotes N --symbols N --clients N (0 skips the fan-out) --messages N --rate N (per second).
+//
+//   npm run bench:marketdata -- [--quotes N] [--symbols N] [--clients N] [--messages N] [--rate N]
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,8 +16,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { build } from 'hdr-histogram-js';
 import { WebSocket, WebSocketServer } from 'ws';
 import {
   CandleWriter,
@@ -29,20 +28,11 @@ import {
   QuoteIngest,
   SimulatedQuoteFeed,
 } from '../src/marketdata/index.js';
+import { parseBenchOptions } from './lib/args.js';
+import { LatencyHistogram } from './lib/histogram.js';
 
 const peakQuotesPerSecond = 7_500;
 const benchChannel = 'trades.BENCH';
-
-const { values: options } = parseArgs({
-  options: {
-    quotes: { type: 'string', default: '2000000' },
-    symbols: { type: 'string', default: '200' },
-    clients: { type: 'string', default: '5000' },
-    messages: { type: 'string', default: '100' },
-    rate: { type: 'string', default: '10' },
-    child: { type: 'string' },
-  },
-});
 
 interface LatencyReport {
   count: number;
@@ -110,28 +100,9 @@ async function benchIngest(quoteCount: number, symbolCount: number): Promise<voi
   );
 }
 
-type Histogram = ReturnType<typeof build>;
-
-function newHistogram(): Histogram {
-  return build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 60_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
-}
-
-function summary(histogram: Histogram): { count: number; p50Us: number; p99Us: number; maxUs: number } {
-  return {
-    count: histogram.totalCount,
-    p50Us: histogram.getValueAtPercentile(50),
-    p99Us: histogram.getValueAtPercentile(99),
-    maxUs: histogram.maxValue,
-  };
-}
-
 /** The child: opens the clients, subscribes, and records the delay of every message by path. */
 async function runClients(url: string, clientCount: number, expected: number): Promise<void> {
-  const delays = { bare: newHistogram(), hub: newHistogram() };
+  const delays = { bare: new LatencyHistogram(), hub: new LatencyHistogram() };
   let received = 0;
   for (let index = 0; index < clientCount; index += 1) {
     const socket = new WebSocket(url);
@@ -140,10 +111,11 @@ async function runClients(url: string, clientCount: number, expected: number): P
       const marker = text.indexOf('"t":"');
       if (marker < 0) return;
       const sentNs = BigInt(text.slice(marker + 5, text.indexOf('"', marker + 5)));
-      const delayUs = Number((process.hrtime.bigint() - sentNs) / 1_000n);
-      (text.includes('"p":"hub"') ? delays.hub : delays.bare).recordValue(delayUs);
+      (text.includes('"p":"hub"') ? delays.hub : delays.bare).recordNs(
+        Number(process.hrtime.bigint() - sentNs),
+      );
       received += 1;
-      if (received === expected) process.send?.({ bare: summary(delays.bare), hub: summary(delays.hub) });
+      if (received === expected) process.send?.({ bare: delays.bare.summary(), hub: delays.hub.summary() });
     });
     socket.on('open', () => socket.send(JSON.stringify({ op: 'subscribe', id: index, ch: benchChannel })));
     // Opening thousands at once overflows the listen backlog; pace in small groups.
@@ -185,18 +157,16 @@ async function benchFanOut(clientCount: number, messageCount: number, ratePerSec
   await once(server, 'listening');
   const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const child = fork(fileURLToPath(import.meta.url), [
-    '--child',
+    childMode,
     url,
-    '--clients',
     String(clientCount),
-    '--messages',
     String(messageCount),
   ]);
   await nextMessage(child);
   while (subscribed < clientCount) await sleep(50);
   // Baseline and hub messages alternate in one run, so both meet the same load on a shared machine.
   const gapMs = 1_000 / ratePerSecond;
-  const publishCalls = { bare: newHistogram(), hub: newHistogram() };
+  const publishCalls = { bare: new LatencyHistogram(), hub: new LatencyHistogram() };
   const done = nextMessage(child);
   const startedNs = process.hrtime.bigint();
   for (let index = 0; index < messageCount; index += 1) {
@@ -208,9 +178,7 @@ async function benchFanOut(clientCount: number, messageCount: number, ratePerSec
       const text = `{"ch":"${benchChannel}","seq":0,"data":{"t":"${t}","p":"bare"}}`;
       for (const socket of sockets) socket.send(text);
     }
-    (viaHub ? publishCalls.hub : publishCalls.bare).recordValue(
-      Number((process.hrtime.bigint() - sendStartedNs) / 1_000n),
-    );
+    (viaHub ? publishCalls.hub : publishCalls.bare).recordNs(Number(process.hrtime.bigint() - sendStartedNs));
     await sleep(gapMs);
   }
   const delays = (await done) as unknown as Record<'bare' | 'hub', LatencyReport>;
@@ -228,8 +196,8 @@ async function benchFanOut(clientCount: number, messageCount: number, ratePerSec
         delayP50Us: delays[path].p50Us,
         delayP99Us: delays[path].p99Us,
         delayMaxUs: delays[path].maxUs,
-        publishCallP50Us: publishCalls[path].getValueAtPercentile(50),
-        publishCallP99Us: publishCalls[path].getValueAtPercentile(99),
+        publishCallP50Us: publishCalls[path].percentileUs(50),
+        publishCallP99Us: publishCalls[path].percentileUs(99),
       }),
     );
   }
@@ -245,17 +213,35 @@ async function benchFanOut(clientCount: number, messageCount: number, ratePerSec
   server.close();
 }
 
+/** The first argument of the forked child that holds the fan-out's client sockets. */
+const childMode = 'child';
+
 async function main(): Promise<void> {
-  if (options.child !== undefined) {
-    const clients = Number(options.clients);
-    await runClients(options.child, clients, clients * Number(options.messages));
+  if (process.argv[2] === childMode) {
+    const [url, clients, messages] = process.argv.slice(3);
+    await runClients(url, Number(clients), Number(clients) * Number(messages));
     return;
   }
+  const options = parseBenchOptions('marketdata', {
+    quotes: { kind: 'integer', default: 2_000_000, minimum: 1, description: 'simulated quotes ingested' },
+    symbols: { kind: 'integer', default: 200, minimum: 1, description: 'symbols the quotes spread over' },
+    clients: {
+      kind: 'integer',
+      default: 5_000,
+      minimum: 0,
+      description: 'WebSocket subscribers; 0 skips the fan-out',
+    },
+    messages: {
+      kind: 'integer',
+      default: 100,
+      minimum: 2,
+      description: 'messages published, alternating bare and hub',
+    },
+    rate: { kind: 'integer', default: 10, minimum: 1, description: 'messages published per second' },
+  });
   console.log(JSON.stringify({ machine: '2 cores, shared', node: process.version }));
-  await benchIngest(Number(options.quotes), Number(options.symbols));
-  if (Number(options.clients) > 0) {
-    await benchFanOut(Number(options.clients), Number(options.messages), Number(options.rate));
-  }
+  await benchIngest(options.quotes, options.symbols);
+  if (options.clients > 0) await benchFanOut(options.clients, options.messages, options.rate);
 }
 
 await main();

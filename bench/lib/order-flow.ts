@@ -14,10 +14,36 @@ export interface BookShape {
   levelsPerSide: number;
   /** Non-crossing limit orders placed before the mixed flow, to build the book. */
   prefillOrders: number;
+  /** Distinct users placing orders (each funded in the setup). */
+  users: number;
+  /** Of the mixed commands, the percentage of limit orders and of cancels; the rest are market orders. */
+  percentLimit: number;
+  percentCancel: number;
 }
 
-export const crowdedBook: BookShape = { name: 'crowded', levelsPerSide: 50, prefillOrders: 200_000 };
-export const wideBook: BookShape = { name: 'wide', levelsPerSide: 400, prefillOrders: 200_000 };
+/** Few prices, thousands of orders each: the queue-heavy case. */
+export const crowdedBook: BookShape = {
+  name: 'crowded',
+  levelsPerSide: 50,
+  prefillOrders: 200_000,
+  users: 1_000,
+  percentLimit: 50,
+  percentCancel: 45,
+};
+/** 800 prices. */
+export const wideBook: BookShape = { ...crowdedBook, name: 'wide', levelsPerSide: 400 };
+/**
+ * The shape of a busy public market: many users, 1,000 prices, fewer cancels (30%) and more
+ * market orders, so accounts and price levels are spread out rather than hot in cache.
+ */
+export const manyUsersBook: BookShape = {
+  name: 'many-users',
+  levelsPerSide: 500,
+  prefillOrders: 200_000,
+  users: 10_000,
+  percentLimit: 60,
+  percentCancel: 30,
+};
 
 export interface OrderFlowOptions {
   shape: BookShape;
@@ -74,14 +100,11 @@ const quote = 'USD';
 /** The price (quote minor units per lot) separating bids from asks. */
 const midPrice = 100_000;
 const qtyLotsMax = 100;
-const usersCount = 1_000;
 /** Far more than any user can lock or spend in a run, so no order fails for funds. */
 const depositBaseLots = 1_000_000_000;
 const depositQuoteMinor = 100_000_000_000;
 /** Crossing limit orders reach this many ticks into the opposite side. */
 const crossTicksMax = 3;
-const percentLimit = 50;
-const percentCancel = 45;
 const percentCrossingLimits = 5;
 /** One market order in this many sweeps past the whole best opposite level. */
 const sweepEveryMarketOrders = 2_000;
@@ -114,7 +137,7 @@ export function generateOrderFlow(options: OrderFlowOptions): OrderFlow {
     symbol,
     base,
     quote,
-    setup: setupCommands(),
+    setup: setupCommands(shape.users),
     commands: generator.commands,
     kinds: generator.kinds,
     measuredStart,
@@ -130,7 +153,7 @@ export function generateOrderFlow(options: OrderFlowOptions): OrderFlow {
   };
 }
 
-function setupCommands(): Command[] {
+function setupCommands(usersCount: number): Command[] {
   const setup: Command[] = [
     { op: 'symbol', symbol, base, quote, lotSize: 1, tickSize: 1, makerFeeBps: 1, takerFeeBps: 2 },
   ];
@@ -163,6 +186,7 @@ class FlowGenerator {
 
   mixedCommand(): void {
     const roll = this.random.below(100);
+    const { percentLimit, percentCancel } = this.shape;
     if (roll < percentLimit || this.book.restingCount === 0) {
       const side = this.random.below(2);
       const crossing = this.random.chance(percentCrossingLimits, 100);
@@ -238,7 +262,7 @@ class FlowGenerator {
   }
 
   private randomUser(): number {
-    return 1 + this.random.below(usersCount);
+    return 1 + this.random.below(this.shape.users);
   }
 
   private push(kind: CommandKind, command: Command): void {

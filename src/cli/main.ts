@@ -1,7 +1,6 @@
 // `hoga` command line: one subcommand per file in this folder, registered here.
 import { Command } from 'commander';
 import { registerAdminCommands } from './admin.js';
-import { registerBenchGatewayCommands } from './bench-gateway.js';
 import { registerDbCommands } from './db.js';
 import { registerJournalCommands } from './journal.js';
 import { registerReplay } from './replay.js';
@@ -12,7 +11,6 @@ export async function main(argv: string[]): Promise<void> {
   program.name('hoga').description('Hoga: a self-hosted exchange');
   registerStartCommand(program);
   registerAdminCommands(program);
-  registerBenchGatewayCommands(program);
   registerReplay(program);
   registerJournalCommands(program);
   registerDbCommands(program);
