@@ -11,8 +11,8 @@ import {
   sessionCookie,
 } from './context.js';
 import { GatewayError, notFound } from './errors.js';
-import { cookieSecureFor, secureCookieLost } from './origins.js';
 import type { RegisteredUser } from './onboarding.js';
+import { cookieSecureFor, secureCookieLost } from './origins.js';
 import { Credentials, SessionIdParams } from './schemas.js';
 import { hashToken } from './sessions.js';
 
