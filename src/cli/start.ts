@@ -67,11 +67,14 @@ export function registerStartCommand(program: Command): void {
         exitOnRefusal(error);
         throw error;
       }
-      const demo = config.demo ? await startDemo(exchange, { quotes: exchange.quotes }) : undefined;
+      // The handlers go in before the demo starts, so a signal during its start-up still stops
+      // cleanly with a snapshot instead of killing the process.
+      const demoStarting = config.demo ? startDemo(exchange, { quotes: exchange.quotes }) : undefined;
       const stop = (signal: string) => {
         exchange.logger.info({ signal }, 'stopping');
         // A snapshot at the last sequence, so the next start replays (almost) nothing.
-        (demo?.stop() ?? Promise.resolve())
+        Promise.resolve(demoStarting)
+          .then((demo) => demo?.stop())
           .then(() => exchange.close({ snapshot: true }))
           .then(
             () => process.exit(0),
@@ -83,5 +86,6 @@ export function registerStartCommand(program: Command): void {
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
+      await demoStarting;
     });
 }
