@@ -115,13 +115,13 @@ function engineBalances(
     .sort((left, right) => (left.asset < right.asset ? -1 : left.asset > right.asset ? 1 : 0));
 }
 
-/** The model's depth of one symbol: [price, total lots] per level, best first. */
+/** The model's depth of one symbol: [price, visible lots] per level, best first. */
 function modelDepth(model: ReferenceModel, symbol: string): { bids: number[][]; asks: number[][] } {
   const levels = (side: 'buy' | 'sell'): number[][] => {
     const totals = new Map<number, number>();
     for (const order of model.restingOrders()) {
       if (order.symbol === symbol && order.side === side) {
-        totals.set(order.price, (totals.get(order.price) ?? 0) + order.remaining);
+        totals.set(order.price, (totals.get(order.price) ?? 0) + order.visible);
       }
     }
     const prices = [...totals.keys()].sort((left, right) => (side === 'buy' ? right - left : left - right));
@@ -153,9 +153,36 @@ const modelledRejectCodes = [
   'OFFERING_CLOSED',
   'SOLD_OUT',
   'PER_USER_LIMIT',
+  'INVALID_STOP',
+  'STOP_WOULD_TRIGGER',
+  'NOT_AMENDABLE',
 ] as const;
 
-const ordersOps = new Set<unknown>(['place', 'cancel', 'amend']);
+/**
+ * How often the full run must see each rule of issue 17 (ModelStats), so that the comparison
+ * cannot silently test nothing: triggers, cascades of depth >= 2, triggers by the run's low or
+ * high that the last price alone would miss, iceberg refills (twice in one run too), OCO
+ * resolutions of each kind, amends of pending orders, icebergs and resolved OCO legs.
+ */
+const coverageMinimum: Readonly<Record<string, number>> = {
+  triggered: 5000,
+  cascadeDepth2: 300,
+  triggeredByExtreme: 300,
+  refills: 5000,
+  runsWithTwoRefills: 500,
+  ocoPlaced: 2000,
+  ocoFilledA: 500,
+  ocoTriggeredB: 500,
+  ocoUserCancelled: 500,
+  ocoStpCancelled: 100,
+  amendedPending: 500,
+  amendedIceberg: 200,
+  amendedFormerLeg: 20,
+  activatedFok: 500,
+  activatedRested: 500,
+};
+
+const ordersOps = new Set<unknown>(['place', 'cancel', 'amend', 'oco']);
 const emptyResting: ReadonlyMap<number, ModelOrder> = new Map();
 
 /** Copies of the model's resting orders by id (the model changes its orders in place). */
@@ -245,7 +272,12 @@ function tally(counts: Map<string, number>, lines: readonly ReplayLine[]): void 
 }
 
 /** Runs one seed; throws a Divergence naming the first command where engine and model differ. */
-function checkStream(profile: Profile, seed: number, counts: Map<string, number>): number {
+function checkStream(
+  profile: Profile,
+  seed: number,
+  counts: Map<string, number>,
+  coverage: Map<string, number>,
+): number {
   const model = new ReferenceModel(profile.limits);
   const engine = new Engine(profile.limits);
   const generator = new CommandGenerator(new Random(seed), model, profile.style);
@@ -315,6 +347,8 @@ function checkStream(profile: Profile, seed: number, counts: Map<string, number>
   }
   expectedLines.push(...model.balanceLines());
   checkReplay(profile, seed, commands, expectedLines);
+  for (const [rule, count] of Object.entries(model.stats))
+    coverage.set(rule, (coverage.get(rule) ?? 0) + count);
   return commands.length;
 }
 
@@ -348,13 +382,14 @@ function checkReplay(profile: Profile, seed: number, commands: unknown[], expect
 
 describe('engine versus reference model', () => {
   const counts = new Map<string, number>();
+  const coverage = new Map<string, number>();
   let commandsTotal = 0;
 
   for (const profile of profiles()) {
     it(`agrees on ${profile.seeds.length} seeds x ${profile.commandsPerSeed} commands (${profile.name})`, () => {
       for (const seed of profile.seeds) {
         try {
-          commandsTotal += checkStream(profile, seed, counts);
+          commandsTotal += checkStream(profile, seed, counts, coverage);
         } catch (error) {
           if (error instanceof Divergence) assert.fail(error.message);
           throw new Error(`SEED ${seed} (${profile.name}): ${(error as Error).stack}`);
@@ -377,6 +412,8 @@ describe('engine versus reference model', () => {
       'trade',
       'claimed',
       'offeringClosed',
+      'triggered',
+      'cancelled:OCO',
     ];
     const unlisted = modelledRejectCodes.filter((code) => !(RejectCodes as readonly string[]).includes(code));
     assert.deepEqual(unlisted, [], 'result codes are never renamed or removed');
@@ -385,5 +422,19 @@ describe('engine versus reference model', () => {
     const missing = expectedKinds.filter((kind) => !counts.has(kind));
     assert.deepEqual(missing, [], `never seen: ${missing.join(', ')}`);
     assert.ok(commandsTotal >= 200_000, `only ${commandsTotal} commands`);
+  });
+
+  it('exercised every rule of stop, iceberg and OCO orders many times', (context) => {
+    const report = [...coverage.entries()].map(([rule, count]) => `${rule}=${count}`).join(' ');
+    context.diagnostic(`coverage: ${report}`);
+    if (process.env.HOGA_SEED !== undefined || process.env.HOGA_MODEL_SCALE !== undefined) return;
+    const short = Object.entries(coverageMinimum).filter(
+      ([rule, minimum]) => (coverage.get(rule) ?? 0) < minimum,
+    );
+    assert.deepEqual(
+      short,
+      [],
+      `rules hit too rarely: ${short.map(([rule]) => rule).join(', ')} (${report})`,
+    );
   });
 });
