@@ -20,7 +20,13 @@ import {
   wideStyle,
 } from '../model/generator.js';
 import { linesOfEvents } from '../model/lines.js';
-import { type ModelOrder, type ModelSymbol, ReferenceModel, type ReplayLine } from '../model/reference.js';
+import {
+  type ModelOrder,
+  type ModelSymbol,
+  type OcoLink,
+  ReferenceModel,
+  type ReplayLine,
+} from '../model/reference.js';
 import { Random } from '../support/random.js';
 
 interface Profile {
@@ -185,9 +191,10 @@ const coverageMinimum: Readonly<Record<string, number>> = {
 const ordersOps = new Set<unknown>(['place', 'cancel', 'amend', 'oco']);
 const emptyResting: ReadonlyMap<number, ModelOrder> = new Map();
 
-/** Copies of the model's resting orders by id (the model changes its orders in place). */
+/** Copies of the model's open orders (resting and pending) by id (the model changes them in place). */
 function restingById(model: ReferenceModel): Map<number, ModelOrder> {
-  return new Map(model.restingOrders().map((order) => [order.id, { ...order }]));
+  const open = [...model.restingOrders(), ...model.pendingOrders()];
+  return new Map(open.map((order) => [order.id, { ...order }]));
 }
 
 /** Open orders per user, single-order lookups and symbols: the query side of the engine. */
@@ -212,18 +219,21 @@ function compareViews(
         return { what: `balance(${user}, ${balance.asset})`, expected: balance, actual: single };
       }
     }
-    const expected = model
-      .restingOrders()
+    const expected = [...model.restingOrders(), ...model.pendingOrders()]
       .filter((order) => order.user === user)
       .map(view)
       .sort(byId);
     const actual = engine.openOrders(user).map(view).sort(byId);
     if (!sameRecords(actual, expected)) return { what: `open orders of user ${user}`, expected, actual };
   }
-  for (const order of model.restingOrders()) {
+  const links = model.liveLinks();
+  for (const order of [...model.restingOrders(), ...model.pendingOrders()]) {
     const found = engine.order(order.id);
-    if (found === undefined || !sameRecords([view(found)], [view(order)])) {
-      return { what: `order ${order.id}`, expected: view(order), actual: found };
+    const expected = { ...view(order), ...extras(order, model.pendingOrders().includes(order), links) };
+    const actual =
+      found === undefined ? undefined : { ...view(found), ...pickKeys(found, Object.keys(expected)) };
+    if (actual === undefined || !sameRecords([actual], [expected])) {
+      return { what: `order ${order.id}`, expected, actual: found };
     }
   }
   const symbolOf = (symbol: ModelSymbol) => ({ ...symbol });
@@ -241,6 +251,25 @@ function compareViews(
 }
 
 type OrderViewLike = Pick<OrderView, 'id' | 'user' | 'symbol' | 'side' | 'price' | 'qty' | 'remaining'>;
+
+/** The view fields of issue 17 that the model knows for this order: stop, iceberg and OCO link. */
+function extras(order: ModelOrder, pending: boolean, links: readonly OcoLink[]): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  if (pending) Object.assign(fields, { stopPrice: order.stopPrice, trigger: order.trigger });
+  if (!pending && order.displayQty !== undefined) {
+    Object.assign(fields, { displayQty: order.displayQty, visibleQty: order.visible });
+  }
+  const link = links.find((candidate) => candidate.legA === order.id || candidate.legB === order.id);
+  if (link !== undefined) fields.ocoId = link.legA === order.id ? link.legB : link.legA;
+  return fields;
+}
+
+function pickKeys(view: OrderView, keys: readonly string[]): Record<string, unknown> {
+  const record = view as unknown as Record<string, unknown>;
+  return Object.fromEntries(keys.filter((key) => !(key in baseViewKeys)).map((key) => [key, record[key]]));
+}
+
+const baseViewKeys = { id: 1, user: 1, symbol: 1, side: 1, price: 1, qty: 1, remaining: 1 };
 
 /** Same objects with the same keys in the same order (key order is part of the replay output). */
 function sameRecords(left: readonly object[], right: readonly object[]): boolean {

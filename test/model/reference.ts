@@ -160,10 +160,13 @@ interface Taker {
   tif: Tif;
   /** The limit price; 0 for a market order. */
   price: number;
+  /** The qty this run started with (what a FOK expires). */
   qty: number;
   remaining: number;
   stp: Stp;
   displayQty: number | undefined;
+  /** The order's qty at acceptance, kept when an activated stop order rests. */
+  acceptedQty: number;
 }
 
 /** Trade prices of one run: the triggers look at its lowest and highest. */
@@ -685,6 +688,7 @@ export class ReferenceModel {
       remaining: qty,
       stp: (isAbsent(stp) ? 'expireMaker' : stp) as Stp,
       displayQty: isAbsent(displayQty) ? undefined : (displayQty as number),
+      acceptedQty: qty,
     };
     const reservation = this.reservationOf(taker);
     if (this.account(user, reservation.asset).available < reservation.amount) {
@@ -829,6 +833,7 @@ export class ReferenceModel {
       remaining: qty,
       stp: mode,
       displayQty: undefined,
+      acceptedQty: qty,
     });
     this.market.orders.push(orderOf(leg(id, 'limit', price, 'GTC'), this.market.arrivalNext++));
     const legB = stopLimited ? leg(stopId, 'limit', legBPrice, 'GTC') : leg(stopId, 'market', 0, 'IOC');
@@ -1185,7 +1190,7 @@ function orderOf(taker: Taker, arrival: number): ModelOrder {
     tif: taker.tif,
     stp: taker.stp,
     price: taker.price,
-    qty: taker.qty,
+    qty: taker.acceptedQty,
     remaining: taker.remaining,
     displayQty: taker.displayQty,
     visible: taker.displayQty === undefined ? taker.remaining : Math.min(taker.displayQty, taker.remaining),
@@ -1209,6 +1214,7 @@ function takerOf(order: ModelOrder, symbol: ModelSymbol): Taker {
     remaining: order.remaining,
     stp: order.stp,
     displayQty: undefined,
+    acceptedQty: order.qty,
   };
 }
 
