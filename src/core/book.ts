@@ -1,6 +1,7 @@
 // Order book structures: pooled orders in intrusive doubly linked lists per price level, price
 // levels in a skip list per side (O(log n) insert and remove, O(1) best), and the per-user account
 // that owns its balances and its list of open orders.
+import type { TimeInForce } from './types.js';
 
 /** Tallest skip-list tower: with a 1/4 promotion chance this covers about 4^20 levels. */
 const TOWER_HEIGHT_MAX = 20;
@@ -24,8 +25,10 @@ export class Account {
    */
   readonly balances: number[] = [];
   hasDeposited = false;
-  /** Resting orders of this user (the orders themselves are found through the order index). */
+  /** Resting and pending orders of this user (found through the order indexes). */
   openOrderCount = 0;
+  /** Pending stop orders of this user. */
+  pendingCount = 0;
 
   constructor(readonly user: number) {}
 
@@ -49,6 +52,22 @@ export class Order {
   remaining = 0;
   /** Rest order, engine-wide; only used to check FIFO within a level. */
   sequence = 0;
+  /** Iceberg: the shown part's size, 0 for an ordinary order. */
+  displayQty = 0;
+  /** Iceberg: what is shown now (fills take from it); unused for an ordinary order. */
+  visible = 0;
+  /** Stop orders: the trigger price, 0 for an order that was never a stop order. */
+  stopPrice = 0;
+  /** Stop orders: stopLoss (true) or takeProfit (false). */
+  isStopLoss = false;
+  /** Market orders only reach here as pending stop orders (they never rest). */
+  isMarket = false;
+  /** Pending orders run with their time in force when triggered. */
+  tif: TimeInForce = 'GTC';
+  /** Self-trade prevention code; pending orders run with it when triggered. */
+  stp = 0;
+  /** The other leg while an OCO link is live, else null. */
+  ocoPartner: Order | null = null;
   account: Account;
   book: Book;
   level: PriceLevel | null = null;
@@ -63,9 +82,11 @@ export class Order {
 
 export class PriceLevel {
   price = 0;
-  /** Sum of the remaining quantity of the orders at this level, in lots. */
+  /** Sum of the shown quantity of the orders at this level (remaining, or an iceberg's visible), in lots. */
   totalQty = 0;
   orderCount = 0;
+  /** Iceberg orders at this level: the FOK dry run simulates refills only where there are some. */
+  icebergCount = 0;
   head: Order | null = null;
   tail: Order | null = null;
   /** Skip-list tower: forward[i] is the next level at height i. */
@@ -83,7 +104,12 @@ export class PriceLevel {
     else this.tail.next = order;
     this.tail = order;
     this.orderCount++;
-    this.totalQty += order.remaining;
+    if (order.displayQty === 0) {
+      this.totalQty += order.remaining;
+    } else {
+      this.totalQty += order.visible;
+      this.icebergCount++;
+    }
   }
 
   /** Removes the order; the caller has already taken its remaining quantity off totalQty or not. */
@@ -96,6 +122,7 @@ export class PriceLevel {
     order.next = null;
     order.level = null;
     this.orderCount--;
+    if (order.displayQty !== 0) this.icebergCount--;
   }
 }
 
@@ -183,6 +210,7 @@ export class LevelList {
     level.tail = null;
     level.totalQty = 0;
     level.orderCount = 0;
+    level.icebergCount = 0;
     if (this.levelPool.length < LEVEL_POOL_MAX) this.levelPool.push(level);
   }
 
@@ -211,7 +239,12 @@ export class LevelList {
 export class Book {
   readonly bids = new LevelList(true);
   readonly asks = new LevelList(false);
+  /** Resting orders (pending stop orders are not in the book). */
   orderCount = 0;
+  /** The price of the most recent trade, 0 before the first (prices are positive). */
+  lastPrice = 0;
+  /** Pending stop orders by id (insertion order is not id order: triggering sorts). */
+  readonly pending = new Map<number, Order>();
 
   constructor(
     readonly symbol: string,

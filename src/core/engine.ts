@@ -2,10 +2,24 @@
 // decisions in docs/ENGINE.md). Commands arrive as raw JSON values and are validated here.
 // Hot-path rules: orders and price levels are pooled, event objects and the event array are
 // reused (valid until the next `apply`), lookups by id are O(1), best price is O(1).
-import { Account, availableSlot, Book, type LevelList, lockedSlot, Order } from './book.js';
+import { Account, availableSlot, Book, type LevelList, lockedSlot, Order, type PriceLevel } from './book.js';
 import { IdIndex, NumberMap, OrderIdSet } from './collections.js';
+import { EventPool } from './event-pool.js';
 import { Fnv64 } from './hash.js';
 import { basisPointsOf, floorDivide, isNonNegativeSafeInteger, isPositiveSafeInteger } from './numbers.js';
+import { isAbsent, parseStp, parseTif, STP_EXPIRE_MAKER, STP_EXPIRE_TAKER, STP_INVALID, STP_NONE } from './order-fields.js';
+import { checkOcoFields, linkedReservation, type OcoRequest, ocoReservation, reservationOf } from './oco.js';
+import { collectTriggered, parseStopFields, STOP_ABSENT, STOP_INVALID, type StopFields, stopConditionHolds, triggerName } from './stops.js';
+import {
+  checkedBookOrderReservation,
+  checkPendingOrders,
+  exportBookOrder,
+  exportPendingOrder,
+  hashBookOrderExtras,
+  hashPending,
+  parsePendingTuple,
+  pendingById,
+} from './pending-state.js';
 import { type CouponView, type OfferingLedger, Offerings, type OfferingView } from './offerings.js';
 import {
   type AcceptedEvent,
@@ -24,6 +38,8 @@ import {
   type OrderView,
   type RejectCode,
   type RejectedEvent,
+  type RefilledEvent,
+  type TriggeredEvent,
   type RestedEvent,
   type SymbolAddedEvent,
   type SymbolView,
@@ -43,13 +59,8 @@ const RESULT_EVENTS_MAX = 32;
 /** Event objects (and scratch slots) kept after a long sweep; more are dropped for the GC. */
 const EVENT_POOL_MAX = 4_096;
 const STATE_FORMAT = 'hoga-engine-state';
-const STATE_VERSION = 1;
-
-const STP_NONE = 0;
-const STP_EXPIRE_MAKER = 1;
-const STP_EXPIRE_TAKER = 2;
-const STP_EXPIRE_BOTH = 3;
-const STP_INVALID = -1;
+/** Version 2 added last prices, pending orders, iceberg fields and OCO links; version 1 still loads. */
+const STATE_VERSION = 2;
 
 type Fields = { readonly [key: string]: unknown };
 
@@ -67,30 +78,6 @@ function isName(value: unknown): value is string {
 
 function isBps(value: unknown): value is number {
   return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= BPS_MAX;
-}
-
-function parseStp(value: unknown): number {
-  switch (value) {
-    case undefined:
-    case null:
-    case 'expireMaker':
-      return STP_EXPIRE_MAKER;
-    case 'none':
-      return STP_NONE;
-    case 'expireTaker':
-      return STP_EXPIRE_TAKER;
-    case 'expireBoth':
-      return STP_EXPIRE_BOTH;
-    default:
-      return STP_INVALID;
-  }
-}
-
-/** The time in force, defaulted by type; null when malformed. */
-function parseTif(value: unknown, isMarket: boolean): TimeInForce | null {
-  if (value === undefined || value === null) return isMarket ? 'IOC' : 'GTC';
-  if (value === 'GTC' || value === 'IOC' || value === 'FOK') return value;
-  return null;
 }
 
 function compareText(a: string, b: string): number {
@@ -140,6 +127,58 @@ export class Engine implements MatchingEngine {
   private readonly offerings: Offerings;
   /** Why the last sweep left a remainder. */
   private sweepStop: ExpireReason = 'UNFILLED';
+  /** Pending stop orders by id, all symbols (cancel and amend find them here). */
+  private readonly pendingOrders = new Map<number, Order>();
+  /** The order being placed or activated (one at a time: activations run after the command's own run). */
+  private readonly request: OrderRequest = {
+    book: null as unknown as Book,
+    account: null as unknown as Account,
+    id: 0,
+    user: 0,
+    isBuy: true,
+    isMarket: false,
+    tif: 'GTC',
+    price: 0,
+    qty: 0,
+    remaining: 0,
+    stp: STP_EXPIRE_MAKER,
+    displayQty: 0,
+    stopPrice: 0,
+    isStopLoss: false,
+  };
+  private readonly stopFields: StopFields = { stopPrice: 0, isStopLoss: false };
+  private readonly ocoRequest: OcoRequest = {
+    user: 0,
+    isBuy: true,
+    qty: 0,
+    id: 0,
+    price: 0,
+    stopId: 0,
+    stopPrice: 0,
+    stopLimitPrice: 0,
+    stp: STP_EXPIRE_MAKER,
+  };
+  /** Lowest and highest trade price of the current run (highest 0: no trade yet). */
+  private runLowPrice = 0;
+  private runHighPrice = 0;
+  /** Triggered orders of the current command waiting to run, first in, first out. */
+  private readonly activationQueue: Order[] = [];
+  private readonly triggeredScratch: Order[] = [];
+  /** The FOK dry run's queue through a level with icebergs (see simulateIcebergLevel). */
+  private readonly dryOrders: Order[] = [];
+  private readonly dryLeft: number[] = [];
+  private readonly dryShown: number[] = [];
+  private readonly dryRun: DryRunState = { remaining: 0, funds: 0 };
+  private readonly triggeredEvents = new EventPool<TriggeredEvent>(() => ({ ev: 'triggered', id: 0, user: 0, symbol: '', side: 'buy' }));
+  private readonly refilledEvents = new EventPool<RefilledEvent>(() => ({
+    ev: 'refilled',
+    id: 0,
+    user: 0,
+    symbol: '',
+    side: 'buy',
+    price: 0,
+    qty: 0,
+  }));
 
   /** Events of the current command, in order; only the first `eventCount` are live. */
   private readonly events: EngineEvent[] = [];
@@ -150,7 +189,7 @@ export class Engine implements MatchingEngine {
   private tradeEventsUsed = 0;
   private readonly cancelledEvents: CancelledEvent[] = [];
   private cancelledEventsUsed = 0;
-  private readonly acceptedEvent: AcceptedEvent = {
+  private readonly acceptedEvents = new EventPool<AcceptedEvent>(() => ({
     ev: 'accepted',
     id: 0,
     user: 0,
@@ -160,8 +199,11 @@ export class Engine implements MatchingEngine {
     tif: 'GTC',
     price: 0,
     qty: 0,
-  };
-  private readonly restedEvent: RestedEvent = {
+    stopPrice: 0,
+    trigger: undefined,
+    displayQty: 0,
+  }));
+  private readonly restedEvents = new EventPool<RestedEvent>(() => ({
     ev: 'rested',
     id: 0,
     user: 0,
@@ -169,8 +211,9 @@ export class Engine implements MatchingEngine {
     side: 'buy',
     price: 0,
     qty: 0,
-  };
-  private readonly expiredEvent: ExpiredEvent = {
+    shownQty: 0,
+  }));
+  private readonly expiredEvents = new EventPool<ExpiredEvent>(() => ({
     ev: 'expired',
     id: 0,
     user: 0,
@@ -179,7 +222,7 @@ export class Engine implements MatchingEngine {
     price: 0,
     qty: 0,
     reason: 'UNFILLED',
-  };
+  }));
   private readonly amendedEvent: AmendedEvent = {
     ev: 'amended',
     id: 0,
@@ -189,6 +232,7 @@ export class Engine implements MatchingEngine {
     price: 0,
     qty: 0,
     reducedBy: 0,
+    shownReducedBy: 0,
   };
   private readonly rejectedEvent: RejectedEvent = { ev: 'rejected', id: null, reason: 'UNKNOWN_COMMAND' };
   private readonly depositedEvent: DepositedEvent = { ev: 'deposited', user: 0, asset: '', amount: 0 };
@@ -227,6 +271,11 @@ export class Engine implements MatchingEngine {
     this.eventCount = 0;
     this.tradeEventsUsed = 0;
     this.cancelledEventsUsed = 0;
+    this.acceptedEvents.reset();
+    this.restedEvents.reset();
+    this.expiredEvents.reset();
+    this.triggeredEvents.reset();
+    this.refilledEvents.reset();
     if (this.events.length > EVENT_POOL_MAX) this.trimEventPools();
     if (typeof command === 'object' && command !== null) {
       const fields = command as Fields;
@@ -234,6 +283,9 @@ export class Engine implements MatchingEngine {
       switch (fields.op) {
         case 'place':
           this.place(fields);
+          break;
+        case 'oco':
+          this.placeOco(fields);
           break;
         case 'cancel':
           this.cancel(fields);
@@ -273,6 +325,10 @@ export class Engine implements MatchingEngine {
     this.events.length = EVENT_POOL_MAX;
     if (this.tradeEvents.length > EVENT_POOL_MAX) this.tradeEvents.length = EVENT_POOL_MAX;
     if (this.cancelledEvents.length > EVENT_POOL_MAX) this.cancelledEvents.length = EVENT_POOL_MAX;
+    this.restedEvents.trim(EVENT_POOL_MAX);
+    this.expiredEvents.trim(EVENT_POOL_MAX);
+    this.triggeredEvents.trim(EVENT_POOL_MAX);
+    this.refilledEvents.trim(EVENT_POOL_MAX);
   }
 
   private result(): readonly EngineEvent[] {
@@ -318,12 +374,18 @@ export class Engine implements MatchingEngine {
     }
     const isMarket = type === 'market';
     const tif = parseTif(fields.tif, isMarket);
-    if (tif === null || (isMarket && tif === 'GTC') || (postOnly && (isMarket || tif !== 'GTC'))) {
+    const displayQty = fields.displayQty;
+    const isIceberg = !isAbsent(displayQty);
+    if (
+      tif === null ||
+      (isMarket && tif === 'GTC') ||
+      ((postOnly || isIceberg) && (isMarket || tif !== 'GTC'))
+    ) {
       this.reject(echoId, 'INVALID_TIF');
       return;
     }
     const qty = fields.qty;
-    if (!isPositiveSafeInteger(qty)) {
+    if (!isPositiveSafeInteger(qty) || (isIceberg && !(isPositiveSafeInteger(displayQty) && displayQty < qty))) {
       this.reject(echoId, 'INVALID_QTY');
       return;
     }
@@ -341,6 +403,12 @@ export class Engine implements MatchingEngine {
       }
       price = rawPrice;
     }
+    const stopPrice = parseStopFields(fields, book.tickSize, this.stopFields);
+    if (stopPrice === STOP_INVALID) {
+      this.reject(echoId, 'INVALID_STOP');
+      return;
+    }
+    const isStop = stopPrice !== STOP_ABSENT;
     const baseAmount = qty * book.lotSize;
     const quoteAmount = qty * price;
     if (!Number.isSafeInteger(baseAmount) || !Number.isSafeInteger(quoteAmount)) {
@@ -349,20 +417,17 @@ export class Engine implements MatchingEngine {
     }
     const account = this.accounts.get(user) ?? this.absentAccount;
     account.ensureAssets(this.assetNames.length);
-    const canRest = tif === 'GTC';
-    if (
-      this.usedOrderIds.size >= this.limits.orderIdsMax ||
-      (canRest &&
-        (account.openOrderCount >= this.limits.openOrdersPerUserMax ||
-          book.orderCount >= this.limits.ordersPerBookMax ||
-          this.restingOrders.size >= this.limits.restingOrdersMax))
-    ) {
+    if (this.orderBoundsReached(account, book, 1, !isStop && tif === 'GTC' ? 1 : 0, isStop ? 1 : 0)) {
       this.reject(echoId, 'LIMIT_EXCEEDED');
       return;
     }
     const isBuy = side === 'buy';
     if (postOnly && this.wouldCross(book, isBuy, price)) {
       this.reject(echoId, 'POST_ONLY_WOULD_CROSS');
+      return;
+    }
+    if (isStop && this.wouldTrigger(book, isBuy, this.stopFields.isStopLoss, stopPrice)) {
+      this.reject(echoId, 'STOP_WOULD_TRIGGER');
       return;
     }
     const reservedAsset = isBuy ? book.quoteAsset : book.baseAsset;
@@ -373,25 +438,109 @@ export class Engine implements MatchingEngine {
     }
 
     this.usedOrderIds.add(rawId);
-    this.emitAccepted(book, rawId, user, side, type, tif, price, qty);
-    if (reservation > 0) {
-      account.balances[availableSlot(reservedAsset)] -= reservation;
-      account.balances[lockedSlot(reservedAsset)] += reservation;
-    }
-    if (tif === 'FOK' && !this.fokWouldFill(book, account, user, isBuy, isMarket, price, qty, stp)) {
-      this.release(account, reservedAsset, reservation);
-      this.emitExpired(book, rawId, user, isBuy, price, qty, 'FOK');
+    const request = this.request;
+    request.book = book;
+    request.account = isStop ? this.accountOf(user) : account;
+    request.id = rawId;
+    request.user = user;
+    request.isBuy = isBuy;
+    request.isMarket = isMarket;
+    request.tif = tif;
+    request.price = price;
+    request.qty = qty;
+    request.remaining = qty;
+    request.stp = stp;
+    request.displayQty = isIceberg ? (displayQty as number) : 0;
+    request.stopPrice = stopPrice;
+    request.isStopLoss = this.stopFields.isStopLoss;
+    this.emitAccepted(request, type);
+    this.reserve(request.account, reservedAsset, reservation);
+    if (isStop) {
+      this.addPending(request);
       return;
     }
-    const remaining = this.sweep(book, account, user, rawId, isBuy, isMarket, price, qty, stp);
+    this.runTaker(request);
+    if (this.runHighPrice !== 0 && book.pending.size !== 0) this.triggerAndActivate(book);
+  }
+
+  /**
+   * LIMIT_EXCEEDED bounds, checked before any matching, for an order (or OCO pair) that would
+   * use `newIds` ids, add `newResting` orders that could rest (GTC) and `newPending` stop orders:
+   * the id set; the user's open orders; the book's and the engine's resting orders; the symbol's
+   * and the user's pending orders.
+   */
+  private orderBoundsReached(
+    account: Account,
+    book: Book,
+    newIds: number,
+    newResting: number,
+    newPending: number,
+  ): boolean {
+    const limits = this.limits;
+    const newOpen = newResting + newPending;
+    return (
+      this.usedOrderIds.size + newIds > limits.orderIdsMax ||
+      (newOpen > 0 && account.openOrderCount + newOpen > limits.openOrdersPerUserMax) ||
+      (newResting > 0 &&
+        (book.orderCount + newResting > limits.ordersPerBookMax ||
+          this.restingOrders.size + newResting > limits.restingOrdersMax)) ||
+      (newPending > 0 &&
+        (book.pending.size + newPending > limits.pendingOrdersPerSymbolMax ||
+          account.pendingCount + newPending > limits.pendingOrdersPerUserMax))
+    );
+  }
+
+  /** Whether a stop order's condition already holds at the symbol's last price. */
+  private wouldTrigger(book: Book, isBuy: boolean, isStopLoss: boolean, stopPrice: number): boolean {
+    return book.lastPrice !== 0 && stopConditionHolds(isBuy, isStopLoss, stopPrice, book.lastPrice);
+  }
+
+  /** The user's account, created (without counting as a depositor) for a pending stop-market buy of a user with none. */
+  private accountOf(user: number): Account {
+    let account = this.accounts.get(user);
+    if (account === undefined) {
+      account = new Account(user);
+      account.ensureAssets(this.assetNames.length);
+      this.accounts.set(user, account);
+    }
+    return account;
+  }
+
+  private reserve(account: Account, asset: number, amount: number): void {
+    if (amount === 0) return;
+    account.balances[availableSlot(asset)] -= amount;
+    account.balances[lockedSlot(asset)] += amount;
+  }
+
+  /** A run: the taker processing of one order (FOK dry run, sweep, remainder) with the reservation it holds. */
+  private runTaker(request: OrderRequest): void {
+    const { book, account, isBuy, isMarket, price } = request;
+    this.runLowPrice = Number.MAX_SAFE_INTEGER;
+    this.runHighPrice = 0;
+    const reservedAsset = isBuy ? book.quoteAsset : book.baseAsset;
+    const unit = isBuy ? price : book.lotSize;
+    const qty = request.remaining;
+    if (
+      request.tif === 'FOK' &&
+      !this.fokWouldFill(book, account, request.user, isBuy, isMarket, price, qty, request.stp)
+    ) {
+      this.release(account, reservedAsset, qty * unit);
+      this.emitExpired(book, request.id, request.user, isBuy, price, qty, 'FOK');
+      return;
+    }
+    const remaining = this.sweep(book, account, request.user, request.id, isBuy, isMarket, price, qty, request.stp);
     if (remaining === 0) return;
-    if (canRest && this.sweepStop !== 'STP') {
-      this.rest(book, account, rawId, user, isBuy, price, qty, remaining);
+    if (request.tif === 'GTC' && this.sweepStop !== 'STP' && this.hasRoomToRest(book)) {
+      this.rest(request, remaining);
       return;
     }
-    const unfilledReservation = isMarket && isBuy ? 0 : isBuy ? remaining * price : remaining * book.lotSize;
-    this.release(account, reservedAsset, unfilledReservation);
-    this.emitExpired(book, rawId, user, isBuy, price, remaining, this.sweepStop);
+    this.release(account, reservedAsset, remaining * unit);
+    this.emitExpired(book, request.id, request.user, isBuy, price, remaining, this.sweepStop);
+  }
+
+  /** Placed orders were checked before matching; an activated stop order may find the bounds reached. */
+  private hasRoomToRest(book: Book): boolean {
+    return book.orderCount < this.limits.ordersPerBookMax && this.restingOrders.size < this.limits.restingOrdersMax;
   }
 
   private wouldCross(book: Book, isBuy: boolean, price: number): boolean {
@@ -423,12 +572,13 @@ export class Engine implements MatchingEngine {
       if (!isMarket && (isBuy ? price > limitPrice : price < limitPrice)) break;
       const maker = level.head!;
       if (maker.user === user && stp !== STP_NONE) {
-        if (stp !== STP_EXPIRE_TAKER) this.cancelResting(maker, 'STP');
+        if (stp !== STP_EXPIRE_TAKER) this.cancelOrder(maker, 'STP');
         if (stp === STP_EXPIRE_MAKER) continue;
         this.sweepStop = 'STP';
         break;
       }
-      let fillQty = Math.min(remaining, maker.remaining);
+      // Makers fill against what they show: an iceberg's visible part.
+      let fillQty = Math.min(remaining, maker.displayQty === 0 ? maker.remaining : maker.visible);
       if (marketBuy) {
         const affordable = floorDivide(taker.balances[availableSlot(book.quoteAsset)], price);
         if (affordable === 0) {
@@ -484,6 +634,17 @@ export class Engine implements MatchingEngine {
     for (let level = opposite.best(); level !== null; level = level.forward[0]) {
       const price = level.price;
       if (!isMarket && (isBuy ? price > limitPrice : price < limitPrice)) return false;
+      if (level.icebergCount !== 0) {
+        // Refills reorder the level as it is swept: simulate its queue instead of walking it.
+        const dry = this.dryRun;
+        dry.remaining = remaining;
+        dry.funds = funds;
+        if (!this.simulateIcebergLevel(book, level, user, stp, marketBuy, dry)) return false;
+        if (dry.remaining === 0) return true;
+        remaining = dry.remaining;
+        funds = dry.funds;
+        continue;
+      }
       for (let maker = level.head; maker !== null; maker = maker.next) {
         if (maker.user === user && stp !== STP_NONE) {
           if (stp === STP_EXPIRE_MAKER) continue;
@@ -510,6 +671,71 @@ export class Engine implements MatchingEngine {
       }
     }
     return false;
+  }
+
+  /**
+   * The FOK dry run through one level holding icebergs: its orders in a circular queue of the
+   * level's size (a refilled iceberg leaves the front and rejoins at the back, so the queue never
+   * grows), filled as the sweep would. False when the sweep would stop here (STP or funds).
+   */
+  private simulateIcebergLevel(
+    book: Book,
+    level: PriceLevel,
+    user: number,
+    stp: number,
+    marketBuy: boolean,
+    dry: DryRunState,
+  ): boolean {
+    const orders = this.dryOrders;
+    const left = this.dryLeft;
+    const shown = this.dryShown;
+    const capacity = level.orderCount;
+    let count = 0;
+    for (let maker = level.head; maker !== null; maker = maker.next) {
+      orders[count] = maker;
+      left[count] = maker.remaining;
+      shown[count] = shownQty(maker);
+      count++;
+    }
+    let head = 0;
+    const price = level.price;
+    while (count > 0) {
+      const maker = orders[head];
+      if (maker.user === user && stp !== STP_NONE) {
+        if (stp !== STP_EXPIRE_MAKER) return false;
+        head = (head + 1) % capacity;
+        count--;
+        continue;
+      }
+      let fillQty = Math.min(dry.remaining, shown[head]);
+      if (marketBuy) {
+        const affordable = floorDivide(dry.funds, price);
+        if (affordable === 0) return false;
+        if (affordable < fillQty) fillQty = affordable;
+        const paid = fillQty * price;
+        const makerFee = this.fee(maker.account, paid, book.makerFeeBps, true, --this.dryFillToken);
+        dry.funds -= paid;
+        if (maker.user === user) dry.funds += paid - makerFee;
+        if (user === FEE_USER) dry.funds += makerFee;
+      }
+      dry.remaining -= fillQty;
+      left[head] -= fillQty;
+      shown[head] -= fillQty;
+      if (dry.remaining === 0) return true;
+      // A fill cut short by funds leaves the same maker at the front.
+      if (shown[head] > 0) continue;
+      const makerLeft = left[head];
+      head = (head + 1) % capacity;
+      count--;
+      if (makerLeft > 0) {
+        const tail = (head + count) % capacity;
+        orders[tail] = maker;
+        left[tail] = makerLeft;
+        shown[tail] = Math.min(maker.displayQty, makerLeft);
+        count++;
+      }
+    }
+    return true;
   }
 
   /** One fill of `qty` lots at the maker's price: moves money, emits the trade, retires a filled maker. */
@@ -560,9 +786,34 @@ export class Engine implements MatchingEngine {
       fees.balances[availableSlot(baseAsset)] += makerFee;
     }
     this.emitTrade(book, takerId, takerUser, isBuy, maker, price, qty, takerFee, makerFee);
+    book.lastPrice = price;
+    if (price < this.runLowPrice) this.runLowPrice = price;
+    if (price > this.runHighPrice) this.runHighPrice = price;
     maker.remaining -= qty;
     maker.level!.totalQty -= qty;
+    if (maker.ocoPartner !== null) this.resolveOcoOnFill(maker, qty);
     if (maker.remaining === 0) this.retire(maker);
+    else if (maker.displayQty !== 0) {
+      maker.visible -= qty;
+      if (maker.visible === 0) this.refill(maker);
+    }
+  }
+
+  /** An iceberg's visible part is used up: show the next part at the back of its level. */
+  private refill(order: Order): void {
+    const level = order.level!;
+    level.unlink(order);
+    order.visible = Math.min(order.displayQty, order.remaining);
+    order.sequence = ++this.restSequence;
+    level.append(order);
+    const event = this.refilledEvents.take();
+    event.id = order.id;
+    event.user = order.user;
+    event.symbol = order.book.symbol;
+    event.side = order.isBuy ? 'buy' : 'sell';
+    event.price = order.price;
+    event.qty = order.visible;
+    this.events[this.eventCount++] = event;
   }
 
   /**
@@ -595,32 +846,29 @@ export class Engine implements MatchingEngine {
     };
   }
 
-  private rest(
-    book: Book,
-    account: Account,
-    id: number,
-    user: number,
-    isBuy: boolean,
-    price: number,
-    qty: number,
-    remaining: number,
-  ): void {
-    const order = this.allocateOrder(account, book);
-    order.id = id;
-    order.user = user;
-    order.isBuy = isBuy;
-    order.price = price;
-    order.qty = qty;
+  /** The remainder of a taker rests in the book (an iceberg showing its first part). */
+  private rest(request: OrderRequest, remaining: number): Order {
+    const book = request.book;
+    const order = this.allocateOrder(request.account, book);
+    order.id = request.id;
+    order.user = request.user;
+    order.isBuy = request.isBuy;
+    order.price = request.price;
+    order.qty = request.qty;
     order.remaining = remaining;
+    order.displayQty = request.displayQty;
+    order.visible = request.displayQty === 0 ? 0 : Math.min(request.displayQty, remaining);
     this.link(order);
-    const event = this.restedEvent;
-    event.id = id;
-    event.user = user;
+    const event = this.restedEvents.take();
+    event.id = order.id;
+    event.user = order.user;
     event.symbol = book.symbol;
-    event.side = isBuy ? 'buy' : 'sell';
-    event.price = price;
+    event.side = order.isBuy ? 'buy' : 'sell';
+    event.price = order.price;
     event.qty = remaining;
+    event.shownQty = shownQty(order);
     this.events[this.eventCount++] = event;
+    return order;
   }
 
   /** Puts a filled-in order at the back of its price level and into every index. */
@@ -642,7 +890,7 @@ export class Engine implements MatchingEngine {
     this.restingOrders.remove(order);
     order.account.openOrderCount--;
     book.orderCount--;
-    if (this.orderPool.length < ORDER_POOL_MAX) this.orderPool.push(order);
+    this.freeOrder(order);
   }
 
   private allocateOrder(account: Account, book: Book): Order {
@@ -650,16 +898,39 @@ export class Engine implements MatchingEngine {
     if (pooled === undefined) return new Order(account, book);
     pooled.account = account;
     pooled.book = book;
+    pooled.displayQty = 0;
+    pooled.stopPrice = 0;
+    pooled.isMarket = false;
+    pooled.ocoPartner = null;
     return pooled;
   }
 
-  /** Takes a resting order out of the book, releasing its reservation (user cancel or STP). */
-  private cancelResting(order: Order, reason: CancelReason): void {
+  private freeOrder(order: Order): void {
+    order.ocoPartner = null;
+    if (this.orderPool.length < ORDER_POOL_MAX) this.orderPool.push(order);
+  }
+
+  /** Cancels an open order (resting or pending) and releases what it holds; a live OCO pair goes together. */
+  private cancelOrder(order: Order, reason: CancelReason): void {
+    const partner = order.ocoPartner;
+    if (partner === null) {
+      this.release(order.account, reservedAssetOf(order), reservationOf(order));
+      this.removeOrder(order, reason);
+      return;
+    }
+    const legA = order.level !== null ? order : partner;
+    this.release(order.account, reservedAssetOf(order), linkedReservation(legA, legA.ocoPartner!));
+    order.ocoPartner = null;
+    partner.ocoPartner = null;
+    this.removeOrder(order, reason);
+    this.removeOrder(partner, 'OCO');
+  }
+
+  /** Takes an order out of the book or the pending set with its `cancelled` event; releases nothing. */
+  private removeOrder(order: Order, reason: CancelReason): void {
     const book = order.book;
-    const remaining = order.remaining;
-    if (order.isBuy) this.release(order.account, book.quoteAsset, remaining * order.price);
-    else this.release(order.account, book.baseAsset, remaining * book.lotSize);
-    order.level!.totalQty -= remaining;
+    const inBook = order.level !== null;
+    const shown = inBook ? shownQty(order) : 0;
     if (this.cancelledEventsUsed === this.cancelledEvents.length) {
       this.cancelledEvents.push({
         ev: 'cancelled',
@@ -670,6 +941,7 @@ export class Engine implements MatchingEngine {
         price: 0,
         qty: 0,
         reason: 'USER',
+        shownQty: 0,
       });
     }
     const event = this.cancelledEvents[this.cancelledEventsUsed++];
@@ -678,10 +950,17 @@ export class Engine implements MatchingEngine {
     event.symbol = book.symbol;
     event.side = order.isBuy ? 'buy' : 'sell';
     event.price = order.price;
-    event.qty = remaining;
+    event.qty = order.remaining;
     event.reason = reason;
+    event.shownQty = shown;
     this.events[this.eventCount++] = event;
-    this.retire(order);
+    if (inBook) {
+      order.level!.totalQty -= shown;
+      this.retire(order);
+    } else {
+      this.removePending(order);
+      this.freeOrder(order);
+    }
   }
 
   private release(account: Account, asset: number, amount: number): void {
@@ -690,12 +969,12 @@ export class Engine implements MatchingEngine {
     account.balances[availableSlot(asset)] += amount;
   }
 
-  /** The resting order `id` if `user` owns it; anything else looks the same to the caller. */
+  /** The open order (resting or pending) `id` if `user` owns it; anything else looks the same to the caller. */
   private ownedOrder(fields: Fields): Order | undefined {
     const user = fields.user;
     const id = fields.id;
     if (!isNonNegativeSafeInteger(user) || !isNonNegativeSafeInteger(id)) return undefined;
-    const order = this.restingOrders.get(id);
+    const order = this.restingOrders.get(id) ?? this.pendingOrders.get(id);
     return order !== undefined && order.user === user ? order : undefined;
   }
 
@@ -705,13 +984,17 @@ export class Engine implements MatchingEngine {
       this.reject(fields.id ?? null, 'UNKNOWN_ORDER');
       return;
     }
-    this.cancelResting(order, 'USER');
+    this.cancelOrder(order, 'USER');
   }
 
   private amend(fields: Fields): void {
     const order = this.ownedOrder(fields);
     if (order === undefined) {
       this.reject(fields.id ?? null, 'UNKNOWN_ORDER');
+      return;
+    }
+    if (order.ocoPartner !== null) {
+      this.reject(fields.id, 'NOT_AMENDABLE');
       return;
     }
     const qty = fields.qty;
@@ -721,10 +1004,20 @@ export class Engine implements MatchingEngine {
     }
     const book = order.book;
     const reducedBy = order.remaining - qty;
-    if (order.isBuy) this.release(order.account, book.quoteAsset, reducedBy * order.price);
-    else this.release(order.account, book.baseAsset, reducedBy * book.lotSize);
+    const held = reservationOf(order);
     order.remaining = qty;
-    order.level!.totalQty -= reducedBy;
+    this.release(order.account, reservedAssetOf(order), held - reservationOf(order));
+    // Only an order in the book shows anything; an iceberg keeps its place and shows at most qty.
+    let shownReducedBy = 0;
+    if (order.level !== null) {
+      shownReducedBy = reducedBy;
+      if (order.displayQty !== 0) {
+        const visible = Math.min(order.visible, qty);
+        shownReducedBy = order.visible - visible;
+        order.visible = visible;
+      }
+      order.level.totalQty -= shownReducedBy;
+    }
     const event = this.amendedEvent;
     event.id = order.id;
     event.user = order.user;
@@ -733,7 +1026,196 @@ export class Engine implements MatchingEngine {
     event.price = order.price;
     event.qty = qty;
     event.reducedBy = reducedBy;
+    event.shownReducedBy = shownReducedBy;
     this.events[this.eventCount++] = event;
+  }
+
+  // ---------------------------------------------------------------- stop orders and OCO
+
+  /** A stop order (or OCO leg B) waits, pending, holding its reservation. */
+  private addPending(request: OrderRequest): Order {
+    const order = this.allocateOrder(request.account, request.book);
+    order.id = request.id;
+    order.user = request.user;
+    order.isBuy = request.isBuy;
+    order.isMarket = request.isMarket;
+    order.tif = request.tif;
+    order.stp = request.stp;
+    order.price = request.price;
+    order.qty = request.qty;
+    order.remaining = request.remaining;
+    order.stopPrice = request.stopPrice;
+    order.isStopLoss = request.isStopLoss;
+    this.linkPending(order);
+    return order;
+  }
+
+  private linkPending(order: Order): void {
+    order.book.pending.set(order.id, order);
+    this.pendingOrders.set(order.id, order);
+    order.account.pendingCount++;
+    order.account.openOrderCount++;
+  }
+
+  private removePending(order: Order): void {
+    order.book.pending.delete(order.id);
+    this.pendingOrders.delete(order.id);
+    order.account.pendingCount--;
+    order.account.openOrderCount--;
+  }
+
+  /**
+   * After a run with trades: triggers what it reached, then runs the activation queue first in,
+   * first out, each run triggering more. Each order triggers once (it leaves the pending set),
+   * so the cascade ends within the symbol's pending orders.
+   */
+  private triggerAndActivate(book: Book): void {
+    const queue = this.activationQueue;
+    this.triggerPending(book);
+    for (let head = 0; head < queue.length; head++) {
+      this.activate(queue[head]);
+      if (this.runHighPrice !== 0 && book.pending.size !== 0) this.triggerPending(book);
+    }
+    queue.length = 0;
+  }
+
+  /** Every pending order of the book whose condition holds at the run's lowest or highest price, by id. */
+  private triggerPending(book: Book): void {
+    const triggered = this.triggeredScratch;
+    collectTriggered(book, this.runLowPrice, this.runHighPrice, triggered);
+    for (let index = 0; index < triggered.length; index++) {
+      const order = triggered[index];
+      this.removePending(order);
+      const event = this.triggeredEvents.take();
+      event.id = order.id;
+      event.user = order.user;
+      event.symbol = book.symbol;
+      event.side = order.isBuy ? 'buy' : 'sell';
+      this.events[this.eventCount++] = event;
+      if (order.ocoPartner !== null) this.resolveOcoOnTrigger(order);
+      this.activationQueue.push(order);
+    }
+    triggered.length = 0;
+  }
+
+  /** A triggered order runs as a taker of its type with the reservation it holds. */
+  private activate(order: Order): void {
+    const request = this.request;
+    request.book = order.book;
+    request.account = order.account;
+    request.id = order.id;
+    request.user = order.user;
+    request.isBuy = order.isBuy;
+    request.isMarket = order.isMarket;
+    request.tif = order.tif;
+    request.price = order.price;
+    request.qty = order.qty;
+    request.remaining = order.remaining;
+    request.stp = order.stp;
+    request.displayQty = 0;
+    request.stopPrice = order.stopPrice;
+    request.isStopLoss = order.isStopLoss;
+    this.freeOrder(order);
+    this.runTaker(request);
+  }
+
+  /** Leg A's first fill: leg B is cancelled right after the trade; the pair's reservation shrinks to leg A's. */
+  private resolveOcoOnFill(legA: Order, fillQty: number): void {
+    const legB = legA.ocoPartner!;
+    const unit = legA.isBuy ? legA.price : legA.book.lotSize;
+    const excess = linkedReservation(legA, legB) - fillQty * unit - reservationOf(legA);
+    legA.ocoPartner = null;
+    legB.ocoPartner = null;
+    this.release(legA.account, reservedAssetOf(legA), excess);
+    this.removeOrder(legB, 'OCO');
+  }
+
+  /** Leg B triggered: leg A is cancelled right after the `triggered` event; the reservation shrinks to leg B's. */
+  private resolveOcoOnTrigger(legB: Order): void {
+    const legA = legB.ocoPartner!;
+    const excess = linkedReservation(legA, legB) - reservationOf(legB);
+    legA.ocoPartner = null;
+    legB.ocoPartner = null;
+    this.release(legB.account, reservedAssetOf(legB), excess);
+    this.removeOrder(legA, 'OCO');
+  }
+
+  private readonly isUsedId = (id: number): boolean => this.usedOrderIds.has(id);
+
+  /** The `oco` command: leg A rests (post-only GTC limit), leg B waits (stopLoss), one reservation. */
+  private placeOco(fields: Fields): void {
+    const echoId = fields.id ?? null;
+    const symbol = fields.symbol;
+    const book = typeof symbol === 'string' ? this.books.get(symbol) : undefined;
+    if (book === undefined) {
+      this.reject(echoId, 'UNKNOWN_SYMBOL');
+      return;
+    }
+    const oco = this.ocoRequest;
+    const invalid = checkOcoFields(fields, book, this.isUsedId, oco);
+    if (invalid !== null) {
+      this.reject(echoId, invalid);
+      return;
+    }
+    const { isBuy, qty, price, stopLimitPrice } = oco;
+    if (
+      !Number.isSafeInteger(qty * book.lotSize) ||
+      !Number.isSafeInteger(qty * price) ||
+      !Number.isSafeInteger(qty * stopLimitPrice)
+    ) {
+      this.reject(echoId, 'LIMIT_EXCEEDED');
+      return;
+    }
+    const account = this.accounts.get(oco.user) ?? this.absentAccount;
+    account.ensureAssets(this.assetNames.length);
+    if (this.orderBoundsReached(account, book, 2, 1, 1)) {
+      this.reject(echoId, 'LIMIT_EXCEEDED');
+      return;
+    }
+    if (this.wouldCross(book, isBuy, price)) {
+      this.reject(echoId, 'POST_ONLY_WOULD_CROSS');
+      return;
+    }
+    if (this.wouldTrigger(book, isBuy, true, oco.stopPrice)) {
+      this.reject(echoId, 'STOP_WOULD_TRIGGER');
+      return;
+    }
+    const reservedAsset = isBuy ? book.quoteAsset : book.baseAsset;
+    const reservation = ocoReservation(isBuy, qty, price, stopLimitPrice, book.lotSize);
+    if (reservation > account.balances[availableSlot(reservedAsset)]) {
+      this.reject(echoId, 'INSUFFICIENT_FUNDS');
+      return;
+    }
+    this.usedOrderIds.add(oco.id);
+    this.usedOrderIds.add(oco.stopId);
+    this.reserve(account, reservedAsset, reservation);
+    const request = this.request;
+    request.book = book;
+    request.account = account;
+    request.id = oco.id;
+    request.user = oco.user;
+    request.isBuy = isBuy;
+    request.isMarket = false;
+    request.tif = 'GTC';
+    request.price = price;
+    request.qty = qty;
+    request.remaining = qty;
+    request.stp = oco.stp;
+    request.displayQty = 0;
+    request.stopPrice = 0;
+    request.isStopLoss = false;
+    this.emitAccepted(request, 'limit');
+    const legA = this.rest(request, qty);
+    request.id = oco.stopId;
+    request.isMarket = stopLimitPrice === 0;
+    request.tif = request.isMarket ? 'IOC' : 'GTC';
+    request.price = stopLimitPrice;
+    request.stopPrice = oco.stopPrice;
+    request.isStopLoss = true;
+    this.emitAccepted(request, request.isMarket ? 'market' : 'limit');
+    const legB = this.addPending(request);
+    legA.ocoPartner = legB;
+    legB.ocoPartner = legA;
   }
 
   // ---------------------------------------------------------------- funds and markets
@@ -888,25 +1370,19 @@ export class Engine implements MatchingEngine {
     this.events[this.eventCount++] = event;
   }
 
-  private emitAccepted(
-    book: Book,
-    id: number,
-    user: number,
-    side: 'buy' | 'sell',
-    type: 'limit' | 'market',
-    tif: TimeInForce,
-    price: number,
-    qty: number,
-  ): void {
-    const event = this.acceptedEvent;
-    event.id = id;
-    event.user = user;
-    event.symbol = book.symbol;
-    event.side = side;
+  private emitAccepted(request: OrderRequest, type: 'limit' | 'market'): void {
+    const event = this.acceptedEvents.take();
+    event.id = request.id;
+    event.user = request.user;
+    event.symbol = request.book.symbol;
+    event.side = request.isBuy ? 'buy' : 'sell';
     event.type = type;
-    event.tif = tif;
-    event.price = price;
-    event.qty = qty;
+    event.tif = request.tif;
+    event.price = request.price;
+    event.qty = request.qty;
+    event.stopPrice = request.stopPrice;
+    event.trigger = request.stopPrice === 0 ? undefined : triggerName(request.isStopLoss);
+    event.displayQty = request.displayQty;
     this.events[this.eventCount++] = event;
   }
 
@@ -919,7 +1395,7 @@ export class Engine implements MatchingEngine {
     qty: number,
     reason: ExpireReason,
   ): void {
-    const event = this.expiredEvent;
+    const event = this.expiredEvents.take();
     event.id = id;
     event.user = user;
     event.symbol = book.symbol;
@@ -1102,7 +1578,9 @@ export class Engine implements MatchingEngine {
   validateInternalState(): void {
     const expectedLocked = new Map<Account, number[]>();
     const expectedOrders = new Map<Account, number>();
+    const expectedPending = new Map<Account, number>();
     let restingCount = 0;
+    let pendingCount = 0;
     for (const book of this.books.values()) {
       const bookCount =
         this.validateSide(book, book.bids, expectedLocked, expectedOrders) +
@@ -1111,16 +1589,35 @@ export class Engine implements MatchingEngine {
         fail(`book ${book.symbol}: orderCount ${book.orderCount} but ${bookCount} orders rest`);
       }
       restingCount += bookCount;
+      checkPendingOrders(book, (id) => this.pendingOrders.get(id), fail, (order, reservation) => {
+        if (order.account !== this.accounts.get(order.user) || !this.usedOrderIds.has(order.id))
+          fail(`pending order ${order.id} has the wrong account or an unused id`);
+        this.expectLock(expectedLocked, order.account, reservedAssetOf(order), reservation);
+        expectedOrders.set(order.account, (expectedOrders.get(order.account) ?? 0) + 1);
+        expectedPending.set(order.account, (expectedPending.get(order.account) ?? 0) + 1);
+        pendingCount++;
+      });
     }
-    this.offerings.addExpectedLocks((account, asset, amount) => {
-      const locked = expectedLocked.get(account) ?? new Array<number>(this.assetNames.length).fill(0);
-      expectedLocked.set(account, locked);
-      locked[asset] += amount;
+    if (pendingCount !== this.pendingOrders.size) {
+      fail(`pending index holds ${this.pendingOrders.size} orders but books hold ${pendingCount}`);
+    }
+    this.accounts.forEach((account, user) => {
+      if (account.pendingCount !== (expectedPending.get(account) ?? 0))
+        fail(`account ${user}: pending count ${account.pendingCount} is wrong`);
     });
+    this.offerings.addExpectedLocks((account, asset, amount) =>
+      this.expectLock(expectedLocked, account, asset, amount),
+    );
     if (restingCount !== this.restingOrders.size) {
       fail(`order index holds ${this.restingOrders.size} orders but ${restingCount} rest in books`);
     }
     this.validateAccounts(expectedLocked, expectedOrders);
+  }
+
+  private expectLock(expectedLocked: Map<Account, number[]>, account: Account, asset: number, amount: number): void {
+    const locked = expectedLocked.get(account) ?? new Array<number>(this.assetNames.length).fill(0);
+    expectedLocked.set(account, locked);
+    locked[asset] += amount;
   }
 
   private validateSide(
@@ -1144,15 +1641,15 @@ export class Engine implements MatchingEngine {
       if (level.head === null) fail(`${sideName}: level ${level.price} is empty`);
       let totalQty = 0;
       let ordersAtLevel = 0;
+      let icebergs = 0;
       let previous: Order | null = null;
       for (let order: Order | null = level.head; order !== null; order = order.next) {
         this.validateOrder(book, side, order, level.price, previous, sideName);
-        totalQty += order.remaining;
+        totalQty += shownQty(order);
         ordersAtLevel++;
-        const locked = expectedLocked.get(order.account) ?? new Array<number>(this.assetNames.length).fill(0);
-        expectedLocked.set(order.account, locked);
-        if (order.isBuy) locked[book.quoteAsset] += order.remaining * order.price;
-        else locked[book.baseAsset] += order.remaining * book.lotSize;
+        if (order.displayQty !== 0) icebergs++;
+        const reservation = checkedBookOrderReservation(order, fail);
+        this.expectLock(expectedLocked, order.account, reservedAssetOf(order), reservation);
         expectedOrders.set(order.account, (expectedOrders.get(order.account) ?? 0) + 1);
         previous = order;
       }
@@ -1160,6 +1657,7 @@ export class Engine implements MatchingEngine {
       if (totalQty !== level.totalQty) {
         fail(`${sideName}: level ${level.price} total ${level.totalQty} but orders sum to ${totalQty}`);
       }
+      if (icebergs !== level.icebergCount) fail(`${sideName}: level ${level.price} iceberg count is wrong`);
       if (ordersAtLevel !== level.orderCount) {
         fail(`${sideName}: level ${level.price} count ${level.orderCount} but holds ${ordersAtLevel}`);
       }
@@ -1263,9 +1761,11 @@ export class Engine implements MatchingEngine {
             hash.integer(order.price);
             hash.integer(order.qty);
             hash.integer(order.remaining);
+            hashBookOrderExtras(hash, order);
           }
         }
       }
+      hashPending(hash, book);
     }
     const users = this.accounts.sortedKeys();
     hash.integer(users.length);
@@ -1311,6 +1811,8 @@ export class Engine implements MatchingEngine {
         takerFeeBps: book.takerFeeBps,
         bids: exportSide(book.bids),
         asks: exportSide(book.asks),
+        lastPrice: book.lastPrice,
+        pending: pendingById(book).map(exportPendingOrder),
       })),
       accounts: this.accounts.sortedKeys().map((user) => {
         const account = this.accounts.get(user)!;
@@ -1329,7 +1831,7 @@ export class Engine implements MatchingEngine {
 
   private load(state: unknown): void {
     const root = expectRecord(state, 'state');
-    if (root.format !== STATE_FORMAT || root.version !== STATE_VERSION)
+    if (root.format !== STATE_FORMAT || (root.version !== STATE_VERSION && root.version !== 1))
       fail('state: unknown format or version');
     for (const entry of expectArray(root.assets, 'assets')) {
       const [name, supply] = expectArray(entry, 'asset');
@@ -1394,13 +1896,46 @@ export class Engine implements MatchingEngine {
     const book = this.createBook(symbol, base, quote, lotSize, tickSize, makerFeeBps, takerFeeBps);
     this.loadOrders(book, true, expectArray(entry.bids, 'bids'));
     this.loadOrders(book, false, expectArray(entry.asks, 'asks'));
+    // Version 1 snapshots predate last prices and pending orders.
+    book.lastPrice = entry.lastPrice === undefined ? 0 : expectInteger(entry.lastPrice, 'lastPrice');
+    for (const tuple of entry.pending === undefined ? [] : expectArray(entry.pending, 'pending')) {
+      this.loadPending(book, tuple);
+    }
+  }
+
+  private loadPending(book: Book, value: unknown): void {
+    const tuple = parsePendingTuple(value);
+    if (tuple === null) fail(`state: pending order of ${book.symbol} malformed`);
+    const account = this.accounts.get(tuple.user);
+    if (account === undefined || this.pendingOrders.has(tuple.id) || this.restingOrders.get(tuple.id) !== undefined)
+      fail(`state: pending order ${tuple.id} has no account or is repeated`);
+    const order = this.allocateOrder(account, book);
+    Object.assign(order, {
+      id: tuple.id,
+      user: tuple.user,
+      isBuy: tuple.isBuy,
+      isMarket: tuple.isMarket,
+      tif: tuple.tif,
+      stp: tuple.stp,
+      price: tuple.price,
+      qty: tuple.qty,
+      remaining: tuple.remaining,
+      stopPrice: tuple.stopPrice,
+      isStopLoss: tuple.isStopLoss,
+    });
+    this.linkPending(order);
+    if (tuple.partnerId === -1) return;
+    const legA = this.restingOrders.get(tuple.partnerId);
+    if (legA === undefined || legA.ocoPartner !== null) fail(`state: OCO leg A of ${tuple.id} missing or linked twice`);
+    legA.ocoPartner = order;
+    order.ocoPartner = legA;
   }
 
   private loadOrders(book: Book, isBuy: boolean, entries: unknown[]): void {
     for (const entry of entries) {
-      const [id, user, price, qty, remaining] = expectArray(entry, 'order').map((value) =>
-        expectInteger(value, 'order field'),
-      );
+      const fields = expectArray(entry, 'order').map((value) => expectInteger(value, 'order field'));
+      if (fields.length !== 5 && fields.length !== 7) fail('state: an order has 5 or 7 fields');
+      const [id, user, price, qty, remaining, displayQty = 0, visible = 0] = fields;
       const account = this.accounts.get(user);
       if (account === undefined || this.restingOrders.get(id) !== undefined) {
         fail(`state: order ${id} has no account or is repeated`);
@@ -1413,6 +1948,8 @@ export class Engine implements MatchingEngine {
       order.price = price;
       order.qty = qty;
       order.remaining = remaining;
+      order.displayQty = displayQty;
+      order.visible = visible;
       this.link(order);
     }
   }
@@ -1422,7 +1959,7 @@ function exportSide(side: LevelList): number[][] {
   const orders: number[][] = [];
   for (let level = side.best(); level !== null; level = level.forward[0]) {
     for (let order = level.head; order !== null; order = order.next) {
-      orders.push([order.id, order.user, order.price, order.qty, order.remaining]);
+      orders.push(exportBookOrder(order));
     }
   }
   return orders;
@@ -1446,4 +1983,44 @@ function expectArray(value: unknown, what: string): unknown[] {
 function expectInteger(value: unknown, what: string): number {
   if (!isNonNegativeSafeInteger(value)) fail(`state: ${what} must be a non-negative safe integer`);
   return value;
+}
+
+/** What an order in the book shows in depth: its remaining, or an iceberg's visible part. */
+function shownQty(order: Order): number {
+  return order.displayQty === 0 ? order.remaining : order.visible;
+}
+
+/** The asset an order's reservation is in: quote for a buy, base for a sell. */
+function reservedAssetOf(order: Order): number {
+  return order.isBuy ? order.book.quoteAsset : order.book.baseAsset;
+}
+
+/** The order being placed or activated, as one struct rather than a long parameter list. */
+interface OrderRequest {
+  book: Book;
+  account: Account;
+  id: number;
+  user: number;
+  isBuy: boolean;
+  isMarket: boolean;
+  tif: TimeInForce;
+  /** 0 for a market order. */
+  price: number;
+  /** Quantity at acceptance. */
+  qty: number;
+  /** Quantity this run takes (less than qty for an amended pending order). */
+  remaining: number;
+  stp: number;
+  /** Iceberg shown part size, 0 for an ordinary order. */
+  displayQty: number;
+  /** 0 for an order that is not a stop order. */
+  stopPrice: number;
+  isStopLoss: boolean;
+}
+
+/** What the FOK dry run carries from level to level. */
+interface DryRunState {
+  remaining: number;
+  /** A market buy's simulated available quote. */
+  funds: number;
 }
