@@ -955,6 +955,8 @@ export const tinyLimits: EngineLimits = {
   ordersPerBookMax: 5,
   orderIdsMax: 400,
   restingOrdersMax: 7,
+  pendingOrdersPerSymbolMax: 3,
+  pendingOrdersPerUserMax: 2,
 };
 
 /** A whole stream for one seed (the model is run alongside so the generator can peek). */

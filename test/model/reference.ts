@@ -83,6 +83,8 @@ export interface ModelStats {
   amendedFormerLeg: number;
   activatedFok: number;
   activatedRested: number;
+  /** Activated stop-limit remainders that found the book's bounds reached and expired. */
+  activatedIntoFullBook: number;
 }
 
 interface ModelOffering {
@@ -244,6 +246,7 @@ export class ReferenceModel {
     amendedFormerLeg: 0,
     activatedFok: 0,
     activatedRested: 0,
+    activatedIntoFullBook: 0,
   };
   /** The running command's `ts` (absent means 0): claims and coupons depend on it. */
   private commandTs = 0;
@@ -667,7 +670,17 @@ export class ReferenceModel {
     if (big(qty) * big(symbol.lotSize) > safeMax || big(qty) * big(limitPrice) > safeMax) {
       return reject('LIMIT_EXCEEDED');
     }
-    if (this.exceedsBounds({ user, symbol: symbol.symbol, restable, stop: stop !== undefined, ids: 1 })) {
+    // A stop order is pending, not resting: the book's bounds bind when it activates (see run).
+    const restsNow = restable && stop === undefined;
+    if (
+      this.exceedsBounds({
+        user,
+        symbol: symbol.symbol,
+        restable: restsNow,
+        stop: stop !== undefined,
+        ids: 1,
+      })
+    ) {
       return reject('LIMIT_EXCEEDED');
     }
     if (postOnly === true && this.wouldCross(symbol.symbol, side, limitPrice)) {
@@ -732,8 +745,9 @@ export class ReferenceModel {
     }
     if (order.stop) {
       const pendingOfSymbol = this.market.pending.filter((other) => other.symbol === order.symbol).length;
-      if (pendingOfSymbol >= pendingLimit(limits, 'pendingOrdersPerSymbolMax')) return true;
-      if (ofUser(this.market.pending) >= pendingLimit(limits, 'pendingOrdersPerUserMax')) return true;
+      const symbolMax = limits.pendingOrdersPerSymbolMax ?? defaultEngineLimits.pendingOrdersPerSymbolMax!;
+      const userMax = limits.pendingOrdersPerUserMax ?? defaultEngineLimits.pendingOrdersPerUserMax!;
+      if (pendingOfSymbol >= symbolMax || ofUser(this.market.pending) >= userMax) return true;
     }
     return false;
   }
@@ -887,6 +901,19 @@ export class ReferenceModel {
     }
   }
 
+  /**
+   * Whether the book's bounds leave no room for the taker's remainder. A placed order passed them
+   * before matching; an activated stop order meets them only here, and then its remainder
+   * expires UNFILLED rather than grow the book past its bound (docs/ENGINE.md).
+   */
+  private bookFull(taker: Taker): boolean {
+    const ofBook = this.market.orders.filter((order) => order.symbol === taker.symbol.symbol).length;
+    const restingMax = this.limits.restingOrdersMax ?? defaultEngineLimits.restingOrdersMax!;
+    const full = ofBook >= this.limits.ordersPerBookMax || this.market.orders.length >= restingMax;
+    if (full) this.stats.activatedIntoFullBook++;
+    return full;
+  }
+
   /** Triggers every pending order of `symbol` whose condition holds at the run's low or high. */
   private triggerAfter(
     symbol: string,
@@ -940,7 +967,7 @@ export class ReferenceModel {
     if ([...this.refillsInRun.values()].some((count) => count >= 2)) this.stats.runsWithTwoRefills++;
     for (const line of runLines) lines.push(line);
     if (taker.remaining > 0) {
-      if (stopReason === null && taker.type === 'limit' && taker.tif === 'GTC') {
+      if (stopReason === null && taker.type === 'limit' && taker.tif === 'GTC' && !this.bookFull(taker)) {
         this.market.orders.push(orderOf(taker, this.market.arrivalNext++));
       } else {
         this.releaseTaker(taker);
@@ -1216,11 +1243,6 @@ function takerOf(order: ModelOrder, symbol: ModelSymbol): Taker {
     displayQty: undefined,
     acceptedQty: order.qty,
   };
-}
-
-/** A bound on pending stop orders (per symbol or per user); unbounded when not configured. */
-function pendingLimit(limits: EngineLimits, name: string): number {
-  return (limits as unknown as Record<string, number | undefined>)[name] ?? Number.POSITIVE_INFINITY;
 }
 
 function rejected(index: number, id: unknown, reason: string): ReplayLine {
