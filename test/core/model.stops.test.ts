@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { replayCommands } from '../../src/core/replay.js';
-import { defaultEngineLimits } from '../../src/core/types.js';
+import { defaultEngineLimits, type EngineLimits } from '../../src/core/types.js';
 import { type ReplayLine, runModel } from '../model/reference.js';
 
 /** One lot is one unit of B, prices are in Q, no fees: every amount below is easy to check. */
@@ -42,14 +42,20 @@ function balance(user: number, asset: string, available: number, locked: number)
 interface Scenario {
   name: string;
   commands: unknown[];
+  limits?: Partial<EngineLimits>;
   /** The replay lines of the commands from `from` on (setup lines before it are not asserted). */
   from: number;
   expected: ReplayLine[];
 }
 
 /** Lines of commands with index >= from (balance lines always included). */
-function linesFrom(lines: ReplayLine[], commands: readonly unknown[], from: number): ReplayLine[] {
-  const model = runModel(commands.slice(0, from), defaultEngineLimits);
+function linesFrom(
+  lines: ReplayLine[],
+  commands: readonly unknown[],
+  from: number,
+  limits: EngineLimits,
+): ReplayLine[] {
+  const model = runModel(commands.slice(0, from), limits);
   const setupLines = model.filter((line) => line.ev !== 'balance').length;
   return lines.slice(setupLines);
 }
@@ -259,6 +265,101 @@ const scenarios: Scenario[] = [
     ],
   },
   {
+    name: 'a stop-limit is placed into a full book (pending); activated, it cannot rest there and expires',
+    limits: { ordersPerBookMax: 3 },
+    commands: [
+      symbolS,
+      deposit(1, 'B', 100),
+      deposit(1, 'Q', 1000),
+      deposit(2, 'Q', 10_000),
+      limit(1, 1, 'sell', 1, 100),
+      limit(2, 2, 'buy', 1, 100),
+      // Placed while the book is empty, and again once it is full: pending orders are not in it.
+      limit(2, 3, 'buy', 3, 95, { trigger: 'takeProfit', stopPrice: 99 }),
+      limit(1, 4, 'sell', 3, 98),
+      limit(1, 5, 'sell', 1, 110),
+      limit(1, 6, 'buy', 1, 30),
+      limit(2, 7, 'buy', 1, 40, { trigger: 'takeProfit', stopPrice: 97 }),
+      limit(2, 8, 'buy', 1, 97),
+      market(2, 9, 'buy', 1),
+    ],
+    from: 6,
+    expected: [
+      { ev: 'rejected', cmd: 11, id: 8, reason: 'LIMIT_EXCEEDED' },
+      trade(9, 4, 98, 1),
+      { ev: 'triggered', id: 3 },
+      // 3 finds no ask at <= 95 and the book holds 3 orders already: it expires instead of resting.
+      { ev: 'expired', id: 3, qty: 3, reason: 'UNFILLED' },
+      balance(1, 'B', 95, 3),
+      balance(1, 'Q', 1168, 30),
+      balance(2, 'B', 2, 0),
+      balance(2, 'Q', 9762, 40),
+    ],
+  },
+  {
+    name: 'activated orders: a FOK that cannot fill expires whole, a stop-market buy runs out of funds',
+    commands: [
+      symbolS,
+      deposit(1, 'B', 100),
+      deposit(2, 'Q', 10_000),
+      deposit(3, 'Q', 150),
+      limit(1, 1, 'sell', 1, 100),
+      limit(2, 2, 'buy', 1, 100),
+      limit(2, 20, 'buy', 5, 105, { trigger: 'stopLoss', stopPrice: 101, tif: 'FOK' }),
+      { op: 'amend', user: 2, id: 20, qty: 3 },
+      market(3, 21, 'buy', 4, { trigger: 'stopLoss', stopPrice: 101 }),
+      limit(1, 3, 'sell', 1, 101),
+      limit(1, 4, 'sell', 2, 102),
+      limit(2, 10, 'buy', 1, 101),
+    ],
+    from: 7,
+    expected: [
+      { ev: 'amended', id: 20, qty: 3 },
+      trade(10, 3, 101, 1),
+      { ev: 'triggered', id: 20 },
+      { ev: 'triggered', id: 21 },
+      // 20 needs 3 lots at <= 105 and finds 2: it expires whole, as amended.
+      { ev: 'expired', id: 20, qty: 3, reason: 'FOK' },
+      // 21 pays from available: 150 buys one lot at 102, then 48 buys nothing.
+      trade(21, 4, 102, 1),
+      { ev: 'expired', id: 21, qty: 3, reason: 'INSUFFICIENT_FUNDS' },
+      balance(1, 'B', 96, 1),
+      balance(1, 'Q', 303, 0),
+      balance(2, 'B', 2, 0),
+      balance(2, 'Q', 9799, 0),
+      balance(3, 'B', 1, 0),
+      balance(3, 'Q', 48, 0),
+    ],
+  },
+  {
+    name: 'an OCO buy with a stop-market leg B: the trigger releases everything, B pays as it fills',
+    commands: [
+      symbolS,
+      deposit(1, 'B', 100),
+      deposit(2, 'Q', 10_000),
+      deposit(3, 'Q', 1000),
+      limit(1, 1, 'sell', 1, 100),
+      limit(2, 2, 'buy', 1, 100),
+      { op: 'oco', user: 3, symbol: 'S', side: 'buy', qty: 2, id: 30, price: 90, stopId: 31, stopPrice: 105 },
+      limit(1, 3, 'sell', 1, 105),
+      limit(1, 4, 'sell', 5, 106),
+      limit(2, 10, 'buy', 1, 105),
+    ],
+    from: 6,
+    expected: [
+      trade(10, 3, 105, 1),
+      { ev: 'triggered', id: 31 },
+      { ev: 'cancelled', id: 30, qty: 2, reason: 'OCO' },
+      trade(31, 4, 106, 2),
+      balance(1, 'B', 93, 3),
+      balance(1, 'Q', 417, 0),
+      balance(2, 'B', 2, 0),
+      balance(2, 'Q', 9795, 0),
+      balance(3, 'B', 2, 0),
+      balance(3, 'Q', 788, 0),
+    ],
+  },
+  {
     name: 'OCO validation: first failing check wins, and a rejected oco reports its id',
     commands: [
       symbolS,
@@ -315,10 +416,15 @@ const scenarios: Scenario[] = [
 describe('stop, iceberg and OCO scenarios worked out by hand', () => {
   for (const scenario of scenarios) {
     it(scenario.name, () => {
-      const modelLines = runModel(scenario.commands, defaultEngineLimits);
-      assert.deepEqual(linesFrom(modelLines, scenario.commands, scenario.from), scenario.expected, 'model');
+      const limits = { ...defaultEngineLimits, ...scenario.limits };
+      const modelLines = runModel(scenario.commands, limits);
+      assert.deepEqual(
+        linesFrom(modelLines, scenario.commands, scenario.from, limits),
+        scenario.expected,
+        'model',
+      );
       const { lines } = replayCommands(scenario.commands, {
-        limits: defaultEngineLimits,
+        limits,
         afterEach: (engine) => engine.validateInternalState(),
       });
       // Compared as JSON text, the replay output itself, so that key order counts.
