@@ -1492,26 +1492,30 @@ export class Engine implements MatchingEngine {
     return entries.sort((a, b) => compareText(a.asset, b.asset));
   }
 
-  /** The user's resting orders, by id. */
+  /** The user's open orders, resting and pending, by id. */
   openOrders(user: number): OrderView[] {
     const views: OrderView[] = [];
     const account = this.accounts.get(user);
     if (account === undefined || account.openOrderCount === 0) return views;
-    // A scan of the order index: a query, kept off the hot path (no per-user list to maintain).
+    // A scan of the order indexes: a query, kept off the hot path (no per-user list to maintain).
     this.restingOrders.forEach((order) => {
       if (order.user === user) views.push(this.orderView(order));
     });
+    if (account.pendingCount > 0) {
+      for (const order of this.pendingOrders.values()) if (order.user === user) views.push(this.orderView(order));
+    }
     return views.sort((a, b) => a.id - b.id);
   }
 
+  /** An open order (resting or pending), or undefined. */
   order(id: number): OrderView | undefined {
     if (!isNonNegativeSafeInteger(id)) return undefined;
-    const order = this.restingOrders.get(id);
+    const order = this.restingOrders.get(id) ?? this.pendingOrders.get(id);
     return order === undefined ? undefined : this.orderView(order);
   }
 
   private orderView(order: Order): OrderView {
-    return {
+    const view: OrderView = {
       id: order.id,
       user: order.user,
       symbol: order.book.symbol,
@@ -1520,6 +1524,16 @@ export class Engine implements MatchingEngine {
       qty: order.qty,
       remaining: order.remaining,
     };
+    if (order.level === null) {
+      view.stopPrice = order.stopPrice;
+      view.trigger = triggerName(order.isStopLoss);
+    }
+    if (order.displayQty !== 0) {
+      view.displayQty = order.displayQty;
+      view.visibleQty = order.visible;
+    }
+    if (order.ocoPartner !== null) view.ocoId = order.ocoPartner.id;
+    return view;
   }
 
   depth(symbol: string, levelsMax: number): DepthView | undefined {
