@@ -10,7 +10,16 @@ import type { EngineEvent, EngineLimits } from '../../src/core/types.js';
 
 /** Lot 1, tick 1, no fees: every amount below is easy to check by hand. */
 const setup: object[] = [
-  { op: 'symbol', symbol: 'X', base: 'B', quote: 'Q', lotSize: 1, tickSize: 1, makerFeeBps: 0, takerFeeBps: 0 },
+  {
+    op: 'symbol',
+    symbol: 'X',
+    base: 'B',
+    quote: 'Q',
+    lotSize: 1,
+    tickSize: 1,
+    makerFeeBps: 0,
+    takerFeeBps: 0,
+  },
   ...[1, 2, 3].flatMap((user) => [
     { op: 'deposit', user, asset: 'B', amount: 1_000 },
     { op: 'deposit', user, asset: 'Q', amount: 100_000 },
@@ -221,9 +230,18 @@ describe('iceberg orders', () => {
   const iceberg = order(1, 1, 'sell', 10, { price: 100, displayQty: 3 });
 
   it('refilled twice in one sweep, going behind the order at its price each time', () => {
-    const commands = [iceberg, order(2, 2, 'sell', 2, { price: 100 }), order(3, 3, 'buy', 10, { price: 100 })];
+    const commands = [
+      iceberg,
+      order(2, 2, 'sell', 2, { price: 100 }),
+      order(3, 3, 'buy', 10, { price: 100 }),
+    ];
     const { lines } = replay(commands);
-    assert.deepEqual(lines, [trade(3, 1, 100, 3), trade(3, 2, 100, 2), trade(3, 1, 100, 3), trade(3, 1, 100, 2)]);
+    assert.deepEqual(lines, [
+      trade(3, 1, 100, 3),
+      trade(3, 2, 100, 2),
+      trade(3, 1, 100, 3),
+      trade(3, 1, 100, 2),
+    ]);
     const { events, engine } = eventsOfLast(commands);
     assert.deepEqual(
       events.map((event) => (event.ev === 'refilled' ? `refilled:${event.qty}` : event.ev)),
@@ -247,7 +265,10 @@ describe('iceberg orders', () => {
     })();
     const amended = events[0];
     assert.equal(amended.ev, 'amended');
-    assert.deepEqual(amended.ev === 'amended' && [amended.qty, amended.reducedBy, amended.shownReducedBy], [2, 8, 1]);
+    assert.deepEqual(
+      amended.ev === 'amended' && [amended.qty, amended.reducedBy, amended.shownReducedBy],
+      [2, 8, 1],
+    );
     assert.deepEqual(engine.depth('X', 5), { symbol: 'X', bids: [], asks: [[100, 4]] });
     // The iceberg keeps the front: 2 from it, then 1 from order 2.
     assert.deepEqual(lines, [{ ev: 'amended', id: 1, qty: 2 }, trade(3, 1, 100, 2), trade(3, 2, 100, 1)]);
@@ -442,7 +463,10 @@ describe('snapshots of pending, iceberg and OCO state', () => {
     const hashes = [
       replay(base).engine.stateHash(),
       replay([...base, order(2, 3, 'buy', 1, { price: 100 })]).engine.stateHash(),
-      replay([...base, order(2, 3, 'buy', 1, { price: 90, stopPrice: 200, trigger: 'stopLoss' })]).engine.stateHash(),
+      replay([
+        ...base,
+        order(2, 3, 'buy', 1, { price: 90, stopPrice: 200, trigger: 'stopLoss' }),
+      ]).engine.stateHash(),
     ];
     assert.equal(new Set(hashes).size, 3);
   });
