@@ -7,9 +7,17 @@ import { IdIndex, NumberMap, OrderIdSet } from './collections.js';
 import { EventPool } from './event-pool.js';
 import { Fnv64 } from './hash.js';
 import { basisPointsOf, floorDivide, isNonNegativeSafeInteger, isPositiveSafeInteger } from './numbers.js';
-import { isAbsent, parseStp, parseTif, STP_EXPIRE_MAKER, STP_EXPIRE_TAKER, STP_INVALID, STP_NONE } from './order-fields.js';
 import { checkOcoFields, linkedReservation, type OcoRequest, ocoReservation, reservationOf } from './oco.js';
-import { collectTriggered, parseStopFields, STOP_ABSENT, STOP_INVALID, type StopFields, stopConditionHolds, triggerName } from './stops.js';
+import { type CouponView, type OfferingLedger, Offerings, type OfferingView } from './offerings.js';
+import {
+  isAbsent,
+  parseStp,
+  parseTif,
+  STP_EXPIRE_MAKER,
+  STP_EXPIRE_TAKER,
+  STP_INVALID,
+  STP_NONE,
+} from './order-fields.js';
 import {
   checkedBookOrderReservation,
   checkPendingOrders,
@@ -20,7 +28,15 @@ import {
   parsePendingTuple,
   pendingById,
 } from './pending-state.js';
-import { type CouponView, type OfferingLedger, Offerings, type OfferingView } from './offerings.js';
+import {
+  collectTriggered,
+  parseStopFields,
+  STOP_ABSENT,
+  STOP_INVALID,
+  type StopFields,
+  stopConditionHolds,
+  triggerName,
+} from './stops.js';
 import {
   type AcceptedEvent,
   type AmendedEvent,
@@ -36,15 +52,15 @@ import {
   type ExpireReason,
   type MatchingEngine,
   type OrderView,
+  type RefilledEvent,
   type RejectCode,
   type RejectedEvent,
-  type RefilledEvent,
-  type TriggeredEvent,
   type RestedEvent,
   type SymbolAddedEvent,
   type SymbolView,
   type TimeInForce,
   type TradeEvent,
+  type TriggeredEvent,
   type WithdrawnEvent,
 } from './types.js';
 
@@ -169,7 +185,13 @@ export class Engine implements MatchingEngine {
   private readonly dryLeft: number[] = [];
   private readonly dryShown: number[] = [];
   private readonly dryRun: DryRunState = { remaining: 0, funds: 0 };
-  private readonly triggeredEvents = new EventPool<TriggeredEvent>(() => ({ ev: 'triggered', id: 0, user: 0, symbol: '', side: 'buy' }));
+  private readonly triggeredEvents = new EventPool<TriggeredEvent>(() => ({
+    ev: 'triggered',
+    id: 0,
+    user: 0,
+    symbol: '',
+    side: 'buy',
+  }));
   private readonly refilledEvents = new EventPool<RefilledEvent>(() => ({
     ev: 'refilled',
     id: 0,
@@ -385,7 +407,10 @@ export class Engine implements MatchingEngine {
       return;
     }
     const qty = fields.qty;
-    if (!isPositiveSafeInteger(qty) || (isIceberg && !(isPositiveSafeInteger(displayQty) && displayQty < qty))) {
+    if (
+      !isPositiveSafeInteger(qty) ||
+      (isIceberg && !(isPositiveSafeInteger(displayQty) && displayQty < qty))
+    ) {
       this.reject(echoId, 'INVALID_QTY');
       return;
     }
@@ -528,7 +553,17 @@ export class Engine implements MatchingEngine {
       this.emitExpired(book, request.id, request.user, isBuy, price, qty, 'FOK');
       return;
     }
-    const remaining = this.sweep(book, account, request.user, request.id, isBuy, isMarket, price, qty, request.stp);
+    const remaining = this.sweep(
+      book,
+      account,
+      request.user,
+      request.id,
+      isBuy,
+      isMarket,
+      price,
+      qty,
+      request.stp,
+    );
     if (remaining === 0) return;
     if (request.tif === 'GTC' && this.sweepStop !== 'STP' && this.hasRoomToRest(book)) {
       this.rest(request, remaining);
@@ -540,7 +575,9 @@ export class Engine implements MatchingEngine {
 
   /** Placed orders were checked before matching; an activated stop order may find the bounds reached. */
   private hasRoomToRest(book: Book): boolean {
-    return book.orderCount < this.limits.ordersPerBookMax && this.restingOrders.size < this.limits.restingOrdersMax;
+    return (
+      book.orderCount < this.limits.ordersPerBookMax && this.restingOrders.size < this.limits.restingOrdersMax
+    );
   }
 
   private wouldCross(book: Book, isBuy: boolean, price: number): boolean {
@@ -1492,26 +1529,31 @@ export class Engine implements MatchingEngine {
     return entries.sort((a, b) => compareText(a.asset, b.asset));
   }
 
-  /** The user's resting orders, by id. */
+  /** The user's open orders, resting and pending, by id. */
   openOrders(user: number): OrderView[] {
     const views: OrderView[] = [];
     const account = this.accounts.get(user);
     if (account === undefined || account.openOrderCount === 0) return views;
-    // A scan of the order index: a query, kept off the hot path (no per-user list to maintain).
+    // A scan of the order indexes: a query, kept off the hot path (no per-user list to maintain).
     this.restingOrders.forEach((order) => {
       if (order.user === user) views.push(this.orderView(order));
     });
+    if (account.pendingCount > 0) {
+      for (const order of this.pendingOrders.values())
+        if (order.user === user) views.push(this.orderView(order));
+    }
     return views.sort((a, b) => a.id - b.id);
   }
 
+  /** An open order (resting or pending), or undefined. */
   order(id: number): OrderView | undefined {
     if (!isNonNegativeSafeInteger(id)) return undefined;
-    const order = this.restingOrders.get(id);
+    const order = this.restingOrders.get(id) ?? this.pendingOrders.get(id);
     return order === undefined ? undefined : this.orderView(order);
   }
 
   private orderView(order: Order): OrderView {
-    return {
+    const view: OrderView = {
       id: order.id,
       user: order.user,
       symbol: order.book.symbol,
@@ -1520,6 +1562,16 @@ export class Engine implements MatchingEngine {
       qty: order.qty,
       remaining: order.remaining,
     };
+    if (order.level === null) {
+      view.stopPrice = order.stopPrice;
+      view.trigger = triggerName(order.isStopLoss);
+    }
+    if (order.displayQty !== 0) {
+      view.displayQty = order.displayQty;
+      view.visibleQty = order.visible;
+    }
+    if (order.ocoPartner !== null) view.ocoId = order.ocoPartner.id;
+    return view;
   }
 
   depth(symbol: string, levelsMax: number): DepthView | undefined {
@@ -1589,14 +1641,19 @@ export class Engine implements MatchingEngine {
         fail(`book ${book.symbol}: orderCount ${book.orderCount} but ${bookCount} orders rest`);
       }
       restingCount += bookCount;
-      checkPendingOrders(book, (id) => this.pendingOrders.get(id), fail, (order, reservation) => {
-        if (order.account !== this.accounts.get(order.user) || !this.usedOrderIds.has(order.id))
-          fail(`pending order ${order.id} has the wrong account or an unused id`);
-        this.expectLock(expectedLocked, order.account, reservedAssetOf(order), reservation);
-        expectedOrders.set(order.account, (expectedOrders.get(order.account) ?? 0) + 1);
-        expectedPending.set(order.account, (expectedPending.get(order.account) ?? 0) + 1);
-        pendingCount++;
-      });
+      checkPendingOrders(
+        book,
+        (id) => this.pendingOrders.get(id),
+        fail,
+        (order, reservation) => {
+          if (order.account !== this.accounts.get(order.user) || !this.usedOrderIds.has(order.id))
+            fail(`pending order ${order.id} has the wrong account or an unused id`);
+          this.expectLock(expectedLocked, order.account, reservedAssetOf(order), reservation);
+          expectedOrders.set(order.account, (expectedOrders.get(order.account) ?? 0) + 1);
+          expectedPending.set(order.account, (expectedPending.get(order.account) ?? 0) + 1);
+          pendingCount++;
+        },
+      );
     }
     if (pendingCount !== this.pendingOrders.size) {
       fail(`pending index holds ${this.pendingOrders.size} orders but books hold ${pendingCount}`);
@@ -1614,7 +1671,12 @@ export class Engine implements MatchingEngine {
     this.validateAccounts(expectedLocked, expectedOrders);
   }
 
-  private expectLock(expectedLocked: Map<Account, number[]>, account: Account, asset: number, amount: number): void {
+  private expectLock(
+    expectedLocked: Map<Account, number[]>,
+    account: Account,
+    asset: number,
+    amount: number,
+  ): void {
     const locked = expectedLocked.get(account) ?? new Array<number>(this.assetNames.length).fill(0);
     expectedLocked.set(account, locked);
     locked[asset] += amount;
@@ -1907,7 +1969,11 @@ export class Engine implements MatchingEngine {
     const tuple = parsePendingTuple(value);
     if (tuple === null) fail(`state: pending order of ${book.symbol} malformed`);
     const account = this.accounts.get(tuple.user);
-    if (account === undefined || this.pendingOrders.has(tuple.id) || this.restingOrders.get(tuple.id) !== undefined)
+    if (
+      account === undefined ||
+      this.pendingOrders.has(tuple.id) ||
+      this.restingOrders.get(tuple.id) !== undefined
+    )
       fail(`state: pending order ${tuple.id} has no account or is repeated`);
     const order = this.allocateOrder(account, book);
     Object.assign(order, {
@@ -1926,7 +1992,8 @@ export class Engine implements MatchingEngine {
     this.linkPending(order);
     if (tuple.partnerId === -1) return;
     const legA = this.restingOrders.get(tuple.partnerId);
-    if (legA === undefined || legA.ocoPartner !== null) fail(`state: OCO leg A of ${tuple.id} missing or linked twice`);
+    if (legA === undefined || legA.ocoPartner !== null)
+      fail(`state: OCO leg A of ${tuple.id} missing or linked twice`);
     legA.ocoPartner = order;
     order.ocoPartner = legA;
   }

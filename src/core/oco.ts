@@ -78,7 +78,13 @@ export function checkOcoFields(
  * stopLimitPrice)` quote (`qty * price` with a stop-market leg B). NaN-free: the caller has
  * checked each product is safe.
  */
-export function ocoReservation(isBuy: boolean, qty: number, price: number, stopLimitPrice: number, lotSize: number): number {
+export function ocoReservation(
+  isBuy: boolean,
+  qty: number,
+  price: number,
+  stopLimitPrice: number,
+  lotSize: number,
+): number {
   if (!isBuy) return qty * lotSize;
   return qty * Math.max(price, stopLimitPrice);
 }

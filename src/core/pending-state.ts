@@ -65,11 +65,17 @@ export interface PendingTuple {
 /** Parses a pending tuple; null when malformed. */
 export function parsePendingTuple(value: unknown): PendingTuple | null {
   if (!Array.isArray(value) || value.length !== 12) return null;
-  const [id, user, isBuy, isMarket, tif, stp, price, qty, remaining, stopPrice, isStopLoss, partnerId] = value;
+  const [id, user, isBuy, isMarket, tif, stp, price, qty, remaining, stopPrice, isStopLoss, partnerId] =
+    value;
   const flags = [isBuy, isMarket, isStopLoss];
   if (![id, user, price, qty, remaining, stopPrice].every(isNonNegativeSafeInteger)) return null;
   if (!flags.every((flag) => flag === 0 || flag === 1)) return null;
-  if (!(tif === 0 || tif === 1 || tif === 2) || !Number.isInteger(stp) || stp < STP_NONE || stp > STP_EXPIRE_BOTH)
+  if (
+    !(tif === 0 || tif === 1 || tif === 2) ||
+    !Number.isInteger(stp) ||
+    stp < STP_NONE ||
+    stp > STP_EXPIRE_BOTH
+  )
     return null;
   if (!(partnerId === NO_PARTNER || isNonNegativeSafeInteger(partnerId))) return null;
   return {
@@ -111,8 +117,10 @@ export function hashBookOrderExtras(hash: Fnv64, order: Order): void {
 export function checkedBookOrderReservation(order: Order, fail: (message: string) => never): number {
   const name = `order ${order.id}`;
   if (order.displayQty !== 0) {
-    if (order.displayQty >= order.qty || !isPositiveSafeInteger(order.visible)) fail(`${name}: iceberg fields broken`);
-    if (order.visible > Math.min(order.displayQty, order.remaining)) fail(`${name}: visible beyond its bounds`);
+    if (order.displayQty >= order.qty || !isPositiveSafeInteger(order.visible))
+      fail(`${name}: iceberg fields broken`);
+    if (order.visible > Math.min(order.displayQty, order.remaining))
+      fail(`${name}: visible beyond its bounds`);
   }
   if (order.stopPrice !== 0 && order.ocoPartner !== null) fail(`${name}: a linked leg A with a stop price`);
   const partner = order.ocoPartner;
@@ -125,7 +133,12 @@ function checkLink(legA: Order, legB: Order, fail: (message: string) => never): 
   const name = `OCO ${legA.id}/${legB.id}`;
   if (legB.ocoPartner !== legA || legB.level !== null || legB.book.pending.get(legB.id) !== legB)
     fail(`${name}: leg B is not the pending partner of leg A`);
-  if (legA.user !== legB.user || legA.isBuy !== legB.isBuy || legA.qty !== legB.qty || legA.book !== legB.book)
+  if (
+    legA.user !== legB.user ||
+    legA.isBuy !== legB.isBuy ||
+    legA.qty !== legB.qty ||
+    legA.book !== legB.book
+  )
     fail(`${name}: legs differ in user, side, qty or symbol`);
   if (legA.remaining !== legA.qty || legB.remaining !== legB.qty || !legB.isStopLoss || legA.displayQty !== 0)
     fail(`${name}: a live leg has filled, been amended or has the wrong kind`);
@@ -153,7 +166,8 @@ export function checkPendingOrders(
       ? order.price === 0 && order.tif !== 'GTC'
       : isPositiveSafeInteger(order.price) && order.price % book.tickSize === 0;
     if (!priceWellFormed || order.displayQty !== 0) fail(`${name} has a malformed price, tif or display`);
-    if (order.ocoPartner !== null && order.ocoPartner.ocoPartner !== order) fail(`${name} has a one-sided link`);
+    if (order.ocoPartner !== null && order.ocoPartner.ocoPartner !== order)
+      fail(`${name} has a one-sided link`);
     count(order, order.ocoPartner === null ? reservationOf(order) : 0);
   }
 }

@@ -37,7 +37,12 @@ export function parseStopFields(fields: Fields, tickSize: number, out: StopField
  * stop price, a buy takeProfit at or below, a sell stopLoss at or below, a sell takeProfit at or
  * above.
  */
-export function stopConditionHolds(isBuy: boolean, isStopLoss: boolean, stopPrice: number, price: number): boolean {
+export function stopConditionHolds(
+  isBuy: boolean,
+  isStopLoss: boolean,
+  stopPrice: number,
+  price: number,
+): boolean {
   return isBuy === isStopLoss ? price >= stopPrice : price <= stopPrice;
 }
 

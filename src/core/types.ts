@@ -493,7 +493,7 @@ export interface MatchingEngine {
   balance(user: number, asset: string): BalanceView;
   balances(user: number): BalanceView[];
   openOrders(user: number): OrderView[];
-  /** A resting order, or undefined. */
+  /** An open order (resting or pending), or undefined. */
   order(id: number): OrderView | undefined;
   depth(symbol: string, levelsMax: number): DepthView | undefined;
   symbols(): SymbolView[];
