@@ -815,8 +815,9 @@ export class ReferenceModel {
       return reject('INVALID_STOP');
     }
     const legBPrice = stopLimited ? (stopLimitPrice as number) : 0;
-    const reservedPrice = side === 'buy' ? Math.max(price, legBPrice) : 0;
-    if (big(qty) * big(symbol.lotSize) > safeMax || big(qty) * big(reservedPrice) > safeMax) {
+    // Both legs' quote amounts must be safe for a sell too (they are what it would receive).
+    const highestPrice = Math.max(price, legBPrice);
+    if (big(qty) * big(symbol.lotSize) > safeMax || big(qty) * big(highestPrice) > safeMax) {
       return reject('LIMIT_EXCEEDED');
     }
     if (
@@ -827,7 +828,7 @@ export class ReferenceModel {
     if (this.wouldCross(symbol.symbol, side, price)) return reject('POST_ONLY_WOULD_CROSS');
     if (this.wouldTrigger(symbol.symbol, side, 'stopLoss', stopPrice)) return reject('STOP_WOULD_TRIGGER');
     const asset = side === 'buy' ? symbol.quote : symbol.base;
-    const reserved = side === 'buy' ? big(qty) * big(reservedPrice) : big(qty) * big(symbol.lotSize);
+    const reserved = side === 'buy' ? big(qty) * big(highestPrice) : big(qty) * big(symbol.lotSize);
     if (this.account(user, asset).available < reserved) return reject('INSUFFICIENT_FUNDS');
     this.usedIds.add(id);
     this.usedIds.add(stopId);
