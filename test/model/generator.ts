@@ -49,6 +49,7 @@ export const narrowStyle: GeneratorStyle = {
     ['symbol', 1],
     ['overflow', 1],
     ['stop', 12],
+    ['ladder', 1],
     ['iceberg', 6],
     ['oco', 6],
     ['badStop', 3],
@@ -165,6 +166,8 @@ export class CommandGenerator {
         return this.closeOffering();
       case 'stop':
         return this.stopOrder();
+      case 'ladder':
+        return this.stopLadder();
       case 'iceberg':
         return this.icebergOrder();
       case 'oco':
@@ -518,6 +521,39 @@ export class CommandGenerator {
     const depth = this.bookDepth(plan.symbol, side);
     if (depth > 0 && this.random.chance(0.4)) fields.qty = Math.max(1, depth + this.random.int(-2, 4));
     return fields;
+  }
+
+  /**
+   * Stop-market orders one tick apart beyond the last price, each sized to the resting lots one
+   * level further: when the first triggers, each activated run tends to trade exactly one level
+   * up (or down) and trigger the next, a cascade several runs deep. The rest come next.
+   */
+  private stopLadder(): Fields {
+    const plan = this.listedPlan();
+    if (plan === undefined) return this.deposit();
+    const side: ModelSide = this.random.chance(0.5) ? 'buy' : 'sell';
+    const lean = side === 'buy' ? 1 : -1;
+    const reference = this.reference(plan);
+    const steps = this.random.int(3, 5);
+    const rungs: Fields[] = [];
+    for (let step = 1; step <= steps; step++) {
+      const fields = this.baseOrder(plan, 'market');
+      const nextLevel = this.ticksFrom(plan, reference, lean * (step + 1));
+      const atLevel = this.model
+        .restingOrders()
+        .filter((order) => order.symbol === plan.symbol && order.side !== side && order.price === nextLevel)
+        .reduce((lots, order) => lots + order.remaining, 0);
+      Object.assign(fields, {
+        side,
+        stp: 'none',
+        trigger: 'stopLoss',
+        stopPrice: this.ticksFrom(plan, reference, lean * step),
+        qty: Math.max(1, atLevel + this.random.int(0, 1)),
+      });
+      rungs.push(fields);
+    }
+    this.setupQueue.push(...rungs.slice(1));
+    return rungs[0];
   }
 
   private icebergOrder(): Fields {

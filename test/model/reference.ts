@@ -67,6 +67,8 @@ export interface ModelStats {
   triggered: number;
   /** Orders triggered by the run of an order that was itself activated (cascade depth >= 2). */
   cascadeDepth2: number;
+  /** Orders triggered three or more runs deep. */
+  cascadeDepth3: number;
   /** Triggers whose condition held at the run's lowest or highest price but not at its last. */
   triggeredByExtreme: number;
   refills: number;
@@ -75,7 +77,9 @@ export interface ModelStats {
   ocoPlaced: number;
   ocoFilledA: number;
   ocoTriggeredB: number;
-  ocoUserCancelled: number;
+  /** USER cancels of leg A (resting) and of leg B (pending) of a live OCO. */
+  ocoUserCancelledA: number;
+  ocoUserCancelledB: number;
   ocoStpCancelled: number;
   amendedPending: number;
   amendedIceberg: number;
@@ -233,13 +237,15 @@ export class ReferenceModel {
   readonly stats: ModelStats = {
     triggered: 0,
     cascadeDepth2: 0,
+    cascadeDepth3: 0,
     triggeredByExtreme: 0,
     refills: 0,
     runsWithTwoRefills: 0,
     ocoPlaced: 0,
     ocoFilledA: 0,
     ocoTriggeredB: 0,
-    ocoUserCancelled: 0,
+    ocoUserCancelledA: 0,
+    ocoUserCancelledB: 0,
     ocoStpCancelled: 0,
     amendedPending: 0,
     amendedIceberg: 0,
@@ -612,7 +618,9 @@ export class ReferenceModel {
     const order = this.ownedOrder(fields);
     if (order === undefined) return [rejected(index, fields.id ?? null, 'UNKNOWN_ORDER')];
     const lines: ReplayLine[] = [];
-    if (this.linkOf(order.id) !== undefined) this.stats.ocoUserCancelled++;
+    const link = this.linkOf(order.id);
+    if (link?.legA === order.id) this.stats.ocoUserCancelledA++;
+    if (link?.legB === order.id) this.stats.ocoUserCancelledB++;
     this.cancelOrder(order, 'USER', lines);
     return lines;
   }
@@ -936,6 +944,7 @@ export class ReferenceModel {
       lines.push({ ev: 'triggered', id: order.id });
       this.stats.triggered++;
       if (depth >= 2) this.stats.cascadeDepth2++;
+      if (depth >= 3) this.stats.cascadeDepth3++;
       if (!holdsAt(order, prices.last)) this.stats.triggeredByExtreme++;
       const link = this.linkOf(order.id);
       if (link !== undefined) {
