@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { defaultEngineLimits } from '../../src/core/types.js';
-import { generateCommands, narrowStyle, wideStyle } from '../model/generator.js';
+import { generateCommands, narrowStyle, stopsStyle, wideStyle } from '../model/generator.js';
 import { runModel } from '../model/reference.js';
 
 const run = promisify(execFile);
@@ -22,6 +22,7 @@ const cases = [
   { seed: 17_001, style: narrowStyle, name: 'narrow books' },
   { seed: 17_002, style: narrowStyle, name: 'narrow books' },
   { seed: 17_003, style: wideStyle, name: 'deep books' },
+  { seed: 17_004, style: stopsStyle, name: 'stop, iceberg and OCO traffic' },
 ];
 
 describe('hoga replay versus the reference model', () => {

@@ -16,6 +16,7 @@ import {
   type GeneratorStyle,
   narrowStyle,
   offeringStyle,
+  stopsStyle,
   tinyLimits,
   wideStyle,
 } from '../model/generator.js';
@@ -45,7 +46,10 @@ function seedsFrom(first: number, count: number): number[] {
   return Array.from({ length: count }, (_, offset) => first + offset);
 }
 
-/** 37 x 5000 narrow, 12 x 2000 with tiny limits, 4 x 2500 with offerings, 3 x 2000 deep books: 225k. */
+/**
+ * 37 x 5000 narrow, 12 x 2000 with tiny limits, 4 x 2500 with offerings, 10 x 3000 mostly stop,
+ * iceberg and OCO traffic, 3 x 2000 deep books: 255k. Every style carries stops, icebergs and OCOs.
+ */
 function profiles(): Profile[] {
   const only = process.env.HOGA_SEED;
   const scale = Number(process.env.HOGA_MODEL_SCALE ?? '1');
@@ -72,6 +76,13 @@ function profiles(): Profile[] {
       style: offeringStyle,
       seeds: seeds(4001, 4),
       commandsPerSeed: 2500,
+    },
+    {
+      name: 'stop, iceberg and OCO traffic',
+      limits: defaultEngineLimits,
+      style: stopsStyle,
+      seeds: seeds(6001, 10),
+      commandsPerSeed: 3000,
     },
     {
       name: 'deep books',

@@ -59,6 +59,27 @@ export const narrowStyle: GeneratorStyle = {
   deepBook: false,
 };
 
+/** Mostly stop, iceberg and OCO traffic in a band of a few ticks: dense interactions between them. */
+export const stopsStyle: GeneratorStyle = {
+  priceBandTicks: 2,
+  weights: [
+    ['limit', 20],
+    ['market', 6],
+    ['cancel', 6],
+    ['amend', 6],
+    ['deposit', 8],
+    ['withdraw', 2],
+    ['stop', 20],
+    ['ladder', 3],
+    ['iceberg', 12],
+    ['oco', 12],
+    ['badStop', 2],
+    ['badOco', 2],
+  ],
+  bigDepositWeight: 2,
+  deepBook: false,
+};
+
 /** The narrow mix plus limited offerings (most with fee coupons), claims and closes. */
 export const offeringStyle: GeneratorStyle = {
   ...narrowStyle,
