@@ -3,8 +3,10 @@
 // engine's own invariants, the balances of the command's user and the fee account, and the
 // touched book's depth. Every 64 commands: every user's balances, open orders, single-order
 // lookups and symbols. At the end of a stream, replayCommands' whole output (final balance lines
-// included) must equal the model's. A failure prints the seed, the command index, the command and
-// the commands before it; HOGA_SEED=<n> reruns one seed, HOGA_MODEL_SCALE=<x> scales the seeds.
+// included) must equal the model's. Halfway through each stream the engine is replaced by its own
+// snapshot restored (Engine.fromState), with the same stateHash. A failure prints the seed, the
+// command index, the command and the commands before it; HOGA_SEED=<n> reruns one seed,
+// HOGA_MODEL_SCALE=<x> scales the seeds.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Engine } from '../../src/core/engine.js';
@@ -321,7 +323,7 @@ function checkStream(
   coverage: Map<string, number>,
 ): number {
   const model = new ReferenceModel(profile.limits);
-  const engine = new Engine(profile.limits);
+  let engine = new Engine(profile.limits);
   const generator = new CommandGenerator(new Random(seed), model, profile.style);
   const commands: unknown[] = [];
   const expectedLines: ReplayLine[] = [];
@@ -331,6 +333,9 @@ function checkStream(
   let lastFullCheck = 0;
   let tradesBefore = 0;
   for (let index = 0; index < profile.commandsPerSeed; index++) {
+    // Halfway, the engine goes through a snapshot (pending orders, OCO links, icebergs and last
+    // prices included) and the restored engine must go on agreeing with the model.
+    if (index === snapshotAt(profile)) engine = restoredFromSnapshot(engine, profile, seed, index);
     const command = generator.next();
     commands.push(command);
     const touchesOrders = ordersOps.has((command as { op?: unknown } | null)?.op);
@@ -392,6 +397,22 @@ function checkStream(
   for (const [rule, count] of Object.entries(model.stats))
     coverage.set(rule, (coverage.get(rule) ?? 0) + count);
   return commands.length;
+}
+
+function snapshotAt(profile: Profile): number {
+  return Math.floor(profile.commandsPerSeed / 2);
+}
+
+/** exportState -> JSON text -> Engine.fromState: same stateHash, and it is what runs on. */
+function restoredFromSnapshot(engine: Engine, profile: Profile, seed: number, index: number): Engine {
+  const snapshot = JSON.parse(JSON.stringify(engine.exportState()));
+  const restored = Engine.fromState(snapshot, profile.limits);
+  if (restored.stateHash() !== engine.stateHash()) {
+    throw new Divergence(
+      `SEED ${seed} (${profile.name}): stateHash changed through a snapshot before #${index}`,
+    );
+  }
+  return restored;
 }
 
 /** replayCommands as a whole, final balance lines included, must equal the model's output. */
