@@ -340,6 +340,7 @@ function checkStream(
     commands.push(command);
     const touchesOrders = ordersOps.has((command as { op?: unknown } | null)?.op);
     const restingBefore = touchesOrders ? restingById(model) : emptyResting;
+    const refillsBefore = model.stats.refills;
     const expected = model.apply(command, index);
     model.checkInvariants();
     const events = engine.apply(command);
@@ -352,6 +353,7 @@ function checkStream(
       restingBefore,
       restingAfter,
       tradesBefore,
+      refills: model.stats.refills - refillsBefore,
     });
     if (eventError !== null) fail(index, `events: ${eventError}`, 'see types.ts', events);
     tradesBefore += actual.filter((line) => line.ev === 'trade').length;
