@@ -986,7 +986,9 @@ export class ReferenceModel {
     }
     const prices = runLines.filter((line) => line.ev === 'trade').map((line) => line.price as number);
     if (prices.length === 0) return undefined;
-    return { low: Math.min(...prices), high: Math.max(...prices), last: prices[prices.length - 1] };
+    const low = prices.reduce((lowest, price) => Math.min(lowest, price));
+    const high = prices.reduce((highest, price) => Math.max(highest, price));
+    return { low, high, last: prices[prices.length - 1] };
   }
 
   /** The spec's step 5; returns why it stopped early (null when the book ran out or qty did). */
