@@ -181,7 +181,8 @@ const modelledRejectCodes = [
  * How often the full run must see each rule of issue 17 (ModelStats), so that the comparison
  * cannot silently test nothing: triggers, cascades of depth >= 2, triggers by the run's low or
  * high that the last price alone would miss, iceberg refills (twice in one run too), OCO
- * resolutions of each kind, amends of pending orders, icebergs and resolved OCO legs.
+ * resolutions of each kind, amends of pending orders, icebergs and resolved OCO legs, and
+ * rejections by the pending-order bounds (tiny limits).
  */
 const coverageMinimum: Readonly<Record<string, number>> = {
   triggered: 5000,
@@ -201,6 +202,7 @@ const coverageMinimum: Readonly<Record<string, number>> = {
   amendedFormerLeg: 20,
   activatedFok: 500,
   activatedRested: 500,
+  pendingBoundRejects: 100,
 };
 
 const ordersOps = new Set<unknown>(['place', 'cancel', 'amend', 'oco']);

@@ -87,6 +87,8 @@ export interface ModelStats {
   amendedFormerLeg: number;
   activatedFok: number;
   activatedRested: number;
+  /** Stop orders and OCOs refused (LIMIT_EXCEEDED) by a pending-order bound. */
+  pendingBoundRejects: number;
   /** Activated stop-limit remainders that found the book's bounds reached and expired. */
   activatedIntoFullBook: number;
 }
@@ -252,6 +254,7 @@ export class ReferenceModel {
     amendedFormerLeg: 0,
     activatedFok: 0,
     activatedRested: 0,
+    pendingBoundRejects: 0,
     activatedIntoFullBook: 0,
   };
   /** The running command's `ts` (absent means 0): claims and coupons depend on it. */
@@ -755,7 +758,10 @@ export class ReferenceModel {
       const pendingOfSymbol = this.market.pending.filter((other) => other.symbol === order.symbol).length;
       const symbolMax = limits.pendingOrdersPerSymbolMax ?? defaultEngineLimits.pendingOrdersPerSymbolMax!;
       const userMax = limits.pendingOrdersPerUserMax ?? defaultEngineLimits.pendingOrdersPerUserMax!;
-      if (pendingOfSymbol >= symbolMax || ofUser(this.market.pending) >= userMax) return true;
+      if (pendingOfSymbol >= symbolMax || ofUser(this.market.pending) >= userMax) {
+        this.stats.pendingBoundRejects++;
+        return true;
+      }
     }
     return false;
   }
