@@ -52,10 +52,19 @@ export class Order {
   remaining = 0;
   /** Rest order, engine-wide; only used to check FIFO within a level. */
   sequence = 0;
+  account: Account;
+  book: Book;
+  level: PriceLevel | null = null;
+  previous: Order | null = null;
+  next: Order | null = null;
+  // Fields below are for iceberg, stop and OCO orders; declared after the hot ones above so that
+  // the fields every match and cancel touches share the object's first cache lines.
   /** Iceberg: the shown part's size, 0 for an ordinary order. */
   displayQty = 0;
   /** Iceberg: what is shown now (fills take from it); unused for an ordinary order. */
   visible = 0;
+  /** The other leg while an OCO link is live, else null. */
+  ocoPartner: Order | null = null;
   /** Stop orders: the trigger price, 0 for an order that was never a stop order. */
   stopPrice = 0;
   /** Stop orders: stopLoss (true) or takeProfit (false). */
@@ -66,13 +75,6 @@ export class Order {
   tif: TimeInForce = 'GTC';
   /** Self-trade prevention code; pending orders run with it when triggered. */
   stp = 0;
-  /** The other leg while an OCO link is live, else null. */
-  ocoPartner: Order | null = null;
-  account: Account;
-  book: Book;
-  level: PriceLevel | null = null;
-  previous: Order | null = null;
-  next: Order | null = null;
 
   constructor(account: Account, book: Book) {
     this.account = account;
