@@ -63,6 +63,8 @@ export class Order {
   displayQty = 0;
   /** Iceberg: what is shown now (fills take from it); unused for an ordinary order. */
   visible = 0;
+  /** Pending stop order: linked (through level/previous/next) into its book's stop lists, not the book. */
+  isPending = false;
   /** The other leg while an OCO link is live, else null. */
   ocoPartner: Order | null = null;
   /** Stop orders: the trigger price, 0 for an order that was never a stop order. */
@@ -247,6 +249,19 @@ export class Book {
   lastPrice = 0;
   /** Pending stop orders by id (insertion order is not id order: triggering sorts). */
   readonly pending = new Map<number, Order>();
+  /**
+   * Pending orders by stop price, for triggering without a scan: those whose condition holds at
+   * or above their stop price (buy stopLoss, sell takeProfit), lowest first, and those whose
+   * condition holds at or below it (buy takeProfit, sell stopLoss), highest first. A level's
+   * totalQty is the remaining qty of its orders.
+   */
+  readonly stopsRising = new LevelList(false);
+  readonly stopsFalling = new LevelList(true);
+
+  /** The stop list a pending order belongs in. */
+  stopListOf(order: Order): LevelList {
+    return order.isBuy === order.isStopLoss ? this.stopsRising : this.stopsFalling;
+  }
 
   constructor(
     readonly symbol: string,
