@@ -1,8 +1,8 @@
 // The cost of stop-order triggering (issue 17): one command whose trade starts a cascade through
 // `depth` stop orders (each activated stop-market buy takes the next ask and so triggers the
 // next stop), and, for contrast, one trade with `depth` pending orders that it does not trigger
-// (the scan after a run visits every pending order of the symbol). Setup is untimed; each
-// repetition runs on a fresh engine.
+// (their index by stop price should make that cost independent of `depth`). Setup is untimed;
+// each repetition runs on a fresh engine.
 import { Engine } from '../../src/core/engine.js';
 import { collectGarbage } from './gc.js';
 import { nowNs } from './timer.js';

@@ -52,10 +52,21 @@ export class Order {
   remaining = 0;
   /** Rest order, engine-wide; only used to check FIFO within a level. */
   sequence = 0;
+  account: Account;
+  book: Book;
+  level: PriceLevel | null = null;
+  previous: Order | null = null;
+  next: Order | null = null;
+  // Fields below are for iceberg, stop and OCO orders; declared after the hot ones above so that
+  // the fields every match and cancel touches share the object's first cache lines.
   /** Iceberg: the shown part's size, 0 for an ordinary order. */
   displayQty = 0;
   /** Iceberg: what is shown now (fills take from it); unused for an ordinary order. */
   visible = 0;
+  /** Pending stop order: linked (through level/previous/next) into its book's stop lists, not the book. */
+  isPending = false;
+  /** The other leg while an OCO link is live, else null. */
+  ocoPartner: Order | null = null;
   /** Stop orders: the trigger price, 0 for an order that was never a stop order. */
   stopPrice = 0;
   /** Stop orders: stopLoss (true) or takeProfit (false). */
@@ -66,13 +77,6 @@ export class Order {
   tif: TimeInForce = 'GTC';
   /** Self-trade prevention code; pending orders run with it when triggered. */
   stp = 0;
-  /** The other leg while an OCO link is live, else null. */
-  ocoPartner: Order | null = null;
-  account: Account;
-  book: Book;
-  level: PriceLevel | null = null;
-  previous: Order | null = null;
-  next: Order | null = null;
 
   constructor(account: Account, book: Book) {
     this.account = account;
@@ -245,6 +249,19 @@ export class Book {
   lastPrice = 0;
   /** Pending stop orders by id (insertion order is not id order: triggering sorts). */
   readonly pending = new Map<number, Order>();
+  /**
+   * Pending orders by stop price, for triggering without a scan: those whose condition holds at
+   * or above their stop price (buy stopLoss, sell takeProfit), lowest first, and those whose
+   * condition holds at or below it (buy takeProfit, sell stopLoss), highest first. A level's
+   * totalQty is the remaining qty of its orders.
+   */
+  readonly stopsRising = new LevelList(false);
+  readonly stopsFalling = new LevelList(true);
+
+  /** The stop list a pending order belongs in. */
+  stopListOf(order: Order): LevelList {
+    return order.isBuy === order.isStopLoss ? this.stopsRising : this.stopsFalling;
+  }
 
   constructor(
     readonly symbol: string,

@@ -71,7 +71,7 @@ export abstract class EngineQueries extends EngineStore {
       qty: order.qty,
       remaining: order.remaining,
     };
-    if (order.level === null) {
+    if (order.isPending) {
       view.stopPrice = order.stopPrice;
       view.trigger = triggerName(order.isStopLoss);
     }

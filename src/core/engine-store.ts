@@ -316,6 +316,7 @@ export abstract class EngineStore {
     pooled.stopPrice = 0;
     pooled.isMarket = false;
     pooled.ocoPartner = null;
+    pooled.isPending = false;
     return pooled;
   }
 
@@ -347,14 +348,23 @@ export abstract class EngineStore {
   }
 
   protected linkPending(order: Order): void {
-    order.book.pending.set(order.id, order);
+    const book = order.book;
+    order.isPending = true;
+    book.stopListOf(order).levelAt(order.stopPrice).append(order);
+    book.pending.set(order.id, order);
     this.pendingOrders.set(order.id, order);
     order.account.pendingCount++;
     order.account.openOrderCount++;
   }
 
   protected removePending(order: Order): void {
-    order.book.pending.delete(order.id);
+    const book = order.book;
+    const level = order.level!;
+    level.totalQty -= order.remaining;
+    level.unlink(order);
+    if (level.orderCount === 0) book.stopListOf(order).remove(level);
+    order.isPending = false;
+    book.pending.delete(order.id);
     this.pendingOrders.delete(order.id);
     order.account.pendingCount--;
     order.account.openOrderCount--;

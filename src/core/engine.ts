@@ -238,14 +238,16 @@ export class Engine extends EngineStops implements MatchingEngine {
     this.release(order.account, reservedAssetOf(order), held - reservationOf(order));
     // Only an order in the book shows anything; an iceberg keeps its place and shows at most qty.
     let shownReducedBy = 0;
-    if (order.level !== null) {
+    if (order.isPending) {
+      order.level!.totalQty -= reducedBy;
+    } else {
       shownReducedBy = reducedBy;
       if (order.displayQty !== 0) {
         const visible = Math.min(order.visible, qty);
         shownReducedBy = order.visible - visible;
         order.visible = visible;
       }
-      order.level.totalQty -= shownReducedBy;
+      order.level!.totalQty -= shownReducedBy;
     }
     const event = this.amendedEvent;
     event.id = order.id;

@@ -377,7 +377,7 @@ export abstract class EngineMatching extends EngineSnapshots {
       this.removeOrder(order, reason);
       return;
     }
-    const legA = order.level !== null ? order : partner;
+    const legA = order.isPending ? partner : order;
     this.release(order.account, reservedAssetOf(order), linkedReservation(legA, legA.ocoPartner!));
     order.ocoPartner = null;
     partner.ocoPartner = null;
@@ -388,7 +388,7 @@ export abstract class EngineMatching extends EngineSnapshots {
   /** Takes an order out of the book or the pending set with its `cancelled` event; releases nothing. */
   protected removeOrder(order: Order, reason: CancelReason): void {
     const book = order.book;
-    const inBook = order.level !== null;
+    const inBook = !order.isPending;
     const shown = inBook ? shownQty(order) : 0;
     if (this.cancelledEventsUsed === this.cancelledEvents.length) {
       this.cancelledEvents.push({

@@ -131,7 +131,7 @@ export function checkedBookOrderReservation(order: Order, fail: (message: string
 
 function checkLink(legA: Order, legB: Order, fail: (message: string) => never): void {
   const name = `OCO ${legA.id}/${legB.id}`;
-  if (legB.ocoPartner !== legA || legB.level !== null || legB.book.pending.get(legB.id) !== legB)
+  if (legB.ocoPartner !== legA || !legB.isPending || legB.book.pending.get(legB.id) !== legB)
     fail(`${name}: leg B is not the pending partner of leg A`);
   if (
     legA.user !== legB.user ||
@@ -156,7 +156,7 @@ export function checkPendingOrders(
 ): void {
   for (const [id, order] of book.pending) {
     const name = `pending order ${id} of ${book.symbol}`;
-    if (order.id !== id || indexed(id) !== order || order.book !== book || order.level !== null)
+    if (order.id !== id || indexed(id) !== order || order.book !== book || !order.isPending)
       fail(`${name} is filed wrongly`);
     if (!isPositiveSafeInteger(order.remaining) || order.remaining > order.qty)
       fail(`${name} has remaining ${order.remaining} of ${order.qty}`);
@@ -168,6 +168,8 @@ export function checkPendingOrders(
     if (!priceWellFormed || order.displayQty !== 0) fail(`${name} has a malformed price, tif or display`);
     if (order.ocoPartner !== null && order.ocoPartner.ocoPartner !== order)
       fail(`${name} has a one-sided link`);
+    if (order.level === null || book.stopListOf(order).find(order.stopPrice) !== order.level)
+      fail(`${name} is missing from its stop list`);
     count(order, order.ocoPartner === null ? reservationOf(order) : 0);
   }
 }

@@ -46,19 +46,27 @@ export function stopConditionHolds(
   return isBuy === isStopLoss ? price >= stopPrice : price <= stopPrice;
 }
 
-/** Whether the order's condition holds at the run's lowest or highest trade price. */
-function triggeredByRun(order: Order, lowPrice: number, highPrice: number): boolean {
-  return (
-    stopConditionHolds(order.isBuy, order.isStopLoss, order.stopPrice, lowPrice) ||
-    stopConditionHolds(order.isBuy, order.isStopLoss, order.stopPrice, highPrice)
-  );
-}
-
-/** Fills `out` with the book's pending orders a run trading between the two prices triggers, by ascending id. */
+/**
+ * Fills `out` with the book's pending orders a run trading between the two prices triggers, by
+ * ascending id. A condition "at or above the stop price" holds at the lowest or the highest price
+ * exactly when it holds at the highest, and "at or below" when it holds at the lowest, so only a
+ * prefix of each stop list is visited.
+ */
 export function collectTriggered(book: Book, lowPrice: number, highPrice: number, out: Order[]): void {
   out.length = 0;
-  for (const order of book.pending.values()) {
-    if (triggeredByRun(order, lowPrice, highPrice)) out.push(order);
+  for (
+    let level = book.stopsRising.best();
+    level !== null && level.price <= highPrice;
+    level = level.forward[0]
+  ) {
+    for (let order = level.head; order !== null; order = order.next) out.push(order);
+  }
+  for (
+    let level = book.stopsFalling.best();
+    level !== null && level.price >= lowPrice;
+    level = level.forward[0]
+  ) {
+    for (let order = level.head; order !== null; order = order.next) out.push(order);
   }
   if (out.length > 1) out.sort(byId);
 }

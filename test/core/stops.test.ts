@@ -439,6 +439,63 @@ describe('OCO orders', () => {
   });
 });
 
+describe('stops and OCO in one cascade', () => {
+  it('an activated stop fills OCO leg A: leg B is cancelled right after that trade', () => {
+    const { lines, engine } = replay([
+      order(1, 1, 'sell', 1, { price: 100 }),
+      order(2, 1, 'sell', 1, { price: 101 }),
+      oco(20, 21, 2, 'sell', 1, { price: 102, stopPrice: 99 }),
+      order(10, 3, 'buy', 2, { type: 'market', stopPrice: 100, trigger: 'stopLoss' }),
+      order(30, 2, 'buy', 1, { price: 100 }),
+    ]);
+    assert.deepEqual(lines, [
+      trade(30, 1, 100, 1),
+      { ev: 'triggered', id: 10 },
+      trade(10, 2, 101, 1),
+      trade(10, 20, 102, 1),
+      { ev: 'cancelled', id: 21, qty: 1, reason: 'OCO' },
+    ]);
+    assert.deepEqual(balanceOf(engine, 2, 'B'), [1_000, 0]);
+    assert.deepEqual(balanceOf(engine, 2, 'Q'), [100_002, 0]);
+    assert.deepEqual(balanceOf(engine, 3, 'Q'), [100_000 - 203, 0]);
+  });
+
+  it('a stop and an OCO leg B triggered by one run: ascending ids, leg A cancelled right after its leg B', () => {
+    const { lines, engine } = replay([
+      order(1, 1, 'sell', 1, { price: 100 }),
+      order(2, 1, 'sell', 1, { price: 105 }),
+      oco(20, 21, 2, 'buy', 1, { price: 90, stopPrice: 100, stopLimitPrice: 105 }),
+      order(15, 3, 'buy', 1, { type: 'market', stopPrice: 100, trigger: 'stopLoss' }),
+      order(30, 3, 'buy', 1, { price: 100 }),
+    ]);
+    assert.deepEqual(lines, [
+      trade(30, 1, 100, 1),
+      { ev: 'triggered', id: 15 },
+      { ev: 'triggered', id: 21 },
+      { ev: 'cancelled', id: 20, qty: 1, reason: 'OCO' },
+      trade(15, 2, 105, 1),
+    ]);
+    // Leg B found no ask left at its limit and rests with exactly its own reservation.
+    assert.deepEqual(balanceOf(engine, 2, 'Q'), [100_000 - 105, 105]);
+    assert.deepEqual(engine.depth('X', 5), { symbol: 'X', bids: [[105, 1]], asks: [] });
+  });
+
+  it('a take-profit FOK stop-limit decides FOK when it runs', () => {
+    const { lines, engine } = replay([
+      order(1, 1, 'buy', 1, { price: 100 }),
+      order(2, 1, 'buy', 1, { price: 99 }),
+      order(10, 3, 'sell', 3, { price: 99, tif: 'FOK', stopPrice: 100, trigger: 'takeProfit' }),
+      order(30, 2, 'sell', 1, { price: 100 }),
+    ]);
+    assert.deepEqual(lines, [
+      trade(30, 1, 100, 1),
+      { ev: 'triggered', id: 10 },
+      { ev: 'expired', id: 10, qty: 3, reason: 'FOK' },
+    ]);
+    assert.deepEqual(balanceOf(engine, 3, 'B'), [1_000, 0]);
+  });
+});
+
 describe('snapshots of pending, iceberg and OCO state', () => {
   it('round-trips to the same state hash and the same future', () => {
     const { engine } = replay([
