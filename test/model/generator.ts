@@ -431,6 +431,10 @@ export class CommandGenerator {
     const plan = this.listedPlan();
     if (plan === undefined) return this.deposit();
     const fields = this.baseOrder(plan, 'limit');
+    if (this.random.chance(0.3)) {
+      fields.trigger = 'stopLoss';
+      fields.stopPrice = this.stopPriceFor(plan, fields.side as ModelSide, 'stopLoss');
+    }
     if (this.random.chance(0.5) && plan.lotSize > 1) {
       fields.qty = Number.MAX_SAFE_INTEGER;
     } else {
@@ -698,6 +702,7 @@ export class CommandGenerator {
       'stopSide',
       'cross',
       'funds',
+      'overflow',
     ]);
     const offTick = plan.tickSize > 1 ? plan.tickSize + 1 : 1.5;
     const bad: Record<string, unknown[]> = {
@@ -721,6 +726,7 @@ export class CommandGenerator {
         fields.stopPrice = this.ticksFrom(plan, best, fields.side === 'buy' ? 2 : -2);
       }
     } else if (key === 'funds') fields.qty = (fields.qty as number) * 10_000;
+    else if (key === 'overflow') fields.qty = Math.floor(Number.MAX_SAFE_INTEGER / (fields.price as number));
     else {
       const value = this.random.pick(bad[key]);
       if (value === undefined) delete fields[key];
