@@ -52,6 +52,11 @@ export class Order {
   remaining = 0;
   /** Rest order, engine-wide; only used to check FIFO within a level. */
   sequence = 0;
+  /**
+   * Whether any field after `next` may differ from its default (iceberg, pending stop, OCO leg).
+   * Hot paths test this first, so a plain order is matched and cancelled without reading them.
+   */
+  hasExtras = false;
   account: Account;
   book: Book;
   level: PriceLevel | null = null;
@@ -108,7 +113,7 @@ export class PriceLevel {
     else this.tail.next = order;
     this.tail = order;
     this.orderCount++;
-    if (order.displayQty === 0) {
+    if (!order.hasExtras || order.displayQty === 0) {
       this.totalQty += order.remaining;
     } else {
       this.totalQty += order.visible;
@@ -126,7 +131,7 @@ export class PriceLevel {
     order.next = null;
     order.level = null;
     this.orderCount--;
-    if (order.displayQty !== 0) this.icebergCount--;
+    if (order.hasExtras && order.displayQty !== 0) this.icebergCount--;
   }
 }
 

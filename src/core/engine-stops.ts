@@ -204,6 +204,7 @@ export abstract class EngineStops extends EngineMatching {
     request.isStopLoss = true;
     this.emitAccepted(request, request.isMarket ? 'market' : 'limit');
     const legB = this.addPending(request);
+    legA.hasExtras = true;
     legA.ocoPartner = legB;
     legB.ocoPartner = legA;
   }
