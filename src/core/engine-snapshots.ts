@@ -390,7 +390,6 @@ export abstract class EngineSnapshots extends EngineQueries {
     const legA = this.restingOrders.get(tuple.partnerId);
     if (legA === undefined || legA.ocoPartner !== null)
       fail(`state: OCO leg A of ${tuple.id} missing or linked twice`);
-    legA.hasExtras = true;
     legA.ocoPartner = order;
     order.ocoPartner = legA;
   }
@@ -412,9 +411,10 @@ export abstract class EngineSnapshots extends EngineQueries {
       order.price = price;
       order.qty = qty;
       order.remaining = remaining;
-      order.hasExtras = displayQty !== 0;
-      order.displayQty = displayQty;
-      order.visible = visible;
+      if (displayQty !== 0) {
+        order.displayQty = displayQty;
+        order.visible = visible;
+      }
       this.link(order);
     }
   }

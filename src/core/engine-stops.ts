@@ -204,7 +204,6 @@ export abstract class EngineStops extends EngineMatching {
     request.isStopLoss = true;
     this.emitAccepted(request, request.isMarket ? 'market' : 'limit');
     const legB = this.addPending(request);
-    legA.hasExtras = true;
     legA.ocoPartner = legB;
     legB.ocoPartner = legA;
   }

@@ -316,16 +316,8 @@ export abstract class EngineStore {
   }
 
   protected freeOrder(order: Order): void {
-    if (order.hasExtras) {
-      // Back to a plain order, so that reuse never reads stale extras.
-      order.hasExtras = false;
-      order.displayQty = 0;
-      order.visible = 0;
-      order.stopPrice = 0;
-      order.isMarket = false;
-      order.ocoPartner = null;
-      order.isPending = false;
-    }
+    // Back to a plain order, so that reuse never reads stale extras.
+    order.extras = null;
     if (this.orderPool.length < ORDER_POOL_MAX) this.orderPool.push(order);
   }
 
@@ -353,7 +345,6 @@ export abstract class EngineStore {
 
   protected linkPending(order: Order): void {
     const book = order.book;
-    order.hasExtras = true;
     order.isPending = true;
     book.stopListOf(order).levelAt(order.stopPrice).append(order);
     book.pending.set(order.id, order);

@@ -359,7 +359,6 @@ export abstract class EngineMatching extends EngineSnapshots {
     order.qty = request.qty;
     order.remaining = remaining;
     if (request.displayQty !== 0) {
-      order.hasExtras = true;
       order.displayQty = request.displayQty;
       order.visible = Math.min(request.displayQty, remaining);
     }
