@@ -41,6 +41,22 @@ export class Account {
   }
 }
 
+/** The fields of an iceberg, a pending stop order or an OCO leg (see Order.extras). */
+export class OrderExtras {
+  displayQty = 0;
+  visible = 0;
+  ocoPartner: Order | null = null;
+  isPending = false;
+  stopPrice = 0;
+  isStopLoss = false;
+  isMarket = false;
+  tif: TimeInForce = 'GTC';
+  stp = 0;
+}
+
+/** What a plain order's extras read as. */
+const plainExtras = new OrderExtras();
+
 export class Order {
   id = 0;
   user = 0;
@@ -57,30 +73,107 @@ export class Order {
   level: PriceLevel | null = null;
   previous: Order | null = null;
   next: Order | null = null;
-  // Fields below are for iceberg, stop and OCO orders; declared after the hot ones above so that
-  // the fields every match and cancel touches share the object's first cache lines.
-  /** Iceberg: the shown part's size, 0 for an ordinary order. */
-  displayQty = 0;
-  /** Iceberg: what is shown now (fills take from it); unused for an ordinary order. */
-  visible = 0;
-  /** Pending stop order: linked (through level/previous/next) into its book's stop lists, not the book. */
-  isPending = false;
-  /** The other leg while an OCO link is live, else null. */
-  ocoPartner: Order | null = null;
-  /** Stop orders: the trigger price, 0 for an order that was never a stop order. */
-  stopPrice = 0;
-  /** Stop orders: stopLoss (true) or takeProfit (false). */
-  isStopLoss = false;
-  /** Market orders only reach here as pending stop orders (they never rest). */
-  isMarket = false;
-  /** Pending orders run with their time in force when triggered. */
-  tif: TimeInForce = 'GTC';
-  /** Self-trade prevention code; pending orders run with it when triggered. */
-  stp = 0;
+  /**
+   * Iceberg, stop and OCO state, null for a plain order: kept out of line so that an order stays
+   * small (the book holds millions; cache misses dominate matching and cancelling) and plain
+   * orders never read it. The accessors below read defaults for a plain order and allocate the
+   * extras on the first write.
+   */
+  extras: OrderExtras | null = null;
 
   constructor(account: Account, book: Book) {
     this.account = account;
     this.book = book;
+  }
+
+  get hasExtras(): boolean {
+    return this.extras !== null;
+  }
+
+  private writableExtras(): OrderExtras {
+    if (this.extras === null) this.extras = new OrderExtras();
+    return this.extras;
+  }
+
+  /** Iceberg: the shown part's size, 0 for an ordinary order. */
+  get displayQty(): number {
+    return this.extras === null ? plainExtras.displayQty : this.extras.displayQty;
+  }
+
+  set displayQty(value: number) {
+    this.writableExtras().displayQty = value;
+  }
+
+  /** Iceberg: what is shown now (fills take from it). */
+  get visible(): number {
+    return this.extras === null ? plainExtras.visible : this.extras.visible;
+  }
+
+  set visible(value: number) {
+    this.writableExtras().visible = value;
+  }
+
+  /** The other leg while an OCO link is live, else null. */
+  get ocoPartner(): Order | null {
+    return this.extras === null ? plainExtras.ocoPartner : this.extras.ocoPartner;
+  }
+
+  set ocoPartner(value: Order | null) {
+    this.writableExtras().ocoPartner = value;
+  }
+
+  /** Pending stop order: linked (through level/previous/next) into its book's stop lists, not the book. */
+  get isPending(): boolean {
+    return this.extras === null ? plainExtras.isPending : this.extras.isPending;
+  }
+
+  set isPending(value: boolean) {
+    this.writableExtras().isPending = value;
+  }
+
+  /** Stop orders: the trigger price, 0 for an order that was never a stop order. */
+  get stopPrice(): number {
+    return this.extras === null ? plainExtras.stopPrice : this.extras.stopPrice;
+  }
+
+  set stopPrice(value: number) {
+    this.writableExtras().stopPrice = value;
+  }
+
+  /** Stop orders: stopLoss (true) or takeProfit (false). */
+  get isStopLoss(): boolean {
+    return this.extras === null ? plainExtras.isStopLoss : this.extras.isStopLoss;
+  }
+
+  set isStopLoss(value: boolean) {
+    this.writableExtras().isStopLoss = value;
+  }
+
+  /** Market orders only reach here as pending stop orders (they never rest). */
+  get isMarket(): boolean {
+    return this.extras === null ? plainExtras.isMarket : this.extras.isMarket;
+  }
+
+  set isMarket(value: boolean) {
+    this.writableExtras().isMarket = value;
+  }
+
+  /** Pending orders run with their time in force when triggered. */
+  get tif(): TimeInForce {
+    return this.extras === null ? plainExtras.tif : this.extras.tif;
+  }
+
+  set tif(value: TimeInForce) {
+    this.writableExtras().tif = value;
+  }
+
+  /** Self-trade prevention code; pending orders run with it when triggered. */
+  get stp(): number {
+    return this.extras === null ? plainExtras.stp : this.extras.stp;
+  }
+
+  set stp(value: number) {
+    this.writableExtras().stp = value;
   }
 }
 
@@ -108,7 +201,7 @@ export class PriceLevel {
     else this.tail.next = order;
     this.tail = order;
     this.orderCount++;
-    if (order.displayQty === 0) {
+    if (!order.hasExtras || order.displayQty === 0) {
       this.totalQty += order.remaining;
     } else {
       this.totalQty += order.visible;
@@ -126,7 +219,7 @@ export class PriceLevel {
     order.next = null;
     order.level = null;
     this.orderCount--;
-    if (order.displayQty !== 0) this.icebergCount--;
+    if (order.hasExtras && order.displayQty !== 0) this.icebergCount--;
   }
 }
 

@@ -411,8 +411,10 @@ export abstract class EngineSnapshots extends EngineQueries {
       order.price = price;
       order.qty = qty;
       order.remaining = remaining;
-      order.displayQty = displayQty;
-      order.visible = visible;
+      if (displayQty !== 0) {
+        order.displayQty = displayQty;
+        order.visible = visible;
+      }
       this.link(order);
     }
   }

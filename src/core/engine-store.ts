@@ -312,16 +312,12 @@ export abstract class EngineStore {
     if (pooled === undefined) return new Order(account, book);
     pooled.account = account;
     pooled.book = book;
-    pooled.displayQty = 0;
-    pooled.stopPrice = 0;
-    pooled.isMarket = false;
-    pooled.ocoPartner = null;
-    pooled.isPending = false;
     return pooled;
   }
 
   protected freeOrder(order: Order): void {
-    order.ocoPartner = null;
+    // Back to a plain order, so that reuse never reads stale extras.
+    order.extras = null;
     if (this.orderPool.length < ORDER_POOL_MAX) this.orderPool.push(order);
   }
 
@@ -515,7 +511,7 @@ export abstract class EngineStore {
 
 /** What an order in the book shows in depth: its remaining, or an iceberg's visible part. */
 export function shownQty(order: Order): number {
-  return order.displayQty === 0 ? order.remaining : order.visible;
+  return !order.hasExtras || order.displayQty === 0 ? order.remaining : order.visible;
 }
 
 /** The asset an order's reservation is in: quote for a buy, base for a sell. */

@@ -222,7 +222,7 @@ export class Engine extends EngineStops implements MatchingEngine {
       this.reject(fields.id ?? null, 'UNKNOWN_ORDER');
       return;
     }
-    if (order.ocoPartner !== null) {
+    if (order.hasExtras && order.ocoPartner !== null) {
       this.reject(fields.id, 'NOT_AMENDABLE');
       return;
     }

@@ -89,7 +89,7 @@ export abstract class EngineMatching extends EngineSnapshots {
         break;
       }
       // Makers fill against what they show: an iceberg's visible part.
-      let fillQty = Math.min(remaining, maker.displayQty === 0 ? maker.remaining : maker.visible);
+      let fillQty = Math.min(remaining, shownQty(maker));
       if (marketBuy) {
         const affordable = floorDivide(taker.balances[availableSlot(book.quoteAsset)], price);
         if (affordable === 0) {
@@ -302,6 +302,10 @@ export abstract class EngineMatching extends EngineSnapshots {
     if (price > this.runHighPrice) this.runHighPrice = price;
     maker.remaining -= qty;
     maker.level!.totalQty -= qty;
+    if (!maker.hasExtras) {
+      if (maker.remaining === 0) this.retire(maker);
+      return;
+    }
     if (maker.ocoPartner !== null) this.resolveOcoOnFill(maker, qty);
     if (maker.remaining === 0) this.retire(maker);
     else if (maker.displayQty !== 0) {
@@ -354,8 +358,10 @@ export abstract class EngineMatching extends EngineSnapshots {
     order.price = request.price;
     order.qty = request.qty;
     order.remaining = remaining;
-    order.displayQty = request.displayQty;
-    order.visible = request.displayQty === 0 ? 0 : Math.min(request.displayQty, remaining);
+    if (request.displayQty !== 0) {
+      order.displayQty = request.displayQty;
+      order.visible = Math.min(request.displayQty, remaining);
+    }
     this.link(order);
     const event = this.restedEvents.take();
     event.id = order.id;
@@ -371,7 +377,7 @@ export abstract class EngineMatching extends EngineSnapshots {
 
   /** Cancels an open order (resting or pending) and releases what it holds; a live OCO pair goes together. */
   protected cancelOrder(order: Order, reason: CancelReason): void {
-    const partner = order.ocoPartner;
+    const partner = order.hasExtras ? order.ocoPartner : null;
     if (partner === null) {
       this.release(order.account, reservedAssetOf(order), reservationOf(order));
       this.removeOrder(order, reason);
@@ -388,7 +394,7 @@ export abstract class EngineMatching extends EngineSnapshots {
   /** Takes an order out of the book or the pending set with its `cancelled` event; releases nothing. */
   protected removeOrder(order: Order, reason: CancelReason): void {
     const book = order.book;
-    const inBook = !order.isPending;
+    const inBook = !order.hasExtras || !order.isPending;
     const shown = inBook ? shownQty(order) : 0;
     if (this.cancelledEventsUsed === this.cancelledEvents.length) {
       this.cancelledEvents.push({

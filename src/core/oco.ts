@@ -97,5 +97,5 @@ export function linkedReservation(legA: Order, legB: Order): number {
 /** What one open order alone reserves: a limit buy its remaining at its price, a market buy nothing, a sell its base. */
 export function reservationOf(order: Order): number {
   if (!order.isBuy) return order.remaining * order.book.lotSize;
-  return order.isMarket ? 0 : order.remaining * order.price;
+  return order.hasExtras && order.isMarket ? 0 : order.remaining * order.price;
 }

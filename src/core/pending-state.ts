@@ -116,6 +116,8 @@ export function hashBookOrderExtras(hash: Fnv64, order: Order): void {
  */
 export function checkedBookOrderReservation(order: Order, fail: (message: string) => never): number {
   const name = `order ${order.id}`;
+  if (!order.hasExtras && (order.displayQty !== 0 || order.ocoPartner !== null || order.isPending))
+    fail(`${name}: iceberg or OCO fields set on an order marked plain`);
   if (order.displayQty !== 0) {
     if (order.displayQty >= order.qty || !isPositiveSafeInteger(order.visible))
       fail(`${name}: iceberg fields broken`);
