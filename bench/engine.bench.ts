@@ -18,6 +18,7 @@ import { type LimitOrderOptions, type MarketOrderOptions, OrderBook, Side } from
 import { Engine } from '../src/core/engine.js';
 import type { Command, DepthView, EngineEvent, MatchingEngine } from '../src/core/types.js';
 import { parseBenchOptions } from './lib/args.js';
+import { type CascadeResult, measureCascades } from './lib/cascade.js';
 import { collectGarbage } from './lib/gc.js';
 import { LatencyHistogram, type LatencySummary } from './lib/histogram.js';
 import {
@@ -65,6 +66,10 @@ const depthLevelsMax = 100_000;
 
 type PeerCall = LimitOrderOptions | MarketOrderOptions | string;
 
+/** Stop-order cascades measured after the streams (bench/lib/cascade.ts), and runs of each. */
+const cascadeDepths = [10, 100, 1_000];
+const cascadeRepetitions = 21;
+
 /** Indexed by CommandKind. */
 const kindNames = ['limit', 'market', 'cancel'] as const;
 type KindName = (typeof kindNames)[number];
@@ -105,6 +110,8 @@ async function main(): Promise<void> {
   for (const shape of shapes) results.push(await runShape(shape, progress));
   progress.stop();
   printResults(reporter, results, timerOverheadNs);
+  const cascades = measureCascades(cascadeDepths, cascadeRepetitions);
+  printCascades(reporter, cascades);
   const checks = results.flatMap((result) => [
     checkTarget(
       `${result.book}: Hoga / nodejs-order-book`,
@@ -129,7 +136,7 @@ async function main(): Promise<void> {
   reporter.line(
     `load average (1 min) at start ${loadAverages[0].toFixed(1)}, at end ${loadAverages[1].toFixed(1)}`,
   );
-  reporter.result(jsonResult(results, checks, timerOverheadNs, loadAverages));
+  reporter.result({ ...(jsonResult(results, checks, timerOverheadNs, loadAverages) as object), cascades });
   // A missed target is a finding, not a failure; engines that disagree make every figure void.
   if (mismatches.length > 0) process.exitCode = 1;
 }
@@ -398,6 +405,19 @@ function printResults(reporter: BenchReporter, results: ShapeResult[], timerOver
       })),
     );
   }
+}
+
+function printCascades(reporter: BenchReporter, cascades: CascadeResult[]): void {
+  reporter.line();
+  reporter.line('Stop-order trigger cascade: one command, median of fresh engines');
+  reporter.table(
+    cascades.map((result) => ({
+      'stops in cascade': result.depth,
+      'cascade µs': result.cascadeUs,
+      'ns per activation': result.perActivationNs,
+      'one trade, that many idle stops, µs': result.idleScanUs,
+    })),
+  );
 }
 
 function jsonResult(

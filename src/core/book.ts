@@ -1,6 +1,7 @@
 // Order book structures: pooled orders in intrusive doubly linked lists per price level, price
 // levels in a skip list per side (O(log n) insert and remove, O(1) best), and the per-user account
 // that owns its balances and its list of open orders.
+import type { TimeInForce } from './types.js';
 
 /** Tallest skip-list tower: with a 1/4 promotion chance this covers about 4^20 levels. */
 const TOWER_HEIGHT_MAX = 20;
@@ -24,8 +25,10 @@ export class Account {
    */
   readonly balances: number[] = [];
   hasDeposited = false;
-  /** Resting orders of this user (the orders themselves are found through the order index). */
+  /** Resting and pending orders of this user (found through the order indexes). */
   openOrderCount = 0;
+  /** Pending stop orders of this user. */
+  pendingCount = 0;
 
   constructor(readonly user: number) {}
 
@@ -37,6 +40,22 @@ export class Account {
     while (this.balances.length < assetCount * 2) this.balances.push(0, 0);
   }
 }
+
+/** The fields of an iceberg, a pending stop order or an OCO leg (see Order.extras). */
+export class OrderExtras {
+  displayQty = 0;
+  visible = 0;
+  ocoPartner: Order | null = null;
+  isPending = false;
+  stopPrice = 0;
+  isStopLoss = false;
+  isMarket = false;
+  tif: TimeInForce = 'GTC';
+  stp = 0;
+}
+
+/** What a plain order's extras read as. */
+const plainExtras = new OrderExtras();
 
 export class Order {
   id = 0;
@@ -54,18 +73,117 @@ export class Order {
   level: PriceLevel | null = null;
   previous: Order | null = null;
   next: Order | null = null;
+  /**
+   * Iceberg, stop and OCO state, null for a plain order: kept out of line so that an order stays
+   * small (the book holds millions; cache misses dominate matching and cancelling) and plain
+   * orders never read it. The accessors below read defaults for a plain order and allocate the
+   * extras on the first write.
+   */
+  extras: OrderExtras | null = null;
 
   constructor(account: Account, book: Book) {
     this.account = account;
     this.book = book;
   }
+
+  get hasExtras(): boolean {
+    return this.extras !== null;
+  }
+
+  private writableExtras(): OrderExtras {
+    if (this.extras === null) this.extras = new OrderExtras();
+    return this.extras;
+  }
+
+  /** Iceberg: the shown part's size, 0 for an ordinary order. */
+  get displayQty(): number {
+    return this.extras === null ? plainExtras.displayQty : this.extras.displayQty;
+  }
+
+  set displayQty(value: number) {
+    this.writableExtras().displayQty = value;
+  }
+
+  /** Iceberg: what is shown now (fills take from it). */
+  get visible(): number {
+    return this.extras === null ? plainExtras.visible : this.extras.visible;
+  }
+
+  set visible(value: number) {
+    this.writableExtras().visible = value;
+  }
+
+  /** The other leg while an OCO link is live, else null. */
+  get ocoPartner(): Order | null {
+    return this.extras === null ? plainExtras.ocoPartner : this.extras.ocoPartner;
+  }
+
+  set ocoPartner(value: Order | null) {
+    this.writableExtras().ocoPartner = value;
+  }
+
+  /** Pending stop order: linked (through level/previous/next) into its book's stop lists, not the book. */
+  get isPending(): boolean {
+    return this.extras === null ? plainExtras.isPending : this.extras.isPending;
+  }
+
+  set isPending(value: boolean) {
+    this.writableExtras().isPending = value;
+  }
+
+  /** Stop orders: the trigger price, 0 for an order that was never a stop order. */
+  get stopPrice(): number {
+    return this.extras === null ? plainExtras.stopPrice : this.extras.stopPrice;
+  }
+
+  set stopPrice(value: number) {
+    this.writableExtras().stopPrice = value;
+  }
+
+  /** Stop orders: stopLoss (true) or takeProfit (false). */
+  get isStopLoss(): boolean {
+    return this.extras === null ? plainExtras.isStopLoss : this.extras.isStopLoss;
+  }
+
+  set isStopLoss(value: boolean) {
+    this.writableExtras().isStopLoss = value;
+  }
+
+  /** Market orders only reach here as pending stop orders (they never rest). */
+  get isMarket(): boolean {
+    return this.extras === null ? plainExtras.isMarket : this.extras.isMarket;
+  }
+
+  set isMarket(value: boolean) {
+    this.writableExtras().isMarket = value;
+  }
+
+  /** Pending orders run with their time in force when triggered. */
+  get tif(): TimeInForce {
+    return this.extras === null ? plainExtras.tif : this.extras.tif;
+  }
+
+  set tif(value: TimeInForce) {
+    this.writableExtras().tif = value;
+  }
+
+  /** Self-trade prevention code; pending orders run with it when triggered. */
+  get stp(): number {
+    return this.extras === null ? plainExtras.stp : this.extras.stp;
+  }
+
+  set stp(value: number) {
+    this.writableExtras().stp = value;
+  }
 }
 
 export class PriceLevel {
   price = 0;
-  /** Sum of the remaining quantity of the orders at this level, in lots. */
+  /** Sum of the shown quantity of the orders at this level (remaining, or an iceberg's visible), in lots. */
   totalQty = 0;
   orderCount = 0;
+  /** Iceberg orders at this level: the FOK dry run simulates refills only where there are some. */
+  icebergCount = 0;
   head: Order | null = null;
   tail: Order | null = null;
   /** Skip-list tower: forward[i] is the next level at height i. */
@@ -83,7 +201,12 @@ export class PriceLevel {
     else this.tail.next = order;
     this.tail = order;
     this.orderCount++;
-    this.totalQty += order.remaining;
+    if (!order.hasExtras || order.displayQty === 0) {
+      this.totalQty += order.remaining;
+    } else {
+      this.totalQty += order.visible;
+      this.icebergCount++;
+    }
   }
 
   /** Removes the order; the caller has already taken its remaining quantity off totalQty or not. */
@@ -96,6 +219,7 @@ export class PriceLevel {
     order.next = null;
     order.level = null;
     this.orderCount--;
+    if (order.hasExtras && order.displayQty !== 0) this.icebergCount--;
   }
 }
 
@@ -183,6 +307,7 @@ export class LevelList {
     level.tail = null;
     level.totalQty = 0;
     level.orderCount = 0;
+    level.icebergCount = 0;
     if (this.levelPool.length < LEVEL_POOL_MAX) this.levelPool.push(level);
   }
 
@@ -211,7 +336,25 @@ export class LevelList {
 export class Book {
   readonly bids = new LevelList(true);
   readonly asks = new LevelList(false);
+  /** Resting orders (pending stop orders are not in the book). */
   orderCount = 0;
+  /** The price of the most recent trade, 0 before the first (prices are positive). */
+  lastPrice = 0;
+  /** Pending stop orders by id (insertion order is not id order: triggering sorts). */
+  readonly pending = new Map<number, Order>();
+  /**
+   * Pending orders by stop price, for triggering without a scan: those whose condition holds at
+   * or above their stop price (buy stopLoss, sell takeProfit), lowest first, and those whose
+   * condition holds at or below it (buy takeProfit, sell stopLoss), highest first. A level's
+   * totalQty is the remaining qty of its orders.
+   */
+  readonly stopsRising = new LevelList(false);
+  readonly stopsFalling = new LevelList(true);
+
+  /** The stop list a pending order belongs in. */
+  stopListOf(order: Order): LevelList {
+    return order.isBuy === order.isStopLoss ? this.stopsRising : this.stopsFalling;
+  }
 
   constructor(
     readonly symbol: string,

@@ -11,7 +11,7 @@ export interface ReplayOptions {
 
 /**
  * The output line for one event of command `commandIndex`, or null for events the replay output
- * leaves out (accepted, rested, deposits, withdrawals, symbols, offering creation). Keys are in the spec's order.
+ * leaves out (accepted, rested, refilled, deposits, withdrawals, symbols, offering creation). Keys are in the spec's order.
  */
 export function eventToLine(event: EngineEvent, commandIndex: number): object | null {
   switch (event.ev) {
@@ -34,6 +34,8 @@ export function eventToLine(event: EngineEvent, commandIndex: number): object | 
       return { ev: 'cancelled', id: event.id, qty: event.qty, reason: event.reason };
     case 'amended':
       return { ev: 'amended', id: event.id, qty: event.qty };
+    case 'triggered':
+      return { ev: 'triggered', id: event.id };
     case 'claimed':
       return {
         ev: 'claimed',
@@ -76,6 +78,8 @@ export function eventToJson(event: EngineEvent, commandIndex: number): string | 
       return `{"ev":"cancelled","id":${event.id},"qty":${event.qty},"reason":"${event.reason}"}`;
     case 'amended':
       return `{"ev":"amended","id":${event.id},"qty":${event.qty}}`;
+    case 'triggered':
+      return `{"ev":"triggered","id":${event.id}}`;
     case 'claimed':
     case 'couponIssued':
     case 'offeringClosed':

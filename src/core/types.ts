@@ -6,6 +6,8 @@ export type Side = 'buy' | 'sell';
 export type OrderType = 'limit' | 'market';
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
 export type SelfTradePrevention = 'none' | 'expireMaker' | 'expireTaker' | 'expireBoth';
+/** Which way a stop order's price condition points (docs/ENGINE.md "Stop orders"). */
+export type StopTrigger = 'stopLoss' | 'takeProfit';
 
 /** Every command may carry `ts`, milliseconds since the epoch, stamped by the sequencer. */
 interface CommandBase {
@@ -48,6 +50,27 @@ export interface PlaceCommand extends CommandBase {
   price?: number;
   tif?: TimeInForce;
   postOnly?: boolean;
+  stp?: SelfTradePrevention;
+  /** With `trigger`: the order waits, pending, until a trade price meets its condition. */
+  stopPrice?: number;
+  trigger?: StopTrigger;
+  /** Iceberg: the part of a resting GTC limit order shown in the book. */
+  displayQty?: number;
+}
+
+/** Two linked orders: leg A a post-only limit at `price`, leg B a pending stopLoss order. */
+export interface OcoCommand extends CommandBase {
+  op: 'oco';
+  user: number;
+  symbol: string;
+  side: Side;
+  qty: number;
+  id: number;
+  price: number;
+  stopId: number;
+  stopPrice: number;
+  /** Leg B is a GTC stop-limit at this price when given, else a stop-market (IOC). */
+  stopLimitPrice?: number;
   stp?: SelfTradePrevention;
 }
 
@@ -112,6 +135,7 @@ export type Command =
   | DepositCommand
   | WithdrawCommand
   | PlaceCommand
+  | OcoCommand
   | CancelCommand
   | AmendCommand
   | OfferingCommand
@@ -150,11 +174,15 @@ export const RejectCodes = [
   'OFFERING_CLOSED',
   'SOLD_OUT',
   'PER_USER_LIMIT',
+  // stop and OCO orders
+  'INVALID_STOP',
+  'STOP_WOULD_TRIGGER',
+  'NOT_AMENDABLE',
 ] as const;
 export type RejectCode = (typeof RejectCodes)[number];
 
 export type ExpireReason = 'FOK' | 'UNFILLED' | 'STP' | 'INSUFFICIENT_FUNDS';
-export type CancelReason = 'USER' | 'STP';
+export type CancelReason = 'USER' | 'STP' | 'OCO';
 
 /**
  * Events. The engine may reuse event objects between calls to `apply`: a consumer that keeps
@@ -198,6 +226,34 @@ export interface AcceptedEvent {
   /** 0 for market orders. */
   price: number;
   qty: number;
+  /** Stop orders: the trigger price and direction (0 and undefined for other orders). */
+  stopPrice?: number;
+  trigger?: StopTrigger;
+  /** Iceberg orders: the shown part's size (0 for other orders). */
+  displayQty?: number;
+}
+
+/** A pending stop order's condition held: it left the pending set and will run as a taker. */
+export interface TriggeredEvent {
+  ev: 'triggered';
+  id: number;
+  user: number;
+  symbol: string;
+  side: Side;
+}
+
+/**
+ * An iceberg order's shown part was used up and a new one of `qty` lots is shown at the back of
+ * its level. Not a replay line: market data needs it to keep depth equal to the shown parts.
+ */
+export interface RefilledEvent {
+  ev: 'refilled';
+  id: number;
+  user: number;
+  symbol: string;
+  side: Side;
+  price: number;
+  qty: number;
 }
 
 export interface TradeEvent {
@@ -228,6 +284,8 @@ export interface RestedEvent {
   price: number;
   /** Remaining quantity that rests. */
   qty: number;
+  /** The part shown in depth: qty, or an iceberg's visible part. Absent means qty. */
+  shownQty?: number;
 }
 
 /** A taker's remainder that never rested. */
@@ -242,7 +300,7 @@ export interface ExpiredEvent {
   reason: ExpireReason;
 }
 
-/** A resting order left the book (by its owner, or by self-trade prevention). */
+/** An open order (resting or pending) was cancelled: by its owner, self-trade prevention or its OCO link. */
 export interface CancelledEvent {
   ev: 'cancelled';
   id: number;
@@ -252,6 +310,8 @@ export interface CancelledEvent {
   price: number;
   qty: number;
   reason: CancelReason;
+  /** What leaves depth: qty, an iceberg's visible part, 0 for a pending order. Absent means qty. */
+  shownQty?: number;
 }
 
 export interface AmendedEvent {
@@ -263,8 +323,10 @@ export interface AmendedEvent {
   price: number;
   /** New remaining quantity. */
   qty: number;
-  /** Quantity removed from the book by this amend. */
+  /** Quantity removed from the order by this amend. */
   reducedBy: number;
+  /** What leaves depth (less for an iceberg, 0 for a pending order). Absent means reducedBy. */
+  shownReducedBy?: number;
 }
 
 export interface RejectedEvent {
@@ -326,6 +388,8 @@ export type EngineEvent =
   | DepositedEvent
   | WithdrawnEvent
   | AcceptedEvent
+  | TriggeredEvent
+  | RefilledEvent
   | TradeEvent
   | RestedEvent
   | ExpiredEvent
@@ -357,6 +421,10 @@ export interface EngineLimits {
   offeringsMax?: number;
   /** Distinct users that may claim from one offering. */
   claimantsPerOfferingMax?: number;
+  /** Pending stop orders (OCO leg B included) in one symbol. */
+  pendingOrdersPerSymbolMax?: number;
+  /** Pending stop orders of one user over all symbols. */
+  pendingOrdersPerUserMax?: number;
 }
 
 export const defaultEngineLimits: EngineLimits = {
@@ -369,6 +437,8 @@ export const defaultEngineLimits: EngineLimits = {
   restingOrdersMax: 16_000_000,
   offeringsMax: 1_000,
   claimantsPerOfferingMax: 1_000_000,
+  pendingOrdersPerSymbolMax: 100_000,
+  pendingOrdersPerUserMax: 1_000,
 };
 
 export interface BalanceView {
@@ -385,8 +455,16 @@ export interface OrderView {
   price: number;
   /** Original quantity at acceptance. */
   qty: number;
-  /** Quantity still resting. */
+  /** Quantity still resting (or still pending). */
   remaining: number;
+  /** Pending stop orders: trigger price and direction. */
+  stopPrice?: number;
+  trigger?: StopTrigger;
+  /** Iceberg orders: shown part size and what is shown now. */
+  displayQty?: number;
+  visibleQty?: number;
+  /** The other leg while an OCO link is live. */
+  ocoId?: number;
 }
 
 export interface DepthView {
@@ -415,7 +493,7 @@ export interface MatchingEngine {
   balance(user: number, asset: string): BalanceView;
   balances(user: number): BalanceView[];
   openOrders(user: number): OrderView[];
-  /** A resting order, or undefined. */
+  /** An open order (resting or pending), or undefined. */
   order(id: number): OrderView | undefined;
   depth(symbol: string, levelsMax: number): DepthView | undefined;
   symbols(): SymbolView[];

@@ -180,6 +180,10 @@ export class PrivateStreams {
         this.touchReserved(balances, event.user, event.symbol, event.side);
         this.touch(orders, event.user, event.id);
         return;
+      case 'triggered':
+        // A pending stop order starts running: its order update is pushed (funds move in its trades).
+        this.touch(orders, event.user, event.id);
+        return;
       default:
         return;
     }

@@ -56,14 +56,17 @@ export class DepthBook {
   /** Applies one engine event of this symbol; returns whether the book changed. */
   apply(event: EngineEvent): boolean {
     switch (event.ev) {
+      // Depth shows what the book shows: an iceberg's visible part, nothing of a pending stop order.
       case 'rested':
+        return this.change(event.side, event.price, event.shownQty ?? event.qty);
+      case 'refilled':
         return this.change(event.side, event.price, event.qty);
       case 'trade':
         return this.change(event.takerSide === 'buy' ? 'sell' : 'buy', event.price, -event.qty);
       case 'cancelled':
-        return this.change(event.side, event.price, -event.qty);
+        return this.change(event.side, event.price, -(event.shownQty ?? event.qty));
       case 'amended':
-        return this.change(event.side, event.price, -event.reducedBy);
+        return this.change(event.side, event.price, -(event.shownReducedBy ?? event.reducedBy));
       default:
         return false;
     }

@@ -42,6 +42,35 @@ const expectedEvents = [
   { ev: 'balance', user: 2, asset: 'KRW', available: 2997, locked: 0 },
 ];
 
+/** A cascade through two stops, an iceberg maker refilled once, and an OCO pair cancelled by its owner. */
+const stopCommandLines = [
+  '{"op":"symbol","symbol":"X","base":"B","quote":"Q","lotSize":1,"tickSize":1,"makerFeeBps":0,"takerFeeBps":0}',
+  '{"op":"deposit","user":1,"asset":"B","amount":100}',
+  '{"op":"deposit","user":2,"asset":"Q","amount":10000}',
+  '{"op":"place","user":1,"id":1,"symbol":"X","side":"sell","type":"limit","qty":6,"price":100,"displayQty":2}',
+  '{"op":"place","user":1,"id":2,"symbol":"X","side":"sell","type":"limit","qty":5,"price":101}',
+  '{"op":"place","user":2,"id":3,"symbol":"X","side":"buy","type":"market","qty":3,"stopPrice":100,"trigger":"stopLoss"}',
+  '{"op":"place","user":2,"id":4,"symbol":"X","side":"buy","type":"limit","qty":2,"price":101,"stopPrice":101,"trigger":"stopLoss"}',
+  '{"op":"oco","user":2,"symbol":"X","side":"buy","qty":1,"id":5,"price":90,"stopId":6,"stopPrice":120}',
+  '{"op":"amend","user":2,"id":5,"qty":1}',
+  '{"op":"place","user":2,"id":7,"symbol":"X","side":"buy","type":"limit","qty":1,"price":100}',
+  '{"op":"cancel","user":2,"id":6}',
+];
+
+const expectedStopLines = [
+  '{"ev":"rejected","cmd":8,"id":5,"reason":"NOT_AMENDABLE"}',
+  '{"ev":"trade","symbol":"X","taker":7,"maker":1,"price":100,"qty":1,"takerFee":0,"makerFee":0}',
+  '{"ev":"triggered","id":3}',
+  '{"ev":"trade","symbol":"X","taker":3,"maker":1,"price":100,"qty":1,"takerFee":0,"makerFee":0}',
+  '{"ev":"trade","symbol":"X","taker":3,"maker":1,"price":100,"qty":2,"takerFee":0,"makerFee":0}',
+  '{"ev":"cancelled","id":6,"qty":1,"reason":"USER"}',
+  '{"ev":"cancelled","id":5,"qty":1,"reason":"OCO"}',
+  '{"ev":"balance","user":1,"asset":"B","available":89,"locked":7}',
+  '{"ev":"balance","user":1,"asset":"Q","available":400,"locked":0}',
+  '{"ev":"balance","user":2,"asset":"B","available":4,"locked":0}',
+  '{"ev":"balance","user":2,"asset":"Q","available":9398,"locked":202}',
+];
+
 describe('hoga replay', () => {
   it('writes the spec lines and prints the summary last', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'hoga-replay-'));
@@ -75,6 +104,20 @@ describe('hoga replay', () => {
       assert.ok(summary.seconds > 0 && summary.commandsPerSec > 0);
       assert.ok(summary.p50Us <= summary.p99Us && summary.p99Us <= summary.p999Us);
       assert.match(summary.stateHash, /^[0-9a-f]{16}$/);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('reads stop orders and oco, writes triggered and OCO cancels in the exact format', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'hoga-replay-stops-'));
+    try {
+      const input = join(directory, 'commands.ndjson');
+      const output = join(directory, 'events.ndjson');
+      await writeFile(input, `${stopCommandLines.join('\n')}\n`);
+      await run(process.execPath, [cli, 'replay', '--in', input, '--out', output], { cwd: root });
+      const written = (await readFile(output, 'utf8')).trimEnd().split('\n');
+      assert.deepEqual(written, expectedStopLines);
     } finally {
       await rm(directory, { recursive: true, force: true });
     }

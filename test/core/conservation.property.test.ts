@@ -151,10 +151,44 @@ const wildOrder = fc.record({
   tif: mostly(fc.constantFrom('GTC', 'IOC', 'FOK')),
   postOnly: mostly(fc.boolean()),
 });
+/** Stop, iceberg and OCO orders (issue 17): pending orders, triggers, cascades and refills. */
+const stopFields = {
+  stopPrice: mostly(fc.integer({ min: 7, max: 13 }).map((ticks) => ticks * 5)),
+  trigger: mostly(fc.constantFrom('stopLoss', 'takeProfit')),
+};
+const stopOrder = fc.oneof(
+  limitOrder.chain((order) =>
+    fc.record(stopFields).map((stop) => ({ ...order, ...stop, postOnly: undefined })),
+  ),
+  marketOrder.chain((order) => fc.record(stopFields).map((stop) => ({ ...order, ...stop }))),
+);
+const icebergOrder = limitOrder.chain((order) =>
+  mostly(fc.integer({ min: 1, max: 8 })).map((displayQty) => ({ ...order, tif: 'GTC', displayQty })),
+);
+const ocoOrder = fc.record(
+  {
+    op: fc.constant('oco'),
+    user,
+    id: orderId,
+    stopId: orderId,
+    symbol: orderFields.symbol,
+    side: orderFields.side,
+    qty: orderFields.qty,
+    price,
+    stopPrice: stopFields.stopPrice,
+    stopLimitPrice: price,
+    stp: orderFields.stp,
+    ts: commandTs,
+  },
+  { requiredKeys: ['op', 'user', 'id', 'stopId', 'symbol', 'side', 'qty', 'price', 'stopPrice'] },
+);
 const place = fc.oneof(
   { weight: 6, arbitrary: limitOrder },
   { weight: 2, arbitrary: marketOrder },
   { weight: 1, arbitrary: wildOrder },
+  { weight: 3, arbitrary: stopOrder },
+  { weight: 2, arbitrary: icebergOrder },
+  { weight: 2, arbitrary: ocoOrder },
 );
 
 const command: fc.Arbitrary<unknown> = fc.oneof(
@@ -275,7 +309,15 @@ describe('conservation properties (fast-check)', () => {
   it('exercised trades, rests, expiries, cancels, amends and rejections', (context) => {
     context.diagnostic([...seen.entries()].map(([kind, count]) => `${kind}=${count}`).join(' '));
     const kinds = ['trade', 'rested', 'expired', 'cancelled', 'amended', 'rejected', 'withdrawn'];
-    for (const kind of [...kinds, 'offeringCreated', 'claimed', 'couponIssued', 'offeringClosed']) {
+    const stopKinds = ['triggered', 'refilled'];
+    for (const kind of [
+      ...kinds,
+      ...stopKinds,
+      'offeringCreated',
+      'claimed',
+      'couponIssued',
+      'offeringClosed',
+    ]) {
       assert.ok((seen.get(kind) ?? 0) > 0, `no ${kind} event in any run`);
     }
   });

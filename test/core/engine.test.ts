@@ -250,6 +250,7 @@ describe('matching', () => {
       side: 'buy',
       price: 1_020,
       qty: 1,
+      shownQty: 1,
     });
     assert.deepEqual(engine.depth(SYMBOL, 10), { symbol: SYMBOL, bids: [[1_020, 1]], asks: [] });
   });
@@ -549,6 +550,7 @@ describe('cancel and amend', () => {
       price: 1_000,
       qty: 2,
       reducedBy: 3,
+      shownReducedBy: 3,
     });
     assert.deepEqual(balance(engine, 1, 'BTC'), [1_000_000 - 2_000, 2_000]);
     const trades = place(engine, { user: 3, qty: 3, price: 1_000 }).filter((event) => event.ev === 'trade');

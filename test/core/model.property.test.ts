@@ -3,8 +3,10 @@
 // engine's own invariants, the balances of the command's user and the fee account, and the
 // touched book's depth. Every 64 commands: every user's balances, open orders, single-order
 // lookups and symbols. At the end of a stream, replayCommands' whole output (final balance lines
-// included) must equal the model's. A failure prints the seed, the command index, the command and
-// the commands before it; HOGA_SEED=<n> reruns one seed, HOGA_MODEL_SCALE=<x> scales the seeds.
+// included) must equal the model's. Halfway through each stream the engine is replaced by its own
+// snapshot restored (Engine.fromState), with the same stateHash. A failure prints the seed, the
+// command index, the command and the commands before it; HOGA_SEED=<n> reruns one seed,
+// HOGA_MODEL_SCALE=<x> scales the seeds.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Engine } from '../../src/core/engine.js';
@@ -16,11 +18,18 @@ import {
   type GeneratorStyle,
   narrowStyle,
   offeringStyle,
+  stopsStyle,
   tinyLimits,
   wideStyle,
 } from '../model/generator.js';
 import { linesOfEvents } from '../model/lines.js';
-import { type ModelOrder, type ModelSymbol, ReferenceModel, type ReplayLine } from '../model/reference.js';
+import {
+  type ModelOrder,
+  type ModelSymbol,
+  type OcoLink,
+  ReferenceModel,
+  type ReplayLine,
+} from '../model/reference.js';
 import { Random } from '../support/random.js';
 
 interface Profile {
@@ -39,7 +48,10 @@ function seedsFrom(first: number, count: number): number[] {
   return Array.from({ length: count }, (_, offset) => first + offset);
 }
 
-/** 37 x 5000 narrow, 12 x 2000 with tiny limits, 4 x 2500 with offerings, 3 x 2000 deep books: 225k. */
+/**
+ * 37 x 5000 narrow, 12 x 2000 with tiny limits, 4 x 2500 with offerings, 10 x 3000 mostly stop,
+ * iceberg and OCO traffic, 3 x 2000 deep books: 255k. Every style carries stops, icebergs and OCOs.
+ */
 function profiles(): Profile[] {
   const only = process.env.HOGA_SEED;
   const scale = Number(process.env.HOGA_MODEL_SCALE ?? '1');
@@ -66,6 +78,13 @@ function profiles(): Profile[] {
       style: offeringStyle,
       seeds: seeds(4001, 4),
       commandsPerSeed: 2500,
+    },
+    {
+      name: 'stop, iceberg and OCO traffic',
+      limits: defaultEngineLimits,
+      style: stopsStyle,
+      seeds: seeds(6001, 10),
+      commandsPerSeed: 3000,
     },
     {
       name: 'deep books',
@@ -115,13 +134,13 @@ function engineBalances(
     .sort((left, right) => (left.asset < right.asset ? -1 : left.asset > right.asset ? 1 : 0));
 }
 
-/** The model's depth of one symbol: [price, total lots] per level, best first. */
+/** The model's depth of one symbol: [price, visible lots] per level, best first. */
 function modelDepth(model: ReferenceModel, symbol: string): { bids: number[][]; asks: number[][] } {
   const levels = (side: 'buy' | 'sell'): number[][] => {
     const totals = new Map<number, number>();
     for (const order of model.restingOrders()) {
       if (order.symbol === symbol && order.side === side) {
-        totals.set(order.price, (totals.get(order.price) ?? 0) + order.remaining);
+        totals.set(order.price, (totals.get(order.price) ?? 0) + order.visible);
       }
     }
     const prices = [...totals.keys()].sort((left, right) => (side === 'buy' ? right - left : left - right));
@@ -153,14 +172,46 @@ const modelledRejectCodes = [
   'OFFERING_CLOSED',
   'SOLD_OUT',
   'PER_USER_LIMIT',
+  'INVALID_STOP',
+  'STOP_WOULD_TRIGGER',
+  'NOT_AMENDABLE',
 ] as const;
 
-const ordersOps = new Set<unknown>(['place', 'cancel', 'amend']);
+/**
+ * How often the full run must see each rule of issue 17 (ModelStats), so that the comparison
+ * cannot silently test nothing: triggers, cascades of depth >= 2, triggers by the run's low or
+ * high that the last price alone would miss, iceberg refills (twice in one run too), OCO
+ * resolutions of each kind, amends of pending orders, icebergs and resolved OCO legs, and
+ * rejections by the pending-order bounds (tiny limits).
+ */
+const coverageMinimum: Readonly<Record<string, number>> = {
+  triggered: 5000,
+  cascadeDepth2: 300,
+  cascadeDepth3: 30,
+  triggeredByExtreme: 300,
+  refills: 5000,
+  runsWithTwoRefills: 500,
+  ocoPlaced: 2000,
+  ocoFilledA: 500,
+  ocoTriggeredB: 500,
+  ocoUserCancelledA: 250,
+  ocoUserCancelledB: 250,
+  ocoStpCancelled: 100,
+  amendedPending: 500,
+  amendedIceberg: 200,
+  amendedFormerLeg: 20,
+  activatedFok: 500,
+  activatedRested: 500,
+  pendingBoundRejects: 100,
+};
+
+const ordersOps = new Set<unknown>(['place', 'cancel', 'amend', 'oco']);
 const emptyResting: ReadonlyMap<number, ModelOrder> = new Map();
 
-/** Copies of the model's resting orders by id (the model changes its orders in place). */
+/** Copies of the model's open orders (resting and pending) by id (the model changes them in place). */
 function restingById(model: ReferenceModel): Map<number, ModelOrder> {
-  return new Map(model.restingOrders().map((order) => [order.id, { ...order }]));
+  const open = [...model.restingOrders(), ...model.pendingOrders()];
+  return new Map(open.map((order) => [order.id, { ...order }]));
 }
 
 /** Open orders per user, single-order lookups and symbols: the query side of the engine. */
@@ -185,18 +236,21 @@ function compareViews(
         return { what: `balance(${user}, ${balance.asset})`, expected: balance, actual: single };
       }
     }
-    const expected = model
-      .restingOrders()
+    const expected = [...model.restingOrders(), ...model.pendingOrders()]
       .filter((order) => order.user === user)
       .map(view)
       .sort(byId);
     const actual = engine.openOrders(user).map(view).sort(byId);
     if (!sameRecords(actual, expected)) return { what: `open orders of user ${user}`, expected, actual };
   }
-  for (const order of model.restingOrders()) {
+  const links = model.liveLinks();
+  for (const order of [...model.restingOrders(), ...model.pendingOrders()]) {
     const found = engine.order(order.id);
-    if (found === undefined || !sameRecords([view(found)], [view(order)])) {
-      return { what: `order ${order.id}`, expected: view(order), actual: found };
+    const expected = { ...view(order), ...extras(order, model.pendingOrders().includes(order), links) };
+    const actual =
+      found === undefined ? undefined : { ...view(found), ...pickKeys(found, Object.keys(expected)) };
+    if (actual === undefined || !sameRecords([actual], [expected])) {
+      return { what: `order ${order.id}`, expected, actual: found };
     }
   }
   const symbolOf = (symbol: ModelSymbol) => ({ ...symbol });
@@ -214,6 +268,25 @@ function compareViews(
 }
 
 type OrderViewLike = Pick<OrderView, 'id' | 'user' | 'symbol' | 'side' | 'price' | 'qty' | 'remaining'>;
+
+/** The view fields of issue 17 that the model knows for this order: stop, iceberg and OCO link. */
+function extras(order: ModelOrder, pending: boolean, links: readonly OcoLink[]): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  if (pending) Object.assign(fields, { stopPrice: order.stopPrice, trigger: order.trigger });
+  if (!pending && order.displayQty !== undefined) {
+    Object.assign(fields, { displayQty: order.displayQty, visibleQty: order.visible });
+  }
+  const link = links.find((candidate) => candidate.legA === order.id || candidate.legB === order.id);
+  if (link !== undefined) fields.ocoId = link.legA === order.id ? link.legB : link.legA;
+  return fields;
+}
+
+function pickKeys(view: OrderView, keys: readonly string[]): Record<string, unknown> {
+  const record = view as unknown as Record<string, unknown>;
+  return Object.fromEntries(keys.filter((key) => !(key in baseViewKeys)).map((key) => [key, record[key]]));
+}
+
+const baseViewKeys = { id: 1, user: 1, symbol: 1, side: 1, price: 1, qty: 1, remaining: 1 };
 
 /** Same objects with the same keys in the same order (key order is part of the replay output). */
 function sameRecords(left: readonly object[], right: readonly object[]): boolean {
@@ -245,9 +318,14 @@ function tally(counts: Map<string, number>, lines: readonly ReplayLine[]): void 
 }
 
 /** Runs one seed; throws a Divergence naming the first command where engine and model differ. */
-function checkStream(profile: Profile, seed: number, counts: Map<string, number>): number {
+function checkStream(
+  profile: Profile,
+  seed: number,
+  counts: Map<string, number>,
+  coverage: Map<string, number>,
+): number {
   const model = new ReferenceModel(profile.limits);
-  const engine = new Engine(profile.limits);
+  let engine = new Engine(profile.limits);
   const generator = new CommandGenerator(new Random(seed), model, profile.style);
   const commands: unknown[] = [];
   const expectedLines: ReplayLine[] = [];
@@ -257,10 +335,14 @@ function checkStream(profile: Profile, seed: number, counts: Map<string, number>
   let lastFullCheck = 0;
   let tradesBefore = 0;
   for (let index = 0; index < profile.commandsPerSeed; index++) {
+    // Halfway, the engine goes through a snapshot (pending orders, OCO links, icebergs and last
+    // prices included) and the restored engine must go on agreeing with the model.
+    if (index === snapshotAt(profile)) engine = restoredFromSnapshot(engine, profile, seed, index);
     const command = generator.next();
     commands.push(command);
     const touchesOrders = ordersOps.has((command as { op?: unknown } | null)?.op);
     const restingBefore = touchesOrders ? restingById(model) : emptyResting;
+    const refillsBefore = model.stats.refills;
     const expected = model.apply(command, index);
     model.checkInvariants();
     const events = engine.apply(command);
@@ -273,6 +355,7 @@ function checkStream(profile: Profile, seed: number, counts: Map<string, number>
       restingBefore,
       restingAfter,
       tradesBefore,
+      refills: model.stats.refills - refillsBefore,
     });
     if (eventError !== null) fail(index, `events: ${eventError}`, 'see types.ts', events);
     tradesBefore += actual.filter((line) => line.ev === 'trade').length;
@@ -315,7 +398,25 @@ function checkStream(profile: Profile, seed: number, counts: Map<string, number>
   }
   expectedLines.push(...model.balanceLines());
   checkReplay(profile, seed, commands, expectedLines);
+  for (const [rule, count] of Object.entries(model.stats))
+    coverage.set(rule, (coverage.get(rule) ?? 0) + count);
   return commands.length;
+}
+
+function snapshotAt(profile: Profile): number {
+  return Math.floor(profile.commandsPerSeed / 2);
+}
+
+/** exportState -> JSON text -> Engine.fromState: same stateHash, and it is what runs on. */
+function restoredFromSnapshot(engine: Engine, profile: Profile, seed: number, index: number): Engine {
+  const snapshot = JSON.parse(JSON.stringify(engine.exportState()));
+  const restored = Engine.fromState(snapshot, profile.limits);
+  if (restored.stateHash() !== engine.stateHash()) {
+    throw new Divergence(
+      `SEED ${seed} (${profile.name}): stateHash changed through a snapshot before #${index}`,
+    );
+  }
+  return restored;
 }
 
 /** replayCommands as a whole, final balance lines included, must equal the model's output. */
@@ -348,13 +449,14 @@ function checkReplay(profile: Profile, seed: number, commands: unknown[], expect
 
 describe('engine versus reference model', () => {
   const counts = new Map<string, number>();
+  const coverage = new Map<string, number>();
   let commandsTotal = 0;
 
   for (const profile of profiles()) {
     it(`agrees on ${profile.seeds.length} seeds x ${profile.commandsPerSeed} commands (${profile.name})`, () => {
       for (const seed of profile.seeds) {
         try {
-          commandsTotal += checkStream(profile, seed, counts);
+          commandsTotal += checkStream(profile, seed, counts, coverage);
         } catch (error) {
           if (error instanceof Divergence) assert.fail(error.message);
           throw new Error(`SEED ${seed} (${profile.name}): ${(error as Error).stack}`);
@@ -377,6 +479,8 @@ describe('engine versus reference model', () => {
       'trade',
       'claimed',
       'offeringClosed',
+      'triggered',
+      'cancelled:OCO',
     ];
     const unlisted = modelledRejectCodes.filter((code) => !(RejectCodes as readonly string[]).includes(code));
     assert.deepEqual(unlisted, [], 'result codes are never renamed or removed');
@@ -385,5 +489,19 @@ describe('engine versus reference model', () => {
     const missing = expectedKinds.filter((kind) => !counts.has(kind));
     assert.deepEqual(missing, [], `never seen: ${missing.join(', ')}`);
     assert.ok(commandsTotal >= 200_000, `only ${commandsTotal} commands`);
+  });
+
+  it('exercised every rule of stop, iceberg and OCO orders many times', (context) => {
+    const report = [...coverage.entries()].map(([rule, count]) => `${rule}=${count}`).join(' ');
+    context.diagnostic(`coverage: ${report}`);
+    if (process.env.HOGA_SEED !== undefined || process.env.HOGA_MODEL_SCALE !== undefined) return;
+    const short = Object.entries(coverageMinimum).filter(
+      ([rule, minimum]) => (coverage.get(rule) ?? 0) < minimum,
+    );
+    assert.deepEqual(
+      short,
+      [],
+      `rules hit too rarely: ${short.map(([rule]) => rule).join(', ')} (${report})`,
+    );
   });
 });

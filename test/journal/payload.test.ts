@@ -177,3 +177,82 @@ test('recovery refuses a record whose checksum holds but whose payload is in nei
   );
   directory.remove();
 });
+
+test('stop, iceberg and oco commands go to JSON and survive recovery with their new fields', () => {
+  const stop = {
+    op: 'place',
+    user: 1,
+    id: 3,
+    symbol: 'X',
+    side: 'buy',
+    type: 'limit',
+    qty: 2,
+    price: 20,
+    stopPrice: 30,
+    trigger: 'stopLoss',
+  } as Command;
+  const iceberg = {
+    op: 'place',
+    user: 2,
+    id: 4,
+    symbol: 'X',
+    side: 'sell',
+    type: 'limit',
+    qty: 9,
+    price: 40,
+    displayQty: 2,
+  } as Command;
+  const oco = {
+    op: 'oco',
+    user: 1,
+    symbol: 'X',
+    side: 'buy',
+    qty: 1,
+    id: 5,
+    price: 10,
+    stopId: 6,
+    stopPrice: 35,
+    stopLimitPrice: 36,
+  } as Command;
+  const buffer = Buffer.alloc(compactPayloadBytesMax);
+  for (const command of [stop, iceberg, oco]) {
+    assert.equal(writeCompactCommand(buffer, 0, command, 1, 1), notCompact, 'only plain orders are compact');
+    assert.deepEqual(jsonRoundTrip(command, 1, 7), { ...command, ts: 7 });
+  }
+  const setup = [
+    {
+      op: 'symbol',
+      symbol: 'X',
+      base: 'B',
+      quote: 'Q',
+      lotSize: 1,
+      tickSize: 1,
+      makerFeeBps: 0,
+      takerFeeBps: 0,
+    },
+    { op: 'deposit', user: 1, asset: 'Q', amount: 1_000 },
+    { op: 'deposit', user: 2, asset: 'B', amount: 1_000 },
+  ] as Command[];
+  const directory = temporaryDirectory('payload-stops');
+  const records = [...setup, stop, iceberg, oco].map((command, index) =>
+    encodeRecord(index + 1, journalText(command, index + 1, 1) as string),
+  );
+  writeFileSync(
+    join(directory.path, segmentFileName(1)),
+    Buffer.concat([encodeSegmentHeader(1), ...records]),
+  );
+  const { engine } = recover(directory.path, {
+    engines: coreEngineFactory(),
+    logger: recordingLogger().logger,
+  });
+  assert.deepEqual(
+    engine.openOrders(1).map((order) => [order.id, order.stopPrice, order.trigger, order.ocoId]),
+    [
+      [3, 30, 'stopLoss', undefined],
+      [5, undefined, undefined, 6],
+      [6, 35, 'stopLoss', 5],
+    ],
+  );
+  assert.deepEqual(engine.depth('X', 5), { symbol: 'X', bids: [[10, 1]], asks: [[40, 2]] });
+  directory.remove();
+});

@@ -15,6 +15,8 @@ export interface EventContext {
   restingAfter: ReadonlyMap<number, ModelOrder>;
   /** Trades so far, over the whole stream. */
   tradesBefore: number;
+  /** Iceberg refills the model made during this command. */
+  refills: number;
 }
 
 type Fields = Record<string, unknown>;
@@ -24,6 +26,10 @@ export function checkEvents(events: readonly EngineEvent[], context: EventContex
   const rejected = context.lines.some((line) => line.ev === 'rejected');
   if (rejected) return events.length === 1 && events[0].ev === 'rejected' ? null : 'a rejection comes alone';
   const command = context.command as Fields;
+  // Stop, iceberg and OCO traffic (issue 17): the refills and the triggered orders are checked
+  // here; activated orders' own events are not predicted (their replay lines, depth, views and
+  // balances are compared).
+  if (involvesStopsIcebergsOrOco(command, context)) return checkStopEvents(events, context);
   switch (command.op) {
     case 'symbol': {
       const { op: _op, ts: _ts, ...symbol } = command;
@@ -50,6 +56,38 @@ export function checkEvents(events: readonly EngineEvent[], context: EventContex
     default:
       return checkPlace(events, command, context);
   }
+}
+
+/** One `refilled` event per refill the model made; `triggered` names the pending order's owner. */
+function checkStopEvents(events: readonly EngineEvent[], context: EventContext): string | null {
+  const refilled = events.filter((event) => event.ev === 'refilled').length;
+  if (refilled !== context.refills)
+    return `${refilled} refilled events, the model refilled ${context.refills}`;
+  for (const event of events) {
+    if (event.ev !== 'triggered') continue;
+    const order = context.restingBefore.get(event.id)!;
+    const expected = { user: order.user, symbol: order.symbol, side: order.side };
+    const actual = { user: event.user, symbol: event.symbol, side: event.side };
+    if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+      return `triggered ${event.id}: ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`;
+    }
+  }
+  return null;
+}
+
+function involvesStopsIcebergsOrOco(command: Fields, context: EventContext): boolean {
+  if (command.op === 'oco') return true;
+  const isPresent = (value: unknown): boolean => value !== undefined && value !== null;
+  if (command.op === 'place' && [command.stopPrice, command.trigger, command.displayQty].some(isPresent))
+    return true;
+  const touched = [command.id, ...context.lines.map((line) => line.maker ?? line.id)];
+  return (
+    context.lines.some((line) => line.ev === 'triggered' || line.reason === 'OCO') ||
+    touched.some((id) => {
+      const order = context.restingBefore.get(id as number);
+      return order !== undefined && (order.displayQty !== undefined || order.trigger !== undefined);
+    })
+  );
 }
 
 const offeringKeys = [

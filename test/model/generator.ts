@@ -2,10 +2,12 @@
 // reference model (never at the engine) to aim FOK sizes at the available liquidity, to pick
 // live, dead and foreign orders for cancel/amend, and to leave tight funds before market buys.
 // Few users, few symbols and a narrow price band make books cross and queue a lot; every kind
-// of invalid input is mixed in so that every rejection code occurs.
+// of invalid input is mixed in so that every rejection code occurs. Stop prices are aimed a few
+// ticks from the last price and stop sizes at the book's depth, so that stops trigger and cascade;
+// icebergs show small parts, so that one sweep refills them more than once (issue 17).
 import type { EngineLimits } from '../../src/core/types.js';
 import { Random } from '../support/random.js';
-import { type ModelSide, type ModelSymbol, ReferenceModel } from './reference.js';
+import { type ModelOrder, type ModelSide, type ModelSymbol, ReferenceModel } from './reference.js';
 
 type Fields = Record<string, unknown>;
 
@@ -46,8 +48,35 @@ export const narrowStyle: GeneratorStyle = {
     ['badOther', 5],
     ['symbol', 1],
     ['overflow', 1],
+    ['stop', 12],
+    ['ladder', 1],
+    ['iceberg', 6],
+    ['oco', 6],
+    ['badStop', 3],
+    ['badOco', 2],
   ],
   bigDepositWeight: 1,
+  deepBook: false,
+};
+
+/** Mostly stop, iceberg and OCO traffic in a band of a few ticks: dense interactions between them. */
+export const stopsStyle: GeneratorStyle = {
+  priceBandTicks: 2,
+  weights: [
+    ['limit', 20],
+    ['market', 6],
+    ['cancel', 6],
+    ['amend', 6],
+    ['deposit', 8],
+    ['withdraw', 2],
+    ['stop', 20],
+    ['ladder', 3],
+    ['iceberg', 12],
+    ['oco', 12],
+    ['badStop', 2],
+    ['badOco', 2],
+  ],
+  bigDepositWeight: 2,
   deepBook: false,
 };
 
@@ -69,6 +98,9 @@ export const wideStyle: GeneratorStyle = {
     ['withdraw', 1],
     ['badPlace', 2],
     ['badOther', 1],
+    ['stop', 4],
+    ['iceberg', 6],
+    ['oco', 2],
   ],
   bigDepositWeight: 6,
   deepBook: true,
@@ -153,6 +185,18 @@ export class CommandGenerator {
         return this.claim();
       case 'closeOffering':
         return this.closeOffering();
+      case 'stop':
+        return this.stopOrder();
+      case 'ladder':
+        return this.stopLadder();
+      case 'iceberg':
+        return this.icebergOrder();
+      case 'oco':
+        return this.oco();
+      case 'badStop':
+        return this.badStop();
+      case 'badOco':
+        return this.badOco();
       default:
         return this.overflowOrder();
     }
@@ -387,6 +431,10 @@ export class CommandGenerator {
     const plan = this.listedPlan();
     if (plan === undefined) return this.deposit();
     const fields = this.baseOrder(plan, 'limit');
+    if (this.random.chance(0.3)) {
+      fields.trigger = 'stopLoss';
+      fields.stopPrice = this.stopPriceFor(plan, fields.side as ModelSide, 'stopLoss');
+    }
     if (this.random.chance(0.5) && plan.lotSize > 1) {
       fields.qty = Number.MAX_SAFE_INTEGER;
     } else {
@@ -451,15 +499,271 @@ export class CommandGenerator {
     return fields;
   }
 
+  // ---- stop, iceberg and OCO orders (issue 17) ----
+
+  /** Where stop prices are aimed: the last trade price, or the band's middle before any trade. */
+  private reference(plan: SymbolPlan): number {
+    return this.model.lastPrice(plan.symbol) ?? plan.midPrice;
+  }
+
+  private ticksFrom(plan: SymbolPlan, price: number, ticks: number): number {
+    return Math.max(plan.tickSize, price + ticks * plan.tickSize);
+  }
+
+  /** A stop price a few ticks away on the side that does not trigger at once; now and then on the other. */
+  private stopPriceFor(plan: SymbolPlan, side: ModelSide, trigger: string): number {
+    const rising = (side === 'buy') === (trigger === 'stopLoss');
+    const away = this.random.chance(0.9) ? this.random.int(1, 3) : -this.random.int(0, 1);
+    return this.ticksFrom(plan, this.reference(plan), rising ? away : -away);
+  }
+
+  /** Lots resting against `side`: a stop of about this size moves the price through the book. */
+  private bookDepth(symbol: string, side: ModelSide): number {
+    return this.liquidity(symbol, side, null);
+  }
+
+  private stopOrder(): Fields {
+    const plan = this.listedPlan();
+    if (plan === undefined) return this.deposit();
+    const fields = this.baseOrder(plan, this.random.chance(0.55) ? 'limit' : 'market');
+    const side = fields.side as ModelSide;
+    const trigger = this.random.chance(0.65) ? 'stopLoss' : 'takeProfit';
+    fields.trigger = trigger;
+    fields.stopPrice = this.stopPriceFor(plan, side, trigger);
+    const lean = side === 'buy' ? 1 : -1;
+    if (fields.type === 'limit') {
+      fields.price = this.ticksFrom(plan, fields.stopPrice as number, lean * this.random.int(-1, 3));
+      const tif = this.random.weighted<unknown>([
+        [undefined, 5],
+        ['GTC', 1],
+        ['IOC', 2],
+        ['FOK', 2],
+      ]);
+      if (tif !== undefined) fields.tif = tif;
+    } else if (this.random.chance(0.3)) {
+      fields.tif = this.random.pick(['IOC', 'FOK']);
+    }
+    const depth = this.bookDepth(plan.symbol, side);
+    if (depth > 0 && this.random.chance(0.4)) fields.qty = Math.max(1, depth + this.random.int(-2, 4));
+    return fields;
+  }
+
+  /**
+   * Stop-market orders one tick apart beyond the last price, each sized to the resting lots one
+   * level further: when the first triggers, each activated run tends to trade exactly one level
+   * up (or down) and trigger the next, a cascade several runs deep. The rest come next.
+   */
+  private stopLadder(): Fields {
+    const plan = this.listedPlan();
+    if (plan === undefined) return this.deposit();
+    const side: ModelSide = this.random.chance(0.5) ? 'buy' : 'sell';
+    const lean = side === 'buy' ? 1 : -1;
+    const reference = this.reference(plan);
+    const steps = this.random.int(3, 5);
+    const rungs: Fields[] = [];
+    for (let step = 1; step <= steps; step++) {
+      const fields = this.baseOrder(plan, 'market');
+      const nextLevel = this.ticksFrom(plan, reference, lean * (step + 1));
+      const atLevel = this.model
+        .restingOrders()
+        .filter((order) => order.symbol === plan.symbol && order.side !== side && order.price === nextLevel)
+        .reduce((lots, order) => lots + order.remaining, 0);
+      Object.assign(fields, {
+        side,
+        stp: 'none',
+        trigger: 'stopLoss',
+        stopPrice: this.ticksFrom(plan, reference, lean * step),
+        qty: Math.max(1, atLevel + this.random.int(0, 1)),
+      });
+      rungs.push(fields);
+    }
+    this.setupQueue.push(...rungs.slice(1));
+    return rungs[0];
+  }
+
+  private icebergOrder(): Fields {
+    const plan = this.listedPlan();
+    if (plan === undefined) return this.deposit();
+    const fields = this.baseOrder(plan, 'limit');
+    const qty = this.random.int(2, 40) * (plan.qtyScale > 1 ? this.random.int(1, plan.qtyScale) : 1);
+    fields.qty = qty;
+    // Small parts refill often; whale-sized orders keep their parts large so sweeps stay short.
+    const smallest = plan.qtyScale > 1 ? Math.ceil(qty / 8) : 1;
+    fields.displayQty = this.random.chance(0.6)
+      ? this.random.int(smallest, Math.max(smallest, Math.min(smallest + 2, qty - 1)))
+      : this.random.int(smallest, qty - 1);
+    if (this.random.chance(0.2)) fields.tif = 'GTC';
+    if (this.random.chance(0.15)) fields.postOnly = this.random.chance(0.7);
+    return fields;
+  }
+
+  private oco(): Fields {
+    const plan = this.listedPlan();
+    if (plan === undefined) return this.deposit();
+    const side: ModelSide = this.random.chance(0.5) ? 'buy' : 'sell';
+    const user = this.random.pick(this.users);
+    const id = this.orderId();
+    const stopId = this.orderId();
+    this.remember(id, user);
+    this.remember(stopId, user);
+    const lean = side === 'buy' ? 1 : -1;
+    const reference = this.reference(plan);
+    // Leg A a little on the passive side, leg B's stop a little beyond the last price.
+    const price = this.ticksFrom(plan, reference, -lean * this.random.int(0, 3));
+    const stopPrice = this.ticksFrom(
+      plan,
+      reference,
+      lean * (this.random.chance(0.92) ? this.random.int(1, 3) : 0),
+    );
+    const fields: Fields = {
+      op: 'oco',
+      user,
+      symbol: plan.symbol,
+      side,
+      qty: this.quantity(plan),
+      id,
+      price,
+      stopId,
+      stopPrice,
+    };
+    if (this.random.chance(0.6)) {
+      fields.stopLimitPrice = this.ticksFrom(plan, stopPrice, lean * this.random.int(-1, 3));
+    }
+    const stp = this.stp();
+    if (stp !== undefined) fields.stp = stp;
+    return fields;
+  }
+
+  /** A stop or iceberg place with one bad stop or display field. */
+  private badStop(): Fields {
+    const fields = this.random.chance(0.6) ? this.stopOrder() : this.icebergOrder();
+    if (fields.op !== 'place') return fields;
+    const plan = this.plans.find((candidate) => candidate.symbol === fields.symbol)!;
+    const roll = this.random.int(0, 7);
+    if (roll === 0) delete fields[this.random.pick(['stopPrice', 'trigger'])];
+    else if (roll === 1)
+      fields.stopPrice = this.random.pick<unknown>([
+        0,
+        -plan.tickSize,
+        plan.tickSize > 1 ? plan.tickSize + 1 : 2.5,
+        '5',
+        unsafeInteger,
+      ]);
+    else if (roll === 2) fields.trigger = this.random.pick<unknown>(['stop', 'STOPLOSS', 1, true]);
+    else if (roll === 3) {
+      fields.stopPrice ??= this.stopPriceFor(plan, fields.side as ModelSide, 'stopLoss');
+      fields.trigger ??= 'stopLoss';
+      if (fields.type === 'limit' && this.random.chance(0.5)) {
+        delete fields.tif;
+        fields.postOnly = true;
+      } else fields.displayQty = 1;
+    } else if (roll === 4) {
+      fields.displayQty = this.random.pick<unknown>([
+        0,
+        fields.qty,
+        (fields.qty as number) + 1,
+        -1,
+        '1',
+        1.5,
+      ]);
+    } else if (roll === 5) {
+      fields.displayQty = 1;
+      if (this.random.chance(0.5)) fields.tif = this.random.pick(['IOC', 'FOK']);
+      else {
+        fields.type = 'market';
+        delete fields.price;
+      }
+    } else if (roll === 6) {
+      fields.postOnly = false;
+    } else {
+      fields.stopPrice = null;
+      fields.trigger = null;
+    }
+    return fields;
+  }
+
+  /** An OCO with one field corrupted, so that each of its checks gets hit. */
+  private badOco(): Fields {
+    const fields = this.oco();
+    if (fields.op !== 'oco') return fields;
+    const plan = this.plans.find((candidate) => candidate.symbol === fields.symbol)!;
+    const key = this.random.pick([
+      'symbol',
+      'id',
+      'stopId',
+      'same',
+      'user',
+      'side',
+      'stp',
+      'qty',
+      'price',
+      'stopLimitPrice',
+      'stopPrice',
+      'stopSide',
+      'cross',
+      'funds',
+      'overflow',
+    ]);
+    const offTick = plan.tickSize > 1 ? plan.tickSize + 1 : 1.5;
+    const bad: Record<string, unknown[]> = {
+      symbol: [undefined, 'NOPE/X', 5],
+      id: [-1, '7', undefined, 1.5, ...this.recentIds.slice(-3).map((recent) => recent.id)],
+      stopId: [-1, null, 2.5, ...this.recentIds.slice(-3).map((recent) => recent.id)],
+      user: [-1, '1', undefined],
+      side: ['BUY', undefined],
+      stp: ['expire', 3],
+      qty: [0, -1, 1.5, undefined, '2'],
+      price: [0, offTick, undefined, '100'],
+      stopLimitPrice: [0, offTick, '100', -plan.tickSize],
+      stopPrice: [0, offTick, undefined, '100'],
+    };
+    if (key === 'same') fields.stopId = fields.id;
+    else if (key === 'stopSide') fields.stopPrice = fields.price;
+    else if (key === 'cross') {
+      const best = this.bestPrice(plan.symbol, fields.side === 'buy' ? 'sell' : 'buy');
+      if (best !== undefined) {
+        fields.price = best;
+        fields.stopPrice = this.ticksFrom(plan, best, fields.side === 'buy' ? 2 : -2);
+      }
+    } else if (key === 'funds') fields.qty = (fields.qty as number) * 10_000;
+    else if (key === 'overflow') fields.qty = Math.floor(Number.MAX_SAFE_INTEGER / (fields.price as number));
+    else {
+      const value = this.random.pick(bad[key]);
+      if (value === undefined) delete fields[key];
+      else fields[key] = value;
+    }
+    return fields;
+  }
+
+  private bestPrice(symbol: string, side: ModelSide): number | undefined {
+    const prices = this.model
+      .restingOrders()
+      .filter((order) => order.symbol === symbol && order.side === side)
+      .map((order) => order.price);
+    if (prices.length === 0) return undefined;
+    return side === 'buy' ? Math.max(...prices) : Math.min(...prices);
+  }
+
   // ---- cancel and amend ----
 
   /** A live order (by its owner or someone else), a recent possibly dead one, or a made-up id. */
   private target(): { id: unknown; user: unknown; remaining: number } {
     const resting = this.model.restingOrders();
+    const pending = this.model.pendingOrders();
+    const links = this.model.liveLinks();
     const roll = this.random.fraction();
-    if (roll < 0.65 && resting.length > 0) {
-      const order = this.random.pick(resting);
-      const foreign = this.random.chance(0.15);
+    let order: ModelOrder | undefined;
+    if (roll < 0.15 && links.length > 0) {
+      const link = this.random.pick(links);
+      const legId = this.random.chance(0.5) ? link.legA : link.legB;
+      order = [...resting, ...pending].find((candidate) => candidate.id === legId);
+    } else if (roll < 0.35 && pending.length > 0) {
+      order = this.random.pick(pending);
+    } else if (roll < 0.7 && resting.length > 0) {
+      order = this.random.pick(resting);
+    }
+    if (order !== undefined) {
+      const foreign = this.random.chance(0.1);
       const user = foreign
         ? this.random.pick(this.users.filter((other) => other !== order.user))
         : order.user;
@@ -714,6 +1018,8 @@ export const tinyLimits: EngineLimits = {
   ordersPerBookMax: 5,
   orderIdsMax: 400,
   restingOrdersMax: 7,
+  pendingOrdersPerSymbolMax: 3,
+  pendingOrdersPerUserMax: 2,
 };
 
 /** A whole stream for one seed (the model is run alongside so the generator can peek). */

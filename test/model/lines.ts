@@ -32,6 +32,9 @@ export function linesOfEvents(events: readonly EngineEvent[], index: number): Re
       case 'amended':
         lines.push({ ev: 'amended', id: event.id, qty: event.qty });
         break;
+      case 'triggered':
+        lines.push({ ev: 'triggered', id: event.id });
+        break;
       case 'claimed':
         lines.push({
           ev: 'claimed',

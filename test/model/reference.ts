@@ -3,12 +3,15 @@
 // best order, plain maps for balances, BigInt for every amount so no overflow can hide, and a
 // copy of balances and books for the FOK dry run so that the dry run follows the sweep rules exactly.
 // Speed does not matter beyond keeping the property test under a minute. Offerings and fee
-// coupons (docs/ENGINE.md issue 7) are modelled too.
+// coupons (docs/ENGINE.md issue 7) are modelled too, and so are stop orders, iceberg orders and
+// OCO (the spec's "Stop orders, iceberg orders and OCO", issue 17): pending orders are a plain
+// array scanned for triggers, and an OCO's shared reservation is one number moved explicitly.
 import { defaultEngineLimits, type EngineLimits } from '../../src/core/types.js';
 
 export type ModelSide = 'buy' | 'sell';
 type Tif = 'GTC' | 'IOC' | 'FOK';
 type Stp = 'none' | 'expireMaker' | 'expireTaker' | 'expireBoth';
+type Trigger = 'stopLoss' | 'takeProfit';
 
 /** One line of the spec's replay output; key order matters and follows the spec. */
 export type ReplayLine = Record<string, unknown>;
@@ -23,17 +26,71 @@ export interface ModelSymbol {
   takerFeeBps: number;
 }
 
+/** A resting order (in the book) or a pending stop order (not in the book). */
 export interface ModelOrder {
   id: number;
   user: number;
   symbol: string;
   side: ModelSide;
+  type: 'limit' | 'market';
+  tif: Tif;
+  stp: Stp;
+  /** The limit price; 0 for a (pending) market order. */
   price: number;
   /** Quantity at acceptance, before any fill or amend. */
   qty: number;
   remaining: number;
-  /** Arrival counter: among equal prices the lower one trades first. */
+  /** Iceberg: the size of each visible part; undefined for a plain order. */
+  displayQty: number | undefined;
+  /** What makers can fill now: remaining for a plain order, the visible part of an iceberg. */
+  visible: number;
+  /** Arrival counter: among equal prices the lower one trades first (a refill takes a new one). */
   arrival: number;
+  /** Pending stop orders only. */
+  stopPrice: number | undefined;
+  trigger: Trigger | undefined;
+}
+
+/** A live OCO: its two legs and the one reservation they share. */
+export interface OcoLink {
+  legA: number;
+  legB: number;
+  user: number;
+  symbol: string;
+  side: ModelSide;
+  /** What the pair holds locked now (quote for a buy, base for a sell). */
+  reserved: bigint;
+}
+
+/** How often the model saw each rule of issue 17 happen: the generator's coverage. */
+export interface ModelStats {
+  triggered: number;
+  /** Orders triggered by the run of an order that was itself activated (cascade depth >= 2). */
+  cascadeDepth2: number;
+  /** Orders triggered three or more runs deep. */
+  cascadeDepth3: number;
+  /** Triggers whose condition held at the run's lowest or highest price but not at its last. */
+  triggeredByExtreme: number;
+  refills: number;
+  /** Runs in which one or more icebergs were refilled at least twice. */
+  runsWithTwoRefills: number;
+  ocoPlaced: number;
+  ocoFilledA: number;
+  ocoTriggeredB: number;
+  /** USER cancels of leg A (resting) and of leg B (pending) of a live OCO. */
+  ocoUserCancelledA: number;
+  ocoUserCancelledB: number;
+  ocoStpCancelled: number;
+  amendedPending: number;
+  amendedIceberg: number;
+  /** Amends of the remaining leg of a resolved OCO. */
+  amendedFormerLeg: number;
+  activatedFok: number;
+  activatedRested: number;
+  /** Stop orders and OCOs refused (LIMIT_EXCEEDED) by a pending-order bound. */
+  pendingBoundRejects: number;
+  /** Activated stop-limit remainders that found the book's bounds reached and expired. */
+  activatedIntoFullBook: number;
 }
 
 interface ModelOffering {
@@ -94,6 +151,11 @@ interface Market {
   coupons: Map<number, ModelCoupon[]>;
   /** Every resting order of every symbol, in no particular order. */
   orders: ModelOrder[];
+  /** Every pending stop order of every symbol, in no particular order. */
+  pending: ModelOrder[];
+  links: OcoLink[];
+  /** Last trade price per symbol (absent before its first trade). */
+  lastPrices: Map<string, number>;
   arrivalNext: number;
 }
 
@@ -103,11 +165,23 @@ interface Taker {
   symbol: ModelSymbol;
   side: ModelSide;
   type: 'limit' | 'market';
+  tif: Tif;
   /** The limit price; 0 for a market order. */
   price: number;
+  /** The qty this run started with (what a FOK expires). */
   qty: number;
   remaining: number;
   stp: Stp;
+  displayQty: number | undefined;
+  /** The order's qty at acceptance, kept when an activated stop order rests. */
+  acceptedQty: number;
+}
+
+/** Trade prices of one run: the triggers look at its lowest and highest. */
+interface RunPrices {
+  low: number;
+  high: number;
+  last: number;
 }
 
 type StopReason = 'STP' | 'INSUFFICIENT_FUNDS' | null;
@@ -149,7 +223,40 @@ export class ReferenceModel {
   private readonly depositors = new Set<number>();
   private readonly supply = new Map<string, bigint>();
   private readonly usedIds = new Set<number>();
-  private market: Market = { accounts: new Map(), coupons: new Map(), orders: [], arrivalNext: 0 };
+  private market: Market = {
+    accounts: new Map(),
+    coupons: new Map(),
+    orders: [],
+    pending: [],
+    links: [],
+    lastPrices: new Map(),
+    arrivalNext: 0,
+  };
+  /** Ids of every OCO leg ever placed (for the coverage counters only). */
+  private readonly ocoLegIds = new Set<number>();
+  /** Refills per iceberg in the current run (for the coverage counters only). */
+  private refillsInRun = new Map<number, number>();
+  readonly stats: ModelStats = {
+    triggered: 0,
+    cascadeDepth2: 0,
+    cascadeDepth3: 0,
+    triggeredByExtreme: 0,
+    refills: 0,
+    runsWithTwoRefills: 0,
+    ocoPlaced: 0,
+    ocoFilledA: 0,
+    ocoTriggeredB: 0,
+    ocoUserCancelledA: 0,
+    ocoUserCancelledB: 0,
+    ocoStpCancelled: 0,
+    amendedPending: 0,
+    amendedIceberg: 0,
+    amendedFormerLeg: 0,
+    activatedFok: 0,
+    activatedRested: 0,
+    pendingBoundRejects: 0,
+    activatedIntoFullBook: 0,
+  };
   /** The running command's `ts` (absent means 0): claims and coupons depend on it. */
   private commandTs = 0;
   private readonly offerings = new Map<number, ModelOffering>();
@@ -176,6 +283,8 @@ export class ReferenceModel {
         return this.cancel(fields, index);
       case 'amend':
         return this.amend(fields, index);
+      case 'oco':
+        return this.oco(fields, index);
       case 'offering':
         return this.createOffering(fields, index);
       case 'claim':
@@ -216,6 +325,18 @@ export class ReferenceModel {
 
   restingOrders(): readonly ModelOrder[] {
     return this.market.orders;
+  }
+
+  pendingOrders(): readonly ModelOrder[] {
+    return this.market.pending;
+  }
+
+  liveLinks(): readonly OcoLink[] {
+    return this.market.links;
+  }
+
+  lastPrice(symbol: string): number | undefined {
+    return this.market.lastPrices.get(symbol);
   }
 
   isUsedId(id: number): boolean {
@@ -264,6 +385,49 @@ export class ReferenceModel {
     for (const asset of new Set([...totals.keys(), ...this.supply.keys()])) {
       if ((totals.get(asset) ?? 0n) !== (this.supply.get(asset) ?? 0n)) {
         throw new Error(`model: conservation broken for ${asset}`);
+      }
+    }
+    this.checkReservations();
+  }
+
+  /**
+   * Every locked amount is exactly what live orders, live OCO pairs and open offerings need:
+   * an OCO pair holds `qty * max(price, stopLimitPrice)` (buy) or `qty * lotSize` (sell).
+   */
+  private checkReservations(): void {
+    const needed = new Map<string, bigint>();
+    const add = (user: number, asset: string, amount: bigint): void => {
+      const key = `${user} ${asset}`;
+      needed.set(key, (needed.get(key) ?? 0n) + amount);
+    };
+    const linked = new Set(this.market.links.flatMap((link) => [link.legA, link.legB]));
+    for (const order of [...this.market.orders, ...this.market.pending]) {
+      const symbol = this.symbols.get(order.symbol)!;
+      if (!linked.has(order.id))
+        add(order.user, order.side === 'buy' ? symbol.quote : symbol.base, this.needOf(order));
+    }
+    for (const link of this.market.links) {
+      const legs = [link.legA, link.legB].map((id) => this.findOrder(id)!);
+      const symbol = this.symbols.get(link.symbol)!;
+      const pair =
+        link.side === 'buy'
+          ? Math.max(...legs.map((leg) => leg.price)) * legs[0].remaining
+          : legs[0].remaining * symbol.lotSize;
+      if (legs.some((leg) => leg.remaining !== legs[0].remaining) || big(pair) !== link.reserved) {
+        throw new Error(`model: OCO ${link.legA}/${link.legB} holds ${link.reserved}, needs ${pair}`);
+      }
+      add(link.user, link.side === 'buy' ? symbol.quote : symbol.base, link.reserved);
+    }
+    for (const offering of this.offerings.values()) {
+      add(offering.issuer, offering.asset, big(offering.left) * big(offering.unitSize));
+    }
+    for (const [user, byAsset] of this.market.accounts) {
+      for (const [asset, account] of byAsset) {
+        if (account.locked !== (needed.get(`${user} ${asset}`) ?? 0n)) {
+          throw new Error(
+            `model: user ${user} has ${account.locked} ${asset} locked, orders need ${needed.get(`${user} ${asset}`) ?? 0n}`,
+          );
+        }
       }
     }
   }
@@ -438,31 +602,46 @@ export class ReferenceModel {
 
   // ---- cancel, amend ----
 
-  /** The resting order `fields.id` if `fields.user` owns it, else undefined. */
-  private ownedRestingOrder(fields: Record<string, unknown>): ModelOrder | undefined {
+  /** The resting or pending order `fields.id` if `fields.user` owns it, else undefined. */
+  private ownedOrder(fields: Record<string, unknown>): ModelOrder | undefined {
     const { user, id } = fields;
     if (!isNonNegativeSafeInteger(user) || !isNonNegativeSafeInteger(id)) return undefined;
-    const order = this.market.orders.find((resting) => resting.id === id);
+    const order = this.findOrder(id);
     return order !== undefined && order.user === user ? order : undefined;
   }
 
+  private findOrder(id: number): ModelOrder | undefined {
+    return (
+      this.market.orders.find((resting) => resting.id === id) ??
+      this.market.pending.find((pending) => pending.id === id)
+    );
+  }
+
   private cancel(fields: Record<string, unknown>, index: number): ReplayLine[] {
-    const order = this.ownedRestingOrder(fields);
+    const order = this.ownedOrder(fields);
     if (order === undefined) return [rejected(index, fields.id ?? null, 'UNKNOWN_ORDER')];
     const lines: ReplayLine[] = [];
-    this.cancelResting(order, 'USER', lines);
+    const link = this.linkOf(order.id);
+    if (link?.legA === order.id) this.stats.ocoUserCancelledA++;
+    if (link?.legB === order.id) this.stats.ocoUserCancelledB++;
+    this.cancelOrder(order, 'USER', lines);
     return lines;
   }
 
   private amend(fields: Record<string, unknown>, index: number): ReplayLine[] {
-    const order = this.ownedRestingOrder(fields);
+    const order = this.ownedOrder(fields);
     if (order === undefined) return [rejected(index, fields.id ?? null, 'UNKNOWN_ORDER')];
+    if (this.linkOf(order.id) !== undefined) return [rejected(index, fields.id ?? null, 'NOT_AMENDABLE')];
     const qty = fields.qty;
     if (!isPositiveSafeInteger(qty) || qty >= order.remaining) {
       return [rejected(index, fields.id ?? null, 'INVALID_QTY')];
     }
+    if (this.market.pending.includes(order)) this.stats.amendedPending++;
+    else if (order.displayQty !== undefined) this.stats.amendedIceberg++;
+    if (this.ocoLegIds.has(order.id)) this.stats.amendedFormerLeg++;
     this.release(order, order.remaining - qty);
     order.remaining = qty;
+    order.visible = Math.min(order.visible, qty);
     return [{ ev: 'amended', id: order.id, qty }];
   }
 
@@ -472,7 +651,7 @@ export class ReferenceModel {
     const reject = (reason: string): ReplayLine[] => [rejected(index, fields.id ?? null, reason)];
     const symbol = typeof fields.symbol === 'string' ? this.symbols.get(fields.symbol) : undefined;
     if (symbol === undefined) return reject('UNKNOWN_SYMBOL');
-    const { user, id, side, type, stp, postOnly, tif, qty, price } = fields;
+    const { user, id, side, type, stp, postOnly, tif, qty, price, displayQty } = fields;
     if (isNonNegativeSafeInteger(id) && this.usedIds.has(id)) return reject('DUPLICATE_ORDER_ID');
     if (
       !isNonNegativeSafeInteger(user) ||
@@ -486,32 +665,40 @@ export class ReferenceModel {
     }
     if (!isAbsent(tif) && !tifs.includes(tif)) return reject('INVALID_TIF');
     const effectiveTif = (isAbsent(tif) ? (type === 'limit' ? 'GTC' : 'IOC') : tif) as Tif;
+    const restable = type === 'limit' && effectiveTif === 'GTC';
     if (type === 'market' && effectiveTif === 'GTC') return reject('INVALID_TIF');
-    if (postOnly === true && (type === 'market' || effectiveTif !== 'GTC')) return reject('INVALID_TIF');
+    if (postOnly === true && !restable) return reject('INVALID_TIF');
+    if (!isAbsent(displayQty) && !restable) return reject('INVALID_TIF');
     if (!isPositiveSafeInteger(qty)) return reject('INVALID_QTY');
-    if (type === 'limit' && !(isPositiveSafeInteger(price) && price % symbol.tickSize === 0)) {
-      return reject('INVALID_PRICE');
+    if (!isAbsent(displayQty) && !(isPositiveSafeInteger(displayQty) && displayQty < qty)) {
+      return reject('INVALID_QTY');
     }
+    if (type === 'limit' && !isTickPrice(price, symbol)) return reject('INVALID_PRICE');
     if (type === 'market' && !isAbsent(price)) return reject('INVALID_PRICE');
+    const stop = stopOf(fields, symbol);
+    if (stop === 'invalid') return reject('INVALID_STOP');
     const limitPrice = type === 'limit' ? (price as number) : 0;
     if (big(qty) * big(symbol.lotSize) > safeMax || big(qty) * big(limitPrice) > safeMax) {
       return reject('LIMIT_EXCEEDED');
     }
-    if (this.usedIds.size >= this.limits.orderIdsMax) return reject('LIMIT_EXCEEDED');
-    if (type === 'limit' && effectiveTif === 'GTC') {
-      const ofUser = this.market.orders.filter((order) => order.user === user).length;
-      const ofBook = this.market.orders.filter((order) => order.symbol === symbol.symbol).length;
-      const restingMax = this.limits.restingOrdersMax ?? defaultEngineLimits.restingOrdersMax!;
-      if (
-        ofUser >= this.limits.openOrdersPerUserMax ||
-        ofBook >= this.limits.ordersPerBookMax ||
-        this.market.orders.length >= restingMax
-      ) {
-        return reject('LIMIT_EXCEEDED');
-      }
+    // A stop order is pending, not resting: the book's bounds bind when it activates (see run).
+    const restsNow = restable && stop === undefined;
+    if (
+      this.exceedsBounds({
+        user,
+        symbol: symbol.symbol,
+        restable: restsNow,
+        stop: stop !== undefined,
+        ids: 1,
+      })
+    ) {
+      return reject('LIMIT_EXCEEDED');
     }
     if (postOnly === true && this.wouldCross(symbol.symbol, side, limitPrice)) {
       return reject('POST_ONLY_WOULD_CROSS');
+    }
+    if (stop !== undefined && this.wouldTrigger(symbol.symbol, side, stop.trigger, stop.stopPrice)) {
+      return reject('STOP_WOULD_TRIGGER');
     }
     const taker: Taker = {
       id,
@@ -519,23 +706,76 @@ export class ReferenceModel {
       symbol,
       side,
       type,
+      tif: effectiveTif,
       price: limitPrice,
       qty,
       remaining: qty,
       stp: (isAbsent(stp) ? 'expireMaker' : stp) as Stp,
+      displayQty: isAbsent(displayQty) ? undefined : (displayQty as number),
+      acceptedQty: qty,
     };
     const reservation = this.reservationOf(taker);
     if (this.account(user, reservation.asset).available < reservation.amount) {
       return reject('INSUFFICIENT_FUNDS');
     }
     this.usedIds.add(id);
-    return this.execute(taker, effectiveTif);
+    this.reserve(user, reservation.asset, reservation.amount);
+    if (stop !== undefined) {
+      this.market.pending.push({ ...orderOf(taker, 0), stopPrice: stop.stopPrice, trigger: stop.trigger });
+      return [];
+    }
+    const lines: ReplayLine[] = [];
+    this.runCommand(taker, lines);
+    return lines;
+  }
+
+  /**
+   * The configurable bounds (docs/ENGINE.md step 8): ids for every order; open orders of the user
+   * (resting and pending) for an order that can rest or will be pending; the book's and all
+   * books' resting orders for an order that can rest; pending orders for a stop order.
+   */
+  private exceedsBounds(order: {
+    user: number;
+    symbol: string;
+    restable: boolean;
+    stop: boolean;
+    ids: number;
+    openOrders?: number;
+  }): boolean {
+    const limits = this.limits;
+    if (this.usedIds.size + order.ids > limits.orderIdsMax) return true;
+    if (!order.restable && !order.stop) return false;
+    const ofUser = (orders: readonly ModelOrder[]): number =>
+      orders.filter((other) => other.user === order.user).length;
+    const openOrders = ofUser(this.market.orders) + ofUser(this.market.pending);
+    if (openOrders + (order.openOrders ?? 1) > limits.openOrdersPerUserMax) return true;
+    if (order.restable) {
+      const ofBook = this.market.orders.filter((other) => other.symbol === order.symbol).length;
+      const restingMax = limits.restingOrdersMax ?? defaultEngineLimits.restingOrdersMax!;
+      if (ofBook >= limits.ordersPerBookMax || this.market.orders.length >= restingMax) return true;
+    }
+    if (order.stop) {
+      const pendingOfSymbol = this.market.pending.filter((other) => other.symbol === order.symbol).length;
+      const symbolMax = limits.pendingOrdersPerSymbolMax ?? defaultEngineLimits.pendingOrdersPerSymbolMax!;
+      const userMax = limits.pendingOrdersPerUserMax ?? defaultEngineLimits.pendingOrdersPerUserMax!;
+      if (pendingOfSymbol >= symbolMax || ofUser(this.market.pending) >= userMax) {
+        this.stats.pendingBoundRejects++;
+        return true;
+      }
+    }
+    return false;
   }
 
   private wouldCross(symbol: string, side: ModelSide, price: number): boolean {
     const best = this.bestOpposite(symbol, side);
     if (best === undefined) return false;
     return side === 'buy' ? best.price <= price : best.price >= price;
+  }
+
+  /** STOP_WOULD_TRIGGER: the symbol has traded and the condition holds at its last price. */
+  private wouldTrigger(symbol: string, side: ModelSide, trigger: Trigger, stopPrice: number): boolean {
+    const last = this.market.lastPrices.get(symbol);
+    return last !== undefined && conditionHolds(side, trigger, stopPrice, last);
   }
 
   /** What an order locks at acceptance: quote for a limit buy, base for a sell, none for a market buy. */
@@ -549,36 +789,212 @@ export class ReferenceModel {
     return { asset: taker.symbol.quote, amount: 0n };
   }
 
-  /** Reserve, then (for FOK) run for real on a copy first; a failed FOK restores the copy. */
-  private execute(taker: Taker, tif: Tif): ReplayLine[] {
-    const before: Market | undefined = tif === 'FOK' ? copyMarket(this.market) : undefined;
-    const reservation = this.reservationOf(taker);
-    const account = this.account(taker.user, reservation.asset);
-    account.available -= reservation.amount;
-    account.locked += reservation.amount;
-    const lines: ReplayLine[] = [];
-    const stopReason = this.sweep(taker, lines);
+  private reserve(user: number, asset: string, amount: bigint): void {
+    const account = this.account(user, asset);
+    account.available -= amount;
+    account.locked += amount;
+  }
+
+  // ---- oco ----
+
+  private oco(fields: Record<string, unknown>, index: number): ReplayLine[] {
+    const reject = (reason: string): ReplayLine[] => [rejected(index, fields.id ?? null, reason)];
+    const symbol = typeof fields.symbol === 'string' ? this.symbols.get(fields.symbol) : undefined;
+    if (symbol === undefined) return reject('UNKNOWN_SYMBOL');
+    const { user, side, qty, id, price, stopId, stopPrice, stopLimitPrice, stp } = fields;
+    const idWellFormed = isNonNegativeSafeInteger(id);
+    const stopIdWellFormed = isNonNegativeSafeInteger(stopId);
+    if (
+      (idWellFormed && this.usedIds.has(id)) ||
+      (stopIdWellFormed && this.usedIds.has(stopId)) ||
+      (idWellFormed && stopIdWellFormed && id === stopId)
+    ) {
+      return reject('DUPLICATE_ORDER_ID');
+    }
+    if (
+      !isNonNegativeSafeInteger(user) ||
+      (side !== 'buy' && side !== 'sell') ||
+      !(isAbsent(stp) || stpModes.includes(stp)) ||
+      !idWellFormed ||
+      !stopIdWellFormed
+    ) {
+      return reject('INVALID_ORDER');
+    }
+    if (!isPositiveSafeInteger(qty)) return reject('INVALID_QTY');
+    const stopLimited = !isAbsent(stopLimitPrice);
+    if (!isTickPrice(price, symbol) || (stopLimited && !isTickPrice(stopLimitPrice, symbol))) {
+      return reject('INVALID_PRICE');
+    }
+    if (!isTickPrice(stopPrice, symbol) || (side === 'sell' ? price <= stopPrice : price >= stopPrice)) {
+      return reject('INVALID_STOP');
+    }
+    const legBPrice = stopLimited ? (stopLimitPrice as number) : 0;
+    // Both legs' quote amounts must be safe for a sell too (they are what it would receive).
+    const highestPrice = Math.max(price, legBPrice);
+    if (big(qty) * big(symbol.lotSize) > safeMax || big(qty) * big(highestPrice) > safeMax) {
+      return reject('LIMIT_EXCEEDED');
+    }
+    if (
+      this.exceedsBounds({ user, symbol: symbol.symbol, restable: true, stop: true, ids: 2, openOrders: 2 })
+    ) {
+      return reject('LIMIT_EXCEEDED');
+    }
+    if (this.wouldCross(symbol.symbol, side, price)) return reject('POST_ONLY_WOULD_CROSS');
+    if (this.wouldTrigger(symbol.symbol, side, 'stopLoss', stopPrice)) return reject('STOP_WOULD_TRIGGER');
+    const asset = side === 'buy' ? symbol.quote : symbol.base;
+    const reserved = side === 'buy' ? big(qty) * big(highestPrice) : big(qty) * big(symbol.lotSize);
+    if (this.account(user, asset).available < reserved) return reject('INSUFFICIENT_FUNDS');
+    this.usedIds.add(id);
+    this.usedIds.add(stopId);
+    this.ocoLegIds.add(id).add(stopId);
+    this.stats.ocoPlaced++;
+    this.reserve(user, asset, reserved);
+    const mode = (isAbsent(stp) ? 'expireMaker' : stp) as Stp;
+    const leg = (legId: number, type: 'limit' | 'market', legPrice: number, tif: Tif): Taker => ({
+      id: legId,
+      user,
+      symbol,
+      side,
+      type,
+      tif,
+      price: legPrice,
+      qty,
+      remaining: qty,
+      stp: mode,
+      displayQty: undefined,
+      acceptedQty: qty,
+    });
+    this.market.orders.push(orderOf(leg(id, 'limit', price, 'GTC'), this.market.arrivalNext++));
+    const legB = stopLimited ? leg(stopId, 'limit', legBPrice, 'GTC') : leg(stopId, 'market', 0, 'IOC');
+    this.market.pending.push({ ...orderOf(legB, 0), stopPrice, trigger: 'stopLoss' });
+    this.market.links.push({ legA: id, legB: stopId, user, symbol: symbol.symbol, side, reserved });
+    return [];
+  }
+
+  private linkOf(id: number): OcoLink | undefined {
+    return this.market.links.find((link) => link.legA === id || link.legB === id);
+  }
+
+  /**
+   * Ends a link: the other leg (if still live) leaves with reason OCO, and the shared reservation
+   * becomes exactly what `survivor` alone needs (nothing when no leg survives).
+   */
+  private resolveLink(link: OcoLink, survivor: ModelOrder | undefined, lines: ReplayLine[]): void {
+    this.market.links = this.market.links.filter((other) => other !== link);
+    for (const legId of [link.legA, link.legB]) {
+      const leg = this.findOrder(legId);
+      if (leg === undefined || leg === survivor) continue;
+      this.removeOrder(leg);
+      lines.push({ ev: 'cancelled', id: leg.id, qty: leg.remaining, reason: 'OCO' });
+    }
+    const symbol = this.symbols.get(link.symbol)!;
+    const asset = link.side === 'buy' ? symbol.quote : symbol.base;
+    const needed = survivor === undefined ? 0n : this.needOf(survivor);
+    const account = this.account(link.user, asset);
+    account.locked -= link.reserved - needed;
+    account.available += link.reserved - needed;
+  }
+
+  /** What an order alone holds locked for its remaining qty. */
+  private needOf(order: ModelOrder): bigint {
+    const symbol = this.symbols.get(order.symbol)!;
+    return big(order.remaining) * big(order.side === 'buy' ? order.price : symbol.lotSize);
+  }
+
+  // ---- runs, triggers and the activation queue ----
+
+  /** The placed order's run, its triggers, then the activation queue first in, first out. */
+  private runCommand(taker: Taker, lines: ReplayLine[]): void {
+    const queue: Array<{ order: ModelOrder; depth: number }> = [];
+    this.triggerAfter(taker.symbol.symbol, this.run(taker, lines), 1, queue, lines);
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      const activated = takerOf(next.order, this.symbols.get(next.order.symbol)!);
+      if (activated.tif === 'FOK') this.stats.activatedFok++;
+      const prices = this.run(activated, lines);
+      if (this.market.orders.some((order) => order.id === activated.id)) this.stats.activatedRested++;
+      this.triggerAfter(activated.symbol.symbol, prices, next.depth + 1, queue, lines);
+    }
+  }
+
+  /**
+   * Whether the book's bounds leave no room for the taker's remainder. A placed order passed them
+   * before matching; an activated stop order meets them only here, and then its remainder
+   * expires UNFILLED rather than grow the book past its bound (docs/ENGINE.md).
+   */
+  private bookFull(taker: Taker): boolean {
+    const ofBook = this.market.orders.filter((order) => order.symbol === taker.symbol.symbol).length;
+    const restingMax = this.limits.restingOrdersMax ?? defaultEngineLimits.restingOrdersMax!;
+    const full = ofBook >= this.limits.ordersPerBookMax || this.market.orders.length >= restingMax;
+    if (full) this.stats.activatedIntoFullBook++;
+    return full;
+  }
+
+  /** Triggers every pending order of `symbol` whose condition holds at the run's low or high. */
+  private triggerAfter(
+    symbol: string,
+    prices: RunPrices | undefined,
+    depth: number,
+    queue: Array<{ order: ModelOrder; depth: number }>,
+    lines: ReplayLine[],
+  ): void {
+    if (prices === undefined) return;
+    const holdsAt = (order: ModelOrder, price: number): boolean =>
+      conditionHolds(order.side, order.trigger!, order.stopPrice!, price);
+    const triggered = this.market.pending
+      .filter(
+        (order) => order.symbol === symbol && (holdsAt(order, prices.low) || holdsAt(order, prices.high)),
+      )
+      .sort((left, right) => left.id - right.id);
+    for (const order of triggered) {
+      this.market.pending = this.market.pending.filter((pending) => pending !== order);
+      lines.push({ ev: 'triggered', id: order.id });
+      this.stats.triggered++;
+      if (depth >= 2) this.stats.cascadeDepth2++;
+      if (depth >= 3) this.stats.cascadeDepth3++;
+      if (!holdsAt(order, prices.last)) this.stats.triggeredByExtreme++;
+      const link = this.linkOf(order.id);
+      if (link !== undefined) {
+        this.stats.ocoTriggeredB++;
+        this.resolveLink(link, order, lines);
+      }
+      queue.push({ order, depth });
+    }
+  }
+
+  /**
+   * One run: the spec's steps 4-6 for an order that already holds its reservation. A FOK runs for
+   * real on a copy first; a failed FOK restores the copy and releases what the order held.
+   * Returns the run's trade prices, or undefined when it traded nothing.
+   */
+  private run(taker: Taker, lines: ReplayLine[]): RunPrices | undefined {
+    const before: Market | undefined = taker.tif === 'FOK' ? copyMarket(this.market) : undefined;
+    const statsBefore = { ...this.stats };
+    const runLines: ReplayLine[] = [];
+    this.refillsInRun = new Map();
+    const stopReason = this.sweep(taker, runLines);
     if (before !== undefined && taker.remaining > 0) {
       this.market = before;
-      return [{ ev: 'expired', id: taker.id, qty: taker.qty, reason: 'FOK' }];
+      Object.assign(this.stats, statsBefore);
+      taker.remaining = taker.qty;
+      this.releaseTaker(taker);
+      lines.push({ ev: 'expired', id: taker.id, qty: taker.qty, reason: 'FOK' });
+      return undefined;
     }
-    if (taker.remaining === 0) return lines;
-    if (stopReason === null && taker.type === 'limit' && tif === 'GTC') {
-      this.market.orders.push({
-        id: taker.id,
-        user: taker.user,
-        symbol: taker.symbol.symbol,
-        side: taker.side,
-        price: taker.price,
-        qty: taker.qty,
-        remaining: taker.remaining,
-        arrival: this.market.arrivalNext++,
-      });
-      return lines;
+    if ([...this.refillsInRun.values()].some((count) => count >= 2)) this.stats.runsWithTwoRefills++;
+    for (const line of runLines) lines.push(line);
+    if (taker.remaining > 0) {
+      if (stopReason === null && taker.type === 'limit' && taker.tif === 'GTC' && !this.bookFull(taker)) {
+        this.market.orders.push(orderOf(taker, this.market.arrivalNext++));
+      } else {
+        this.releaseTaker(taker);
+        lines.push({ ev: 'expired', id: taker.id, qty: taker.remaining, reason: stopReason ?? 'UNFILLED' });
+      }
     }
-    this.releaseTaker(taker);
-    lines.push({ ev: 'expired', id: taker.id, qty: taker.remaining, reason: stopReason ?? 'UNFILLED' });
-    return lines;
+    const prices = runLines.filter((line) => line.ev === 'trade').map((line) => line.price as number);
+    if (prices.length === 0) return undefined;
+    const low = prices.reduce((lowest, price) => Math.min(lowest, price));
+    const high = prices.reduce((highest, price) => Math.max(highest, price));
+    return { low, high, last: prices[prices.length - 1] };
   }
 
   /** The spec's step 5; returns why it stopped early (null when the book ran out or qty did). */
@@ -591,12 +1007,14 @@ export class ReferenceModel {
         if (!acceptable) return null;
       }
       if (maker.user === taker.user && taker.stp !== 'none') {
-        if (taker.stp === 'expireMaker' || taker.stp === 'expireBoth')
-          this.cancelResting(maker, 'STP', lines);
+        if (taker.stp === 'expireMaker' || taker.stp === 'expireBoth') {
+          if (this.linkOf(maker.id) !== undefined) this.stats.ocoStpCancelled++;
+          this.cancelOrder(maker, 'STP', lines);
+        }
         if (taker.stp === 'expireTaker' || taker.stp === 'expireBoth') return 'STP';
         continue;
       }
-      let qty = Math.min(taker.remaining, maker.remaining);
+      let qty = Math.min(taker.remaining, maker.visible);
       if (taker.type === 'market' && taker.side === 'buy') {
         const affordable = this.account(taker.user, taker.symbol.quote).available / big(maker.price);
         if (affordable < big(qty)) qty = Number(affordable);
@@ -646,7 +1064,10 @@ export class ReferenceModel {
 
     taker.remaining -= qty;
     maker.remaining -= qty;
-    if (maker.remaining === 0) this.removeResting(maker);
+    maker.visible -= qty;
+    this.market.lastPrices.set(symbol.symbol, maker.price);
+    if (maker.remaining === 0) this.removeOrder(maker);
+    else if (maker.visible === 0) this.refill(maker);
     lines.push({
       ev: 'trade',
       symbol: symbol.symbol,
@@ -657,6 +1078,21 @@ export class ReferenceModel {
       takerFee: Number(takerBuys ? buyerFee : sellerFee),
       makerFee: Number(takerBuys ? sellerFee : buyerFee),
     });
+    const link = this.linkOf(maker.id);
+    if (link !== undefined) {
+      // Leg A's first fill: the fill paid from the shared reservation, leg B goes.
+      this.stats.ocoFilledA++;
+      link.reserved -= maker.side === 'buy' ? quoteAmount : baseAmount;
+      this.resolveLink(link, maker.remaining > 0 ? maker : undefined, lines);
+    }
+  }
+
+  /** An iceberg's visible part ran out: show the next part, at the back of its level. */
+  private refill(maker: ModelOrder): void {
+    maker.visible = Math.min(maker.displayQty!, maker.remaining);
+    maker.arrival = this.market.arrivalNext++;
+    this.stats.refills++;
+    this.refillsInRun.set(maker.id, (this.refillsInRun.get(maker.id) ?? 0) + 1);
   }
 
   /** The fee after the payer's first usable coupon for the role it pays as; records the coupon used. */
@@ -690,17 +1126,24 @@ export class ReferenceModel {
     return best;
   }
 
-  private cancelResting(order: ModelOrder, reason: 'USER' | 'STP', lines: ReplayLine[]): void {
-    this.release(order, order.remaining);
-    this.removeResting(order);
+  /** Cancels a resting or pending order; a live OCO leg takes the other leg with it (reason OCO). */
+  private cancelOrder(order: ModelOrder, reason: 'USER' | 'STP', lines: ReplayLine[]): void {
+    const link = this.linkOf(order.id);
+    this.removeOrder(order);
     lines.push({ ev: 'cancelled', id: order.id, qty: order.remaining, reason });
+    if (link !== undefined) {
+      this.resolveLink(link, undefined, lines);
+      return;
+    }
+    this.release(order, order.remaining);
   }
 
-  private removeResting(order: ModelOrder): void {
+  private removeOrder(order: ModelOrder): void {
     this.market.orders = this.market.orders.filter((resting) => resting !== order);
+    this.market.pending = this.market.pending.filter((pending) => pending !== order);
   }
 
-  /** Returns `qty` lots' worth of a resting order's reservation to available. */
+  /** Returns `qty` lots' worth of an order's own reservation to available. */
   private release(order: ModelOrder, qty: number): void {
     const symbol = this.symbols.get(order.symbol)!;
     const asset = order.side === 'buy' ? symbol.quote : symbol.base;
@@ -751,7 +1194,72 @@ function copyMarket(market: Market): Market {
     accounts,
     coupons,
     orders: market.orders.map((order) => ({ ...order })),
+    pending: market.pending.map((order) => ({ ...order })),
+    links: market.links.map((link) => ({ ...link })),
+    lastPrices: new Map(market.lastPrices),
     arrivalNext: market.arrivalNext,
+  };
+}
+
+function isTickPrice(value: unknown, symbol: ModelSymbol): value is number {
+  return isPositiveSafeInteger(value) && value % symbol.tickSize === 0;
+}
+
+/** A place command's stop part: undefined for a plain order, 'invalid' for INVALID_STOP. */
+function stopOf(
+  fields: Record<string, unknown>,
+  symbol: ModelSymbol,
+): { stopPrice: number; trigger: Trigger } | undefined | 'invalid' {
+  const { stopPrice, trigger, postOnly, displayQty } = fields;
+  if (isAbsent(stopPrice) && isAbsent(trigger)) return undefined;
+  if (!isTickPrice(stopPrice, symbol) || (trigger !== 'stopLoss' && trigger !== 'takeProfit'))
+    return 'invalid';
+  if (postOnly === true || !isAbsent(displayQty)) return 'invalid';
+  return { stopPrice, trigger };
+}
+
+/** The spec's trigger condition of a stop order at price `price`. */
+function conditionHolds(side: ModelSide, trigger: Trigger, stopPrice: number, price: number): boolean {
+  const rising = (side === 'buy') === (trigger === 'stopLoss');
+  return rising ? price >= stopPrice : price <= stopPrice;
+}
+
+/** The order a taker becomes when it rests (or is pending), with a fresh visible part. */
+function orderOf(taker: Taker, arrival: number): ModelOrder {
+  return {
+    id: taker.id,
+    user: taker.user,
+    symbol: taker.symbol.symbol,
+    side: taker.side,
+    type: taker.type,
+    tif: taker.tif,
+    stp: taker.stp,
+    price: taker.price,
+    qty: taker.acceptedQty,
+    remaining: taker.remaining,
+    displayQty: taker.displayQty,
+    visible: taker.displayQty === undefined ? taker.remaining : Math.min(taker.displayQty, taker.remaining),
+    arrival,
+    stopPrice: undefined,
+    trigger: undefined,
+  };
+}
+
+/** An activated stop order as a taker of its type, for its remaining qty. */
+function takerOf(order: ModelOrder, symbol: ModelSymbol): Taker {
+  return {
+    id: order.id,
+    user: order.user,
+    symbol,
+    side: order.side,
+    type: order.type,
+    tif: order.tif,
+    price: order.price,
+    qty: order.remaining,
+    remaining: order.remaining,
+    stp: order.stp,
+    displayQty: undefined,
+    acceptedQty: order.qty,
   };
 }
 
