@@ -3,10 +3,10 @@
 import type { Side } from '../core/types.js';
 import { decodeCursor, pageOf, pageSizeOf } from './cursor.js';
 import { StoreError } from './errors.js';
-import type { LedgerKind, OrderEventKind, OrderRow } from './plan.js';
+import type { CouponRow, FeeRole, LedgerKind, OrderEventKind, OrderRow } from './plan.js';
 import type { HistoryQuery, Page } from './ports.js';
 import type { SqlExecutor } from './sql.js';
-import { orderColumns, orderFromRecord } from './write.js';
+import { couponColumns, couponFromRecord, orderColumns, orderFromRecord } from './write.js';
 
 /** Above every engine id: the "no cursor yet" bound of a descending keyset. */
 const keyAboveAll = '9223372036854775807';
@@ -46,6 +46,21 @@ export interface LedgerRecord {
   kind: LedgerKind;
   amount: number;
   tradeId: number | null;
+  offeringId: number | null;
+}
+
+export type CouponRecord = Omit<CouponRow, 'userId'>;
+
+export interface CouponUseRecord {
+  tradeId: number;
+  role: FeeRole;
+  seq: number;
+  tsMs: number;
+  offeringId: number;
+  asset: string;
+  fullFee: number;
+  fee: number;
+  usesLeft: number;
 }
 
 export interface OrderEventRecord {
@@ -150,8 +165,9 @@ export class HistoryQueries {
       kind: string;
       amount: Numeric;
       trade_id: Numeric | null;
+      offering_id: Numeric | null;
     }>(
-      `SELECT seq, entry_index, ts_ms, asset, kind, amount, trade_id FROM ledger
+      `SELECT seq, entry_index, ts_ms, asset, kind, amount, trade_id, offering_id FROM ledger
         WHERE user_id = $1 AND (seq, entry_index) < ($2, $3)
         ORDER BY seq DESC, entry_index DESC LIMIT $4`,
       [userId, seq, entryIndex, pageSize + 1],
@@ -164,8 +180,62 @@ export class HistoryQueries {
       kind: record.kind as LedgerKind,
       amount: Number(record.amount),
       tradeId: record.trade_id === null ? null : Number(record.trade_id),
+      offeringId: record.offering_id === null ? null : Number(record.offering_id),
     }));
     return pageOf(items, pageSize, (entry) => [entry.seq, entry.entryIndex]);
+  }
+
+  /** A user's coupons, newest offering first, with their uses left as projected. */
+  async couponsOfUser(userId: number, query: HistoryQuery): Promise<Page<CouponRecord>> {
+    const pageSize = pageSizeOf(query);
+    const [offeringId] = decodeCursor(query.cursor, 1) ?? [keyAboveAll];
+    const records = await this.executor.query<Parameters<typeof couponFromRecord>[0]>(
+      `SELECT ${couponColumns} FROM coupons WHERE user_id = $1 AND offering_id < $2
+        ORDER BY offering_id DESC LIMIT $3`,
+      [userId, offeringId, pageSize + 1],
+    );
+    const items = records.map((record) => {
+      const { userId: _owner, ...coupon } = couponFromRecord(record);
+      return coupon;
+    });
+    return pageOf(items, pageSize, (coupon) => [coupon.offeringId]);
+  }
+
+  /** The fees a user's coupons discounted, newest first; key (tradeId, role) as for fills. */
+  async couponUsesOfUser(userId: number, query: HistoryQuery): Promise<Page<CouponUseRecord>> {
+    const pageSize = pageSizeOf(query);
+    const cursor = decodeCursor(query.cursor, 2);
+    if (cursor !== undefined && cursor[1] > 1)
+      throw new StoreError('INVALID_CURSOR', 'unknown role in cursor');
+    const [tradeId, role] = cursor ?? [keyAboveAll, 0];
+    const records = await this.executor.query<{
+      trade_id: Numeric;
+      role: string;
+      seq: Numeric;
+      ts_ms: Numeric;
+      offering_id: Numeric;
+      asset: string;
+      full_fee: Numeric;
+      fee: Numeric;
+      uses_left: Numeric;
+    }>(
+      `SELECT trade_id, role, seq, ts_ms, offering_id, asset, full_fee, fee, uses_left FROM coupon_uses
+        WHERE user_id = $1 AND (trade_id, CASE role WHEN 'maker' THEN 1 ELSE 0 END) < ($2, $3)
+        ORDER BY trade_id DESC, role ASC LIMIT $4`,
+      [userId, tradeId, role, pageSize + 1],
+    );
+    const items = records.map((record) => ({
+      tradeId: Number(record.trade_id),
+      role: record.role as FeeRole,
+      seq: Number(record.seq),
+      tsMs: Number(record.ts_ms),
+      offeringId: Number(record.offering_id),
+      asset: record.asset,
+      fullFee: Number(record.full_fee),
+      fee: Number(record.fee),
+      usesLeft: Number(record.uses_left),
+    }));
+    return pageOf(items, pageSize, (use) => [use.tradeId, use.role === 'maker' ? 1 : 0]);
   }
 
   async tradesOfSymbol(symbol: string, query: HistoryQuery): Promise<Page<TradeRecord>> {

@@ -186,12 +186,56 @@ CREATE VIEW order_events AS
     FROM order_event_groups groups, json_array_elements(groups.events::json) AS event;
 `;
 
+// Every change of a user's total balance in the ledger (trade legs, the fee account's credits, an
+// issuer's delivered units), claims naming their offering, and coupons: one row per coupon with its
+// uses left, one row per fee a coupon discounted. Rows projected before this version keep what
+// they had (no trade legs, no offering); `hoga db rebuild` re-projects them (docs/OPERATIONS.md).
+const ledgerTradesAndCoupons = `
+ALTER TABLE ledger ADD COLUMN offering_id bigint;
+CREATE TABLE coupons (
+  user_id bigint NOT NULL,
+  offering_id bigint NOT NULL,
+  issued_seq bigint NOT NULL,
+  issued_ts_ms bigint NOT NULL,
+  maker_discount_pct integer NOT NULL,
+  taker_discount_pct integer NOT NULL,
+  expires_ts_ms bigint NOT NULL,
+  uses bigint NOT NULL,
+  uses_left bigint NOT NULL,
+  updated_seq bigint NOT NULL,
+  PRIMARY KEY (user_id, offering_id)
+) WITH (fillfactor = 80);
+CREATE TABLE coupon_uses (
+  trade_id bigint NOT NULL,
+  role text NOT NULL,
+  seq bigint NOT NULL,
+  ts_ms bigint NOT NULL,
+  user_id bigint NOT NULL,
+  offering_id bigint NOT NULL,
+  asset text NOT NULL,
+  full_fee bigint NOT NULL,
+  fee bigint NOT NULL,
+  uses_left bigint NOT NULL,
+  PRIMARY KEY (trade_id, role)
+);
+CREATE INDEX coupon_uses_user ON coupon_uses (user_id, trade_id);
+`;
+
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'users and sessions', sql: usersAndSessions },
   { version: 2, name: 'history projections and candles', sql: history },
   { version: 3, name: 'candle close time and quote volume', sql: candleCloseAndQuoteVolume },
   { version: 4, name: 'order events grouped per order and batch', sql: orderEventGroups },
+  { version: 5, name: 'ledger trade entries, claims by offering, coupons', sql: ledgerTradesAndCoupons },
 ];
 
 /** Tables filled from the journal: what `hoga db rebuild` empties and refills. */
-export const projectedTables = ['symbols', 'trades', 'order_event_groups', 'orders', 'ledger'] as const;
+export const projectedTables = [
+  'symbols',
+  'trades',
+  'order_event_groups',
+  'orders',
+  'ledger',
+  'coupons',
+  'coupon_uses',
+] as const;

@@ -63,7 +63,7 @@ describe('planBatch', () => {
     ]),
   ];
 
-  it('writes one row per order with its final state, and fees in the received asset', () => {
+  it('writes one row per order with its final state, and every balance change of a fill', () => {
     const symbols = new Map<string, SymbolAssets>();
     const rows = planBatch(outcomes, new Map(), symbols);
     assert.deepEqual(
@@ -79,9 +79,29 @@ describe('planBatch', () => {
         [8, 'expired', 3, 0, 3],
       ],
     );
+    const entry = (entryIndex: number, userId: number, asset: string, kind: string, amount: number) => ({
+      seq: 3,
+      entryIndex,
+      tsMs: 1_003,
+      userId,
+      asset,
+      kind,
+      amount,
+      tradeId: 1,
+      offeringId: null,
+    });
+    // The taker buys 3 lots at 100: its legs and fee (in the base it received), the maker's legs
+    // (no maker fee), then the fee account's credit.
     assert.deepEqual(rows.ledger, [
-      { seq: 3, entryIndex: 0, tsMs: 1_003, userId: 2, asset: 'AAA', kind: 'fee', amount: -6, tradeId: 1 },
+      entry(0, 2, 'AAA', 'trade', 3),
+      entry(1, 2, 'USD', 'trade', -300),
+      entry(2, 2, 'AAA', 'fee', -6),
+      entry(3, 1, 'AAA', 'trade', -3),
+      entry(4, 1, 'USD', 'trade', 300),
+      entry(5, 0, 'AAA', 'feeCredit', 6),
     ]);
+    // 20 bps of 3 units is 0: a fee of 6 is one neither the rate nor a coupon explains.
+    assert.equal(rows.unexplainedFees, 1);
     assert.deepEqual(
       rows.orderEvents.map((event) => [event.seq, event.eventIndex, event.kind]),
       [
@@ -112,7 +132,7 @@ describe('planBatch', () => {
     const rows = planBatch(
       outcomes.slice(2),
       new Map(),
-      new Map([['AAA/USD', { base: 'AAA', quote: 'USD' }]]),
+      new Map([['AAA/USD', { base: 'AAA', quote: 'USD', lotSize: 1, makerFeeBps: 10, takerFeeBps: 20 }]]),
     );
     assert.equal(rows.unknownOrderEvents, 1);
     assert.deepEqual(
