@@ -508,8 +508,10 @@ class BatchPlanner {
     this.feeEntry(event, 'taker', takerAsset, takerFullFee, event.takerFee);
     this.tradeLegs(event.makerUser, !takerBuys, assets, baseAmount, quoteAmount, tradeId);
     this.feeEntry(event, 'maker', makerAsset, makerFullFee, event.makerFee);
-    if (event.takerFee > 0) this.ledgerEntry(FEE_USER, takerAsset, 'feeCredit', event.takerFee, tradeId, null);
-    if (event.makerFee > 0) this.ledgerEntry(FEE_USER, makerAsset, 'feeCredit', event.makerFee, tradeId, null);
+    if (event.takerFee > 0)
+      this.ledgerEntry(FEE_USER, takerAsset, 'feeCredit', event.takerFee, tradeId, null);
+    if (event.makerFee > 0)
+      this.ledgerEntry(FEE_USER, makerAsset, 'feeCredit', event.makerFee, tradeId, null);
   }
 
   private tradeLegs(
@@ -572,7 +574,12 @@ class BatchPlanner {
    * coupon, in issue order, that has uses left (or spent one on this same fill), has not expired
    * and discounts this role; that spends one use per fill.
    */
-  private spendCoupon(user: number, role: FeeRole, fullFee: number, tradeId: number): PlannedCoupon | undefined {
+  private spendCoupon(
+    user: number,
+    role: FeeRole,
+    fullFee: number,
+    tradeId: number,
+  ): PlannedCoupon | undefined {
     if (fullFee === 0 || (this.usableCoupons.size === 0 && this.coupons.size === 0)) return undefined;
     if (!this.coupons.has(user) && !this.usableCoupons.has(user)) return undefined;
     for (const coupon of this.couponsOf(user)) {
