@@ -24,6 +24,8 @@ export const GatewayErrorCodes = [
   'PAYLOAD_TOO_LARGE',
   'INVALID_CURSOR',
   'INVALID_QUERY',
+  'CLIENT_ORDER_ID_CONFLICT',
+  'CLIENT_CLAIM_ID_CONFLICT',
 ] as const;
 
 export type GatewayErrorCode = (typeof GatewayErrorCodes)[number];

@@ -154,6 +154,11 @@ describe('offerings', () => {
     api = exchange.api;
     const again = await api.expect(201, 'POST', path, body, user.token);
     assert.equal(again.seq, replies[0].body.seq);
+    const other = await api.call('POST', path, { ...body, units: 2 }, user.token);
+    assert.deepEqual(
+      [other.status, other.body.code, other.body.field],
+      [409, 'CLIENT_CLAIM_ID_CONFLICT', 'clientClaimId'],
+    );
     const claims = await api.expect(200, 'GET', '/api/v1/claims', undefined, user.token);
     assert.deepEqual(
       claims.filter((claim: any) => claim.offeringId === offering.id),
