@@ -1,7 +1,8 @@
 // History queries for the gateway: keyset pagination (newest first, except candles, oldest first)
 // over the indexes the schema defines, with a bounded page size.
+import { FEE_USER } from '../core/engine.js';
 import type { Side } from '../core/types.js';
-import { decodeCursor, pageOf, pageSizeOf } from './cursor.js';
+import { decodeCursor, encodeCursor, pageOf, pageSizeOf } from './cursor.js';
 import { StoreError } from './errors.js';
 import type { CouponRow, FeeRole, LedgerKind, OrderEventKind, OrderRow } from './plan.js';
 import type { HistoryQuery, Page } from './ports.js';
@@ -40,7 +41,10 @@ export interface UserTradeRecord {
 
 export interface LedgerRecord {
   seq: number;
+  /** The entry's index among its command's `ledger` rows, or for a fill's leg its trade id. */
   entryIndex: number;
+  /** 0 for a `ledger` row, 1-8 for a fill's legs (docs/OPERATIONS.md "The ledger"). */
+  leg: number;
   tsMs: number;
   asset: string;
   kind: LedgerKind;
@@ -154,35 +158,36 @@ export class HistoryQueries {
     return pageOf(items, pageSize, (trade) => [trade.tradeId, trade.role === 'maker' ? 1 : 0]);
   }
 
+  /**
+   * A user's ledger, newest first: the rows of `ledger` and the legs of the user's fills from
+   * `trade_legs`, merged on the key (seq, entry key, leg): a row's entry index and leg 0, or a
+   * fill's trade id and leg 1-8 (a command's rows are either all fills or none). The cursor also
+   * carries the oldest trade id shown so far: trade ids grow with seq, so the fills still to page
+   * are at or below it, which keeps each fill scan on its user's trade index.
+   */
   async ledgerOfUser(userId: number, query: HistoryQuery): Promise<Page<LedgerRecord>> {
     const pageSize = pageSizeOf(query);
-    const [seq, entryIndex] = decodeCursor(query.cursor, 2) ?? [keyAboveAll, 0];
-    const records = await this.executor.query<{
-      seq: Numeric;
-      entry_index: Numeric;
-      ts_ms: Numeric;
-      asset: string;
-      kind: string;
-      amount: Numeric;
-      trade_id: Numeric | null;
-      offering_id: Numeric | null;
-    }>(
-      `SELECT seq, entry_index, ts_ms, asset, kind, amount, trade_id, offering_id FROM ledger
-        WHERE user_id = $1 AND (seq, entry_index) < ($2, $3)
-        ORDER BY seq DESC, entry_index DESC LIMIT $4`,
-      [userId, seq, entryIndex, pageSize + 1],
-    );
-    const items = records.map((record) => ({
-      seq: Number(record.seq),
-      entryIndex: Number(record.entry_index),
-      tsMs: Number(record.ts_ms),
-      asset: record.asset,
-      kind: record.kind as LedgerKind,
-      amount: Number(record.amount),
-      tradeId: record.trade_id === null ? null : Number(record.trade_id),
-      offeringId: record.offering_id === null ? null : Number(record.offering_id),
-    }));
-    return pageOf(items, pageSize, (entry) => [entry.seq, entry.entryIndex]);
+    const cursor = decodeCursor(query.cursor, 4);
+    const [seq, entryKey, leg, tradeIdAtMost] = cursor ?? [keyAboveAll, 0, 0, keyAboveAll];
+    const records = await this.executor.query<LedgerSqlRow>(ledgerPageSql, [
+      userId,
+      seq,
+      entryKey,
+      leg,
+      tradeIdAtMost,
+      pageSize + 1,
+    ]);
+    const page = pageOf(records.map(ledgerRecordOf), pageSize, (entry) => [
+      entry.seq,
+      entry.entryIndex,
+      entry.leg,
+    ]);
+    if (page.next === null) return page;
+    let oldestTradeId = cursor?.[3] ?? Number.MAX_SAFE_INTEGER;
+    for (const entry of page.items)
+      if (entry.tradeId !== null && entry.leg > 0) oldestTradeId = Math.min(oldestTradeId, entry.tradeId);
+    const last = page.items[page.items.length - 1];
+    return { items: page.items, next: encodeCursor([last.seq, last.entryIndex, last.leg, oldestTradeId]) };
   }
 
   /** A user's coupons, newest offering first, with their uses left as projected. */
@@ -265,6 +270,53 @@ export class HistoryQueries {
     }));
     return pageOf(items, pageSize, (trade) => [trade.tradeId]);
   }
+}
+
+/** Fill legs of one kind of involvement, newest first, from the key ($2, $3, $4) down. */
+function fillLegsSql(involvement: string): string {
+  return `(SELECT seq, trade_id AS entry_key, leg, ts_ms, asset, kind, amount, trade_id, NULL::bigint AS offering_id
+      FROM trade_legs
+     WHERE ${involvement} AND user_id = $1 AND trade_id <= $5 AND (seq, trade_id, leg) < ($2, $3, $4)
+     ORDER BY trade_id DESC, leg DESC LIMIT $6)`;
+}
+
+/**
+ * One page of a user's ledger: its `ledger` rows, then the legs of fills it took (a self-trade's
+ * maker legs come with them), made, and, for the fee account only, the fee credits.
+ */
+const ledgerPageSql = `
+  (SELECT seq, entry_index AS entry_key, 0 AS leg, ts_ms, asset, kind, amount, trade_id, offering_id
+     FROM ledger WHERE user_id = $1 AND (seq, entry_index) < ($2, $3)
+    ORDER BY seq DESC, entry_index DESC LIMIT $6)
+  UNION ALL ${fillLegsSql('taker_user_id = $1 AND leg <= 6')}
+  UNION ALL ${fillLegsSql('maker_user_id = $1 AND taker_user_id <> $1 AND leg <= 6')}
+  UNION ALL ${fillLegsSql(`$1 = ${FEE_USER} AND leg >= 7`)}
+  ORDER BY seq DESC, entry_key DESC, leg DESC LIMIT $6`;
+
+interface LedgerSqlRow {
+  seq: Numeric;
+  entry_key: Numeric;
+  leg: Numeric;
+  ts_ms: Numeric;
+  asset: string;
+  kind: string;
+  amount: Numeric;
+  trade_id: Numeric | null;
+  offering_id: Numeric | null;
+}
+
+function ledgerRecordOf(record: LedgerSqlRow): LedgerRecord {
+  return {
+    seq: Number(record.seq),
+    entryIndex: Number(record.entry_key),
+    leg: Number(record.leg),
+    tsMs: Number(record.ts_ms),
+    asset: record.asset,
+    kind: record.kind as LedgerKind,
+    amount: Number(record.amount),
+    tradeId: record.trade_id === null ? null : Number(record.trade_id),
+    offeringId: record.offering_id === null ? null : Number(record.offering_id),
+  };
 }
 
 interface UserTradeSqlRow {

@@ -1,7 +1,6 @@
 // Turns a batch of command outcomes into the rows the projections write. Pure: no I/O, so the
 // same outcomes always give the same rows (what makes `hoga db rebuild` equal the live tables).
 
-import { FEE_USER } from '../core/engine.js';
 import { basisPointsOf } from '../core/numbers.js';
 import type { CouponIssuedEvent, EngineEvent, Side, TradeEvent } from '../core/types.js';
 import type { OutcomeEvents } from '../ports.js';
@@ -127,8 +126,9 @@ export function groupOrderEvents(events: readonly OrderEventRow[]): OrderEventGr
 /**
  * What moved a user's total balance (available + locked; reservations move neither and are not
  * entries): `trade` one leg of a fill (what the side paid or received, before its fee), `fee` the
- * fee it paid, `feeCredit` the fee account's income, `claim` both sides of a claim for its claimant,
- * `offeringProceeds` the quote the issuer received and `offeringDelivery` the units it delivered.
+ * fee it paid, `feeCredit` the fee account's income (these three are read from `trades`, never
+ * planned), `claim` both sides of a claim for its claimant, `offeringProceeds` the quote the issuer
+ * received and `offeringDelivery` the units it delivered.
  */
 export type LedgerKind =
   | 'deposit'
@@ -485,17 +485,18 @@ class BatchPlanner {
     };
     this.changeOrder(event.maker, fill);
     this.changeOrder(event.taker, fill);
-    this.tradeEntries(event);
+    this.tradeCoupons(event);
   }
 
   /**
-   * Every balance change of a fill: each side pays one asset and receives the other, then pays its
-   * fee in the asset it received (a buyer in base, a seller in quote) to the fee account.
+   * A fill's ledger entries (each side's legs, fees, the fee account's credits) are read from
+   * `trades` (the view `trade_legs`), so nothing more is written for them; what the planner needs
+   * here is which coupon, if any, discounted each fee. Taker before maker: the order in which the
+   * engine charges fees and spends coupon uses.
    */
-  private tradeEntries(event: TradeEvent): void {
+  private tradeCoupons(event: TradeEvent): void {
     const assets = this.symbols.get(event.symbol);
     if (assets === undefined) return;
-    const tradeId = event.tradeId;
     const baseAmount = event.qty * assets.lotSize;
     const quoteAmount = event.qty * event.price;
     const takerBuys = event.takerSide === 'buy';
@@ -503,33 +504,13 @@ class BatchPlanner {
     const makerAsset = takerBuys ? assets.quote : assets.base;
     const takerFullFee = basisPointsOf(takerBuys ? baseAmount : quoteAmount, assets.takerFeeBps);
     const makerFullFee = basisPointsOf(takerBuys ? quoteAmount : baseAmount, assets.makerFeeBps);
-    // Taker before maker: the order in which the engine charges fees and spends coupon uses.
-    this.tradeLegs(event.takerUser, takerBuys, assets, baseAmount, quoteAmount, tradeId);
-    this.feeEntry(event, 'taker', takerAsset, takerFullFee, event.takerFee);
-    this.tradeLegs(event.makerUser, !takerBuys, assets, baseAmount, quoteAmount, tradeId);
-    this.feeEntry(event, 'maker', makerAsset, makerFullFee, event.makerFee);
-    if (event.takerFee > 0)
-      this.ledgerEntry(FEE_USER, takerAsset, 'feeCredit', event.takerFee, tradeId, null);
-    if (event.makerFee > 0)
-      this.ledgerEntry(FEE_USER, makerAsset, 'feeCredit', event.makerFee, tradeId, null);
+    this.feeCoupon(event, 'taker', takerAsset, takerFullFee, event.takerFee);
+    this.feeCoupon(event, 'maker', makerAsset, makerFullFee, event.makerFee);
   }
 
-  private tradeLegs(
-    user: number,
-    buys: boolean,
-    assets: SymbolAssets,
-    baseAmount: number,
-    quoteAmount: number,
-    tradeId: number,
-  ): void {
-    this.ledgerEntry(user, assets.base, 'trade', buys ? baseAmount : -baseAmount, tradeId, null);
-    this.ledgerEntry(user, assets.quote, 'trade', buys ? -quoteAmount : quoteAmount, tradeId, null);
-  }
-
-  /** The fee entry, and the coupon use that discounted it when one did. */
-  private feeEntry(event: TradeEvent, role: FeeRole, asset: string, fullFee: number, fee: number): void {
+  /** The coupon use that discounted a fee, when one did. */
+  private feeCoupon(event: TradeEvent, role: FeeRole, asset: string, fullFee: number, fee: number): void {
     const user = role === 'taker' ? event.takerUser : event.makerUser;
-    if (fee > 0) this.ledgerEntry(user, asset, 'fee', -fee, event.tradeId, null);
     const coupon = this.spendCoupon(user, role, fullFee, event.tradeId);
     if (coupon === undefined) {
       if (fee !== fullFee) this.result.unexplainedFees += 1;
