@@ -596,8 +596,16 @@ export function storeContract(backend: Backend): void {
       for (const kind of ['trade', 'cancelled', 'amended', 'withdrawn', 'claimed', 'couponIssued'])
         assert.ok(count(kind) > 5, `seed ${seed}: the flow has ${kind} events (${count(kind)})`);
       await withStore(context, async (store) => {
-        // Small batches: coupons issued in one batch are used in later ones.
-        await rebuildProjections(store, streamOf(outcomes), () => undefined, { batchOutcomesMax: 17 });
+        // Small batches, so coupons issued in one batch are used in later ones; and two projectors
+        // taking turns, so each must reload the coupons the other one issued or used.
+        const first = await store.openProjector({ batchOutcomesMax: 17 });
+        const second = await store.openProjector({ batchOutcomesMax: 17 });
+        const thirds = [1_000, 2_000, outcomes.length];
+        await first.project(streamOf(outcomes.slice(0, thirds[0])));
+        await second.project(streamOf(outcomes.slice(thirds[0], thirds[1])));
+        await first.project(streamOf(outcomes.slice(thirds[1], thirds[2])));
+        await first.close();
+        await second.close();
         const sums = await store.database.query<{ user_id: Numeric; asset: string; total: Numeric }>(
           'SELECT user_id, asset, sum(amount) AS total FROM ledger_entries GROUP BY user_id, asset',
         );
