@@ -209,7 +209,7 @@ describe('offerings', () => {
     await readModelCaughtUp();
     const history = await api.expect(200, 'GET', '/api/v1/history/coupons', undefined, winner.token);
     assert.deepEqual(
-      history.items.map((entry: any) => [
+      history.items.map((entry: Record<string, unknown>) => [
         entry.offeringId,
         entry.uses,
         entry.usesLeft,
@@ -233,7 +233,7 @@ describe('offerings', () => {
     ]);
     const ledger = await api.expect(200, 'GET', '/api/v1/history/ledger', undefined, winner.token);
     assert.deepEqual(
-      ledger.items.map((entry: any) => [
+      ledger.items.map((entry: Record<string, unknown>) => [
         entry.kind,
         entry.asset,
         entry.amount,
