@@ -73,8 +73,8 @@ export function App() {
     const onHash = () => setRoute(readRoute());
     window.addEventListener('hashchange', onHash);
     socket.start();
-    void Promise.all([api.session(), api.symbols()]).then(([session, listed]) => {
-      if (session.ok && session.value.user) setMe(session.value.user);
+    void Promise.all([api.me(), api.symbols()]).then(([user, listed]) => {
+      if (user.ok) setMe(user.value);
       if (listed.ok) setSymbols(listed.value);
       setBooted(true);
     });
@@ -89,8 +89,7 @@ export function App() {
     broadcast.onmessage = (event: MessageEvent) => {
       const type = (event.data as { type?: string }).type;
       if (type === 'logged-out' && me) loggedOut();
-      if (type === 'logged-in')
-        void api.session().then((session) => session.ok && session.value.user && setMe(session.value.user));
+      if (type === 'logged-in') void api.me().then((user) => user.ok && setMe(user.value));
     };
   }, [broadcast, me, loggedOut]);
 

@@ -77,19 +77,6 @@ export interface Me {
   isAdmin: boolean;
 }
 
-/** Who this browser is logged in as; `user: null` for a visitor (the route never answers 401). */
-export interface SessionState {
-  user: Me | null;
-}
-
-/** What the login page may say: demo mode's shared logins and a new account's starting balance. */
-export interface Welcome {
-  demo: {
-    logins: Array<{ username: string; password: string }>;
-    startingBalances: Array<{ asset: string; amount: string }>;
-  } | null;
-}
-
 /** One page of the complete history (SQL read model), newest first, keyset-paginated. */
 export interface Page<T> {
   items: T[];
@@ -275,9 +262,6 @@ export const api = {
   logout: () => request<unknown>('POST', '/auth/logout'),
   logoutAll: () => request<{ ended: number }>('POST', '/auth/logout-all'),
   me: () => request<Me>('GET', '/me'),
-  /** Boot-time "am I logged in": 200 for visitors too, so loading the page never logs a 401. */
-  session: () => request<SessionState>('GET', '/session'),
-  welcome: () => request<Welcome>('GET', '/welcome'),
   sessions: () => request<SessionInfo[]>('GET', '/sessions'),
   endSession: (sessionId: string) => request<unknown>('DELETE', `/sessions/${encodeURIComponent(sessionId)}`),
   symbols: () => request<SymbolInfo[]>('GET', '/symbols'),

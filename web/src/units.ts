@@ -4,7 +4,6 @@
 // Values that already arrive as decimal strings pass through unchanged.
 
 import {
-  type DecimalProblem,
   formatUnits,
   lotsToQty,
   type MarketScale,
@@ -65,33 +64,12 @@ function buildUnits(info: SymbolInfo): SymbolUnits {
     priceProblem(text) {
       if (!scale) return undefined;
       const checked = priceToMinor(text.trim(), scale);
-      return checked.ok ? undefined : fieldProblem('Price', checked.problem, 'tick size', info.tickSize);
+      return checked.ok ? undefined : `Price ${checked.message}; tick ${info.tickSize}.`;
     },
     qtyProblem(text) {
       if (!scale) return undefined;
       const checked = qtyToLots(text.trim(), scale);
-      return checked.ok ? undefined : fieldProblem('Quantity', checked.problem, 'lot size', info.lotSize);
+      return checked.ok ? undefined : `Quantity ${checked.message}; lot ${info.lotSize}.`;
     },
   };
-}
-
-/**
- * One sentence per problem, saying the step once, as a trader would read it ("Price must be a
- * multiple of the tick size 0.01."), not the gateway's wording for API callers.
- */
-export function fieldProblem(field: string, problem: DecimalProblem, stepName: string, step: string): string {
-  switch (problem) {
-    case 'MALFORMED':
-      return `${field} must be a number such as ${step}: digits and at most one decimal point.`;
-    case 'NEGATIVE':
-      return `${field} cannot be negative.`;
-    case 'ZERO':
-      return `${field} must be more than zero.`;
-    case 'TOO_MANY_DECIMALS':
-      return `${field} has too many decimal places: it must be a multiple of the ${stepName} ${step}.`;
-    case 'OFF_STEP':
-      return `${field} must be a multiple of the ${stepName} ${step}.`;
-    case 'OUT_OF_RANGE':
-      return `${field} is too large.`;
-  }
 }

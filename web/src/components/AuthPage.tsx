@@ -1,65 +1,8 @@
-// Log in and register: one form, the server's error shown next to the field it names. In demo
-// mode the page names the demo's shared logins and what a new account starts with.
+// Log in and register: one form, the server's error shown next to the field it names.
 
-import { useEffect, useState } from 'preact/hooks';
-import { type ApiError, api, type Welcome } from '../api.js';
+import { useState } from 'preact/hooks';
+import { type ApiError, api } from '../api.js';
 import { useApp } from '../context.js';
-import { formatDecimal, fractionDigits } from '../decimal.js';
-
-type DemoWelcome = NonNullable<Welcome['demo']>;
-
-function DemoNote({
-  demo,
-  registering,
-  onPick,
-}: {
-  demo: DemoWelcome;
-  registering: boolean;
-  onPick(username: string, password: string): void;
-}) {
-  const starting = demo.startingBalances
-    .map((balance) => `${formatDecimal(balance.amount, fractionDigits(balance.amount))} ${balance.asset}`)
-    .join(', ');
-  const names = demo.logins.map((login) => login.username).join(' and ');
-  return (
-    <aside class="demo-note" aria-label="Demo accounts" data-testid="demo-note">
-      <p>
-        <strong>Demo exchange.</strong>{' '}
-        {registering ? (
-          <>
-            A new account starts with {starting}. Or <a href="#/login">log in</a> as {names} (password{' '}
-            <code>{demo.logins[0]?.password}</code>).
-          </>
-        ) : (
-          <>
-            Log in with a demo account (password <code>{demo.logins[0]?.password}</code>):
-          </>
-        )}
-      </p>
-      {!registering && (
-        <>
-          <p class="demo-logins">
-            {demo.logins.map((login) => (
-              <button
-                key={login.username}
-                type="button"
-                class="small"
-                onClick={() => onPick(login.username, login.password)}
-              >
-                {login.username}
-              </button>
-            ))}
-          </p>
-          {starting && (
-            <p class="muted">
-              Or <a href="#/register">create an account</a>: it starts with {starting}.
-            </p>
-          )}
-        </>
-      )}
-    </aside>
-  );
-}
 
 export function AuthPage({ mode }: { mode: 'login' | 'register' }) {
   const { loggedIn } = useApp();
@@ -67,23 +10,7 @@ export function AuthPage({ mode }: { mode: 'login' | 'register' }) {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
-  const [demo, setDemo] = useState<DemoWelcome | null>(null);
   const registering = mode === 'register';
-
-  useEffect(() => {
-    let active = true;
-    void api.welcome().then((welcome) => {
-      if (active && welcome.ok) setDemo(welcome.value.demo);
-    });
-    return () => {
-      active = false;
-    };
-  }, []);
-
-  const pick = (name: string, secret: string) => {
-    setUsername(name);
-    setPassword(secret);
-  };
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -118,7 +45,6 @@ export function AuthPage({ mode }: { mode: 'login' | 'register' }) {
   return (
     <section class="auth card" aria-labelledby="auth-title">
       <h1 id="auth-title">{registering ? 'Create your account' : 'Log in'}</h1>
-      {demo && <DemoNote demo={demo} registering={registering} onPick={pick} />}
       <form onSubmit={submit} noValidate>
         <label for="auth-username">Username</label>
         <input

@@ -26,7 +26,7 @@ export function Header({ connection }: { connection: ConnectionState }) {
           <rect x="14" y="4" width="4" height="17" rx="1" />
           <rect x="20" y="10" width="2" height="11" rx="1" />
         </svg>
-        <span class="brand-name">Hoga</span>
+        Hoga
       </a>
       <nav class="nav" aria-label="Main">
         <a href="#/trade">Trade</a>
@@ -35,12 +35,12 @@ export function Header({ connection }: { connection: ConnectionState }) {
       </nav>
       <output class={`connection connection-${connection}`} data-testid="connection" aria-live="polite">
         <span class="dot" aria-hidden="true" />
-        <span class="connection-label">{connectionLabels[connection]}</span>
+        {connectionLabels[connection]}
       </output>
       <div class="account">
         {me ? (
           <>
-            <span class="username" data-testid="username" title={me.username}>
+            <span class="username" data-testid="username">
               {me.username}
             </span>
             <button type="button" class="ghost" onClick={logOut}>

@@ -14,7 +14,7 @@ import {
   type TimeInForce,
 } from '../api.js';
 import { pricePlaces, qtyPlaces, useApp } from '../context.js';
-import { compareDecimal, formatDecimal, multiplyDecimal, parseDecimal } from '../decimal.js';
+import { formatDecimal, multiplyDecimal, parseDecimal } from '../decimal.js';
 import { unitsFor } from '../units.js';
 import type { PickedPrice } from './TradePage.js';
 
@@ -28,34 +28,6 @@ export function validateOrder(info: SymbolInfo, type: OrderType, price: string, 
   if (type === 'limit' && priceProblem) errors.price = priceProblem;
   if (qtyProblem) errors.qty = qtyProblem;
   return errors;
-}
-
-/**
- * Why the account cannot pay for this order, or undefined when it can (or cannot be known here).
- * A limit buy reserves price × quantity of the quote asset, a sell its quantity of the base asset,
- * as the engine does; a market buy's cost is only known when it matches (the engine fills what
- * the balance affords), so the server decides that one. Amounts in the asset's own decimals.
- */
-export function fundsProblem(
-  info: SymbolInfo,
-  side: Side,
-  type: OrderType,
-  price: string,
-  qty: string,
-  available: string,
-): string | undefined {
-  if (side === 'buy' && type === 'market') return undefined;
-  const needed = side === 'buy' ? multiplyDecimal(price.trim(), qty.trim()) : qty.trim();
-  if (needed === undefined || compareDecimal(needed, available) <= 0) return undefined;
-  const asset = side === 'buy' ? info.quote : info.base;
-  const places = side === 'buy' ? info.quoteDecimals : info.baseDecimals;
-  return `Not enough ${asset}: this order needs ${formatDecimal(needed, places)} ${asset} and ${formatDecimal(available, places)} ${asset} is available.`;
-}
-
-/** The server's sentence with a capital letter and a full stop, for messages that carry amounts. */
-function sentence(message: string): string {
-  const capital = message.charAt(0).toUpperCase() + message.slice(1);
-  return capital.endsWith('.') ? capital : `${capital}.`;
 }
 
 function serverErrorField(error: ApiError): keyof FieldErrors {
@@ -139,12 +111,6 @@ export function OrderForm({ info, picked }: { info: SymbolInfo; picked: PickedPr
   const submit = async (event: Event) => {
     event.preventDefault();
     const found = validateOrder(info, type, price, qty);
-    // Balances not loaded yet: the server checks funds anyway.
-    const unaffordable =
-      Object.keys(found).length === 0 && balances.value !== undefined
-        ? fundsProblem(info, side, type, price, qty, available)
-        : undefined;
-    if (unaffordable) found.qty = unaffordable;
     setErrors(found);
     setNotice('');
     if (Object.keys(found).length > 0) return;
@@ -163,9 +129,7 @@ export function OrderForm({ info, picked }: { info: SymbolInfo; picked: PickedPr
     accountChanged();
     if (!placed.ok) {
       const { code, message } = placed.error;
-      // INSUFFICIENT_FUNDS from the server says what the order needs and what is available.
-      const text = code === 'INSUFFICIENT_FUNDS' ? sentence(message) : (rejectMessages[code] ?? message);
-      setErrors({ [serverErrorField(placed.error)]: `${text} (${code})` });
+      setErrors({ [serverErrorField(placed.error)]: `${rejectMessages[code] ?? message} (${code})` });
       return;
     }
     const reply = placed.value;
