@@ -3,7 +3,13 @@ import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { MatchingEngine } from '../core/types.js';
 import type { CommandSequencer } from '../ports.js';
-import type { LedgerRecord, OrderRecord, UserTradeRecord } from '../store/history.js';
+import type {
+  CouponRecord,
+  CouponUseRecord,
+  LedgerRecord,
+  OrderRecord,
+  UserTradeRecord,
+} from '../store/history.js';
 import type { HistoryQuery, Page, SessionRecord, UserRecord, UserStore } from '../store/ports.js';
 import type { AbnormalTrafficDetector } from './abnormal-traffic.js';
 import type { GatewayConfig, OriginOptions } from './config.js';
@@ -25,6 +31,8 @@ export interface HistoryReader {
   ordersOfUser(userId: number, query: HistoryQuery): Promise<Page<OrderRecord>>;
   tradesOfUser(userId: number, query: HistoryQuery): Promise<Page<UserTradeRecord>>;
   ledgerOfUser(userId: number, query: HistoryQuery): Promise<Page<LedgerRecord>>;
+  couponsOfUser(userId: number, query: HistoryQuery): Promise<Page<CouponRecord>>;
+  couponUsesOfUser(userId: number, query: HistoryQuery): Promise<Page<CouponUseRecord>>;
 }
 
 /** The market-data hub's per-socket side (src/marketdata ChannelHub fits): public channels. */

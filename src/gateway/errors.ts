@@ -28,6 +28,8 @@ export const GatewayErrorCodes = [
   'COOKIE_NEEDS_HTTPS',
   'TOO_MANY_CONNECTIONS',
   'TOO_MANY_BAD_FRAMES',
+  'CLIENT_ORDER_ID_CONFLICT',
+  'CLIENT_CLAIM_ID_CONFLICT',
 ] as const;
 
 export type GatewayErrorCode = (typeof GatewayErrorCodes)[number];

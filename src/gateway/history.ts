@@ -92,7 +92,7 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
       schema: {
         tags,
         querystring: HistoryPageQuery,
-        summary: 'My deposits, withdrawals and fees, paginated',
+        summary: 'Every change of my balances (deposits, withdrawals, trade legs, fees, claims), paginated',
       },
     },
     async (request) => {
@@ -104,8 +104,65 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
         kind: entry.kind,
         amount: minorToAmount(entry.amount, markets.decimalsOf(entry.asset) ?? 0),
         tradeId: entry.tradeId,
+        offeringId: entry.offeringId,
         atMs: entry.tsMs,
       }));
+      return { items, next: page.next };
+    },
+  );
+
+  app.get<{ Querystring: HistoryPageQuery }>(
+    '/api/v1/history/coupons',
+    {
+      schema: {
+        tags,
+        querystring: HistoryPageQuery,
+        summary: 'My coupons with their uses left, newest offering first, paginated',
+      },
+    },
+    async (request) => {
+      const { session } = await authenticate(context, request);
+      const page = await reader().couponsOfUser(session.userId, pageQuery(request.query));
+      const items = page.items.map((coupon) => ({
+        offeringId: coupon.offeringId,
+        makerDiscountPct: coupon.makerDiscountPct,
+        takerDiscountPct: coupon.takerDiscountPct,
+        expiresAtMs: coupon.expiresTsMs,
+        uses: coupon.uses,
+        usesLeft: coupon.usesLeft,
+        issuedSeq: coupon.issuedSeq,
+        issuedAtMs: coupon.issuedTsMs,
+      }));
+      return { items, next: page.next };
+    },
+  );
+
+  app.get<{ Querystring: HistoryPageQuery }>(
+    '/api/v1/history/coupon-uses',
+    {
+      schema: {
+        tags,
+        querystring: HistoryPageQuery,
+        summary: 'The fees my coupons discounted, newest first, paginated',
+      },
+    },
+    async (request) => {
+      const { session } = await authenticate(context, request);
+      const page = await reader().couponUsesOfUser(session.userId, pageQuery(request.query));
+      const items = page.items.map((use) => {
+        const decimals = markets.decimalsOf(use.asset) ?? 0;
+        return {
+          tradeId: use.tradeId,
+          role: use.role,
+          offeringId: use.offeringId,
+          feeAsset: use.asset,
+          fullFee: minorToAmount(use.fullFee, decimals),
+          fee: minorToAmount(use.fee, decimals),
+          usesLeft: use.usesLeft,
+          seq: use.seq,
+          atMs: use.tsMs,
+        };
+      });
       return { items, next: page.next };
     },
   );

@@ -11,7 +11,7 @@ import { submitOrReject } from './admin.js';
 import { authenticate, type GatewayContext, requireAdmin } from './context.js';
 import { amountToMinor, minorToAmount } from './decimal.js';
 import { GatewayError, notFound } from './errors.js';
-import { IdempotencyIndex, type IdempotencyOptions } from './idempotency.js';
+import { IdempotencyConflict, IdempotencyIndex, type IdempotencyOptions } from './idempotency.js';
 import type { MarketRegistry } from './markets.js';
 
 /** The engine's offering queries (src/core/engine.ts); the port's engines all have them. */
@@ -110,7 +110,10 @@ export class OfferingsState implements ChannelSource {
     )
       return;
     const result = summariseClaim(outcome, this.markets);
-    if (result !== undefined) this.claims.record(command.user, command.clientClaimId, result, outcome.ts);
+    if (result !== undefined) {
+      const fingerprint = claimFingerprint(command as { offering?: unknown; units?: unknown });
+      this.claims.record(command.user, command.clientClaimId, result, outcome.ts, fingerprint);
+    }
   }
 
   /** Live outcomes only: pushes the new units-left of every offering they touched. */
@@ -138,6 +141,11 @@ export class OfferingsState implements ChannelSource {
     if (this.engine === undefined || !/^[0-9]{1,15}$/.test(idText)) return undefined;
     return queriesOf(this.engine).offering(Number(idText));
   }
+}
+
+/** What makes two claims with one clientClaimId the same claim: its offering and units. */
+function claimFingerprint(command: { offering?: unknown; units?: unknown }): string {
+  return JSON.stringify([command.offering, command.units]);
 }
 
 /** The result of an applied claim command, or undefined when the engine rejected it. */
@@ -170,7 +178,13 @@ async function claimOnce(
   const result = summariseClaim(outcome, context.state.markets);
   if (result === undefined) throw new GatewayError(500, 'INTERNAL', 'claim applied without a claimed event');
   if (clientClaimId !== undefined)
-    context.state.offerings.claims.record(user, clientClaimId, result, outcome.ts);
+    context.state.offerings.claims.record(
+      user,
+      clientClaimId,
+      result,
+      outcome.ts,
+      claimFingerprint({ offering, units }),
+    );
   return result;
 }
 
@@ -195,9 +209,22 @@ export async function claimUnits(
       'clientClaimId',
     );
   }
-  return context.state.offerings.claims.run(user, clientClaimId, () =>
-    claimOnce(context, user, offeringId, units, clientClaimId),
-  );
+  try {
+    return await context.state.offerings.claims.run(
+      user,
+      clientClaimId,
+      claimFingerprint({ offering: offeringId, units }),
+      () => claimOnce(context, user, offeringId, units, clientClaimId),
+    );
+  } catch (error) {
+    if (!(error instanceof IdempotencyConflict)) throw error;
+    throw new GatewayError(
+      409,
+      'CLIENT_CLAIM_ID_CONFLICT',
+      `clientClaimId ${clientClaimId} was already used for a different claim`,
+      'clientClaimId',
+    );
+  }
 }
 
 interface CreateOfferingBody {

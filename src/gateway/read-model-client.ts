@@ -38,7 +38,7 @@ export interface ReadModelThreadOptions {
 export type ReadModelMethod =
   | `users.${keyof UserStore}`
   | `sessions.${keyof SessionStore}`
-  | `history.${'ordersOfUser' | 'tradesOfUser' | 'ledgerOfUser'}`
+  | `history.${'ordersOfUser' | 'tradesOfUser' | 'ledgerOfUser' | 'couponsOfUser' | 'couponUsesOfUser'}`
   | 'candles.candles';
 
 export interface ReadModelCall {
@@ -206,6 +206,8 @@ export class ReadModelClient {
       ordersOfUser: (userId, query) => this.call('history.ordersOfUser', [userId, query]) as never,
       tradesOfUser: (userId, query) => this.call('history.tradesOfUser', [userId, query]) as never,
       ledgerOfUser: (userId, query) => this.call('history.ledgerOfUser', [userId, query]) as never,
+      couponsOfUser: (userId, query) => this.call('history.couponsOfUser', [userId, query]) as never,
+      couponUsesOfUser: (userId, query) => this.call('history.couponUsesOfUser', [userId, query]) as never,
     };
   }
 

@@ -10,7 +10,7 @@ import { MarketRegistry } from './markets.js';
 import { OfferingsState } from './offerings.js';
 import { isReadableTrackerState, OrderTracker, type OrderTrackerOptions } from './order-tracker.js';
 import { type PrivateStreamOptions, PrivateStreams } from './private-streams.js';
-import { type PlaceResult, summarisePlace } from './trading.js';
+import { type PlaceResult, placeFingerprint, summarisePlace } from './trading.js';
 
 export interface GatewayStateOptions {
   idempotency: IdempotencyOptions;
@@ -98,7 +98,9 @@ export class GatewayState {
     )
       return;
     const result = summarisePlace(outcome, this.markets);
-    if (result !== undefined)
-      this.idempotency.record(command.user, command.clientOrderId, result, outcome.ts);
+    if (result !== undefined) {
+      const fingerprint = placeFingerprint(command as Parameters<typeof placeFingerprint>[0]);
+      this.idempotency.record(command.user, command.clientOrderId, result, outcome.ts, fingerprint);
+    }
   }
 }

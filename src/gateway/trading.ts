@@ -13,7 +13,7 @@ import type { CommandOutcome, CommandSequencer } from '../ports.js';
 import type { AbnormalTrafficDetector } from './abnormal-traffic.js';
 import { formatUnits, lotsToQty, minorToAmount, minorToPrice, priceToMinor, qtyToLots } from './decimal.js';
 import { type ErrorCode, GatewayError } from './errors.js';
-import type { IdempotencyIndex } from './idempotency.js';
+import { IdempotencyConflict, type IdempotencyIndex } from './idempotency.js';
 import type { Market, MarketRegistry } from './markets.js';
 import type { TokenBuckets } from './rate-limits.js';
 
@@ -112,9 +112,7 @@ export class TradingService {
   async place(user: number, request: PlaceRequest): Promise<PlaceResult> {
     this.admit(user);
     const clientOrderId = request.clientOrderId;
-    if (clientOrderId === undefined)
-      return this.acceptedOrThrow(user, request, await this.placeOnce(user, request));
-    if (!clientOrderIdRegex.test(clientOrderId)) {
+    if (clientOrderId !== undefined && !clientOrderIdRegex.test(clientOrderId)) {
       throw new GatewayError(
         400,
         'VALIDATION_FAILED',
@@ -122,11 +120,27 @@ export class TradingService {
         'clientOrderId',
       );
     }
-    return this.acceptedOrThrow(
-      user,
-      request,
-      await this.deps.idempotency.run(user, clientOrderId, () => this.placeOnce(user, request)),
-    );
+    const command = placeCommand(user, request, this.marketOf(request.symbol));
+    if (clientOrderId === undefined)
+      return this.acceptedOrThrow(user, request, await this.placeOnce(user, command));
+    const fingerprint = placeFingerprint(command);
+    try {
+      return this.acceptedOrThrow(
+        user,
+        request,
+        await this.deps.idempotency.run(user, clientOrderId, fingerprint, () =>
+          this.placeOnce(user, command),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof IdempotencyConflict)) throw error;
+      throw new GatewayError(
+        409,
+        'CLIENT_ORDER_ID_CONFLICT',
+        `clientOrderId ${clientOrderId} was already used for a different order`,
+        'clientOrderId',
+      );
+    }
   }
 
   async cancel(user: number, orderId: number): Promise<CancelResult> {
@@ -182,16 +196,20 @@ export class TradingService {
     this.deps.abnormal.recordOrder(user);
   }
 
-  private async placeOnce(user: number, request: PlaceRequest): Promise<PlaceResult> {
-    const market = this.marketOf(request.symbol);
-    const command = placeCommand(user, request, market);
+  private async placeOnce(user: number, command: PlaceCommand): Promise<PlaceResult> {
     const outcome = await this.submit(user, command);
     const result = summarisePlace(outcome, this.deps.markets);
     if (result === undefined)
       throw new GatewayError(500, 'INTERNAL', 'the engine gave no outcome for the order');
     if (result.status === 'rejected') this.deps.abnormal.recordReject(user);
-    if (request.clientOrderId !== undefined) {
-      this.deps.idempotency.record(user, request.clientOrderId, result, outcome.ts);
+    if (command.clientOrderId !== undefined) {
+      this.deps.idempotency.record(
+        user,
+        command.clientOrderId,
+        result,
+        outcome.ts,
+        placeFingerprint(command),
+      );
     }
     return result;
   }
@@ -257,8 +275,40 @@ export class TradingService {
   }
 }
 
+/** The journaled place command: the engine's fields and the request's clientOrderId. */
+type PlaceCommand = Command & { op: 'place'; clientOrderId?: string };
+
+/**
+ * What makes two requests with one clientOrderId the same order: every order field of the command,
+ * in engine units (so "0.10" and "0.1" agree) and with the engine's defaults filled in (an absent
+ * tif is GTC for a limit and IOC for a market order, postOnly false, stp expireMaker). Computed
+ * from the journaled command, so replay after a restart gives the same fingerprint.
+ */
+export function placeFingerprint(command: {
+  symbol?: unknown;
+  side?: unknown;
+  type?: unknown;
+  qty?: unknown;
+  price?: unknown;
+  tif?: unknown;
+  postOnly?: unknown;
+  stp?: unknown;
+}): string {
+  const defaultTif = command.type === 'market' ? 'IOC' : 'GTC';
+  return JSON.stringify([
+    command.symbol,
+    command.side,
+    command.type,
+    command.qty,
+    command.price ?? null,
+    command.tif ?? defaultTif,
+    command.postOnly ?? false,
+    command.stp ?? 'expireMaker',
+  ]);
+}
+
 /** The engine command for a validated request; decimal problems are 400s naming the field. */
-function placeCommand(user: number, request: PlaceRequest, market: Market): Command {
+function placeCommand(user: number, request: PlaceRequest, market: Market): PlaceCommand {
   const qty = qtyToLots(request.qty, market.scale);
   if (!qty.ok) throw new GatewayError(400, 'INVALID_QTY', `qty ${qty.message}`, 'qty');
   const command: Record<string, unknown> = {
@@ -283,7 +333,7 @@ function placeCommand(user: number, request: PlaceRequest, market: Market): Comm
   if (request.stp !== undefined) command.stp = request.stp;
   if (request.clientOrderId !== undefined) command.clientOrderId = request.clientOrderId;
   // No id: the sequencer assigns id = seq, unique for ever and the same on replay.
-  return command as unknown as Command;
+  return command as unknown as PlaceCommand;
 }
 
 /** What happened to a placed order, from its command's events; undefined for other commands. */

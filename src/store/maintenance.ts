@@ -15,6 +15,8 @@ export const maintainedTables = [
   'order_event_groups',
   'orders',
   'ledger',
+  'coupons',
+  'coupon_uses',
   'candles',
   'schema_migrations',
 ] as const;

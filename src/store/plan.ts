@@ -1,7 +1,8 @@
 // Turns a batch of command outcomes into the rows the projections write. Pure: no I/O, so the
 // same outcomes always give the same rows (what makes `hoga db rebuild` equal the live tables).
 
-import type { EngineEvent, Side, TradeEvent } from '../core/types.js';
+import { basisPointsOf } from '../core/numbers.js';
+import type { CouponIssuedEvent, EngineEvent, Side, TradeEvent } from '../core/types.js';
 import type { OutcomeEvents } from '../ports.js';
 
 export type OrderStatus = 'open' | 'partiallyFilled' | 'filled' | 'cancelled' | 'expired';
@@ -122,7 +123,22 @@ export function groupOrderEvents(events: readonly OrderEventRow[]): OrderEventGr
   return groups;
 }
 
-export type LedgerKind = 'deposit' | 'withdrawal' | 'fee' | 'claim' | 'offeringProceeds';
+/**
+ * What moved a user's total balance (available + locked; reservations move neither and are not
+ * entries): `trade` one leg of a fill (what the side paid or received, before its fee), `fee` the
+ * fee it paid, `feeCredit` the fee account's income (these three are read from `trades`, never
+ * planned), `claim` both sides of a claim for its claimant, `offeringProceeds` the quote the issuer
+ * received and `offeringDelivery` the units it delivered.
+ */
+export type LedgerKind =
+  | 'deposit'
+  | 'withdrawal'
+  | 'trade'
+  | 'fee'
+  | 'feeCredit'
+  | 'claim'
+  | 'offeringProceeds'
+  | 'offeringDelivery';
 
 export interface LedgerRow {
   seq: number;
@@ -134,7 +150,43 @@ export interface LedgerRow {
   /** Signed: credits positive, debits negative. */
   amount: number;
   tradeId: number | null;
+  /** The offering of a claim's entries. */
+  offeringId: number | null;
 }
+
+export interface CouponRow {
+  userId: number;
+  offeringId: number;
+  issuedSeq: number;
+  issuedTsMs: number;
+  makerDiscountPct: number;
+  takerDiscountPct: number;
+  expiresTsMs: number;
+  uses: number;
+  usesLeft: number;
+  updatedSeq: number;
+}
+
+export type FeeRole = 'taker' | 'maker';
+
+/** A fee a coupon discounted: one use of it (a self-trade's two fees share one use). */
+export interface CouponUseRow {
+  tradeId: number;
+  role: FeeRole;
+  seq: number;
+  tsMs: number;
+  userId: number;
+  offeringId: number;
+  asset: string;
+  /** The fee before the discount, and the fee charged. */
+  fullFee: number;
+  fee: number;
+  /** The coupon's uses left after this fill. */
+  usesLeft: number;
+}
+
+/** Coupons with uses left, per user in the order they were issued (the engine's order of use). */
+export type UsableCoupons = ReadonlyMap<number, readonly CouponRow[]>;
 
 export interface SymbolRow {
   symbol: string;
@@ -148,9 +200,13 @@ export interface SymbolRow {
   tsMs: number;
 }
 
+/** What the projection needs of a symbol: its assets, and lot size and fees for trade legs. */
 export interface SymbolAssets {
   base: string;
   quote: string;
+  lotSize: number;
+  makerFeeBps: number;
+  takerFeeBps: number;
 }
 
 export interface BatchRows {
@@ -160,6 +216,11 @@ export interface BatchRows {
   /** `orderEvents` as written: one row per order (see `OrderEventGroupRow`). */
   orderEventGroups: OrderEventGroupRow[];
   ledger: LedgerRow[];
+  /** The state, after this batch, of every coupon the batch issued or used. */
+  coupons: CouponRow[];
+  couponUses: CouponUseRow[];
+  /** Fees that neither the symbol's rate nor a coupon explain (0 unless the projection diverged). */
+  unexplainedFees: number;
   /** The final state, after this batch, of every order the batch touched. */
   orders: OrderRow[];
   /** Orders of `orders` the batch accepted (inserted; the others exist and are updated). */
@@ -218,8 +279,9 @@ export function planBatch(
   outcomes: readonly OutcomeEvents[],
   existingOrders: ReadonlyMap<number, OrderRow>,
   symbols: Map<string, SymbolAssets>,
+  usableCoupons: UsableCoupons = new Map(),
 ): BatchRows {
-  const planner = new BatchPlanner(existingOrders, symbols);
+  const planner = new BatchPlanner(existingOrders, symbols, usableCoupons);
   for (const outcome of outcomes) planner.addOutcome(outcome);
   return planner.rows();
 }
@@ -232,6 +294,9 @@ class BatchPlanner {
     orderEvents: [],
     orderEventGroups: [],
     ledger: [],
+    coupons: [],
+    couponUses: [],
+    unexplainedFees: 0,
     orders: [],
     createdOrderIds: new Set(),
     unknownOrderEvents: 0,
@@ -242,10 +307,14 @@ class BatchPlanner {
   private tsMs = 0;
   private eventIndex = 0;
   private entryIndex = 0;
+  /** Coupons this batch issued or may use, copied from `usableCoupons` when first needed. */
+  private readonly coupons = new Map<number, PlannedCoupon[]>();
+  private readonly touchedCoupons = new Set<PlannedCoupon>();
 
   constructor(
     private readonly existingOrders: ReadonlyMap<number, OrderRow>,
     private readonly symbols: Map<string, SymbolAssets>,
+    private readonly usableCoupons: UsableCoupons,
   ) {}
 
   addOutcome(outcome: OutcomeEvents): void {
@@ -263,20 +332,27 @@ class BatchPlanner {
   rows(): BatchRows {
     this.result.orders = [...this.touched.values()].sort((left, right) => left.orderId - right.orderId);
     this.result.orderEventGroups = groupOrderEvents(this.result.orderEvents);
+    for (const coupon of this.touchedCoupons) this.result.coupons.push(coupon.row);
     return this.result;
   }
 
   private addEvent(event: EngineEvent): void {
     switch (event.ev) {
       case 'symbolAdded':
-        this.symbols.set(event.symbol, { base: event.base, quote: event.quote });
+        this.symbols.set(event.symbol, {
+          base: event.base,
+          quote: event.quote,
+          lotSize: event.lotSize,
+          makerFeeBps: event.makerFeeBps,
+          takerFeeBps: event.takerFeeBps,
+        });
         this.result.symbols.push({ ...withoutEv(event), seq: this.seq, tsMs: this.tsMs });
         return;
       case 'deposited':
-        this.ledgerEntry(event.user, event.asset, 'deposit', event.amount, null);
+        this.ledgerEntry(event.user, event.asset, 'deposit', event.amount, null, null);
         return;
       case 'withdrawn':
-        this.ledgerEntry(event.user, event.asset, 'withdrawal', -event.amount, null);
+        this.ledgerEntry(event.user, event.asset, 'withdrawal', -event.amount, null, null);
         return;
       case 'accepted':
         this.accept(event);
@@ -343,16 +419,23 @@ class BatchPlanner {
           null,
         );
         return;
-      case 'claimed':
-        // A claim settles at once: the user pays quote and receives the asset, the issuer is paid.
-        this.ledgerEntry(event.user, event.quote, 'claim', -event.paid, null);
-        this.ledgerEntry(event.user, event.asset, 'claim', event.delivered, null);
-        this.ledgerEntry(event.issuer, event.quote, 'offeringProceeds', event.paid, null);
+      case 'claimed': {
+        // A claim settles at once: the user pays quote and receives the asset, the issuer is paid
+        // and delivers the units it has held locked since the offering was created.
+        const offering = event.offering;
+        this.ledgerEntry(event.user, event.quote, 'claim', -event.paid, null, offering);
+        this.ledgerEntry(event.user, event.asset, 'claim', event.delivered, null, offering);
+        this.ledgerEntry(event.issuer, event.quote, 'offeringProceeds', event.paid, null, offering);
+        this.ledgerEntry(event.issuer, event.asset, 'offeringDelivery', -event.delivered, null, offering);
+        return;
+      }
+      case 'couponIssued':
+        this.issueCoupon(event);
         return;
       case 'rejected':
       case 'offeringCreated':
-      case 'couponIssued':
       case 'offeringClosed':
+        // Creating and closing an offering lock and release the issuer's units: no total changes.
         return;
     }
   }
@@ -402,19 +485,108 @@ class BatchPlanner {
     };
     this.changeOrder(event.maker, fill);
     this.changeOrder(event.taker, fill);
-    this.tradeFees(event);
+    this.tradeCoupons(event);
   }
 
-  /** Each side pays its fee in the asset it receives: a buyer in base, a seller in quote. */
-  private tradeFees(event: TradeEvent): void {
+  /**
+   * A fill's ledger entries (each side's legs, fees, the fee account's credits) are read from
+   * `trades` (the view `trade_legs`), so nothing more is written for them; what the planner needs
+   * here is which coupon, if any, discounted each fee. Taker before maker: the order in which the
+   * engine charges fees and spends coupon uses.
+   */
+  private tradeCoupons(event: TradeEvent): void {
     const assets = this.symbols.get(event.symbol);
     if (assets === undefined) return;
-    const takerAsset = event.takerSide === 'buy' ? assets.base : assets.quote;
-    const makerAsset = event.takerSide === 'buy' ? assets.quote : assets.base;
-    if (event.takerFee > 0)
-      this.ledgerEntry(event.takerUser, takerAsset, 'fee', -event.takerFee, event.tradeId);
-    if (event.makerFee > 0)
-      this.ledgerEntry(event.makerUser, makerAsset, 'fee', -event.makerFee, event.tradeId);
+    const baseAmount = event.qty * assets.lotSize;
+    const quoteAmount = event.qty * event.price;
+    const takerBuys = event.takerSide === 'buy';
+    const takerAsset = takerBuys ? assets.base : assets.quote;
+    const makerAsset = takerBuys ? assets.quote : assets.base;
+    const takerFullFee = basisPointsOf(takerBuys ? baseAmount : quoteAmount, assets.takerFeeBps);
+    const makerFullFee = basisPointsOf(takerBuys ? quoteAmount : baseAmount, assets.makerFeeBps);
+    this.feeCoupon(event, 'taker', takerAsset, takerFullFee, event.takerFee);
+    this.feeCoupon(event, 'maker', makerAsset, makerFullFee, event.makerFee);
+  }
+
+  /** The coupon use that discounted a fee, when one did. */
+  private feeCoupon(event: TradeEvent, role: FeeRole, asset: string, fullFee: number, fee: number): void {
+    const user = role === 'taker' ? event.takerUser : event.makerUser;
+    const coupon = this.spendCoupon(user, role, fullFee, event.tradeId);
+    if (coupon === undefined) {
+      if (fee !== fullFee) this.result.unexplainedFees += 1;
+      return;
+    }
+    this.result.couponUses.push({
+      tradeId: event.tradeId,
+      role,
+      seq: this.seq,
+      tsMs: this.tsMs,
+      userId: user,
+      offeringId: coupon.row.offeringId,
+      asset,
+      fullFee,
+      fee,
+      usesLeft: coupon.row.usesLeft,
+    });
+  }
+
+  private issueCoupon(event: CouponIssuedEvent): void {
+    const coupon: PlannedCoupon = {
+      row: {
+        userId: event.user,
+        offeringId: event.offering,
+        issuedSeq: this.seq,
+        issuedTsMs: this.tsMs,
+        makerDiscountPct: event.makerDiscountPct,
+        takerDiscountPct: event.takerDiscountPct,
+        expiresTsMs: event.expiresTs,
+        uses: event.uses,
+        usesLeft: event.uses,
+        updatedSeq: this.seq,
+      },
+      spentInTradeId: 0,
+    };
+    this.couponsOf(event.user).push(coupon);
+    this.touchedCoupons.add(coupon);
+  }
+
+  /**
+   * The engine's rule (src/core/offerings.ts `discountedFee`): a nonzero fee takes the payer's first
+   * coupon, in issue order, that has uses left (or spent one on this same fill), has not expired
+   * and discounts this role; that spends one use per fill.
+   */
+  private spendCoupon(
+    user: number,
+    role: FeeRole,
+    fullFee: number,
+    tradeId: number,
+  ): PlannedCoupon | undefined {
+    if (fullFee === 0 || (this.usableCoupons.size === 0 && this.coupons.size === 0)) return undefined;
+    if (!this.coupons.has(user) && !this.usableCoupons.has(user)) return undefined;
+    for (const coupon of this.couponsOf(user)) {
+      const row = coupon.row;
+      const pct = role === 'maker' ? row.makerDiscountPct : row.takerDiscountPct;
+      const spentInThisFill = coupon.spentInTradeId === tradeId;
+      if ((row.usesLeft === 0 && !spentInThisFill) || this.tsMs >= row.expiresTsMs || pct === 0) continue;
+      if (!spentInThisFill) {
+        row.usesLeft -= 1;
+        row.updatedSeq = this.seq;
+        coupon.spentInTradeId = tradeId;
+        this.touchedCoupons.add(coupon);
+      }
+      return coupon;
+    }
+    return undefined;
+  }
+
+  /** The user's coupons for this batch: copies, so a batch that fails to commit changes nothing. */
+  private couponsOf(user: number): PlannedCoupon[] {
+    let held = this.coupons.get(user);
+    if (held === undefined) {
+      held = (this.usableCoupons.get(user) ?? []).map((row) => ({ row: { ...row }, spentInTradeId: 0 }));
+      this.coupons.set(user, held);
+    }
+    return held;
   }
 
   private changeOrder(orderId: number, change: (order: OrderRow) => void): void {
@@ -464,6 +636,7 @@ class BatchPlanner {
     kind: LedgerKind,
     amount: number,
     tradeId: number | null,
+    offeringId: number | null,
   ): void {
     this.result.ledger.push({
       seq: this.seq,
@@ -474,9 +647,16 @@ class BatchPlanner {
       kind,
       amount,
       tradeId,
+      offeringId,
     });
     this.entryIndex += 1;
   }
+}
+
+interface PlannedCoupon {
+  row: CouponRow;
+  /** The fill that last spent a use of it in this batch (a self-trade's second fee spends none). */
+  spentInTradeId: number;
 }
 
 function withoutEv(event: Extract<EngineEvent, { ev: 'symbolAdded' }>): Omit<SymbolRow, 'seq' | 'tsMs'> {

@@ -9,6 +9,7 @@ import { StoreError } from './errors.js';
 import { createPartitions, daysWithinBound, PartitionCache, partitionStartsFor } from './partitions.js';
 import {
   type BatchRows,
+  type CouponRow,
   type OrderRow,
   planBatch,
   referencedOrderIds,
@@ -16,7 +17,7 @@ import {
   unknownSymbols,
 } from './plan.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
-import { readOrders, rowCount, writeBatchRows } from './write.js';
+import { readOrders, readUsableCoupons, rowCount, writeBatchRows } from './write.js';
 
 export interface ProjectorOptions {
   /** Checkpoint name: one per independent projection of the same database. */
@@ -85,6 +86,13 @@ export class Projector {
   /** Rows of open orders as of checkpoint `openOrdersSeq`, oldest write first. */
   private readonly openOrders = new Map<number, OrderRow>();
   private openOrdersSeq = -1;
+  /**
+   * Coupons with uses left as of checkpoint `usableCouponsSeq`: which coupon discounted a fee is
+   * derived from them (the trade event gives only the fee). As many as the engine holds; none in
+   * an exchange without coupon campaigns, where planning a fill skips coupons altogether.
+   */
+  private usableCoupons = new Map<number, CouponRow[]>();
+  private usableCouponsSeq = -1;
 
   private constructor(
     private readonly database: SqlDatabase,
@@ -367,6 +375,36 @@ export class Projector {
     this.openOrdersSeq = seq;
   }
 
+  private warnAboutBatch(rows: BatchRows, firstSeq: number): void {
+    if (rows.unknownOrderEvents > 0)
+      this.logger.warn({ count: rows.unknownOrderEvents, firstSeq }, 'events name orders never accepted');
+    if (rows.unexplainedFees > 0)
+      this.logger.warn(
+        { count: rows.unexplainedFees, firstSeq },
+        'fees that neither the fee rate nor a projected coupon explain',
+      );
+  }
+
+  /** After a commit: the batch's coupons replace the cached ones; used-up coupons are dropped. */
+  private rememberCoupons(seq: number, coupons: readonly CouponRow[] | undefined): void {
+    if (coupons === undefined && seq !== this.usableCouponsSeq) {
+      this.usableCouponsSeq = -1;
+      return;
+    }
+    for (const coupon of coupons ?? []) {
+      const held = (this.usableCoupons.get(coupon.userId) ?? []).filter(
+        (cached) => cached.offeringId !== coupon.offeringId,
+      );
+      if (coupon.usesLeft > 0) {
+        held.push(coupon);
+        held.sort((left, right) => left.issuedSeq - right.issuedSeq);
+      }
+      if (held.length === 0) this.usableCoupons.delete(coupon.userId);
+      else this.usableCoupons.set(coupon.userId, held);
+    }
+    this.usableCouponsSeq = seq;
+  }
+
   /**
    * One transaction. Outcomes at or below the checkpoint are skipped; the rest is cut where it
    * would need more than partitionsPerBatchMax days. Returns how many outcomes it consumed.
@@ -380,7 +418,8 @@ export class Projector {
       await executor.query('SET LOCAL synchronous_commit TO off');
       const checkpoint = await readCheckpoint(executor, name, true);
       const skipped = batch.findIndex((outcome) => outcome.seq > checkpoint);
-      if (skipped === -1) return { seq: checkpoint, rows: 0, consumed: batch.length, orders: undefined };
+      if (skipped === -1)
+        return { seq: checkpoint, rows: 0, consumed: batch.length, orders: undefined, coupons: undefined };
       const fresh = daysWithinBound(batch.slice(skipped));
       if (fresh[0].seq !== checkpoint + 1) {
         throw new StoreError('SEQUENCE_GAP', `sequence ${fresh[0].seq} follows checkpoint ${checkpoint}`);
@@ -388,22 +427,26 @@ export class Projector {
       // Another projector on this database may have written the symbols this one never saw.
       if (unknownSymbols(fresh, this.symbols).length > 0) await loadSymbols(executor, this.symbols);
       const existing = await this.existingOrders(executor, checkpoint, referencedOrderIds(fresh));
-      const rows = planBatch(fresh, existing, this.symbols);
-      if (rows.unknownOrderEvents > 0) {
-        this.logger.warn(
-          { count: rows.unknownOrderEvents, firstSeq: fresh[0].seq },
-          'events name orders never accepted',
-        );
-      }
+      // Another projector on this database may have issued or used coupons since this one's batch.
+      if (checkpoint !== this.usableCouponsSeq) this.usableCoupons = await readUsableCoupons(executor);
+      const rows = planBatch(fresh, existing, this.symbols, this.usableCoupons);
+      this.warnAboutBatch(rows, fresh[0].seq);
       newPartitions = this.partitions.missing(partitionStartsFor(rows.tsMsMin, rows.tsMsMax));
       await createPartitions(executor, newPartitions);
       await writeBatchRows(executor, rows);
       await this.options.beforeCommit?.(rows);
       const seq = fresh[fresh.length - 1].seq;
       await executor.query('UPDATE projection_checkpoints SET seq = $2 WHERE name = $1', [name, seq]);
-      return { seq, rows: rowCount(rows), consumed: skipped + fresh.length, orders: rows.orders };
+      return {
+        seq,
+        rows: rowCount(rows),
+        consumed: skipped + fresh.length,
+        orders: rows.orders,
+        coupons: rows.coupons,
+      };
     });
     this.rememberOpenOrders(committed.seq, committed.orders);
+    this.rememberCoupons(committed.seq, committed.coupons);
     this.partitions.remember(newPartitions);
     this.projected = Math.max(this.projected, committed.seq);
     this.batches += 1;
@@ -425,10 +468,23 @@ async function readCheckpoint(executor: SqlExecutor, name: string, lock: boolean
 
 /** Symbols are few (engine symbolsMax), so they are kept in memory whole. */
 async function loadSymbols(executor: SqlExecutor, symbols: Map<string, SymbolAssets>): Promise<void> {
-  const rows = await executor.query<SymbolAssets & { symbol: string }>(
-    'SELECT symbol, base, quote FROM symbols',
-  );
-  for (const row of rows) symbols.set(row.symbol, { base: row.base, quote: row.quote });
+  const rows = await executor.query<{
+    symbol: string;
+    base: string;
+    quote: string;
+    lot_size: number | string;
+    maker_fee_bps: number | string;
+    taker_fee_bps: number | string;
+  }>('SELECT symbol, base, quote, lot_size, maker_fee_bps, taker_fee_bps FROM symbols');
+  for (const row of rows) {
+    symbols.set(row.symbol, {
+      base: row.base,
+      quote: row.quote,
+      lotSize: Number(row.lot_size),
+      makerFeeBps: Number(row.maker_fee_bps),
+      takerFeeBps: Number(row.taker_fee_bps),
+    });
+  }
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -196,13 +196,88 @@ CREATE VIEW order_events AS
     FROM order_event_groups groups, json_array_elements(groups.events::json) AS event;
 `;
 
+// Every change of a user's total balance in the ledger: what a fill moves (each side's two legs, its
+// fee, the fee account's credit) is read from `trades` through the view `trade_legs` rather than
+// written again as rows, so trades cost the projection nothing more; the fee rows version 4 wrote
+// are now in that view and leave the table. `ledger_entries` is the whole ledger, table and trade
+// legs. Claims name their offering (and the issuer's delivery is an entry); coupons get one row per
+// coupon with its uses left and one row per fee a coupon discounted. Claims projected before this
+// version have no offering until `hoga db rebuild` (docs/OPERATIONS.md).
+const ledgerTradesAndCoupons = `
+ALTER TABLE ledger ADD COLUMN offering_id bigint;
+DELETE FROM ledger WHERE kind = 'fee';
+CREATE VIEW trade_legs AS
+  SELECT t.seq, t.trade_id, t.ts_ms, t.taker_user_id, t.maker_user_id,
+         leg.leg, leg.user_id, leg.asset, leg.kind, leg.amount
+    FROM trades t
+    JOIN symbols s ON s.symbol = t.symbol
+    CROSS JOIN LATERAL (SELECT
+        CASE t.taker_side WHEN 'buy' THEN s.base ELSE s.quote END AS got_asset,
+        CASE t.taker_side WHEN 'buy' THEN s.quote ELSE s.base END AS gave_asset,
+        CASE t.taker_side WHEN 'buy' THEN t.qty * s.lot_size ELSE t.qty * t.price END AS got,
+        CASE t.taker_side WHEN 'buy' THEN t.qty * t.price ELSE t.qty * s.lot_size END AS gave) AS taker
+    CROSS JOIN LATERAL (VALUES
+        (1, t.taker_user_id, taker.gave_asset, 'trade', -taker.gave),
+        (2, t.taker_user_id, taker.got_asset, 'trade', taker.got),
+        (3, t.taker_user_id, taker.got_asset, 'fee', -t.taker_fee),
+        (4, t.maker_user_id, taker.got_asset, 'trade', -taker.got),
+        (5, t.maker_user_id, taker.gave_asset, 'trade', taker.gave),
+        (6, t.maker_user_id, taker.gave_asset, 'fee', -t.maker_fee),
+        (7, 0, taker.got_asset, 'feeCredit', t.taker_fee),
+        (8, 0, taker.gave_asset, 'feeCredit', t.maker_fee)
+      ) AS leg(leg, user_id, asset, kind, amount)
+   WHERE leg.amount <> 0;
+CREATE VIEW ledger_entries AS
+  SELECT seq, entry_index AS entry_key, 0 AS leg, ts_ms, user_id, asset, kind, amount, trade_id, offering_id
+    FROM ledger
+  UNION ALL
+  SELECT seq, trade_id, leg, ts_ms, user_id, asset, kind, amount, trade_id, NULL::bigint
+    FROM trade_legs;
+CREATE TABLE coupons (
+  user_id bigint NOT NULL,
+  offering_id bigint NOT NULL,
+  issued_seq bigint NOT NULL,
+  issued_ts_ms bigint NOT NULL,
+  maker_discount_pct integer NOT NULL,
+  taker_discount_pct integer NOT NULL,
+  expires_ts_ms bigint NOT NULL,
+  uses bigint NOT NULL,
+  uses_left bigint NOT NULL,
+  updated_seq bigint NOT NULL,
+  PRIMARY KEY (user_id, offering_id)
+) WITH (fillfactor = 80);
+CREATE TABLE coupon_uses (
+  trade_id bigint NOT NULL,
+  role text NOT NULL,
+  seq bigint NOT NULL,
+  ts_ms bigint NOT NULL,
+  user_id bigint NOT NULL,
+  offering_id bigint NOT NULL,
+  asset text NOT NULL,
+  full_fee bigint NOT NULL,
+  fee bigint NOT NULL,
+  uses_left bigint NOT NULL,
+  PRIMARY KEY (trade_id, role)
+);
+CREATE INDEX coupon_uses_user ON coupon_uses (user_id, trade_id);
+`;
+
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'users and sessions', sql: usersAndSessions },
   { version: 2, name: 'history projections and candles', sql: history },
   { version: 3, name: 'candle close time and quote volume', sql: candleCloseAndQuoteVolume },
   { version: 4, name: 'order events grouped per order and batch', sql: orderEventGroups },
+  { version: 5, name: 'ledger trade entries, claims by offering, coupons', sql: ledgerTradesAndCoupons },
   { version: 6, name: 'candles keyed by source (trades or quotes)', sql: candleSource },
 ];
 
 /** Tables filled from the journal: what `hoga db rebuild` empties and refills. */
-export const projectedTables = ['symbols', 'trades', 'order_event_groups', 'orders', 'ledger'] as const;
+export const projectedTables = [
+  'symbols',
+  'trades',
+  'order_event_groups',
+  'orders',
+  'ledger',
+  'coupons',
+  'coupon_uses',
+] as const;

@@ -4,7 +4,16 @@
 // backend takes `COPY ... FROM` (PGlite) a plain insert goes that way instead: PGlite serialises
 // and parses array parameters slowly, and COPY measured about three times cheaper per row
 // (docs/BENCHMARKS.md, "Read model").
-import type { BatchRows, LedgerRow, OrderEventGroupRow, OrderRow, SymbolRow, TradeRow } from './plan.js';
+import type {
+  BatchRows,
+  CouponRow,
+  CouponUseRow,
+  LedgerRow,
+  OrderEventGroupRow,
+  OrderRow,
+  SymbolRow,
+  TradeRow,
+} from './plan.js';
 import type { SqlExecutor } from './sql.js';
 
 type SqlType = 'bigint' | 'integer' | 'text';
@@ -138,6 +147,43 @@ const ledgerInsert = new BulkInsert<LedgerRow>(
     { name: 'kind', type: 'text', value: (row) => row.kind },
     { name: 'amount', type: 'bigint', value: (row) => row.amount },
     { name: 'trade_id', type: 'bigint', value: (row) => row.tradeId },
+    { name: 'offering_id', type: 'bigint', value: (row) => row.offeringId },
+  ],
+  '',
+);
+
+/** A coupon issued in an earlier batch exists already: only its uses left change. */
+const couponsUpsert = new BulkInsert<CouponRow>(
+  'coupons',
+  [
+    { name: 'user_id', type: 'bigint', value: (row) => row.userId },
+    { name: 'offering_id', type: 'bigint', value: (row) => row.offeringId },
+    { name: 'issued_seq', type: 'bigint', value: (row) => row.issuedSeq },
+    { name: 'issued_ts_ms', type: 'bigint', value: (row) => row.issuedTsMs },
+    { name: 'maker_discount_pct', type: 'integer', value: (row) => row.makerDiscountPct },
+    { name: 'taker_discount_pct', type: 'integer', value: (row) => row.takerDiscountPct },
+    { name: 'expires_ts_ms', type: 'bigint', value: (row) => row.expiresTsMs },
+    { name: 'uses', type: 'bigint', value: (row) => row.uses },
+    { name: 'uses_left', type: 'bigint', value: (row) => row.usesLeft },
+    { name: 'updated_seq', type: 'bigint', value: (row) => row.updatedSeq },
+  ],
+  `ON CONFLICT (user_id, offering_id)
+     DO UPDATE SET uses_left = EXCLUDED.uses_left, updated_seq = EXCLUDED.updated_seq`,
+);
+
+const couponUsesInsert = new BulkInsert<CouponUseRow>(
+  'coupon_uses',
+  [
+    { name: 'trade_id', type: 'bigint', value: (row) => row.tradeId },
+    { name: 'role', type: 'text', value: (row) => row.role },
+    { name: 'seq', type: 'bigint', value: (row) => row.seq },
+    { name: 'ts_ms', type: 'bigint', value: (row) => row.tsMs },
+    { name: 'user_id', type: 'bigint', value: (row) => row.userId },
+    { name: 'offering_id', type: 'bigint', value: (row) => row.offeringId },
+    { name: 'asset', type: 'text', value: (row) => row.asset },
+    { name: 'full_fee', type: 'bigint', value: (row) => row.fullFee },
+    { name: 'fee', type: 'bigint', value: (row) => row.fee },
+    { name: 'uses_left', type: 'bigint', value: (row) => row.usesLeft },
   ],
   '',
 );
@@ -203,6 +249,8 @@ export async function writeBatchRows(executor: SqlExecutor, rows: BatchRows): Pr
   await tradesInsert.run(executor, rows.trades);
   await orderEventGroupsInsert.run(executor, rows.orderEventGroups);
   await ledgerInsert.run(executor, rows.ledger);
+  await couponsUpsert.run(executor, rows.coupons);
+  await couponUsesInsert.run(executor, rows.couponUses);
   const created: OrderRow[] = [];
   const changed: OrderRow[] = [];
   for (const order of rows.orders) (rows.createdOrderIds.has(order.orderId) ? created : changed).push(order);
@@ -216,6 +264,8 @@ export function rowCount(rows: BatchRows): number {
     rows.trades.length +
     rows.orderEventGroups.length +
     rows.ledger.length +
+    rows.coupons.length +
+    rows.couponUses.length +
     rows.orders.length
   );
 }
@@ -263,6 +313,53 @@ export function orderFromRecord(record: OrderRecordRow): OrderRow {
     updatedSeq: Number(record.updated_seq),
     updatedTsMs: Number(record.updated_ts_ms),
   };
+}
+
+interface CouponRecordRow {
+  user_id: number | string;
+  offering_id: number | string;
+  issued_seq: number | string;
+  issued_ts_ms: number | string;
+  maker_discount_pct: number | string;
+  taker_discount_pct: number | string;
+  expires_ts_ms: number | string;
+  uses: number | string;
+  uses_left: number | string;
+  updated_seq: number | string;
+}
+
+export const couponColumns =
+  'user_id, offering_id, issued_seq, issued_ts_ms, maker_discount_pct, taker_discount_pct, ' +
+  'expires_ts_ms, uses, uses_left, updated_seq';
+
+export function couponFromRecord(record: CouponRecordRow): CouponRow {
+  return {
+    userId: Number(record.user_id),
+    offeringId: Number(record.offering_id),
+    issuedSeq: Number(record.issued_seq),
+    issuedTsMs: Number(record.issued_ts_ms),
+    makerDiscountPct: Number(record.maker_discount_pct),
+    takerDiscountPct: Number(record.taker_discount_pct),
+    expiresTsMs: Number(record.expires_ts_ms),
+    uses: Number(record.uses),
+    usesLeft: Number(record.uses_left),
+    updatedSeq: Number(record.updated_seq),
+  };
+}
+
+/** Every coupon with uses left, per user in issue order. */
+export async function readUsableCoupons(executor: SqlExecutor): Promise<Map<number, CouponRow[]>> {
+  const records = await executor.query<CouponRecordRow>(
+    `SELECT ${couponColumns} FROM coupons WHERE uses_left > 0 ORDER BY user_id, issued_seq`,
+  );
+  const usable = new Map<number, CouponRow[]>();
+  for (const record of records) {
+    const coupon = couponFromRecord(record);
+    const held = usable.get(coupon.userId);
+    if (held === undefined) usable.set(coupon.userId, [coupon]);
+    else held.push(coupon);
+  }
+  return usable;
 }
 
 export async function readOrders(executor: SqlExecutor, orderIds: number[]): Promise<Map<number, OrderRow>> {

@@ -287,6 +287,47 @@ describe('trading', () => {
     const again = await place(alice.token, order);
     assert.deepEqual(again.body, replies[0].body);
   });
+
+  it('answers 409 when a clientOrderId comes back with another order, on REST and WebSocket', async () => {
+    const { alice } = users;
+    const order = { side: 'buy', price: '100', qty: '0.01', clientOrderId: 'reused-1' };
+    const first = await place(alice.token, order);
+    assert.equal(first.status, 200);
+    // The same order written differently (trailing zeros, the default tif spelled out) is a retry.
+    const sameOrder = await place(alice.token, { ...order, price: '100.00', qty: '0.010', tif: 'GTC' });
+    assert.deepEqual([sameOrder.status, sameOrder.body], [200, first.body]);
+    for (const change of [
+      { price: '101' },
+      { qty: '0.02' },
+      { side: 'sell' },
+      { tif: 'IOC' },
+      { stp: 'none' },
+    ]) {
+      const reply = await place(alice.token, { ...order, ...change });
+      assert.deepEqual(
+        [reply.status, reply.body.code, reply.body.field],
+        [409, 'CLIENT_ORDER_ID_CONFLICT', 'clientOrderId'],
+        JSON.stringify(change),
+      );
+    }
+    const socket = await TestSocket.open(api.url);
+    await socket.request('auth', { token: alice.token, private: false });
+    const overSocket = { symbol: 'BTC-USD', type: 'limit', ...order };
+    const retried = await socket.request('place', overSocket);
+    assert.deepEqual(retried.result, first.body);
+    const conflict = await socket.request('place', { ...overSocket, qty: '0.03' });
+    assert.deepEqual(
+      [conflict.ok, conflict.error.code, conflict.error.field],
+      [false, 'CLIENT_ORDER_ID_CONFLICT', 'clientOrderId'],
+    );
+    socket.close();
+    const open = await api.expect(200, 'GET', '/api/v1/orders?status=open', undefined, alice.token);
+    assert.equal(
+      open.filter((candidate: { clientOrderId?: string }) => candidate.clientOrderId === 'reused-1').length,
+      1,
+      'nothing placed by a conflict',
+    );
+  });
 });
 
 describe('history', () => {

@@ -17,6 +17,15 @@ async function newUser(name: string, usd: string): Promise<{ id: number; token: 
   return { id, token };
 }
 
+/** Polls /readyz (bounded) until the read model has projected every applied command. */
+async function readModelCaughtUp(): Promise<void> {
+  const deadlineMs = Date.now() + 20_000;
+  while ((await api.expect(200, 'GET', '/readyz')).readModelLag !== 0) {
+    assert.ok(Date.now() < deadlineMs, 'the read model caught up in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 async function createOffering(fields: Record<string, unknown> = {}): Promise<any> {
   const now = Date.now();
   return api.expect(
@@ -154,6 +163,11 @@ describe('offerings', () => {
     api = exchange.api;
     const again = await api.expect(201, 'POST', path, body, user.token);
     assert.equal(again.seq, replies[0].body.seq);
+    const other = await api.call('POST', path, { ...body, units: 2 }, user.token);
+    assert.deepEqual(
+      [other.status, other.body.code, other.body.field],
+      [409, 'CLIENT_CLAIM_ID_CONFLICT', 'clientClaimId'],
+    );
     const claims = await api.expect(200, 'GET', '/api/v1/claims', undefined, user.token);
     assert.deepEqual(
       claims.filter((claim: any) => claim.offeringId === offering.id),
@@ -189,6 +203,52 @@ describe('offerings', () => {
     const coupons = await api.expect(200, 'GET', '/api/v1/coupons', undefined, winner.token);
     const coupon = coupons.find((entry: any) => entry.offeringId === offering.id);
     assert.equal(coupon.usesLeft, 2);
+
+    // The read model's history: the coupon, the fee it discounted, and every entry of the claim
+    // (naming the offering) and of the trade.
+    await readModelCaughtUp();
+    const history = await api.expect(200, 'GET', '/api/v1/history/coupons', undefined, winner.token);
+    assert.deepEqual(
+      history.items.map((entry: Record<string, unknown>) => [
+        entry.offeringId,
+        entry.uses,
+        entry.usesLeft,
+        entry.takerDiscountPct,
+      ]),
+      [[offering.id, 3, 2, 40]],
+    );
+    const uses = await api.expect(200, 'GET', '/api/v1/history/coupon-uses', undefined, winner.token);
+    assert.deepEqual(uses.items, [
+      {
+        tradeId: sold.fills[0].tradeId,
+        role: 'taker',
+        offeringId: offering.id,
+        feeAsset: 'USD',
+        fullFee: '0.020000',
+        fee: '0.012000',
+        usesLeft: 2,
+        seq: sold.seq,
+        atMs: sold.ts,
+      },
+    ]);
+    const ledger = await api.expect(200, 'GET', '/api/v1/history/ledger', undefined, winner.token);
+    assert.deepEqual(
+      ledger.items.map((entry: Record<string, unknown>) => [
+        entry.kind,
+        entry.asset,
+        entry.amount,
+        entry.tradeId,
+        entry.offeringId,
+      ]),
+      [
+        ['fee', 'USD', '-0.012000', sold.fills[0].tradeId, null],
+        ['trade', 'USD', '10.000000', sold.fills[0].tradeId, null],
+        ['trade', 'IPO', '-1.00000000', sold.fills[0].tradeId, null],
+        ['claim', 'IPO', '2.00000000', null, offering.id],
+        ['claim', 'USD', '-10.000000', null, offering.id],
+        ['deposit', 'USD', '100.000000', null, null],
+      ],
+    );
   });
 
   it('streams units left on offerings.<id> to WebSocket subscribers, and claims over WebSocket', async () => {

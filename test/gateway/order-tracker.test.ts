@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Command, EngineEvent } from '../../src/core/types.js';
-import { IdempotencyIndex } from '../../src/gateway/idempotency.js';
+import { IdempotencyConflict, IdempotencyIndex } from '../../src/gateway/idempotency.js';
 import { isReadableTrackerState, OrderTracker } from '../../src/gateway/order-tracker.js';
 import { GatewayState } from '../../src/gateway/state.js';
 import { missingParticipants } from '../../src/journal/participant.js';
@@ -223,19 +223,26 @@ describe('order tracker', () => {
 describe('idempotency index snapshot', () => {
   it('a capture serialised later holds the keys kept at capture time, and restores them', () => {
     const index = new IdempotencyIndex<{ orderId: number }>({ keysPerUserMax: 2, keyAgeMaxMs: 1_000 });
-    index.record(7, 'a', { orderId: 1 }, 100);
-    index.record(7, 'b', { orderId: 2 }, 200);
-    index.record(9, 'a', { orderId: 3 }, 300);
+    index.record(7, 'a', { orderId: 1 }, 100, 'f');
+    index.record(7, 'b', { orderId: 2 }, 200, 'f');
+    index.record(9, 'a', { orderId: 3 }, 300, 'f');
     const atOnce = JSON.stringify(index.exportState());
     const captured = index.exportState();
-    index.record(7, 'c', { orderId: 4 }, 400);
-    index.record(9, 'z', { orderId: 5 }, 5_000);
-    assert.equal(index.lookup(7, 'a'), undefined);
+    index.record(7, 'c', { orderId: 4 }, 400, 'f');
+    index.record(9, 'z', { orderId: 5 }, 5_000, 'f');
+    assert.equal(index.lookup(7, 'a', 'f'), undefined);
     assert.equal([...jsonPieces(captured)].join(''), atOnce);
     const restored = new IdempotencyIndex<{ orderId: number }>({ keysPerUserMax: 2, keyAgeMaxMs: 1_000 });
     restored.restoreState(JSON.parse(atOnce));
-    assert.deepEqual(restored.lookup(7, 'a'), { orderId: 1 });
-    assert.deepEqual(restored.lookup(9, 'a'), { orderId: 3 });
-    assert.equal(restored.lookup(7, 'c'), undefined);
+    assert.deepEqual(restored.lookup(7, 'a', 'f'), { orderId: 1 });
+    assert.deepEqual(restored.lookup(9, 'a', 'f'), { orderId: 3 });
+    assert.equal(restored.lookup(7, 'c', 'f'), undefined);
+    assert.throws(() => restored.lookup(7, 'a', 'other'), IdempotencyConflict, 'the fingerprint survives');
+  });
+
+  it('restores keys from a snapshot without fingerprints as retries of any request', () => {
+    const restored = new IdempotencyIndex<{ orderId: number }>({ keysPerUserMax: 2, keyAgeMaxMs: 1_000 });
+    restored.restoreState([[7, [['a', { orderId: 1 }, 100]]]]);
+    assert.deepEqual(restored.lookup(7, 'a', 'any'), { orderId: 1 });
   });
 });

@@ -43,6 +43,11 @@ it('a retried clientOrderId after a restart returns the first result and places 
   // The session lives in the read model: the same token still works.
   const retried = await restarted.expect(200, 'POST', '/api/v1/orders', order, token);
   assert.deepEqual(retried, first);
+  // The request each key was used for is replayed too: another order under it is a conflict.
+  const reused = await restarted.call('POST', '/api/v1/orders', { ...order, price: '99' }, token);
+  assert.deepEqual([reused.status, reused.body.code], [409, 'CLIENT_ORDER_ID_CONFLICT']);
+  const reusedReject = await restarted.call('POST', '/api/v1/orders', { ...rejectedOrder, qty: '99' }, token);
+  assert.deepEqual([reusedReject.status, reusedReject.body.code], [409, 'CLIENT_ORDER_ID_CONFLICT']);
   // A reject is an outcome too: the retry gets the same reject, and a deposit does not change that.
   await restarted.deposit(admin, userId, 'USD', '100000');
   const retriedReject = await restarted.call('POST', '/api/v1/orders', rejectedOrder, token);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AbnormalTrafficDetector, type Suspension } from '../../src/gateway/abnormal-traffic.js';
 import { GatewayError } from '../../src/gateway/errors.js';
-import { IdempotencyIndex } from '../../src/gateway/idempotency.js';
+import { IdempotencyConflict, IdempotencyIndex } from '../../src/gateway/idempotency.js';
 import { owaspScryptCost, PasswordHasher } from '../../src/gateway/passwords.js';
 import { TokenBuckets } from '../../src/gateway/rate-limits.js';
 import { hashToken, SessionManager, type SessionOptions } from '../../src/gateway/sessions.js';
@@ -180,26 +180,39 @@ describe('IdempotencyIndex', () => {
         release = resolve;
       });
     };
-    const first = index.run(1, 'a', place);
-    const second = index.run(1, 'a', place);
-    const otherUser = index.run(2, 'a', () => Promise.resolve(99));
+    const first = index.run(1, 'a', 'f', place);
+    const second = index.run(1, 'a', 'f', place);
+    const otherUser = index.run(2, 'a', 'f', () => Promise.resolve(99));
     release(42);
     assert.deepEqual(await Promise.all([first, second, otherUser]), [42, 42, 99]);
     assert.equal(runs, 1);
-    index.record(1, 'a', 42, 0);
-    assert.equal(index.lookup(1, 'a'), 42);
-    index.record(1, 'a', 43, 1);
-    assert.equal(index.lookup(1, 'a'), 42, 'the first result wins');
+    index.record(1, 'a', 42, 0, 'f');
+    assert.equal(index.lookup(1, 'a', 'f'), 42);
+    index.record(1, 'a', 43, 1, 'f');
+    assert.equal(index.lookup(1, 'a', 'f'), 42, 'the first result wins');
+  });
+
+  it('refuses a known key with another request, also while the first is in flight', async () => {
+    const index = new IdempotencyIndex<number>({ keysPerUserMax: 10, keyAgeMaxMs: 1_000 });
+    let release: (value: number) => void = () => {};
+    const first = index.run(1, 'a', 'buy 1', () => new Promise<number>((resolve) => (release = resolve)));
+    assert.throws(() => index.run(1, 'a', 'buy 2', () => Promise.resolve(0)), IdempotencyConflict);
+    release(42);
+    assert.equal(await first, 42);
+    index.record(1, 'a', 42, 0, 'buy 1');
+    assert.throws(() => index.lookup(1, 'a', 'buy 2'), IdempotencyConflict);
+    assert.equal(await index.run(1, 'a', 'buy 1', () => Promise.resolve(0)), 42, 'the same request');
+    assert.equal(await index.run(2, 'a', 'buy 2', () => Promise.resolve(7)), 7, 'keys are per user');
   });
 
   it('is bounded per user and by age', () => {
     const index = new IdempotencyIndex<number>({ keysPerUserMax: 3, keyAgeMaxMs: 1_000 });
-    for (let key = 0; key < 5; key += 1) index.record(1, `k${key}`, key, 0);
-    assert.equal(index.lookup(1, 'k0'), undefined);
-    assert.equal(index.lookup(1, 'k4'), 4);
-    index.record(1, 'late', 5, 5_000);
-    assert.equal(index.lookup(1, 'k4'), undefined, 'older than keyAgeMaxMs');
-    assert.equal(index.lookup(1, 'late'), 5);
+    for (let key = 0; key < 5; key += 1) index.record(1, `k${key}`, key, 0, 'f');
+    assert.equal(index.lookup(1, 'k0', 'f'), undefined);
+    assert.equal(index.lookup(1, 'k4', 'f'), 4);
+    index.record(1, 'late', 5, 5_000, 'f');
+    assert.equal(index.lookup(1, 'k4', 'f'), undefined, 'older than keyAgeMaxMs');
+    assert.equal(index.lookup(1, 'late', 'f'), 5);
   });
 });
 

@@ -233,6 +233,21 @@ it('keeps idempotency keys, orders, claims and depth update ids across the resta
     clientOrderId: 'before-snapshot',
   });
   assert.deepEqual(again, retried);
+  // Restored from the snapshot with the request it was used for: another order under it conflicts.
+  const reused = await api.call(
+    'POST',
+    '/api/v1/orders',
+    {
+      symbol: 'BTC-USD',
+      type: 'limit',
+      side: 'sell',
+      price: '102',
+      qty: '1',
+      clientOrderId: 'before-snapshot',
+    },
+    users.alice.token,
+  );
+  assert.deepEqual([reused.status, reused.body.code], [409, 'CLIENT_ORDER_ID_CONFLICT']);
   const claimAgain = await api.expect(
     201,
     'POST',

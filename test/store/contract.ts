@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { Engine } from '../../src/core/engine.js';
+import { Engine, FEE_USER } from '../../src/core/engine.js';
 import type { Command } from '../../src/core/types.js';
 import { openSequencer } from '../../src/journal/durable.js';
 import { coreEngineFactory } from '../../src/journal/engine-factory.js';
@@ -20,6 +20,7 @@ import type { ProjectorOptions } from '../../src/store/projector.js';
 import { migrations } from '../../src/store/schema.js';
 import { rebuildProjections, type Store } from '../../src/store/store.js';
 import { type Backend, dumpProjection, silentLogger, uniqueSchema } from './backends.js';
+import { engineFlow, issuerId, traderIds } from './engine-flow.js';
 import { OutcomeStream, streamOf } from './outcomes.js';
 
 const startTsMs = Date.UTC(2026, 10, 24, 9);
@@ -29,6 +30,8 @@ const testTimeoutMs = 120_000;
 function outcomesOf(seed: number, count: number, stepMs = 1_000): CommandOutcome[] {
   return new OutcomeStream({ seed, usersCount: 6, stepMs, startTsMs }).take(count);
 }
+
+type Numeric = number | string;
 
 async function collectPages<Item>(fetch: (cursor: string | null) => Promise<Page<Item>>): Promise<Item[]> {
   const items: Item[] = [];
@@ -90,7 +93,7 @@ export function storeContract(backend: Backend): void {
         const again = await migrate(store.database, silentLogger);
         assert.deepEqual(again, { applied: [], version: 6 });
         const rows = await store.database.query<{ version: number }>('SELECT version FROM schema_migrations');
-        assert.deepEqual(rows.map((row) => Number(row.version)).sort(), [1, 2, 3, 4, 6]);
+        assert.deepEqual(rows.map((row) => Number(row.version)).sort(), [1, 2, 3, 4, 5, 6]);
       });
     });
 
@@ -121,8 +124,8 @@ export function storeContract(backend: Backend): void {
               [seq, eventIndex, dayMs + seq, orderId, userId, kind, qty, reason],
             );
           }
-          const v4 = await migrate(store.database, silentLogger);
-          assert.deepEqual(v4, { applied: [4, 6], version: 6 });
+          const v4 = await migrate(store.database, silentLogger, migrations.slice(0, 4));
+          assert.deepEqual(v4, { applied: [4], version: 4 });
           const events = await collectPages((cursor) =>
             store.history.eventsOfOrder(1, 7, { cursor, limit: 1 }),
           );
@@ -156,6 +159,36 @@ export function storeContract(backend: Backend): void {
             partitions.map((partition) => [partition.table, partition.name, partition.startMs]),
             [['order_event_groups', 'order_event_groups_d20260105', dayMs]],
           );
+        },
+        { migrate: false },
+      );
+    });
+
+    it('keeps version 4 ledger rows through version 5, fees now read from trades', {
+      timeout: testTimeoutMs,
+    }, async (context) => {
+      await withStore(
+        context,
+        async (store) => {
+          await migrate(store.database, silentLogger, migrations.slice(0, 4));
+          await store.database.query(
+            `INSERT INTO ledger (seq, entry_index, ts_ms, user_id, asset, kind, amount, trade_id)
+             VALUES (3, 0, 1000, 1, 'USD', 'deposit', 500, NULL), (4, 0, 2000, 1, 'AAA', 'fee', -2, 1)`,
+          );
+          assert.deepEqual(await migrate(store.database, silentLogger), { applied: [5], version: 5 });
+          // The fee row left the table: fees are legs of `trades` now (this test has no trade 1).
+          const ledger = await store.history.ledgerOfUser(1, { limit: 10 });
+          assert.deepEqual(
+            ledger.items.map((entry) => [
+              entry.seq,
+              entry.kind,
+              entry.amount,
+              entry.tradeId,
+              entry.offeringId,
+            ]),
+            [[3, 'deposit', 500, null, null]],
+          );
+          assert.deepEqual((await store.history.couponsOfUser(1, { limit: 10 })).items, []);
         },
         { migrate: false },
       );
@@ -553,6 +586,78 @@ export function storeContract(backend: Backend): void {
       });
     });
 
+    it("sums every user's ledger to the engine's total balances, coupons included", {
+      timeout: testTimeoutMs,
+    }, async (context) => {
+      const seed = 23;
+      const { engine, outcomes } = engineFlow(seed, 3_000, startTsMs);
+      const events = outcomes.flatMap((outcome) => outcome.events);
+      const count = (kind: string) => events.filter((event) => event.ev === kind).length;
+      for (const kind of ['trade', 'cancelled', 'amended', 'withdrawn', 'claimed', 'couponIssued'])
+        assert.ok(count(kind) > 5, `seed ${seed}: the flow has ${kind} events (${count(kind)})`);
+      await withStore(context, async (store) => {
+        // Small batches, so coupons issued in one batch are used in later ones; and two projectors
+        // taking turns, so each must reload the coupons the other one issued or used.
+        const first = await store.openProjector({ batchOutcomesMax: 17 });
+        const second = await store.openProjector({ batchOutcomesMax: 17 });
+        const thirds = [1_000, 2_000, outcomes.length];
+        await first.project(streamOf(outcomes.slice(0, thirds[0])));
+        await second.project(streamOf(outcomes.slice(thirds[0], thirds[1])));
+        await first.project(streamOf(outcomes.slice(thirds[1], thirds[2])));
+        await first.close();
+        await second.close();
+        const sums = await store.database.query<{ user_id: Numeric; asset: string; total: Numeric }>(
+          'SELECT user_id, asset, sum(amount) AS total FROM ledger_entries GROUP BY user_id, asset',
+        );
+        const ledgerTotals = sums
+          .map((row) => `${row.user_id} ${row.asset} ${row.total}`)
+          .filter((line) => !line.endsWith(' 0'))
+          .sort();
+        const engineTotals = [FEE_USER, issuerId, ...traderIds]
+          .flatMap((user) =>
+            engine
+              .balances(user)
+              .map((balance) => `${user} ${balance.asset} ${balance.available + balance.locked}`),
+          )
+          .filter((line) => !line.endsWith(' 0'))
+          .sort();
+        assert.deepEqual(ledgerTotals, engineTotals, `seed ${seed}`);
+
+        const coupons = await store.database.query<{
+          user_id: Numeric;
+          offering_id: Numeric;
+          uses_left: Numeric;
+        }>('SELECT user_id, offering_id, uses_left FROM coupons ORDER BY user_id, offering_id');
+        const engineCoupons = traderIds.flatMap((user) =>
+          engine
+            .couponsOf(user)
+            .sort((left, right) => left.offering - right.offering)
+            .map((coupon) => `${user} ${coupon.offering} ${coupon.usesLeft}`),
+        );
+        assert.deepEqual(
+          coupons.map((row) => `${row.user_id} ${row.offering_id} ${row.uses_left}`),
+          engineCoupons,
+          `seed ${seed}`,
+        );
+        const uses = await store.database.query<{ spent: Numeric; used: Numeric; discounted: Numeric }>(
+          `SELECT (SELECT sum(uses - uses_left) FROM coupons) AS spent,
+                  (SELECT count(DISTINCT (trade_id, user_id)) FROM coupon_uses) AS used,
+                  (SELECT count(*) FROM coupon_uses WHERE fee < full_fee) AS discounted`,
+        );
+        assert.ok(Number(uses[0].discounted) > 10, `seed ${seed}: coupons discounted fees`);
+        assert.equal(Number(uses[0].used), Number(uses[0].spent), 'one use per coupon and fill');
+
+        const claimEntries = await store.database.query<{ kind: string; offering_id: Numeric | null }>(
+          `SELECT kind, offering_id FROM ledger WHERE kind IN ('claim', 'offeringProceeds', 'offeringDelivery')`,
+        );
+        assert.equal(claimEntries.length, 4 * count('claimed'));
+        assert.ok(
+          claimEntries.every((entry) => entry.offering_id !== null),
+          'claims name their offering',
+        );
+      });
+    });
+
     it('upserts candles by key and pages them by time range', { timeout: testTimeoutMs }, async (context) => {
       await withStore(context, async (store) => {
         const minuteMs = 60_000;
@@ -687,8 +792,15 @@ function expectedLedgerSum(outcomes: CommandOutcome[], user: number): number {
     for (const event of outcome.events) {
       if (event.ev === 'deposited' && event.user === user) sum += event.amount;
       if (event.ev === 'withdrawn' && event.user === user) sum -= event.amount;
-      if (event.ev === 'trade' && event.takerUser === user) sum -= event.takerFee;
-      if (event.ev === 'trade' && event.makerUser === user) sum -= event.makerFee;
+      if (event.ev !== 'trade') continue;
+      // Lot size 1: a buyer receives qty of base and pays qty * price of quote, a seller the reverse.
+      const buyerLegs = event.qty - event.qty * event.price;
+      const buyer = event.takerSide === 'buy' ? event.takerUser : event.makerUser;
+      const seller = event.takerSide === 'buy' ? event.makerUser : event.takerUser;
+      if (buyer === user) sum += buyerLegs;
+      if (seller === user) sum -= buyerLegs;
+      if (event.takerUser === user) sum -= event.takerFee;
+      if (event.makerUser === user) sum -= event.makerFee;
     }
   }
   return sum;

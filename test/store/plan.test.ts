@@ -63,7 +63,7 @@ describe('planBatch', () => {
     ]),
   ];
 
-  it('writes one row per order with its final state, and fees in the received asset', () => {
+  it('writes one row per order with its final state, and checks each fee against the rate', () => {
     const symbols = new Map<string, SymbolAssets>();
     const rows = planBatch(outcomes, new Map(), symbols);
     assert.deepEqual(
@@ -79,9 +79,10 @@ describe('planBatch', () => {
         [8, 'expired', 3, 0, 3],
       ],
     );
-    assert.deepEqual(rows.ledger, [
-      { seq: 3, entryIndex: 0, tsMs: 1_003, userId: 2, asset: 'AAA', kind: 'fee', amount: -6, tradeId: 1 },
-    ]);
+    // A fill's legs and fees are read from `trades` (the view `trade_legs`): no ledger rows.
+    assert.deepEqual(rows.ledger, []);
+    // 20 bps of 3 units is 0: a fee of 6 is one neither the rate nor a coupon explains.
+    assert.equal(rows.unexplainedFees, 1);
     assert.deepEqual(
       rows.orderEvents.map((event) => [event.seq, event.eventIndex, event.kind]),
       [
@@ -112,7 +113,7 @@ describe('planBatch', () => {
     const rows = planBatch(
       outcomes.slice(2),
       new Map(),
-      new Map([['AAA/USD', { base: 'AAA', quote: 'USD' }]]),
+      new Map([['AAA/USD', { base: 'AAA', quote: 'USD', lotSize: 1, makerFeeBps: 10, takerFeeBps: 20 }]]),
     );
     assert.equal(rows.unknownOrderEvents, 1);
     assert.deepEqual(
@@ -149,6 +150,66 @@ describe('planBatch', () => {
       whole.orders,
       `seed ${seed}`,
     );
+  });
+});
+
+describe('planBatch coupons', () => {
+  const feeSymbol = { ...symbolAdded, symbol: 'CCC/USD', base: 'CCC', makerFeeBps: 100, takerFeeBps: 100 };
+  const coupon = {
+    ev: 'couponIssued',
+    offering: 3,
+    user: 1,
+    makerDiscountPct: 50,
+    takerDiscountPct: 50,
+    expiresTs: 10_000,
+    uses: 1,
+  } as const;
+  /** User 1 buys 100 lots at 100 from itself (fees 1 CCC and 100 USD before discounts), then again. */
+  const selfTrade = (tradeId: number, takerFee: number, makerFee: number) =>
+    ({
+      ev: 'trade',
+      tradeId,
+      symbol: 'CCC/USD',
+      taker: 10 + tradeId,
+      maker: 20 + tradeId,
+      takerUser: 1,
+      makerUser: 1,
+      takerSide: 'buy',
+      price: 100,
+      qty: 100,
+      takerFee,
+      makerFee,
+    }) as const;
+  const outcomes = [
+    outcome(1, [feeSymbol]),
+    outcome(2, [coupon]),
+    // One use for the fill: the taker's fee of 1 keeps 1 after 50 % (the use is spent all the same),
+    // the maker's 100 becomes 50 on the same use; the second fill finds no use left.
+    outcome(3, [selfTrade(1, 1, 50)]),
+    outcome(4, [selfTrade(2, 1, 100)]),
+  ];
+
+  it('finds the coupon the engine used for each fee, one use per fill, in one batch or two', () => {
+    const whole = planBatch(outcomes, new Map(), new Map());
+    assert.equal(whole.unexplainedFees, 0);
+    assert.deepEqual(
+      whole.couponUses.map((use) => [use.tradeId, use.role, use.fullFee, use.fee, use.usesLeft]),
+      [
+        [1, 'taker', 1, 1, 0],
+        [1, 'maker', 100, 50, 0],
+      ],
+    );
+    assert.deepEqual(
+      whole.coupons.map((row) => [row.userId, row.offeringId, row.uses, row.usesLeft, row.updatedSeq]),
+      [[1, 3, 1, 0, 3]],
+    );
+    const symbols = new Map<string, SymbolAssets>();
+    const first = planBatch(outcomes.slice(0, 2), new Map(), symbols);
+    const usable = new Map([[1, first.coupons]]);
+    const rest = planBatch(outcomes.slice(2), new Map(), symbols, usable);
+    assert.deepEqual(rest.couponUses, whole.couponUses);
+    assert.deepEqual(rest.coupons, whole.coupons);
+    assert.equal(first.coupons[0].usesLeft, 1, 'the cached coupon is not changed by planning');
   });
 });
 
