@@ -103,8 +103,20 @@ export async function startDemo(exchange: DemoExchange, options: DemoOptions = {
   const settings: Required<DemoOptions> = { ...demoDefaults, ...options };
   const random = new SeededRandom(settings.seed);
   const markets = demoMarketSpecs.map(demoMarket);
-  await listMarkets(exchange, markets);
   const names = [makerName, takerName, ...settings.visitorNames];
+  // Newcomers are welcomed from the first moment, not only once the bots run: the exchange
+  // already answers while the demo starts, and a visitor who registers then must get money too.
+  const listing = listMarkets(exchange, markets);
+  const stopWelcoming = welcomeNewcomers(exchange, markets, settings, {
+    ready: listing,
+    ownNames: new Set(names),
+  });
+  try {
+    await listing;
+  } catch (error) {
+    stopWelcoming();
+    throw error;
+  }
   const users: DemoUser[] = [];
   for (const username of names) users.push(await ensureUser(exchange, username, settings.password));
   for (const user of users) await fund(exchange, markets, user.userId, 100);
@@ -116,7 +128,6 @@ export async function startDemo(exchange: DemoExchange, options: DemoOptions = {
     },
     'demo mode: markets listed, accounts funded, bots starting',
   );
-  const stopWelcoming = welcomeNewcomers(exchange, markets, settings);
   const bot = new DemoBot(exchange, settings, random, markets, users[0].userId, users[1].userId);
   bot.start();
   return {
@@ -133,14 +144,28 @@ export async function startDemo(exchange: DemoExchange, options: DemoOptions = {
   };
 }
 
+interface Welcome {
+  /** Settles once the demo's markets (and so their assets) exist; deposits wait for it. */
+  ready: Promise<void>;
+  /** The demo's own accounts, funded by the demo itself. */
+  ownNames: ReadonlySet<string>;
+}
+
 /**
  * Funds every account registered from now on with `newcomerFunding` (before its registration is
- * answered, so the first screen shows money) and names the demo logins on the login page.
- * Registrations of the demo's own accounts happened before, so they are not funded twice.
+ * answered, so the first screen shows money) and names the demo logins on the login page. A
+ * registration that arrives while the markets are still being listed waits for them.
  */
-function welcomeNewcomers(exchange: DemoExchange, markets: DemoMarket[], settings: Required<DemoOptions>) {
+function welcomeNewcomers(
+  exchange: DemoExchange,
+  markets: DemoMarket[],
+  settings: Required<DemoOptions>,
+  welcome: Welcome,
+) {
   const decimals = assetDecimals(markets);
   const removeHook = exchange.onboarding.onRegistered(async (user) => {
+    if (welcome.ownNames.has(user.username)) return;
+    await welcome.ready;
     for (const [asset, places] of decimals) {
       const amount = fundingMinor(asset, places, newcomerFunding);
       if (amount === 0) continue;

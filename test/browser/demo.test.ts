@@ -140,6 +140,23 @@ describe(`demo mode (seed ${seed})`, { timeout: 120_000 }, () => {
     assert.equal(test.exchange.sequencer.lastSeq, lastSeq, 'no deposit once the demo stopped');
   });
 
+  it('funds an account registered while the demo is still starting', async () => {
+    const test = await startTestExchange();
+    started.push(test);
+    const base = test.exchange.url;
+    // The exchange answers before the demo has listed its markets and funded its own accounts:
+    // a visitor registering in that window must be welcomed like any later one.
+    const starting = startDemo(test.exchange, { seed, stepMs: 5, stepsMax: 2, levels });
+    await registerUser(base, 'early-bird', 'early-bird-password');
+    const demo = await starting;
+    await demo.done;
+    const early = await restLogin(base, 'early-bird', 'early-bird-password');
+    const balances = (await early.call('GET', '/api/v1/balances')).body as Array<{ asset: string }>;
+    const assets = [...new Set(demoMarketSpecs.flatMap((spec) => [spec.base, spec.quote]))];
+    assert.deepEqual(balances.map((balance) => balance.asset).sort(), assets.sort());
+    await demo.stop();
+  });
+
   it('the same seed gives the same exchange state', async () => {
     const test = await startTestExchange();
     started.push(test);
