@@ -16,7 +16,6 @@ import {
 import { pricePlaces, qtyPlaces, useApp } from '../context.js';
 import { compareDecimal, formatDecimal, multiplyDecimal, parseDecimal } from '../decimal.js';
 import { unitsFor } from '../units.js';
-import type { PickedPrice } from './TradePage.js';
 
 type FieldErrors = Partial<Record<'price' | 'qty' | 'tif' | 'form', string>>;
 
@@ -90,6 +89,13 @@ function describePlaced(side: Side, reply: PlaceOrderReply): string {
   return `${verb} order ${statusLabels[reply.status]}: filled ${reply.filledQty}, resting ${reply.restingQty}${
     reply.status === 'expired' || reply.expiredQty !== '0' ? `, expired ${reply.expiredQty}` : ''
   }.`;
+}
+
+/** A price picked in the book or tape, handed to the order form by the trading screen. */
+export interface PickedPrice {
+  price: string;
+  /** Changes on every click so the same price picked twice still refills the form. */
+  nonce: number;
 }
 
 export function OrderForm({ info, picked }: { info: SymbolInfo; picked: PickedPrice | null }) {
