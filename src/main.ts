@@ -12,7 +12,6 @@ import { buildGateway } from './gateway/app.js';
 import { registerCandleRoutes } from './gateway/candles.js';
 import type { Onboarding } from './gateway/onboarding.js';
 import { PasswordHasher } from './gateway/passwords.js';
-import { ReadModelClient } from './gateway/read-model-client.js';
 import { registerSnapshotRoute } from './gateway/snapshots.js';
 import { GatewayState } from './gateway/state.js';
 import { registerWebUi } from './gateway/web-static.js';
@@ -33,6 +32,7 @@ import {
 } from './marketdata/index.js';
 import { registerQuoteMetrics } from './marketdata/quote-metrics.js';
 import type { CommandOutcome } from './ports.js';
+import { ReadModelClient } from './store/read-model-client.js';
 
 export interface ExchangeHandle {
   /** `http://host:port` the server listens on. */

@@ -9,13 +9,14 @@ import Fastify, { type FastifyError, type FastifyInstance, LogController } from 
 import type { Logger } from 'pino';
 import type { MatchingEngine } from '../core/types.js';
 import type { CommandSequencer } from '../ports.js';
+import type { HistoryReader } from '../store/history-reader.js';
 import type { SessionStore, UserStore } from '../store/ports.js';
 import { AbnormalTrafficDetector } from './abnormal-traffic.js';
 import { registerAdminRoutes, registerSymbolRoutes } from './admin.js';
 import { deviceMaxAgeMs, registerAuthRoutes } from './auth.js';
 import type { ConnectionOptions, GatewayConfig } from './config.js';
 import { limitConnections } from './connection-limits.js';
-import type { GatewayContext, HistoryReader, MarketDataSockets } from './context.js';
+import type { GatewayContext, MarketDataSockets } from './context.js';
 import { type ErrorBody, fromStoreError, GatewayError } from './errors.js';
 import { registerHealthRoutes } from './health.js';
 import { registerHistoryRoutes } from './history.js';
