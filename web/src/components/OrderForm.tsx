@@ -140,7 +140,9 @@ export function OrderForm({ info, picked }: { info: SymbolInfo; picked: PickedPr
   const spendAsset = side === 'buy' ? info.quote : info.base;
   const available = balanceOf(balances.value, spendAsset).available;
   const total =
-    type === 'limit' && parseDecimal(price) && parseDecimal(qty) ? multiplyDecimal(price, qty) : undefined;
+    type === 'limit' && parseDecimal(price.trim()) && parseDecimal(qty.trim())
+      ? multiplyDecimal(price.trim(), qty.trim())
+      : undefined;
 
   const submit = async (event: Event) => {
     event.preventDefault();
