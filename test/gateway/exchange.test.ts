@@ -300,13 +300,41 @@ describe('trading', () => {
 
 describe('history', () => {
   it('serves the complete paginated history from the read model once it has caught up', async () => {
+    // Its own market and users: what it reads back does not depend on what earlier tests traded.
+    await api.createMarket(admin, 'HIST-USD', 'HIST', 'USD');
+    const bob = await newUser('history-maker');
+    const alice = await newUser('history-taker');
+    await api.deposit(admin, bob.id, 'HIST', '2');
+    await api.deposit(admin, alice.id, 'USD', '1000');
+    const onMarket = (order: Record<string, unknown>) => ({ symbol: 'HIST-USD', type: 'limit', ...order });
+    await api.expect(
+      200,
+      'POST',
+      '/api/v1/orders',
+      onMarket({ side: 'sell', price: '60000', qty: '0.001' }),
+      bob.token,
+    );
+    await api.expect(
+      200,
+      'POST',
+      '/api/v1/orders',
+      onMarket({ side: 'sell', price: '50000.50', qty: '0.002' }),
+      bob.token,
+    );
+    const bought = await api.expect(
+      200,
+      'POST',
+      '/api/v1/orders',
+      onMarket({ side: 'buy', price: '50001', qty: '0.001' }),
+      alice.token,
+    );
+    assert.equal(bought.status, 'filled');
     const deadlineMs = Date.now() + 20_000;
     // The projector writes in batches a few ms apart: wait (bounded) until /readyz reports no lag.
     while ((await api.expect(200, 'GET', '/readyz')).readModelLag !== 0) {
       assert.ok(Date.now() < deadlineMs, 'read model caught up in time');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const { bob } = users;
     const trades = await api.expect(200, 'GET', '/api/v1/history/trades?limit=1', undefined, bob.token);
     assert.equal(trades.items.length, 1);
     assert.equal(trades.items[0].role, 'maker');
@@ -329,7 +357,7 @@ describe('history', () => {
           entry.kind === 'deposit' && entry.amount === '2.00000000',
       ),
     );
-    const aliceTrades = await api.expect(200, 'GET', '/api/v1/history/trades', undefined, users.alice.token);
+    const aliceTrades = await api.expect(200, 'GET', '/api/v1/history/trades', undefined, alice.token);
     assert.ok(aliceTrades.items.every((trade: { tradeId: number }) => trade.tradeId !== undefined));
     assert.ok(
       !aliceTrades.items.some(
