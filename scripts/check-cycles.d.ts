@@ -4,3 +4,4 @@ export declare function importsOf(file: string): string[];
 export declare function buildGraph(roots: string[]): Map<string, string[]>;
 export declare function findCycles(graph: Map<string, string[]>): string[][];
 export declare function cyclePath(graph: Map<string, string[]>, component: string[]): string[];
+export declare function layerViolations(graph: Map<string, string[]>, root: string): string[];

@@ -1,6 +1,7 @@
-// The import-cycle check run by `npm test` (scripts/check-cycles.js, docs/ARCHITECTURE.md
-// "Layering"): on small source trees it finds a cycle through any kind of import, `import type`
-// and `export ... from` included, ignores imports written in comments, and passes a tree without one.
+// The import check run by `npm test` (scripts/check-cycles.js, docs/ARCHITECTURE.md "Layering"): on
+// small source trees it finds a cycle through any kind of import, `import type` and
+// `export ... from` included, ignores imports written in comments, passes a tree without one, and
+// names every import of src/ that points to a layer above its own.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,8 +65,28 @@ it('ignores imports inside comments and names the path that closes the cycle', (
   assert.deepEqual(path, ['src/c.ts', 'src/d.ts', 'src/c.ts']);
 });
 
-it('the repository itself has no import cycle', () => {
+it('names imports from an inner layer to an outer one, and allows the other direction', () => {
+  write(
+    'src/core/engine.ts',
+    "import type { Context } from '../gateway/context.js';\nexport type E = Context;\n",
+  );
+  write('src/gateway/context.ts', "import '../core/types.js';\nexport type Context = number;\n");
+  write('src/core/types.ts', 'export type T = 1;\n');
+  write('src/store/projector.ts', "import '../journal/record.js';\nimport '../main.js';\n");
+  write('src/journal/record.ts', "import '../ports.js';\n");
+  write('src/ports.ts', "import './core/types.js';\n");
+  write('src/main.ts', "import './gateway/context.js';\n");
+  const graph = script.buildGraph([join(root, 'src')]);
+  assert.deepEqual(script.layerViolations(graph, root), [
+    'src/core/engine.ts -> src/gateway/context.ts',
+    'src/store/projector.ts -> src/main.ts',
+  ]);
+});
+
+it('the repository itself has no import cycle and no upward import', () => {
   const repository = new URL('../../../', import.meta.url).pathname;
   const roots = ['src', 'web/src', 'bench', 'test', 'scripts'].map((folder) => join(repository, folder));
-  assert.deepEqual(script.findCycles(script.buildGraph(roots)), []);
+  const graph = script.buildGraph(roots);
+  assert.deepEqual(script.findCycles(graph), []);
+  assert.deepEqual(script.layerViolations(graph, repository), []);
 });
