@@ -302,31 +302,31 @@ describe('history', () => {
   it('serves the complete paginated history from the read model once it has caught up', async () => {
     // Its own market and users: what it reads back does not depend on what earlier tests traded.
     await api.createMarket(admin, 'HIST-USD', 'HIST', 'USD');
-    const bob = await newUser('history-maker');
-    const alice = await newUser('history-taker');
-    await api.deposit(admin, bob.id, 'HIST', '2');
-    await api.deposit(admin, alice.id, 'USD', '1000');
+    const maker = await newUser('history-maker');
+    const taker = await newUser('history-taker');
+    await api.deposit(admin, maker.id, 'HIST', '2');
+    await api.deposit(admin, taker.id, 'USD', '1000');
     const onMarket = (order: Record<string, unknown>) => ({ symbol: 'HIST-USD', type: 'limit', ...order });
     await api.expect(
       200,
       'POST',
       '/api/v1/orders',
       onMarket({ side: 'sell', price: '60000', qty: '0.001' }),
-      bob.token,
+      maker.token,
     );
     await api.expect(
       200,
       'POST',
       '/api/v1/orders',
       onMarket({ side: 'sell', price: '50000.50', qty: '0.002' }),
-      bob.token,
+      maker.token,
     );
     const bought = await api.expect(
       200,
       'POST',
       '/api/v1/orders',
       onMarket({ side: 'buy', price: '50001', qty: '0.001' }),
-      alice.token,
+      taker.token,
     );
     assert.equal(bought.status, 'filled');
     const deadlineMs = Date.now() + 20_000;
@@ -335,11 +335,11 @@ describe('history', () => {
       assert.ok(Date.now() < deadlineMs, 'read model caught up in time');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const trades = await api.expect(200, 'GET', '/api/v1/history/trades?limit=1', undefined, bob.token);
+    const trades = await api.expect(200, 'GET', '/api/v1/history/trades?limit=1', undefined, maker.token);
     assert.equal(trades.items.length, 1);
     assert.equal(trades.items[0].role, 'maker');
     assert.equal(trades.items[0].price, '50000.50');
-    const orders = await api.expect(200, 'GET', '/api/v1/history/orders?limit=1', undefined, bob.token);
+    const orders = await api.expect(200, 'GET', '/api/v1/history/orders?limit=1', undefined, maker.token);
     assert.equal(orders.items.length, 1);
     assert.equal(typeof orders.next, 'string');
     const second = await api.expect(
@@ -347,20 +347,20 @@ describe('history', () => {
       'GET',
       `/api/v1/history/orders?limit=1&cursor=${encodeURIComponent(orders.next)}`,
       undefined,
-      bob.token,
+      maker.token,
     );
     assert.notEqual(second.items[0].orderId, orders.items[0].orderId);
-    const ledger = await api.expect(200, 'GET', '/api/v1/history/ledger', undefined, bob.token);
+    const ledger = await api.expect(200, 'GET', '/api/v1/history/ledger', undefined, maker.token);
     assert.ok(
       ledger.items.some(
         (entry: { kind: string; amount: string }) =>
           entry.kind === 'deposit' && entry.amount === '2.00000000',
       ),
     );
-    const aliceTrades = await api.expect(200, 'GET', '/api/v1/history/trades', undefined, alice.token);
-    assert.ok(aliceTrades.items.every((trade: { tradeId: number }) => trade.tradeId !== undefined));
+    const takerTrades = await api.expect(200, 'GET', '/api/v1/history/trades', undefined, taker.token);
+    assert.ok(takerTrades.items.every((trade: { tradeId: number }) => trade.tradeId !== undefined));
     assert.ok(
-      !aliceTrades.items.some(
+      !takerTrades.items.some(
         (trade: { role: string; orderId: number }) => trade.orderId === trades.items[0].orderId,
       ),
     );
