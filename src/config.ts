@@ -122,7 +122,7 @@ const falseWords = new Set(['0', 'false', 'no']);
  * default. Anything else (`on`, `y`, ` 1`) is refused rather than guessed, so a switch an operator
  * meant to turn on is never silently off.
  */
-export function booleanSetting(value: string | undefined, fallback: boolean, name: string): boolean {
+function booleanSetting(value: string | undefined, fallback: boolean, name: string): boolean {
   if (value === undefined || value === '') return fallback;
   const word = value.toLowerCase();
   if (trueWords.has(word)) return true;
