@@ -1,5 +1,7 @@
 // Configuration of the whole exchange from command-line flags and the environment (flags win).
 // Every setting has a default that works on a fresh clone; docs/CONFIGURATION.md lists them all.
+// This is the one place that reads the exchange's settings: every number and switch goes through
+// the parsers below, which refuse a malformed value naming the variable instead of guessing.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CookieSecureMode, defaultGatewayConfig, type GatewayConfig } from './gateway/config.js';
@@ -71,11 +73,15 @@ export interface ExchangeFlags {
 
 type Environment = Record<string, string | undefined>;
 
+/** Plain decimal digits only: `Number` would also take " 5", "0x10", "1e3" and "5.0". */
+const integerPattern = /^[0-9]+$/;
+const numberPattern = /^[0-9]+(?:\.[0-9]+)?$/;
+
 function integer(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < 0)
-    throw new Error(`${name} must be a non-negative integer, got ${value}`);
+  if (!integerPattern.test(value) || !Number.isSafeInteger(parsed))
+    throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
   return parsed;
 }
 
@@ -95,25 +101,33 @@ function scheduling(value: string | undefined): 'idle' | 'nice' {
 function positiveNumber(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0)
-    throw new Error(`${name} must be a positive number, got ${value}`);
+  if (!numberPattern.test(value) || !Number.isFinite(parsed) || parsed <= 0)
+    throw new Error(`${name} must be a positive number such as 5 or 0.5, got ${JSON.stringify(value)}`);
   return parsed;
 }
 
 function fsyncPolicy(value: string | undefined): FsyncPolicy {
   const policy = value ?? 'always';
   if (policy !== 'always' && policy !== 'batch' && policy !== 'none') {
-    throw new Error(`fsync policy must be always, batch or none, got ${policy}`);
+    throw new Error(`HOGA_FSYNC (or --fsync) must be always, batch or none, got ${policy}`);
   }
   return policy;
 }
 
-/** `true`/`1` or `false`/`0`; anything else is refused rather than guessed. */
+const trueWords = new Set(['1', 'true', 'yes']);
+const falseWords = new Set(['0', 'false', 'no']);
+
+/**
+ * A switch: `1`, `true`, `yes` or `0`, `false`, `no` (any letter case); unset or empty is the
+ * default. Anything else (`on`, `y`, ` 1`) is refused rather than guessed, so a switch an operator
+ * meant to turn on is never silently off.
+ */
 function booleanSetting(value: string | undefined, fallback: boolean, name: string): boolean {
   if (value === undefined || value === '') return fallback;
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  throw new Error(`${name} must be true or false, got ${value}`);
+  const word = value.toLowerCase();
+  if (trueWords.has(word)) return true;
+  if (falseWords.has(word)) return false;
+  throw new Error(`${name} must be 1, true, yes, 0, false or no, got ${JSON.stringify(value)}`);
 }
 
 function cookieSecure(value: string | undefined): CookieSecureMode {
@@ -233,7 +247,7 @@ function gatewayFromEnvironment(environment: Environment): GatewayConfig {
     abnormal.rejectsPerWindowFloor,
     'HOGA_ABNORMAL_REJECTS_FLOOR',
   );
-  config.trustProxy = environment.HOGA_TRUST_PROXY === 'true';
+  config.trustProxy = booleanSetting(environment.HOGA_TRUST_PROXY, false, 'HOGA_TRUST_PROXY');
   checkAbnormalReachable(config);
   config.origins.cookieSecure = cookieSecure(environment.HOGA_COOKIE_SECURE);
   config.origins.allowedOrigins = allowedOrigins(environment.HOGA_ALLOWED_ORIGINS);
@@ -249,7 +263,11 @@ export function loadConfig(
   const dataDir = flags.dataDir ?? environment.HOGA_DATA_DIR ?? './data';
   return {
     host: flags.host ?? environment.HOGA_HOST ?? '0.0.0.0',
-    port: integer(flags.port ?? environment.HOGA_PORT, 8080, 'port'),
+    port: integer(
+      flags.port ?? environment.HOGA_PORT,
+      8080,
+      flags.port === undefined ? 'HOGA_PORT' : '--port',
+    ),
     dataDir,
     databaseUrl: flags.databaseUrl ?? environment.DATABASE_URL ?? '',
     pgliteDir: environment.HOGA_PGLITE_DIR ?? join(dataDir, 'pglite'),
@@ -287,7 +305,7 @@ export function loadConfig(
       'HOGA_PGLITE_VACUUM_EVERY_MS',
     ),
     webDistDir: environment.HOGA_WEB_DIST ?? fileURLToPath(new URL('../../web/dist', import.meta.url)),
-    demo: flags.demo === true || environment.HOGA_DEMO === '1',
+    demo: flags.demo === true || booleanSetting(environment.HOGA_DEMO, false, 'HOGA_DEMO'),
     quoteFeed: flags.quoteFeed ?? environment.HOGA_QUOTE_FEED ?? '',
     gateway: gatewayFromEnvironment(environment),
   };

@@ -12,7 +12,6 @@ import { buildGateway } from './gateway/app.js';
 import { registerCandleRoutes } from './gateway/candles.js';
 import type { Onboarding } from './gateway/onboarding.js';
 import { PasswordHasher } from './gateway/passwords.js';
-import { ReadModelClient } from './gateway/read-model-client.js';
 import { registerSnapshotRoute } from './gateway/snapshots.js';
 import { GatewayState } from './gateway/state.js';
 import { registerWebUi } from './gateway/web-static.js';
@@ -33,6 +32,7 @@ import {
 } from './marketdata/index.js';
 import { registerQuoteMetrics } from './marketdata/quote-metrics.js';
 import type { CommandOutcome } from './ports.js';
+import { ReadModelClient } from './store/read-model-client.js';
 
 export interface ExchangeHandle {
   /** `http://host:port` the server listens on. */
@@ -58,6 +58,11 @@ export interface ExchangeHandle {
 
 export interface StartOptions {
   logger?: Logger;
+  /**
+   * The gateway's clock (sessions, rate limits, abnormal traffic, login throttling); Date.now by
+   * default. Tests inject one so limits can be checked without timing the machine.
+   */
+  gatewayClock?: () => number;
 }
 
 /** The journal's file system with each fdatasync timed (the journal does not expose it). */
@@ -182,7 +187,7 @@ export async function startExchange(
   // Before anything reads or writes them; held until close() (or the process's end).
   const lock = await lockDirectories(lockedDirectories(config), 'hoga start');
   try {
-    return await startLocked(config, logger, chosenQuoteFeed, lock);
+    return await startLocked(config, logger, chosenQuoteFeed, lock, options.gatewayClock);
   } catch (error) {
     await lock.release();
     throw error;
@@ -194,6 +199,7 @@ async function startLocked(
   logger: Logger,
   chosenQuoteFeed: FeedSpecResult | undefined,
   lock: DirectoryLock,
+  gatewayClock: (() => number) | undefined,
 ): Promise<ExchangeHandle> {
   const readModel = await ReadModelClient.open(
     {
@@ -275,6 +281,7 @@ async function startLocked(
   await seedAdmin(config, readModel, logger);
 
   const { app, context } = await buildGateway({
+    clock: gatewayClock,
     config: config.gateway,
     engine: sequencer.engine,
     sequencer,

@@ -3,14 +3,8 @@ import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { MatchingEngine } from '../core/types.js';
 import type { CommandSequencer } from '../ports.js';
-import type {
-  CouponRecord,
-  CouponUseRecord,
-  LedgerRecord,
-  OrderRecord,
-  UserTradeRecord,
-} from '../store/history.js';
-import type { HistoryQuery, Page, SessionRecord, UserRecord, UserStore } from '../store/ports.js';
+import type { HistoryReader } from '../store/history-reader.js';
+import type { SessionRecord, UserRecord, UserStore } from '../store/ports.js';
 import type { AbnormalTrafficDetector } from './abnormal-traffic.js';
 import type { GatewayConfig, OriginOptions } from './config.js';
 import { GatewayError, unauthenticated } from './errors.js';
@@ -24,16 +18,6 @@ import type { TokenBuckets } from './rate-limits.js';
 import type { SessionManager } from './sessions.js';
 import type { GatewayState } from './state.js';
 import type { TradingService } from './trading.js';
-
-/** Optional read side: complete, paginated history from the SQL read model (src/store). */
-export interface HistoryReader {
-  lagCommands(): number;
-  ordersOfUser(userId: number, query: HistoryQuery): Promise<Page<OrderRecord>>;
-  tradesOfUser(userId: number, query: HistoryQuery): Promise<Page<UserTradeRecord>>;
-  ledgerOfUser(userId: number, query: HistoryQuery): Promise<Page<LedgerRecord>>;
-  couponsOfUser(userId: number, query: HistoryQuery): Promise<Page<CouponRecord>>;
-  couponUsesOfUser(userId: number, query: HistoryQuery): Promise<Page<CouponUseRecord>>;
-}
 
 /** The market-data hub's per-socket side (src/marketdata ChannelHub fits): public channels. */
 export interface MarketDataSockets {

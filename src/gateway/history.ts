@@ -1,7 +1,8 @@
 // The caller's complete history from the SQL read model, keyset-paginated (`cursor` from the
 // previous page's `next`). Only ever the session's own user: there is no user id in the request.
 import type { FastifyInstance } from 'fastify';
-import { authenticate, type GatewayContext, type HistoryReader } from './context.js';
+import type { HistoryReader } from '../store/history-reader.js';
+import { authenticate, type GatewayContext } from './context.js';
 import { lotsToQty, minorToAmount, minorToPrice } from './decimal.js';
 import { GatewayError } from './errors.js';
 import type { Market } from './markets.js';

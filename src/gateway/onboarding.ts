@@ -1,10 +1,6 @@
 // What a newcomer meets before logging in: hooks run when an account is registered (demo mode
-// gives a starting balance there), and two public routes that always answer 200 so a visitor's
-// page never causes a failing request: who is logged in (if anyone) and what the login page may
-// say about this exchange (demo mode names its logins).
-import type { FastifyInstance } from 'fastify';
-import { authenticate, type GatewayContext } from './context.js';
-import { GatewayError } from './errors.js';
+// gives a starting balance there) and demo mode's announcement for the login page. The routes that
+// show them are in onboarding-routes.ts (this module is a service: it imports no route context).
 
 export interface RegisteredUser {
   userId: number;
@@ -53,28 +49,4 @@ export class Onboarding {
   welcome(): { demo: DemoWelcome | null } {
     return { demo: this.demo };
   }
-}
-
-export function registerOnboardingRoutes(app: FastifyInstance, context: GatewayContext): void {
-  const tags = ['auth'];
-  app.get(
-    '/api/v1/session',
-    { schema: { tags, summary: 'The logged-in user, or null for a visitor (never 401)' } },
-    async (request) => {
-      try {
-        const { session } = await authenticate(context, request);
-        const user = await context.users.findUserById(session.userId);
-        if (user === undefined) return { user: null };
-        return { user: { userId: user.id, username: user.username, isAdmin: user.isAdmin } };
-      } catch (error) {
-        if (error instanceof GatewayError && error.code === 'UNAUTHENTICATED') return { user: null };
-        throw error;
-      }
-    },
-  );
-  app.get(
-    '/api/v1/welcome',
-    { schema: { tags, summary: 'What the login page shows: demo logins in demo mode, else demo: null' } },
-    async () => context.onboarding.welcome(),
-  );
 }

@@ -7,7 +7,7 @@ import type { SnapshotParticipant } from '../journal/participant.js';
 import type { CommandOutcome } from '../ports.js';
 import { IdempotencyIndex, type IdempotencyOptions } from './idempotency.js';
 import { MarketRegistry } from './markets.js';
-import { OfferingsState } from './offerings.js';
+import { OfferingsState } from './offerings-state.js';
 import { isReadableTrackerState, OrderTracker, type OrderTrackerOptions } from './order-tracker.js';
 import { type PrivateStreamOptions, PrivateStreams } from './private-streams.js';
 import { type PlaceResult, placeFingerprint, summarisePlace } from './trading.js';

@@ -27,7 +27,12 @@ export interface CandleRecord {
 /** Candles per write: bounds one statement's arrays (a caller with more splits them). */
 export const candleBatchMax = 10_000;
 
-export interface CandleSink {
+/**
+ * Writes candle rows to the candles table (upsert by key). Not market data's `CandleSink`
+ * (src/marketdata/candle-sink.ts), which takes candles as market data emits them: SqlCandleSink
+ * adapts that one onto this one.
+ */
+export interface CandleRowWriter {
   writeCandles(batch: readonly CandleRecord[]): Promise<void>;
 }
 
@@ -42,7 +47,7 @@ export interface CandleRange {
 
 type Numeric = number | string;
 
-export class SqlCandles implements CandleSink {
+export class SqlCandles implements CandleRowWriter {
   constructor(private readonly executor: SqlExecutor) {}
 
   async writeCandles(batch: readonly CandleRecord[]): Promise<void> {

@@ -56,7 +56,7 @@ it('snapshots every 1,000,000 commands or 10 minutes and keeps every segment unl
     [flagsWin.snapshotEveryCommands, flagsWin.snapshotEveryMs, flagsWin.retainSegments],
     [7, 9, false],
   );
-  assert.throws(() => loadConfig({}, { HOGA_RETAIN_SEGMENTS: 'yes' }), /HOGA_RETAIN_SEGMENTS/);
+  assert.throws(() => loadConfig({}, { HOGA_RETAIN_SEGMENTS: 'on' }), /HOGA_RETAIN_SEGMENTS/);
   assert.throws(() => loadConfig({}, { HOGA_SNAPSHOT_EVERY_MS: '-5' }), /HOGA_SNAPSHOT_EVERY_MS/);
 });
 
@@ -92,4 +92,57 @@ it('reads the browser, connection and log settings and refuses bad ones by name'
     /HOGA_HEADERS_TIMEOUT_MS must not exceed HOGA_REQUEST_TIMEOUT_MS/,
   );
   assert.throws(() => loadConfig({}, { HOGA_SESSION_IDLE_MS: '500' }), /HOGA_SESSION_IDLE_MS/);
+});
+
+it('reads every switch as 1/0, true/false or yes/no and refuses anything else by name', () => {
+  const switches: Array<[string, (config: ReturnType<typeof loadConfig>) => boolean]> = [
+    ['HOGA_TRUST_PROXY', (config) => config.gateway.trustProxy],
+    ['HOGA_DEMO', (config) => config.demo],
+    ['HOGA_RETAIN_SEGMENTS', (config) => config.retainSegments],
+    ['HOGA_LOG_REQUESTS', (config) => config.gateway.logRequests],
+  ];
+  for (const [name, read] of switches) {
+    for (const word of ['1', 'true', 'yes', 'TRUE', 'Yes'])
+      assert.equal(read(loadConfig({}, { [name]: word })), true, `${name}=${word}`);
+    for (const word of ['0', 'false', 'no', 'False', 'NO'])
+      assert.equal(read(loadConfig({}, { [name]: word })), false, `${name}=${word}`);
+    for (const word of ['on', 'off', 'y', ' 1', '2', 'truthy']) {
+      assert.throws(
+        () => loadConfig({}, { [name]: word }),
+        new RegExp(`^Error: ${name} must be 1, true, yes, 0, false or no`),
+        `${name}=${word}`,
+      );
+    }
+  }
+  assert.equal(loadConfig({}, {}).gateway.trustProxy, false);
+  assert.equal(loadConfig({}, {}).demo, false);
+  assert.equal(loadConfig({}, {}).retainSegments, true);
+});
+
+it('refuses numbers that are not plain decimal digits, naming the variable', () => {
+  assert.equal(loadConfig({}, { HOGA_PORT: '9090' }).port, 9090);
+  for (const text of [' 5', '5 ', '0x10', '1e3', '5.0', '-1', '+5', 'five']) {
+    assert.throws(
+      () => loadConfig({}, { HOGA_PORT: text }),
+      /^Error: HOGA_PORT must be a non-negative integer/,
+      text,
+    );
+    assert.throws(
+      () => loadConfig({}, { HOGA_SNAPSHOT_EVERY_MS: text }),
+      /^Error: HOGA_SNAPSHOT_EVERY_MS must be a non-negative integer/,
+      text,
+    );
+  }
+  assert.throws(() => loadConfig({ port: '0x50' }, {}), /^Error: --port must be a non-negative integer/);
+  assert.equal(
+    loadConfig({}, { HOGA_ORDERS_PER_SECOND: '2.5' }).gateway.limits.ordersPerUser.ratePerSecond,
+    2.5,
+  );
+  for (const text of ['0x10', '1e3', ' 2', '.5', 'Infinity']) {
+    assert.throws(
+      () => loadConfig({}, { HOGA_ORDERS_PER_SECOND: text }),
+      /^Error: HOGA_ORDERS_PER_SECOND must be a positive number/,
+      text,
+    );
+  }
 });

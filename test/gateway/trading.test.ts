@@ -10,34 +10,7 @@ import { GatewayError } from '../../src/gateway/errors.js';
 import { TokenBuckets } from '../../src/gateway/rate-limits.js';
 import { GatewayState } from '../../src/gateway/state.js';
 import { type PlaceRequest, TradingService } from '../../src/gateway/trading.js';
-import { type CommandOutcome, type CommandSequencer, QUEUE_FULL } from '../../src/ports.js';
-
-/** Applies each command at once (no journal); `full` makes submit refuse like a full queue. */
-class MemorySequencer implements CommandSequencer {
-  full = false;
-  lastSeq = 0;
-  readonly queueDepth = 0;
-  private readonly listeners: Array<(outcome: CommandOutcome, replaying: boolean) => void> = [];
-
-  constructor(readonly engine: Engine) {}
-
-  async submit(command: Command): Promise<CommandOutcome> {
-    if (this.full) throw Object.assign(new Error('queue full'), { code: QUEUE_FULL });
-    this.lastSeq += 1;
-    const stamped = { ...command, ts: 1_000 + this.lastSeq } as Command & { id?: number };
-    if (stamped.op === 'place' && stamped.id === undefined) stamped.id = this.lastSeq;
-    const events = this.engine.apply(stamped).map((event) => ({ ...event }));
-    const outcome = { seq: this.lastSeq, ts: 1_000 + this.lastSeq, command: stamped, events };
-    for (const listener of this.listeners) listener(outcome, false);
-    return outcome;
-  }
-
-  onApplied(listener: (outcome: CommandOutcome, replaying: boolean) => void): void {
-    this.listeners.push(listener);
-  }
-
-  async close(): Promise<void> {}
-}
+import { MemorySequencer } from './support/memory-sequencer.js';
 
 let sequencer: MemorySequencer;
 let trading: TradingService;

@@ -1,11 +1,11 @@
 // Exact decimal arithmetic on strings for the UI. Prices and quantities arrive from the server as
 // decimal strings and are shown, compared and validated here with BigInt: never a float, so the
-// UI never shows 0.30000000000000004 or lets an off-tick price through.
+// UI never shows 0.30000000000000004 or lets an off-tick price through. What counts as a decimal
+// is the gateway's rule (src/gateway/decimal.ts, shared by both), so the UI never accepts a value
+// the server refuses, nor the other way round: digits, at most one point, no sign, exponent,
+// spaces, separators or leading zeros, at most 48 characters.
 
-const decimalPattern = /^(\d+)(?:\.(\d+))?$/;
-
-/** Longest fraction accepted from a user; more is a typo, not a price. */
-export const fractionDigitsMax = 18;
+import { parseDecimal as parseExactDecimal } from '../../src/gateway/decimal.js';
 
 export interface ScaledDecimal {
   /** The value times 10^scale. */
@@ -13,13 +13,17 @@ export interface ScaledDecimal {
   scale: number;
 }
 
-/** Parses a non-negative decimal string such as "12.50"; undefined when it is not one. */
+/**
+ * Parses a non-negative decimal string such as "12.50" by the gateway's rules; undefined when it is
+ * not one. The scale is the number of digits written ("12.50" has 2), so sums and products keep
+ * the places the user and the server wrote.
+ */
 export function parseDecimal(text: string): ScaledDecimal | undefined {
-  const match = decimalPattern.exec(text.trim());
-  if (!match) return undefined;
-  const fraction = match[2] ?? '';
-  if (fraction.length > fractionDigitsMax) return undefined;
-  return { units: BigInt(match[1] + fraction), scale: fraction.length };
+  const parsed = parseExactDecimal(text);
+  if (!parsed.ok) return undefined;
+  const dot = text.indexOf('.');
+  const written = dot < 0 ? 0 : text.length - dot - 1;
+  return { units: parsed.value.units * 10n ** BigInt(written - parsed.value.scale), scale: written };
 }
 
 /** Digits after the decimal point of a step such as a tick size: "0.01" has 2. */

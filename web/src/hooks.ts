@@ -84,6 +84,11 @@ function mergeTrades(incoming: PublicTrade[], current: PublicTrade[]): PublicTra
   return [...fresh, ...current].sort((a, b) => compareIds(b.tradeId, a.tradeId)).slice(0, tapeTradesMax);
 }
 
+/** A ticker before any trade has only zeros: show dashes instead. */
+export function liveTicker(ticker: Ticker | undefined): Ticker | undefined {
+  return ticker && ticker.trades > 0 ? ticker : undefined;
+}
+
 /** 24h tickers for every listed symbol. */
 export function useTickers(socket: ExchangeSocket, symbols: SymbolInfo[]): Map<string, Ticker> {
   const [tickers, setTickers] = useState<Map<string, Ticker>>(new Map());

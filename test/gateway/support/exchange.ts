@@ -32,18 +32,24 @@ export function testConfig(dataDir: string, adjust?: (config: ExchangeConfig) =>
   return config;
 }
 
-export async function startTestExchange(adjust?: (config: ExchangeConfig) => void): Promise<TestExchange> {
+export async function startTestExchange(
+  adjust?: (config: ExchangeConfig) => void,
+  options: { gatewayClock?: () => number } = {},
+): Promise<TestExchange> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hoga-gateway-'));
   const config = testConfig(dataDir, adjust);
   const logger = pino({ level: process.env.HOGA_TEST_LOG ?? 'silent' });
   const handle: TestExchange = {
-    exchange: await startExchange(config, { logger }),
+    exchange: await startExchange(config, { logger, gatewayClock: options.gatewayClock }),
     dataDir,
     config,
     api: undefined as unknown as Api,
     async restart() {
       await handle.exchange.close();
-      handle.exchange = await startExchange({ ...config, port: 0 }, { logger });
+      handle.exchange = await startExchange(
+        { ...config, port: 0 },
+        { logger, gatewayClock: options.gatewayClock },
+      );
       handle.api = new Api(handle.exchange.url);
     },
     async close() {

@@ -16,7 +16,6 @@ import {
 import { pricePlaces, qtyPlaces, useApp } from '../context.js';
 import { compareDecimal, formatDecimal, multiplyDecimal, parseDecimal } from '../decimal.js';
 import { unitsFor } from '../units.js';
-import type { PickedPrice } from './TradePage.js';
 
 type FieldErrors = Partial<Record<'price' | 'qty' | 'tif' | 'form', string>>;
 
@@ -92,6 +91,13 @@ function describePlaced(side: Side, reply: PlaceOrderReply): string {
   }.`;
 }
 
+/** A price picked in the book or tape, handed to the order form by the trading screen. */
+export interface PickedPrice {
+  price: string;
+  /** Changes on every click so the same price picked twice still refills the form. */
+  nonce: number;
+}
+
 export function OrderForm({ info, picked }: { info: SymbolInfo; picked: PickedPrice | null }) {
   const { me, accountChanged } = useApp();
   const balances = useBalances();
@@ -134,7 +140,9 @@ export function OrderForm({ info, picked }: { info: SymbolInfo; picked: PickedPr
   const spendAsset = side === 'buy' ? info.quote : info.base;
   const available = balanceOf(balances.value, spendAsset).available;
   const total =
-    type === 'limit' && parseDecimal(price) && parseDecimal(qty) ? multiplyDecimal(price, qty) : undefined;
+    type === 'limit' && parseDecimal(price.trim()) && parseDecimal(qty.trim())
+      ? multiplyDecimal(price.trim(), qty.trim())
+      : undefined;
 
   const submit = async (event: Event) => {
     event.preventDefault();

@@ -3,7 +3,7 @@
 import type { Ticker } from '../api.js';
 import { pricePlaces, useApp } from '../context.js';
 import { formatDecimal, percentChange } from '../decimal.js';
-import { liveTicker } from './TradePage.js';
+import { liveTicker } from '../hooks.js';
 
 export function SymbolList({ tickers, active }: { tickers: Map<string, Ticker>; active: string }) {
   const { symbols } = useApp();

@@ -1,27 +1,15 @@
 // The trading screen: markets, chart, book and tape, order entry and the user's account.
 
 import { useState } from 'preact/hooks';
-import type { Ticker } from '../api.js';
 import { pricePlaces, qtyPlaces, symbolInfo, useApp } from '../context.js';
 import { formatDecimal, percentChange } from '../decimal.js';
-import { useTickers } from '../hooks.js';
+import { liveTicker, useTickers } from '../hooks.js';
 import { AccountPanels } from './AccountPanels.js';
 import { CandleChart } from './CandleChart.js';
 import { OrderBook } from './OrderBook.js';
-import { OrderForm } from './OrderForm.js';
+import { OrderForm, type PickedPrice } from './OrderForm.js';
 import { SymbolList } from './SymbolList.js';
 import { TradeTape } from './TradeTape.js';
-
-export interface PickedPrice {
-  price: string;
-  /** Changes on every click so the same price picked twice still refills the form. */
-  nonce: number;
-}
-
-/** A ticker before any trade has only zeros: show dashes instead. */
-export function liveTicker(ticker: Ticker | undefined): Ticker | undefined {
-  return ticker && ticker.trades > 0 ? ticker : undefined;
-}
 
 export function TradePage({ symbol }: { symbol?: string }) {
   const { symbols, socket } = useApp();

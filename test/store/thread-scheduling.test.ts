@@ -11,7 +11,7 @@ import {
   mayLeaveIdle,
   type PriorityThresholds,
   threadPolicyOf,
-} from '../../src/gateway/thread-scheduling.js';
+} from '../../src/store/thread-scheduling.js';
 
 const limitsWithNice = (soft: string) =>
   `Limit                     Soft Limit           Hard Limit           Units\nMax nice priority         ${soft}                    ${soft}\n`;

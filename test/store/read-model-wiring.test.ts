@@ -9,12 +9,12 @@ import { after, before, it } from 'node:test';
 import { pino } from 'pino';
 import type { ExchangeConfig } from '../../src/config.js';
 import { Engine } from '../../src/core/engine.js';
-import { ReadModelClient } from '../../src/gateway/read-model-client.js';
-import { idleUnavailableReason, threadPolicyOf } from '../../src/gateway/thread-scheduling.js';
 import { type ExchangeHandle, startExchange } from '../../src/main.js';
 import type { CommandOutcome } from '../../src/ports.js';
 import { journalOutcomes } from '../../src/store/journal-source.js';
-import { Api, testConfig } from './support/exchange.js';
+import { ReadModelClient } from '../../src/store/read-model-client.js';
+import { idleUnavailableReason, threadPolicyOf } from '../../src/store/thread-scheduling.js';
+import { Api, testConfig } from '../gateway/support/exchange.js';
 
 const logger = pino({ level: process.env.HOGA_TEST_LOG ?? 'silent' });
 const readyDeadlineMs = 30_000;

@@ -9,17 +9,17 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { type Logger, pino } from 'pino';
 import { coreEngineFactory } from '../journal/engine-factory.js';
 import type { OutcomeEvents } from '../ports.js';
-import { SqlCandleSink } from '../store/candle-sink.js';
-import { journalCatchUp } from '../store/journal-source.js';
-import { vacuumAnalyze } from '../store/maintenance.js';
-import type { Projector } from '../store/projector.js';
-import { openStore, type Store } from '../store/store.js';
+import { SqlCandleSink } from './candle-sink.js';
+import { journalCatchUp } from './journal-source.js';
+import { vacuumAnalyze } from './maintenance.js';
+import type { Projector } from './projector.js';
 import type {
   ReadModelCall,
   ReadModelReply,
   ReadModelRequest,
   ReadModelThreadOptions,
 } from './read-model-client.js';
+import { openStore, type Store } from './store.js';
 
 /** How often the thread reports how far the projector got (feeds /readyz and /metrics lag). */
 const progressIntervalMs = 50;

@@ -3,13 +3,13 @@
 // `pendingCallsMax` queries in flight and `pendingOutcomesMax` outcomes waiting to be posted.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import { GatewayError } from '../gateway/errors.js';
 import type { CandleSink } from '../marketdata/candle-sink.js';
 import type { CandleJson } from '../marketdata/candles.js';
 import type { CommandOutcome, OutcomeEvents } from '../ports.js';
-import type { CandleRange, CandleRecord } from '../store/candles.js';
-import type { HistoryQuery, Page, SessionStore, UserStore } from '../store/ports.js';
-import type { HistoryReader } from './context.js';
-import { GatewayError } from './errors.js';
+import type { CandleRange, CandleRecord } from './candles.js';
+import type { HistoryReader } from './history-reader.js';
+import type { HistoryQuery, Page, SessionStore, UserStore } from './ports.js';
 import {
   chrtPolicySetter,
   IdlePriorityController,
