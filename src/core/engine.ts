@@ -38,14 +38,14 @@ export class Engine extends EngineStops implements MatchingEngine {
         case 'place':
           this.place(fields);
           break;
-        case 'oco':
-          this.placeOco(fields);
-          break;
         case 'cancel':
           this.cancel(fields);
           break;
         case 'amend':
           this.amend(fields);
+          break;
+        case 'oco':
+          this.placeOco(fields);
           break;
         case 'deposit':
           this.deposit(fields);
@@ -207,7 +207,8 @@ export class Engine extends EngineStops implements MatchingEngine {
     const user = fields.user;
     const id = fields.id;
     if (!isNonNegativeSafeInteger(user) || !isNonNegativeSafeInteger(id)) return undefined;
-    const order = this.restingOrders.get(id) ?? this.pendingOrders.get(id);
+    const order =
+      this.restingOrders.get(id) ?? (this.pendingOrders.size === 0 ? undefined : this.pendingOrders.get(id));
     return order !== undefined && order.user === user ? order : undefined;
   }
 
