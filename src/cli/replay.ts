@@ -131,7 +131,6 @@ async function replayFile(inputPath: string, run: ReplayRun, progress: SingleBar
   const input = createReadStream(inputPath, { encoding: 'utf8' });
   let partial = '';
   let line = 0;
-  let bytesRead = 0;
   for await (const chunk of input as AsyncIterable<string>) {
     const text = partial + chunk;
     let start = 0;
@@ -141,8 +140,7 @@ async function replayFile(inputPath: string, run: ReplayRun, progress: SingleBar
       if (run.batchIsFull) await run.flush();
     }
     partial = text.slice(start);
-    bytesRead = input.bytesRead;
-    progress.update(bytesRead);
+    progress.update(input.bytesRead);
   }
   // The last line needs no newline.
   run.add(line, partial);
