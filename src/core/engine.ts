@@ -36,16 +36,16 @@ export class Engine extends EngineStops implements MatchingEngine {
       this.commandTs = isNonNegativeSafeInteger(fields.ts) ? fields.ts : 0;
       switch (fields.op) {
         case 'place':
-          this.place(fields);
-          break;
-        case 'oco':
-          this.placeOco(fields);
+          if (this.place(fields)) this.runPlacedOrder();
           break;
         case 'cancel':
           this.cancel(fields);
           break;
         case 'amend':
           this.amend(fields);
+          break;
+        case 'oco':
+          this.placeOco(fields);
           break;
         case 'deposit':
           this.deposit(fields);
@@ -74,19 +74,23 @@ export class Engine extends EngineStops implements MatchingEngine {
     return this.result();
   }
 
-  protected place(fields: Fields): void {
+  /**
+   * Validates a `place` and accepts it (event, reservation; a stop order becomes pending). True
+   * when the accepted order must now run as a taker (runPlacedOrder).
+   */
+  protected place(fields: Fields): boolean {
     const rawId = fields.id;
     const echoId = rawId ?? null;
     const symbol = fields.symbol;
     const book = typeof symbol === 'string' ? this.books.get(symbol) : undefined;
     if (book === undefined) {
       this.reject(echoId, 'UNKNOWN_SYMBOL');
-      return;
+      return false;
     }
     const idWellFormed = isNonNegativeSafeInteger(rawId);
     if (idWellFormed && this.usedOrderIds.has(rawId)) {
       this.reject(echoId, 'DUPLICATE_ORDER_ID');
-      return;
+      return false;
     }
     const user = fields.user;
     const side = fields.side;
@@ -102,7 +106,7 @@ export class Engine extends EngineStops implements MatchingEngine {
       typeof postOnly !== 'boolean'
     ) {
       this.reject(echoId, 'INVALID_ORDER');
-      return;
+      return false;
     }
     const isMarket = type === 'market';
     const tif = parseTif(fields.tif, isMarket);
@@ -114,7 +118,7 @@ export class Engine extends EngineStops implements MatchingEngine {
       ((postOnly || isIceberg) && (isMarket || tif !== 'GTC'))
     ) {
       this.reject(echoId, 'INVALID_TIF');
-      return;
+      return false;
     }
     const qty = fields.qty;
     if (
@@ -122,19 +126,19 @@ export class Engine extends EngineStops implements MatchingEngine {
       (isIceberg && !(isPositiveSafeInteger(displayQty) && displayQty < qty))
     ) {
       this.reject(echoId, 'INVALID_QTY');
-      return;
+      return false;
     }
     const rawPrice = fields.price;
     let price = 0;
     if (isMarket) {
       if (rawPrice !== undefined && rawPrice !== null) {
         this.reject(echoId, 'INVALID_PRICE');
-        return;
+        return false;
       }
     } else {
       if (!isPositiveSafeInteger(rawPrice) || rawPrice % book.tickSize !== 0) {
         this.reject(echoId, 'INVALID_PRICE');
-        return;
+        return false;
       }
       price = rawPrice;
     }
@@ -145,35 +149,35 @@ export class Engine extends EngineStops implements MatchingEngine {
         : parseStopFields(fields, book.tickSize, this.stopFields);
     if (stopPrice === STOP_INVALID) {
       this.reject(echoId, 'INVALID_STOP');
-      return;
+      return false;
     }
     const isStop = stopPrice !== STOP_ABSENT;
     const baseAmount = qty * book.lotSize;
     const quoteAmount = qty * price;
     if (!Number.isSafeInteger(baseAmount) || !Number.isSafeInteger(quoteAmount)) {
       this.reject(echoId, 'LIMIT_EXCEEDED');
-      return;
+      return false;
     }
     const account = this.accounts.get(user) ?? this.absentAccount;
     account.ensureAssets(this.assetNames.length);
     if (this.orderBoundsReached(account, book, 1, !isStop && tif === 'GTC' ? 1 : 0, isStop ? 1 : 0)) {
       this.reject(echoId, 'LIMIT_EXCEEDED');
-      return;
+      return false;
     }
     const isBuy = side === 'buy';
     if (postOnly && this.wouldCross(book, isBuy, price)) {
       this.reject(echoId, 'POST_ONLY_WOULD_CROSS');
-      return;
+      return false;
     }
     if (isStop && this.wouldTrigger(book, isBuy, this.stopFields.isStopLoss, stopPrice)) {
       this.reject(echoId, 'STOP_WOULD_TRIGGER');
-      return;
+      return false;
     }
     const reservedAsset = isBuy ? book.quoteAsset : book.baseAsset;
     const reservation = isBuy ? quoteAmount : baseAmount;
     if (reservation > account.balances[availableSlot(reservedAsset)]) {
       this.reject(echoId, 'INSUFFICIENT_FUNDS');
-      return;
+      return false;
     }
 
     this.usedOrderIds.add(rawId);
@@ -196,8 +200,20 @@ export class Engine extends EngineStops implements MatchingEngine {
     this.reserve(request.account, reservedAsset, reservation);
     if (isStop) {
       this.addPending(request);
-      return;
+      return false;
     }
+    return true;
+  }
+
+  /**
+   * Runs the order `place` just accepted, then the stop orders its trades trigger. A call of its
+   * own from `apply` so that V8 optimises the run (sweep, rest) apart from the long validation:
+   * inside `place` the inlining budget ran out before the sweep and rest were inlined, and limit
+   * orders were about 8% slower.
+   */
+  protected runPlacedOrder(): void {
+    const request = this.request;
+    const book = request.book;
     this.runTaker(request);
     if (this.runHighPrice !== 0 && book.pending.size !== 0) this.triggerAndActivate(book);
   }
@@ -207,7 +223,8 @@ export class Engine extends EngineStops implements MatchingEngine {
     const user = fields.user;
     const id = fields.id;
     if (!isNonNegativeSafeInteger(user) || !isNonNegativeSafeInteger(id)) return undefined;
-    const order = this.restingOrders.get(id) ?? this.pendingOrders.get(id);
+    const order =
+      this.restingOrders.get(id) ?? (this.pendingOrders.size === 0 ? undefined : this.pendingOrders.get(id));
     return order !== undefined && order.user === user ? order : undefined;
   }
 

@@ -3,6 +3,119 @@
 import { Engine } from './engine.js';
 import type { EngineEvent, EngineLimits } from './types.js';
 
+type Fields = { readonly [key: string]: unknown };
+
+/**
+ * Every field the engine reads from a command of each frequent op (the others keep their parsed
+ * object). One object literal per op below lists the same names in the same order.
+ */
+const fixedShapeFields: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  [
+    'place',
+    new Set([
+      'op',
+      'ts',
+      'id',
+      'symbol',
+      'user',
+      'side',
+      'type',
+      'qty',
+      'price',
+      'tif',
+      'postOnly',
+      'stp',
+      'displayQty',
+      'stopPrice',
+      'trigger',
+    ]),
+  ],
+  ['cancel', new Set(['op', 'ts', 'id', 'user'])],
+  ['amend', new Set(['op', 'ts', 'id', 'user', 'qty'])],
+  [
+    'oco',
+    new Set([
+      'op',
+      'ts',
+      'id',
+      'stopId',
+      'symbol',
+      'user',
+      'side',
+      'qty',
+      'price',
+      'stopPrice',
+      'stopLimitPrice',
+      'stp',
+    ]),
+  ],
+  ['deposit', new Set(['op', 'ts', 'user', 'asset', 'amount'])],
+  ['withdraw', new Set(['op', 'ts', 'user', 'asset', 'amount'])],
+]);
+
+/** Whether every key of `fields` is one its op's fixed shape carries (unknown keys keep the original). */
+function fitsFixedShape(fields: Fields, names: ReadonlySet<string>): boolean {
+  for (const key in fields) if (!names.has(key)) return false;
+  return true;
+}
+
+/**
+ * The command as an object of one fixed shape per op, every field the engine reads set
+ * (undefined when absent), so that the engine's reads stay monomorphic whatever the key order or
+ * optional fields of the input. The engine treats a missing key and undefined alike (it never
+ * asks whether a key exists), so the result is the same; a command with a key the shape does not
+ * list, or of another op, is returned as it is.
+ */
+export function commandOfFixedShape(command: unknown): unknown {
+  if (typeof command !== 'object' || command === null) return command;
+  const fields = command as Fields;
+  const op = fields.op;
+  const names = typeof op === 'string' ? fixedShapeFields.get(op) : undefined;
+  if (names === undefined || !fitsFixedShape(fields, names)) return command;
+  switch (op) {
+    case 'place':
+      return {
+        op,
+        ts: fields.ts,
+        id: fields.id,
+        symbol: fields.symbol,
+        user: fields.user,
+        side: fields.side,
+        type: fields.type,
+        qty: fields.qty,
+        price: fields.price,
+        tif: fields.tif,
+        postOnly: fields.postOnly,
+        stp: fields.stp,
+        displayQty: fields.displayQty,
+        stopPrice: fields.stopPrice,
+        trigger: fields.trigger,
+      };
+    case 'cancel':
+      return { op, ts: fields.ts, id: fields.id, user: fields.user };
+    case 'amend':
+      return { op, ts: fields.ts, id: fields.id, user: fields.user, qty: fields.qty };
+    case 'oco':
+      return {
+        op,
+        ts: fields.ts,
+        id: fields.id,
+        stopId: fields.stopId,
+        symbol: fields.symbol,
+        user: fields.user,
+        side: fields.side,
+        qty: fields.qty,
+        price: fields.price,
+        stopPrice: fields.stopPrice,
+        stopLimitPrice: fields.stopLimitPrice,
+        stp: fields.stp,
+      };
+    default:
+      // deposit and withdraw share one shape.
+      return { op, ts: fields.ts, user: fields.user, asset: fields.asset, amount: fields.amount };
+  }
+}
+
 export interface ReplayOptions {
   limits?: Partial<EngineLimits>;
   /** Called after each command, e.g. to check invariants. */

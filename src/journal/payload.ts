@@ -10,6 +10,14 @@
 //           stp: 0 absent, then none, expireMaker, expireTaker, expireBoth
 //   cancel  u8 tag 2, u53 ts, user, id
 //   amend   u8 tag 3, u53 ts, user, id, qty
+//   place with stop or iceberg fields:
+//           u8 tag 4, u8 flags, u8 stp, u8 symbolBytes, u8 extras, u53 ts, user, id, qty, [price],
+//           [stopPrice], [displayQty], symbol (ASCII); flags and stp as for tag 1
+//           extras: bit 0 stopPrice present, bits 1-2 trigger (0 absent, stopLoss, takeProfit),
+//                   bit 3 displayQty present
+//   oco     u8 tag 5, u8 flags, u8 stp, u8 symbolBytes, u53 ts, user, id, stopId, qty, price,
+//           stopPrice, [stopLimitPrice], symbol (ASCII)
+//           flags: bit 0 side sell, bit 1 stopLimitPrice present; stp as for tag 1
 //
 // A command is written compactly only when JSON would carry it exactly (known keys, non-negative
 // safe integers, known enum values, an ASCII symbol), so both forms decode to equal commands and
@@ -19,10 +27,12 @@ import type {
   AmendCommand,
   CancelCommand,
   Command,
+  OcoCommand,
   OrderType,
   PlaceCommand,
   SelfTradePrevention,
   Side,
+  StopTrigger,
   TimeInForce,
 } from '../core/types.js';
 
@@ -31,12 +41,18 @@ export type PayloadFormat = 'json' | 'compact';
 const placeTag = 1;
 const cancelTag = 2;
 const amendTag = 3;
+const placeExtrasTag = 4;
+const ocoTag = 5;
 const jsonOpenBrace = 0x7b;
 const wordBytes = 8;
-const placeFixedBytes = 4 + 4 * wordBytes;
+const placeExtrasFixedBytes = 5 + 4 * wordBytes;
+const ocoFixedBytes = 4 + 7 * wordBytes;
 const symbolBytesMax = 255;
-/** The largest compact payload: a place with a price and the longest symbol. */
-export const compactPayloadBytesMax = placeFixedBytes + wordBytes + symbolBytesMax;
+/** The largest compact payload: an oco with a stop-limit leg and the longest symbol. */
+export const compactPayloadBytesMax = Math.max(
+  placeExtrasFixedBytes + 3 * wordBytes + symbolBytesMax,
+  ocoFixedBytes + wordBytes + symbolBytesMax,
+);
 const twoToThe32 = 0x1_0000_0000;
 
 const sideSell = 1;
@@ -44,6 +60,11 @@ const typeMarket = 2;
 const pricePresent = 4;
 const tifShift = 3;
 const postOnlyShift = 5;
+const stopPricePresent = 1;
+const triggerShift = 1;
+const displayQtyPresent = 8;
+const stopLimitPricePresent = 2;
+const triggers: readonly (StopTrigger | undefined)[] = [undefined, 'stopLoss', 'takeProfit'];
 const timesInForce: readonly (TimeInForce | undefined)[] = [undefined, 'GTC', 'IOC', 'FOK'];
 const selfTradePreventions: readonly (SelfTradePrevention | undefined)[] = [
   undefined,
@@ -63,6 +84,23 @@ const placeKeys = new Set([
   'price',
   'tif',
   'postOnly',
+  'stp',
+  'ts',
+  'stopPrice',
+  'trigger',
+  'displayQty',
+]);
+const ocoKeys = new Set([
+  'op',
+  'user',
+  'symbol',
+  'side',
+  'qty',
+  'id',
+  'price',
+  'stopId',
+  'stopPrice',
+  'stopLimitPrice',
   'stp',
   'ts',
 ]);
@@ -104,6 +142,8 @@ export function writeCompactCommand(
       buffer[offset] = amendTag;
       writeWords(buffer, offset + 1, ts, command.user, command.id, command.qty);
       return 1 + 4 * wordBytes;
+    case 'oco':
+      return writeOco(buffer, offset, command, ts);
     default:
       return notCompact;
   }
@@ -118,17 +158,58 @@ function writePlace(buffer: Buffer, offset: number, command: PlaceCommand, seq: 
   if (typeof symbol !== 'string' || !isAscii(symbol)) return notCompact;
   const flags = placeFlags(command);
   const stp = selfTradePreventions.indexOf(command.stp);
-  if (flags === notCompact || stp < 0) return notCompact;
-  buffer[offset] = placeTag;
+  const extras = placeExtras(command);
+  if (flags === notCompact || stp < 0 || extras === notCompact) return notCompact;
+  buffer[offset] = extras === 0 ? placeTag : placeExtrasTag;
   buffer[offset + 1] = flags;
   buffer[offset + 2] = stp;
   buffer[offset + 3] = symbol.length;
-  writeWords(buffer, offset + 4, ts, command.user, id, command.qty);
-  let end = offset + placeFixedBytes;
-  if (price !== undefined) {
-    writeWords(buffer, end, price);
-    end += wordBytes;
-  }
+  let end = offset + 4;
+  if (extras !== 0) buffer[end++] = extras;
+  writeWords(buffer, end, ts, command.user, id, command.qty);
+  end += 4 * wordBytes;
+  end = writeOptionalWord(buffer, end, price);
+  end = writeOptionalWord(buffer, end, command.stopPrice);
+  end = writeOptionalWord(buffer, end, command.displayQty);
+  return end + buffer.write(symbol, end, 'latin1') - offset;
+}
+
+/** Writes `value` at `offset` unless it is absent; returns where the next field starts. */
+function writeOptionalWord(buffer: Buffer, offset: number, value: number | undefined): number {
+  if (value === undefined) return offset;
+  writeWords(buffer, offset, value);
+  return offset + wordBytes;
+}
+
+/** The extras byte of a stop or iceberg place, 0 for a plain one, or notCompact. */
+function placeExtras(command: PlaceCommand): number {
+  const { stopPrice, displayQty } = command;
+  const trigger = triggers.indexOf(command.trigger);
+  if (trigger < 0 || (stopPrice !== undefined && !isWord(stopPrice))) return notCompact;
+  if (displayQty !== undefined && !isWord(displayQty)) return notCompact;
+  return (
+    (stopPrice !== undefined ? stopPricePresent : 0) |
+    (trigger << triggerShift) |
+    (displayQty !== undefined ? displayQtyPresent : 0)
+  );
+}
+
+function writeOco(buffer: Buffer, offset: number, command: OcoCommand, ts: number): number {
+  const { symbol, stopLimitPrice } = command;
+  const words = [ts, command.user, command.id, command.stopId, command.qty, command.price, command.stopPrice];
+  if (!onlyKeys(command, ocoKeys) || !words.every(isWord)) return notCompact;
+  if (stopLimitPrice !== undefined && !isWord(stopLimitPrice)) return notCompact;
+  if (typeof symbol !== 'string' || !isAscii(symbol)) return notCompact;
+  if (command.side !== 'buy' && command.side !== 'sell') return notCompact;
+  const stp = selfTradePreventions.indexOf(command.stp);
+  if (stp < 0) return notCompact;
+  buffer[offset] = ocoTag;
+  buffer[offset + 1] =
+    (command.side === 'sell' ? sideSell : 0) | (stopLimitPrice !== undefined ? stopLimitPricePresent : 0);
+  buffer[offset + 2] = stp;
+  buffer[offset + 3] = symbol.length;
+  writeWords(buffer, offset + 4, ...words);
+  const end = writeOptionalWord(buffer, offset + ocoFixedBytes, stopLimitPrice);
   return end + buffer.write(symbol, end, 'latin1') - offset;
 }
 
@@ -178,7 +259,8 @@ function writeWords(buffer: Buffer, offset: number, ...values: number[]): void {
 export function decodeCommand(bytes: Buffer, start: number, end: number): Command {
   const tag = bytes[start];
   if (tag === jsonOpenBrace) return JSON.parse(bytes.toString('utf8', start, end)) as Command;
-  if (tag === placeTag) return decodePlace(bytes, start, end);
+  if (tag === placeTag || tag === placeExtrasTag) return decodePlace(bytes, start, end);
+  if (tag === ocoTag) return decodeOco(bytes, start, end);
   if (tag === cancelTag && end - start === 1 + 3 * wordBytes) {
     const cancel: CancelCommand = {
       op: 'cancel',
@@ -205,27 +287,73 @@ function decodePlace(bytes: Buffer, start: number, end: number): PlaceCommand {
   const flags = bytes[start + 1];
   const stp = selfTradePreventions[bytes[start + 2]];
   const symbolBytes = bytes[start + 3];
+  const hasExtras = bytes[start] === placeExtrasTag;
+  const extras = hasExtras ? bytes[start + 4] : 0;
+  const wordsStart = start + (hasExtras ? 5 : 4);
   const hasPrice = (flags & pricePresent) !== 0;
-  const symbolStart = start + placeFixedBytes + (hasPrice ? wordBytes : 0);
-  if (symbolStart + symbolBytes !== end || bytes[start + 2] >= selfTradePreventions.length)
+  const hasStopPrice = (extras & stopPricePresent) !== 0;
+  const hasDisplayQty = (extras & displayQtyPresent) !== 0;
+  const trigger = triggers[(extras >> triggerShift) & 3];
+  const optionalWords = Number(hasPrice) + Number(hasStopPrice) + Number(hasDisplayQty);
+  const symbolStart = wordsStart + (4 + optionalWords) * wordBytes;
+  if (
+    symbolStart + symbolBytes !== end ||
+    bytes[start + 2] >= selfTradePreventions.length ||
+    (hasExtras && (extras === 0 || extras >= 16 || ((extras >> triggerShift) & 3) >= triggers.length))
+  )
     throw new Error(`malformed compact place payload of ${end - start} bytes`);
   const place: PlaceCommand = {
     op: 'place',
-    user: readWord(bytes, start + 4 + wordBytes),
-    id: readWord(bytes, start + 4 + 2 * wordBytes),
+    user: readWord(bytes, wordsStart + wordBytes),
+    id: readWord(bytes, wordsStart + 2 * wordBytes),
     symbol: symbolAt(bytes, symbolStart, end),
     side: (flags & sideSell) !== 0 ? 'sell' : ('buy' as Side),
     type: (flags & typeMarket) !== 0 ? 'market' : ('limit' as OrderType),
-    qty: readWord(bytes, start + 4 + 3 * wordBytes),
-    ts: readWord(bytes, start + 4),
+    qty: readWord(bytes, wordsStart + 3 * wordBytes),
+    ts: readWord(bytes, wordsStart),
   };
-  if (hasPrice) place.price = readWord(bytes, start + placeFixedBytes);
+  let optional = wordsStart + 4 * wordBytes;
+  if (hasPrice) {
+    place.price = readWord(bytes, optional);
+    optional += wordBytes;
+  }
   const tif = timesInForce[(flags >> tifShift) & 3];
   if (tif !== undefined) place.tif = tif;
   const postOnly = (flags >> postOnlyShift) & 3;
   if (postOnly !== 0) place.postOnly = postOnly === 2;
   if (stp !== undefined) place.stp = stp;
+  if (hasStopPrice) {
+    place.stopPrice = readWord(bytes, optional);
+    optional += wordBytes;
+  }
+  if (trigger !== undefined) place.trigger = trigger;
+  if (hasDisplayQty) place.displayQty = readWord(bytes, optional);
   return place;
+}
+
+function decodeOco(bytes: Buffer, start: number, end: number): OcoCommand {
+  const flags = bytes[start + 1];
+  const stp = selfTradePreventions[bytes[start + 2]];
+  const hasStopLimitPrice = (flags & stopLimitPricePresent) !== 0;
+  const symbolStart = start + ocoFixedBytes + (hasStopLimitPrice ? wordBytes : 0);
+  if (symbolStart + bytes[start + 3] !== end || bytes[start + 2] >= selfTradePreventions.length)
+    throw new Error(`malformed compact oco payload of ${end - start} bytes`);
+  const word = (index: number) => readWord(bytes, start + 4 + index * wordBytes);
+  const oco: OcoCommand = {
+    op: 'oco',
+    user: word(1),
+    symbol: symbolAt(bytes, symbolStart, end),
+    side: (flags & sideSell) !== 0 ? 'sell' : 'buy',
+    qty: word(4),
+    id: word(2),
+    price: word(5),
+    stopId: word(3),
+    stopPrice: word(6),
+    ts: word(0),
+  };
+  if (hasStopLimitPrice) oco.stopLimitPrice = word(7);
+  if (stp !== undefined) oco.stp = stp;
+  return oco;
 }
 
 function readWord(bytes: Buffer, offset: number): number {

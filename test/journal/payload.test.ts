@@ -43,8 +43,33 @@ const placeCommand = fc.record(
       fc.constantFrom('none' as const, 'expireMaker' as const, 'expireTaker' as const, 'expireBoth' as const),
     ),
     ts: maybe(word),
+    stopPrice: maybe(word),
+    trigger: maybe(fc.constantFrom('stopLoss' as const, 'takeProfit' as const)),
+    displayQty: maybe(word),
   },
   { requiredKeys: ['op', 'user', 'symbol', 'side', 'type', 'qty'] },
+);
+const ocoCommand = fc.record(
+  {
+    op: fc.constant('oco' as const),
+    user: word,
+    symbol: fc.string({
+      unit: fc.integer({ min: 0, max: 0x7f }).map((code) => String.fromCharCode(code)),
+      maxLength: 255,
+    }),
+    side: fc.constantFrom('buy' as const, 'sell' as const),
+    qty: word,
+    id: word,
+    price: word,
+    stopId: word,
+    stopPrice: word,
+    stopLimitPrice: maybe(word),
+    stp: maybe(
+      fc.constantFrom('none' as const, 'expireMaker' as const, 'expireTaker' as const, 'expireBoth' as const),
+    ),
+    ts: maybe(word),
+  },
+  { requiredKeys: ['op', 'user', 'symbol', 'side', 'qty', 'id', 'price', 'stopId', 'stopPrice'] },
 );
 const cancelCommand = fc.record({ op: fc.constant('cancel' as const), user: word, id: word });
 const amendCommand = fc.record({ op: fc.constant('amend' as const), user: word, id: word, qty: word });
@@ -62,13 +87,18 @@ function jsonRoundTrip(command: Command, seq: number, ts: number): Command {
   return decodeCommand(payload, 0, payload.length);
 }
 
-test('every place, cancel and amend shape decodes from the compact form as from JSON', () => {
+test('every place (stop and iceberg fields included), oco, cancel and amend shape decodes from the compact form as from JSON', () => {
   fc.assert(
-    fc.property(fc.oneof(placeCommand, cancelCommand, amendCommand), word, word, (command, seq, ts) => {
-      const compact = compactRoundTrip(command as Command, seq, ts);
-      assert.notEqual(compact, undefined, 'a well-formed hot command is written compactly');
-      assert.deepEqual(compact, jsonRoundTrip(command as Command, seq, ts));
-    }),
+    fc.property(
+      fc.oneof(placeCommand, ocoCommand, cancelCommand, amendCommand),
+      word,
+      word,
+      (command, seq, ts) => {
+        const compact = compactRoundTrip(command as Command, seq, ts);
+        assert.notEqual(compact, undefined, 'a well-formed hot command is written compactly');
+        assert.deepEqual(compact, jsonRoundTrip(command as Command, seq, ts));
+      },
+    ),
     { numRuns: 2_000 },
   );
 });
@@ -125,6 +155,37 @@ test('commands JSON would change or the compact form cannot carry are left to JS
     { ...place, symbol: 'BTC-원' },
     { ...place, symbol: 'X'.repeat(256) },
     { ...place, symbol: 7 },
+    { ...place, stopPrice: -1, trigger: 'stopLoss' },
+    { ...place, stopPrice: 5, trigger: 'stop' },
+    { ...place, stopPrice: null, trigger: null },
+    { ...place, displayQty: 1.5 },
+    { ...place, displayQty: null },
+    { op: 'oco', user: 1, symbol: 'X', side: 'buy', qty: 1, price: 10, stopId: 6, stopPrice: 35 },
+    {
+      op: 'oco',
+      user: 1,
+      symbol: 'X',
+      side: 'buy',
+      qty: 1,
+      id: 5,
+      price: 10,
+      stopId: 6,
+      stopPrice: 35,
+      note: 1,
+    },
+    {
+      op: 'oco',
+      user: 1,
+      symbol: 'X',
+      side: 'buy',
+      qty: 1,
+      id: 5,
+      price: 10,
+      stopId: 6,
+      stopPrice: 35,
+      stopLimitPrice: null,
+    },
+    { op: 'oco', user: 1, symbol: 'X', side: 'BUY', qty: 1, id: 5, price: 10, stopId: 6, stopPrice: 35 },
     { op: 'cancel', user: 1, id: null },
     { op: 'cancel', user: 1, id: 2, qty: 3 },
     { op: 'amend', user: 1, id: 2, qty: Number.NaN },
@@ -178,7 +239,7 @@ test('recovery refuses a record whose checksum holds but whose payload is in nei
   directory.remove();
 });
 
-test('stop, iceberg and oco commands go to JSON and survive recovery with their new fields', () => {
+test('stop, iceberg and oco commands are written compactly and survive recovery with their new fields', () => {
   const stop = {
     op: 'place',
     user: 1,
@@ -215,10 +276,17 @@ test('stop, iceberg and oco commands go to JSON and survive recovery with their 
     stopLimitPrice: 36,
   } as Command;
   const buffer = Buffer.alloc(compactPayloadBytesMax);
+  const plain = { ...stop, stopPrice: undefined, trigger: undefined } as unknown as Command;
+  const plainBytes = writeCompactCommand(buffer, 0, plain, 1, 1);
   for (const command of [stop, iceberg, oco]) {
-    assert.equal(writeCompactCommand(buffer, 0, command, 1, 1), notCompact, 'only plain orders are compact');
+    const bytes = writeCompactCommand(buffer, 0, command, 1, 7);
+    assert.notEqual(bytes, notCompact, `${JSON.stringify(command)} is compact`);
+    assert.ok(bytes < JSON.stringify(command).length, 'the compact form is shorter than JSON');
+    assert.deepEqual(decodeCommand(buffer, 0, bytes), { ...command, ts: 7 });
     assert.deepEqual(jsonRoundTrip(command, 1, 7), { ...command, ts: 7 });
   }
+  // A plain order keeps the original layout, so segments written before stay readable.
+  assert.equal(plainBytes, 4 + 5 * 8 + 1);
   const setup = [
     {
       op: 'symbol',
