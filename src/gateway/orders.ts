@@ -166,6 +166,11 @@ function trackedOf(record: OrderRecord): TrackedOrder {
     status: record.status === 'partiallyFilled' ? 'open' : record.status,
     createdAtMs: record.createdTsMs,
     updatedAtMs: record.updatedTsMs,
+    stopPrice: record.stopPrice ?? undefined,
+    trigger: (record.trigger ?? undefined) as TrackedOrder['trigger'],
+    triggeredAtMs: record.triggeredTsMs ?? undefined,
+    displayQty: record.displayQty ?? undefined,
+    ocoId: record.ocoId ?? undefined,
   };
 }
 

@@ -374,6 +374,29 @@ describe('stop, iceberg and OCO order entry', () => {
       clientOrderId: 'oco-1',
     });
     assert.equal(retried.body.stopOrderId, retried.body.orderId + legBOffset);
+  });
+
+  it('keeps stop prices, triggers, display sizes, OCO links and reasons in the order history', async () => {
+    const { alice, bob } = users;
     await waitForReadModel();
+    const history = async (token: string) =>
+      (await api.expect(200, 'GET', '/api/v1/history/orders?limit=50', undefined, token)).items;
+    const open = new Map((await openOrders(bob.token)).map((entry) => [entry.orderId, entry]));
+    const bobs = await history(bob.token);
+    const pendingLegB = bobs.find((entry: any) => entry.status === 'pending');
+    assert.deepEqual(
+      [pendingLegB.stopPrice, pendingLegB.trigger, pendingLegB.price],
+      ['49000.00', 'stopLoss', '48900.00'],
+    );
+    assert.equal(open.get(pendingLegB.ocoId)?.ocoId, pendingLegB.orderId);
+    const iceberg = bobs.find((entry: any) => entry.displayQty !== undefined);
+    assert.deepEqual([iceberg.displayQty, iceberg.status], ['0.100', 'filled']);
+    const resolved = bobs.find((entry: any) => entry.reason === 'OCO');
+    assert.deepEqual(
+      [resolved.status, resolved.stopPrice, resolved.ocoId],
+      ['cancelled', '49500.00', undefined],
+    );
+    const [stop] = (await history(alice.token)).filter((entry: any) => entry.stopPrice !== undefined);
+    assert.deepEqual([stop.status, stop.trigger, typeof stop.triggeredAtMs], ['open', 'stopLoss', 'number']);
   });
 });
