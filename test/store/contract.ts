@@ -91,9 +91,9 @@ export function storeContract(backend: Backend): void {
     it('migrates once and records every version', { timeout: testTimeoutMs }, async (context) => {
       await withStore(context, async (store) => {
         const again = await migrate(store.database, silentLogger);
-        assert.deepEqual(again, { applied: [], version: 6 });
+        assert.deepEqual(again, { applied: [], version: 7 });
         const rows = await store.database.query<{ version: number }>('SELECT version FROM schema_migrations');
-        assert.deepEqual(rows.map((row) => Number(row.version)).sort(), [1, 2, 3, 4, 5, 6]);
+        assert.deepEqual(rows.map((row) => Number(row.version)).sort(), [1, 2, 3, 4, 5, 6, 7]);
       });
     });
 
@@ -175,7 +175,10 @@ export function storeContract(backend: Backend): void {
             `INSERT INTO ledger (seq, entry_index, ts_ms, user_id, asset, kind, amount, trade_id)
              VALUES (3, 0, 1000, 1, 'USD', 'deposit', 500, NULL), (4, 0, 2000, 1, 'AAA', 'fee', -2, 1)`,
           );
-          assert.deepEqual(await migrate(store.database, silentLogger), { applied: [5], version: 5 });
+          assert.deepEqual(await migrate(store.database, silentLogger, migrations.slice(0, 5)), {
+            applied: [5],
+            version: 5,
+          });
           // The fee row left the table: fees are legs of `trades` now (this test has no trade 1).
           const ledger = await store.history.ledgerOfUser(1, { limit: 10 });
           assert.deepEqual(
