@@ -55,6 +55,11 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
           reason: order.reason,
           createdAtMs: order.createdTsMs,
           updatedAtMs: order.updatedTsMs,
+          stopPrice: order.stopPrice === null ? undefined : minorToPrice(order.stopPrice, market.scale),
+          trigger: order.trigger ?? undefined,
+          triggeredAtMs: order.triggeredTsMs ?? undefined,
+          displayQty: order.displayQty === null ? undefined : lotsToQty(order.displayQty, market.scale),
+          ocoId: order.ocoId ?? undefined,
         };
       });
       return { items, next: page.next };

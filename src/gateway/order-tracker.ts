@@ -3,11 +3,24 @@
 // kept (the engine bounds them); finished orders beyond the bound drop in the order they finished
 // (a FIFO of ids, O(1) per drop), trades beyond theirs oldest first. The SQL read model holds the
 // complete history (GET /orders/:id falls back to it for an order no longer kept here).
-import type { AcceptedEvent, EngineEvent, PlaceCommand, TradeEvent } from '../core/types.js';
+import type {
+  AcceptedEvent,
+  CancelledEvent,
+  EngineEvent,
+  PlaceCommand,
+  StopTrigger,
+  TradeEvent,
+} from '../core/types.js';
 import { DeferredArray } from '../journal/deferred-json.js';
 import type { CommandOutcome } from '../ports.js';
 
-export type OrderStatus = 'open' | 'filled' | 'cancelled' | 'expired';
+/** `pending`: a stop order waiting for its trigger price (docs/API.md "Order statuses"). */
+export type OrderStatus = 'pending' | 'open' | 'filled' | 'cancelled' | 'expired';
+
+/** Live statuses: the order may still trade or be cancelled. */
+export function isLive(status: OrderStatus): boolean {
+  return status === 'open' || status === 'pending';
+}
 
 export interface TrackedOrder {
   id: number;
@@ -24,6 +37,16 @@ export interface TrackedOrder {
   clientOrderId?: string;
   createdAtMs: number;
   updatedAtMs: number;
+  /** Stop orders: trigger price (minor units) and direction; kept after the order triggered. */
+  stopPrice?: number;
+  trigger?: StopTrigger;
+  /** When the stop order triggered (it stays set: the order ran as a taker from then on). */
+  triggeredAtMs?: number;
+  /** Iceberg orders: the shown part's size and what the book shows of it now (lots). */
+  displayQty?: number;
+  visibleQty?: number;
+  /** The other leg of an OCO pair while the link is live. */
+  ocoId?: number;
 }
 
 export interface TrackedTrade {
@@ -99,8 +122,22 @@ type OrderTuple = [
   status: OrderStatus,
   createdAtMs: number,
   updatedAtMs: number,
-  clientOrderId?: string,
+  clientOrderId?: string | null,
+  extras?: OrderExtras,
 ];
+
+/** The stop, iceberg and OCO fields of an order in the snapshot form (only those it has). */
+interface OrderExtras {
+  stopPrice?: number;
+  trigger?: StopTrigger;
+  triggeredAtMs?: number;
+  displayQty?: number;
+  visibleQty?: number;
+  ocoId?: number;
+}
+
+/** Per open order, what may still change, captured inside the snapshot pause. */
+const capturedFields = 6;
 
 type TradeTuple = [
   tradeId: number,
@@ -162,8 +199,9 @@ export class OrderTracker {
     return book === undefined ? [] : [...book.orders.values()].reverse();
   }
 
+  /** Resting, running and pending orders. */
   openOrders(user: number): TrackedOrder[] {
-    return this.orders(user).filter((order) => order.status === 'open');
+    return this.orders(user).filter((order) => isLive(order.status));
   }
 
   /** Newest first. */
@@ -193,28 +231,13 @@ export class OrderTracker {
     const entries: Array<() => OrderTrackerState['users'][number]> = [];
     for (const [user, book] of this.users) {
       const orders = Array.from(book.orders.values());
-      const captured = new Float64Array(orders.length * 3);
-      for (let index = 0; index < orders.length; index++) {
-        const order = orders[index];
-        if (order.status !== 'open') {
-          captured[index * 3] = Number.NaN;
-          continue;
-        }
-        captured[index * 3] = order.filled;
-        captured[index * 3 + 1] = order.remaining;
-        captured[index * 3 + 2] = order.updatedAtMs;
-      }
+      const captured = new Float64Array(orders.length * capturedFields);
+      for (let index = 0; index < orders.length; index++) captureOpen(orders[index], captured, index);
       const finishedIds = book.finished.oldestFirst();
       const trades = book.trades.oldestFirst();
-      const orderTuples = new DeferredArray(orders.length, (index) => {
-        const tuple = orderTuple(orders[index]);
-        if (Number.isNaN(captured[index * 3])) return tuple;
-        tuple[7] = captured[index * 3];
-        tuple[8] = captured[index * 3 + 1];
-        tuple[9] = 'open';
-        tuple[11] = captured[index * 3 + 2];
-        return tuple;
-      });
+      const orderTuples = new DeferredArray(orders.length, (index) =>
+        capturedTuple(orders[index], captured, index),
+      );
       entries.push(() => [user, orderTuples as unknown as OrderTuple[], finishedIds, trades.map(tradeTuple)]);
     }
     return {
@@ -294,18 +317,40 @@ export class OrderTracker {
         this.fill(event.takerUser, event.taker, event, 'taker', outcome.ts);
         this.fill(event.makerUser, event.maker, event, 'maker', outcome.ts);
         break;
-      case 'expired':
-      case 'cancelled': {
+      case 'expired': {
         const order = this.openOrder(event.user, event.id);
         if (order !== undefined) this.finish(order, event.ev, outcome.ts);
         break;
       }
+      case 'cancelled':
+        this.cancel(event, outcome.ts);
+        break;
       case 'amended': {
         const order = this.openOrder(event.user, event.id);
         if (order !== undefined) {
           order.remaining = event.qty;
+          if (order.visibleQty !== undefined) order.visibleQty = Math.min(order.visibleQty, event.qty);
           order.updatedAtMs = outcome.ts;
         }
+        break;
+      }
+      case 'triggered': {
+        const order = this.openOrder(event.user, event.id);
+        if (order !== undefined) {
+          order.status = 'open';
+          order.triggeredAtMs = outcome.ts;
+          order.updatedAtMs = outcome.ts;
+        }
+        break;
+      }
+      case 'rested': {
+        const order = this.openOrder(event.user, event.id);
+        if (order?.displayQty !== undefined) order.visibleQty = event.shownQty ?? event.qty;
+        break;
+      }
+      case 'refilled': {
+        const order = this.openOrder(event.user, event.id);
+        if (order !== undefined) order.visibleQty = event.qty;
         break;
       }
       default:
@@ -313,8 +358,23 @@ export class OrderTracker {
     }
   }
 
+  /** A cancel finishes the order; a live OCO partner is then alone (its link resolved). */
+  private cancel(event: CancelledEvent, atMs: number): void {
+    const order = this.openOrder(event.user, event.id);
+    if (order === undefined) return;
+    this.finish(order, 'cancelled', atMs);
+    if (order.ocoId === undefined) return;
+    const partner = this.openOrder(event.user, order.ocoId);
+    if (partner !== undefined) partner.ocoId = undefined;
+    order.ocoId = undefined;
+  }
+
   private accept(event: AcceptedEvent, outcome: CommandOutcome): void {
-    const command = outcome.command as PlaceCommand & { clientOrderId?: unknown };
+    const command = outcome.command as Omit<PlaceCommand, 'op'> & {
+      op: string;
+      clientOrderId?: unknown;
+      stopId?: number;
+    };
     const order: TrackedOrder = {
       id: event.id,
       user: event.user,
@@ -326,17 +386,24 @@ export class OrderTracker {
       qty: event.qty,
       filled: 0,
       remaining: event.qty,
-      status: 'open',
+      status: (event.stopPrice ?? 0) > 0 ? 'pending' : 'open',
       createdAtMs: outcome.ts,
       updatedAtMs: outcome.ts,
     };
     if (typeof command.clientOrderId === 'string') order.clientOrderId = command.clientOrderId;
+    if ((event.stopPrice ?? 0) > 0) {
+      order.stopPrice = event.stopPrice;
+      order.trigger = event.trigger;
+    }
+    if ((event.displayQty ?? 0) > 0) order.displayQty = event.displayQty;
+    if (command.op === 'oco' && typeof command.stopId === 'number')
+      order.ocoId = event.id === command.id ? command.stopId : command.id;
     this.bookOf(event.user).orders.set(order.id, order);
   }
 
   private openOrder(user: number, id: number): TrackedOrder | undefined {
     const order = this.users.get(user)?.orders.get(id);
-    return order?.status === 'open' ? order : undefined;
+    return order !== undefined && isLive(order.status) ? order : undefined;
   }
 
   private fill(user: number, id: number, trade: TradeEvent, role: TrackedTrade['role'], atMs: number): void {
@@ -344,6 +411,7 @@ export class OrderTracker {
     if (order === undefined) return;
     order.filled += trade.qty;
     order.remaining -= trade.qty;
+    if (role === 'maker' && order.visibleQty !== undefined) order.visibleQty -= trade.qty;
     order.updatedAtMs = atMs;
     const book = this.bookOf(order.user);
     book.trades.push({
@@ -363,6 +431,7 @@ export class OrderTracker {
   private finish(order: TrackedOrder, how: 'filled' | 'expired' | 'cancelled', atMs: number): void {
     order.status = how;
     order.remaining = 0;
+    if (order.visibleQty !== undefined) order.visibleQty = 0;
     order.updatedAtMs = atMs;
     this.keepFinished(this.bookOf(order.user), order.id);
   }
@@ -406,8 +475,57 @@ function orderTuple(order: TrackedOrder): OrderTuple {
     order.createdAtMs,
     order.updatedAtMs,
   ];
-  if (order.clientOrderId !== undefined) tuple.push(order.clientOrderId);
+  const extras = extrasOf(order);
+  if (order.clientOrderId !== undefined || extras !== undefined) tuple.push(order.clientOrderId ?? null);
+  if (extras !== undefined) tuple.push(extras);
   return tuple;
+}
+
+const extraFields = ['stopPrice', 'trigger', 'triggeredAtMs', 'displayQty', 'visibleQty', 'ocoId'] as const;
+
+function extrasOf(order: TrackedOrder): OrderExtras | undefined {
+  let extras: OrderExtras | undefined;
+  for (const field of extraFields) {
+    if (order[field] === undefined) continue;
+    extras ??= {};
+    (extras as Record<string, unknown>)[field] = order[field];
+  }
+  return extras;
+}
+
+/** Marks which open orders' changing fields were captured (NaN = finished: nothing changes). */
+function captureOpen(order: TrackedOrder, captured: Float64Array, index: number): void {
+  const at = index * capturedFields;
+  if (!isLive(order.status)) {
+    captured[at] = Number.NaN;
+    return;
+  }
+  captured[at] = order.filled;
+  captured[at + 1] = order.remaining;
+  captured[at + 2] = order.updatedAtMs;
+  captured[at + 3] = order.status === 'pending' ? 1 : 0;
+  captured[at + 4] = order.visibleQty ?? -1;
+  captured[at + 5] = order.ocoId ?? -1;
+}
+
+/** The order's tuple with its captured state (an open order may have changed since the pause). */
+function capturedTuple(order: TrackedOrder, captured: Float64Array, index: number): OrderTuple {
+  const at = index * capturedFields;
+  if (Number.isNaN(captured[at])) return orderTuple(order);
+  const pending = captured[at + 3] === 1;
+  const visibleQty = captured[at + 4] < 0 ? undefined : captured[at + 4];
+  const ocoId = captured[at + 5] < 0 ? undefined : captured[at + 5];
+  return orderTuple({
+    ...order,
+    filled: captured[at],
+    remaining: captured[at + 1],
+    updatedAtMs: captured[at + 2],
+    status: pending ? 'pending' : 'open',
+    // A pending order that triggers after the pause has no trigger time at the pause.
+    triggeredAtMs: pending ? undefined : order.triggeredAtMs,
+    visibleQty,
+    ocoId,
+  });
 }
 
 function orderOfTuple(user: number, tuple: unknown): TrackedOrder {
@@ -431,6 +549,13 @@ function orderOfTuple(user: number, tuple: unknown): TrackedOrder {
     updatedAtMs,
   };
   if (typeof tuple[12] === 'string') order.clientOrderId = tuple[12];
+  const extras = tuple[13];
+  if (extras !== null && typeof extras === 'object') {
+    for (const field of extraFields) {
+      const value = (extras as Record<string, unknown>)[field];
+      if (value !== undefined) (order as unknown as Record<string, unknown>)[field] = value;
+    }
+  }
   return order;
 }
 

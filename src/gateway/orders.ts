@@ -8,7 +8,7 @@ import type { OrderRecord } from '../store/history.js';
 import { authenticate, type GatewayContext } from './context.js';
 import { notFound } from './errors.js';
 import type { TrackedOrder } from './order-tracker.js';
-import { AmendBody, ListQuery, OrderIdParams, PlaceBody } from './schemas.js';
+import { AmendBody, ListQuery, OcoBody, OrderIdParams, PlaceBody } from './schemas.js';
 import { balanceJson, orderJson, tradeJson } from './views.js';
 
 const listLimitDefault = 100;
@@ -61,6 +61,22 @@ export function registerOrderRoutes(app: FastifyInstance, context: GatewayContex
     async (request) => {
       const { session } = await authenticate(context, request);
       return trading.place(session.userId, request.body);
+    },
+  );
+
+  app.post<{ Body: OcoBody }>(
+    '/api/v1/orders/oco',
+    {
+      schema: {
+        tags,
+        body: OcoBody,
+        summary:
+          'Place two linked orders (a limit and a stop-loss); when one fills or triggers the other is cancelled',
+      },
+    },
+    async (request) => {
+      const { session } = await authenticate(context, request);
+      return trading.placeOco(session.userId, request.body);
     },
   );
 
@@ -150,6 +166,11 @@ function trackedOf(record: OrderRecord): TrackedOrder {
     status: record.status === 'partiallyFilled' ? 'open' : record.status,
     createdAtMs: record.createdTsMs,
     updatedAtMs: record.updatedTsMs,
+    stopPrice: record.stopPrice ?? undefined,
+    trigger: (record.trigger ?? undefined) as TrackedOrder['trigger'],
+    triggeredAtMs: record.triggeredTsMs ?? undefined,
+    displayQty: record.displayQty ?? undefined,
+    ocoId: record.ocoId ?? undefined,
   };
 }
 

@@ -181,7 +181,9 @@ export class PrivateStreams {
         this.touch(orders, event.user, event.id);
         return;
       case 'triggered':
-        // A pending stop order starts running: its order update is pushed (funds move in its trades).
+      case 'refilled':
+        // A pending stop order starts running, or an iceberg shows a new part: its order update is
+        // pushed (funds move in its trades).
         this.touch(orders, event.user, event.id);
         return;
       default:

@@ -9,7 +9,8 @@ export const decimalString = Type.String({
   maxLength: 48,
   description: 'decimal string, e.g. "12.5"',
 });
-export const idString = Type.String({ pattern: '^[0-9]{1,15}$', description: 'numeric id' });
+/** Up to 16 digits: an OCO's stop leg has an id above 2^52 (docs/API.md "OCO orders"). */
+export const idString = Type.String({ pattern: '^[0-9]{1,16}$', description: 'numeric id' });
 export const symbolName = Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_.:/-]+$' });
 export const assetName = Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$' });
 
@@ -22,28 +23,52 @@ export const Credentials = Type.Object(
 );
 export type Credentials = Static<typeof Credentials>;
 
+const sideField = Type.Union([Type.Literal('buy'), Type.Literal('sell')]);
+const stpField = Type.Union([
+  Type.Literal('none'),
+  Type.Literal('expireMaker'),
+  Type.Literal('expireTaker'),
+  Type.Literal('expireBoth'),
+]);
+const clientOrderIdField = Type.String({ pattern: clientOrderIdPattern });
+
 export const PlaceBody = Type.Object(
   {
     symbol: symbolName,
-    side: Type.Union([Type.Literal('buy'), Type.Literal('sell')]),
+    side: sideField,
     type: Type.Union([Type.Literal('limit'), Type.Literal('market')]),
     price: Type.Optional(decimalString),
     qty: decimalString,
     tif: Type.Optional(Type.Union([Type.Literal('GTC'), Type.Literal('IOC'), Type.Literal('FOK')])),
     postOnly: Type.Optional(Type.Boolean()),
-    stp: Type.Optional(
-      Type.Union([
-        Type.Literal('none'),
-        Type.Literal('expireMaker'),
-        Type.Literal('expireTaker'),
-        Type.Literal('expireBoth'),
-      ]),
-    ),
-    clientOrderId: Type.Optional(Type.String({ pattern: clientOrderIdPattern })),
+    stp: Type.Optional(stpField),
+    /** Stop orders: the trade price that makes the order run, always with `trigger`. */
+    stopPrice: Type.Optional(decimalString),
+    trigger: Type.Optional(Type.Union([Type.Literal('stopLoss'), Type.Literal('takeProfit')])),
+    /** Iceberg: the quantity shown in the book (a GTC limit order's visible part). */
+    displayQty: Type.Optional(decimalString),
+    clientOrderId: Type.Optional(clientOrderIdField),
   },
   { additionalProperties: false },
 );
 export type PlaceBody = Static<typeof PlaceBody>;
+
+/** One-cancels-the-other: a post-only limit at `price` and a stop-loss at `stopPrice`, linked. */
+export const OcoBody = Type.Object(
+  {
+    symbol: symbolName,
+    side: sideField,
+    qty: decimalString,
+    price: decimalString,
+    stopPrice: decimalString,
+    /** Leg B's limit price; absent makes leg B a stop-market order. */
+    stopLimitPrice: Type.Optional(decimalString),
+    stp: Type.Optional(stpField),
+    clientOrderId: Type.Optional(clientOrderIdField),
+  },
+  { additionalProperties: false },
+);
+export type OcoBody = Static<typeof OcoBody>;
 
 export const AmendBody = Type.Object({ qty: decimalString }, { additionalProperties: false });
 export type AmendBody = Static<typeof AmendBody>;

@@ -92,7 +92,7 @@ export class GatewayState {
   private rememberClientOrderId(outcome: CommandOutcome): void {
     const command = outcome.command as { op: string; user?: unknown; clientOrderId?: unknown };
     if (
-      command.op !== 'place' ||
+      (command.op !== 'place' && command.op !== 'oco') ||
       typeof command.clientOrderId !== 'string' ||
       typeof command.user !== 'number'
     )

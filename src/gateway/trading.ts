@@ -3,10 +3,12 @@
 // and summarise what happened to the order from its events.
 import type {
   Command,
+  OcoCommand,
   OrderType,
   RejectCode,
   SelfTradePrevention,
   Side,
+  StopTrigger,
   TimeInForce,
 } from '../core/types.js';
 import type { CommandOutcome, CommandSequencer } from '../ports.js';
@@ -26,6 +28,23 @@ export interface PlaceRequest {
   tif?: TimeInForce;
   postOnly?: boolean;
   stp?: SelfTradePrevention;
+  /** Stop orders: decimal trigger price, always with `trigger`. */
+  stopPrice?: string;
+  trigger?: StopTrigger;
+  /** Iceberg: the decimal quantity shown in the book. */
+  displayQty?: string;
+  clientOrderId?: string;
+}
+
+/** Two linked orders (docs/API.md "OCO orders"). */
+export interface OcoRequest {
+  symbol: string;
+  side: Side;
+  qty: string;
+  price: string;
+  stopPrice: string;
+  stopLimitPrice?: string;
+  stp?: SelfTradePrevention;
   clientOrderId?: string;
 }
 
@@ -37,10 +56,13 @@ export interface Fill {
   feeAsset: string;
 }
 
-export type PlaceStatus = 'resting' | 'partiallyFilled' | 'filled' | 'expired' | 'rejected';
+/** `pending`: a stop order accepted and waiting for its trigger price (not in the book). */
+export type PlaceStatus = 'pending' | 'resting' | 'partiallyFilled' | 'filled' | 'expired' | 'rejected';
 
 export interface PlaceResult {
   orderId: number;
+  /** An OCO's leg B (the stop order); `orderId` is its leg A (the limit order). */
+  stopOrderId?: number;
   clientOrderId?: string;
   symbol: string;
   status: PlaceStatus;
@@ -81,23 +103,28 @@ export interface TradingDependencies {
   balanceOf: (user: number, asset: string) => { available: number };
 }
 
-/** Reject codes that mean "not yours or gone": answered as 404 so no one learns others' ids. */
-const notFoundRejects = new Set<RejectCode>(['UNKNOWN_ORDER']);
-
-/** The request field an order reject is about, when the caller did not name one. */
-const rejectFields: Partial<Record<RejectCode, string>> = {
-  INVALID_QTY: 'qty',
-  INVALID_PRICE: 'price',
-  INVALID_TIF: 'tif',
+/**
+ * How an engine reject is answered: HTTP status (422 unless listed) and the request field it is
+ * about when the caller did not name one. UNKNOWN_ORDER means "not yours or gone": 404, so no one
+ * learns others' ids.
+ */
+const rejectReplies: Partial<Record<RejectCode, { status?: number; field?: string }>> = {
+  UNKNOWN_ORDER: { status: 404 },
+  INVALID_QTY: { field: 'qty' },
+  INVALID_PRICE: { field: 'price' },
+  INVALID_TIF: { field: 'tif' },
+  INVALID_STOP: { field: 'stopPrice' },
+  STOP_WOULD_TRIGGER: { field: 'stopPrice' },
+  NOT_AMENDABLE: { field: 'orderId' },
 };
 
 export function rejectError(code: RejectCode, field?: string): GatewayError {
-  const status = notFoundRejects.has(code) ? 404 : 422;
+  const reply = rejectReplies[code];
   return new GatewayError(
-    status,
+    reply?.status ?? 422,
     code as ErrorCode,
     `the engine rejected the command: ${code}`,
-    field ?? rejectFields[code],
+    field ?? reply?.field,
   );
 }
 
@@ -111,16 +138,34 @@ export class TradingService {
 
   async place(user: number, request: PlaceRequest): Promise<PlaceResult> {
     this.admit(user);
-    const clientOrderId = request.clientOrderId;
-    if (clientOrderId !== undefined && !clientOrderIdRegex.test(clientOrderId)) {
-      throw new GatewayError(
-        400,
-        'VALIDATION_FAILED',
-        `clientOrderId must match ${clientOrderIdPattern}`,
-        'clientOrderId',
-      );
-    }
+    checkClientOrderId(request.clientOrderId);
     const command = placeCommand(user, request, this.marketOf(request.symbol));
+    return this.submitOrder(user, request, command);
+  }
+
+  /** Places an OCO pair; idempotent by clientOrderId like `place` (docs/API.md "OCO orders"). */
+  async placeOco(user: number, request: OcoRequest): Promise<PlaceResult> {
+    this.admit(user);
+    checkClientOrderId(request.clientOrderId);
+    const market = this.marketOf(request.symbol);
+    const command = ocoCommand(user, request, market);
+    const fundsRequest: PlaceRequest = {
+      symbol: request.symbol,
+      side: request.side,
+      type: 'limit',
+      qty: request.qty,
+      // A buy pair reserves at the higher of its two limit prices.
+      price: (command.stopLimitPrice ?? 0) > command.price ? request.stopLimitPrice : request.price,
+    };
+    return this.submitOrder(user, fundsRequest, command);
+  }
+
+  private async submitOrder(
+    user: number,
+    request: PlaceRequest,
+    command: OrderCommand,
+  ): Promise<PlaceResult> {
+    const clientOrderId = command.clientOrderId;
     if (clientOrderId === undefined)
       return this.acceptedOrThrow(user, request, await this.placeOnce(user, command));
     const fingerprint = placeFingerprint(command);
@@ -196,8 +241,9 @@ export class TradingService {
     this.deps.abnormal.recordOrder(user);
   }
 
-  private async placeOnce(user: number, command: PlaceCommand): Promise<PlaceResult> {
-    const outcome = await this.submit(user, command);
+  private async placeOnce(user: number, command: OrderCommand): Promise<PlaceResult> {
+    // Without ids: the sequencer stamps them (journalText).
+    const outcome = await this.submit(user, command as Command);
     const result = summarisePlace(outcome, this.deps.markets);
     if (result === undefined)
       throw new GatewayError(500, 'INTERNAL', 'the engine gave no outcome for the order');
@@ -277,6 +323,20 @@ export class TradingService {
 
 /** The journaled place command: the engine's fields and the request's clientOrderId. */
 type PlaceCommand = Command & { op: 'place'; clientOrderId?: string };
+/** The journaled oco command; the sequencer assigns both ids. */
+type OcoOrderCommand = Omit<OcoCommand, 'id' | 'stopId'> & { clientOrderId?: string };
+type OrderCommand = PlaceCommand | OcoOrderCommand;
+
+function checkClientOrderId(clientOrderId: string | undefined): void {
+  if (clientOrderId !== undefined && !clientOrderIdRegex.test(clientOrderId)) {
+    throw new GatewayError(
+      400,
+      'VALIDATION_FAILED',
+      `clientOrderId must match ${clientOrderIdPattern}`,
+      'clientOrderId',
+    );
+  }
+}
 
 /**
  * What makes two requests with one clientOrderId the same order: every order field of the command,
@@ -285,6 +345,7 @@ type PlaceCommand = Command & { op: 'place'; clientOrderId?: string };
  * from the journaled command, so replay after a restart gives the same fingerprint.
  */
 export function placeFingerprint(command: {
+  op?: unknown;
   symbol?: unknown;
   side?: unknown;
   type?: unknown;
@@ -293,9 +354,25 @@ export function placeFingerprint(command: {
   tif?: unknown;
   postOnly?: unknown;
   stp?: unknown;
+  stopPrice?: unknown;
+  trigger?: unknown;
+  displayQty?: unknown;
+  stopLimitPrice?: unknown;
 }): string {
+  if (command.op === 'oco') {
+    return JSON.stringify([
+      'oco',
+      command.symbol,
+      command.side,
+      command.qty,
+      command.price,
+      command.stopPrice,
+      command.stopLimitPrice ?? null,
+      command.stp ?? 'expireMaker',
+    ]);
+  }
   const defaultTif = command.type === 'market' ? 'IOC' : 'GTC';
-  return JSON.stringify([
+  const fields = [
     command.symbol,
     command.side,
     command.type,
@@ -304,42 +381,111 @@ export function placeFingerprint(command: {
     command.tif ?? defaultTif,
     command.postOnly ?? false,
     command.stp ?? 'expireMaker',
-  ]);
+  ];
+  // Only orders of the new kinds get the extra fields: plain orders keep the fingerprints that
+  // snapshots written before stop and iceberg orders already hold.
+  if (command.stopPrice !== undefined || command.trigger !== undefined || command.displayQty !== undefined)
+    fields.push(command.stopPrice ?? null, command.trigger ?? null, command.displayQty ?? null);
+  return JSON.stringify(fields);
 }
 
-/** The engine command for a validated request; decimal problems are 400s naming the field. */
+/**
+ * The engine command for a validated request; decimal problems are 400s naming the field. Every
+ * optional field is set (undefined when absent), so every place command has one object shape.
+ */
 function placeCommand(user: number, request: PlaceRequest, market: Market): PlaceCommand {
-  const qty = qtyToLots(request.qty, market.scale);
-  if (!qty.ok) throw new GatewayError(400, 'INVALID_QTY', `qty ${qty.message}`, 'qty');
-  const command: Record<string, unknown> = {
+  const qty = lotsOf(request.qty, 'qty', market);
+  if (request.type === 'market' && request.price !== undefined)
+    throw new GatewayError(400, 'INVALID_PRICE', 'a market order takes no price', 'price');
+  if (request.type === 'limit' && request.price === undefined)
+    throw new GatewayError(400, 'INVALID_PRICE', 'price is required', 'price');
+  const price =
+    request.price === undefined ? undefined : priceOf(request.price, 'price', 'INVALID_PRICE', market);
+  checkStopFields(request);
+  const displayQty =
+    request.displayQty === undefined ? undefined : lotsOf(request.displayQty, 'displayQty', market);
+  checkDisplayQty(request, qty, displayQty);
+  // No id: the sequencer assigns id = seq, unique for ever and the same on replay.
+  return {
     op: 'place',
     user,
     symbol: market.symbol,
     side: request.side,
     type: request.type,
-    qty: qty.value,
+    qty,
+    price,
+    tif: request.tif,
+    postOnly: request.postOnly,
+    stp: request.stp,
+    stopPrice:
+      request.stopPrice === undefined
+        ? undefined
+        : priceOf(request.stopPrice, 'stopPrice', 'INVALID_STOP', market),
+    trigger: request.trigger,
+    displayQty,
+    clientOrderId: request.clientOrderId,
+  } as PlaceCommand;
+}
+
+/** The oco command without ids (the sequencer stamps both: docs/API.md "OCO orders"). */
+function ocoCommand(user: number, request: OcoRequest, market: Market): OcoOrderCommand {
+  const stopLimitPrice = request.stopLimitPrice;
+  return {
+    op: 'oco',
+    user,
+    symbol: market.symbol,
+    side: request.side,
+    qty: lotsOf(request.qty, 'qty', market),
+    price: priceOf(request.price, 'price', 'INVALID_PRICE', market),
+    stopPrice: priceOf(request.stopPrice, 'stopPrice', 'INVALID_STOP', market),
+    stopLimitPrice:
+      stopLimitPrice === undefined
+        ? undefined
+        : priceOf(stopLimitPrice, 'stopLimitPrice', 'INVALID_PRICE', market),
+    stp: request.stp,
+    clientOrderId: request.clientOrderId,
   };
-  if (request.type === 'limit') {
-    if (request.price === undefined)
-      throw new GatewayError(400, 'INVALID_PRICE', 'price is required', 'price');
-    const price = priceToMinor(request.price, market.scale);
-    if (!price.ok) throw new GatewayError(400, 'INVALID_PRICE', `price ${price.message}`, 'price');
-    command.price = price.value;
-  } else if (request.price !== undefined) {
-    throw new GatewayError(400, 'INVALID_PRICE', 'a market order takes no price', 'price');
-  }
-  if (request.tif !== undefined) command.tif = request.tif;
-  if (request.postOnly !== undefined) command.postOnly = request.postOnly;
-  if (request.stp !== undefined) command.stp = request.stp;
-  if (request.clientOrderId !== undefined) command.clientOrderId = request.clientOrderId;
-  // No id: the sequencer assigns id = seq, unique for ever and the same on replay.
-  return command as unknown as PlaceCommand;
+}
+
+function lotsOf(text: string, field: string, market: Market): number {
+  const lots = qtyToLots(text, market.scale);
+  if (!lots.ok) throw new GatewayError(400, 'INVALID_QTY', `${field} ${lots.message}`, field);
+  return lots.value;
+}
+
+function priceOf(text: string, field: string, code: ErrorCode, market: Market): number {
+  const price = priceToMinor(text, market.scale);
+  if (!price.ok) throw new GatewayError(400, code, `${field} ${price.message}`, field);
+  return price.value;
+}
+
+/** A stop order names both its price and its trigger, and is neither post-only nor an iceberg. */
+function checkStopFields(request: PlaceRequest): void {
+  const { stopPrice, trigger } = request;
+  if (stopPrice === undefined && trigger === undefined) return;
+  if (stopPrice === undefined)
+    throw new GatewayError(400, 'INVALID_STOP', 'stopPrice is required with trigger', 'stopPrice');
+  if (trigger === undefined)
+    throw new GatewayError(400, 'INVALID_STOP', 'trigger is required with stopPrice', 'trigger');
+  if (request.postOnly === true)
+    throw new GatewayError(400, 'INVALID_STOP', 'a stop order cannot be post-only', 'postOnly');
+  if (request.displayQty !== undefined)
+    throw new GatewayError(400, 'INVALID_STOP', 'a stop order cannot be an iceberg', 'displayQty');
+}
+
+/** An iceberg is a GTC limit order showing less than its whole quantity. */
+function checkDisplayQty(request: PlaceRequest, qtyLots: number, displayLots: number | undefined): void {
+  if (displayLots === undefined) return;
+  if (request.type !== 'limit' || (request.tif !== undefined && request.tif !== 'GTC'))
+    throw new GatewayError(400, 'INVALID_TIF', 'displayQty needs a GTC limit order', 'displayQty');
+  if (displayLots >= qtyLots)
+    throw new GatewayError(400, 'INVALID_QTY', 'displayQty must be less than qty', 'displayQty');
 }
 
 /** What happened to a placed order, from its command's events; undefined for other commands. */
 export function summarisePlace(outcome: CommandOutcome, markets: MarketRegistry): PlaceResult | undefined {
   const command = outcome.command as Command & { clientOrderId?: unknown };
-  if (command.op !== 'place') return undefined;
+  if (command.op !== 'place' && command.op !== 'oco') return undefined;
   const market = markets.market(command.symbol);
   const orderId = command.id;
   const base: PlaceResult = {
@@ -353,6 +499,7 @@ export function summarisePlace(outcome: CommandOutcome, markets: MarketRegistry)
     seq: outcome.seq,
     ts: outcome.ts,
   };
+  if (command.op === 'oco') base.stopOrderId = command.stopId;
   if (typeof command.clientOrderId === 'string') base.clientOrderId = command.clientOrderId;
   if (market === undefined) {
     const rejected = outcome.events.find((event) => event.ev === 'rejected');
@@ -368,9 +515,13 @@ function summariseWithMarket(result: PlaceResult, outcome: CommandOutcome, marke
   let restingLots = 0;
   let expiredLots = 0;
   let accepted = false;
+  let pending = false;
   for (const event of outcome.events) {
     if (event.ev === 'rejected') result.rejectCode = event.reason;
-    else if (event.ev === 'accepted' && event.id === result.orderId) accepted = true;
+    else if (event.ev === 'accepted' && event.id === result.orderId) {
+      accepted = true;
+      pending = (event.stopPrice ?? 0) > 0;
+    } else if (event.ev === 'triggered' && event.id === result.orderId) pending = false;
     else if (event.ev === 'trade' && event.taker === result.orderId) {
       filledLots += event.qty;
       const feeAsset = event.takerSide === 'buy' ? market.base : market.quote;
@@ -391,7 +542,7 @@ function summariseWithMarket(result: PlaceResult, outcome: CommandOutcome, marke
   result.filledQty = lotsToQty(filledLots, scale);
   result.restingQty = lotsToQty(restingLots, scale);
   result.expiredQty = lotsToQty(expiredLots, scale);
-  result.status = placeStatus(filledLots, restingLots, expiredLots);
+  result.status = pending ? 'pending' : placeStatus(filledLots, restingLots, expiredLots);
   return result;
 }
 

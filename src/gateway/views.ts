@@ -18,6 +18,15 @@ export interface OrderJson {
   status: string;
   createdAtMs: number;
   updatedAtMs: number;
+  /** Stop orders: the trigger price and direction; `triggeredAtMs` once it triggered. */
+  stopPrice?: string;
+  trigger?: string;
+  triggeredAtMs?: number;
+  /** Iceberg orders: the shown part's size and what the book shows now. */
+  displayQty?: string;
+  visibleQty?: string;
+  /** The other leg of an OCO pair while the link is live. */
+  ocoId?: number;
 }
 
 export function orderJson(order: TrackedOrder, market: Market): OrderJson {
@@ -36,6 +45,12 @@ export function orderJson(order: TrackedOrder, market: Market): OrderJson {
     updatedAtMs: order.updatedAtMs,
   };
   if (order.clientOrderId !== undefined) json.clientOrderId = order.clientOrderId;
+  if (order.stopPrice !== undefined) json.stopPrice = minorToPrice(order.stopPrice, market.scale);
+  if (order.trigger !== undefined) json.trigger = order.trigger;
+  if (order.triggeredAtMs !== undefined) json.triggeredAtMs = order.triggeredAtMs;
+  if (order.displayQty !== undefined) json.displayQty = lotsToQty(order.displayQty, market.scale);
+  if (order.visibleQty !== undefined) json.visibleQty = lotsToQty(order.visibleQty, market.scale);
+  if (order.ocoId !== undefined) json.ocoId = order.ocoId;
   return json;
 }
 

@@ -1,5 +1,5 @@
 // The /ws protocol (docs/API.md "WebSocket"): authenticate with the session cookie, a Bearer header
-// or an `{op:"auth", token}` message; place, cancel and amend with a request `id` and get
+// or an `{op:"auth", token}` message; place, oco, cancel and amend with a request `id` and get
 // `{id, ok, result | error}` on the same socket; private streams of the user's orders, fills and
 // balances; public market-data channels handed to the market-data hub. Send buffers are bounded and
 // dead peers are dropped by ping/pong heartbeats.
@@ -12,7 +12,7 @@ import { type ErrorBody, GatewayError, notFound, unauthenticated } from './error
 import { claimUnits } from './offerings.js';
 import { cookieNameFor, crossOriginReason, originNotAllowed, usesBearer } from './origins.js';
 import { closeCodes } from './private-streams.js';
-import { AmendBody, PlaceBody } from './schemas.js';
+import { AmendBody, OcoBody, PlaceBody } from './schemas.js';
 import { hashToken } from './sessions.js';
 
 /** Every request's envelope: the op (already dispatched on) and the id echoed in the reply. */
@@ -25,6 +25,7 @@ function withEnvelope<T extends TSchema>(fields: T) {
 
 const orderIdField = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const PlaceFields = withEnvelope(PlaceBody);
+const OcoFields = withEnvelope(OcoBody);
 const CancelFields = withEnvelope(Type.Object({ orderId: orderIdField }));
 const AmendFields = withEnvelope(Type.Composite([Type.Object({ orderId: orderIdField }), AmendBody]));
 const ClaimFields = withEnvelope(
@@ -61,6 +62,7 @@ function compile<T extends TSchema>(schema: T) {
 }
 
 const checkPlace = compile(PlaceFields);
+const checkOco = compile(OcoFields);
 const checkCancel = compile(CancelFields);
 const checkAmend = compile(AmendFields);
 const checkAuth = compile(AuthFields);
@@ -211,6 +213,8 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
       }
       case 'place':
         return context.trading.place(userNow(connection) ?? (await userOf(connection)), checkPlace(message));
+      case 'oco':
+        return context.trading.placeOco(await userOf(connection), checkOco(message));
       case 'cancel': {
         const user = userNow(connection) ?? (await userOf(connection));
         return context.trading.cancel(user, checkCancel(message).orderId);
@@ -230,7 +234,7 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
         throw new GatewayError(
           400,
           'VALIDATION_FAILED',
-          'op must be auth, private, place, cancel, amend, claim, ping, subscribe or unsubscribe',
+          'op must be auth, private, place, oco, cancel, amend, claim, ping, subscribe or unsubscribe',
           'op',
         );
     }

@@ -335,23 +335,36 @@ export function notifyListeners(
 }
 
 /**
+ * An `oco` without ids gets `id = seq` for leg A and `stopId = seq + ocoStopIdOffset` for leg B:
+ * sequence numbers stay far below 2^52 (a million commands a second for 140 years), so leg B's
+ * id never meets a sequence number, and every id stays a safe integer.
+ */
+export const ocoStopIdOffset = 2 ** 52;
+
+/**
  * The command as journaled, as JSON: with its `ts`, and for a place or an offering without id
- * the sequence as its id (unique for ever, and the same on replay: no caller has to pick one). Undefined when the command is not a JSON object or exceeds the record bound.
+ * the sequence as its id (unique for ever, and the same on replay: no caller has to pick one);
+ * an `oco` without ids gets both (`ocoStopIdOffset`). Undefined when the command is not a JSON
+ * object or exceeds the record bound.
  */
 export function journalText(command: Command, seq: number, ts: number): string | undefined {
   if (command === null || typeof command !== 'object' || Array.isArray(command)) return undefined;
   const fields = command as unknown as Record<string, unknown>;
+  const op = fields.op;
   const needsId =
-    (fields.op === 'place' || fields.op === 'offering') && (fields.id === undefined || fields.id === null);
+    (op === 'place' || op === 'offering' || op === 'oco') && (fields.id === undefined || fields.id === null);
+  const needsStopId = op === 'oco' && needsId && (fields.stopId === undefined || fields.stopId === null);
   let json: string | undefined;
   try {
-    if ('ts' in fields || (needsId && 'id' in fields)) {
-      json = JSON.stringify({ ...fields, ts, ...(needsId ? { id: seq } : {}) });
+    if ('ts' in fields || (needsId && 'id' in fields) || (needsStopId && 'stopId' in fields)) {
+      const ids = needsStopId ? { id: seq, stopId: seq + ocoStopIdOffset } : needsId ? { id: seq } : {};
+      json = JSON.stringify({ ...fields, ts, ...ids });
     } else {
       // Appending to the caller's JSON avoids copying the object (a measurable share of the cost).
       const body = JSON.stringify(fields);
       if (!body.endsWith('}')) return undefined;
-      const suffix = needsId ? `"id":${seq},"ts":${ts}}` : `"ts":${ts}}`;
+      const stopId = needsStopId ? `"stopId":${seq + ocoStopIdOffset},` : '';
+      const suffix = needsId ? `"id":${seq},${stopId}"ts":${ts}}` : `"ts":${ts}}`;
       json = body === '{}' ? `{${suffix}` : `${body.slice(0, -1)},${suffix}`;
     }
   } catch {

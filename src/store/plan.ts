@@ -5,7 +5,8 @@ import { basisPointsOf } from '../core/numbers.js';
 import type { CouponIssuedEvent, EngineEvent, Side, TradeEvent } from '../core/types.js';
 import type { OutcomeEvents } from '../ports.js';
 
-export type OrderStatus = 'open' | 'partiallyFilled' | 'filled' | 'cancelled' | 'expired';
+/** `pending`: a stop order waiting for its trigger price (docs/API.md "Order statuses"). */
+export type OrderStatus = 'pending' | 'open' | 'partiallyFilled' | 'filled' | 'cancelled' | 'expired';
 
 export interface OrderRow {
   orderId: number;
@@ -26,6 +27,14 @@ export interface OrderRow {
   createdTsMs: number;
   updatedSeq: number;
   updatedTsMs: number;
+  /** Stop orders: trigger price and direction, and when it triggered (null until then). */
+  stopPrice: number | null;
+  trigger: string | null;
+  triggeredTsMs: number | null;
+  /** Iceberg orders: the shown part's size. */
+  displayQty: number | null;
+  /** The other leg of an OCO pair while the link is live. */
+  ocoId: number | null;
 }
 
 export interface TradeRow {
@@ -44,7 +53,7 @@ export interface TradeRow {
   makerFee: number;
 }
 
-export type OrderEventKind = 'accepted' | 'rested' | 'expired' | 'cancelled' | 'amended';
+export type OrderEventKind = 'accepted' | 'triggered' | 'rested' | 'expired' | 'cancelled' | 'amended';
 
 export interface OrderEventRow {
   seq: number;
@@ -243,6 +252,7 @@ export function referencedOrderIds(outcomes: readonly OutcomeEvents[]): number[]
         if (!created.has(event.taker)) referenced.add(event.taker);
       } else if (
         event.ev === 'rested' ||
+        event.ev === 'triggered' ||
         event.ev === 'expired' ||
         event.ev === 'cancelled' ||
         event.ev === 'amended'
@@ -307,6 +317,7 @@ class BatchPlanner {
   private tsMs = 0;
   private eventIndex = 0;
   private entryIndex = 0;
+  private events: OutcomeEvents['events'] = [];
   /** Coupons this batch issued or may use, copied from `usableCoupons` when first needed. */
   private readonly coupons = new Map<number, PlannedCoupon[]>();
   private readonly touchedCoupons = new Set<PlannedCoupon>();
@@ -318,6 +329,7 @@ class BatchPlanner {
   ) {}
 
   addOutcome(outcome: OutcomeEvents): void {
+    this.events = outcome.events;
     this.seq = outcome.seq;
     this.tsMs = outcome.ts;
     this.entryIndex = 0;
@@ -386,12 +398,24 @@ class BatchPlanner {
           null,
         );
         return;
+      case 'triggered':
+        this.changeOrder(event.id, (order) => {
+          order.status = order.filledQty > 0 ? 'partiallyFilled' : 'open';
+          order.triggeredTsMs = this.tsMs;
+        });
+        this.orderEvent(event.id, event.user, event.symbol, 'triggered', event.side, 0, 0, null);
+        return;
       case 'expired':
       case 'cancelled':
         this.changeOrder(event.id, (order) => {
           order.remainingQty = 0;
           order.status = event.ev;
           order.reason = event.reason;
+          if (order.ocoId !== null)
+            this.changeOrder(order.ocoId, (partner) => {
+              partner.ocoId = null;
+            });
+          order.ocoId = null;
         });
         this.orderEvent(
           event.id,
@@ -453,12 +477,17 @@ class BatchPlanner {
       qty: event.qty,
       filledQty: 0,
       remainingQty: event.qty,
-      status: 'open',
+      status: (event.stopPrice ?? 0) > 0 ? 'pending' : 'open',
       reason: null,
       createdSeq: this.seq,
       createdTsMs: this.tsMs,
       updatedSeq: this.seq,
       updatedTsMs: this.tsMs,
+      stopPrice: (event.stopPrice ?? 0) > 0 ? (event.stopPrice as number) : null,
+      trigger: event.trigger ?? null,
+      triggeredTsMs: null,
+      displayQty: (event.displayQty ?? 0) > 0 ? (event.displayQty as number) : null,
+      ocoId: this.ocoPartner(event.id),
     });
   }
 
@@ -587,6 +616,21 @@ class BatchPlanner {
       this.coupons.set(user, held);
     }
     return held;
+  }
+
+  /**
+   * The other leg when the order was accepted by an `oco` command: the only command whose outcome
+   * accepts two orders (leg A, then leg B; an activated stop order is never accepted again).
+   */
+  private ocoPartner(orderId: number): number | null {
+    let partner: number | null = null;
+    let accepted = 0;
+    for (const event of this.events) {
+      if (event.ev !== 'accepted') continue;
+      accepted += 1;
+      if (event.id !== orderId) partner = event.id;
+    }
+    return accepted === 2 ? partner : null;
   }
 
   private changeOrder(orderId: number, change: (order: OrderRow) => void): void {

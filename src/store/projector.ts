@@ -365,7 +365,7 @@ export class Projector {
     }
     for (const order of orders) {
       this.openOrders.delete(order.orderId);
-      if (order.status === 'open' || order.status === 'partiallyFilled')
+      if (order.status === 'open' || order.status === 'partiallyFilled' || order.status === 'pending')
         this.openOrders.set(order.orderId, order);
     }
     for (const orderId of this.openOrders.keys()) {

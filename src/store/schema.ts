@@ -262,6 +262,17 @@ CREATE TABLE coupon_uses (
 CREATE INDEX coupon_uses_user ON coupon_uses (user_id, trade_id);
 `;
 
+// Stop, iceberg and OCO orders (docs/ENGINE.md): a stop order's trigger price and direction and
+// when it triggered, an iceberg's display size, and an OCO leg's partner while the link is live.
+// Status `pending` needs no DDL (status is text). Rows written before are plain orders: all null.
+const stopIcebergOcoOrders = `
+ALTER TABLE orders ADD COLUMN stop_price bigint;
+ALTER TABLE orders ADD COLUMN trigger text;
+ALTER TABLE orders ADD COLUMN triggered_ts_ms bigint;
+ALTER TABLE orders ADD COLUMN display_qty bigint;
+ALTER TABLE orders ADD COLUMN oco_id bigint;
+`;
+
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'users and sessions', sql: usersAndSessions },
   { version: 2, name: 'history projections and candles', sql: history },
@@ -269,6 +280,7 @@ export const migrations: readonly Migration[] = [
   { version: 4, name: 'order events grouped per order and batch', sql: orderEventGroups },
   { version: 5, name: 'ledger trade entries, claims by offering, coupons', sql: ledgerTradesAndCoupons },
   { version: 6, name: 'candles keyed by source (trades or quotes)', sql: candleSource },
+  { version: 7, name: 'stop, iceberg and OCO orders', sql: stopIcebergOcoOrders },
 ];
 
 /** Tables filled from the journal: what `hoga db rebuild` empties and refills. */

@@ -195,6 +195,8 @@ const orderMutableColumns = [
   'reason',
   'updated_seq',
   'updated_ts_ms',
+  'triggered_ts_ms',
+  'oco_id',
 ];
 
 const orderColumnsWritten: Column<OrderRow>[] = [
@@ -214,6 +216,11 @@ const orderColumnsWritten: Column<OrderRow>[] = [
   { name: 'created_ts_ms', type: 'bigint', value: (row) => row.createdTsMs },
   { name: 'updated_seq', type: 'bigint', value: (row) => row.updatedSeq },
   { name: 'updated_ts_ms', type: 'bigint', value: (row) => row.updatedTsMs },
+  { name: 'stop_price', type: 'bigint', value: (row) => row.stopPrice },
+  { name: 'trigger', type: 'text', value: (row) => row.trigger },
+  { name: 'triggered_ts_ms', type: 'bigint', value: (row) => row.triggeredTsMs },
+  { name: 'display_qty', type: 'bigint', value: (row) => row.displayQty },
+  { name: 'oco_id', type: 'bigint', value: (row) => row.ocoId },
 ];
 
 /**
@@ -287,11 +294,21 @@ interface OrderRecordRow {
   created_ts_ms: number | string;
   updated_seq: number | string;
   updated_ts_ms: number | string;
+  stop_price: number | string | null;
+  trigger: string | null;
+  triggered_ts_ms: number | string | null;
+  display_qty: number | string | null;
+  oco_id: number | string | null;
 }
 
 export const orderColumns =
   'order_id, user_id, symbol, side, type, tif, price, qty, filled_qty, remaining_qty, status, reason, ' +
-  'created_seq, created_ts_ms, updated_seq, updated_ts_ms';
+  'created_seq, created_ts_ms, updated_seq, updated_ts_ms, stop_price, trigger, triggered_ts_ms, ' +
+  'display_qty, oco_id';
+
+function numberOrNull(value: number | string | null): number | null {
+  return value === null ? null : Number(value);
+}
 
 /** node-postgres returns bigint as a string, PGlite as a number: every mapper goes through Number. */
 export function orderFromRecord(record: OrderRecordRow): OrderRow {
@@ -312,6 +329,11 @@ export function orderFromRecord(record: OrderRecordRow): OrderRow {
     createdTsMs: Number(record.created_ts_ms),
     updatedSeq: Number(record.updated_seq),
     updatedTsMs: Number(record.updated_ts_ms),
+    stopPrice: numberOrNull(record.stop_price),
+    trigger: record.trigger,
+    triggeredTsMs: numberOrNull(record.triggered_ts_ms),
+    displayQty: numberOrNull(record.display_qty),
+    ocoId: numberOrNull(record.oco_id),
   };
 }
 

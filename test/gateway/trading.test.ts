@@ -67,6 +67,58 @@ beforeEach(async () => {
 });
 
 describe('TradingService', () => {
+  it('converts stop, iceberg and OCO fields exactly and gives every place command one shape', async () => {
+    const shape = [
+      'op',
+      'user',
+      'symbol',
+      'side',
+      'type',
+      'qty',
+      'price',
+      'tif',
+      'postOnly',
+      'stp',
+      'stopPrice',
+      'trigger',
+      'displayQty',
+      'clientOrderId',
+    ];
+    await trading.place(alice, order({ price: '100', qty: '0.5' }));
+    const plain = sequencer.submitted.at(-1) as unknown as Record<string, unknown>;
+    assert.deepEqual(Object.keys(plain), shape);
+    assert.deepEqual([plain.stopPrice, plain.trigger, plain.displayQty], [undefined, undefined, undefined]);
+    const stop = await trading.place(
+      alice,
+      order({ price: '101', qty: '0.25', stopPrice: '150', trigger: 'stopLoss' }),
+    );
+    assert.equal(stop.status, 'pending');
+    const stopCommand = sequencer.submitted.at(-1) as unknown as Record<string, unknown>;
+    assert.deepEqual(Object.keys(stopCommand), shape);
+    // Tick 1 USD is 100 quote minor units per 0.001 lot: 150 USD is 15,000; 0.25 is 250 lots.
+    assert.deepEqual(
+      [stopCommand.stopPrice, stopCommand.trigger, stopCommand.qty],
+      [15_000, 'stopLoss', 250],
+    );
+    await trading.place(bob, order({ side: 'sell', price: '200', qty: '0.5', displayQty: '0.125' }));
+    assert.equal((sequencer.submitted.at(-1) as { displayQty?: number }).displayQty, 125);
+    const oco = await trading.placeOco(bob, {
+      symbol: 'BTC-USD',
+      side: 'sell',
+      qty: '0.1',
+      price: '300',
+      stopPrice: '90',
+      stopLimitPrice: '89',
+    });
+    assert.equal(oco.stopOrderId, oco.orderId + 2 ** 52);
+    const ocoCommand = sequencer.submitted.at(-1) as unknown as Record<string, unknown>;
+    assert.deepEqual(
+      [ocoCommand.op, ocoCommand.qty, ocoCommand.price, ocoCommand.stopPrice, ocoCommand.stopLimitPrice],
+      ['oco', 100, 30_000, 9_000, 8_900],
+    );
+    assert.equal('id' in ocoCommand || 'stopId' in ocoCommand, false);
+  });
+
   it('answers a full queue with 503 QUEUE_FULL at once, places nothing, and lets the key be retried', async () => {
     sequencer.full = true;
     const seqBefore = sequencer.lastSeq;

@@ -5,7 +5,7 @@ import { openSequencer } from '../../src/journal/durable.js';
 import type { JournalError } from '../../src/journal/errors.js';
 import { type JournalFileSystem, nodeFileSystem } from '../../src/journal/file-system.js';
 import { SyncPlacement } from '../../src/journal/journal-writer.js';
-import { journalText } from '../../src/journal/sequencer.js';
+import { journalText, ocoStopIdOffset } from '../../src/journal/sequencer.js';
 import type { CommandOutcome } from '../../src/ports.js';
 import { countingFileSystem, depositCommand, recordingLogger, temporaryDirectory } from './helpers.js';
 import { type ToyEngine, toyEngines } from './toy-engine.js';
@@ -324,6 +324,28 @@ test('journal text adds ts, and the sequence as id to a place without one, whate
   assert.deepEqual(parse({ op: 'place', price: undefined }), { op: 'place', id: 9, ts: 1234 });
   for (const bad of [null, 'deposit', [1, 2], 7n, { amount: 1n }])
     assert.equal(journalText(bad as unknown as Command, 1, 1), undefined);
+});
+
+test('journal text gives an oco without ids the sequence for leg A and the sequence plus 2^52 for leg B', () => {
+  const parse = (command: unknown) =>
+    JSON.parse(journalText(command as Command, 9, 1234) as string) as Record<string, unknown>;
+  const legB = 9 + 2 ** 52;
+  assert.equal(ocoStopIdOffset, 2 ** 52);
+  assert.deepEqual(parse({ op: 'oco', user: 1 }), { op: 'oco', user: 1, id: 9, stopId: legB, ts: 1234 });
+  assert.deepEqual(parse({ op: 'oco', user: 1, id: undefined, stopId: undefined }), {
+    op: 'oco',
+    user: 1,
+    id: 9,
+    stopId: legB,
+    ts: 1234,
+  });
+  assert.deepEqual(parse({ op: 'oco', user: 1, id: 3, stopId: 4 }), {
+    op: 'oco',
+    user: 1,
+    id: 3,
+    stopId: 4,
+    ts: 1234,
+  });
 });
 
 test('close drains queued commands, syncs, and refuses later submits', async () => {

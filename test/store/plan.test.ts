@@ -257,3 +257,63 @@ describe('partitions', () => {
     assert.deepEqual(daysWithinBound([{ ts: 5 }]), [{ ts: 5 }]);
   });
 });
+
+describe('planBatch with stop, iceberg and OCO orders', () => {
+  const user = { user: 1, symbol: 'AAA/USD', side: 'sell' } as const;
+  const legB = 4 + 2 ** 52;
+  const outcomes = [
+    outcome(1, [symbolAdded]),
+    // An iceberg, then an OCO: leg A rests, leg B is pending with its stop.
+    outcome(2, [
+      { ev: 'accepted', id: 2, ...user, type: 'limit', tif: 'GTC', price: 110, qty: 10, displayQty: 2 },
+      { ev: 'rested', id: 2, ...user, price: 110, qty: 10, shownQty: 2 },
+    ]),
+    outcome(4, [
+      { ev: 'accepted', id: 4, ...user, type: 'limit', tif: 'GTC', price: 120, qty: 5 },
+      { ev: 'rested', id: 4, ...user, price: 120, qty: 5 },
+      {
+        ev: 'accepted',
+        id: legB,
+        ...user,
+        type: 'market',
+        tif: 'IOC',
+        price: 0,
+        qty: 5,
+        stopPrice: 90,
+        trigger: 'stopLoss',
+      },
+    ]),
+  ];
+
+  it('stores pending stops with their trigger, iceberg display sizes and OCO links', () => {
+    const rows = planBatch(outcomes, new Map(), new Map());
+    const byId = new Map(rows.orders.map((row) => [row.orderId, row]));
+    const iceberg = byId.get(2) as OrderRow;
+    assert.deepEqual([iceberg.status, iceberg.displayQty, iceberg.stopPrice], ['open', 2, null]);
+    const legARow = byId.get(4) as OrderRow;
+    const legBRow = byId.get(legB) as OrderRow;
+    assert.deepEqual([legARow.status, legARow.ocoId], ['open', legB]);
+    assert.deepEqual(
+      [legBRow.status, legBRow.stopPrice, legBRow.trigger, legBRow.ocoId, legBRow.triggeredTsMs],
+      ['pending', 90, 'stopLoss', 4, null],
+    );
+  });
+
+  it('records the trigger as an order event and resolves the link with reason OCO', () => {
+    const first = planBatch(outcomes, new Map(), new Map());
+    const existing = new Map(first.orders.map((row) => [row.orderId, row]));
+    const triggered = outcome(9, [
+      { ev: 'triggered', id: legB, ...user },
+      { ev: 'cancelled', id: 4, ...user, price: 120, qty: 5, reason: 'OCO' },
+    ]);
+    const rows = planBatch([triggered], existing, new Map());
+    const byId = new Map(rows.orders.map((row) => [row.orderId, row]));
+    const legBRow = byId.get(legB) as OrderRow;
+    const legARow = byId.get(4) as OrderRow;
+    assert.deepEqual([legBRow.status, legBRow.triggeredTsMs, legBRow.ocoId], ['open', 1_009, null]);
+    assert.deepEqual([legARow.status, legARow.reason, legARow.ocoId], ['cancelled', 'OCO', null]);
+    const legBEvents = rows.orderEventGroups.find((group) => group.orderId === legB);
+    assert.deepEqual(JSON.parse(String(legBEvents?.events)), [[9, 0, 1_009, 'triggered', 0, 0, null]]);
+    assert.deepEqual(referencedOrderIds([triggered]), [4, legB]);
+  });
+});

@@ -29,6 +29,7 @@ export interface Balance {
 export type Side = 'buy' | 'sell';
 export type OrderType = 'limit' | 'market';
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
+export type StopTrigger = 'stopLoss' | 'takeProfit';
 
 export interface Order {
   orderId: number;
@@ -47,6 +48,15 @@ export interface Order {
   reason?: string;
   createdAtMs: number;
   updatedAtMs: number;
+  /** Stop orders: the trigger price and direction; when it triggered. */
+  stopPrice?: string;
+  trigger?: StopTrigger;
+  triggeredAtMs?: number;
+  /** Iceberg orders: the shown part's size and what the book shows now. */
+  displayQty?: string;
+  visibleQty?: string;
+  /** The other leg of a live OCO pair. */
+  ocoId?: number;
 }
 
 export interface Fill {
@@ -146,14 +156,30 @@ export interface PlaceOrderRequest {
   price?: string;
   tif?: TimeInForce;
   postOnly?: boolean;
+  stopPrice?: string;
+  trigger?: StopTrigger;
+  displayQty?: string;
   clientOrderId: string;
 }
 
-export type PlaceStatus = 'resting' | 'partiallyFilled' | 'filled' | 'expired' | 'rejected';
+/** Two linked orders: a post-only limit at `price` and a stop-loss at `stopPrice`. */
+export interface PlaceOcoRequest {
+  symbol: string;
+  side: Side;
+  qty: string;
+  price: string;
+  stopPrice: string;
+  stopLimitPrice?: string;
+  clientOrderId: string;
+}
+
+export type PlaceStatus = 'pending' | 'resting' | 'partiallyFilled' | 'filled' | 'expired' | 'rejected';
 
 /** What happened to a placed order, said at once (the reply is sent after it is durable). */
 export interface PlaceOrderReply {
   orderId: number;
+  /** An OCO's stop leg. */
+  stopOrderId?: number;
   symbol: string;
   status: PlaceStatus;
   rejectCode?: string;
@@ -303,6 +329,7 @@ export const api = {
   orderHistory: (cursor: string | null) => request<Page<Order>>('GET', `/history/orders${pageQuery(cursor)}`),
   myTrades: (cursor: string | null) => request<Page<Fill>>('GET', `/history/trades${pageQuery(cursor)}`),
   placeOrder: (order: PlaceOrderRequest) => request<PlaceOrderReply>('POST', '/orders', order),
+  placeOco: (order: PlaceOcoRequest) => request<PlaceOrderReply>('POST', '/orders/oco', order),
   cancelOrder: (orderId: number) => request<unknown>('DELETE', `/orders/${orderId}`),
   amendOrder: (orderId: number, qty: string) => request<unknown>('PATCH', `/orders/${orderId}`, { qty }),
   offerings: () => request<Offering[]>('GET', '/offerings'),

@@ -10,6 +10,7 @@ import { formatTime } from '../time.js';
 
 const tabs = [
   { id: 'open', label: 'Open orders' },
+  { id: 'pending', label: 'Pending' },
   { id: 'history', label: 'Order history' },
   { id: 'fills', label: 'My trades' },
   { id: 'balances', label: 'Balances' },
@@ -39,7 +40,8 @@ export function AccountPanels({ info }: { info: SymbolInfo }) {
         ))}
       </div>
       <div role="tabpanel" id={`tabpanel-${tab}`} aria-labelledby={`tab-${tab}`} class="tabpanel">
-        {tab === 'open' && <OpenOrders />}
+        {tab === 'open' && <OpenOrders pending={false} />}
+        {tab === 'pending' && <OpenOrders pending={true} />}
         {tab === 'history' && <PagedTable kind="history" />}
         {tab === 'fills' && <PagedTable kind="fills" />}
         {tab === 'balances' && <Balances highlight={[info.base, info.quote]} />}
@@ -56,7 +58,18 @@ function ErrorLine({ error }: { error: ApiError | null }) {
   ) : null;
 }
 
-function OpenOrders() {
+/** What starts a pending stop order, e.g. "stop-loss at 50100.00". */
+function triggerText(order: Order, info: SymbolInfo | undefined): string {
+  const name = order.trigger === 'takeProfit' ? 'take-profit' : 'stop-loss';
+  return `${name} at ${formatDecimal(order.stopPrice ?? '', pricePlaces(info))}`;
+}
+
+/**
+ * Open orders (resting or running) or, with `pending`, stop orders waiting for their trigger:
+ * each in its own tab, with cancel; an iceberg shows what the book shows of it, an OCO leg its
+ * partner.
+ */
+function OpenOrders({ pending }: { pending: boolean }) {
   const { symbols, accountChanged } = useApp();
   const orders = useAccountData(api.openOrders);
   const [error, setError] = useState<ApiError | null>(null);
@@ -66,15 +79,16 @@ function OpenOrders() {
     setError(result.ok ? null : result.error);
     accountChanged();
   };
-  const rows = orders.value ?? [];
+  const rows = (orders.value ?? []).filter((order) => (order.status === 'pending') === pending);
   return (
     <>
       <ErrorLine error={error ?? orders.error} />
-      <table class="orders" data-testid="open-orders">
+      <table class="orders" data-testid={pending ? 'pending-orders' : 'open-orders'}>
         <thead>
           <tr>
             <th scope="col">Market</th>
             <th scope="col">Side</th>
+            {pending && <th scope="col">Trigger</th>}
             <th scope="col">Price</th>
             <th scope="col">Remaining / qty</th>
             <th scope="col">
@@ -89,10 +103,15 @@ function OpenOrders() {
               <tr key={order.orderId}>
                 <td>{order.symbol}</td>
                 <td class={order.side === 'buy' ? 'up' : 'down'}>{order.side}</td>
+                {pending && <td>{triggerText(order, info)}</td>}
                 <td>{order.price ? formatDecimal(order.price, pricePlaces(info)) : 'market'}</td>
                 <td>
                   {formatDecimal(order.remainingQty, qtyPlaces(info))} /{' '}
                   {formatDecimal(order.qty, qtyPlaces(info))}
+                  {order.visibleQty !== undefined && (
+                    <span class="muted"> (shows {formatDecimal(order.visibleQty, qtyPlaces(info))})</span>
+                  )}
+                  {order.ocoId !== undefined && <span class="muted"> (OCO with #{order.ocoId})</span>}
                 </td>
                 <td class="actions">
                   {amending === order.orderId ? (
@@ -118,7 +137,7 @@ function OpenOrders() {
           })}
         </tbody>
       </table>
-      {rows.length === 0 && <p class="muted empty">No open orders.</p>}
+      {rows.length === 0 && <p class="muted empty">{pending ? 'No pending orders.' : 'No open orders.'}</p>}
     </>
   );
 }

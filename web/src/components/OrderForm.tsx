@@ -10,6 +10,7 @@ import {
   type PlaceOrderReply,
   type PlaceStatus,
   type Side,
+  type StopTrigger,
   type SymbolInfo,
   type TimeInForce,
 } from '../api.js';
@@ -17,15 +18,107 @@ import { pricePlaces, qtyPlaces, useApp } from '../context.js';
 import { compareDecimal, formatDecimal, multiplyDecimal, parseDecimal } from '../decimal.js';
 import { unitsFor } from '../units.js';
 
-type FieldErrors = Partial<Record<'price' | 'qty' | 'tif' | 'form', string>>;
+type FieldName = 'price' | 'qty' | 'tif' | 'stopPrice' | 'displayQty' | 'stopLimitPrice' | 'form';
+type FieldErrors = Partial<Record<FieldName, string>>;
 
-export function validateOrder(info: SymbolInfo, type: OrderType, price: string, qty: string): FieldErrors {
+export type OrderKind =
+  | 'limit'
+  | 'market'
+  | 'stopLimit'
+  | 'stopMarket'
+  | 'takeProfitLimit'
+  | 'takeProfitMarket'
+  | 'iceberg'
+  | 'oco';
+
+interface KindInfo {
+  label: string;
+  /** One line on what the order does. */
+  help: string;
+  type: OrderType;
+  trigger?: StopTrigger;
+}
+
+/** Every order the form offers, with the engine type and stop trigger it is placed as. */
+export const orderKinds: Record<OrderKind, KindInfo> = {
+  limit: {
+    label: 'Limit',
+    help: 'Trades at your price or better; what does not fill waits in the book.',
+    type: 'limit',
+  },
+  market: {
+    label: 'Market',
+    help: 'Trades at once at the best prices in the book; what cannot fill is cancelled.',
+    type: 'market',
+  },
+  stopLimit: {
+    label: 'Stop-limit',
+    help: 'Waits until a trade reaches the stop price (a buy at or above it, a sell at or below), then places a limit order at your price.',
+    type: 'limit',
+    trigger: 'stopLoss',
+  },
+  stopMarket: {
+    label: 'Stop-market',
+    help: 'Waits until a trade reaches the stop price (a buy at or above it, a sell at or below), then trades at once at market.',
+    type: 'market',
+    trigger: 'stopLoss',
+  },
+  takeProfitLimit: {
+    label: 'Take-profit limit',
+    help: 'Waits until a trade reaches your target (a buy at or below it, a sell at or above), then places a limit order at your price.',
+    type: 'limit',
+    trigger: 'takeProfit',
+  },
+  takeProfitMarket: {
+    label: 'Take-profit market',
+    help: 'Waits until a trade reaches your target (a buy at or below it, a sell at or above), then trades at once at market.',
+    type: 'market',
+    trigger: 'takeProfit',
+  },
+  iceberg: {
+    label: 'Iceberg',
+    help: 'A limit order that shows only the display quantity in the book and shows the next part each time one fills.',
+    type: 'limit',
+  },
+  oco: {
+    label: 'OCO',
+    help: 'Two linked orders: a limit at your price and a stop at the stop price; when one fills or triggers, the other is cancelled.',
+    type: 'limit',
+  },
+};
+
+export interface OrderInput {
+  price: string;
+  qty: string;
+  stopPrice: string;
+  displayQty: string;
+  stopLimitPrice: string;
+}
+
+export function validateOrder(info: SymbolInfo, kind: OrderKind, input: OrderInput): FieldErrors {
   const errors: FieldErrors = {};
   const units = unitsFor(info);
-  const priceProblem = price.trim() === '' ? 'Enter a price.' : units.priceProblem(price);
-  const qtyProblem = qty.trim() === '' ? 'Enter a quantity.' : units.qtyProblem(qty);
-  if (type === 'limit' && priceProblem) errors.price = priceProblem;
-  if (qtyProblem) errors.qty = qtyProblem;
+  const priceProblem = (text: string, missing: string) =>
+    text.trim() === '' ? missing : units.priceProblem(text);
+  const qtyProblem = (text: string, missing: string) =>
+    text.trim() === '' ? missing : units.qtyProblem(text);
+  const { type, trigger } = orderKinds[kind];
+  const price = priceProblem(input.price, 'Enter a price.');
+  if (type === 'limit' && price) errors.price = price;
+  const qty = qtyProblem(input.qty, 'Enter a quantity.');
+  if (qty) errors.qty = qty;
+  const stop = priceProblem(input.stopPrice, 'Enter a stop price.');
+  if ((trigger !== undefined || kind === 'oco') && stop) errors.stopPrice = stop;
+  if (kind === 'iceberg') {
+    const display = qtyProblem(input.displayQty, 'Enter the quantity to show.');
+    if (display) errors.displayQty = display;
+    else if (!qty && compareDecimal(input.displayQty, input.qty) >= 0)
+      errors.displayQty = 'The display quantity must be less than the quantity.';
+  }
+  if (kind === 'oco' && input.stopLimitPrice.trim() !== '') {
+    const stopLimit = units.priceProblem(input.stopLimitPrice);
+    if (stopLimit) errors.stopLimitPrice = stopLimit;
+  }
   return errors;
 }
 
@@ -57,7 +150,12 @@ function sentence(message: string): string {
   return capital.endsWith('.') ? capital : `${capital}.`;
 }
 
+const namedFields: readonly FieldName[] = ['stopPrice', 'displayQty', 'stopLimitPrice'];
+
 function serverErrorField(error: ApiError): keyof FieldErrors {
+  const named = namedFields.find((field) => field === error.field);
+  if (named !== undefined) return named;
+  if (error.code === 'INVALID_STOP' || error.code === 'STOP_WOULD_TRIGGER') return 'stopPrice';
   if (error.field === 'price' || error.code === 'INVALID_PRICE' || error.code === 'POST_ONLY_WOULD_CROSS')
     return 'price';
   if (error.field === 'qty' || error.code === 'INVALID_QTY' || error.code === 'INSUFFICIENT_FUNDS')
@@ -74,9 +172,12 @@ const rejectMessages: Record<string, string> = {
   INVALID_QTY: 'Quantity is not valid for this market',
   INVALID_TIF: 'Time in force does not fit this order',
   LIMIT_EXCEEDED: 'Too many open orders',
+  INVALID_STOP: 'Stop price is not valid for this order',
+  STOP_WOULD_TRIGGER: 'The last trade price has already reached the stop price',
 };
 
 const statusLabels: Record<PlaceStatus, string> = {
+  pending: 'is pending until its stop price is reached',
   resting: 'is resting in the book',
   partiallyFilled: 'partly filled; the rest is in the book',
   filled: 'filled',
@@ -102,9 +203,13 @@ export function OrderForm({ info, picked }: { info: SymbolInfo; picked: PickedPr
   const { me, accountChanged } = useApp();
   const balances = useBalances();
   const [side, setSide] = useState<Side>('buy');
-  const [type, setType] = useState<OrderType>('limit');
+  const [kind, setKind] = useState<OrderKind>('limit');
+  const { type, trigger } = orderKinds[kind];
   const [price, setPrice] = useState('');
   const [qty, setQty] = useState('');
+  const [stopPrice, setStopPrice] = useState('');
+  const [displayQty, setDisplayQty] = useState('');
+  const [stopLimitPrice, setStopLimitPrice] = useState('');
   const [tif, setTif] = useState<TimeInForce>('GTC');
   const [postOnly, setPostOnly] = useState(false);
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -113,14 +218,15 @@ export function OrderForm({ info, picked }: { info: SymbolInfo; picked: PickedPr
 
   useEffect(() => {
     if (picked) {
-      setType('limit');
+      setKind((current) => (orderKinds[current].type === 'limit' ? current : 'limit'));
       setPrice(picked.price);
     }
   }, [picked]);
 
   useEffect(() => {
     if (type === 'market' && tif === 'GTC') setTif('IOC');
-  }, [type, tif]);
+    if ((kind === 'iceberg' || kind === 'oco') && tif !== 'GTC') setTif('GTC');
+  }, [type, tif, kind]);
 
   if (!me) {
     return (
@@ -146,7 +252,7 @@ export function OrderForm({ info, picked }: { info: SymbolInfo; picked: PickedPr
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    const found = validateOrder(info, type, price, qty);
+    const found = validateOrder(info, kind, { price, qty, stopPrice, displayQty, stopLimitPrice });
     // Balances not loaded yet: the server checks funds anyway.
     const unaffordable =
       Object.keys(found).length === 0 && balances.value !== undefined
@@ -157,16 +263,30 @@ export function OrderForm({ info, picked }: { info: SymbolInfo; picked: PickedPr
     setNotice('');
     if (Object.keys(found).length > 0) return;
     setBusy(true);
-    const placed = await api.placeOrder({
-      symbol: info.symbol,
-      side,
-      type,
-      qty: qty.trim(),
-      price: type === 'limit' ? price.trim() : undefined,
-      tif,
-      postOnly: type === 'limit' && tif === 'GTC' ? postOnly : undefined,
-      clientOrderId: crypto.randomUUID(),
-    });
+    const placed =
+      kind === 'oco'
+        ? await api.placeOco({
+            symbol: info.symbol,
+            side,
+            qty: qty.trim(),
+            price: price.trim(),
+            stopPrice: stopPrice.trim(),
+            stopLimitPrice: stopLimitPrice.trim() === '' ? undefined : stopLimitPrice.trim(),
+            clientOrderId: crypto.randomUUID(),
+          })
+        : await api.placeOrder({
+            symbol: info.symbol,
+            side,
+            type,
+            qty: qty.trim(),
+            price: type === 'limit' ? price.trim() : undefined,
+            tif,
+            postOnly: type === 'limit' && tif === 'GTC' && trigger === undefined ? postOnly : undefined,
+            stopPrice: trigger === undefined ? undefined : stopPrice.trim(),
+            trigger,
+            displayQty: kind === 'iceberg' ? displayQty.trim() : undefined,
+            clientOrderId: crypto.randomUUID(),
+          });
     setBusy(false);
     accountChanged();
     if (!placed.ok) {
@@ -213,21 +333,33 @@ export function OrderForm({ info, picked }: { info: SymbolInfo; picked: PickedPr
           </label>
         ))}
       </fieldset>
-      <fieldset class="segmented small">
-        <legend class="visually-hidden">Order type</legend>
-        {(['limit', 'market'] as const).map((option) => (
-          <label key={option} class={`segment ${type === option ? 'checked' : ''}`}>
-            <input
-              type="radio"
-              name="type"
-              value={option}
-              checked={type === option}
-              onChange={() => setType(option)}
-            />
-            {option === 'limit' ? 'Limit' : 'Market'}
-          </label>
+      <label for="order-kind">Order type</label>
+      <select
+        id="order-kind"
+        name="kind"
+        value={kind}
+        aria-describedby="order-kind-help"
+        onChange={(event) => setKind(event.currentTarget.value as OrderKind)}
+      >
+        {(Object.keys(orderKinds) as OrderKind[]).map((option) => (
+          <option key={option} value={option}>
+            {orderKinds[option].label}
+          </option>
         ))}
-      </fieldset>
+      </select>
+      <p class="muted kind-help" id="order-kind-help" data-testid="order-kind-help">
+        {orderKinds[kind].help}
+      </p>
+      {(trigger !== undefined || kind === 'oco') && (
+        <DecimalField
+          id="order-stopPrice"
+          label={trigger === 'takeProfit' ? 'Target price' : 'Stop price'}
+          hint={`${info.quote}, tick ${info.tickSize}`}
+          value={stopPrice}
+          error={errors.stopPrice}
+          onInput={setStopPrice}
+        />
+      )}
       {type === 'limit' && (
         <>
           <label for="order-price">
@@ -266,32 +398,54 @@ export function OrderForm({ info, picked }: { info: SymbolInfo; picked: PickedPr
         onInput={(event) => setQty(event.currentTarget.value)}
       />
       {fieldError('qty')}
-      <div class="form-row">
-        <div>
-          <label for="order-tif">Time in force</label>
-          <select
-            id="order-tif"
-            name="tif"
-            value={tif}
-            aria-describedby={describedBy('tif')}
-            onChange={(event) => setTif(event.currentTarget.value as TimeInForce)}
-          >
-            {type === 'limit' && <option value="GTC">Good till cancelled</option>}
-            <option value="IOC">Immediate or cancel</option>
-            <option value="FOK">Fill or kill</option>
-          </select>
+      {kind === 'iceberg' && (
+        <DecimalField
+          id="order-displayQty"
+          label="Display quantity"
+          hint={`${info.base}, shown in the book`}
+          value={displayQty}
+          error={errors.displayQty}
+          onInput={setDisplayQty}
+        />
+      )}
+      {kind === 'oco' && (
+        <DecimalField
+          id="order-stopLimitPrice"
+          label="Stop limit price"
+          hint="optional; empty = stop-market"
+          value={stopLimitPrice}
+          error={errors.stopLimitPrice}
+          onInput={setStopLimitPrice}
+        />
+      )}
+      {kind !== 'oco' && (
+        <div class="form-row">
+          <div>
+            <label for="order-tif">Time in force</label>
+            <select
+              id="order-tif"
+              name="tif"
+              value={tif}
+              aria-describedby={describedBy('tif')}
+              onChange={(event) => setTif(event.currentTarget.value as TimeInForce)}
+            >
+              {type === 'limit' && <option value="GTC">Good till cancelled</option>}
+              {kind !== 'iceberg' && <option value="IOC">Immediate or cancel</option>}
+              {kind !== 'iceberg' && <option value="FOK">Fill or kill</option>}
+            </select>
+          </div>
+          <label class="checkbox">
+            <input
+              type="checkbox"
+              name="postOnly"
+              checked={postOnly && type === 'limit' && tif === 'GTC' && trigger === undefined}
+              disabled={type !== 'limit' || tif !== 'GTC' || trigger !== undefined}
+              onChange={(event) => setPostOnly(event.currentTarget.checked)}
+            />
+            Post only
+          </label>
         </div>
-        <label class="checkbox">
-          <input
-            type="checkbox"
-            name="postOnly"
-            checked={postOnly && type === 'limit' && tif === 'GTC'}
-            disabled={type !== 'limit' || tif !== 'GTC'}
-            onChange={(event) => setPostOnly(event.currentTarget.checked)}
-          />
-          Post only
-        </label>
-      </div>
+      )}
       {fieldError('tif')}
       <dl class="order-summary">
         <div>
@@ -313,5 +467,38 @@ export function OrderForm({ info, picked }: { info: SymbolInfo; picked: PickedPr
         {notice}
       </output>
     </form>
+  );
+}
+
+/** A labelled decimal input with its error line (the error is linked for screen readers). */
+function DecimalField(props: {
+  id: string;
+  label: string;
+  hint: string;
+  value: string;
+  error: string | undefined;
+  onInput: (value: string) => void;
+}) {
+  const errorId = `${props.id}-error`;
+  return (
+    <>
+      <label for={props.id}>
+        {props.label} <span class="muted">({props.hint})</span>
+      </label>
+      <input
+        id={props.id}
+        inputMode="decimal"
+        autoComplete="off"
+        value={props.value}
+        aria-invalid={Boolean(props.error)}
+        aria-describedby={props.error ? errorId : undefined}
+        onInput={(event) => props.onInput(event.currentTarget.value)}
+      />
+      {props.error ? (
+        <p class="field-error" id={errorId} role="alert">
+          {props.error}
+        </p>
+      ) : null}
+    </>
   );
 }
