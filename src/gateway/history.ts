@@ -4,9 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import type { HistoryReader } from '../store/history-reader.js';
 import { authenticate, type GatewayContext } from './context.js';
 import { lotsToQty, minorToAmount, minorToPrice } from './decimal.js';
-import { GatewayError } from './errors.js';
+import { GatewayError, notFound } from './errors.js';
 import type { Market } from './markets.js';
-import { HistoryPageQuery } from './schemas.js';
+import { HistoryPageQuery, OrderIdParams } from './schemas.js';
 
 const pageSizeDefault = 100;
 
@@ -63,6 +63,37 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
         };
       });
       return { items, next: page.next };
+    },
+  );
+
+  app.get<{ Params: OrderIdParams; Querystring: HistoryPageQuery }>(
+    '/api/v1/history/orders/:orderId/events',
+    {
+      schema: {
+        tags,
+        params: OrderIdParams,
+        querystring: HistoryPageQuery,
+        summary:
+          "One of my orders' events (accepted, rested, triggered, amended, cancelled, expired), oldest first",
+      },
+    },
+    async (request) => {
+      const { session } = await authenticate(context, request);
+      const orderId = Number(request.params.orderId);
+      // Another user's order is answered exactly like a missing one.
+      const order = await reader().orderOfUser(session.userId, orderId);
+      if (order === undefined) throw notFound('order');
+      const market = marketOf(order.symbol);
+      const page = await reader().eventsOfOrder(session.userId, orderId, pageQuery(request.query));
+      const items = page.items.map((event) => ({
+        seq: event.seq,
+        kind: event.kind,
+        price: event.price === 0 ? null : minorToPrice(event.price, market.scale),
+        qty: lotsToQty(event.qty, market.scale),
+        reason: event.reason,
+        atMs: event.tsMs,
+      }));
+      return { orderId, symbol: order.symbol, items, next: page.next };
     },
   );
 

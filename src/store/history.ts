@@ -93,6 +93,15 @@ export class HistoryQueries {
     return pageOf(records.map(orderFromRecord), pageSize, (order) => [order.orderId]);
   }
 
+  /** One of the user's orders; undefined when it does not exist or belongs to someone else. */
+  async orderOfUser(userId: number, orderId: number): Promise<OrderRecord | undefined> {
+    const records = await this.executor.query<Parameters<typeof orderFromRecord>[0]>(
+      `SELECT ${orderColumns} FROM orders WHERE user_id = $1 AND order_id = $2`,
+      [userId, orderId],
+    );
+    return records.length === 0 ? undefined : orderFromRecord(records[0]);
+  }
+
   /**
    * An order's events, oldest first. They are stored as one row per order and projector batch
    * (`order_event_groups`): only groups that end at or after the cursor are read and unpacked.

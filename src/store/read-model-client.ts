@@ -38,7 +38,7 @@ export interface ReadModelThreadOptions {
 export type ReadModelMethod =
   | `users.${keyof UserStore}`
   | `sessions.${keyof SessionStore}`
-  | `history.${'ordersOfUser' | 'tradesOfUser' | 'ledgerOfUser' | 'couponsOfUser' | 'couponUsesOfUser'}`
+  | `history.${'ordersOfUser' | 'orderOfUser' | 'eventsOfOrder' | 'tradesOfUser' | 'ledgerOfUser' | 'couponsOfUser' | 'couponUsesOfUser'}`
   | 'candles.candles';
 
 export interface ReadModelCall {
@@ -204,6 +204,9 @@ export class ReadModelClient {
   history(): Omit<HistoryReader, 'lagCommands'> {
     return {
       ordersOfUser: (userId, query) => this.call('history.ordersOfUser', [userId, query]) as never,
+      orderOfUser: (userId, orderId) => this.call('history.orderOfUser', [userId, orderId]) as never,
+      eventsOfOrder: (userId, orderId, query) =>
+        this.call('history.eventsOfOrder', [userId, orderId, query]) as never,
       tradesOfUser: (userId, query) => this.call('history.tradesOfUser', [userId, query]) as never,
       ledgerOfUser: (userId, query) => this.call('history.ledgerOfUser', [userId, query]) as never,
       couponsOfUser: (userId, query) => this.call('history.couponsOfUser', [userId, query]) as never,

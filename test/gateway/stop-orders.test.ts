@@ -398,5 +398,19 @@ describe('stop, iceberg and OCO order entry', () => {
     );
     const [stop] = (await history(alice.token)).filter((entry: any) => entry.stopPrice !== undefined);
     assert.deepEqual([stop.status, stop.trigger, typeof stop.triggeredAtMs], ['open', 'stopLoss', 'number']);
+    // The stop's own events: accepted while pending, then triggered, then resting at its limit.
+    const events = await api.expect(
+      200,
+      'GET',
+      `/api/v1/history/orders/${stop.orderId}/events`,
+      undefined,
+      alice.token,
+    );
+    const kinds = events.items.map((event: any) => event.kind);
+    assert.equal(events.symbol, stop.symbol);
+    assert.ok(kinds.indexOf('triggered') > kinds.indexOf('accepted'), kinds.join(','));
+    assert.ok(kinds.includes('rested'), kinds.join(','));
+    // Another user's order is answered like a missing one.
+    await api.expect(404, 'GET', `/api/v1/history/orders/${stop.orderId}/events`, undefined, bob.token);
   });
 });
