@@ -11,6 +11,7 @@ import {
   ensureWebBuilt,
   expectCreated,
   launchChromium,
+  listCentsMarket,
   registerUser,
   restLogin,
 } from './support/browser.js';
@@ -63,19 +64,7 @@ describe('chart history in chromium', { skip, timeout: 180_000 }, () => {
     test = await startTestExchange();
     const base = test.exchange.url;
     const admin = await adminClient(base);
-    await expectCreated(
-      admin.call('POST', '/api/v1/admin/symbols', {
-        symbol,
-        base: 'BIG',
-        quote: 'USD',
-        baseDecimals: 0,
-        quoteDecimals: 2,
-        lotSize: '1',
-        tickSize: '0.01',
-        makerFeeBps: 0,
-        takerFeeBps: 0,
-      }),
-    );
+    await listCentsMarket(admin, { symbol: symbol, base: 'BIG', quote: 'USD' });
     const currentMinuteMs = Math.floor(Date.now() / minuteMs) * minuteMs;
     const stored = Array.from({ length: storedMinutes }, (_, index) =>
       storedCandle(currentMinuteMs, index + 1),

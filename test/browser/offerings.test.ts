@@ -13,6 +13,7 @@ import {
   ensureWebBuilt,
   expectCreated,
   launchChromium,
+  listCentsMarket,
   registerUser,
   restClient,
 } from './support/browser.js';
@@ -77,19 +78,7 @@ describe('offerings UI in chromium', { skip, timeout: 240_000 }, () => {
     const base = test.exchange.url;
     const admin = await adminClient(base);
     // The market registers the assets' decimals that the offering's amounts are read with.
-    await expectCreated(
-      admin.call('POST', '/api/v1/admin/symbols', {
-        symbol: 'ABC-USD',
-        base: 'ABC',
-        quote: 'USD',
-        baseDecimals: 0,
-        quoteDecimals: 2,
-        lotSize: '1',
-        tickSize: '0.01',
-        makerFeeBps: 10,
-        takerFeeBps: 10,
-      }),
-    );
+    await listCentsMarket(admin, { symbol: 'ABC-USD', base: 'ABC', quote: 'USD', feeBps: 10 });
     const issuer = await registerUser(base, 'issuer', password);
     await expectCreated(
       admin.call('POST', '/api/v1/admin/deposits', { userId: issuer, asset: 'ABC', amount: '100' }),

@@ -11,6 +11,7 @@ import {
   ensureWebBuilt,
   expectCreated,
   launchChromium,
+  listCentsMarket,
   type RestClient,
   registerUser,
   restLogin,
@@ -33,19 +34,7 @@ describe('stop, OCO and iceberg orders in chromium', { skip, timeout: 240_000 },
     test = await startTestExchange();
     const base = test.exchange.url;
     const admin = await adminClient(base);
-    await expectCreated(
-      admin.call('POST', '/api/v1/admin/symbols', {
-        symbol,
-        base: 'ABC',
-        quote: 'USD',
-        baseDecimals: 0,
-        quoteDecimals: 2,
-        lotSize: '1',
-        tickSize: '0.01',
-        makerFeeBps: 0,
-        takerFeeBps: 0,
-      }),
-    );
+    await listCentsMarket(admin, { symbol: symbol, base: 'ABC', quote: 'USD' });
     const traderId = await registerUser(base, 'trader', password);
     const otherId = await registerUser(base, 'other', password);
     for (const [userId, asset, amount] of [

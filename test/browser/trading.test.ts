@@ -12,6 +12,7 @@ import {
   ensureWebBuilt,
   expectCreated,
   launchChromium,
+  listCentsMarket,
   type RestClient,
   registerUser,
   restLogin,
@@ -87,19 +88,7 @@ describe('trading UI in chromium', { skip, timeout: 240_000 }, () => {
     test = await startTestExchange();
     const base = test.exchange.url;
     const admin = await adminClient(base);
-    await expectCreated(
-      admin.call('POST', '/api/v1/admin/symbols', {
-        symbol,
-        base: 'ABC',
-        quote: 'USD',
-        baseDecimals: 0,
-        quoteDecimals: 2,
-        lotSize: '1',
-        tickSize: '0.01',
-        makerFeeBps: 10,
-        takerFeeBps: 10,
-      }),
-    );
+    await listCentsMarket(admin, { symbol: symbol, base: 'ABC', quote: 'USD', feeBps: 10 });
     const sellerId = await registerUser(base, 'seller', password);
     await expectCreated(
       admin.call('POST', '/api/v1/admin/deposits', { userId: sellerId, asset: 'ABC', amount: '100' }),

@@ -89,6 +89,30 @@ export async function adminClient(baseUrl: string): Promise<RestClient> {
   return restLogin(baseUrl, adminUser, adminPassword);
 }
 
+/**
+ * Lists a market of whole base units against a quote in cents (lot 1, tick 0.01), the shape every
+ * browser test trades in; fees in basis points, 0 unless given.
+ */
+export async function listCentsMarket(
+  admin: RestClient,
+  market: { symbol: string; base: string; quote: string; feeBps?: number },
+): Promise<void> {
+  const feeBps = market.feeBps ?? 0;
+  await expectCreated(
+    admin.call('POST', '/api/v1/admin/symbols', {
+      symbol: market.symbol,
+      base: market.base,
+      quote: market.quote,
+      baseDecimals: 0,
+      quoteDecimals: 2,
+      lotSize: '1',
+      tickSize: '0.01',
+      makerFeeBps: feeBps,
+      takerFeeBps: feeBps,
+    }),
+  );
+}
+
 /** Registers a user and returns its id. */
 export async function registerUser(baseUrl: string, username: string, password: string): Promise<number> {
   const created = await restClient(baseUrl, '').call('POST', '/api/v1/auth/register', { username, password });
