@@ -11,6 +11,7 @@ import type { HistoryQuery, Page } from '../store/ports.js';
 import { formatUnits, lotsToQty, minorToPrice } from './decimal.js';
 import { GatewayError } from './errors.js';
 import type { MarketRegistry } from './markets.js';
+import { CandlesReply, replies } from './responses.js';
 
 const pageSizeDefault = 100;
 const millisecondsString = Type.String({ pattern: '^[0-9]{1,15}$', description: 'Unix time in ms' });
@@ -54,6 +55,7 @@ export const candleRoutes: FastifyPluginAsyncTypebox<CandleRouteOptions> = async
       schema: {
         tags: ['markets'],
         querystring: CandlesQuery,
+        response: replies({ 200: CandlesReply }),
         summary: 'Closed candles with open time in [from, to), oldest first, paginated',
       },
     },
