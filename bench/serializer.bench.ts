@@ -19,7 +19,7 @@ import { formatCount } from './lib/report.js';
 const options = parseBenchOptions('serializer', {
   iterations: {
     kind: 'integer',
-    default: 20_000,
+    default: 10_000,
     minimum: 1,
     description: 'serializations per round and case',
   },
