@@ -1,4 +1,5 @@
 // The engine's state and its small shared operations (see engine.ts for the layers).
+import { assert } from './assert.js';
 import { Account, availableSlot, Book, lockedSlot, Order } from './book.js';
 import { IdIndex, NumberMap, OrderIdSet } from './collections.js';
 import { EventPool } from './event-pool.js';
@@ -145,11 +146,6 @@ export abstract class EngineStore {
   /** Triggered orders of the current command waiting to run, first in, first out. */
   protected readonly activationQueue: Order[] = [];
   protected readonly triggeredScratch: Order[] = [];
-  /** The FOK dry run's queue through a level with icebergs (see simulateIcebergLevel). */
-  protected readonly dryOrders: Order[] = [];
-  protected readonly dryLeft: number[] = [];
-  protected readonly dryShown: number[] = [];
-  protected readonly dryRun: DryRunState = { remaining: 0, funds: 0 };
   protected readonly triggeredEvents = new EventPool<TriggeredEvent>(() => ({
     ev: 'triggered',
     id: 0,
@@ -295,16 +291,24 @@ export abstract class EngineStore {
     };
   }
 
+  /** Available to locked. Callers checked the funds: a shortfall here is a bug (EngineAssertionError). */
   protected reserve(account: Account, asset: number, amount: number): void {
     if (amount === 0) return;
-    account.balances[availableSlot(asset)] -= amount;
-    account.balances[lockedSlot(asset)] += amount;
+    const balances = account.balances;
+    const available = balances[availableSlot(asset)];
+    assert(amount > 0 && available >= amount, 'reserve: amount negative or above available');
+    balances[availableSlot(asset)] = available - amount;
+    balances[lockedSlot(asset)] += amount;
   }
 
+  /** Locked to available: never more than is locked (EngineAssertionError). */
   protected release(account: Account, asset: number, amount: number): void {
     if (amount === 0) return;
-    account.balances[lockedSlot(asset)] -= amount;
-    account.balances[availableSlot(asset)] += amount;
+    const balances = account.balances;
+    const locked = balances[lockedSlot(asset)];
+    assert(amount > 0 && locked >= amount, 'release: amount negative or above locked');
+    balances[lockedSlot(asset)] = locked - amount;
+    balances[availableSlot(asset)] += amount;
   }
 
   protected allocateOrder(account: Account, book: Book): Order {
@@ -435,33 +439,23 @@ export abstract class EngineStore {
     this.events[this.eventCount++] = event;
   }
 
-  protected emitExpired(
-    book: Book,
-    id: number,
-    user: number,
-    isBuy: boolean,
-    price: number,
-    qty: number,
-    reason: ExpireReason,
-  ): void {
+  /** The taker's `qty` expires (a run's remainder, or the whole order). */
+  protected emitExpired(request: OrderRequest, qty: number, reason: ExpireReason): void {
     const event = this.expiredEvents.take();
-    event.id = id;
-    event.user = user;
-    event.symbol = book.symbol;
-    event.side = isBuy ? 'buy' : 'sell';
-    event.price = price;
+    event.id = request.id;
+    event.user = request.user;
+    event.symbol = request.book.symbol;
+    event.side = request.isBuy ? 'buy' : 'sell';
+    event.price = request.price;
     event.qty = qty;
     event.reason = reason;
     this.events[this.eventCount++] = event;
   }
 
+  /** A fill of the taker `request` against `maker`, at the maker's price. */
   protected emitTrade(
-    book: Book,
-    takerId: number,
-    takerUser: number,
-    isBuy: boolean,
+    request: OrderRequest,
     maker: Order,
-    price: number,
     qty: number,
     takerFee: number,
     makerFee: number,
@@ -484,13 +478,13 @@ export abstract class EngineStore {
     }
     const event = this.tradeEvents[this.tradeEventsUsed++];
     event.tradeId = ++this.tradeCount;
-    event.symbol = book.symbol;
-    event.taker = takerId;
+    event.symbol = request.book.symbol;
+    event.taker = request.id;
     event.maker = maker.id;
-    event.takerUser = takerUser;
+    event.takerUser = request.user;
     event.makerUser = maker.user;
-    event.takerSide = isBuy ? 'buy' : 'sell';
-    event.price = price;
+    event.takerSide = request.isBuy ? 'buy' : 'sell';
+    event.price = maker.price;
     event.qty = qty;
     event.takerFee = takerFee;
     event.makerFee = makerFee;
@@ -540,11 +534,4 @@ export interface OrderRequest {
   /** 0 for an order that is not a stop order. */
   stopPrice: number;
   isStopLoss: boolean;
-}
-
-/** What the FOK dry run carries from level to level. */
-export interface DryRunState {
-  remaining: number;
-  /** A market buy's simulated available quote. */
-  funds: number;
 }

@@ -179,8 +179,6 @@ export class Engine extends EngineStops implements MatchingEngine {
       this.reject(echoId, 'INSUFFICIENT_FUNDS');
       return false;
     }
-
-    this.usedOrderIds.add(rawId);
     const request = this.request;
     request.book = book;
     request.account = isStop ? this.accountOf(user) : account;
@@ -196,6 +194,16 @@ export class Engine extends EngineStops implements MatchingEngine {
     request.displayQty = isIceberg ? (displayQty as number) : 0;
     request.stopPrice = stopPrice;
     request.isStopLoss = this.stopFields.isStopLoss;
+    // Every fill takes at least one lot, so only an order of more lots than the bound can pass it.
+    if (
+      !isStop &&
+      qty > this.limits.fillsPerCommandMax &&
+      this.exceedsFills(request, this.limits.fillsPerCommandMax)
+    ) {
+      this.reject(echoId, 'LIMIT_EXCEEDED');
+      return false;
+    }
+    this.usedOrderIds.add(rawId);
     this.emitAccepted(request, type);
     this.reserve(request.account, reservedAsset, reservation);
     if (isStop) {
