@@ -8,6 +8,7 @@ import type { OcoRequest } from './oco.js';
 import { type OfferingLedger, Offerings } from './offerings.js';
 import { STP_EXPIRE_MAKER } from './order-fields.js';
 import { type StopFields, triggerName } from './stops.js';
+import type { SymbolConfig } from './symbol-config.js';
 import {
   type AcceptedEvent,
   type AmendedEvent,
@@ -29,10 +30,10 @@ import {
   type WithdrawnEvent,
 } from './types.js';
 
+export { BPS_MAX, isBps, isName, NAME_LENGTH_MAX } from './symbol-config.js';
+
 /** User 0 receives every fee. */
 export const FEE_USER = 0;
-export const NAME_LENGTH_MAX = 32;
-export const BPS_MAX = 10_000;
 /** Freed order objects kept for reuse. */
 export const ORDER_POOL_MAX = 65_536;
 /** Result arrays kept per event count; commands with more events (long sweeps) get a fresh array. */
@@ -51,14 +52,6 @@ export interface LedgerEntry {
   asset: string;
   available: number;
   locked: number;
-}
-
-export function isName(value: unknown): value is string {
-  return typeof value === 'string' && value.length >= 1 && value.length <= NAME_LENGTH_MAX;
-}
-
-export function isBps(value: unknown): value is number {
-  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= BPS_MAX;
 }
 
 export function compareText(a: string, b: string): number {
@@ -381,15 +374,8 @@ export abstract class EngineStore {
     return account;
   }
 
-  protected createBook(
-    symbol: string,
-    base: string,
-    quote: string,
-    lotSize: number,
-    tickSize: number,
-    makerFeeBps: number,
-    takerFeeBps: number,
-  ): Book {
+  protected createBook(config: SymbolConfig): Book {
+    const { symbol, base, quote } = config;
     const baseAsset = this.assetIndexes.get(base) ?? this.addAsset(base);
     const quoteAsset = this.assetIndexes.get(quote) ?? this.addAsset(quote);
     const book = new Book(
@@ -398,10 +384,10 @@ export abstract class EngineStore {
       quote,
       baseAsset,
       quoteAsset,
-      lotSize,
-      tickSize,
-      makerFeeBps,
-      takerFeeBps,
+      config.lotSize,
+      config.tickSize,
+      config.makerFeeBps,
+      config.takerFeeBps,
     );
     this.books.set(symbol, book);
     return book;
