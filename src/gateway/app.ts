@@ -10,9 +10,13 @@ import type { Logger } from 'pino';
 import type { MatchingEngine } from '../core/types.js';
 import type { CommandSequencer } from '../ports.js';
 import type { HistoryReader } from '../store/history-reader.js';
-import type { SessionStore, UserStore } from '../store/ports.js';
+import type { ApiKeyStore, SessionStore, UserStore } from '../store/ports.js';
 import { AbnormalTrafficDetector } from './abnormal-traffic.js';
 import { registerAdminRoutes, registerSymbolRoutes } from './admin.js';
+import { ReplayGuard } from './api-key-auth.js';
+import { registerApiKeyRoutes } from './api-key-routes.js';
+import type { SecretBox } from './api-key-secrets.js';
+import { ApiKeyService } from './api-keys.js';
 import { deviceMaxAgeMs, registerAuthRoutes } from './auth.js';
 import type { ConnectionOptions, GatewayConfig } from './config.js';
 import { limitConnections } from './connection-limits.js';
@@ -40,6 +44,9 @@ export interface GatewayDependencies {
   sequencer: CommandSequencer;
   users: UserStore;
   sessions: SessionStore;
+  apiKeys: ApiKeyStore;
+  /** Seals and opens API key secrets (src/gateway/api-key-secrets.ts). */
+  secretBox: SecretBox;
   /** Built before recovery and registered with the sequencer, so it saw every applied command. */
   state: GatewayState;
   logger: Logger;
@@ -72,6 +79,7 @@ function buildContext(deps: GatewayDependencies, metrics: GatewayMetrics): Gatew
     observeEngineSeconds: (seconds) => metrics.engineSeconds.observe(seconds),
     balanceOf: (user, asset) => deps.engine.balance(user, asset),
   });
+  const apiKeys = new ApiKeyService(deps.apiKeys, deps.secretBox, config.apiKeys, clock);
   return {
     config,
     engine: deps.engine,
@@ -101,6 +109,14 @@ function buildContext(deps: GatewayDependencies, metrics: GatewayMetrics): Gatew
     history: deps.history,
     ready: deps.ready ?? (() => true),
     onboarding: new Onboarding(),
+    apiKeys,
+    apiKeyAuth: {
+      apiKeys,
+      replay: new ReplayGuard(config.apiKeys.replayEntriesMax, clock),
+      clock,
+      audit,
+      countAudit: (event) => metrics.audit.inc({ event }),
+    },
   };
 }
 
@@ -272,6 +288,7 @@ export async function buildGateway(deps: GatewayDependencies): Promise<Gateway> 
   registerMetricsRoute(app, metrics);
   registerHealthRoutes(app, context);
   registerAuthRoutes(app, context);
+  registerApiKeyRoutes(app, context);
   registerOnboardingRoutes(app, context);
   registerSymbolRoutes(app, context);
   registerAdminRoutes(app, context);

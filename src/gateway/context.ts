@@ -6,6 +6,8 @@ import type { CommandSequencer } from '../ports.js';
 import type { HistoryReader } from '../store/history-reader.js';
 import type { SessionRecord, UserRecord, UserStore } from '../store/ports.js';
 import type { AbnormalTrafficDetector } from './abnormal-traffic.js';
+import type { ApiKeyAuthServices } from './api-key-auth.js';
+import type { ApiKeyService } from './api-keys.js';
 import type { GatewayConfig, OriginOptions } from './config.js';
 import { GatewayError, unauthenticated } from './errors.js';
 import type { LoginGuard } from './login-guard.js';
@@ -54,6 +56,9 @@ export interface GatewayContext {
   ready: () => boolean;
   /** Registration hooks and what the login page may say (demo mode). */
   onboarding: Onboarding;
+  apiKeys: ApiKeyService;
+  /** What `authenticateApiKey` needs (src/gateway/api-key-auth.ts). */
+  apiKeyAuth: ApiKeyAuthServices;
 }
 
 export interface Authenticated {

@@ -30,6 +30,11 @@ export const GatewayErrorCodes = [
   'TOO_MANY_BAD_FRAMES',
   'CLIENT_ORDER_ID_CONFLICT',
   'CLIENT_CLAIM_ID_CONFLICT',
+  // API keys and signed requests (docs/API.md "API keys").
+  'API_KEY_LIMIT',
+  'INVALID_API_KEY',
+  'INVALID_SIGNATURE',
+  'REQUEST_EXPIRED',
 ] as const;
 
 export type GatewayErrorCode = (typeof GatewayErrorCodes)[number];
