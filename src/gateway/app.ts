@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { registerBinancePrivateRoutes } from '../binance/private-routes.js';
 import type { MatchingEngine } from '../core/types.js';
 import type { CommandSequencer } from '../ports.js';
 import type { HistoryReader } from '../store/history-reader.js';
@@ -295,6 +296,7 @@ export async function buildGateway(deps: GatewayDependencies): Promise<Gateway> 
   registerOrderRoutes(app, context);
   registerHistoryRoutes(app, context);
   registerOfferingRoutes(app, context);
+  await registerBinancePrivateRoutes(app, context);
   const sockets = registerWebSocketRoute(app, context);
   app.addHook('onClose', async () => sockets.close());
   return { app, context };
