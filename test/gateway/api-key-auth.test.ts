@@ -253,12 +253,16 @@ describe('authenticateApiKey', () => {
     const text = `symbol=BTCUSDT&side=BUY&quantity=1.5&timestamp=${clock.nowMs}`;
     const signature = sign(key.secret, text);
     await fc.assert(
-      fc.asyncProperty(fc.nat(text.length - 1), fc.string({ minLength: 1, maxLength: 1 }), async (at, replacement) => {
-        const changed = text.slice(0, at) + replacement + text.slice(at + 1);
-        fc.pre(changed !== text);
-        const incoming = request(`/x?${changed}&signature=${signature}`, { 'x-mbx-apikey': key.keyId });
-        await assert.rejects(authenticateApiKey(incoming, services), ApiKeyAuthError);
-      }),
+      fc.asyncProperty(
+        fc.nat(text.length - 1),
+        fc.string({ minLength: 1, maxLength: 1 }),
+        async (at, replacement) => {
+          const changed = text.slice(0, at) + replacement + text.slice(at + 1);
+          fc.pre(changed !== text);
+          const incoming = request(`/x?${changed}&signature=${signature}`, { 'x-mbx-apikey': key.keyId });
+          await assert.rejects(authenticateApiKey(incoming, services), ApiKeyAuthError);
+        },
+      ),
       { numRuns: 500 },
     );
   });
