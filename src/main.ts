@@ -15,10 +15,10 @@ import {
   type SecretBox,
 } from './gateway/api-key-secrets.js';
 import { buildGateway } from './gateway/app.js';
-import { registerCandleRoutes } from './gateway/candles.js';
+import { candleRoutes } from './gateway/candles.js';
 import type { Onboarding } from './gateway/onboarding.js';
 import { PasswordHasher } from './gateway/passwords.js';
-import { registerSnapshotRoute } from './gateway/snapshots.js';
+import { snapshotRoute } from './gateway/snapshots.js';
 import { GatewayState } from './gateway/state.js';
 import { registerWebUi } from './gateway/web-static.js';
 import { type DirectoryLock, lockDirectories } from './journal/data-dir-lock.js';
@@ -297,7 +297,7 @@ async function startLocked(
   state.useEngine(sequencer.engine);
   await seedAdmin(config, readModel, logger);
 
-  const { app, context } = await buildGateway({
+  const { app, services } = await buildGateway({
     clock: gatewayClock,
     config: config.gateway,
     engine: sequencer.engine,
@@ -311,27 +311,31 @@ async function startLocked(
     marketData: hub,
     history: { lagCommands: () => readModel.lag(sequencer.lastSeq), ...readModel.history() },
   });
-  context.metrics.registry.registerMetric(fsyncSeconds);
-  registerQuoteMetrics(context.metrics.registry, quotes, quoteFeed);
-  context.metrics.gauge(
+  services.metrics.registry.registerMetric(fsyncSeconds);
+  registerQuoteMetrics(services.metrics.registry, quotes, quoteFeed);
+  services.metrics.gauge(
     'hoga_read_model_fell_behind_count',
     'Times the read model fell behind (a gap or a full queue) and caught up from the journal',
     () => readModel.fellBehindCount(),
   );
-  context.metrics.gauge(
+  services.metrics.gauge(
     'hoga_read_model_thread_idle',
     '1 while the read-model thread runs under SCHED_IDLE, 0 otherwise',
     () => (readModel.scheduling().policy === 'idle' ? 1 : 0),
   );
-  context.metrics.gauge(
+  services.metrics.gauge(
     'hoga_read_model_thread_boosts',
     'Times the lagging read-model thread was given the normal scheduling policy back',
     () => readModel.scheduling().boosts,
   );
   const flushTimer = setInterval(() => marketData.flush(Date.now()), config.marketDataFlushMs);
   flushTimer.unref();
-  registerCandleRoutes(app, state.markets, readModel, () => candleWriter.flushAdded());
-  registerSnapshotRoute(app, context, () => sequencer.snapshot());
+  await app.register(candleRoutes, {
+    markets: state.markets,
+    reader: readModel,
+    beforeRead: () => candleWriter.flushAdded(),
+  });
+  await app.register(snapshotRoute, { takeSnapshot: () => sequencer.snapshot() });
   await registerWebUi(app, { distDir: config.webDistDir });
   await app.listen({ host: config.host, port: config.port });
   const port = (app.server.address() as AddressInfo).port;
@@ -371,7 +375,7 @@ async function startLocked(
       lastSeq: opened.recovered.lastSeq,
     },
     quotes,
-    onboarding: context.onboarding,
+    onboarding: services.onboarding,
     logger,
     close: (closeOptions) => {
       closing ??= close(closeOptions);

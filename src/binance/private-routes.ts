@@ -3,9 +3,9 @@
 // same TradingService as /api/v1/orders (so the per-user order limit and suspension apply whatever
 // the key), and the replies are mapped in one place (private-views.ts). Form bodies are kept as
 // text in this plugin only, since the signature covers their exact bytes.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type ApiKeyPrincipal, authenticateApiKey, signedParamsOf } from '../gateway/api-key-auth.js';
-import type { GatewayContext } from '../gateway/context.js';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { authenticateApiKey, signedParamsOf } from '../gateway/api-key-auth.js';
+import type { GatewayServices } from '../gateway/services.js';
 import type { Market } from '../gateway/markets.js';
 import { isLive, type TrackedOrder, type TrackedTrade } from '../gateway/order-tracker.js';
 import type { PlaceRequest } from '../gateway/trading.js';
@@ -67,10 +67,13 @@ function limitOf(params: Params): number {
   return limit;
 }
 
-export async function registerBinancePrivateRoutes(
-  app: FastifyInstance,
-  context: GatewayContext,
-): Promise<void> {
+/**
+ * The routes in their own encapsulated scope (form bodies as text, Binance's error shape). The
+ * gateway's authentication hook treats them as public: they authenticate here, after the body is
+ * read, because the signature covers the body.
+ */
+export const binancePrivateRoutes: FastifyPluginAsync = async (app) => {
+  const context = app.services;
   await app.register(async (scope) => {
     scope.addContentTypeParser(
       'application/x-www-form-urlencoded',
@@ -93,17 +96,18 @@ export async function registerBinancePrivateRoutes(
     });
     routes(scope, context);
   });
-}
+};
 
-function routes(app: FastifyInstance, context: GatewayContext): void {
+function routes(app: FastifyInstance, context: GatewayServices): void {
   const { state, trading } = context;
   const tags = ['binance'];
+  const config = { auth: 'public' } as const;
 
   async function signed(
     request: FastifyRequest,
     permission: ApiKeyPermission,
   ): Promise<{ user: number; params: Params }> {
-    const principal: ApiKeyPrincipal = await authenticateApiKey(request, context.apiKeyAuth, { permission });
+    const principal = await authenticateApiKey(request, context.apiKeyAuth, { permission });
     return { user: principal.userId, params: signedParamsOf(request) };
   }
 
@@ -126,7 +130,7 @@ function routes(app: FastifyInstance, context: GatewayContext): void {
     return orderView(order, trading.marketOf(order.symbol), trades);
   }
 
-  app.get('/api/v3/account', { schema: { tags, summary: 'Balances (Binance)' } }, async (request) => {
+  app.get('/api/v3/account', { config, schema: { tags, summary: 'Balances (Binance)' } }, async (request) => {
     const { user } = await signed(request, 'read');
     const markets = state.markets;
     return {
@@ -172,23 +176,27 @@ function routes(app: FastifyInstance, context: GatewayContext): void {
     );
   }
 
-  app.post('/api/v3/order', { schema: { tags, summary: 'New order (Binance)' } }, (request, reply) =>
+  app.post('/api/v3/order', { config, schema: { tags, summary: 'New order (Binance)' } }, (request, reply) =>
     place(request, reply, false),
   );
   app.post(
     '/api/v3/order/test',
-    { schema: { tags, summary: 'Check a new order without placing it' } },
+    { config, schema: { tags, summary: 'Check a new order without placing it' } },
     (request, reply) => place(request, reply, true),
   );
 
-  app.get('/api/v3/order', { schema: { tags, summary: 'One of my orders (Binance)' } }, async (request) => {
-    const { user, params } = await signed(request, 'read');
-    const market = marketOf(params);
-    const order = ownOrder(user, params) ?? (await orderFromHistory(context, user, params));
-    if (order === undefined || order.symbol !== market.symbol)
-      throw new BinanceError(400, -2013, 'Order does not exist.');
-    return view(order, state.tracker.trades(user));
-  });
+  app.get(
+    '/api/v3/order',
+    { config, schema: { tags, summary: 'One of my orders (Binance)' } },
+    async (request) => {
+      const { user, params } = await signed(request, 'read');
+      const market = marketOf(params);
+      const order = ownOrder(user, params) ?? (await orderFromHistory(context, user, params));
+      if (order === undefined || order.symbol !== market.symbol)
+        throw new BinanceError(400, -2013, 'Order does not exist.');
+      return view(order, state.tracker.trades(user));
+    },
+  );
 
   async function cancelOne(user: number, order: TrackedOrder) {
     await trading.cancel(user, order.id);
@@ -197,23 +205,27 @@ function routes(app: FastifyInstance, context: GatewayContext): void {
     return { origClientOrderId: clientOrderId, ...view(after, state.tracker.trades(user)) };
   }
 
-  app.delete('/api/v3/order', { schema: { tags, summary: 'Cancel an order (Binance)' } }, async (request) => {
-    const { user, params } = await signed(request, 'trade');
-    const market = marketOf(params);
-    const order = ownOrder(user, params);
-    if (order === undefined || order.symbol !== market.symbol || !isLive(order.status))
-      throw new BinanceError(400, -2011, 'Unknown order sent.');
-    try {
-      return await cancelOne(user, order);
-    } catch (error) {
-      if (binanceErrorOf(error)?.code === -2013) throw new BinanceError(400, -2011, 'Unknown order sent.');
-      throw error;
-    }
-  });
+  app.delete(
+    '/api/v3/order',
+    { config, schema: { tags, summary: 'Cancel an order (Binance)' } },
+    async (request) => {
+      const { user, params } = await signed(request, 'trade');
+      const market = marketOf(params);
+      const order = ownOrder(user, params);
+      if (order === undefined || order.symbol !== market.symbol || !isLive(order.status))
+        throw new BinanceError(400, -2011, 'Unknown order sent.');
+      try {
+        return await cancelOne(user, order);
+      } catch (error) {
+        if (binanceErrorOf(error)?.code === -2013) throw new BinanceError(400, -2011, 'Unknown order sent.');
+        throw error;
+      }
+    },
+  );
 
   app.get(
     '/api/v3/openOrders',
-    { schema: { tags, summary: 'My open orders (Binance)' } },
+    { config, schema: { tags, summary: 'My open orders (Binance)' } },
     async (request) => {
       const { user, params } = await signed(request, 'read');
       const market = params.has('symbol') ? marketOf(params) : undefined;
@@ -228,7 +240,7 @@ function routes(app: FastifyInstance, context: GatewayContext): void {
 
   app.delete(
     '/api/v3/openOrders',
-    { schema: { tags, summary: 'Cancel all my orders of a symbol' } },
+    { config, schema: { tags, summary: 'Cancel all my orders of a symbol' } },
     async (request) => {
       const { user, params } = await signed(request, 'trade');
       const market = marketOf(params);
@@ -248,7 +260,7 @@ function routes(app: FastifyInstance, context: GatewayContext): void {
 
   app.get(
     '/api/v3/allOrders',
-    { schema: { tags, summary: 'My orders of a symbol, oldest first' } },
+    { config, schema: { tags, summary: 'My orders of a symbol, oldest first' } },
     async (request) => {
       const { user, params } = await signed(request, 'read');
       const market = marketOf(params);
@@ -276,7 +288,7 @@ function routes(app: FastifyInstance, context: GatewayContext): void {
 
   app.get(
     '/api/v3/myTrades',
-    { schema: { tags, summary: 'My trades of a symbol, oldest first' } },
+    { config, schema: { tags, summary: 'My trades of a symbol, oldest first' } },
     async (request) => {
       const { user, params } = await signed(request, 'read');
       const market = marketOf(params);
@@ -366,7 +378,7 @@ export function placeRequestOf(
 
 /** An order no longer in memory, from the read model (it keeps no clientOrderId). */
 async function orderFromHistory(
-  context: GatewayContext,
+  context: GatewayServices,
   user: number,
   params: Params,
 ): Promise<TrackedOrder | undefined> {
@@ -377,7 +389,7 @@ async function orderFromHistory(
 }
 
 /** The newest page of the caller's orders in the read model (all symbols; the caller filters). */
-async function historyOrders(context: GatewayContext, user: number): Promise<TrackedOrder[]> {
+async function historyOrders(context: GatewayServices, user: number): Promise<TrackedOrder[]> {
   if (context.history === undefined) return [];
   const page = await context.history.ordersOfUser(user, { limit: listLimitMax });
   return page.items.map(trackedOf);

@@ -1,20 +1,22 @@
 // Markets (public list) and the administrator's routes: create a market, book deposits and
 // withdrawals. Everything goes through the sequencer as an engine command, so it is journaled,
 // replayed and ordered with trading like any other command.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { Command } from '../core/types.js';
 import { isValidTimezone } from '../marketdata/timezone.js';
 import type { CommandOutcome } from '../ports.js';
-import { type GatewayContext, requireAdmin } from './context.js';
+import { principalOf } from './authentication.js';
 import { amountToMinor, marketScale, minorToAmount } from './decimal.js';
 import { GatewayError, notFound } from './errors.js';
 import type { DecimalSymbolCommand } from './markets.js';
 import { FundsBody, SymbolBody } from './schemas.js';
+import type { GatewayServices } from './services.js';
 import { rejectError } from './trading.js';
 import { marketJson } from './views.js';
 
 /** Submits an admin or offering command: 503 on a full queue, the engine's code on a reject. */
-export async function submitOrReject(context: GatewayContext, command: Command): Promise<CommandOutcome> {
+export async function submitOrReject(context: GatewayServices, command: Command): Promise<CommandOutcome> {
   let outcome: CommandOutcome;
   try {
     outcome = await context.sequencer.submit(command);
@@ -30,39 +32,44 @@ export async function submitOrReject(context: GatewayContext, command: Command):
 }
 
 /** An asset's decimals are fixed by the first market naming it; a second market must agree. */
-function checkAssetDecimals(context: GatewayContext, asset: string, decimals: number, field: string): void {
+function checkAssetDecimals(context: GatewayServices, asset: string, decimals: number, field: string): void {
   const known = context.state.markets.decimalsOf(asset);
   if (known !== undefined && known !== decimals) {
     throw new GatewayError(400, 'ASSET_DECIMALS_MISMATCH', `${asset} already has ${known} decimals`, field);
   }
 }
 
-export function registerSymbolRoutes(app: FastifyInstance, context: GatewayContext): void {
+export const symbolRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const context = app.services;
   app.get(
     '/api/v1/symbols',
-    { schema: { tags: ['symbols'], summary: 'Markets and their units' } },
+    { config: { auth: 'public' }, schema: { tags: ['symbols'], summary: 'Markets and their units' } },
     async () => context.state.markets.all().map(marketJson),
   );
 
-  app.get<{ Params: { symbol: string } }>(
+  app.get(
     '/api/v1/symbols/:symbol',
-    { schema: { tags: ['symbols'], summary: 'One market' } },
+    {
+      config: { auth: 'public' },
+      schema: { tags: ['symbols'], params: Type.Object({ symbol: Type.String() }), summary: 'One market' },
+    },
     async (request) => {
       const market = context.state.markets.market(request.params.symbol);
       if (market === undefined) throw notFound('symbol');
       return marketJson(market);
     },
   );
-}
+};
 
-export function registerAdminRoutes(app: FastifyInstance, context: GatewayContext): void {
+export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const context = app.services;
   const tags = ['admin'];
+  const config = { auth: 'admin' } as const;
 
-  app.post<{ Body: SymbolBody }>(
+  app.post(
     '/api/v1/admin/symbols',
-    { schema: { tags, body: SymbolBody, summary: 'Create a market (admin)' } },
+    { config, schema: { tags, body: SymbolBody, summary: 'Create a market (admin)' } },
     async (request, reply) => {
-      await requireAdmin(context, request);
       const body = request.body;
       const scale = marketScale(body);
       if (!scale.ok)
@@ -96,11 +103,11 @@ export function registerAdminRoutes(app: FastifyInstance, context: GatewayContex
 
   for (const op of ['deposit', 'withdraw'] as const) {
     const path = op === 'deposit' ? '/api/v1/admin/deposits' : '/api/v1/admin/withdrawals';
-    app.post<{ Body: FundsBody }>(
+    app.post(
       path,
-      { schema: { tags, body: FundsBody, summary: `Book a ${op} for a user (admin)` } },
+      { config, schema: { tags, body: FundsBody, summary: `Book a ${op} for a user (admin)` } },
       async (request, reply) => {
-        const admin = await requireAdmin(context, request);
+        const admin = { id: principalOf(request).userId };
         const { userId, asset, amount } = request.body;
         const decimals = context.state.markets.decimalsOf(asset);
         if (decimals === undefined)
@@ -122,4 +129,4 @@ export function registerAdminRoutes(app: FastifyInstance, context: GatewayContex
       },
     );
   }
-}
+};

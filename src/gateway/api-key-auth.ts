@@ -10,13 +10,7 @@ import type { Logger } from 'pino';
 import type { ApiKeyPermission } from '../store/ports.js';
 import { type ApiKeyService, keyIdPattern } from './api-keys.js';
 import { type ErrorCode, GatewayError } from './errors.js';
-
-export interface ApiKeyPrincipal {
-  userId: number;
-  via: 'apiKey';
-  keyId: string;
-  permissions: ReadonlySet<ApiKeyPermission>;
-}
+import type { ApiKeyPrincipal } from './principal.js';
 
 /** A refusal: the native reply (`code`) and Binance's (`binance.code`, `binance.msg`). */
 export class ApiKeyAuthError extends GatewayError {
@@ -286,8 +280,38 @@ export async function authenticateApiKey(
     userId: key.userId,
     via: 'apiKey',
     keyId: key.keyId,
-    permissions: key.permissions,
+    permissions: [...key.permissions],
   };
   (request as WithPrincipal)[principalKey] = { principal, params: parsed.params };
   return principal;
+}
+
+/** True when the request announces a body (not yet read when the authentication hook runs). */
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * API keys on the native routes, as one entry of the authentication hook's list
+ * (src/gateway/authentication.ts): no `X-MBX-APIKEY`, not mine. The hook runs before the body is
+ * read, so here the signature covers the query string only and a request with a body is refused
+ * (signed orders go to the Binance routes, which check after reading the body). GET needs `read`,
+ * every other method `trade`.
+ */
+export async function apiKeyAuthenticator(
+  request: FastifyRequest,
+  services: { apiKeyAuth: ApiKeyAuthServices },
+): Promise<ApiKeyPrincipal | undefined> {
+  if (request.headers['x-mbx-apikey'] === undefined) return undefined;
+  if (hasBody(request))
+    throw new ApiKeyAuthError(
+      400,
+      'VALIDATION_FAILED',
+      -1102,
+      'an API key signs the query string: on /api/v1 it authenticates requests without a body ' +
+        '(place orders signed on /api/v3/order)',
+    );
+  const permission = request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'trade';
+  return authenticateApiKey(request, services.apiKeyAuth, { permission });
 }

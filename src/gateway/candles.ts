@@ -2,8 +2,9 @@
 // read-model thread), oldest first and keyset-paginated. Public, like the candles channel.
 // `source` picks the series: the exchange's trades (default) or the external quote feed's prices
 // for the same symbol (the demo's reference quotes); the two are never mixed.
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
 import { candleIntervals, candleSources } from '../marketdata/candles.js';
 import type { CandleRange, CandleRecord } from '../store/candles.js';
 import type { HistoryQuery, Page } from '../store/ports.js';
@@ -37,15 +38,19 @@ export interface CandleReader {
  * batches them), so a client that subscribed to the live channel and then loads history sees no
  * gap between the two.
  */
-export function registerCandleRoutes(
-  app: FastifyInstance,
-  markets: MarketRegistry,
-  reader: CandleReader,
-  beforeRead: () => Promise<void> = async () => undefined,
-): void {
-  app.get<{ Querystring: CandlesQuery }>(
+export interface CandleRouteOptions {
+  markets: MarketRegistry;
+  reader: CandleReader;
+  beforeRead?: () => Promise<void>;
+}
+
+export const candleRoutes: FastifyPluginAsyncTypebox<CandleRouteOptions> = async (app, options) => {
+  const { markets, reader } = options;
+  const beforeRead = options.beforeRead ?? (async () => undefined);
+  app.get(
     '/api/v1/candles',
     {
+      config: { auth: 'public' },
       schema: {
         tags: ['markets'],
         querystring: CandlesQuery,
@@ -85,7 +90,7 @@ export function registerCandleRoutes(
       return { items, next: page.next };
     },
   );
-}
+};
 
 /**
  * A quote-feed candle in the feed's own integer units (prices in its minor units, volume the sum

@@ -1,8 +1,8 @@
 // The caller's complete history from the SQL read model, keyset-paginated (`cursor` from the
 // previous page's `next`). Only ever the session's own user: there is no user id in the request.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { HistoryReader } from '../store/history-reader.js';
-import { authenticate, type GatewayContext } from './context.js';
+import { principalOf } from './authentication.js';
 import { lotsToQty, minorToAmount, minorToPrice } from './decimal.js';
 import { GatewayError, notFound } from './errors.js';
 import type { Market } from './markets.js';
@@ -17,8 +17,10 @@ function pageQuery(query: HistoryPageQuery) {
   };
 }
 
-export function registerHistoryRoutes(app: FastifyInstance, context: GatewayContext): void {
+export const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const context = app.services;
   const tags = ['history'];
+  const config = { auth: 'user' } as const;
   const markets = context.state.markets;
 
   function reader(): HistoryReader {
@@ -33,11 +35,14 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
     return market;
   }
 
-  app.get<{ Querystring: HistoryPageQuery }>(
+  app.get(
     '/api/v1/history/orders',
-    { schema: { tags, querystring: HistoryPageQuery, summary: 'All my orders, newest first, paginated' } },
+    {
+      config,
+      schema: { tags, querystring: HistoryPageQuery, summary: 'All my orders, newest first, paginated' },
+    },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const page = await reader().ordersOfUser(session.userId, pageQuery(request.query));
       const items = page.items.map((order) => {
         const market = marketOf(order.symbol);
@@ -66,9 +71,10 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
     },
   );
 
-  app.get<{ Params: OrderIdParams; Querystring: HistoryPageQuery }>(
+  app.get(
     '/api/v1/history/orders/:orderId/events',
     {
+      config,
       schema: {
         tags,
         params: OrderIdParams,
@@ -78,7 +84,7 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
       },
     },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const orderId = Number(request.params.orderId);
       // Another user's order is answered exactly like a missing one.
       const order = await reader().orderOfUser(session.userId, orderId);
@@ -97,11 +103,14 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
     },
   );
 
-  app.get<{ Querystring: HistoryPageQuery }>(
+  app.get(
     '/api/v1/history/trades',
-    { schema: { tags, querystring: HistoryPageQuery, summary: 'All my trades, newest first, paginated' } },
+    {
+      config,
+      schema: { tags, querystring: HistoryPageQuery, summary: 'All my trades, newest first, paginated' },
+    },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const page = await reader().tradesOfUser(session.userId, pageQuery(request.query));
       const items = page.items.map((trade) => {
         const market = marketOf(trade.symbol);
@@ -123,9 +132,10 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
     },
   );
 
-  app.get<{ Querystring: HistoryPageQuery }>(
+  app.get(
     '/api/v1/history/ledger',
     {
+      config,
       schema: {
         tags,
         querystring: HistoryPageQuery,
@@ -133,7 +143,7 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
       },
     },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const page = await reader().ledgerOfUser(session.userId, pageQuery(request.query));
       const items = page.items.map((entry) => ({
         seq: entry.seq,
@@ -148,9 +158,10 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
     },
   );
 
-  app.get<{ Querystring: HistoryPageQuery }>(
+  app.get(
     '/api/v1/history/coupons',
     {
+      config,
       schema: {
         tags,
         querystring: HistoryPageQuery,
@@ -158,7 +169,7 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
       },
     },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const page = await reader().couponsOfUser(session.userId, pageQuery(request.query));
       const items = page.items.map((coupon) => ({
         offeringId: coupon.offeringId,
@@ -174,9 +185,10 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
     },
   );
 
-  app.get<{ Querystring: HistoryPageQuery }>(
+  app.get(
     '/api/v1/history/coupon-uses',
     {
+      config,
       schema: {
         tags,
         querystring: HistoryPageQuery,
@@ -184,7 +196,7 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
       },
     },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const page = await reader().couponUsesOfUser(session.userId, pageQuery(request.query));
       const items = page.items.map((use) => {
         const decimals = markets.decimalsOf(use.asset) ?? 0;
@@ -203,4 +215,4 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
       return { items, next: page.next };
     },
   );
-}
+};

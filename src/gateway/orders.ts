@@ -2,13 +2,14 @@
 // the CALLER's orders only: someone else's order is 404, exactly like a missing one (no BOLA).
 // "One of my orders" answers from the order tracker, and for a finished order the tracker no
 // longer keeps (it keeps the last finishedOrdersPerUserMax per user) from the SQL read model.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { encodeCursor } from '../store/cursor.js';
 import type { OrderRecord } from '../store/history.js';
-import { authenticate, type GatewayContext } from './context.js';
+import { principalOf } from './authentication.js';
 import { notFound } from './errors.js';
 import type { TrackedOrder } from './order-tracker.js';
 import { AmendBody, ListQuery, OcoBody, OrderIdParams, PlaceBody } from './schemas.js';
+import type { GatewayServices } from './services.js';
 import { balanceJson, orderJson, tradeJson } from './views.js';
 
 const listLimitDefault = 100;
@@ -19,8 +20,10 @@ function limitOf(text: string | undefined): number {
   return Math.min(listLimitMax, Math.max(1, Number(text)));
 }
 
-export function registerOrderRoutes(app: FastifyInstance, context: GatewayContext): void {
+export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const context = app.services;
   const tags = ['orders'];
+  const config = { auth: 'user' } as const;
   const { state, trading } = context;
 
   function ownOrder(user: number, orderIdText: string): TrackedOrder {
@@ -49,9 +52,10 @@ export function registerOrderRoutes(app: FastifyInstance, context: GatewayContex
     return trackedOf(record);
   }
 
-  app.post<{ Body: PlaceBody }>(
+  app.post(
     '/api/v1/orders',
     {
+      config,
       schema: {
         tags,
         body: PlaceBody,
@@ -59,14 +63,15 @@ export function registerOrderRoutes(app: FastifyInstance, context: GatewayContex
       },
     },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       return trading.place(session.userId, request.body);
     },
   );
 
-  app.post<{ Body: OcoBody }>(
+  app.post(
     '/api/v1/orders/oco',
     {
+      config,
       schema: {
         tags,
         body: OcoBody,
@@ -75,24 +80,25 @@ export function registerOrderRoutes(app: FastifyInstance, context: GatewayContex
       },
     },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       return trading.placeOco(session.userId, request.body);
     },
   );
 
-  app.delete<{ Params: OrderIdParams }>(
+  app.delete(
     '/api/v1/orders/:orderId',
-    { schema: { tags, params: OrderIdParams, summary: 'Cancel a resting order' } },
+    { config, schema: { tags, params: OrderIdParams, summary: 'Cancel a resting order' } },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const order = ownOrder(session.userId, request.params.orderId);
       return trading.cancel(session.userId, order.id);
     },
   );
 
-  app.patch<{ Params: OrderIdParams; Body: AmendBody }>(
+  app.patch(
     '/api/v1/orders/:orderId',
     {
+      config,
       schema: {
         tags,
         params: OrderIdParams,
@@ -101,24 +107,25 @@ export function registerOrderRoutes(app: FastifyInstance, context: GatewayContex
       },
     },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const order = ownOrder(session.userId, request.params.orderId);
       return trading.amend(session.userId, order.id, order.symbol, request.body.qty);
     },
   );
 
-  app.get<{ Params: OrderIdParams }>(
+  app.get(
     '/api/v1/orders/:orderId',
-    { schema: { tags, params: OrderIdParams, summary: 'One of my orders' } },
+    { config, schema: { tags, params: OrderIdParams, summary: 'One of my orders' } },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       return json(await anyOwnOrder(session.userId, request.params.orderId));
     },
   );
 
-  app.get<{ Querystring: ListQuery }>(
+  app.get(
     '/api/v1/orders',
     {
+      config,
       schema: {
         tags,
         querystring: ListQuery,
@@ -126,28 +133,29 @@ export function registerOrderRoutes(app: FastifyInstance, context: GatewayContex
       },
     },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const open = request.query.status === 'open';
       const orders = open ? state.tracker.openOrders(session.userId) : state.tracker.orders(session.userId);
       return orders.slice(0, limitOf(request.query.limit)).map(json);
     },
   );
 
-  app.get<{ Querystring: ListQuery }>(
+  app.get(
     '/api/v1/trades',
-    { schema: { tags, querystring: ListQuery, summary: 'My trades, newest first' } },
+    { config, schema: { tags, querystring: ListQuery, summary: 'My trades, newest first' } },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const trades = state.tracker.trades(session.userId).slice(0, limitOf(request.query.limit));
       return trades.map((trade) => tradeJson(trade, trading.marketOf(trade.symbol)));
     },
   );
 
-  app.get('/api/v1/balances', { schema: { tags: ['balances'], summary: 'My balances' } }, async (request) => {
-    const { session } = await authenticate(context, request);
-    return balancesOf(context, session.userId);
-  });
-}
+  app.get(
+    '/api/v1/balances',
+    { config, schema: { tags: ['balances'], summary: 'My balances' } },
+    async (request) => balancesOf(context, principalOf(request).userId),
+  );
+};
 
 /** A read-model row in the tracker's shape (the read model keeps no clientOrderId). */
 function trackedOf(record: OrderRecord): TrackedOrder {
@@ -174,6 +182,6 @@ function trackedOf(record: OrderRecord): TrackedOrder {
   };
 }
 
-export function balancesOf(context: GatewayContext, user: number) {
+export function balancesOf(context: GatewayServices, user: number) {
   return context.engine.balances(user).map((balance) => balanceJson(balance, context.state.markets));
 }

@@ -5,12 +5,11 @@
 // dead peers are dropped by ping/pong heartbeats.
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { cookieValue, type GatewayContext, tokenFromRequest } from './context.js';
+import type { SessionRecord } from '../store/ports.js';
 import { type ErrorBody, GatewayError, notFound, unauthenticated } from './errors.js';
 import { claimUnits } from './offerings.js';
-import { cookieNameFor, crossOriginReason, originNotAllowed, usesBearer } from './origins.js';
 import { closeCodes } from './private-streams.js';
 import { AmendBody, OcoBody, PlaceBody } from './schemas.js';
 import { hashToken } from './sessions.js';
@@ -84,8 +83,6 @@ interface Connection {
     close(): void;
     readonly subscriptions?: ReadonlySet<unknown>;
   };
-  /** Pending authentication from the upgrade request's cookie or header. */
-  authenticating?: Promise<void>;
   /** Bad frames this socket may still send (refilled over time); below one it is closed. */
   badFrameTokens: number;
   badFramesUpdatedAtMs: number;
@@ -119,7 +116,8 @@ function subscriptionCount(connection: Connection): number {
   return connection.marketData?.subscriptions?.size ?? 0;
 }
 
-export function registerWebSocketRoute(app: FastifyInstance, context: GatewayContext): { close(): void } {
+export const webSocketRoute: FastifyPluginAsync = async (app) => {
+  const context = app.services;
   const connections = new Set<Connection>();
   const { streams } = context.state;
 
@@ -145,9 +143,13 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
 
   /** `receives`: whether the socket gets the user's private pushes (an order-entry socket may not). */
   async function authenticateWith(connection: Connection, token: string, receives = true): Promise<number> {
-    const tokenHash = hashToken(token);
-    const session = await context.sessions.resolveHash(tokenHash);
+    const session = await context.sessions.resolveHash(hashToken(token));
     if (session === undefined) throw unauthenticated();
+    return attachSession(connection, session, receives);
+  }
+
+  function attachSession(connection: Connection, session: SessionRecord, receives: boolean): number {
+    const { tokenHash } = session;
     if (connection.user !== undefined) streams.detach(connection.socket);
     if (!streams.attach(session.userId, tokenHash, connection.socket, receives)) {
       throw new GatewayError(429, 'RATE_LIMITED', 'too many open sockets for this user');
@@ -182,13 +184,12 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
    * undefined sends the caller to `userOf`, which also handles every failure.
    */
   function userNow(connection: Connection): number | undefined {
-    if (connection.authenticating !== undefined || connection.tokenHash === undefined) return undefined;
+    if (connection.tokenHash === undefined) return undefined;
     return context.sessions.liveCached(connection.tokenHash) === undefined ? undefined : connection.user;
   }
 
   /** The user behind the socket, re-checking the session (cheap: cached) so a timed-out one stops. */
   async function userOf(connection: Connection): Promise<number> {
-    if (connection.authenticating !== undefined) await connection.authenticating;
     if (connection.user === undefined || connection.tokenHash === undefined) throw unauthenticated();
     const session = await context.sessions.resolveHash(connection.tokenHash);
     if (session === undefined) {
@@ -317,12 +318,14 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
       streams.detach(socket);
       connection.marketData?.close();
     });
-    const token = tokenFromRequest(request, context.config.origins);
-    if (token !== undefined) {
-      connection.authenticating = authenticateWith(connection, token).then(
-        () => undefined,
-        () => undefined,
-      );
+    // The upgrade's cookie or Bearer header, resolved by the authentication hook (`optional`).
+    const principal = request.session;
+    if (principal?.via === 'session') {
+      try {
+        attachSession(connection, principal.session, true);
+      } catch {
+        // Too many sockets for this user: the socket stays open unauthenticated, as an `auth` would.
+      }
     }
     watchAuthentication(connection);
   }
@@ -348,30 +351,15 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
     socket.on('close', () => clearTimeout(authTimer));
   }
 
-  /**
-   * Cross-site WebSocket hijacking: a page on another origin can open /ws and the browser sends the
-   * victim's cookie with the upgrade. An upgrade that carries the session cookie is refused (403
-   * ORIGIN_NOT_ALLOWED, before the upgrade) unless its Origin is this site's; visitors without a
-   * cookie and programs (Bearer, no Origin) are not affected.
-   */
-  async function checkUpgradeOrigin(request: FastifyRequest): Promise<void> {
-    if (usesBearer(request)) return;
-    const options = context.config.origins;
-    if (cookieValue(request.headers.cookie, cookieNameFor(request, options)) === undefined) return;
-    const reason = crossOriginReason(request, options);
-    if (reason !== undefined) throw originNotAllowed(reason);
-  }
-
   app.get(
     '/ws',
-    { websocket: true, schema: { hide: true }, preValidation: checkUpgradeOrigin },
+    // Cross-site upgrades carrying the cookie are refused by the origin hook (src/gateway/app.ts).
+    { websocket: true, config: { auth: 'optional' }, schema: { hide: true } },
     (socket, request) => open(socket, request),
   );
 
-  return {
-    close() {
-      clearInterval(heartbeat);
-      for (const connection of connections) connection.socket.terminate();
-    },
-  };
-}
+  app.addHook('onClose', async () => {
+    clearInterval(heartbeat);
+    for (const connection of connections) connection.socket.terminate();
+  });
+};

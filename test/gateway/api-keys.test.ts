@@ -60,8 +60,12 @@ describe('API keys', () => {
   it('needs a session: no token, and an API key cannot manage keys', async () => {
     assert.equal((await test.api.call('GET', '/api/v1/api-keys')).status, 401);
     const key = await createKey(test.api, token);
-    const viaKey = await new SignedClient(test.exchange.url, key).raw('GET', '/api/v1/api-keys', '');
-    assert.equal(viaKey.status, 401);
+    const viaKey = await new SignedClient(test.exchange.url, key).call('GET', '/api/v1/api-keys');
+    assert.equal(viaKey.status, 403);
+    assert.equal(viaKey.body.code, 'FORBIDDEN');
+    // A key does authenticate native reads (query-signed), but not a request with a body.
+    const balances = await new SignedClient(test.exchange.url, key).call('GET', '/api/v1/balances');
+    assert.equal(balances.status, 200, JSON.stringify(balances.body));
     await test.api.expect(200, 'DELETE', `/api/v1/api-keys/${key.keyId}`, undefined, token);
   });
 
