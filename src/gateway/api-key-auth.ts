@@ -198,15 +198,21 @@ export function signedParamsOf(request: FastifyRequest): Map<string, string> {
   return (request as WithPrincipal)[principalKey]?.params ?? new Map();
 }
 
+/** Who asked, for the audit line of a refusal. */
+interface Caller {
+  ip: string;
+  reqId: string;
+}
+
 function deny(
   services: ApiKeyAuthServices,
-  request: FastifyRequest,
+  caller: Caller,
   reason: string,
   keyId?: string,
   userId?: number,
 ): void {
   services.audit.warn(
-    { event: 'apiKeyDenied', reason, keyId, userId, ip: request.ip, reqId: request.id },
+    { event: 'apiKeyDenied', reason, keyId, userId, ip: caller.ip, reqId: caller.reqId },
     'api key request denied',
   );
   services.countAudit?.('apiKeyDenied');
@@ -227,12 +233,62 @@ function integerParam(params: Map<string, string>, name: string): number | undef
   return value;
 }
 
+/** A signed request however it came (REST or ws-api): the key, the parameters and the signed text. */
+export interface SignedInput extends SignedParams {
+  keyId: unknown;
+}
+
 /**
- * The principal of a request signed with an API key, or an ApiKeyAuthError. Checks, in order: the
- * parameters parse; the key is well formed (-2014), known and allows this address (-2015); the
- * signature is present and right (-1102, -1022); the timestamp is inside the window (-1021) and
- * the signature new (-1021); the key holds the permission (-2015).
+ * The principal of a signed request, or an ApiKeyAuthError. Checks, in order: the key is well
+ * formed (-2014), known and allows this address (-2015); the signature is present and right
+ * (-1102, -1022); the timestamp is inside the window (-1021) and the signature new (-1021); the
+ * key holds the permission (-2015).
  */
+export async function verifySigned(
+  input: SignedInput,
+  caller: Caller,
+  services: ApiKeyAuthServices,
+  options: ApiKeyAuthOptions = {},
+): Promise<ApiKeyPrincipal> {
+  const signed = options.signed ?? true;
+  const keyId = input.keyId;
+  if (typeof keyId !== 'string' || !keyIdPattern.test(keyId)) throw errors.keyFormat();
+  const key = await services.apiKeys.resolve(keyId);
+  if (key === undefined) {
+    deny(services, caller, 'unknownKey', keyId.slice(0, 8));
+    throw errors.keyRejected();
+  }
+  if (key.allows !== undefined && !key.allows(caller.ip)) {
+    deny(services, caller, 'ipNotAllowed', key.keyId, key.userId);
+    throw errors.keyRejected();
+  }
+  if (signed) {
+    if (input.signature === undefined || input.signature === '') throw errors.missing('signature');
+    const timestamp = integerParam(input.params, 'timestamp');
+    if (timestamp === undefined) throw errors.missing('timestamp');
+    const recvWindow = integerParam(input.params, 'recvWindow') ?? recvWindowDefaultMs;
+    if (recvWindow > recvWindowMaxMs || recvWindow === 0) throw errors.recvWindow();
+    if (!signatureMatches(key.secret, input.payload, input.signature)) {
+      deny(services, caller, 'badSignature', key.keyId, key.userId);
+      throw errors.signature();
+    }
+    const nowMs = services.clock();
+    if (timestamp > nowMs + aheadToleranceMs) throw errors.ahead();
+    if (nowMs - timestamp > recvWindow) throw errors.outsideWindow();
+    if (!services.replay.admit(input.signature.toLowerCase())) {
+      deny(services, caller, 'replayed', key.keyId, key.userId);
+      throw errors.replayed();
+    }
+  }
+  const permission = options.permission ?? 'read';
+  if (!key.permissions.has(permission)) {
+    deny(services, caller, `missingPermission:${permission}`, key.keyId, key.userId);
+    throw errors.keyRejected();
+  }
+  return { userId: key.userId, via: 'apiKey', keyId: key.keyId, permissions: [...key.permissions] };
+}
+
+/** A REST request signed with an API key (`X-MBX-APIKEY`, query and form body): see verifySigned. */
 export async function authenticateApiKey(
   request: FastifyRequest,
   services: ApiKeyAuthServices,
@@ -240,50 +296,49 @@ export async function authenticateApiKey(
 ): Promise<ApiKeyPrincipal> {
   const cached = (request as WithPrincipal)[principalKey];
   if (cached !== undefined) return cached.principal;
-  const signed = options.signed ?? true;
   const parsed = parseSignedParams(rawQueryOf(request), rawBodyOf(request));
-  const header = request.headers['x-mbx-apikey'];
-  if (typeof header !== 'string' || !keyIdPattern.test(header)) throw errors.keyFormat();
-  const key = await services.apiKeys.resolve(header);
-  if (key === undefined) {
-    deny(services, request, 'unknownKey', header.slice(0, 8));
-    throw errors.keyRejected();
-  }
-  if (key.allows !== undefined && !key.allows(request.ip)) {
-    deny(services, request, 'ipNotAllowed', key.keyId, key.userId);
-    throw errors.keyRejected();
-  }
-  if (signed) {
-    if (parsed.signature === undefined || parsed.signature === '') throw errors.missing('signature');
-    const timestamp = integerParam(parsed.params, 'timestamp');
-    if (timestamp === undefined) throw errors.missing('timestamp');
-    const recvWindow = integerParam(parsed.params, 'recvWindow') ?? recvWindowDefaultMs;
-    if (recvWindow > recvWindowMaxMs || recvWindow === 0) throw errors.recvWindow();
-    if (!signatureMatches(key.secret, parsed.payload, parsed.signature)) {
-      deny(services, request, 'badSignature', key.keyId, key.userId);
-      throw errors.signature();
-    }
-    const nowMs = services.clock();
-    if (timestamp > nowMs + aheadToleranceMs) throw errors.ahead();
-    if (nowMs - timestamp > recvWindow) throw errors.outsideWindow();
-    if (!services.replay.admit(parsed.signature.toLowerCase())) {
-      deny(services, request, 'replayed', key.keyId, key.userId);
-      throw errors.replayed();
-    }
-  }
-  const permission = options.permission ?? 'read';
-  if (!key.permissions.has(permission)) {
-    deny(services, request, `missingPermission:${permission}`, key.keyId, key.userId);
-    throw errors.keyRejected();
-  }
-  const principal: ApiKeyPrincipal = {
-    userId: key.userId,
-    via: 'apiKey',
-    keyId: key.keyId,
-    permissions: [...key.permissions],
-  };
+  const caller = { ip: request.ip, reqId: request.id };
+  const principal = await verifySigned(
+    { ...parsed, keyId: request.headers['x-mbx-apikey'] },
+    caller,
+    services,
+    options,
+  );
   (request as WithPrincipal)[principalKey] = { principal, params: parsed.params };
   return principal;
+}
+
+/**
+ * A ws-api request's `params` as a signed input: the signature covers every other parameter
+ * (`apiKey` included) sorted by name, as `name=value` joined by `&`, values not encoded (what
+ * Binance's WebSocket API and ccxt.pro do). Values must be strings, numbers or booleans.
+ */
+export function wsSignedInput(params: unknown): SignedInput {
+  const entries = params === undefined ? [] : Object.entries(params as Record<string, unknown>);
+  if (params !== undefined && (params === null || typeof params !== 'object' || Array.isArray(params)))
+    throw errors.missing('params');
+  if (entries.length > parametersMax + 2) throw errors.tooMany();
+  const map = new Map<string, string>();
+  let signature: string | undefined;
+  let keyId: unknown;
+  for (const [name, value] of entries) {
+    if (!/^[A-Za-z0-9_]{1,64}$/.test(name)) throw errors.illegal(name.slice(0, nameMax));
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
+      throw errors.illegal(name);
+    const text = String(value);
+    if (text.length > valueMax) throw errors.illegal(name);
+    if (name === 'signature') signature = text;
+    else {
+      if (name === 'apiKey') keyId = text;
+      map.set(name, text);
+    }
+  }
+  const payload = [...map.keys()]
+    .sort()
+    .map((name) => `${name}=${map.get(name)}`)
+    .join('&');
+  map.delete('apiKey');
+  return { params: map, payload, signature, keyId };
 }
 
 /** True when the request announces a body (not yet read when the authentication hook runs). */
