@@ -14,6 +14,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { binancePrivateRoutes } from '../binance/private-routes.js';
+import { binanceWsApiRoute } from '../binance/ws-api.js';
 import { adminRoutes, symbolRoutes } from './admin.js';
 import { apiKeyAuthenticator } from './api-key-auth.js';
 import { apiKeyRoutes } from './api-key-routes.js';
@@ -235,6 +236,7 @@ export async function buildGateway(deps: GatewayDependencies): Promise<Gateway> 
     authRoutes,
     apiKeyRoutes,
     binancePrivateRoutes,
+    binanceWsApiRoute,
     onboardingRoutes,
     symbolRoutes,
     adminRoutes,
