@@ -8,7 +8,7 @@ import { isValidTimezone } from '../marketdata/timezone.js';
 import type { CommandOutcome } from '../ports.js';
 import { principalOf } from './authentication.js';
 import { amountToMinor, marketScale, minorToAmount } from './decimal.js';
-import { GatewayError, notFound } from './errors.js';
+import { GatewayError, notFound, orQueueFull } from './errors.js';
 import type { DecimalSymbolCommand } from './markets.js';
 import { FundsBody, SymbolBody } from './schemas.js';
 import type { GatewayServices } from './services.js';
@@ -17,15 +17,7 @@ import { marketJson } from './views.js';
 
 /** Submits an admin or offering command: 503 on a full queue, the engine's code on a reject. */
 export async function submitOrReject(context: GatewayServices, command: Command): Promise<CommandOutcome> {
-  let outcome: CommandOutcome;
-  try {
-    outcome = await context.sequencer.submit(command);
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'QUEUE_FULL') {
-      throw new GatewayError(503, 'QUEUE_FULL', 'the exchange is busy, retry shortly', undefined, 1);
-    }
-    throw error;
-  }
+  const outcome = await orQueueFull(() => context.sequencer.submit(command));
   const rejected = outcome.events.find((event) => event.ev === 'rejected');
   if (rejected?.ev === 'rejected') throw rejectError(rejected.reason);
   return outcome;
@@ -35,7 +27,7 @@ export async function submitOrReject(context: GatewayServices, command: Command)
 function checkAssetDecimals(context: GatewayServices, asset: string, decimals: number, field: string): void {
   const known = context.state.markets.decimalsOf(asset);
   if (known !== undefined && known !== decimals) {
-    throw new GatewayError(400, 'ASSET_DECIMALS_MISMATCH', `${asset} already has ${known} decimals`, field);
+    throw new GatewayError('ASSET_DECIMALS_MISMATCH', `${asset} already has ${known} decimals`, field);
   }
 }
 
@@ -73,9 +65,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const body = request.body;
       const scale = marketScale(body);
       if (!scale.ok)
-        throw new GatewayError(400, 'VALIDATION_FAILED', `${scale.field} ${scale.message}`, scale.field);
+        throw new GatewayError('VALIDATION_FAILED', `${scale.field} ${scale.message}`, scale.field);
       if (body.timezone !== undefined && !isValidTimezone(body.timezone)) {
-        throw new GatewayError(400, 'VALIDATION_FAILED', 'timezone is not a known IANA timezone', 'timezone');
+        throw new GatewayError('VALIDATION_FAILED', 'timezone is not a known IANA timezone', 'timezone');
       }
       checkAssetDecimals(context, body.base, body.baseDecimals, 'baseDecimals');
       checkAssetDecimals(context, body.quote, body.quoteDecimals, 'quoteDecimals');
@@ -96,7 +88,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (body.timezone !== undefined) command.timezone = body.timezone;
       await submitOrReject(context, command);
       const market = context.state.markets.market(body.symbol);
-      if (market === undefined) throw new GatewayError(500, 'INTERNAL', 'market not registered after apply');
+      if (market === undefined) throw new GatewayError('INTERNAL', 'market not registered after apply');
       return reply.code(201).send(marketJson(market));
     },
   );
@@ -111,9 +103,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const { userId, asset, amount } = request.body;
         const decimals = context.state.markets.decimalsOf(asset);
         if (decimals === undefined)
-          throw new GatewayError(400, 'UNKNOWN_ASSET', `no market trades ${asset}`, 'asset');
+          throw new GatewayError('UNKNOWN_ASSET', `no market trades ${asset}`, 'asset');
         const minor = amountToMinor(amount, decimals);
-        if (!minor.ok) throw new GatewayError(400, 'INVALID_AMOUNT', `amount ${minor.message}`, 'amount');
+        if (!minor.ok) throw new GatewayError('INVALID_AMOUNT', `amount ${minor.message}`, 'amount');
         if ((await context.users.findUserById(userId)) === undefined && userId !== 0) throw notFound('user');
         const outcome = await submitOrReject(context, { op, user: userId, asset, amount: minor.value });
         context.audit.info({ event: op, adminId: admin.id, userId, asset, amount, reqId: request.id }, op);

@@ -9,15 +9,15 @@ import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApiKeyPermission } from '../store/ports.js';
 import { type ApiKeyService, keyIdPattern } from './api-keys.js';
-import { type ErrorCode, GatewayError } from './errors.js';
+import { GatewayError, type ReplyCode } from './errors.js';
 import type { ApiKeyPrincipal } from './principal.js';
 
 /** A refusal: the native reply (`code`) and Binance's (`binance.code`, `binance.msg`). */
 export class ApiKeyAuthError extends GatewayError {
   readonly binance: { code: number; msg: string };
 
-  constructor(statusCode: number, code: ErrorCode, binanceCode: number, msg: string) {
-    super(statusCode, code, msg);
+  constructor(code: ReplyCode, binanceCode: number, msg: string) {
+    super(code, msg);
     this.binance = { code: binanceCode, msg };
   }
 }
@@ -31,49 +31,36 @@ const nameMax = 64;
 const valueMax = 4_096;
 
 export const errors = {
-  keyFormat: () => new ApiKeyAuthError(401, 'INVALID_API_KEY', -2014, 'API-key format invalid.'),
+  keyFormat: () => new ApiKeyAuthError('INVALID_API_KEY', -2014, 'API-key format invalid.'),
   keyRejected: () =>
-    new ApiKeyAuthError(401, 'INVALID_API_KEY', -2015, 'Invalid API-key, IP, or permissions for action.'),
+    new ApiKeyAuthError('INVALID_API_KEY', -2015, 'Invalid API-key, IP, or permissions for action.'),
   signature: () =>
-    new ApiKeyAuthError(400, 'INVALID_SIGNATURE', -1022, 'Signature for this request is not valid.'),
+    new ApiKeyAuthError('INVALID_SIGNATURE', -1022, 'Signature for this request is not valid.'),
   missing: (name: string) =>
     new ApiKeyAuthError(
-      400,
       'VALIDATION_FAILED',
       -1102,
       `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`,
     ),
   outsideWindow: () =>
-    new ApiKeyAuthError(
-      400,
-      'REQUEST_EXPIRED',
-      -1021,
-      'Timestamp for this request is outside of the recvWindow.',
-    ),
+    new ApiKeyAuthError('REQUEST_EXPIRED', -1021, 'Timestamp for this request is outside of the recvWindow.'),
   ahead: () =>
     new ApiKeyAuthError(
-      400,
       'REQUEST_EXPIRED',
       -1021,
       "Timestamp for this request was 1000ms ahead of the server's time.",
     ),
   replayed: () =>
-    new ApiKeyAuthError(400, 'REQUEST_EXPIRED', -1021, 'This signed request was already received (replay).'),
+    new ApiKeyAuthError('REQUEST_EXPIRED', -1021, 'This signed request was already received (replay).'),
   recvWindow: () =>
-    new ApiKeyAuthError(
-      400,
-      'VALIDATION_FAILED',
-      -1131,
-      `recvWindow must be less than ${recvWindowMaxMs + 1}.`,
-    ),
+    new ApiKeyAuthError('VALIDATION_FAILED', -1131, `recvWindow must be less than ${recvWindowMaxMs + 1}.`),
   illegal: (name: string) =>
-    new ApiKeyAuthError(400, 'VALIDATION_FAILED', -1100, `Illegal characters found in parameter '${name}'.`),
+    new ApiKeyAuthError('VALIDATION_FAILED', -1100, `Illegal characters found in parameter '${name}'.`),
   duplicate: (name: string) =>
-    new ApiKeyAuthError(400, 'VALIDATION_FAILED', -1101, `Duplicate values for parameter '${name}'.`),
+    new ApiKeyAuthError('VALIDATION_FAILED', -1101, `Duplicate values for parameter '${name}'.`),
   tooMany: () =>
-    new ApiKeyAuthError(400, 'VALIDATION_FAILED', -1101, 'Too many parameters sent for this endpoint.'),
-  busy: () =>
-    new ApiKeyAuthError(429, 'RATE_LIMITED', -1003, 'Too many signed requests at once; retry shortly.'),
+    new ApiKeyAuthError('VALIDATION_FAILED', -1101, 'Too many parameters sent for this endpoint.'),
+  busy: () => new ApiKeyAuthError('RATE_LIMITED', -1003, 'Too many signed requests at once; retry shortly.'),
 };
 
 export interface SignedParams {
@@ -361,7 +348,6 @@ export async function apiKeyAuthenticator(
   if (request.headers['x-mbx-apikey'] === undefined) return undefined;
   if (hasBody(request))
     throw new ApiKeyAuthError(
-      400,
       'VALIDATION_FAILED',
       -1102,
       'an API key signs the query string: on /api/v1 it authenticates requests without a body ' +

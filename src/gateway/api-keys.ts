@@ -160,7 +160,6 @@ export class ApiKeyService {
     };
     if (!(await this.store.createApiKey(record, this.options.perUserMax)))
       throw new GatewayError(
-        409,
         'API_KEY_LIMIT',
         `a user may hold at most ${this.options.perUserMax} API keys: revoke one first`,
       );
@@ -195,7 +194,6 @@ export class ApiKeyService {
     if (secret === undefined) {
       this.cache.delete(keyId);
       throw new GatewayError(
-        500,
         'INTERNAL',
         'an API key secret could not be opened with the configured server key',
       );

@@ -22,7 +22,7 @@ import { authRoutes } from './auth.js';
 import { type Authenticator, defaultAuthenticators, installAuthentication } from './authentication.js';
 import type { ConnectionOptions, GatewayConfig } from './config.js';
 import { limitConnections } from './connection-limits.js';
-import { type ErrorBody, fromStoreError, GatewayError } from './errors.js';
+import { fromStoreError, GatewayError, statusOf } from './errors.js';
 import { healthRoutes } from './health.js';
 import { historyRoutes } from './history.js';
 import { GatewayMetrics, registerMetricsRoute } from './metrics.js';
@@ -37,6 +37,7 @@ import {
   usesBearer,
 } from './origins.js';
 import { buildServices, type GatewayServices, type ServiceDependencies } from './services.js';
+import { validatorCompiler } from './validation.js';
 import { webSocketRoute } from './ws.js';
 
 export interface GatewayDependencies extends ServiceDependencies {
@@ -49,47 +50,38 @@ export interface Gateway {
   services: GatewayServices;
 }
 
-/** Fastify's own errors (schema validation, body size, bad JSON) in our one shape. */
-function fastifyErrorBody(error: FastifyError): { status: number; body: ErrorBody } {
-  if (error.validation !== undefined && error.validation.length > 0) {
-    const first = error.validation[0];
-    const missing =
-      (first.params as { missingProperty?: string; additionalProperty?: string } | undefined) ?? {};
-    const field =
-      missing.missingProperty ?? missing.additionalProperty ?? first.instancePath.replace(/^\//, '');
-    return {
-      status: 400,
-      body: {
-        code: 'VALIDATION_FAILED',
-        message: `${field || error.validationContext}: ${first.message}`,
-        field,
-      },
-    };
-  }
-  if (error.statusCode === 413)
-    return { status: 413, body: { code: 'PAYLOAD_TOO_LARGE', message: error.message } };
-  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-    return { status: error.statusCode, body: { code: 'VALIDATION_FAILED', message: error.message } };
-  }
-  return { status: 500, body: { code: 'INTERNAL', message: 'internal error' } };
+/**
+ * Fastify's own errors (body size, bad JSON, content type) as GatewayErrors, whose status comes
+ * from the one table; undefined for anything else (a bug: 500 INTERNAL).
+ */
+function fromFastifyError(error: FastifyError): GatewayError | undefined {
+  const status = error.statusCode;
+  if (status === 413) return new GatewayError('PAYLOAD_TOO_LARGE', error.message);
+  if (status === 415) return new GatewayError('UNSUPPORTED_MEDIA_TYPE', error.message);
+  if (status !== undefined && status >= 400 && status < 500)
+    return new GatewayError('VALIDATION_FAILED', error.message);
+  return undefined;
 }
 
 function registerErrorHandling(app: FastifyInstance, metrics: GatewayMetrics): void {
   app.setErrorHandler((thrown, request, reply) => {
-    const error = fromStoreError(thrown) ?? thrown;
-    if (error instanceof GatewayError) {
-      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-      metrics.rejects.inc({ code: error.code });
-      return reply.code(error.statusCode).send(error.body());
+    const error =
+      thrown instanceof GatewayError
+        ? thrown
+        : (fromStoreError(thrown) ?? fromFastifyError(thrown as FastifyError));
+    if (error === undefined) {
+      request.log.error({ err: thrown }, 'request failed');
+      metrics.rejects.inc({ code: 'INTERNAL' });
+      return reply.code(statusOf('INTERNAL')).send({ code: 'INTERNAL', message: 'internal error' });
     }
-    const { status, body } = fastifyErrorBody(error as FastifyError);
-    if (status === 500) request.log.error({ err: error }, 'request failed');
-    metrics.rejects.inc({ code: body.code });
-    return reply.code(status).send(body);
+    if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+    metrics.rejects.inc({ code: error.code });
+    return reply.code(error.statusCode).send(error.body());
   });
-  app.setNotFoundHandler((_request, reply) =>
-    reply.code(404).send({ code: 'NOT_FOUND', message: 'no such route' }),
-  );
+  app.setNotFoundHandler((_request, reply) => {
+    const error = new GatewayError('NOT_FOUND', 'no such route');
+    return reply.code(error.statusCode).send(error.body());
+  });
 }
 
 /** A client's own id when it looks like one (bounded, no spaces or control characters), else a fresh one. */
@@ -107,7 +99,7 @@ function registerIpLimit(app: FastifyInstance): void {
     if (url === '/healthz' || url === '/readyz' || url === '/metrics') return;
     const taken = buckets.requestsPerIp.take(request.ip);
     if (!taken.ok)
-      throw new GatewayError(429, 'RATE_LIMITED', 'request rate limit', undefined, taken.retryAfterSeconds);
+      throw new GatewayError('RATE_LIMITED', 'request rate limit', undefined, taken.retryAfterSeconds);
   });
 }
 
@@ -189,8 +181,9 @@ export async function buildGateway(deps: GatewayDependencies): Promise<Gateway> 
       requestTimeout: connections.requestTimeoutMs,
       connectionsCheckingInterval: timeoutCheckMs(connections),
     },
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   }) as unknown as FastifyInstance;
+  // Route schemas are TypeBox, checked by the TypeBox compiler exactly as WebSocket messages are.
+  app.setValidatorCompiler(validatorCompiler);
   const metrics = new GatewayMetrics({
     sequencerQueueDepth: () => deps.sequencer.queueDepth,
     passwordQueueDepth: () => services.passwords.queueDepth,

@@ -25,7 +25,6 @@ function deviceToken(context: GatewayServices, request: FastifyRequest): string 
 function refuseLostCookie(context: GatewayServices, request: FastifyRequest): void {
   if (!secureCookieLost(request, context.config.origins)) return;
   throw new GatewayError(
-    400,
     'COOKIE_NEEDS_HTTPS',
     'this server sets its session cookie Secure, which a browser drops over plain http: use https, ' +
       'or set HOGA_COOKIE_SECURE=auto for a plain-http deployment (docs/CONFIGURATION.md)',
@@ -49,7 +48,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       context.logins.admitRegistration(request.ip);
       const { username, password } = request.body;
       if ((await context.users.findUserByName(username)) !== undefined) {
-        throw new GatewayError(409, 'USERNAME_TAKEN', 'username already taken', 'username');
+        throw new GatewayError('USERNAME_TAKEN', 'username already taken', 'username');
       }
       const passwordHash = await context.passwords.hash(password);
       const user = await createUserOrConflict(context, username, passwordHash);
@@ -81,7 +80,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const failed = { event: 'loginFailed', username, ip: request.ip, reqId: request.id, lane };
         context.audit.warn(failed, 'login failed');
         context.metrics.audit.inc({ event: 'loginFailed' });
-        throw new GatewayError(401, 'INVALID_CREDENTIALS', 'wrong username or password');
+        throw new GatewayError('INVALID_CREDENTIALS', 'wrong username or password');
       }
       const { token, session } = await context.sessions.create(user.id, userAgent(request), request.ip);
       context.audit.info(
@@ -165,7 +164,7 @@ async function createUserOrConflict(context: GatewayServices, username: string, 
   } catch (error) {
     // Two registrations raced past the existence check: the store's unique index decides.
     if ((await context.users.findUserByName(username)) !== undefined) {
-      throw new GatewayError(409, 'USERNAME_TAKEN', 'username already taken', 'username');
+      throw new GatewayError('USERNAME_TAKEN', 'username already taken', 'username');
     }
     throw error;
   }

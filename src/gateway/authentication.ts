@@ -76,7 +76,7 @@ async function authenticateFor(
   if (principal === undefined) throw unauthenticated();
   if (need === 'admin') {
     const user = await services.users.findUserById(principal.userId);
-    if (user === undefined || !user.isAdmin) throw new GatewayError(403, 'FORBIDDEN', 'administrators only');
+    if (user === undefined || !user.isAdmin) throw new GatewayError('FORBIDDEN', 'administrators only');
   }
   return principal;
 }
@@ -113,6 +113,6 @@ export function principalOf(request: FastifyRequest): Principal {
 export function sessionOf(request: FastifyRequest): SessionPrincipal {
   const principal = principalOf(request);
   if (principal.via !== 'session')
-    throw new GatewayError(403, 'FORBIDDEN', 'this route needs a login session, not an API key');
+    throw new GatewayError('FORBIDDEN', 'this route needs a login session, not an API key');
   return principal;
 }

@@ -61,7 +61,7 @@ export const candleRoutes: FastifyPluginAsyncTypebox<CandleRouteOptions> = async
       const query = request.query;
       const market = markets.market(query.symbol);
       if (market === undefined) {
-        throw new GatewayError(400, 'UNKNOWN_SYMBOL', `no market ${query.symbol}`, 'symbol');
+        throw new GatewayError('UNKNOWN_SYMBOL', `no market ${query.symbol}`, 'symbol');
       }
       const range: CandleRange = {
         symbol: query.symbol,

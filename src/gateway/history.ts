@@ -24,14 +24,13 @@ export const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const markets = context.state.markets;
 
   function reader(): HistoryReader {
-    if (context.history === undefined) throw new GatewayError(404, 'NOT_FOUND', 'no read model configured');
+    if (context.history === undefined) throw new GatewayError('NOT_FOUND', 'no read model configured');
     return context.history;
   }
 
   function marketOf(symbol: string): Market {
     const market = markets.market(symbol);
-    if (market === undefined)
-      throw new GatewayError(500, 'INTERNAL', `history names unknown market ${symbol}`);
+    if (market === undefined) throw new GatewayError('INTERNAL', `history names unknown market ${symbol}`);
     return market;
   }
 

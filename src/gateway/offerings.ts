@@ -36,7 +36,7 @@ async function claimOnce(
   if (clientClaimId !== undefined) command.clientClaimId = clientClaimId;
   const outcome = await submitOrReject(context, command);
   const result = summariseClaim(outcome, context.state.markets);
-  if (result === undefined) throw new GatewayError(500, 'INTERNAL', 'claim applied without a claimed event');
+  if (result === undefined) throw new GatewayError('INTERNAL', 'claim applied without a claimed event');
   if (clientClaimId !== undefined)
     context.state.offerings.claims.record(
       user,
@@ -56,14 +56,13 @@ export async function claimUnits(
 ): Promise<ClaimResult> {
   const { offeringId, units, clientClaimId } = request;
   if (!Number.isSafeInteger(units) || units <= 0) {
-    throw new GatewayError(400, 'VALIDATION_FAILED', 'units must be a positive integer', 'units');
+    throw new GatewayError('VALIDATION_FAILED', 'units must be a positive integer', 'units');
   }
   if (queriesOf(context.engine).offering(offeringId) === undefined) throw notFound('offering');
   context.trading.admit(user);
   if (clientClaimId === undefined) return claimOnce(context, user, offeringId, units, undefined);
   if (!clientClaimIdRegex.test(clientClaimId)) {
     throw new GatewayError(
-      400,
       'VALIDATION_FAILED',
       `clientClaimId must match ${clientClaimIdPattern}`,
       'clientClaimId',
@@ -79,7 +78,6 @@ export async function claimUnits(
   } catch (error) {
     if (!(error instanceof IdempotencyConflict)) throw error;
     throw new GatewayError(
-      409,
       'CLIENT_CLAIM_ID_CONFLICT',
       `clientClaimId ${clientClaimId} was already used for a different claim`,
       'clientClaimId',
@@ -127,14 +125,13 @@ const OfferingParams = Type.Object({ offeringId: Type.String({ pattern: '^[0-9]{
 
 function decimalsOrThrow(context: GatewayServices, asset: string, field: string): number {
   const decimals = context.state.markets.decimalsOf(asset);
-  if (decimals === undefined)
-    throw new GatewayError(400, 'UNKNOWN_ASSET', `no market trades ${asset}`, field);
+  if (decimals === undefined) throw new GatewayError('UNKNOWN_ASSET', `no market trades ${asset}`, field);
   return decimals;
 }
 
 function minorOrThrow(text: string, decimals: number, field: string): number {
   const minor = amountToMinor(text, decimals);
-  if (!minor.ok) throw new GatewayError(400, 'INVALID_AMOUNT', `${field} ${minor.message}`, field);
+  if (!minor.ok) throw new GatewayError('INVALID_AMOUNT', `${field} ${minor.message}`, field);
   return minor.value;
 }
 
@@ -142,7 +139,7 @@ function createCommand(context: GatewayServices, body: CreateOfferingBody): Comm
   const price = minorOrThrow(body.price, decimalsOrThrow(context, body.quote, 'quote'), 'price');
   const unitSize = minorOrThrow(body.unitSize, decimalsOrThrow(context, body.asset, 'asset'), 'unitSize');
   if (body.endTime <= body.startTime) {
-    throw new GatewayError(400, 'VALIDATION_FAILED', 'endTime must be after startTime', 'endTime');
+    throw new GatewayError('VALIDATION_FAILED', 'endTime must be after startTime', 'endTime');
   }
   const coupon = body.coupon;
   // No id: the sequencer assigns id = seq, so concurrent creations never collide.

@@ -24,7 +24,7 @@ export const snapshotRoute: FastifyPluginAsyncTypebox<{
           { event: 'snapshot', adminId: admin.id, err: error, reqId: request.id },
           'snapshot failed',
         );
-        throw new GatewayError(500, 'INTERNAL', 'the snapshot failed; the journal still holds every command');
+        throw new GatewayError('INTERNAL', 'the snapshot failed; the journal still holds every command');
       }
       context.audit.info(
         { event: 'snapshot', adminId: admin.id, lastSeq: taken.lastSeq, reqId: request.id },

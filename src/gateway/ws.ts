@@ -3,16 +3,16 @@
 // `{id, ok, result | error}` on the same socket; private streams of the user's orders, fills and
 // balances; public market-data channels handed to the market-data hub. Send buffers are bounded and
 // dead peers are dropped by ping/pong heartbeats.
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { SessionRecord } from '../store/ports.js';
-import { type ErrorBody, GatewayError, notFound, unauthenticated } from './errors.js';
+import { type ErrorBody, fromStoreError, GatewayError, notFound, unauthenticated } from './errors.js';
 import { claimUnits } from './offerings.js';
 import { closeCodes } from './private-streams.js';
 import { AmendBody, OcoBody, PlaceBody } from './schemas.js';
 import { hashToken } from './sessions.js';
+import { compileCheck } from './validation.js';
 
 /** Every request's envelope: the op (already dispatched on) and the id echoed in the reply. */
 const Envelope = Type.Object({ op: Type.String(), id: Type.Optional(Type.Unknown()) });
@@ -45,28 +45,13 @@ const PrivateFields = withEnvelope(Type.Object({ enabled: Type.Boolean() }));
 /** Request ids are echoed back; bounded so a client cannot make us echo megabytes. */
 const requestIdLengthMax = 64;
 
-function compile<T extends TSchema>(schema: T) {
-  const checker = TypeCompiler.Compile(schema);
-  return (value: unknown): Static<T> => {
-    if (checker.Check(value)) return value;
-    const first = checker.Errors(value).First();
-    const field = first === undefined ? '' : first.path.slice(1);
-    throw new GatewayError(
-      400,
-      'VALIDATION_FAILED',
-      `${field || 'message'}: ${first?.message ?? 'invalid'}`,
-      field,
-    );
-  };
-}
-
-const checkPlace = compile(PlaceFields);
-const checkOco = compile(OcoFields);
-const checkCancel = compile(CancelFields);
-const checkAmend = compile(AmendFields);
-const checkAuth = compile(AuthFields);
-const checkClaim = compile(ClaimFields);
-const checkPrivate = compile(PrivateFields);
+const checkPlace = compileCheck(PlaceFields);
+const checkOco = compileCheck(OcoFields);
+const checkCancel = compileCheck(CancelFields);
+const checkAmend = compileCheck(AmendFields);
+const checkAuth = compileCheck(AuthFields);
+const checkClaim = compileCheck(ClaimFields);
+const checkPrivate = compileCheck(PrivateFields);
 
 interface Connection {
   socket: WebSocket;
@@ -107,9 +92,13 @@ function requestIdOf(message: Record<string, unknown>): RequestId {
   return null;
 }
 
+/** The reply REST would give: a GatewayError, a store error (BUSY...) or else INTERNAL. */
+function replyErrorOf(error: unknown): GatewayError | undefined {
+  return error instanceof GatewayError ? error : fromStoreError(error);
+}
+
 function errorBodyOf(error: unknown): ErrorBody {
-  if (error instanceof GatewayError) return error.body();
-  return { code: 'INTERNAL', message: 'internal error' };
+  return replyErrorOf(error)?.body() ?? { code: 'INTERNAL', message: 'internal error' };
 }
 
 function subscriptionCount(connection: Connection): number {
@@ -152,7 +141,7 @@ export const webSocketRoute: FastifyPluginAsync = async (app) => {
     const { tokenHash } = session;
     if (connection.user !== undefined) streams.detach(connection.socket);
     if (!streams.attach(session.userId, tokenHash, connection.socket, receives)) {
-      throw new GatewayError(429, 'RATE_LIMITED', 'too many open sockets for this user');
+      throw new GatewayError('RATE_LIMITED', 'too many open sockets for this user');
     }
     connection.user = session.userId;
     connection.tokenHash = tokenHash;
@@ -233,7 +222,6 @@ export const webSocketRoute: FastifyPluginAsync = async (app) => {
         return { pong: context.clock() };
       default:
         throw new GatewayError(
-          400,
           'VALIDATION_FAILED',
           'op must be auth, private, place, oco, cancel, amend, claim, ping, subscribe or unsubscribe',
           'op',
@@ -288,7 +276,7 @@ export const webSocketRoute: FastifyPluginAsync = async (app) => {
     try {
       send(connection, { id, ok: true, result: await dispatch(connection, message) });
     } catch (error) {
-      if (!(error instanceof GatewayError)) app.log.error({ err: error }, 'websocket request failed');
+      if (replyErrorOf(error) === undefined) app.log.error({ err: error }, 'websocket request failed');
       send(connection, { id, ok: false, error: errorBodyOf(error) });
     }
   }

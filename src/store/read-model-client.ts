@@ -3,11 +3,11 @@
 // `pendingCallsMax` queries in flight and `pendingOutcomesMax` outcomes waiting to be posted.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { GatewayError } from '../gateway/errors.js';
 import type { CandleSink } from '../marketdata/candle-sink.js';
 import type { CandleJson } from '../marketdata/candles.js';
 import type { CommandOutcome, OutcomeEvents } from '../ports.js';
 import type { CandleRange, CandleRecord } from './candles.js';
+import { StoreError } from './errors.js';
 import type { HistoryReader } from './history-reader.js';
 import type { ApiKeyStore, HistoryQuery, Page, SessionStore, UserStore } from './ports.js';
 import {
@@ -111,7 +111,7 @@ export class ReadModelClient {
   private projectorFellBehindCount = 0;
   private fellBehind = false;
   private closed: Promise<void> | undefined;
-  private failure: GatewayError | undefined;
+  private failure: StoreError | undefined;
   private resolveClosed: () => void = () => {};
 
   private constructor(
@@ -188,7 +188,7 @@ export class ReadModelClient {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.projectedSeq >= seq) return Promise.resolve();
     if (this.projectedWaiters.length >= projectedWaitersMax) {
-      return Promise.reject(new GatewayError(503, 'BUSY', 'too many waiters on the read model'));
+      return Promise.reject(new StoreError('BUSY', 'too many waiters on the read model'));
     }
     return new Promise((resolve, reject) => this.projectedWaiters.push({ seq, resolve, reject }));
   }
@@ -248,7 +248,7 @@ export class ReadModelClient {
       this.resolveClosed = resolve;
     }).then(async () => {
       await this.worker.terminate();
-      const closedError = new GatewayError(503, 'BUSY', 'the read model is closed');
+      const closedError = new StoreError('BUSY', 'the read model is closed');
       for (const waiter of this.projectedWaiters.splice(0)) waiter.reject(closedError);
     });
     this.worker.postMessage({ type: 'close' } satisfies ReadModelRequest);
@@ -328,7 +328,7 @@ export class ReadModelClient {
     clearInterval(this.priorityTimer);
     this.priorityTimer = undefined;
     if (this.closed !== undefined) return;
-    this.failure = new GatewayError(503, 'BUSY', 'the read model is unavailable');
+    this.failure = new StoreError('BUSY', 'the read model is unavailable');
     this.logger.fatal({ code }, 'read-model thread exited: logins, sessions and history are unavailable');
     for (const pending of this.calls.values()) pending.reject(this.failure);
     this.calls.clear();
@@ -367,9 +367,7 @@ export class ReadModelClient {
   private request(build: (id: number) => ReadModelRequest): Promise<unknown> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.calls.size >= pendingCallsMax) {
-      return Promise.reject(
-        new GatewayError(503, 'BUSY', 'the read model is busy, retry shortly', undefined, 1),
-      );
+      return Promise.reject(new StoreError('BUSY', 'the read model is busy, retry shortly', 1));
     }
     const id = this.nextCallId++;
     return new Promise((resolve, reject) => {
