@@ -8,6 +8,12 @@ import { type Logger, pino } from 'pino';
 import { Histogram } from 'prom-client';
 import type { ExchangeConfig } from './config.js';
 import type { MatchingEngine } from './core/types.js';
+import {
+  loadSecretBox,
+  keyFileTooOpen,
+  secretLogRedaction,
+  type SecretBox,
+} from './gateway/api-key-secrets.js';
 import { buildGateway } from './gateway/app.js';
 import { candleRoutes } from './gateway/candles.js';
 import type { Onboarding } from './gateway/onboarding.js';
@@ -176,11 +182,22 @@ async function shutdownSnapshot(
   return true;
 }
 
+/** The API key server key set; says where it came from (never the key) and warns on a loose file mode. */
+function openSecretBox(config: ExchangeConfig, logger: Logger): SecretBox {
+  const { box, source, files } = loadSecretBox(config.apiKeySecretKey, config.dataDir);
+  logger.info({ ...source, fingerprint: box.fingerprint }, 'api key server key loaded');
+  for (const file of files) {
+    if (keyFileTooOpen(file))
+      logger.warn({ file }, 'api key server key file is readable by others than its owner: chmod 600 it');
+  }
+  return box;
+}
+
 export async function startExchange(
   config: ExchangeConfig,
   options: StartOptions = {},
 ): Promise<ExchangeHandle> {
-  const logger = options.logger ?? pino({ name: 'hoga', level: config.logLevel });
+  const logger = options.logger ?? pino({ name: 'hoga', level: config.logLevel, redact: secretLogRedaction });
   const chosenQuoteFeed = chooseQuoteFeed(config.quoteFeed, logger.child({ component: 'quotes' }));
   // PGlite creates its own folder but not the parents: a fresh clone has no ./data yet.
   mkdirSync(config.dataDir, { recursive: true });
@@ -287,6 +304,8 @@ async function startLocked(
     sequencer,
     users: readModel.users,
     sessions: readModel.sessions,
+    apiKeys: readModel.apiKeys,
+    secretBox: openSecretBox(config, logger),
     state,
     logger: logger.child({ component: 'gateway' }),
     marketData: hub,

@@ -13,7 +13,11 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
+import { binancePrivateRoutes } from '../binance/private-routes.js';
+import { binanceWsApiRoute } from '../binance/ws-api.js';
 import { adminRoutes, symbolRoutes } from './admin.js';
+import { apiKeyAuthenticator } from './api-key-auth.js';
+import { apiKeyRoutes } from './api-key-routes.js';
 import { authRoutes } from './auth.js';
 import { type Authenticator, defaultAuthenticators, installAuthentication } from './authentication.js';
 import type { ConnectionOptions, GatewayConfig } from './config.js';
@@ -218,11 +222,14 @@ export async function buildGateway(deps: GatewayDependencies): Promise<Gateway> 
   registerRequestLog(app, deps.config);
   registerIpLimit(app);
   registerOriginCheck(app);
-  installAuthentication(app, deps.authenticators ?? defaultAuthenticators);
+  installAuthentication(app, deps.authenticators ?? [...defaultAuthenticators, apiKeyAuthenticator]);
   registerMetricsRoute(app, metrics);
   for (const routes of [
     healthRoutes,
     authRoutes,
+    apiKeyRoutes,
+    binancePrivateRoutes,
+    binanceWsApiRoute,
     onboardingRoutes,
     symbolRoutes,
     adminRoutes,

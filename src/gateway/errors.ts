@@ -31,6 +31,11 @@ export const GatewayErrorCodes = [
   'CLIENT_ORDER_ID_CONFLICT',
   'CLIENT_CLAIM_ID_CONFLICT',
   'UNSUPPORTED_MEDIA_TYPE',
+  // API keys and signed requests (docs/API.md "API keys").
+  'API_KEY_LIMIT',
+  'INVALID_API_KEY',
+  'INVALID_SIGNATURE',
+  'REQUEST_EXPIRED',
 ] as const;
 
 export type GatewayErrorCode = (typeof GatewayErrorCodes)[number];
@@ -55,7 +60,10 @@ export const errorStatus = {
   INVALID_CURSOR: 400,
   INVALID_QUERY: 400,
   COOKIE_NEEDS_HTTPS: 400,
+  INVALID_SIGNATURE: 400,
+  REQUEST_EXPIRED: 400,
   UNAUTHENTICATED: 401,
+  INVALID_API_KEY: 401,
   INVALID_CREDENTIALS: 401,
   FORBIDDEN: 403,
   SUSPENDED: 403,
@@ -65,6 +73,7 @@ export const errorStatus = {
   USERNAME_TAKEN: 409,
   CLIENT_ORDER_ID_CONFLICT: 409,
   CLIENT_CLAIM_ID_CONFLICT: 409,
+  API_KEY_LIMIT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   // Engine rejects: the request was well formed and the engine refused it.

@@ -6,8 +6,11 @@ import type { Logger } from 'pino';
 import type { MatchingEngine } from '../core/types.js';
 import type { CommandSequencer } from '../ports.js';
 import type { HistoryReader } from '../store/history-reader.js';
-import type { SessionStore, UserStore } from '../store/ports.js';
+import type { ApiKeyStore, SessionStore, UserStore } from '../store/ports.js';
 import { AbnormalTrafficDetector } from './abnormal-traffic.js';
+import { type ApiKeyAuthServices, ReplayGuard } from './api-key-auth.js';
+import type { SecretBox } from './api-key-secrets.js';
+import { ApiKeyService } from './api-keys.js';
 import type { GatewayConfig } from './config.js';
 import { LoginGuard } from './login-guard.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -55,6 +58,9 @@ export interface GatewayServices {
   ready: () => boolean;
   /** Registration hooks and what the login page may say (demo mode). */
   onboarding: Onboarding;
+  apiKeys: ApiKeyService;
+  /** What `authenticateApiKey` needs (src/gateway/api-key-auth.ts). */
+  apiKeyAuth: ApiKeyAuthServices;
 }
 
 declare module 'fastify' {
@@ -79,6 +85,9 @@ export interface ServiceDependencies {
   sequencer: CommandSequencer;
   users: UserStore;
   sessions: SessionStore;
+  apiKeys: ApiKeyStore;
+  /** Seals and opens API key secrets (src/gateway/api-key-secrets.ts). */
+  secretBox: SecretBox;
   state: GatewayState;
   logger: Logger;
   clock?: () => number;
@@ -108,6 +117,7 @@ export function buildServices(deps: ServiceDependencies, metrics: GatewayMetrics
     observeEngineSeconds: (seconds) => metrics.engineSeconds.observe(seconds),
     balanceOf: (user, asset) => deps.engine.balance(user, asset),
   });
+  const apiKeys = new ApiKeyService(deps.apiKeys, deps.secretBox, config.apiKeys, clock);
   return {
     config,
     engine: deps.engine,
@@ -137,5 +147,13 @@ export function buildServices(deps: ServiceDependencies, metrics: GatewayMetrics
     history: deps.history,
     ready: deps.ready ?? (() => true),
     onboarding: new Onboarding(),
+    apiKeys,
+    apiKeyAuth: {
+      apiKeys,
+      replay: new ReplayGuard(config.apiKeys.replayEntriesMax, clock),
+      clock,
+      audit,
+      countAudit: (event) => metrics.audit.inc({ event }),
+    },
   };
 }

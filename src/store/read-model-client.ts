@@ -9,7 +9,7 @@ import type { CommandOutcome, OutcomeEvents } from '../ports.js';
 import type { CandleRange, CandleRecord } from './candles.js';
 import { StoreError } from './errors.js';
 import type { HistoryReader } from './history-reader.js';
-import type { HistoryQuery, Page, SessionStore, UserStore } from './ports.js';
+import type { ApiKeyStore, HistoryQuery, Page, SessionStore, UserStore } from './ports.js';
 import {
   chrtPolicySetter,
   IdlePriorityController,
@@ -38,6 +38,7 @@ export interface ReadModelThreadOptions {
 export type ReadModelMethod =
   | `users.${keyof UserStore}`
   | `sessions.${keyof SessionStore}`
+  | `apiKeys.${keyof ApiKeyStore}`
   | `history.${'ordersOfUser' | 'orderOfUser' | 'eventsOfOrder' | 'tradesOfUser' | 'ledgerOfUser' | 'couponsOfUser' | 'couponUsesOfUser'}`
   | 'candles.candles';
 
@@ -96,6 +97,7 @@ interface PendingCall {
 export class ReadModelClient {
   readonly users: UserStore;
   readonly sessions: SessionStore;
+  readonly apiKeys: ApiKeyStore;
   private readonly calls = new Map<number, PendingCall>();
   private projectedWaiters: ProjectedWaiter[] = [];
   private nextCallId = 1;
@@ -129,6 +131,14 @@ export class ReadModelClient {
       'deleteSession',
       'listSessions',
       'deleteSessionsOfUser',
+    ]);
+    this.apiKeys = this.proxy<ApiKeyStore>('apiKeys', [
+      'createApiKey',
+      'findApiKey',
+      'listApiKeys',
+      'deleteApiKey',
+      'apiKeySecretsAfter',
+      'replaceApiKeySecret',
     ]);
   }
 
@@ -366,7 +376,7 @@ export class ReadModelClient {
     });
   }
 
-  private proxy<T>(area: 'users' | 'sessions', methods: string[]): T {
+  private proxy<T>(area: 'users' | 'sessions' | 'apiKeys', methods: string[]): T {
     const target: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
     for (const method of methods) {
       target[method] = (...args) => this.call(`${area}.${method}` as ReadModelMethod, args);
