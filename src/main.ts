@@ -12,6 +12,7 @@ import { buildGateway } from './gateway/app.js';
 import { registerCandleRoutes } from './gateway/candles.js';
 import type { Onboarding } from './gateway/onboarding.js';
 import { PasswordHasher } from './gateway/passwords.js';
+import { registerPublicMarketRoutes } from './gateway/public-market.js';
 import { registerSnapshotRoute } from './gateway/snapshots.js';
 import { GatewayState } from './gateway/state.js';
 import { registerWebUi } from './gateway/web-static.js';
@@ -311,7 +312,8 @@ async function startLocked(
   );
   const flushTimer = setInterval(() => marketData.flush(Date.now()), config.marketDataFlushMs);
   flushTimer.unref();
-  registerCandleRoutes(app, state.markets, readModel, () => candleWriter.flushAdded());
+  registerCandleRoutes(app, state.markets, readModel, () => candleWriter.flushAdded(), marketData);
+  registerPublicMarketRoutes(app, { markets: state.markets, data: marketData, clock: context.clock });
   registerSnapshotRoute(app, context, () => sequencer.snapshot());
   await registerWebUi(app, { distDir: config.webDistDir });
   await app.listen({ host: config.host, port: config.port });
