@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { Histogram } from 'prom-client';
+import { registerBinanceApi } from './binance/plugin.js';
 import type { ExchangeConfig } from './config.js';
 import type { MatchingEngine } from './core/types.js';
 import { buildGateway } from './gateway/app.js';
@@ -315,6 +316,13 @@ async function startLocked(
   registerCandleRoutes(app, state.markets, readModel, () => candleWriter.flushAdded(), marketData);
   registerPublicMarketRoutes(app, { markets: state.markets, data: marketData, clock: context.clock });
   registerSnapshotRoute(app, context, () => sequencer.snapshot());
+  await registerBinanceApi(app, {
+    context,
+    data: marketData,
+    candles: readModel,
+    beforeCandles: () => candleWriter.flushAdded(),
+    weights: { weightPerMinuteMax: config.binanceWeightPerMinute },
+  });
   await registerWebUi(app, { distDir: config.webDistDir });
   await app.listen({ host: config.host, port: config.port });
   const port = (app.server.address() as AddressInfo).port;

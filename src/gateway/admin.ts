@@ -8,7 +8,7 @@ import type { CommandOutcome } from '../ports.js';
 import { type GatewayContext, requireAdmin } from './context.js';
 import { amountToMinor, marketScale, minorToAmount } from './decimal.js';
 import { GatewayError, notFound } from './errors.js';
-import type { DecimalSymbolCommand } from './markets.js';
+import { type DecimalSymbolCommand, joinedSymbolName } from './markets.js';
 import { FundsBody, SymbolBody } from './schemas.js';
 import { rejectError } from './trading.js';
 import { marketJson } from './views.js';
@@ -55,6 +55,22 @@ export function registerSymbolRoutes(app: FastifyInstance, context: GatewayConte
   );
 }
 
+/**
+ * Refuses a market whose base and quote join to another market's joined name: Binance-compatible
+ * clients could not tell the two apart. Checked before the command; two listings racing each
+ * other could both pass (the engine only refuses a duplicate `symbol`).
+ */
+function checkJoinedName(context: GatewayContext, symbol: string, base: string, quote: string): void {
+  const taken = context.state.markets.marketByJoinedName(joinedSymbolName(base, quote));
+  if (taken === undefined || taken.symbol === symbol) return;
+  throw new GatewayError(
+    409,
+    'SYMBOL_NAME_COLLISION',
+    `${base}+${quote} joins to ${joinedSymbolName(base, quote)}, the name of market ${taken.symbol}`,
+    'symbol',
+  );
+}
+
 export function registerAdminRoutes(app: FastifyInstance, context: GatewayContext): void {
   const tags = ['admin'];
 
@@ -70,6 +86,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: GatewayContex
       if (body.timezone !== undefined && !isValidTimezone(body.timezone)) {
         throw new GatewayError(400, 'VALIDATION_FAILED', 'timezone is not a known IANA timezone', 'timezone');
       }
+      checkJoinedName(context, body.symbol, body.base, body.quote);
       checkAssetDecimals(context, body.base, body.baseDecimals, 'baseDecimals');
       checkAssetDecimals(context, body.quote, body.quoteDecimals, 'quoteDecimals');
       const command: DecimalSymbolCommand = {

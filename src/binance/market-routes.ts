@@ -1,0 +1,415 @@
+// Binance-compatible public spot REST under /api/v3: ping, time, exchangeInfo, depth, trades,
+// aggTrades, klines, uiKlines and the three tickers. A translation over what the gateway already
+// serves (the market registry, market data's in-memory state, the candle store): no second path.
+import type { FastifyInstance } from 'fastify';
+import type { CandleReader } from '../gateway/candles.js';
+import { formatUnits, lotsToQty, minorToPrice } from '../gateway/decimal.js';
+import type { MarketDataReader } from '../gateway/market-views.js';
+import type { Market, MarketRegistry } from '../gateway/markets.js';
+import type { CandleInterval, TapeTrade } from '../marketdata/index.js';
+import { tapeTradesMax } from '../marketdata/trades.js';
+import type { CandleRecord } from '../store/candles.js';
+import { binanceSymbol, marketOf, selectedMarkets } from './symbols.js';
+import { integerParam, intervalOf, isBuyerMaker, limitParam } from './units.js';
+import { depthWeight, tickerWeight } from './weights.js';
+
+export interface BinanceMarketDependencies {
+  markets: MarketRegistry;
+  data: MarketDataReader;
+  candles: CandleReader;
+  /** Resolves once every closed candle has reached the store (see registerCandleRoutes). */
+  beforeCandles: () => Promise<void>;
+  clock: () => number;
+  weightPerMinuteMax: number;
+}
+
+type Query = Record<string, unknown>;
+
+export const depthLimitMax = 5_000;
+export const klinesLimitDefault = 500;
+export const klinesLimitMax = 1_000;
+const dayMs = 86_400_000;
+/** Upper bounds of each interval's length (a day may have 25 hours, a week 169). */
+const intervalMsMax: Record<CandleInterval, number> = {
+  '1s': 1_000,
+  '1m': 60_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '1h': 3_600_000,
+  '4h': 14_400_000,
+  '1d': dayMs + 3_600_000,
+  '1w': 7 * dayMs + 3_600_000,
+};
+
+/** Engine price and lot counts in Binance's text (the market's own decimal strings). */
+function price(market: Market, minor: number): string {
+  return minorToPrice(minor, market.scale);
+}
+
+function qty(market: Market, lots: number): string {
+  return lotsToQty(lots, market.scale);
+}
+
+function quote(market: Market, minor: bigint | string | number): string {
+  return formatUnits(BigInt(minor), market.scale.spec.quoteDecimals);
+}
+
+/** The largest price and quantity an engine integer can hold, for PRICE_FILTER and LOT_SIZE. */
+function maxPrice(market: Market): string {
+  const ticks = BigInt(Math.floor(Number.MAX_SAFE_INTEGER / market.scale.tickSizeMinor));
+  return formatUnits(ticks * market.scale.tick.units, market.scale.tick.scale);
+}
+
+export function symbolInfo(market: Market) {
+  const { spec } = market.scale;
+  return {
+    symbol: binanceSymbol(market),
+    status: 'TRADING',
+    baseAsset: market.base,
+    baseAssetPrecision: spec.baseDecimals,
+    quoteAsset: market.quote,
+    quotePrecision: spec.quoteDecimals,
+    quoteAssetPrecision: spec.quoteDecimals,
+    baseCommissionPrecision: spec.baseDecimals,
+    quoteCommissionPrecision: spec.quoteDecimals,
+    // The engine's order kinds: limit and market, post-only, stop-loss and take-profit (market or limit).
+    orderTypes: [
+      'LIMIT',
+      'LIMIT_MAKER',
+      'MARKET',
+      'STOP_LOSS',
+      'STOP_LOSS_LIMIT',
+      'TAKE_PROFIT',
+      'TAKE_PROFIT_LIMIT',
+    ],
+    icebergAllowed: true,
+    ocoAllowed: true,
+    otoAllowed: false,
+    quoteOrderQtyMarketAllowed: false,
+    allowTrailingStop: false,
+    cancelReplaceAllowed: false,
+    amendAllowed: true,
+    isSpotTradingAllowed: true,
+    isMarginTradingAllowed: false,
+    filters: [
+      {
+        filterType: 'PRICE_FILTER',
+        minPrice: spec.tickSize,
+        maxPrice: maxPrice(market),
+        tickSize: spec.tickSize,
+      },
+      {
+        filterType: 'LOT_SIZE',
+        minQty: spec.lotSize,
+        maxQty: qty(market, Number.MAX_SAFE_INTEGER),
+        stepSize: spec.lotSize,
+      },
+    ],
+    permissions: [],
+    permissionSets: [['SPOT']],
+    defaultSelfTradePreventionMode: 'NONE',
+    allowedSelfTradePreventionModes: ['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'],
+    // Hoga's own name and fees, for clients that want them (Binance clients ignore extra fields).
+    hogaSymbol: market.symbol,
+    makerFeeBps: market.makerFeeBps,
+    takerFeeBps: market.takerFeeBps,
+  };
+}
+
+function tradeJson(market: Market, trade: TapeTrade) {
+  return {
+    id: trade.id,
+    price: price(market, trade.price),
+    qty: qty(market, trade.qty),
+    quoteQty: quote(market, BigInt(trade.price) * BigInt(trade.qty)),
+    time: trade.ts,
+    isBuyerMaker: isBuyerMaker(trade.side),
+    isBestMatch: true,
+  };
+}
+
+/** Each Hoga trade is its own aggregate (first and last id are its id). */
+function aggTradeJson(market: Market, trade: TapeTrade) {
+  return {
+    a: trade.id,
+    p: price(market, trade.price),
+    q: qty(market, trade.qty),
+    f: trade.id,
+    l: trade.id,
+    T: trade.ts,
+    m: isBuyerMaker(trade.side),
+    M: true,
+  };
+}
+
+type Kline = [number, string, string, string, string, string, number, string, number, string, string, string];
+
+function kline(
+  market: Market,
+  candle: { openMs: number; closeMs: number; open: number; high: number; low: number; close: number },
+  volumeLots: number,
+  quoteVolume: bigint | string,
+  trades: number,
+): Kline {
+  return [
+    candle.openMs,
+    price(market, candle.open),
+    price(market, candle.high),
+    price(market, candle.low),
+    price(market, candle.close),
+    qty(market, volumeLots),
+    candle.closeMs - 1,
+    quote(market, quoteVolume),
+    trades,
+    // Taker buy volumes are not kept by Hoga's candles.
+    '0',
+    '0',
+    '0',
+  ];
+}
+
+function storedKline(market: Market, record: CandleRecord): Kline {
+  return kline(
+    market,
+    { ...record, openMs: record.openTimeMs, closeMs: record.closeTimeMs },
+    record.volumeQty,
+    record.quoteVolume,
+    record.tradeCount,
+  );
+}
+
+/** quoteVolume / volume at the price's scale, truncated; "0" without volume. */
+function weightedAverage(market: Market, quoteMinor: bigint, volumeLots: number): string {
+  const { scale } = market;
+  if (volumeLots === 0) return formatUnits(0n, scale.tick.scale);
+  const numerator = quoteMinor * 10n ** BigInt(scale.lot.scale + scale.tick.scale);
+  const denominator = BigInt(volumeLots) * scale.lot.units * 10n ** BigInt(scale.spec.quoteDecimals);
+  return formatUnits(numerator / denominator, scale.tick.scale);
+}
+
+function ticker24h(deps: BinanceMarketDependencies, market: Market, nowMs: number, mini: boolean) {
+  const view = deps.data.ticker(market.symbol, nowMs);
+  const open = view?.open ?? 0;
+  const last = view?.last ?? 0;
+  const volume = view?.volume ?? 0;
+  const quoteVolume = BigInt(view?.quoteVolume ?? '0');
+  const count = view?.trades ?? 0;
+  const openTime = nowMs - dayMs;
+  const inWindow = (deps.data.recentTrades(market.symbol) ?? []).filter((trade) => trade.ts > openTime);
+  const lastTrade = inWindow.at(-1);
+  const base = {
+    symbol: binanceSymbol(market),
+    openPrice: price(market, open),
+    highPrice: price(market, view?.high ?? 0),
+    lowPrice: price(market, view?.low ?? 0),
+    lastPrice: price(market, last),
+    volume: qty(market, volume),
+    quoteVolume: quote(market, quoteVolume),
+    openTime,
+    closeTime: nowMs,
+    // The tape keeps the last trades only: the first id is known when it holds the whole window.
+    firstId: count > 0 && inWindow.length === count ? inWindow[0].id : -1,
+    lastId: lastTrade?.id ?? -1,
+    count,
+  };
+  if (mini) return base;
+  const best = deps.data.depth(market.symbol, 1);
+  const bid = best?.bids[0];
+  const ask = best?.asks[0];
+  const change = last - open;
+  return {
+    ...base,
+    priceChange: price(market, change),
+    priceChangePercent: formatUnits(BigInt(view?.changeBps ?? 0), 2),
+    weightedAvgPrice: weightedAverage(market, quoteVolume, volume),
+    // Hoga's ticker keeps no close before the window.
+    prevClosePrice: price(market, 0),
+    lastQty: qty(market, lastTrade?.qty ?? 0),
+    bidPrice: price(market, bid?.[0] ?? 0),
+    bidQty: qty(market, bid?.[1] ?? 0),
+    askPrice: price(market, ask?.[0] ?? 0),
+    askQty: qty(market, ask?.[1] ?? 0),
+  };
+}
+
+function bookTicker(deps: BinanceMarketDependencies, market: Market) {
+  const best = deps.data.depth(market.symbol, 1);
+  const bid = best?.bids[0];
+  const ask = best?.asks[0];
+  return {
+    symbol: binanceSymbol(market),
+    bidPrice: price(market, bid?.[0] ?? 0),
+    bidQty: qty(market, bid?.[1] ?? 0),
+    askPrice: price(market, ask?.[0] ?? 0),
+    askQty: qty(market, ask?.[1] ?? 0),
+  };
+}
+
+/** One object for `symbol`, an array otherwise (Binance's rule for every ticker route). */
+function oneOrAll<T>(query: Query, markets: Market[], view: (market: Market) => T): T | T[] {
+  const views = markets.map(view);
+  return query.symbol !== undefined ? views[0] : views;
+}
+
+/**
+ * Klines: with `startTime`, the first `limit` candles from it; otherwise the last `limit` before
+ * `endTime` (default now). Stored (closed) candles first, then the one in progress.
+ */
+async function klines(deps: BinanceMarketDependencies, query: Query): Promise<Kline[]> {
+  const market = marketOf(deps.markets, query.symbol);
+  const interval = intervalOf(query.interval);
+  const limit = limitParam(query.limit, klinesLimitDefault, klinesLimitMax);
+  const startTime = integerParam(query.startTime, 'startTime');
+  const endTime = integerParam(query.endTime, 'endTime');
+  const toMs = endTime === undefined ? Number.MAX_SAFE_INTEGER : endTime + 1;
+  const fromMs = startTime ?? Math.max(0, (endTime ?? deps.clock()) - (limit + 1) * intervalMsMax[interval]);
+  await deps.beforeCandles();
+  const rows: Kline[] = [];
+  let cursor: string | null = null;
+  // Bounded: at most limit + 2 candles fit in [fromMs, toMs) when startTime is absent; with it,
+  // reading stops once `limit` are in.
+  do {
+    const page = await deps.candles.candles(
+      { symbol: market.symbol, interval, source: 'trades', fromMs, toMs },
+      { cursor, limit: 500 },
+    );
+    for (const record of page.items) rows.push(storedKline(market, record));
+    cursor = page.next;
+  } while (
+    cursor !== null &&
+    (startTime === undefined || rows.length < limit) &&
+    rows.length <= 2 * klinesLimitMax
+  );
+  const open = deps.data.candle(market.symbol, interval);
+  if (open !== undefined && !open.closed && open.openMs >= fromMs && open.openMs < toMs) {
+    if (rows.length === 0 || (rows.at(-1) as Kline)[0] < open.openMs)
+      rows.push(kline(market, open, open.volume, open.quoteVolume, open.trades));
+  }
+  return startTime === undefined ? rows.slice(-limit) : rows.slice(0, limit);
+}
+
+/** Registers the routes on a scope that already has the Binance error handler and weights. */
+export function registerBinanceMarketRoutes(scope: FastifyInstance, deps: BinanceMarketDependencies): void {
+  const { markets, data, clock } = deps;
+  const weight = (binanceWeight: number | ((query: Query) => number)) => ({ config: { binanceWeight } });
+  const schema = (summary: string) => ({ schema: { tags: ['binance'], summary } });
+
+  scope.get('/api/v3/ping', { ...weight(1), ...schema('Connectivity') }, async () => ({}));
+  scope.get('/api/v3/time', { ...weight(1), ...schema('Server time') }, async () => ({
+    serverTime: clock(),
+  }));
+
+  scope.get<{ Querystring: Query }>(
+    '/api/v3/exchangeInfo',
+    { ...weight(20), ...schema('Markets, their filters and order types; the rate limit') },
+    async (request) => ({
+      timezone: 'UTC',
+      serverTime: clock(),
+      rateLimits: [
+        {
+          rateLimitType: 'REQUEST_WEIGHT',
+          interval: 'MINUTE',
+          intervalNum: 1,
+          limit: deps.weightPerMinuteMax,
+        },
+      ],
+      exchangeFilters: [],
+      symbols: selectedMarkets(markets, request.query).map(symbolInfo),
+    }),
+  );
+
+  scope.get<{ Querystring: Query }>(
+    '/api/v3/depth',
+    {
+      ...weight((query) => depthWeight(limitParamOrDefault(query.limit, 100))),
+      ...schema('Order book'),
+    },
+    async (request) => {
+      const market = marketOf(markets, request.query.symbol);
+      const limit = limitParam(request.query.limit, 100, depthLimitMax);
+      const depth = data.depth(market.symbol, limit);
+      return {
+        lastUpdateId: depth?.lastUpdateId ?? 0,
+        bids: (depth?.bids ?? []).map(([p, q]) => [price(market, p), qty(market, q)]),
+        asks: (depth?.asks ?? []).map(([p, q]) => [price(market, p), qty(market, q)]),
+      };
+    },
+  );
+
+  scope.get<{ Querystring: Query }>(
+    '/api/v3/trades',
+    { ...weight(25), ...schema(`Recent trades, oldest first (the last ${tapeTradesMax} are kept)`) },
+    async (request) => {
+      const market = marketOf(markets, request.query.symbol);
+      const limit = limitParam(request.query.limit, 500, 1_000);
+      return (data.recentTrades(market.symbol) ?? []).slice(-limit).map((trade) => tradeJson(market, trade));
+    },
+  );
+
+  scope.get<{ Querystring: Query }>(
+    '/api/v3/aggTrades',
+    { ...weight(4), ...schema('Recent trades as aggregates (one trade each)') },
+    async (request) => {
+      const { query } = request;
+      const market = marketOf(markets, query.symbol);
+      const limit = limitParam(query.limit, 500, 1_000);
+      const fromId = integerParam(query.fromId, 'fromId');
+      const startTime = integerParam(query.startTime, 'startTime');
+      const endTime = integerParam(query.endTime, 'endTime');
+      const trades = (data.recentTrades(market.symbol) ?? []).filter(
+        (trade) =>
+          (fromId === undefined || trade.id >= fromId) &&
+          (startTime === undefined || trade.ts >= startTime) &&
+          (endTime === undefined || trade.ts <= endTime),
+      );
+      const chosen =
+        fromId !== undefined || startTime !== undefined ? trades.slice(0, limit) : trades.slice(-limit);
+      return chosen.map((trade) => aggTradeJson(market, trade));
+    },
+  );
+
+  for (const path of ['/api/v3/klines', '/api/v3/uiKlines']) {
+    scope.get<{ Querystring: Query }>(
+      path,
+      { ...weight(2), ...schema('Candles, the open one last') },
+      (request) => klines(deps, request.query),
+    );
+  }
+
+  scope.get<{ Querystring: Query }>(
+    '/api/v3/ticker/24hr',
+    { ...weight((query) => tickerWeight(query, 2, 80)), ...schema('Rolling 24-hour ticker') },
+    async (request) => {
+      const nowMs = clock();
+      const mini = request.query.type === 'MINI';
+      return oneOrAll(request.query, selectedMarkets(markets, request.query), (market) =>
+        ticker24h(deps, market, nowMs, mini),
+      );
+    },
+  );
+
+  scope.get<{ Querystring: Query }>(
+    '/api/v3/ticker/price',
+    { ...weight((query) => tickerWeight(query, 2, 4)), ...schema('Last price') },
+    async (request) => {
+      const nowMs = clock();
+      return oneOrAll(request.query, selectedMarkets(markets, request.query), (market) => ({
+        symbol: binanceSymbol(market),
+        price: price(market, data.ticker(market.symbol, nowMs)?.last ?? 0),
+      }));
+    },
+  );
+
+  scope.get<{ Querystring: Query }>(
+    '/api/v3/ticker/bookTicker',
+    { ...weight((query) => tickerWeight(query, 2, 4)), ...schema('Best bid and ask') },
+    async (request) =>
+      oneOrAll(request.query, selectedMarkets(markets, request.query), (market) => bookTicker(deps, market)),
+  );
+}
+
+/** For weights only: a malformed limit costs the default weight (the route then refuses it). */
+function limitParamOrDefault(value: unknown, fallback: number): number {
+  const limit = typeof value === 'string' ? Number(value) : Number.NaN;
+  return Number.isSafeInteger(limit) && limit > 0 ? limit : fallback;
+}
