@@ -322,6 +322,7 @@ async function startLocked(
     candles: readModel,
     beforeCandles: () => candleWriter.flushAdded(),
     weights: { weightPerMinuteMax: config.binanceWeightPerMinute },
+    bus,
   });
   await registerWebUi(app, { distDir: config.webDistDir });
   await app.listen({ host: config.host, port: config.port });

@@ -3,14 +3,25 @@
 // serves (the market registry, market data's in-memory state, the candle store): no second path.
 import type { FastifyInstance } from 'fastify';
 import type { CandleReader } from '../gateway/candles.js';
-import { formatUnits, lotsToQty, minorToPrice } from '../gateway/decimal.js';
 import type { MarketDataReader } from '../gateway/market-views.js';
 import type { Market, MarketRegistry } from '../gateway/markets.js';
-import type { CandleInterval, TapeTrade } from '../marketdata/index.js';
+import type { CandleInterval } from '../marketdata/index.js';
 import { tapeTradesMax } from '../marketdata/trades.js';
-import type { CandleRecord } from '../store/candles.js';
 import { binanceSymbol, marketOf, selectedMarkets } from './symbols.js';
-import { integerParam, intervalOf, isBuyerMaker, limitParam } from './units.js';
+import { integerParam, intervalOf, limitParam } from './units.js';
+import {
+  aggTradeJson,
+  bookTicker,
+  dayMs,
+  type Kline,
+  kline,
+  price,
+  qty,
+  storedKline,
+  symbolInfo,
+  ticker24h,
+  tradeJson,
+} from './views.js';
 import { depthWeight, tickerWeight } from './weights.js';
 
 export interface BinanceMarketDependencies {
@@ -28,7 +39,6 @@ type Query = Record<string, unknown>;
 export const depthLimitMax = 5_000;
 export const klinesLimitDefault = 500;
 export const klinesLimitMax = 1_000;
-const dayMs = 86_400_000;
 /** Upper bounds of each interval's length (a day may have 25 hours, a week 169). */
 const intervalMsMax: Record<CandleInterval, number> = {
   '1s': 1_000,
@@ -40,210 +50,6 @@ const intervalMsMax: Record<CandleInterval, number> = {
   '1d': dayMs + 3_600_000,
   '1w': 7 * dayMs + 3_600_000,
 };
-
-/** Engine price and lot counts in Binance's text (the market's own decimal strings). */
-function price(market: Market, minor: number): string {
-  return minorToPrice(minor, market.scale);
-}
-
-function qty(market: Market, lots: number): string {
-  return lotsToQty(lots, market.scale);
-}
-
-function quote(market: Market, minor: bigint | string | number): string {
-  return formatUnits(BigInt(minor), market.scale.spec.quoteDecimals);
-}
-
-/** The largest price and quantity an engine integer can hold, for PRICE_FILTER and LOT_SIZE. */
-function maxPrice(market: Market): string {
-  const ticks = BigInt(Math.floor(Number.MAX_SAFE_INTEGER / market.scale.tickSizeMinor));
-  return formatUnits(ticks * market.scale.tick.units, market.scale.tick.scale);
-}
-
-export function symbolInfo(market: Market) {
-  const { spec } = market.scale;
-  return {
-    symbol: binanceSymbol(market),
-    status: 'TRADING',
-    baseAsset: market.base,
-    baseAssetPrecision: spec.baseDecimals,
-    quoteAsset: market.quote,
-    quotePrecision: spec.quoteDecimals,
-    quoteAssetPrecision: spec.quoteDecimals,
-    baseCommissionPrecision: spec.baseDecimals,
-    quoteCommissionPrecision: spec.quoteDecimals,
-    // The engine's order kinds: limit and market, post-only, stop-loss and take-profit (market or limit).
-    orderTypes: [
-      'LIMIT',
-      'LIMIT_MAKER',
-      'MARKET',
-      'STOP_LOSS',
-      'STOP_LOSS_LIMIT',
-      'TAKE_PROFIT',
-      'TAKE_PROFIT_LIMIT',
-    ],
-    icebergAllowed: true,
-    ocoAllowed: true,
-    otoAllowed: false,
-    quoteOrderQtyMarketAllowed: false,
-    allowTrailingStop: false,
-    cancelReplaceAllowed: false,
-    amendAllowed: true,
-    isSpotTradingAllowed: true,
-    isMarginTradingAllowed: false,
-    filters: [
-      {
-        filterType: 'PRICE_FILTER',
-        minPrice: spec.tickSize,
-        maxPrice: maxPrice(market),
-        tickSize: spec.tickSize,
-      },
-      {
-        filterType: 'LOT_SIZE',
-        minQty: spec.lotSize,
-        maxQty: qty(market, Number.MAX_SAFE_INTEGER),
-        stepSize: spec.lotSize,
-      },
-    ],
-    permissions: [],
-    permissionSets: [['SPOT']],
-    defaultSelfTradePreventionMode: 'NONE',
-    allowedSelfTradePreventionModes: ['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'],
-    // Hoga's own name and fees, for clients that want them (Binance clients ignore extra fields).
-    hogaSymbol: market.symbol,
-    makerFeeBps: market.makerFeeBps,
-    takerFeeBps: market.takerFeeBps,
-  };
-}
-
-function tradeJson(market: Market, trade: TapeTrade) {
-  return {
-    id: trade.id,
-    price: price(market, trade.price),
-    qty: qty(market, trade.qty),
-    quoteQty: quote(market, BigInt(trade.price) * BigInt(trade.qty)),
-    time: trade.ts,
-    isBuyerMaker: isBuyerMaker(trade.side),
-    isBestMatch: true,
-  };
-}
-
-/** Each Hoga trade is its own aggregate (first and last id are its id). */
-function aggTradeJson(market: Market, trade: TapeTrade) {
-  return {
-    a: trade.id,
-    p: price(market, trade.price),
-    q: qty(market, trade.qty),
-    f: trade.id,
-    l: trade.id,
-    T: trade.ts,
-    m: isBuyerMaker(trade.side),
-    M: true,
-  };
-}
-
-type Kline = [number, string, string, string, string, string, number, string, number, string, string, string];
-
-function kline(
-  market: Market,
-  candle: { openMs: number; closeMs: number; open: number; high: number; low: number; close: number },
-  volumeLots: number,
-  quoteVolume: bigint | string,
-  trades: number,
-): Kline {
-  return [
-    candle.openMs,
-    price(market, candle.open),
-    price(market, candle.high),
-    price(market, candle.low),
-    price(market, candle.close),
-    qty(market, volumeLots),
-    candle.closeMs - 1,
-    quote(market, quoteVolume),
-    trades,
-    // Taker buy volumes are not kept by Hoga's candles.
-    '0',
-    '0',
-    '0',
-  ];
-}
-
-function storedKline(market: Market, record: CandleRecord): Kline {
-  return kline(
-    market,
-    { ...record, openMs: record.openTimeMs, closeMs: record.closeTimeMs },
-    record.volumeQty,
-    record.quoteVolume,
-    record.tradeCount,
-  );
-}
-
-/** quoteVolume / volume at the price's scale, truncated; "0" without volume. */
-function weightedAverage(market: Market, quoteMinor: bigint, volumeLots: number): string {
-  const { scale } = market;
-  if (volumeLots === 0) return formatUnits(0n, scale.tick.scale);
-  const numerator = quoteMinor * 10n ** BigInt(scale.lot.scale + scale.tick.scale);
-  const denominator = BigInt(volumeLots) * scale.lot.units * 10n ** BigInt(scale.spec.quoteDecimals);
-  return formatUnits(numerator / denominator, scale.tick.scale);
-}
-
-function ticker24h(deps: BinanceMarketDependencies, market: Market, nowMs: number, mini: boolean) {
-  const view = deps.data.ticker(market.symbol, nowMs);
-  const open = view?.open ?? 0;
-  const last = view?.last ?? 0;
-  const volume = view?.volume ?? 0;
-  const quoteVolume = BigInt(view?.quoteVolume ?? '0');
-  const count = view?.trades ?? 0;
-  const openTime = nowMs - dayMs;
-  const inWindow = (deps.data.recentTrades(market.symbol) ?? []).filter((trade) => trade.ts > openTime);
-  const lastTrade = inWindow.at(-1);
-  const base = {
-    symbol: binanceSymbol(market),
-    openPrice: price(market, open),
-    highPrice: price(market, view?.high ?? 0),
-    lowPrice: price(market, view?.low ?? 0),
-    lastPrice: price(market, last),
-    volume: qty(market, volume),
-    quoteVolume: quote(market, quoteVolume),
-    openTime,
-    closeTime: nowMs,
-    // The tape keeps the last trades only: the first id is known when it holds the whole window.
-    firstId: count > 0 && inWindow.length === count ? inWindow[0].id : -1,
-    lastId: lastTrade?.id ?? -1,
-    count,
-  };
-  if (mini) return base;
-  const best = deps.data.depth(market.symbol, 1);
-  const bid = best?.bids[0];
-  const ask = best?.asks[0];
-  const change = last - open;
-  return {
-    ...base,
-    priceChange: price(market, change),
-    priceChangePercent: formatUnits(BigInt(view?.changeBps ?? 0), 2),
-    weightedAvgPrice: weightedAverage(market, quoteVolume, volume),
-    // Hoga's ticker keeps no close before the window.
-    prevClosePrice: price(market, 0),
-    lastQty: qty(market, lastTrade?.qty ?? 0),
-    bidPrice: price(market, bid?.[0] ?? 0),
-    bidQty: qty(market, bid?.[1] ?? 0),
-    askPrice: price(market, ask?.[0] ?? 0),
-    askQty: qty(market, ask?.[1] ?? 0),
-  };
-}
-
-function bookTicker(deps: BinanceMarketDependencies, market: Market) {
-  const best = deps.data.depth(market.symbol, 1);
-  const bid = best?.bids[0];
-  const ask = best?.asks[0];
-  return {
-    symbol: binanceSymbol(market),
-    bidPrice: price(market, bid?.[0] ?? 0),
-    bidQty: qty(market, bid?.[1] ?? 0),
-    askPrice: price(market, ask?.[0] ?? 0),
-    askQty: qty(market, ask?.[1] ?? 0),
-  };
-}
 
 /** One object for `symbol`, an array otherwise (Binance's rule for every ticker route). */
 function oneOrAll<T>(query: Query, markets: Market[], view: (market: Market) => T): T | T[] {
@@ -383,7 +189,7 @@ export function registerBinanceMarketRoutes(scope: FastifyInstance, deps: Binanc
       const nowMs = clock();
       const mini = request.query.type === 'MINI';
       return oneOrAll(request.query, selectedMarkets(markets, request.query), (market) =>
-        ticker24h(deps, market, nowMs, mini),
+        ticker24h(data, market, nowMs, mini),
       );
     },
   );
@@ -404,7 +210,7 @@ export function registerBinanceMarketRoutes(scope: FastifyInstance, deps: Binanc
     '/api/v3/ticker/bookTicker',
     { ...weight((query) => tickerWeight(query, 2, 4)), ...schema('Best bid and ask') },
     async (request) =>
-      oneOrAll(request.query, selectedMarkets(markets, request.query), (market) => bookTicker(deps, market)),
+      oneOrAll(request.query, selectedMarkets(markets, request.query), (market) => bookTicker(data, market)),
   );
 }
 

@@ -6,9 +6,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CandleReader } from '../gateway/candles.js';
 import type { GatewayContext } from '../gateway/context.js';
 import type { MarketDataReader } from '../gateway/market-views.js';
+import type { MarketDataBus } from '../marketdata/index.js';
 import { toBinanceError } from './errors.js';
 import { registerBinanceMarketRoutes } from './market-routes.js';
+import { BinanceStreamHub, type StreamLimits } from './streams.js';
 import { RequestWeights, usedWeightHeader, type WeightOptions } from './weights.js';
+import { registerBinanceStreamRoutes, type StreamSocketOptions } from './ws-routes.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -25,6 +28,15 @@ export interface BinanceDependencies {
   /** Resolves once every closed candle has reached the store. */
   beforeCandles?: () => Promise<void>;
   weights?: Partial<WeightOptions>;
+  /** The market-data bus: with it, the Binance market streams are served under /binance/. */
+  bus?: MarketDataBus;
+  streams?: Partial<StreamLimits>;
+  streamSockets?: Partial<StreamSocketOptions>;
+}
+
+export interface BinanceApi {
+  weights: RequestWeights;
+  streams?: BinanceStreamHub;
 }
 
 /** What a route module of the Binance API gets: the dependencies and the shared weights. */
@@ -44,15 +56,20 @@ function sendError(request: FastifyRequest, reply: FastifyReply, thrown: unknown
 }
 
 /**
- * Registers the Binance-compatible API. Returns the shared weights (for metrics and tests).
- * `modules` run inside the scope after the public routes.
+ * Registers the Binance-compatible API. Returns the shared weights and the stream hub (for
+ * metrics and tests). `modules` run inside the scope after the public routes.
  */
 export async function registerBinanceApi(
   app: FastifyInstance,
   deps: BinanceDependencies,
   modules: readonly BinanceRouteModule[] = [],
-): Promise<RequestWeights> {
+): Promise<BinanceApi> {
   const weights = new RequestWeights(deps.weights, deps.context.clock);
+  const { bus } = deps;
+  const streams =
+    bus === undefined
+      ? undefined
+      : new BinanceStreamHub(deps.context.state.markets, deps.data, deps.context.clock, deps.streams);
   await app.register(async (scope) => {
     scope.setErrorHandler((thrown, request, reply) => sendError(request, reply, thrown));
     scope.addHook('onRequest', async (request, reply) => {
@@ -72,7 +89,12 @@ export async function registerBinanceApi(
       clock: deps.context.clock,
       weightPerMinuteMax: weights.options.weightPerMinuteMax,
     });
+    if (bus !== undefined && streams !== undefined) {
+      const unsubscribe = bus.subscribe(streams);
+      scope.addHook('onClose', async () => unsubscribe());
+      registerBinanceStreamRoutes(scope, streams, deps.context.clock, deps.streamSockets);
+    }
     for (const module of modules) await module(scope, { deps, weights });
   });
-  return weights;
+  return { weights, streams };
 }

@@ -97,3 +97,54 @@ it('ccxt REST: loadMarkets, fetchTime, fetchOrderBook, fetchTicker(s), fetchTrad
   assert.deepEqual(values, [101.5, 101.5, 101.5, 101.5, 0.1]);
   assert.equal(Number(openTime) % 60_000, 0);
 });
+
+it('ccxt.pro WebSocket: watchOrderBook, watchTrades, watchOHLCV follow live trading', async () => {
+  const exchange = new ccxt.pro.binance(hogaCcxtConfig(test.exchange.url));
+  try {
+    // ccxt opens ws:// (not wss://) URLs only through an HTTP agent, loaded once by this documented call.
+    await exchange.loadHttpProxyAgent();
+    await exchange.loadMarkets();
+    // The order book: a REST snapshot synchronised with the depth diffs by update id.
+    const watchedBook = exchange.watchOrderBook('BTC/USDT');
+    const watchedTrades = exchange.watchTrades('BTC/USDT');
+    const watchedCandles = exchange.watchOHLCV('BTC/USDT', '1m');
+    // Each watch resolves on its stream's next message: keep trading until all three have one.
+    let price = 101;
+    const settled = Promise.all([watchedBook, watchedTrades, watchedCandles]);
+    let done = false;
+    void settled.finally(() => {
+      done = true;
+    });
+    while (!done) {
+      await place(makerToken, { side: 'sell', price: String(price), qty: '0.01' });
+      await place(takerToken, { side: 'buy', price: String(price), qty: '0.01' });
+      price -= 0.5;
+      await Promise.race([settled, new Promise((resolve) => setImmediate(resolve))]);
+    }
+    await settled;
+    // Once the socket has caught up with the server's last change, the local book equals the
+    // server's. The local nonce is read synchronously: below the target, a diff is still on its
+    // way and the next watchOrderBook resolves with it.
+    const rest = await test.api.expect(200, 'GET', '/api/v3/depth?symbol=BTCUSDT&limit=1000');
+    const nonce = () => exchange.orderbooks['BTC/USDT']?.nonce ?? 0;
+    while (nonce() < rest.lastUpdateId) await exchange.watchOrderBook('BTC/USDT');
+    assert.equal(nonce(), rest.lastUpdateId);
+    const local = exchange.orderbooks['BTC/USDT'];
+    const numeric = (levels: string[][]) => levels.map(([p, q]) => [Number(p), Number(q)]);
+    assert.deepEqual(Array.from(local?.bids ?? []), numeric(rest.bids));
+    assert.deepEqual(Array.from(local?.asks ?? []), numeric(rest.asks));
+
+    const trades = await watchedTrades;
+    assert.ok(trades.length >= 1);
+    assert.equal(trades[0].symbol, 'BTC/USDT');
+    assert.equal(trades[0].side, 'buy');
+    assert.equal(trades[0].amount, 0.01);
+    const candles = await watchedCandles;
+    assert.ok(candles.length >= 1);
+    const last = candles.at(-1) ?? [];
+    assert.equal(Number(last[0]) % 60_000, 0);
+    assert.ok(Number(last[5]) >= 0.01, JSON.stringify(last));
+  } finally {
+    await exchange.close();
+  }
+});
