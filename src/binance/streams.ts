@@ -143,14 +143,18 @@ export class BinanceStreamHub implements ChannelPublisher {
     return connection;
   }
 
+  /** Whether adding the streams keeps the connection within its stream limit. */
+  canSubscribe(connection: StreamConnection, names: readonly StreamName[]): boolean {
+    const added = new Set(
+      names.filter((name) => !connection.streams.has(name.name)).map((name) => name.name),
+    );
+    return connection.streams.size + added.size <= this.limits.streamsPerConnectionMax;
+  }
+
   /** Adds the streams; false (nothing added) when the connection would pass its stream limit. */
   subscribe(connection: StreamConnection, names: readonly StreamName[]): boolean {
+    if (!this.canSubscribe(connection, names)) return false;
     const added = names.filter((name) => !connection.streams.has(name.name));
-    if (
-      connection.streams.size + new Set(added.map((name) => name.name)).size >
-      this.limits.streamsPerConnectionMax
-    )
-      return false;
     for (const parsed of added) {
       if (connection.streams.has(parsed.name)) continue;
       let stream = this.streams.get(parsed.name);

@@ -82,78 +82,76 @@ export function registerBinanceStreamRoutes(
     return parsed;
   }
 
-  function handle(state: SocketState, text: string): void {
+  /** The reply to one message, and what to do after sending it (subscribing sends the current state). */
+  function answer(state: SocketState, text: string): { reply: Reply; afterReply?: () => void } {
+    const error = (code: number, msg: string, id: unknown = null) => ({
+      reply: { error: { code, msg }, id },
+    });
     let message: unknown;
     try {
       message = JSON.parse(text);
-    } catch (error) {
-      return reply(state, {
-        error: { code: WsErrors.invalidJson, msg: `Invalid JSON: ${(error as Error).message}` },
-        id: null,
-      });
+    } catch (thrown) {
+      return error(WsErrors.invalidJson, `Invalid JSON: ${(thrown as Error).message}`);
     }
     if (typeof message !== 'object' || message === null || Array.isArray(message))
-      return reply(state, {
-        error: { code: WsErrors.invalidRequest, msg: 'Invalid request: expected an object' },
-        id: null,
-      });
+      return error(WsErrors.invalidRequest, 'Invalid request: expected an object');
     const { method, params, id } = message as { method?: unknown; params?: unknown; id?: unknown };
-    const echoed = isValidId(id) ? (id ?? null) : null;
-    if (!isValidId(id ?? null))
-      return reply(state, {
-        error: { code: WsErrors.invalidValueType, msg: 'Invalid value type: id' },
-        id: null,
-      });
-    const fail = (code: number, msg: string) => reply(state, { error: { code, msg }, id: echoed });
+    if (!isValidId(id ?? null)) return error(WsErrors.invalidValueType, 'Invalid value type: id');
+    const echoed = id ?? null;
+    const ok = (result: unknown) => ({ reply: { result, id: echoed } });
     switch (method) {
       case 'SUBSCRIBE':
       case 'UNSUBSCRIBE': {
         if (!Array.isArray(params) || params.length > settings.paramsMax)
-          return fail(
+          return error(
             WsErrors.invalidRequest,
             `Invalid request: params must be an array of at most ${settings.paramsMax} streams`,
+            echoed,
           );
         const parsed = parseAll(params);
-        if (typeof parsed === 'string') return fail(WsErrors.invalidRequest, parsed);
-        if (method === 'UNSUBSCRIBE')
+        if (typeof parsed === 'string') return error(WsErrors.invalidRequest, parsed, echoed);
+        if (method === 'UNSUBSCRIBE') {
           hub.unsubscribe(
             state.connection,
             parsed.map((stream) => stream.name),
           );
-        else {
-          // The reply goes first, then the current state of latest-value streams.
-          if (state.connection.streams.size + parsed.length > hub.limits.streamsPerConnectionMax)
-            return fail(
-              WsErrors.invalidRequest,
-              `Invalid request: at most ${hub.limits.streamsPerConnectionMax} streams per connection`,
-            );
-          reply(state, { result: null, id: echoed });
-          hub.subscribe(state.connection, parsed);
-          return;
+          return ok(null);
         }
-        return reply(state, { result: null, id: echoed });
+        if (!hub.canSubscribe(state.connection, parsed))
+          return error(
+            WsErrors.invalidRequest,
+            `Invalid request: at most ${hub.limits.streamsPerConnectionMax} streams per connection`,
+            echoed,
+          );
+        // The reply goes first, then the current state of latest-value streams.
+        return { ...ok(null), afterReply: () => hub.subscribe(state.connection, parsed) };
       }
       case 'LIST_SUBSCRIPTIONS':
-        return reply(state, { result: [...state.connection.streams.keys()], id: echoed });
-      case 'SET_PROPERTY': {
+        return ok([...state.connection.streams.keys()]);
+      case 'SET_PROPERTY':
         if (!Array.isArray(params) || params[0] !== 'combined')
-          return fail(WsErrors.unknownProperty, 'Unknown property');
+          return error(WsErrors.unknownProperty, 'Unknown property', echoed);
         if (typeof params[1] !== 'boolean')
-          return fail(WsErrors.invalidValueType, 'Invalid value type: expected Boolean');
+          return error(WsErrors.invalidValueType, 'Invalid value type: expected Boolean', echoed);
         state.connection.combined = params[1];
-        return reply(state, { result: null, id: echoed });
-      }
-      case 'GET_PROPERTY': {
+        return ok(null);
+      case 'GET_PROPERTY':
         if (!Array.isArray(params) || params[0] !== 'combined')
-          return fail(WsErrors.unknownProperty, 'Unknown property');
-        return reply(state, { result: state.connection.combined, id: echoed });
-      }
+          return error(WsErrors.unknownProperty, 'Unknown property', echoed);
+        return ok(state.connection.combined);
       default:
-        return fail(
+        return error(
           WsErrors.invalidRequest,
-          `Invalid request: unknown method ${JSON.stringify(method)?.slice(0, 40)}`,
+          `Invalid request: unknown method ${String(JSON.stringify(method)).slice(0, 40)}`,
+          echoed,
         );
     }
+  }
+
+  function handle(state: SocketState, text: string): void {
+    const { reply: message, afterReply } = answer(state, text);
+    reply(state, message);
+    afterReply?.();
   }
 
   function open(socket: WebSocket, initial: readonly string[], combined: boolean): void {
