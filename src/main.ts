@@ -11,6 +11,7 @@ import type { ExchangeConfig } from './config.js';
 import type { MatchingEngine } from './core/types.js';
 import { buildGateway } from './gateway/app.js';
 import { registerCandleRoutes } from './gateway/candles.js';
+import { channelFormatter } from './gateway/channel-units.js';
 import type { Onboarding } from './gateway/onboarding.js';
 import { PasswordHasher } from './gateway/passwords.js';
 import { registerPublicMarketRoutes } from './gateway/public-market.js';
@@ -216,7 +217,8 @@ async function startLocked(
     logger.child({ component: 'read-model' }),
   );
   const state = new GatewayState(config.gateway.state);
-  const hub = new ChannelHub();
+  // Channels carry decimal strings like REST; `"units":"engine"` in a subscribe keeps the integers.
+  const hub = new ChannelHub({ formatter: channelFormatter(state.markets) });
   const bus = new InProcessBus();
   bus.subscribe(hub);
   // Closed candles persist in the read model's candles table, written on its thread; while it
