@@ -318,7 +318,7 @@ async function startLocked(
   registerCandleRoutes(app, state.markets, readModel, () => candleWriter.flushAdded(), marketData);
   registerPublicMarketRoutes(app, { markets: state.markets, data: marketData, clock: context.clock });
   registerSnapshotRoute(app, context, () => sequencer.snapshot());
-  await registerBinanceApi(app, {
+  const binance = await registerBinanceApi(app, {
     context,
     data: marketData,
     candles: readModel,
@@ -326,6 +326,11 @@ async function startLocked(
     weights: { weightPerMinuteMax: config.binanceWeightPerMinute },
     bus,
   });
+  context.metrics.gauge(
+    'hoga_binance_stream_connections',
+    'Open Binance-compatible market-stream sockets (/binance/ws, /binance/stream)',
+    () => binance.streams?.connectionCount ?? 0,
+  );
   await registerWebUi(app, { distDir: config.webDistDir });
   await app.listen({ host: config.host, port: config.port });
   const port = (app.server.address() as AddressInfo).port;
