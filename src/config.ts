@@ -4,6 +4,7 @@
 // the parsers below, which refuse a malformed value naming the variable instead of guessing.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ApiKeySecretKeySettings } from './gateway/api-key-secrets.js';
 import { type CookieSecureMode, defaultGatewayConfig, type GatewayConfig } from './gateway/config.js';
 
 export type FsyncPolicy = 'always' | 'batch' | 'none';
@@ -55,6 +56,8 @@ export interface ExchangeConfig {
   /** External quote feed (src/marketdata/feeds/from-spec.ts); empty: none. */
   quoteFeed: string;
   gateway: GatewayConfig;
+  /** The server key API key secrets are sealed with (src/gateway/api-key-secrets.ts). */
+  apiKeySecretKey: ApiKeySecretKeySettings;
 }
 
 /** Flags as `hoga start` parses them (all optional; strings as typed). */
@@ -255,6 +258,12 @@ function gatewayFromEnvironment(environment: Environment): GatewayConfig {
   config.origins.allowedOrigins = allowedOrigins(environment.HOGA_ALLOWED_ORIGINS);
   connectionsFromEnvironment(config, environment);
   config.logRequests = booleanSetting(environment.HOGA_LOG_REQUESTS, config.logRequests, 'HOGA_LOG_REQUESTS');
+  config.apiKeys.perUserMax = integer(
+    environment.HOGA_API_KEYS_PER_USER_MAX,
+    config.apiKeys.perUserMax,
+    'HOGA_API_KEYS_PER_USER_MAX',
+  );
+  if (config.apiKeys.perUserMax < 1) throw new Error('HOGA_API_KEYS_PER_USER_MAX must be at least 1');
   return config;
 }
 
@@ -315,5 +324,11 @@ export function loadConfig(
     demo: flags.demo === true || booleanSetting(environment.HOGA_DEMO, false, 'HOGA_DEMO'),
     quoteFeed: flags.quoteFeed ?? environment.HOGA_QUOTE_FEED ?? '',
     gateway: gatewayFromEnvironment(environment),
+    apiKeySecretKey: {
+      key: environment.HOGA_API_KEY_SECRET_KEY ?? '',
+      file: environment.HOGA_API_KEY_SECRET_KEY_FILE ?? '',
+      previousKey: environment.HOGA_API_KEY_PREVIOUS_SECRET_KEY ?? '',
+      previousFile: environment.HOGA_API_KEY_PREVIOUS_SECRET_KEY_FILE ?? '',
+    },
   };
 }

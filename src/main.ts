@@ -9,13 +9,19 @@ import { Histogram } from 'prom-client';
 import { registerBinanceApi } from './binance/plugin.js';
 import type { ExchangeConfig } from './config.js';
 import type { MatchingEngine } from './core/types.js';
+import {
+  keyFileTooOpen,
+  loadSecretBox,
+  type SecretBox,
+  secretLogRedaction,
+} from './gateway/api-key-secrets.js';
 import { buildGateway } from './gateway/app.js';
-import { registerCandleRoutes } from './gateway/candles.js';
+import { candleRoutes } from './gateway/candles.js';
 import { channelFormatter } from './gateway/channel-units.js';
 import type { Onboarding } from './gateway/onboarding.js';
 import { PasswordHasher } from './gateway/passwords.js';
 import { registerPublicMarketRoutes } from './gateway/public-market.js';
-import { registerSnapshotRoute } from './gateway/snapshots.js';
+import { snapshotRoute } from './gateway/snapshots.js';
 import { GatewayState } from './gateway/state.js';
 import { registerWebUi } from './gateway/web-static.js';
 import { type DirectoryLock, lockDirectories } from './journal/data-dir-lock.js';
@@ -179,11 +185,22 @@ async function shutdownSnapshot(
   return true;
 }
 
+/** The API key server key set; says where it came from (never the key) and warns on a loose file mode. */
+function openSecretBox(config: ExchangeConfig, logger: Logger): SecretBox {
+  const { box, source, files } = loadSecretBox(config.apiKeySecretKey, config.dataDir);
+  logger.info({ ...source, fingerprint: box.fingerprint }, 'api key server key loaded');
+  for (const file of files) {
+    if (keyFileTooOpen(file))
+      logger.warn({ file }, 'api key server key file is readable by others than its owner: chmod 600 it');
+  }
+  return box;
+}
+
 export async function startExchange(
   config: ExchangeConfig,
   options: StartOptions = {},
 ): Promise<ExchangeHandle> {
-  const logger = options.logger ?? pino({ name: 'hoga', level: config.logLevel });
+  const logger = options.logger ?? pino({ name: 'hoga', level: config.logLevel, redact: secretLogRedaction });
   const chosenQuoteFeed = chooseQuoteFeed(config.quoteFeed, logger.child({ component: 'quotes' }));
   // PGlite creates its own folder but not the parents: a fresh clone has no ./data yet.
   mkdirSync(config.dataDir, { recursive: true });
@@ -284,49 +301,56 @@ async function startLocked(
   state.useEngine(sequencer.engine);
   await seedAdmin(config, readModel, logger);
 
-  const { app, context } = await buildGateway({
+  const { app, services } = await buildGateway({
     clock: gatewayClock,
     config: config.gateway,
     engine: sequencer.engine,
     sequencer,
     users: readModel.users,
     sessions: readModel.sessions,
+    apiKeys: readModel.apiKeys,
+    secretBox: openSecretBox(config, logger),
     state,
     logger: logger.child({ component: 'gateway' }),
     marketData: hub,
     history: { lagCommands: () => readModel.lag(sequencer.lastSeq), ...readModel.history() },
   });
-  context.metrics.registry.registerMetric(fsyncSeconds);
-  registerQuoteMetrics(context.metrics.registry, quotes, quoteFeed);
-  context.metrics.gauge(
+  services.metrics.registry.registerMetric(fsyncSeconds);
+  registerQuoteMetrics(services.metrics.registry, quotes, quoteFeed);
+  services.metrics.gauge(
     'hoga_read_model_fell_behind_count',
     'Times the read model fell behind (a gap or a full queue) and caught up from the journal',
     () => readModel.fellBehindCount(),
   );
-  context.metrics.gauge(
+  services.metrics.gauge(
     'hoga_read_model_thread_idle',
     '1 while the read-model thread runs under SCHED_IDLE, 0 otherwise',
     () => (readModel.scheduling().policy === 'idle' ? 1 : 0),
   );
-  context.metrics.gauge(
+  services.metrics.gauge(
     'hoga_read_model_thread_boosts',
     'Times the lagging read-model thread was given the normal scheduling policy back',
     () => readModel.scheduling().boosts,
   );
   const flushTimer = setInterval(() => marketData.flush(Date.now()), config.marketDataFlushMs);
   flushTimer.unref();
-  registerCandleRoutes(app, state.markets, readModel, () => candleWriter.flushAdded(), marketData);
-  registerPublicMarketRoutes(app, { markets: state.markets, data: marketData, clock: context.clock });
-  registerSnapshotRoute(app, context, () => sequencer.snapshot());
+  await app.register(candleRoutes, {
+    markets: state.markets,
+    reader: readModel,
+    beforeRead: () => candleWriter.flushAdded(),
+    openCandles: marketData,
+  });
+  registerPublicMarketRoutes(app, { markets: state.markets, data: marketData, clock: services.clock });
+  await app.register(snapshotRoute, { takeSnapshot: () => sequencer.snapshot() });
   const binance = await registerBinanceApi(app, {
-    context,
+    context: services,
     data: marketData,
     candles: readModel,
     beforeCandles: () => candleWriter.flushAdded(),
     weights: { weightPerMinuteMax: config.binanceWeightPerMinute },
     bus,
   });
-  context.metrics.gauge(
+  services.metrics.gauge(
     'hoga_binance_stream_connections',
     'Open Binance-compatible market-stream sockets (/binance/ws, /binance/stream)',
     () => binance.streams?.connectionCount ?? 0,
@@ -370,7 +394,7 @@ async function startLocked(
       lastSeq: opened.recovered.lastSeq,
     },
     quotes,
-    onboarding: context.onboarding,
+    onboarding: services.onboarding,
     logger,
     close: (closeOptions) => {
       closing ??= close(closeOptions);

@@ -101,6 +101,11 @@ export const binanceErrorTable: Record<ErrorCode, Row> = {
   CLIENT_ORDER_ID_CONFLICT: row(400, NEW_ORDER_REJECTED, 'Duplicate order sent.'),
   CLIENT_CLAIM_ID_CONFLICT: row(400, UNKNOWN, notTraded),
   SYMBOL_NAME_COLLISION: row(400, INVALID_PARAMETER),
+  UNSUPPORTED_MEDIA_TYPE: row(415, UNKNOWN),
+  API_KEY_LIMIT: row(400, UNKNOWN),
+  INVALID_API_KEY: row(401, BinanceCodes.REJECTED_MBX_KEY, invalidKey),
+  INVALID_SIGNATURE: row(400, -1022, 'Signature for this request is not valid.'),
+  REQUEST_EXPIRED: row(400, -1021, 'Timestamp for this request is outside of the recvWindow.'),
   // engine reject codes
   UNKNOWN_COMMAND: row(400, UNKNOWN),
   UNKNOWN_SYMBOL: row(400, BinanceCodes.BAD_SYMBOL, 'Invalid symbol.'),

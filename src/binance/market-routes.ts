@@ -112,7 +112,10 @@ async function klines(deps: BinanceMarketDependencies, query: Query): Promise<Kl
 /** Registers the routes on a scope that already has the Binance error handler and weights. */
 export function registerBinanceMarketRoutes(scope: FastifyInstance, deps: BinanceMarketDependencies): void {
   const { markets, data, clock } = deps;
-  const weight = (binanceWeight: number | ((query: Query) => number)) => ({ config: { binanceWeight } });
+  // Public routes: the gateway's authentication hook lets them through (`auth: 'public'`).
+  const weight = (binanceWeight: number | ((query: Query) => number)) => ({
+    config: { auth: 'public' as const, binanceWeight },
+  });
   const schema = (summary: string, response: TSchema) => ({
     schema: { tags: ['binance'], summary, response: replies(response) },
   });

@@ -1,11 +1,11 @@
 // The Binance-compatible API as one Fastify plugin on the gateway's port: its own encapsulated
 // scope with Binance's error shape (`{code, msg}`, errors.ts) and request weights (weights.ts),
 // the public spot REST routes, and any further route modules handed in (the private API adds its
-// own the same way). Registered from src/main.ts: the gateway (an inner layer) never imports it.
+// own the same way). Registered from src/main.ts with one call.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CandleReader } from '../gateway/candles.js';
-import type { GatewayContext } from '../gateway/context.js';
 import type { MarketDataReader } from '../gateway/market-views.js';
+import type { GatewayServices } from '../gateway/services.js';
 import type { MarketDataBus } from '../marketdata/index.js';
 import { toBinanceError } from './errors.js';
 import { registerBinanceMarketRoutes } from './market-routes.js';
@@ -22,7 +22,7 @@ declare module 'fastify' {
 
 export interface BinanceDependencies {
   /** The gateway's services: markets, trading, sessions, clock, metrics. */
-  context: GatewayContext;
+  context: GatewayServices;
   data: MarketDataReader;
   candles: CandleReader;
   /** Resolves once every closed candle has reached the store. */

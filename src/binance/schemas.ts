@@ -9,15 +9,9 @@ const level = Type.Tuple([decimal, decimal], { description: '[price, qty]' });
 
 export const BinanceErrorReply = Type.Object({ code: integer, msg: Type.String() });
 
-/** 200 with `ok`, and Binance's error body for the statuses this layer answers with. */
+/** 200 with `ok`, and Binance's error body for every error status (400, 418, 429, 503...). */
 export function replies(ok: TSchema) {
-  return {
-    200: ok,
-    400: BinanceErrorReply,
-    418: BinanceErrorReply,
-    429: BinanceErrorReply,
-    503: BinanceErrorReply,
-  };
+  return { 200: ok, '4xx': BinanceErrorReply, '5xx': BinanceErrorReply };
 }
 
 /** One object for `symbol`, an array otherwise. */

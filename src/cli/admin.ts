@@ -11,6 +11,7 @@ import { PasswordHasher, passwordLengthMax } from '../gateway/passwords.js';
 import { directoryLockedExitCode, isDirectoryLocked, lockDirectories } from '../journal/data-dir-lock.js';
 import { lockedDirectories } from '../main.js';
 import { openStore } from '../store/store.js';
+import { resealApiKeys } from './reseal-api-keys.js';
 
 const passwordLengthMin = 8;
 
@@ -91,6 +92,22 @@ export function registerAdminCommands(program: Command): void {
       } catch (error) {
         process.stderr.write(`hoga admin create-user: ${(error as Error).message}\n`);
         process.exitCode = error instanceof ExchangeRunningError ? directoryLockedExitCode : 1;
+      }
+    });
+  admin
+    .command('reseal-api-keys')
+    .description('re-seal every API key secret under the current server key (docs/OPERATIONS.md)')
+    .option('--rotate', 'default key file only: generate a new key first, keep the old one as .previous')
+    .option('--data-dir <dir>', 'data directory (HOGA_DATA_DIR, default ./data)')
+    .option('--database-url <url>', 'PostgreSQL read model (DATABASE_URL)')
+    .action(async (flags) => {
+      try {
+        const report = await resealApiKeys(flags);
+        process.stdout.write(`${JSON.stringify(report)}\n`);
+        if (report.unreadable.length > 0) process.exitCode = 1;
+      } catch (error) {
+        process.stderr.write(`hoga admin reseal-api-keys: ${(error as Error).message}\n`);
+        process.exitCode = 1;
       }
     });
 }

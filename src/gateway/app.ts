@@ -1,150 +1,87 @@
-// The Fastify app: builds every service once, registers one route file per concept, and maps
-// every error to the one `{code, message, field?}` shape.
+// The Fastify app: builds every service once (the `services` decorator), adds the hooks every
+// request passes (request id, rate limit, origin, authentication), registers one route plugin per
+// concept, and maps every error to the one `{code, message, field?}` shape.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
-import type { Logger } from 'pino';
-import type { MatchingEngine } from '../core/types.js';
-import type { CommandSequencer } from '../ports.js';
-import type { HistoryReader } from '../store/history-reader.js';
-import type { SessionStore, UserStore } from '../store/ports.js';
-import { AbnormalTrafficDetector } from './abnormal-traffic.js';
-import { registerAdminRoutes, registerSymbolRoutes } from './admin.js';
-import { deviceMaxAgeMs, registerAuthRoutes } from './auth.js';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import { binancePrivateRoutes } from '../binance/private-routes.js';
+import { binanceWsApiRoute } from '../binance/ws-api.js';
+import { adminRoutes, symbolRoutes } from './admin.js';
+import { apiKeyAuthenticator } from './api-key-auth.js';
+import { apiKeyRoutes } from './api-key-routes.js';
+import { authRoutes } from './auth.js';
+import { type Authenticator, defaultAuthenticators, installAuthentication } from './authentication.js';
 import type { ConnectionOptions, GatewayConfig } from './config.js';
 import { limitConnections } from './connection-limits.js';
-import type { GatewayContext, MarketDataSockets } from './context.js';
-import { type ErrorBody, fromStoreError, GatewayError } from './errors.js';
-import { registerHealthRoutes } from './health.js';
-import { registerHistoryRoutes } from './history.js';
-import { LoginGuard } from './login-guard.js';
+import { fromStoreError, GatewayError, statusOf } from './errors.js';
+import { healthRoutes } from './health.js';
+import { historyRoutes } from './history.js';
 import { GatewayMetrics, registerMetricsRoute } from './metrics.js';
-import { registerOfferingRoutes } from './offerings.js';
-import { Onboarding } from './onboarding.js';
-import { registerOnboardingRoutes } from './onboarding-routes.js';
-import { registerOrderRoutes } from './orders.js';
-import { crossOriginReason, originNotAllowed, secureCookieName, usesBearer } from './origins.js';
-import { PasswordHasher } from './passwords.js';
-import { TokenBuckets } from './rate-limits.js';
-import { SessionManager } from './sessions.js';
-import type { GatewayState } from './state.js';
-import { TradingService } from './trading.js';
-import { registerWebSocketRoute } from './ws.js';
+import { offeringRoutes } from './offerings.js';
+import { onboardingRoutes } from './onboarding-routes.js';
+import { orderRoutes } from './orders.js';
+import {
+  cookieNameFor,
+  crossOriginReason,
+  originNotAllowed,
+  secureCookieName,
+  usesBearer,
+} from './origins.js';
+import { buildServices, type GatewayServices, type ServiceDependencies } from './services.js';
+import { validatorCompiler } from './validation.js';
+import { webSocketRoute } from './ws.js';
 
-export interface GatewayDependencies {
-  config: GatewayConfig;
-  engine: MatchingEngine;
-  sequencer: CommandSequencer;
-  users: UserStore;
-  sessions: SessionStore;
-  /** Built before recovery and registered with the sequencer, so it saw every applied command. */
-  state: GatewayState;
-  logger: Logger;
-  clock?: () => number;
-  marketData?: MarketDataSockets;
-  history?: HistoryReader;
-  ready?: () => boolean;
+export interface GatewayDependencies extends ServiceDependencies {
+  /** The credential kinds accepted, in order (default: sessions; src/gateway/authentication.ts). */
+  authenticators?: readonly Authenticator[];
 }
 
 export interface Gateway {
   app: FastifyInstance;
-  context: GatewayContext;
+  services: GatewayServices;
 }
 
-function buildContext(deps: GatewayDependencies, metrics: GatewayMetrics): GatewayContext {
-  const clock = deps.clock ?? Date.now;
-  const { config } = deps;
-  const abnormal = new AbnormalTrafficDetector(config.abnormal, clock);
-  const audit = deps.logger.child({ audit: true });
-  abnormal.onSuspended((suspension) => {
-    audit.warn({ event: 'suspended', ...suspension }, 'user suspended for abnormal traffic');
-    metrics.audit.inc({ event: 'suspended' });
-  });
-  const trading = new TradingService({
-    sequencer: deps.sequencer,
-    markets: deps.state.markets,
-    idempotency: deps.state.idempotency,
-    abnormal,
-    orderBuckets: new TokenBuckets(config.limits.ordersPerUser, clock),
-    observeEngineSeconds: (seconds) => metrics.engineSeconds.observe(seconds),
-    balanceOf: (user, asset) => deps.engine.balance(user, asset),
-  });
-  return {
-    config,
-    engine: deps.engine,
-    sequencer: deps.sequencer,
-    users: deps.users,
-    sessions: new SessionManager(deps.sessions, config.sessions, clock),
-    passwords: new PasswordHasher(config.passwords),
-    trading,
-    state: deps.state,
-    abnormal,
-    buckets: {
-      requestsPerIp: new TokenBuckets(config.limits.requestsPerIp, clock),
-    },
-    logins: new LoginGuard(
-      {
-        loginsPerIp: config.limits.loginsPerIp,
-        loginsPerUsername: config.limits.loginsPerUsername,
-        devicesMax: config.sessions.cacheEntriesMax,
-        deviceMaxAgeMs,
-      },
-      clock,
-    ),
-    metrics,
-    audit,
-    clock,
-    marketData: deps.marketData,
-    history: deps.history,
-    ready: deps.ready ?? (() => true),
-    onboarding: new Onboarding(),
-  };
-}
-
-/** Fastify's own errors (schema validation, body size, bad JSON) in our one shape. */
-function fastifyErrorBody(error: FastifyError): { status: number; body: ErrorBody } {
-  if (error.validation !== undefined && error.validation.length > 0) {
-    const first = error.validation[0];
-    const missing =
-      (first.params as { missingProperty?: string; additionalProperty?: string } | undefined) ?? {};
-    const field =
-      missing.missingProperty ?? missing.additionalProperty ?? first.instancePath.replace(/^\//, '');
-    return {
-      status: 400,
-      body: {
-        code: 'VALIDATION_FAILED',
-        message: `${field || error.validationContext}: ${first.message}`,
-        field,
-      },
-    };
-  }
-  if (error.statusCode === 413)
-    return { status: 413, body: { code: 'PAYLOAD_TOO_LARGE', message: error.message } };
-  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-    return { status: error.statusCode, body: { code: 'VALIDATION_FAILED', message: error.message } };
-  }
-  return { status: 500, body: { code: 'INTERNAL', message: 'internal error' } };
+/**
+ * Fastify's own errors (body size, bad JSON, content type) as GatewayErrors, whose status comes
+ * from the one table; undefined for anything else (a bug: 500 INTERNAL).
+ */
+function fromFastifyError(error: FastifyError): GatewayError | undefined {
+  const status = error.statusCode;
+  if (status === 413) return new GatewayError('PAYLOAD_TOO_LARGE', error.message);
+  if (status === 415) return new GatewayError('UNSUPPORTED_MEDIA_TYPE', error.message);
+  if (status !== undefined && status >= 400 && status < 500)
+    return new GatewayError('VALIDATION_FAILED', error.message);
+  return undefined;
 }
 
 function registerErrorHandling(app: FastifyInstance, metrics: GatewayMetrics): void {
   app.setErrorHandler((thrown, request, reply) => {
-    const error = fromStoreError(thrown) ?? thrown;
-    if (error instanceof GatewayError) {
-      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-      metrics.rejects.inc({ code: error.code });
-      return reply.code(error.statusCode).send(error.body());
+    const error =
+      thrown instanceof GatewayError
+        ? thrown
+        : (fromStoreError(thrown) ?? fromFastifyError(thrown as FastifyError));
+    if (error === undefined) {
+      request.log.error({ err: thrown }, 'request failed');
+      metrics.rejects.inc({ code: 'INTERNAL' });
+      return reply.code(statusOf('INTERNAL')).send({ code: 'INTERNAL', message: 'internal error' });
     }
-    const { status, body } = fastifyErrorBody(error as FastifyError);
-    if (status === 500) request.log.error({ err: error }, 'request failed');
-    metrics.rejects.inc({ code: body.code });
-    return reply.code(status).send(body);
+    if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+    metrics.rejects.inc({ code: error.code });
+    return reply.code(error.statusCode).send(error.body());
   });
-  app.setNotFoundHandler((_request, reply) =>
-    reply.code(404).send({ code: 'NOT_FOUND', message: 'no such route' }),
-  );
+  app.setNotFoundHandler((_request, reply) => {
+    const error = new GatewayError('NOT_FOUND', 'no such route');
+    return reply.code(error.statusCode).send(error.body());
+  });
 }
 
 /** A client's own id when it looks like one (bounded, no spaces or control characters), else a fresh one. */
@@ -155,13 +92,14 @@ function requestIdFor(request: IncomingMessage): string {
   return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID();
 }
 
-function registerIpLimit(app: FastifyInstance, context: GatewayContext): void {
+function registerIpLimit(app: FastifyInstance): void {
+  const { buckets } = app.services;
   app.addHook('onRequest', async (request) => {
     const url = request.url;
     if (url === '/healthz' || url === '/readyz' || url === '/metrics') return;
-    const taken = context.buckets.requestsPerIp.take(request.ip);
+    const taken = buckets.requestsPerIp.take(request.ip);
     if (!taken.ok)
-      throw new GatewayError(429, 'RATE_LIMITED', 'request rate limit', undefined, taken.retryAfterSeconds);
+      throw new GatewayError('RATE_LIMITED', 'request rate limit', undefined, taken.retryAfterSeconds);
   });
 }
 
@@ -172,14 +110,25 @@ const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * fetch from any page, so every state-changing request that a browser could have sent from another
  * origin is refused, before its body is read. Bearer requests are exempt (no browser adds one on
  * its own); logins and registrations are checked too (a forged login would sign the victim in to
- * the attacker's account).
+ * the attacker's account). A WebSocket upgrade is a GET, but a page on another origin can open
+ * /ws and the browser sends the victim's cookie with it: an upgrade that carries the session
+ * cookie is checked too (visitors without a cookie and programs are not affected).
  */
-function registerOriginCheck(app: FastifyInstance, context: GatewayContext): void {
+function registerOriginCheck(app: FastifyInstance): void {
+  const options = app.services.config.origins;
   app.addHook('onRequest', async (request) => {
-    if (!unsafeMethods.has(request.method) || usesBearer(request)) return;
-    const reason = crossOriginReason(request, context.config.origins);
+    if (usesBearer(request)) return;
+    if (isUpgrade(request)) {
+      if (request.cookies[cookieNameFor(request, options)] === undefined) return;
+    } else if (!unsafeMethods.has(request.method)) return;
+    const reason = crossOriginReason(request, options);
     if (reason !== undefined) throw originNotAllowed(reason);
   });
+}
+
+function isUpgrade(request: FastifyRequest): boolean {
+  const upgrade = request.headers.upgrade;
+  return typeof upgrade === 'string' && upgrade.toLowerCase() === 'websocket';
 }
 
 const probeRoutes = new Set(['/healthz', '/readyz', '/metrics']);
@@ -232,16 +181,18 @@ export async function buildGateway(deps: GatewayDependencies): Promise<Gateway> 
       requestTimeout: connections.requestTimeoutMs,
       connectionsCheckingInterval: timeoutCheckMs(connections),
     },
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   }) as unknown as FastifyInstance;
+  // Route schemas are TypeBox, checked by the TypeBox compiler exactly as WebSocket messages are.
+  app.setValidatorCompiler(validatorCompiler);
   const metrics = new GatewayMetrics({
     sequencerQueueDepth: () => deps.sequencer.queueDepth,
-    passwordQueueDepth: () => context.passwords.queueDepth,
+    passwordQueueDepth: () => services.passwords.queueDepth,
     webSocketCount: () => deps.state.streams.socketCount,
     lastSeq: () => deps.sequencer.lastSeq,
     readModelLag: deps.history === undefined ? undefined : () => deps.history?.lagCommands() ?? 0,
   });
-  const context = buildContext(deps, metrics);
+  const services = buildServices(deps, metrics);
+  app.decorate('services', services);
   limitConnections(
     app.server,
     { perIpMax: connections.perIpMax, totalMax: connections.totalMax, perIp: !deps.config.trustProxy },
@@ -265,20 +216,28 @@ export async function buildGateway(deps: GatewayDependencies): Promise<Gateway> 
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(websocket, { options: { maxPayload: deps.config.webSocket.messageBytesMax } });
+  // Parses the Cookie header in its own onRequest hook, so it runs before the hooks below.
+  await app.register(cookie);
   registerErrorHandling(app, metrics);
   registerRequestLog(app, deps.config);
-  registerIpLimit(app, context);
-  registerOriginCheck(app, context);
+  registerIpLimit(app);
+  registerOriginCheck(app);
+  installAuthentication(app, deps.authenticators ?? [...defaultAuthenticators, apiKeyAuthenticator]);
   registerMetricsRoute(app, metrics);
-  registerHealthRoutes(app, context);
-  registerAuthRoutes(app, context);
-  registerOnboardingRoutes(app, context);
-  registerSymbolRoutes(app, context);
-  registerAdminRoutes(app, context);
-  registerOrderRoutes(app, context);
-  registerHistoryRoutes(app, context);
-  registerOfferingRoutes(app, context);
-  const sockets = registerWebSocketRoute(app, context);
-  app.addHook('onClose', async () => sockets.close());
-  return { app, context };
+  for (const routes of [
+    healthRoutes,
+    authRoutes,
+    apiKeyRoutes,
+    binancePrivateRoutes,
+    binanceWsApiRoute,
+    onboardingRoutes,
+    symbolRoutes,
+    adminRoutes,
+    orderRoutes,
+    historyRoutes,
+    offeringRoutes,
+    webSocketRoute,
+  ])
+    await app.register(routes);
+  return { app, services };
 }

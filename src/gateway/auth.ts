@@ -1,19 +1,16 @@
 // Accounts and sessions over REST: register, log in, log out (one / every device), list and end
 // sessions, who am I. Logins are throttled (src/gateway/login-guard.ts) BEFORE any hashing, so a
 // password-guessing burst costs the server a bucket lookup, not a 128 MiB scrypt.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import {
-  authenticate,
-  clearedSessionCookie,
-  cookieFor,
-  cookieValue,
-  type GatewayContext,
-  sessionCookie,
-} from './context.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { principalOf, sessionOf } from './authentication.js';
+import { deviceCookieNames, readCookie, sessionCookieNames, setCookie } from './cookies.js';
 import { GatewayError, notFound } from './errors.js';
 import type { RegisteredUser } from './onboarding.js';
-import { cookieSecureFor, secureCookieLost } from './origins.js';
+import { secureCookieLost } from './origins.js';
+import { EndedReply, LoginReply, MeReply, RegisteredReply, replies, SessionsReply } from './responses.js';
 import { Credentials, SessionIdParams } from './schemas.js';
+import { deviceMaxAgeMs, type GatewayServices } from './services.js';
 import { hashToken } from './sessions.js';
 
 /** Public id of a session: a prefix of a hash of the token hash, never the token or its hash. */
@@ -21,20 +18,14 @@ export function sessionId(tokenHash: string): string {
   return hashToken(`session-id:${tokenHash}`).slice(0, 32);
 }
 
-const deviceCookieNames = { secure: '__Host-hoga_device', plain: 'hoga_device' };
-export const deviceMaxAgeMs = 30 * 24 * 3_600_000;
-
-function deviceToken(context: GatewayContext, request: FastifyRequest): string | undefined {
-  const secure = cookieSecureFor(request, context.config.origins);
-  const name = secure ? deviceCookieNames.secure : deviceCookieNames.plain;
-  return cookieValue(request.headers.cookie, name);
+function deviceToken(context: GatewayServices, request: FastifyRequest): string | undefined {
+  return readCookie(request, context.config.origins, deviceCookieNames);
 }
 
 /** A browser would drop the Secure cookie over plain http: refuse before hashing, saying why. */
-function refuseLostCookie(context: GatewayContext, request: FastifyRequest): void {
+function refuseLostCookie(context: GatewayServices, request: FastifyRequest): void {
   if (!secureCookieLost(request, context.config.origins)) return;
   throw new GatewayError(
-    400,
     'COOKIE_NEEDS_HTTPS',
     'this server sets its session cookie Secure, which a browser drops over plain http: use https, ' +
       'or set HOGA_COOKIE_SECURE=auto for a plain-http deployment (docs/CONFIGURATION.md)',
@@ -46,18 +37,27 @@ function userAgent(request: FastifyRequest): string {
   return typeof agent === 'string' && agent.length > 0 ? agent : 'unknown';
 }
 
-export function registerAuthRoutes(app: FastifyInstance, context: GatewayContext): void {
+export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const context = app.services;
   const tags = ['auth'];
   let decoyHash: Promise<string> | undefined;
 
-  app.post<{ Body: Credentials }>(
+  app.post(
     '/api/v1/auth/register',
-    { schema: { tags, body: Credentials, summary: 'Create an account' } },
+    {
+      config: { auth: 'public' },
+      schema: {
+        tags,
+        body: Credentials,
+        response: replies({ 201: RegisteredReply }),
+        summary: 'Create an account',
+      },
+    },
     async (request, reply) => {
       context.logins.admitRegistration(request.ip);
       const { username, password } = request.body;
       if ((await context.users.findUserByName(username)) !== undefined) {
-        throw new GatewayError(409, 'USERNAME_TAKEN', 'username already taken', 'username');
+        throw new GatewayError('USERNAME_TAKEN', 'username already taken', 'username');
       }
       const passwordHash = await context.passwords.hash(password);
       const user = await createUserOrConflict(context, username, passwordHash);
@@ -70,9 +70,17 @@ export function registerAuthRoutes(app: FastifyInstance, context: GatewayContext
     },
   );
 
-  app.post<{ Body: Credentials }>(
+  app.post(
     '/api/v1/auth/login',
-    { schema: { tags, body: Credentials, summary: 'Log in; sets the session cookie and returns the token' } },
+    {
+      config: { auth: 'public' },
+      schema: {
+        tags,
+        body: Credentials,
+        response: replies({ 200: LoginReply }),
+        summary: 'Log in; sets the session cookie and returns the token',
+      },
+    },
     async (request, reply) => {
       const { username, password } = request.body;
       refuseLostCookie(context, request);
@@ -86,7 +94,7 @@ export function registerAuthRoutes(app: FastifyInstance, context: GatewayContext
         const failed = { event: 'loginFailed', username, ip: request.ip, reqId: request.id, lane };
         context.audit.warn(failed, 'login failed');
         context.metrics.audit.inc({ event: 'loginFailed' });
-        throw new GatewayError(401, 'INVALID_CREDENTIALS', 'wrong username or password');
+        throw new GatewayError('INVALID_CREDENTIALS', 'wrong username or password');
       }
       const { token, session } = await context.sessions.create(user.id, userAgent(request), request.ip);
       context.audit.info(
@@ -97,10 +105,8 @@ export function registerAuthRoutes(app: FastifyInstance, context: GatewayContext
       const maxAgeSeconds = Math.floor(context.config.sessions.absoluteTimeoutMs / 1000);
       const options = context.config.origins;
       const remembered = context.logins.rememberDevice(user.username, device);
-      reply.header('set-cookie', [
-        sessionCookie(request, options, token, maxAgeSeconds),
-        cookieFor(request, options, deviceCookieNames, remembered, Math.floor(deviceMaxAgeMs / 1000)),
-      ]);
+      setCookie(request, reply, options, sessionCookieNames, token, maxAgeSeconds);
+      setCookie(request, reply, options, deviceCookieNames, remembered, Math.floor(deviceMaxAgeMs / 1000));
       return {
         token,
         userId: user.id,
@@ -113,41 +119,58 @@ export function registerAuthRoutes(app: FastifyInstance, context: GatewayContext
 
   app.post(
     '/api/v1/auth/logout',
-    { schema: { tags, summary: 'End this session' } },
+    {
+      config: { auth: 'user' },
+      schema: { tags, response: replies({ 200: EndedReply }), summary: 'End this session' },
+    },
     async (request, reply) => {
-      const { session } = await authenticate(context, request);
+      const { session } = sessionOf(request);
       await context.sessions.end(session, 'logout');
-      reply.header('set-cookie', clearedSessionCookie(request, context.config.origins));
+      setCookie(request, reply, context.config.origins, sessionCookieNames, '', 0);
       return { ended: 1 };
     },
   );
 
   app.post(
     '/api/v1/auth/logout-all',
-    { schema: { tags, summary: 'End every session of this user' } },
+    {
+      config: { auth: 'user' },
+      schema: { tags, response: replies({ 200: EndedReply }), summary: 'End every session of this user' },
+    },
     async (request, reply) => {
-      const { session } = await authenticate(context, request);
-      const ended = await context.sessions.endAll(session.userId);
-      const line = { event: 'logoutAll', userId: session.userId, ended, ip: request.ip, reqId: request.id };
+      const { userId } = sessionOf(request);
+      const ended = await context.sessions.endAll(userId);
+      const line = { event: 'logoutAll', userId, ended, ip: request.ip, reqId: request.id };
       context.audit.info(line, 'logout all');
       context.metrics.audit.inc({ event: 'logoutAll' });
-      reply.header('set-cookie', clearedSessionCookie(request, context.config.origins));
+      setCookie(request, reply, context.config.origins, sessionCookieNames, '', 0);
       return { ended };
     },
   );
 
-  app.get('/api/v1/me', { schema: { tags, summary: 'The logged-in user' } }, async (request) => {
-    const { session } = await authenticate(context, request);
-    const user = await context.users.findUserById(session.userId);
-    if (user === undefined) throw notFound('user');
-    return { userId: user.id, username: user.username, isAdmin: user.isAdmin, createdAtMs: user.createdAtMs };
-  });
+  app.get(
+    '/api/v1/me',
+    {
+      config: { auth: 'user' },
+      schema: { tags, response: replies({ 200: MeReply }), summary: 'The logged-in user' },
+    },
+    async (request) => {
+      const user = await context.users.findUserById(principalOf(request).userId);
+      if (user === undefined) throw notFound('user');
+      return {
+        userId: user.id,
+        username: user.username,
+        isAdmin: user.isAdmin,
+        createdAtMs: user.createdAtMs,
+      };
+    },
+  );
 
   registerSessionRoutes(app, context);
-}
+};
 
 /** Registration hooks (demo mode's starting balance); the account exists either way. */
-async function welcomeNewUser(context: GatewayContext, user: RegisteredUser): Promise<void> {
+async function welcomeNewUser(context: GatewayServices, user: RegisteredUser): Promise<void> {
   try {
     await context.onboarding.registered(user);
   } catch (error) {
@@ -158,38 +181,56 @@ async function welcomeNewUser(context: GatewayContext, user: RegisteredUser): Pr
   }
 }
 
-async function createUserOrConflict(context: GatewayContext, username: string, passwordHash: string) {
+async function createUserOrConflict(context: GatewayServices, username: string, passwordHash: string) {
   try {
     return await context.users.createUser(username, passwordHash, false, context.clock());
   } catch (error) {
     // Two registrations raced past the existence check: the store's unique index decides.
     if ((await context.users.findUserByName(username)) !== undefined) {
-      throw new GatewayError(409, 'USERNAME_TAKEN', 'username already taken', 'username');
+      throw new GatewayError('USERNAME_TAKEN', 'username already taken', 'username');
     }
     throw error;
   }
 }
 
-function registerSessionRoutes(app: FastifyInstance, context: GatewayContext): void {
+function registerSessionRoutes(
+  app: Parameters<FastifyPluginAsyncTypebox>[0],
+  context: GatewayServices,
+): void {
   const tags = ['sessions'];
-  app.get('/api/v1/sessions', { schema: { tags, summary: 'My sessions (devices)' } }, async (request) => {
-    const { session: current } = await authenticate(context, request);
-    const sessions = await context.sessions.list(current.userId);
-    return sessions.map((session) => ({
-      sessionId: sessionId(session.tokenHash),
-      device: session.device,
-      ip: session.ip,
-      createdAtMs: session.createdAtMs,
-      lastSeenAtMs: session.lastSeenAtMs,
-      current: session.tokenHash === current.tokenHash,
-    }));
-  });
-
-  app.delete<{ Params: SessionIdParams }>(
-    '/api/v1/sessions/:sessionId',
-    { schema: { tags, params: SessionIdParams, summary: 'End one of my sessions' } },
+  app.get(
+    '/api/v1/sessions',
+    {
+      config: { auth: 'user' },
+      schema: { tags, response: replies({ 200: SessionsReply }), summary: 'My sessions (devices)' },
+    },
     async (request) => {
-      const { session: current } = await authenticate(context, request);
+      const { session: current } = sessionOf(request);
+      const sessions = await context.sessions.list(current.userId);
+      return sessions.map((session) => ({
+        sessionId: sessionId(session.tokenHash),
+        device: session.device,
+        ip: session.ip,
+        createdAtMs: session.createdAtMs,
+        lastSeenAtMs: session.lastSeenAtMs,
+        current: session.tokenHash === current.tokenHash,
+      }));
+    },
+  );
+
+  app.delete(
+    '/api/v1/sessions/:sessionId',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags,
+        params: SessionIdParams,
+        response: replies({ 200: EndedReply }),
+        summary: 'End one of my sessions',
+      },
+    },
+    async (request) => {
+      const { session: current } = sessionOf(request);
       // Only the caller's own sessions are searched: another user's id is simply not found.
       const sessions = await context.sessions.list(current.userId);
       const target = sessions.find((session) => sessionId(session.tokenHash) === request.params.sessionId);

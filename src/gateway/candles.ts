@@ -2,14 +2,16 @@
 // read-model thread), oldest first and keyset-paginated. Public, like the candles channel.
 // `source` picks the series: the exchange's trades (default) or the external quote feed's prices
 // for the same symbol (the demo's reference quotes); the two are never mixed.
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
 import { candleIntervals, candleSources } from '../marketdata/candles.js';
 import type { CandleRange, CandleRecord } from '../store/candles.js';
 import type { HistoryQuery, Page } from '../store/ports.js';
 import { GatewayError } from './errors.js';
 import { type CandleItemJson, candleItemJson, type MarketDataReader } from './market-views.js';
 import type { MarketRegistry } from './markets.js';
+import { CandlesReply, replies } from './responses.js';
 
 const pageSizeDefault = 100;
 const millisecondsString = Type.String({ pattern: '^[0-9]{1,15}$', description: 'Unix time in ms' });
@@ -39,20 +41,25 @@ export interface CandleReader {
  * batches them), so a client that subscribed to the live channel and then loads history sees no
  * gap between the two.
  */
-export function registerCandleRoutes(
-  app: FastifyInstance,
-  markets: MarketRegistry,
-  reader: CandleReader,
-  beforeRead: () => Promise<void> = async () => undefined,
+export interface CandleRouteOptions {
+  markets: MarketRegistry;
+  reader: CandleReader;
+  beforeRead?: () => Promise<void>;
   /** The candle in progress, for `includeOpen=true` (trades candles only). */
-  openCandles?: Pick<MarketDataReader, 'candle'>,
-): void {
-  app.get<{ Querystring: CandlesQuery }>(
+  openCandles?: Pick<MarketDataReader, 'candle'>;
+}
+
+export const candleRoutes: FastifyPluginAsyncTypebox<CandleRouteOptions> = async (app, options) => {
+  const { markets, reader, openCandles } = options;
+  const beforeRead = options.beforeRead ?? (async () => undefined);
+  app.get(
     '/api/v1/candles',
     {
+      config: { auth: 'public' },
       schema: {
         tags: ['markets'],
         querystring: CandlesQuery,
+        response: replies({ 200: CandlesReply }),
         summary:
           'Closed candles with open time in [from, to), oldest first, paginated; `includeOpen=true` adds the open one',
       },
@@ -61,7 +68,7 @@ export function registerCandleRoutes(
       const query = request.query;
       const market = markets.market(query.symbol);
       if (market === undefined) {
-        throw new GatewayError(400, 'UNKNOWN_SYMBOL', `no market ${query.symbol}`, 'symbol');
+        throw new GatewayError('UNKNOWN_SYMBOL', `no market ${query.symbol}`, 'symbol');
       }
       const range: CandleRange = {
         symbol: query.symbol,
@@ -97,7 +104,7 @@ export function registerCandleRoutes(
       return { items, next: page.next };
     },
   );
-}
+};
 
 /**
  * A quote-feed candle in the feed's own integer units (prices in its minor units, volume the sum

@@ -1,6 +1,7 @@
 // The gateway's settings, all bounded and all with defaults (src/config.ts fills them from flags and
 // the environment; docs/CONFIGURATION.md lists them).
 import type { AbnormalTrafficOptions } from './abnormal-traffic.js';
+import type { ApiKeyOptions } from './api-keys.js';
 import { owaspScryptCost, type PasswordHasherOptions } from './passwords.js';
 import type { BucketOptions } from './rate-limits.js';
 import type { SessionOptions } from './sessions.js';
@@ -64,6 +65,8 @@ export interface GatewayConfig {
   /** Trust X-Forwarded-For (only behind a reverse proxy you run). */
   trustProxy: boolean;
   usernameLengthMax: number;
+  /** API keys (docs/API.md "API keys"); `replayEntriesMax` bounds the signatures remembered. */
+  apiKeys: ApiKeyOptions & { replayEntriesMax: number };
 }
 
 const hourMs = 3_600_000;
@@ -120,5 +123,6 @@ export function defaultGatewayConfig(): GatewayConfig {
     bodyBytesMax: 64 * 1024,
     trustProxy: false,
     usernameLengthMax: 64,
+    apiKeys: { perUserMax: 20, cacheEntriesMax: 100_000, recheckMs: 1_000, replayEntriesMax: 500_000 },
   };
 }

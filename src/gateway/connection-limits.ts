@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Counter } from 'prom-client';
 import type { ConnectionOptions } from './config.js';
+import { statusOf } from './errors.js';
 import type { GatewayMetrics } from './metrics.js';
 
 export interface ConnectionLimitOptions extends Pick<ConnectionOptions, 'perIpMax' | 'totalMax'> {
@@ -20,7 +21,7 @@ function refusal(reason: string): string {
     message: `${reason} connection limit reached`,
   });
   return [
-    'HTTP/1.1 503 Service Unavailable',
+    `HTTP/1.1 ${statusOf('TOO_MANY_CONNECTIONS')} Service Unavailable`,
     'Content-Type: application/json',
     `Content-Length: ${Buffer.byteLength(body)}`,
     'Retry-After: 1',

@@ -1,24 +1,44 @@
 // Liveness (the process answers) and readiness (recovery done, intake not saturated).
-import type { FastifyInstance } from 'fastify';
-import type { GatewayContext } from './context.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { LivenessReply, ReadinessReply, replies } from './responses.js';
 
 /** Readiness fails when the sequencer's queue is this full: a load balancer should back off. */
 const queueDepthNotReady = 10_000;
 
-export function registerHealthRoutes(app: FastifyInstance, context: GatewayContext): void {
-  app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness' } }, async () => ({
-    status: 'ok',
-  }));
+export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const context = app.services;
+  const config = { auth: 'public' } as const;
+  app.get(
+    '/healthz',
+    {
+      config,
+      schema: { tags: ['operations'], response: replies({ 200: LivenessReply }), summary: 'Liveness' },
+    },
+    async () => ({
+      status: 'ok',
+    }),
+  );
 
-  app.get('/readyz', { schema: { tags: ['operations'], summary: 'Readiness' } }, async (_request, reply) => {
-    const queueDepth = context.sequencer.queueDepth;
-    const readModelLag = context.history?.lagCommands();
-    const ready = context.ready() && queueDepth < queueDepthNotReady;
-    return reply.code(ready ? 200 : 503).send({
-      status: ready ? 'ready' : 'not ready',
-      lastSeq: context.sequencer.lastSeq,
-      queueDepth,
-      readModelLag: readModelLag ?? null,
-    });
-  });
-}
+  app.get(
+    '/readyz',
+    {
+      config,
+      schema: {
+        tags: ['operations'],
+        response: replies({ 200: ReadinessReply, 503: ReadinessReply }),
+        summary: 'Readiness',
+      },
+    },
+    async (_request, reply) => {
+      const queueDepth = context.sequencer.queueDepth;
+      const readModelLag = context.history?.lagCommands();
+      const ready = context.ready() && queueDepth < queueDepthNotReady;
+      return reply.code(ready ? 200 : 503).send({
+        status: ready ? 'ready' : 'not ready',
+        lastSeq: context.sequencer.lastSeq,
+        queueDepth,
+        readModelLag: readModelLag ?? null,
+      });
+    },
+  );
+};

@@ -1,11 +1,20 @@
 // The caller's complete history from the SQL read model, keyset-paginated (`cursor` from the
 // previous page's `next`). Only ever the session's own user: there is no user id in the request.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { HistoryReader } from '../store/history-reader.js';
-import { authenticate, type GatewayContext } from './context.js';
+import { principalOf } from './authentication.js';
 import { lotsToQty, minorToAmount, minorToPrice } from './decimal.js';
 import { GatewayError, notFound } from './errors.js';
 import type { Market } from './markets.js';
+import {
+  CouponUsesReply,
+  HistoryCouponsReply,
+  HistoryOrdersReply,
+  HistoryTradesReply,
+  LedgerReply,
+  OrderEventsReply,
+  replies,
+} from './responses.js';
 import { HistoryPageQuery, OrderIdParams } from './schemas.js';
 
 const pageSizeDefault = 100;
@@ -17,27 +26,36 @@ function pageQuery(query: HistoryPageQuery) {
   };
 }
 
-export function registerHistoryRoutes(app: FastifyInstance, context: GatewayContext): void {
+export const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const context = app.services;
   const tags = ['history'];
+  const config = { auth: 'user' } as const;
   const markets = context.state.markets;
 
   function reader(): HistoryReader {
-    if (context.history === undefined) throw new GatewayError(404, 'NOT_FOUND', 'no read model configured');
+    if (context.history === undefined) throw new GatewayError('NOT_FOUND', 'no read model configured');
     return context.history;
   }
 
   function marketOf(symbol: string): Market {
     const market = markets.market(symbol);
-    if (market === undefined)
-      throw new GatewayError(500, 'INTERNAL', `history names unknown market ${symbol}`);
+    if (market === undefined) throw new GatewayError('INTERNAL', `history names unknown market ${symbol}`);
     return market;
   }
 
-  app.get<{ Querystring: HistoryPageQuery }>(
+  app.get(
     '/api/v1/history/orders',
-    { schema: { tags, querystring: HistoryPageQuery, summary: 'All my orders, newest first, paginated' } },
+    {
+      config,
+      schema: {
+        tags,
+        querystring: HistoryPageQuery,
+        response: replies({ 200: HistoryOrdersReply }),
+        summary: 'All my orders, newest first, paginated',
+      },
+    },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const page = await reader().ordersOfUser(session.userId, pageQuery(request.query));
       const items = page.items.map((order) => {
         const market = marketOf(order.symbol);
@@ -66,19 +84,21 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
     },
   );
 
-  app.get<{ Params: OrderIdParams; Querystring: HistoryPageQuery }>(
+  app.get(
     '/api/v1/history/orders/:orderId/events',
     {
+      config,
       schema: {
         tags,
         params: OrderIdParams,
         querystring: HistoryPageQuery,
+        response: replies({ 200: OrderEventsReply }),
         summary:
           "One of my orders' events (accepted, rested, triggered, amended, cancelled, expired), oldest first",
       },
     },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const orderId = Number(request.params.orderId);
       // Another user's order is answered exactly like a missing one.
       const order = await reader().orderOfUser(session.userId, orderId);
@@ -97,11 +117,19 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
     },
   );
 
-  app.get<{ Querystring: HistoryPageQuery }>(
+  app.get(
     '/api/v1/history/trades',
-    { schema: { tags, querystring: HistoryPageQuery, summary: 'All my trades, newest first, paginated' } },
+    {
+      config,
+      schema: {
+        tags,
+        querystring: HistoryPageQuery,
+        response: replies({ 200: HistoryTradesReply }),
+        summary: 'All my trades, newest first, paginated',
+      },
+    },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const page = await reader().tradesOfUser(session.userId, pageQuery(request.query));
       const items = page.items.map((trade) => {
         const market = marketOf(trade.symbol);
@@ -123,17 +151,19 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
     },
   );
 
-  app.get<{ Querystring: HistoryPageQuery }>(
+  app.get(
     '/api/v1/history/ledger',
     {
+      config,
       schema: {
         tags,
         querystring: HistoryPageQuery,
+        response: replies({ 200: LedgerReply }),
         summary: 'Every change of my balances (deposits, withdrawals, trade legs, fees, claims), paginated',
       },
     },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const page = await reader().ledgerOfUser(session.userId, pageQuery(request.query));
       const items = page.items.map((entry) => ({
         seq: entry.seq,
@@ -148,17 +178,19 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
     },
   );
 
-  app.get<{ Querystring: HistoryPageQuery }>(
+  app.get(
     '/api/v1/history/coupons',
     {
+      config,
       schema: {
         tags,
         querystring: HistoryPageQuery,
+        response: replies({ 200: HistoryCouponsReply }),
         summary: 'My coupons with their uses left, newest offering first, paginated',
       },
     },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const page = await reader().couponsOfUser(session.userId, pageQuery(request.query));
       const items = page.items.map((coupon) => ({
         offeringId: coupon.offeringId,
@@ -174,17 +206,19 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
     },
   );
 
-  app.get<{ Querystring: HistoryPageQuery }>(
+  app.get(
     '/api/v1/history/coupon-uses',
     {
+      config,
       schema: {
         tags,
         querystring: HistoryPageQuery,
+        response: replies({ 200: CouponUsesReply }),
         summary: 'The fees my coupons discounted, newest first, paginated',
       },
     },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const page = await reader().couponUsesOfUser(session.userId, pageQuery(request.query));
       const items = page.items.map((use) => {
         const decimals = markets.decimalsOf(use.asset) ?? 0;
@@ -203,4 +237,4 @@ export function registerHistoryRoutes(app: FastifyInstance, context: GatewayCont
       return { items, next: page.next };
     },
   );
-}
+};

@@ -71,6 +71,11 @@ export class IdempotencyIndex<T> {
     return running;
   }
 
+  /** The result recorded under the key, if any (not one still in flight). */
+  recorded(user: number, clientOrderId: string): T | undefined {
+    return this.done.get(user)?.get(clientOrderId)?.result;
+  }
+
   /** Records a result (idempotent: a key already recorded keeps its first result). */
   record(user: number, clientOrderId: string, result: T, atMs: number, fingerprint: string): void {
     let keys = this.done.get(user);

@@ -90,5 +90,5 @@ export class LoginGuard {
 
 function refuseUnless(taken: TakeResult): void {
   if (taken.ok) return;
-  throw new GatewayError(429, 'RATE_LIMITED', 'too many login attempts', undefined, taken.retryAfterSeconds);
+  throw new GatewayError('RATE_LIMITED', 'too many login attempts', undefined, taken.retryAfterSeconds);
 }

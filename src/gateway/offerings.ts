@@ -2,11 +2,12 @@
 // close goes through the sequencer as an engine command, so overselling and double coupons are
 // impossible by construction (the engine decides, one command at a time). What follows a claim
 // (the live units-left channel, idempotency, history) is derived from applied commands only.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { CouponView, OfferingView } from '../core/offerings.js';
 import type { Command, OfferingCommand } from '../core/types.js';
 import { submitOrReject } from './admin.js';
-import { authenticate, type GatewayContext, requireAdmin } from './context.js';
+import { principalOf } from './authentication.js';
 import { amountToMinor } from './decimal.js';
 import { GatewayError, notFound } from './errors.js';
 import { IdempotencyConflict } from './idempotency.js';
@@ -17,6 +18,16 @@ import {
   queriesOf,
   summariseClaim,
 } from './offerings-state.js';
+import {
+  AllocationsReply,
+  ClaimReply,
+  ClaimsReply,
+  CouponsReply,
+  OfferingReply,
+  OfferingsReply,
+  replies,
+} from './responses.js';
+import type { GatewayServices } from './services.js';
 
 export const clientClaimIdPattern = '^[A-Za-z0-9_.:-]{1,64}$';
 const clientClaimIdRegex = new RegExp(clientClaimIdPattern);
@@ -24,7 +35,7 @@ const clientClaimIdRegex = new RegExp(clientClaimIdPattern);
 const listedOfferingsMax = 1_000;
 
 async function claimOnce(
-  context: GatewayContext,
+  context: GatewayServices,
   user: number,
   offering: number,
   units: number,
@@ -34,7 +45,7 @@ async function claimOnce(
   if (clientClaimId !== undefined) command.clientClaimId = clientClaimId;
   const outcome = await submitOrReject(context, command);
   const result = summariseClaim(outcome, context.state.markets);
-  if (result === undefined) throw new GatewayError(500, 'INTERNAL', 'claim applied without a claimed event');
+  if (result === undefined) throw new GatewayError('INTERNAL', 'claim applied without a claimed event');
   if (clientClaimId !== undefined)
     context.state.offerings.claims.record(
       user,
@@ -48,20 +59,19 @@ async function claimOnce(
 
 /** A claim, shared by REST and WebSocket. Same clientClaimId → the first result, never a second claim. */
 export async function claimUnits(
-  context: GatewayContext,
+  context: GatewayServices,
   user: number,
   request: { offeringId: number; units: number; clientClaimId?: string },
 ): Promise<ClaimResult> {
   const { offeringId, units, clientClaimId } = request;
   if (!Number.isSafeInteger(units) || units <= 0) {
-    throw new GatewayError(400, 'VALIDATION_FAILED', 'units must be a positive integer', 'units');
+    throw new GatewayError('VALIDATION_FAILED', 'units must be a positive integer', 'units');
   }
   if (queriesOf(context.engine).offering(offeringId) === undefined) throw notFound('offering');
   context.trading.admit(user);
   if (clientClaimId === undefined) return claimOnce(context, user, offeringId, units, undefined);
   if (!clientClaimIdRegex.test(clientClaimId)) {
     throw new GatewayError(
-      400,
       'VALIDATION_FAILED',
       `clientClaimId must match ${clientClaimIdPattern}`,
       'clientClaimId',
@@ -77,7 +87,6 @@ export async function claimUnits(
   } catch (error) {
     if (!(error instanceof IdempotencyConflict)) throw error;
     throw new GatewayError(
-      409,
       'CLIENT_CLAIM_ID_CONFLICT',
       `clientClaimId ${clientClaimId} was already used for a different claim`,
       'clientClaimId',
@@ -85,91 +94,61 @@ export async function claimUnits(
   }
 }
 
-interface CreateOfferingBody {
-  asset: string;
-  quote: string;
-  price: string;
-  unitSize: string;
-  units: number;
-  perUserMax: number;
-  startTime: number;
-  endTime: number;
-  issuerUserId: number;
-  coupon?: { makerDiscountPct: number; takerDiscountPct: number; expiresAt: number; uses: number };
-}
+const safeInteger = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const positiveInteger = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+const percent = Type.Integer({ minimum: 0, maximum: 100 });
 
-const safeInteger = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
-const positiveInteger = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } as const;
-const percent = { type: 'integer', minimum: 0, maximum: 100 } as const;
-const createOfferingSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: [
-    'asset',
-    'quote',
-    'price',
-    'unitSize',
-    'units',
-    'perUserMax',
-    'startTime',
-    'endTime',
-    'issuerUserId',
-  ],
-  properties: {
-    asset: { type: 'string', minLength: 1, maxLength: 32 },
-    quote: { type: 'string', minLength: 1, maxLength: 32 },
-    price: { type: 'string', maxLength: 48 },
-    unitSize: { type: 'string', maxLength: 48 },
+const CreateOfferingBody = Type.Object(
+  {
+    asset: Type.String({ minLength: 1, maxLength: 32 }),
+    quote: Type.String({ minLength: 1, maxLength: 32 }),
+    price: Type.String({ maxLength: 48 }),
+    unitSize: Type.String({ maxLength: 48 }),
     units: positiveInteger,
     perUserMax: positiveInteger,
     startTime: safeInteger,
     endTime: safeInteger,
     issuerUserId: safeInteger,
-    coupon: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['makerDiscountPct', 'takerDiscountPct', 'expiresAt', 'uses'],
-      properties: {
-        makerDiscountPct: percent,
-        takerDiscountPct: percent,
-        expiresAt: safeInteger,
-        uses: positiveInteger,
-      },
-    },
+    coupon: Type.Optional(
+      Type.Object(
+        {
+          makerDiscountPct: percent,
+          takerDiscountPct: percent,
+          expiresAt: safeInteger,
+          uses: positiveInteger,
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
-} as const;
+  { additionalProperties: false },
+);
+type CreateOfferingBody = Static<typeof CreateOfferingBody>;
 
-const claimSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['units'],
-  properties: { units: positiveInteger, clientClaimId: { type: 'string', maxLength: 64 } },
-} as const;
+const ClaimBody = Type.Object(
+  { units: positiveInteger, clientClaimId: Type.Optional(Type.String({ maxLength: 64 })) },
+  { additionalProperties: false },
+);
 
-const offeringParams = {
-  type: 'object',
-  required: ['offeringId'],
-  properties: { offeringId: { type: 'string', pattern: '^[0-9]{1,15}$' } },
-} as const;
+const OfferingParams = Type.Object({ offeringId: Type.String({ pattern: '^[0-9]{1,15}$' }) });
 
-function decimalsOrThrow(context: GatewayContext, asset: string, field: string): number {
+function decimalsOrThrow(context: GatewayServices, asset: string, field: string): number {
   const decimals = context.state.markets.decimalsOf(asset);
-  if (decimals === undefined)
-    throw new GatewayError(400, 'UNKNOWN_ASSET', `no market trades ${asset}`, field);
+  if (decimals === undefined) throw new GatewayError('UNKNOWN_ASSET', `no market trades ${asset}`, field);
   return decimals;
 }
 
 function minorOrThrow(text: string, decimals: number, field: string): number {
   const minor = amountToMinor(text, decimals);
-  if (!minor.ok) throw new GatewayError(400, 'INVALID_AMOUNT', `${field} ${minor.message}`, field);
+  if (!minor.ok) throw new GatewayError('INVALID_AMOUNT', `${field} ${minor.message}`, field);
   return minor.value;
 }
 
-function createCommand(context: GatewayContext, body: CreateOfferingBody): Command {
+function createCommand(context: GatewayServices, body: CreateOfferingBody): Command {
   const price = minorOrThrow(body.price, decimalsOrThrow(context, body.quote, 'quote'), 'price');
   const unitSize = minorOrThrow(body.unitSize, decimalsOrThrow(context, body.asset, 'asset'), 'unitSize');
   if (body.endTime <= body.startTime) {
-    throw new GatewayError(400, 'VALIDATION_FAILED', 'endTime must be after startTime', 'endTime');
+    throw new GatewayError('VALIDATION_FAILED', 'endTime must be after startTime', 'endTime');
   }
   const coupon = body.coupon;
   // No id: the sequencer assigns id = seq, so concurrent creations never collide.
@@ -198,7 +177,7 @@ function createCommand(context: GatewayContext, body: CreateOfferingBody): Comma
   return command as Command;
 }
 
-function couponJson(coupon: CouponView): Record<string, unknown> {
+function couponJson(coupon: CouponView) {
   return {
     offeringId: coupon.offering,
     makerDiscountPct: coupon.makerDiscountPct,
@@ -209,8 +188,12 @@ function couponJson(coupon: CouponView): Record<string, unknown> {
   };
 }
 
-export function registerOfferingRoutes(app: FastifyInstance, context: GatewayContext): void {
+export const offeringRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const context = app.services;
   const tags = ['offerings'];
+  const user = { auth: 'user' } as const;
+  const admin = { auth: 'admin' } as const;
+  const visitor = { auth: 'public' } as const;
   const markets = context.state.markets;
   const queries = () => queriesOf(context.engine);
   const offeringOr404 = (idText: string): OfferingView => {
@@ -219,25 +202,47 @@ export function registerOfferingRoutes(app: FastifyInstance, context: GatewayCon
     return view;
   };
 
-  app.get('/api/v1/offerings', { schema: { tags, summary: 'Offerings with units left' } }, async () =>
-    queries()
-      .offeringList()
-      .slice(-listedOfferingsMax)
-      .map((view) => offeringJson(view, markets)),
+  app.get(
+    '/api/v1/offerings',
+    {
+      config: visitor,
+      schema: { tags, response: replies({ 200: OfferingsReply }), summary: 'Offerings with units left' },
+    },
+    async () =>
+      queries()
+        .offeringList()
+        .slice(-listedOfferingsMax)
+        .map((view) => offeringJson(view, markets)),
   );
 
-  app.get<{ Params: { offeringId: string } }>(
+  app.get(
     '/api/v1/offerings/:offeringId',
-    { schema: { tags, params: offeringParams, summary: 'One offering' } },
+    {
+      config: visitor,
+      schema: {
+        tags,
+        params: OfferingParams,
+        response: replies({ 200: OfferingReply }),
+        summary: 'One offering',
+      },
+    },
     async (request) => offeringJson(offeringOr404(request.params.offeringId), markets),
   );
 
-  app.post<{ Params: { offeringId: string }; Body: { units: number; clientClaimId?: string } }>(
+  app.post(
     '/api/v1/offerings/:offeringId/claims',
-    { schema: { tags, params: offeringParams, body: claimSchema, summary: 'Claim units (all or nothing)' } },
+    {
+      config: user,
+      schema: {
+        tags,
+        params: OfferingParams,
+        body: ClaimBody,
+        response: replies({ 201: ClaimReply }),
+        summary: 'Claim units (all or nothing)',
+      },
+    },
     async (request, reply) => {
-      const { session } = await authenticate(context, request);
-      const result = await claimUnits(context, session.userId, {
+      const result = await claimUnits(context, principalOf(request).userId, {
         offeringId: Number(request.params.offeringId),
         units: request.body.units,
         clientClaimId: request.body.clientClaimId,
@@ -246,54 +251,83 @@ export function registerOfferingRoutes(app: FastifyInstance, context: GatewayCon
     },
   );
 
-  app.get('/api/v1/claims', { schema: { tags, summary: 'My claims' } }, async (request) => {
-    const { session } = await authenticate(context, request);
-    return queries()
-      .claimsOf(session.userId)
-      .map((claim) => ({ offeringId: claim.offering, units: claim.units }));
-  });
+  app.get(
+    '/api/v1/claims',
+    { config: user, schema: { tags, response: replies({ 200: ClaimsReply }), summary: 'My claims' } },
+    async (request) => {
+      return queries()
+        .claimsOf(principalOf(request).userId)
+        .map((claim) => ({ offeringId: claim.offering, units: claim.units }));
+    },
+  );
 
-  app.get('/api/v1/coupons', { schema: { tags, summary: 'My fee coupons' } }, async (request) => {
-    const { session } = await authenticate(context, request);
-    return queries().couponsOf(session.userId).map(couponJson);
-  });
+  app.get(
+    '/api/v1/coupons',
+    { config: user, schema: { tags, response: replies({ 200: CouponsReply }), summary: 'My fee coupons' } },
+    async (request) => {
+      return queries().couponsOf(principalOf(request).userId).map(couponJson);
+    },
+  );
 
-  app.post<{ Body: CreateOfferingBody }>(
+  app.post(
     '/api/v1/admin/offerings',
-    { schema: { tags: ['admin'], body: createOfferingSchema, summary: 'Create an offering (admin)' } },
+    {
+      config: admin,
+      schema: {
+        tags: ['admin'],
+        body: CreateOfferingBody,
+        response: replies({ 201: OfferingReply }),
+        summary: 'Create an offering (admin)',
+      },
+    },
     async (request, reply) => {
-      const admin = await requireAdmin(context, request);
+      const adminId = principalOf(request).userId;
       const command = createCommand(context, request.body);
       const outcome = await submitOrReject(context, command);
       const id = (outcome.command as { id: number }).id;
       context.audit.info(
-        { event: 'offeringCreated', adminId: admin.id, offeringId: id, reqId: request.id },
+        { event: 'offeringCreated', adminId, offeringId: id, reqId: request.id },
         'offering created',
       );
       return reply.code(201).send(offeringJson(offeringOr404(String(id)), markets));
     },
   );
 
-  app.post<{ Params: { offeringId: string } }>(
+  app.post(
     '/api/v1/admin/offerings/:offeringId/close',
-    { schema: { tags: ['admin'], params: offeringParams, summary: 'Close an offering early (admin)' } },
+    {
+      config: admin,
+      schema: {
+        tags: ['admin'],
+        params: OfferingParams,
+        response: replies({ 200: OfferingReply }),
+        summary: 'Close an offering early (admin)',
+      },
+    },
     async (request) => {
-      const admin = await requireAdmin(context, request);
+      const adminId = principalOf(request).userId;
       const view = offeringOr404(request.params.offeringId);
       await submitOrReject(context, { op: 'closeOffering', offering: view.id });
       context.audit.info(
-        { event: 'offeringClosed', adminId: admin.id, offeringId: view.id, reqId: request.id },
+        { event: 'offeringClosed', adminId, offeringId: view.id, reqId: request.id },
         'offering closed',
       );
       return offeringJson(offeringOr404(String(view.id)), markets);
     },
   );
 
-  app.get<{ Params: { offeringId: string } }>(
+  app.get(
     '/api/v1/admin/offerings/:offeringId/allocations',
-    { schema: { tags: ['admin'], params: offeringParams, summary: 'Units claimed per user (admin)' } },
+    {
+      config: admin,
+      schema: {
+        tags: ['admin'],
+        params: OfferingParams,
+        response: replies({ 200: AllocationsReply }),
+        summary: 'Units claimed per user (admin)',
+      },
+    },
     async (request) => {
-      await requireAdmin(context, request);
       const view = offeringOr404(request.params.offeringId);
       return (queries().allocations(view.id) ?? []).map((entry) => ({
         userId: entry.user,
@@ -301,4 +335,4 @@ export function registerOfferingRoutes(app: FastifyInstance, context: GatewayCon
       }));
     },
   );
-}
+};

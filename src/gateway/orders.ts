@@ -2,13 +2,24 @@
 // the CALLER's orders only: someone else's order is 404, exactly like a missing one (no BOLA).
 // "One of my orders" answers from the order tracker, and for a finished order the tracker no
 // longer keeps (it keeps the last finishedOrdersPerUserMax per user) from the SQL read model.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { encodeCursor } from '../store/cursor.js';
 import type { OrderRecord } from '../store/history.js';
-import { authenticate, type GatewayContext } from './context.js';
+import { principalOf } from './authentication.js';
 import { notFound } from './errors.js';
 import type { TrackedOrder } from './order-tracker.js';
+import {
+  AmendReply,
+  BalancesReply,
+  CancelReply,
+  OrderReply,
+  OrdersReply,
+  PlaceReply,
+  replies,
+  TradesReply,
+} from './responses.js';
 import { AmendBody, ListQuery, OcoBody, OrderIdParams, PlaceBody } from './schemas.js';
+import type { GatewayServices } from './services.js';
 import { balanceJson, orderJson, tradeJson } from './views.js';
 
 const listLimitDefault = 100;
@@ -19,8 +30,10 @@ function limitOf(text: string | undefined): number {
   return Math.min(listLimitMax, Math.max(1, Number(text)));
 }
 
-export function registerOrderRoutes(app: FastifyInstance, context: GatewayContext): void {
+export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const context = app.services;
   const tags = ['orders'];
+  const config = { auth: 'user' } as const;
   const { state, trading } = context;
 
   function ownOrder(user: number, orderIdText: string): TrackedOrder {
@@ -49,105 +62,141 @@ export function registerOrderRoutes(app: FastifyInstance, context: GatewayContex
     return trackedOf(record);
   }
 
-  app.post<{ Body: PlaceBody }>(
+  app.post(
     '/api/v1/orders',
     {
+      config,
       schema: {
         tags,
         body: PlaceBody,
+        response: replies({ 200: PlaceReply }),
         summary: 'Place an order; the reply says at once what happened (durable before it is sent)',
       },
     },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       return trading.place(session.userId, request.body);
     },
   );
 
-  app.post<{ Body: OcoBody }>(
+  app.post(
     '/api/v1/orders/oco',
     {
+      config,
       schema: {
         tags,
         body: OcoBody,
+        response: replies({ 200: PlaceReply }),
         summary:
           'Place two linked orders (a limit and a stop-loss); when one fills or triggers the other is cancelled',
       },
     },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       return trading.placeOco(session.userId, request.body);
     },
   );
 
-  app.delete<{ Params: OrderIdParams }>(
+  app.delete(
     '/api/v1/orders/:orderId',
-    { schema: { tags, params: OrderIdParams, summary: 'Cancel a resting order' } },
+    {
+      config,
+      schema: {
+        tags,
+        params: OrderIdParams,
+        response: replies({ 200: CancelReply }),
+        summary: 'Cancel a resting order',
+      },
+    },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const order = ownOrder(session.userId, request.params.orderId);
       return trading.cancel(session.userId, order.id);
     },
   );
 
-  app.patch<{ Params: OrderIdParams; Body: AmendBody }>(
+  app.patch(
     '/api/v1/orders/:orderId',
     {
+      config,
       schema: {
         tags,
         params: OrderIdParams,
         body: AmendBody,
+        response: replies({ 200: AmendReply }),
         summary: 'Reduce a resting order, keeping its place',
       },
     },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const order = ownOrder(session.userId, request.params.orderId);
       return trading.amend(session.userId, order.id, order.symbol, request.body.qty);
     },
   );
 
-  app.get<{ Params: OrderIdParams }>(
+  app.get(
     '/api/v1/orders/:orderId',
-    { schema: { tags, params: OrderIdParams, summary: 'One of my orders' } },
+    {
+      config,
+      schema: {
+        tags,
+        params: OrderIdParams,
+        response: replies({ 200: OrderReply }),
+        summary: 'One of my orders',
+      },
+    },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       return json(await anyOwnOrder(session.userId, request.params.orderId));
     },
   );
 
-  app.get<{ Querystring: ListQuery }>(
+  app.get(
     '/api/v1/orders',
     {
+      config,
       schema: {
         tags,
         querystring: ListQuery,
+        response: replies({ 200: OrdersReply }),
         summary: 'My orders, newest first (status=open for open only)',
       },
     },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const open = request.query.status === 'open';
       const orders = open ? state.tracker.openOrders(session.userId) : state.tracker.orders(session.userId);
       return orders.slice(0, limitOf(request.query.limit)).map(json);
     },
   );
 
-  app.get<{ Querystring: ListQuery }>(
+  app.get(
     '/api/v1/trades',
-    { schema: { tags, querystring: ListQuery, summary: 'My trades, newest first' } },
+    {
+      config,
+      schema: {
+        tags,
+        querystring: ListQuery,
+        response: replies({ 200: TradesReply }),
+        summary: 'My trades, newest first',
+      },
+    },
     async (request) => {
-      const { session } = await authenticate(context, request);
+      const session = principalOf(request);
       const trades = state.tracker.trades(session.userId).slice(0, limitOf(request.query.limit));
       return trades.map((trade) => tradeJson(trade, trading.marketOf(trade.symbol)));
     },
   );
 
-  app.get('/api/v1/balances', { schema: { tags: ['balances'], summary: 'My balances' } }, async (request) => {
-    const { session } = await authenticate(context, request);
-    return balancesOf(context, session.userId);
-  });
-}
+  app.get(
+    '/api/v1/balances',
+    {
+      config,
+      schema: { tags: ['balances'], response: replies({ 200: BalancesReply }), summary: 'My balances' },
+    },
+    async (request) => balancesOf(context, principalOf(request).userId),
+  );
+};
 
 /** A read-model row in the tracker's shape (the read model keeps no clientOrderId). */
 function trackedOf(record: OrderRecord): TrackedOrder {
@@ -174,6 +223,6 @@ function trackedOf(record: OrderRecord): TrackedOrder {
   };
 }
 
-export function balancesOf(context: GatewayContext, user: number) {
+export function balancesOf(context: GatewayServices, user: number) {
   return context.engine.balances(user).map((balance) => balanceJson(balance, context.state.markets));
 }

@@ -59,7 +59,6 @@ export function crossOriginReason(request: FastifyRequest, options: OriginOption
 
 export function originNotAllowed(reason: string): GatewayError {
   return new GatewayError(
-    403,
     'ORIGIN_NOT_ALLOWED',
     `${reason}: cookie-authenticated requests must come from this site's own pages (HOGA_ALLOWED_ORIGINS)`,
   );

@@ -107,7 +107,7 @@ export class PasswordHasher {
     if (this.running >= this.options.concurrentHashesMax) {
       const queue = this.waiting[lane];
       if (queue.length >= this.options.waitingHashesMax) {
-        throw new GatewayError(503, 'BUSY', 'too many logins in progress, retry shortly', undefined, 1);
+        throw new GatewayError('BUSY', 'too many logins in progress, retry shortly', undefined, 1);
       }
       await new Promise<void>((resolve) => queue.push(resolve));
     } else {

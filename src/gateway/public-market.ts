@@ -4,7 +4,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { tapeTradesMax } from '../marketdata/trades.js';
-import { errorBodySchema, GatewayError } from './errors.js';
+import { GatewayError } from './errors.js';
 import {
   bookTickerJson,
   depthJson,
@@ -13,6 +13,7 @@ import {
   tickerJson,
 } from './market-views.js';
 import type { Market, MarketRegistry } from './markets.js';
+import { replies as withErrors } from './responses.js';
 import { symbolName } from './schemas.js';
 
 export interface PublicMarketDependencies {
@@ -79,12 +80,12 @@ export const BookTickerReply = Type.Object({
 });
 
 function replies(ok: TSchema) {
-  return { 200: ok, 400: errorBodySchema };
+  return withErrors({ 200: ok });
 }
 
 export function marketOrThrow(markets: MarketRegistry, symbol: string): Market {
   const market = markets.market(symbol);
-  if (market === undefined) throw new GatewayError(400, 'UNKNOWN_SYMBOL', `no market ${symbol}`, 'symbol');
+  if (market === undefined) throw new GatewayError('UNKNOWN_SYMBOL', `no market ${symbol}`, 'symbol');
   return market;
 }
 
@@ -104,10 +105,11 @@ function emptyDepth(symbol: string) {
 export function registerPublicMarketRoutes(app: FastifyInstance, deps: PublicMarketDependencies): void {
   const { markets, data, clock } = deps;
   const tags = ['markets'];
+  const config = { auth: 'public' } as const;
 
   app.get(
     '/api/v1/time',
-    { schema: { tags, summary: 'Server time', response: { 200: TimeReply } } },
+    { config, schema: { tags, summary: 'Server time', response: replies(TimeReply) } },
     async () => ({
       serverTimeMs: clock(),
     }),
@@ -116,6 +118,7 @@ export function registerPublicMarketRoutes(app: FastifyInstance, deps: PublicMar
   app.get<{ Querystring: Static<typeof DepthQuery> }>(
     '/api/v1/market/depth',
     {
+      config,
       schema: {
         tags,
         querystring: DepthQuery,
@@ -134,6 +137,7 @@ export function registerPublicMarketRoutes(app: FastifyInstance, deps: PublicMar
   app.get<{ Querystring: Static<typeof TradesQuery> }>(
     '/api/v1/market/trades',
     {
+      config,
       schema: {
         tags,
         querystring: TradesQuery,
@@ -152,6 +156,7 @@ export function registerPublicMarketRoutes(app: FastifyInstance, deps: PublicMar
   app.get<{ Querystring: Static<typeof OptionalSymbolQuery> }>(
     '/api/v1/market/ticker',
     {
+      config,
       schema: {
         tags,
         querystring: OptionalSymbolQuery,
@@ -172,6 +177,7 @@ export function registerPublicMarketRoutes(app: FastifyInstance, deps: PublicMar
   app.get<{ Querystring: Static<typeof OptionalSymbolQuery> }>(
     '/api/v1/market/bookTicker',
     {
+      config,
       schema: {
         tags,
         querystring: OptionalSymbolQuery,
@@ -192,7 +198,7 @@ export function registerPublicMarketRoutes(app: FastifyInstance, deps: PublicMar
 export function limitOf(text: string | undefined, fallback: number, max: number): number {
   if (text === undefined) return fallback;
   const limit = Number(text);
-  if (limit > max) throw new GatewayError(400, 'VALIDATION_FAILED', `limit must be at most ${max}`, 'limit');
+  if (limit > max) throw new GatewayError('VALIDATION_FAILED', `limit must be at most ${max}`, 'limit');
   return limit;
 }
 

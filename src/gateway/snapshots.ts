@@ -2,21 +2,28 @@
 // snapshot participant between two batches, as a periodic snapshot does, and answers once the
 // file is durable. Useful before an upgrade or a planned restart, so the next start replays
 // almost nothing.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { SnapshotTaken } from '../journal/snapshot-scheduler.js';
-import { type GatewayContext, requireAdmin } from './context.js';
+import { principalOf } from './authentication.js';
 import { GatewayError } from './errors.js';
+import { replies, SnapshotReply } from './responses.js';
 
-export function registerSnapshotRoute(
-  app: FastifyInstance,
-  context: GatewayContext,
-  takeSnapshot: () => Promise<SnapshotTaken>,
-): void {
+export const snapshotRoute: FastifyPluginAsyncTypebox<{
+  takeSnapshot: () => Promise<SnapshotTaken>;
+}> = async (app, { takeSnapshot }) => {
+  const context = app.services;
   app.post(
     '/api/v1/admin/snapshots',
-    { schema: { tags: ['admin'], summary: 'Take a snapshot now (admin)' } },
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags: ['admin'],
+        response: replies({ 201: SnapshotReply }),
+        summary: 'Take a snapshot now (admin)',
+      },
+    },
     async (request, reply) => {
-      const admin = await requireAdmin(context, request);
+      const admin = { id: principalOf(request).userId };
       let taken: SnapshotTaken;
       try {
         taken = await takeSnapshot();
@@ -25,7 +32,7 @@ export function registerSnapshotRoute(
           { event: 'snapshot', adminId: admin.id, err: error, reqId: request.id },
           'snapshot failed',
         );
-        throw new GatewayError(500, 'INTERNAL', 'the snapshot failed; the journal still holds every command');
+        throw new GatewayError('INTERNAL', 'the snapshot failed; the journal still holds every command');
       }
       context.audit.info(
         { event: 'snapshot', adminId: admin.id, lastSeq: taken.lastSeq, reqId: request.id },
@@ -41,4 +48,4 @@ export function registerSnapshotRoute(
       });
     },
   );
-}
+};

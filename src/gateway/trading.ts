@@ -14,7 +14,7 @@ import type {
 import type { CommandOutcome, CommandSequencer } from '../ports.js';
 import type { AbnormalTrafficDetector } from './abnormal-traffic.js';
 import { formatUnits, lotsToQty, minorToAmount, minorToPrice, priceToMinor, qtyToLots } from './decimal.js';
-import { type ErrorCode, GatewayError } from './errors.js';
+import { GatewayError, orQueueFull, type ReplyCode } from './errors.js';
 import { IdempotencyConflict, type IdempotencyIndex } from './idempotency.js';
 import type { Market, MarketRegistry } from './markets.js';
 import type { TokenBuckets } from './rate-limits.js';
@@ -104,28 +104,21 @@ export interface TradingDependencies {
 }
 
 /**
- * How an engine reject is answered: HTTP status (422 unless listed) and the request field it is
- * about when the caller did not name one. UNKNOWN_ORDER means "not yours or gone": 404, so no one
- * learns others' ids.
+ * The request field an engine reject is about when the caller did not name one. Its status comes
+ * from the one table in errors.ts (UNKNOWN_ORDER means "not yours or gone": 404, so no one learns
+ * others' ids).
  */
-const rejectReplies: Partial<Record<RejectCode, { status?: number; field?: string }>> = {
-  UNKNOWN_ORDER: { status: 404 },
-  INVALID_QTY: { field: 'qty' },
-  INVALID_PRICE: { field: 'price' },
-  INVALID_TIF: { field: 'tif' },
-  INVALID_STOP: { field: 'stopPrice' },
-  STOP_WOULD_TRIGGER: { field: 'stopPrice' },
-  NOT_AMENDABLE: { field: 'orderId' },
+const rejectFields: Partial<Record<RejectCode, string>> = {
+  INVALID_QTY: 'qty',
+  INVALID_PRICE: 'price',
+  INVALID_TIF: 'tif',
+  INVALID_STOP: 'stopPrice',
+  STOP_WOULD_TRIGGER: 'stopPrice',
+  NOT_AMENDABLE: 'orderId',
 };
 
 export function rejectError(code: RejectCode, field?: string): GatewayError {
-  const reply = rejectReplies[code];
-  return new GatewayError(
-    reply?.status ?? 422,
-    code as ErrorCode,
-    `the engine rejected the command: ${code}`,
-    field ?? reply?.field,
-  );
+  return new GatewayError(code, `the engine rejected the command: ${code}`, field ?? rejectFields[code]);
 }
 
 /** Amend only reduces (the engine keeps the order's queue place); a caller asking for more is told how. */
@@ -180,7 +173,6 @@ export class TradingService {
     } catch (error) {
       if (!(error instanceof IdempotencyConflict)) throw error;
       throw new GatewayError(
-        409,
         'CLIENT_ORDER_ID_CONFLICT',
         `clientOrderId ${clientOrderId} was already used for a different order`,
         'clientOrderId',
@@ -203,20 +195,20 @@ export class TradingService {
     this.admit(user);
     const market = this.marketOf(symbol);
     const qtyLots = qtyToLots(qty, market.scale);
-    if (!qtyLots.ok) throw new GatewayError(400, 'INVALID_QTY', `qty ${qtyLots.message}`, 'qty');
+    if (!qtyLots.ok) throw new GatewayError('INVALID_QTY', `qty ${qtyLots.message}`, 'qty');
     const outcome = await this.submit(user, { op: 'amend', user, id: orderId, qty: qtyLots.value });
     const amended = outcome.events.find((event) => event.ev === 'amended');
     if (amended === undefined || amended.ev !== 'amended') {
       const error = this.rejected(user, outcome);
       if (error.code !== 'INVALID_QTY') throw error;
-      throw new GatewayError(error.statusCode, error.code, amendUpMessage, 'qty');
+      throw new GatewayError(error.code, amendUpMessage, 'qty');
     }
     return { orderId, remainingQty: lotsToQty(amended.qty, market.scale), seq: outcome.seq };
   }
 
   marketOf(symbol: string): Market {
     const market = this.deps.markets.market(symbol);
-    if (market === undefined) throw new GatewayError(400, 'UNKNOWN_SYMBOL', `no market ${symbol}`, 'symbol');
+    if (market === undefined) throw new GatewayError('UNKNOWN_SYMBOL', `no market ${symbol}`, 'symbol');
     return market;
   }
 
@@ -226,17 +218,11 @@ export class TradingService {
     const suspendedMs = this.deps.abnormal.suspendedForMs(user);
     if (suspendedMs > 0) {
       const seconds = Math.ceil(suspendedMs / 1000);
-      throw new GatewayError(
-        403,
-        'SUSPENDED',
-        'trading suspended after abnormal traffic',
-        undefined,
-        seconds,
-      );
+      throw new GatewayError('SUSPENDED', 'trading suspended after abnormal traffic', undefined, seconds);
     }
     const taken = this.deps.orderBuckets.take(String(user));
     if (!taken.ok) {
-      throw new GatewayError(429, 'RATE_LIMITED', 'order rate limit', undefined, taken.retryAfterSeconds);
+      throw new GatewayError('RATE_LIMITED', 'order rate limit', undefined, taken.retryAfterSeconds);
     }
     this.deps.abnormal.recordOrder(user);
   }
@@ -244,19 +230,24 @@ export class TradingService {
   private async placeOnce(user: number, command: OrderCommand): Promise<PlaceResult> {
     // Without ids: the sequencer stamps them (journalText).
     const outcome = await this.submit(user, command as Command);
-    const result = summarisePlace(outcome, this.deps.markets);
-    if (result === undefined)
-      throw new GatewayError(500, 'INTERNAL', 'the engine gave no outcome for the order');
+    const result = this.placeResult(user, command, outcome);
     if (result.status === 'rejected') this.deps.abnormal.recordReject(user);
-    if (command.clientOrderId !== undefined) {
-      this.deps.idempotency.record(
-        user,
-        command.clientOrderId,
-        result,
-        outcome.ts,
-        placeFingerprint(command),
-      );
-    }
+    return result;
+  }
+
+  /**
+   * The order's result, built once: with a clientOrderId the gateway state's onApplied listener
+   * (which runs before the submit promise's continuation) has already summarised the outcome and
+   * remembered it, so that result is answered; otherwise it is summarised here.
+   */
+  private placeResult(user: number, command: OrderCommand, outcome: CommandOutcome): PlaceResult {
+    const key = command.clientOrderId;
+    const recorded = key === undefined ? undefined : this.deps.idempotency.recorded(user, key);
+    if (recorded !== undefined && recorded.seq === outcome.seq) return recorded;
+    const result = summarisePlace(outcome, this.deps.markets);
+    if (result === undefined) throw new GatewayError('INTERNAL', 'the engine gave no outcome for the order');
+    if (key !== undefined)
+      this.deps.idempotency.record(user, key, result, outcome.ts, placeFingerprint(command));
     return result;
   }
 
@@ -264,12 +255,7 @@ export class TradingService {
     // A double, not process.hrtime.bigint(): two BigInts per order were a visible share of garbage.
     const startedMs = performance.now();
     try {
-      return await this.deps.sequencer.submit(command);
-    } catch (error) {
-      if ((error as { code?: unknown }).code === 'QUEUE_FULL') {
-        throw new GatewayError(503, 'QUEUE_FULL', 'the exchange is busy, retry shortly', undefined, 1);
-      }
-      throw error;
+      return await orQueueFull(() => this.deps.sequencer.submit(command));
     } finally {
       this.deps.observeEngineSeconds((performance.now() - startedMs) / 1e3);
     }
@@ -302,7 +288,6 @@ export class TradingService {
     const required = formatUnits(BigInt(lots.value) * BigInt(perLotMinor), decimals);
     const available = formatUnits(BigInt(this.deps.balanceOf(user, asset).available), decimals);
     return new GatewayError(
-      422,
       'INSUFFICIENT_FUNDS',
       `not enough ${asset}: the order needs ${required} ${asset} and ${available} ${asset} is available`,
       'qty',
@@ -315,7 +300,7 @@ export class TradingService {
     this.deps.abnormal.recordReject(user);
     const rejected = outcome.events.find((event) => event.ev === 'rejected');
     if (rejected === undefined || rejected.ev !== 'rejected') {
-      return new GatewayError(500, 'INTERNAL', 'the engine gave no outcome for the command');
+      return new GatewayError('INTERNAL', 'the engine gave no outcome for the command');
     }
     return rejectError(rejected.reason);
   }
@@ -330,7 +315,6 @@ type OrderCommand = PlaceCommand | OcoOrderCommand;
 function checkClientOrderId(clientOrderId: string | undefined): void {
   if (clientOrderId !== undefined && !clientOrderIdRegex.test(clientOrderId)) {
     throw new GatewayError(
-      400,
       'VALIDATION_FAILED',
       `clientOrderId must match ${clientOrderIdPattern}`,
       'clientOrderId',
@@ -396,9 +380,9 @@ export function placeFingerprint(command: {
 function placeCommand(user: number, request: PlaceRequest, market: Market): PlaceCommand {
   const qty = lotsOf(request.qty, 'qty', market);
   if (request.type === 'market' && request.price !== undefined)
-    throw new GatewayError(400, 'INVALID_PRICE', 'a market order takes no price', 'price');
+    throw new GatewayError('INVALID_PRICE', 'a market order takes no price', 'price');
   if (request.type === 'limit' && request.price === undefined)
-    throw new GatewayError(400, 'INVALID_PRICE', 'price is required', 'price');
+    throw new GatewayError('INVALID_PRICE', 'price is required', 'price');
   const price =
     request.price === undefined ? undefined : priceOf(request.price, 'price', 'INVALID_PRICE', market);
   checkStopFields(request);
@@ -449,13 +433,13 @@ function ocoCommand(user: number, request: OcoRequest, market: Market): OcoOrder
 
 function lotsOf(text: string, field: string, market: Market): number {
   const lots = qtyToLots(text, market.scale);
-  if (!lots.ok) throw new GatewayError(400, 'INVALID_QTY', `${field} ${lots.message}`, field);
+  if (!lots.ok) throw new GatewayError('INVALID_QTY', `${field} ${lots.message}`, field);
   return lots.value;
 }
 
-function priceOf(text: string, field: string, code: ErrorCode, market: Market): number {
+function priceOf(text: string, field: string, code: ReplyCode, market: Market): number {
   const price = priceToMinor(text, market.scale);
-  if (!price.ok) throw new GatewayError(400, code, `${field} ${price.message}`, field);
+  if (!price.ok) throw new GatewayError(code, `${field} ${price.message}`, field);
   return price.value;
 }
 
@@ -464,22 +448,22 @@ function checkStopFields(request: PlaceRequest): void {
   const { stopPrice, trigger } = request;
   if (stopPrice === undefined && trigger === undefined) return;
   if (stopPrice === undefined)
-    throw new GatewayError(400, 'INVALID_STOP', 'stopPrice is required with trigger', 'stopPrice');
+    throw new GatewayError('INVALID_STOP', 'stopPrice is required with trigger', 'stopPrice');
   if (trigger === undefined)
-    throw new GatewayError(400, 'INVALID_STOP', 'trigger is required with stopPrice', 'trigger');
+    throw new GatewayError('INVALID_STOP', 'trigger is required with stopPrice', 'trigger');
   if (request.postOnly === true)
-    throw new GatewayError(400, 'INVALID_STOP', 'a stop order cannot be post-only', 'postOnly');
+    throw new GatewayError('INVALID_STOP', 'a stop order cannot be post-only', 'postOnly');
   if (request.displayQty !== undefined)
-    throw new GatewayError(400, 'INVALID_STOP', 'a stop order cannot be an iceberg', 'displayQty');
+    throw new GatewayError('INVALID_STOP', 'a stop order cannot be an iceberg', 'displayQty');
 }
 
 /** An iceberg is a GTC limit order showing less than its whole quantity. */
 function checkDisplayQty(request: PlaceRequest, qtyLots: number, displayLots: number | undefined): void {
   if (displayLots === undefined) return;
   if (request.type !== 'limit' || (request.tif !== undefined && request.tif !== 'GTC'))
-    throw new GatewayError(400, 'INVALID_TIF', 'displayQty needs a GTC limit order', 'displayQty');
+    throw new GatewayError('INVALID_TIF', 'displayQty needs a GTC limit order', 'displayQty');
   if (displayLots >= qtyLots)
-    throw new GatewayError(400, 'INVALID_QTY', 'displayQty must be less than qty', 'displayQty');
+    throw new GatewayError('INVALID_QTY', 'displayQty must be less than qty', 'displayQty');
 }
 
 /** What happened to a placed order, from its command's events; undefined for other commands. */

@@ -3,17 +3,16 @@
 // `{id, ok, result | error}` on the same socket; private streams of the user's orders, fills and
 // balances; public market-data channels handed to the market-data hub. Send buffers are bounded and
 // dead peers are dropped by ping/pong heartbeats.
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type TSchema, Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { cookieValue, type GatewayContext, tokenFromRequest } from './context.js';
-import { type ErrorBody, GatewayError, notFound, unauthenticated } from './errors.js';
+import type { SessionRecord } from '../store/ports.js';
+import { type ErrorBody, fromStoreError, GatewayError, notFound, unauthenticated } from './errors.js';
 import { claimUnits } from './offerings.js';
-import { cookieNameFor, crossOriginReason, originNotAllowed, usesBearer } from './origins.js';
 import { closeCodes } from './private-streams.js';
 import { AmendBody, OcoBody, PlaceBody } from './schemas.js';
 import { hashToken } from './sessions.js';
+import { compileCheck } from './validation.js';
 
 /** Every request's envelope: the op (already dispatched on) and the id echoed in the reply. */
 const Envelope = Type.Object({ op: Type.String(), id: Type.Optional(Type.Unknown()) });
@@ -46,28 +45,13 @@ const PrivateFields = withEnvelope(Type.Object({ enabled: Type.Boolean() }));
 /** Request ids are echoed back; bounded so a client cannot make us echo megabytes. */
 const requestIdLengthMax = 64;
 
-function compile<T extends TSchema>(schema: T) {
-  const checker = TypeCompiler.Compile(schema);
-  return (value: unknown): Static<T> => {
-    if (checker.Check(value)) return value;
-    const first = checker.Errors(value).First();
-    const field = first === undefined ? '' : first.path.slice(1);
-    throw new GatewayError(
-      400,
-      'VALIDATION_FAILED',
-      `${field || 'message'}: ${first?.message ?? 'invalid'}`,
-      field,
-    );
-  };
-}
-
-const checkPlace = compile(PlaceFields);
-const checkOco = compile(OcoFields);
-const checkCancel = compile(CancelFields);
-const checkAmend = compile(AmendFields);
-const checkAuth = compile(AuthFields);
-const checkClaim = compile(ClaimFields);
-const checkPrivate = compile(PrivateFields);
+const checkPlace = compileCheck(PlaceFields);
+const checkOco = compileCheck(OcoFields);
+const checkCancel = compileCheck(CancelFields);
+const checkAmend = compileCheck(AmendFields);
+const checkAuth = compileCheck(AuthFields);
+const checkClaim = compileCheck(ClaimFields);
+const checkPrivate = compileCheck(PrivateFields);
 
 interface Connection {
   socket: WebSocket;
@@ -84,8 +68,6 @@ interface Connection {
     close(): void;
     readonly subscriptions?: ReadonlySet<unknown>;
   };
-  /** Pending authentication from the upgrade request's cookie or header. */
-  authenticating?: Promise<void>;
   /** Bad frames this socket may still send (refilled over time); below one it is closed. */
   badFrameTokens: number;
   badFramesUpdatedAtMs: number;
@@ -110,16 +92,21 @@ function requestIdOf(message: Record<string, unknown>): RequestId {
   return null;
 }
 
+/** The reply REST would give: a GatewayError, a store error (BUSY...) or else INTERNAL. */
+function replyErrorOf(error: unknown): GatewayError | undefined {
+  return error instanceof GatewayError ? error : fromStoreError(error);
+}
+
 function errorBodyOf(error: unknown): ErrorBody {
-  if (error instanceof GatewayError) return error.body();
-  return { code: 'INTERNAL', message: 'internal error' };
+  return replyErrorOf(error)?.body() ?? { code: 'INTERNAL', message: 'internal error' };
 }
 
 function subscriptionCount(connection: Connection): number {
   return connection.marketData?.subscriptions?.size ?? 0;
 }
 
-export function registerWebSocketRoute(app: FastifyInstance, context: GatewayContext): { close(): void } {
+export const webSocketRoute: FastifyPluginAsync = async (app) => {
+  const context = app.services;
   const connections = new Set<Connection>();
   const { streams } = context.state;
 
@@ -145,12 +132,16 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
 
   /** `receives`: whether the socket gets the user's private pushes (an order-entry socket may not). */
   async function authenticateWith(connection: Connection, token: string, receives = true): Promise<number> {
-    const tokenHash = hashToken(token);
-    const session = await context.sessions.resolveHash(tokenHash);
+    const session = await context.sessions.resolveHash(hashToken(token));
     if (session === undefined) throw unauthenticated();
+    return attachSession(connection, session, receives);
+  }
+
+  function attachSession(connection: Connection, session: SessionRecord, receives: boolean): number {
+    const { tokenHash } = session;
     if (connection.user !== undefined) streams.detach(connection.socket);
     if (!streams.attach(session.userId, tokenHash, connection.socket, receives)) {
-      throw new GatewayError(429, 'RATE_LIMITED', 'too many open sockets for this user');
+      throw new GatewayError('RATE_LIMITED', 'too many open sockets for this user');
     }
     connection.user = session.userId;
     connection.tokenHash = tokenHash;
@@ -182,13 +173,12 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
    * undefined sends the caller to `userOf`, which also handles every failure.
    */
   function userNow(connection: Connection): number | undefined {
-    if (connection.authenticating !== undefined || connection.tokenHash === undefined) return undefined;
+    if (connection.tokenHash === undefined) return undefined;
     return context.sessions.liveCached(connection.tokenHash) === undefined ? undefined : connection.user;
   }
 
   /** The user behind the socket, re-checking the session (cheap: cached) so a timed-out one stops. */
   async function userOf(connection: Connection): Promise<number> {
-    if (connection.authenticating !== undefined) await connection.authenticating;
     if (connection.user === undefined || connection.tokenHash === undefined) throw unauthenticated();
     const session = await context.sessions.resolveHash(connection.tokenHash);
     if (session === undefined) {
@@ -232,7 +222,6 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
         return { pong: context.clock() };
       default:
         throw new GatewayError(
-          400,
           'VALIDATION_FAILED',
           'op must be auth, private, place, oco, cancel, amend, claim, ping, subscribe or unsubscribe',
           'op',
@@ -287,7 +276,7 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
     try {
       send(connection, { id, ok: true, result: await dispatch(connection, message) });
     } catch (error) {
-      if (!(error instanceof GatewayError)) app.log.error({ err: error }, 'websocket request failed');
+      if (replyErrorOf(error) === undefined) app.log.error({ err: error }, 'websocket request failed');
       send(connection, { id, ok: false, error: errorBodyOf(error) });
     }
   }
@@ -317,12 +306,14 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
       streams.detach(socket);
       connection.marketData?.close();
     });
-    const token = tokenFromRequest(request, context.config.origins);
-    if (token !== undefined) {
-      connection.authenticating = authenticateWith(connection, token).then(
-        () => undefined,
-        () => undefined,
-      );
+    // The upgrade's cookie or Bearer header, resolved by the authentication hook (`optional`).
+    const principal = request.session;
+    if (principal?.via === 'session') {
+      try {
+        attachSession(connection, principal.session, true);
+      } catch {
+        // Too many sockets for this user: the socket stays open unauthenticated, as an `auth` would.
+      }
     }
     watchAuthentication(connection);
   }
@@ -348,30 +339,15 @@ export function registerWebSocketRoute(app: FastifyInstance, context: GatewayCon
     socket.on('close', () => clearTimeout(authTimer));
   }
 
-  /**
-   * Cross-site WebSocket hijacking: a page on another origin can open /ws and the browser sends the
-   * victim's cookie with the upgrade. An upgrade that carries the session cookie is refused (403
-   * ORIGIN_NOT_ALLOWED, before the upgrade) unless its Origin is this site's; visitors without a
-   * cookie and programs (Bearer, no Origin) are not affected.
-   */
-  async function checkUpgradeOrigin(request: FastifyRequest): Promise<void> {
-    if (usesBearer(request)) return;
-    const options = context.config.origins;
-    if (cookieValue(request.headers.cookie, cookieNameFor(request, options)) === undefined) return;
-    const reason = crossOriginReason(request, options);
-    if (reason !== undefined) throw originNotAllowed(reason);
-  }
-
   app.get(
     '/ws',
-    { websocket: true, schema: { hide: true }, preValidation: checkUpgradeOrigin },
+    // Cross-site upgrades carrying the cookie are refused by the origin hook (src/gateway/app.ts).
+    { websocket: true, config: { auth: 'optional' }, schema: { hide: true } },
     (socket, request) => open(socket, request),
   );
 
-  return {
-    close() {
-      clearInterval(heartbeat);
-      for (const connection of connections) connection.socket.terminate();
-    },
-  };
-}
+  app.addHook('onClose', async () => {
+    clearInterval(heartbeat);
+    for (const connection of connections) connection.socket.terminate();
+  });
+};

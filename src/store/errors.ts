@@ -7,13 +7,20 @@ export const StoreErrorCodes = [
   'MIGRATION_FAILED',
   'JOURNAL_INCOMPLETE',
   'SEQUENCE_GAP',
+  /** The read model is busy, closed or unavailable: the gateway answers 503 BUSY. */
+  'BUSY',
 ] as const;
 export type StoreErrorCode = (typeof StoreErrorCodes)[number];
 
 export class StoreError extends Error {
   readonly code: StoreErrorCode;
 
-  constructor(code: StoreErrorCode, message: string) {
+  constructor(
+    code: StoreErrorCode,
+    message: string,
+    /** Seconds a caller should wait before retrying (BUSY). */
+    readonly retryAfterSeconds?: number,
+  ) {
     super(`${code}: ${message}`);
     this.name = 'StoreError';
     this.code = code;

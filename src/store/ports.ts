@@ -50,3 +50,37 @@ export interface SessionStore {
   /** Returns the hashes it deleted. */
   deleteSessionsOfUser(userId: number): Promise<string[]>;
 }
+
+/** Permissions an API key can carry (docs/API.md "API keys"). */
+export type ApiKeyPermission = 'read' | 'trade';
+
+/**
+ * An API key: the public key id is the `X-MBX-APIKEY` value; the secret (needed in clear to check
+ * an HMAC) is stored only encrypted by the gateway's server key, as an opaque string.
+ */
+export interface ApiKeyRecord {
+  keyId: string;
+  userId: number;
+  label: string;
+  permissions: ApiKeyPermission[];
+  /** Client addresses allowed to use the key; empty: any. */
+  ipAllowlist: string[];
+  secretCiphertext: string;
+  createdAtMs: number;
+}
+
+export interface ApiKeyStore {
+  /** Inserts the key unless the user already has `perUserMax` keys; false when refused. */
+  createApiKey(record: ApiKeyRecord, perUserMax: number): Promise<boolean>;
+  findApiKey(keyId: string): Promise<ApiKeyRecord | undefined>;
+  listApiKeys(userId: number): Promise<ApiKeyRecord[]>;
+  /** Deletes the user's key; false when the user has no such key. */
+  deleteApiKey(userId: number, keyId: string): Promise<boolean>;
+  /** Every key id with its ciphertext, in key order, after `afterKeyId` (reseal pages through them). */
+  apiKeySecretsAfter(
+    afterKeyId: string,
+    limit: number,
+  ): Promise<Array<{ keyId: string; secretCiphertext: string }>>;
+  /** Replaces a ciphertext only if it is still `from` (a concurrent reseal or revoke wins). */
+  replaceApiKeySecret(keyId: string, from: string, to: string): Promise<boolean>;
+}

@@ -3,13 +3,13 @@
 // `pendingCallsMax` queries in flight and `pendingOutcomesMax` outcomes waiting to be posted.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { GatewayError } from '../gateway/errors.js';
 import type { CandleSink } from '../marketdata/candle-sink.js';
 import type { CandleJson } from '../marketdata/candles.js';
 import type { CommandOutcome, OutcomeEvents } from '../ports.js';
 import type { CandleRange, CandleRecord } from './candles.js';
+import { StoreError } from './errors.js';
 import type { HistoryReader } from './history-reader.js';
-import type { HistoryQuery, Page, SessionStore, UserStore } from './ports.js';
+import type { ApiKeyStore, HistoryQuery, Page, SessionStore, UserStore } from './ports.js';
 import {
   chrtPolicySetter,
   IdlePriorityController,
@@ -38,6 +38,7 @@ export interface ReadModelThreadOptions {
 export type ReadModelMethod =
   | `users.${keyof UserStore}`
   | `sessions.${keyof SessionStore}`
+  | `apiKeys.${keyof ApiKeyStore}`
   | `history.${'ordersOfUser' | 'orderOfUser' | 'eventsOfOrder' | 'tradesOfUser' | 'ledgerOfUser' | 'couponsOfUser' | 'couponUsesOfUser'}`
   | 'candles.candles';
 
@@ -96,6 +97,7 @@ interface PendingCall {
 export class ReadModelClient {
   readonly users: UserStore;
   readonly sessions: SessionStore;
+  readonly apiKeys: ApiKeyStore;
   private readonly calls = new Map<number, PendingCall>();
   private projectedWaiters: ProjectedWaiter[] = [];
   private nextCallId = 1;
@@ -109,7 +111,7 @@ export class ReadModelClient {
   private projectorFellBehindCount = 0;
   private fellBehind = false;
   private closed: Promise<void> | undefined;
-  private failure: GatewayError | undefined;
+  private failure: StoreError | undefined;
   private resolveClosed: () => void = () => {};
 
   private constructor(
@@ -129,6 +131,14 @@ export class ReadModelClient {
       'deleteSession',
       'listSessions',
       'deleteSessionsOfUser',
+    ]);
+    this.apiKeys = this.proxy<ApiKeyStore>('apiKeys', [
+      'createApiKey',
+      'findApiKey',
+      'listApiKeys',
+      'deleteApiKey',
+      'apiKeySecretsAfter',
+      'replaceApiKeySecret',
     ]);
   }
 
@@ -178,7 +188,7 @@ export class ReadModelClient {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.projectedSeq >= seq) return Promise.resolve();
     if (this.projectedWaiters.length >= projectedWaitersMax) {
-      return Promise.reject(new GatewayError(503, 'BUSY', 'too many waiters on the read model'));
+      return Promise.reject(new StoreError('BUSY', 'too many waiters on the read model'));
     }
     return new Promise((resolve, reject) => this.projectedWaiters.push({ seq, resolve, reject }));
   }
@@ -238,7 +248,7 @@ export class ReadModelClient {
       this.resolveClosed = resolve;
     }).then(async () => {
       await this.worker.terminate();
-      const closedError = new GatewayError(503, 'BUSY', 'the read model is closed');
+      const closedError = new StoreError('BUSY', 'the read model is closed');
       for (const waiter of this.projectedWaiters.splice(0)) waiter.reject(closedError);
     });
     this.worker.postMessage({ type: 'close' } satisfies ReadModelRequest);
@@ -318,7 +328,7 @@ export class ReadModelClient {
     clearInterval(this.priorityTimer);
     this.priorityTimer = undefined;
     if (this.closed !== undefined) return;
-    this.failure = new GatewayError(503, 'BUSY', 'the read model is unavailable');
+    this.failure = new StoreError('BUSY', 'the read model is unavailable');
     this.logger.fatal({ code }, 'read-model thread exited: logins, sessions and history are unavailable');
     for (const pending of this.calls.values()) pending.reject(this.failure);
     this.calls.clear();
@@ -357,9 +367,7 @@ export class ReadModelClient {
   private request(build: (id: number) => ReadModelRequest): Promise<unknown> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.calls.size >= pendingCallsMax) {
-      return Promise.reject(
-        new GatewayError(503, 'BUSY', 'the read model is busy, retry shortly', undefined, 1),
-      );
+      return Promise.reject(new StoreError('BUSY', 'the read model is busy, retry shortly', 1));
     }
     const id = this.nextCallId++;
     return new Promise((resolve, reject) => {
@@ -368,7 +376,7 @@ export class ReadModelClient {
     });
   }
 
-  private proxy<T>(area: 'users' | 'sessions', methods: string[]): T {
+  private proxy<T>(area: 'users' | 'sessions' | 'apiKeys', methods: string[]): T {
     const target: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
     for (const method of methods) {
       target[method] = (...args) => this.call(`${area}.${method}` as ReadModelMethod, args);

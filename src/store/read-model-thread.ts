@@ -77,7 +77,10 @@ function reply(message: ReadModelReply): void {
 
 async function call(request: ReadModelCall): Promise<unknown> {
   if (store === undefined) throw new Error('read model not open');
-  const [area, method] = request.method.split('.') as ['users' | 'sessions' | 'history' | 'candles', string];
+  const [area, method] = request.method.split('.') as [
+    'users' | 'sessions' | 'apiKeys' | 'history' | 'candles',
+    string,
+  ];
   const target = store[area] as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   if (typeof target[method] !== 'function') throw new Error(`unknown read-model method ${request.method}`);
   return target[method](...request.args);

@@ -273,6 +273,21 @@ ALTER TABLE orders ADD COLUMN display_qty bigint;
 ALTER TABLE orders ADD COLUMN oco_id bigint;
 `;
 
+// API keys (docs/API.md "API keys"): the secret is AES-256-GCM ciphertext under the server key
+// (docs/OPERATIONS.md "API key secrets"); the key id is what a client sends as X-MBX-APIKEY.
+const apiKeys = `
+CREATE TABLE api_keys (
+  key_id text PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  label text NOT NULL,
+  permissions text NOT NULL,
+  ip_allowlist text NOT NULL,
+  secret_ciphertext text NOT NULL,
+  created_at_ms bigint NOT NULL
+);
+CREATE INDEX api_keys_user ON api_keys (user_id, created_at_ms);
+`;
+
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'users and sessions', sql: usersAndSessions },
   { version: 2, name: 'history projections and candles', sql: history },
@@ -281,6 +296,7 @@ export const migrations: readonly Migration[] = [
   { version: 5, name: 'ledger trade entries, claims by offering, coupons', sql: ledgerTradesAndCoupons },
   { version: 6, name: 'candles keyed by source (trades or quotes)', sql: candleSource },
   { version: 7, name: 'stop, iceberg and OCO orders', sql: stopIcebergOcoOrders },
+  { version: 8, name: 'api keys', sql: apiKeys },
 ];
 
 /** Tables filled from the journal: what `hoga db rebuild` empties and refills. */

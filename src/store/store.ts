@@ -3,6 +3,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { Logger } from 'pino';
 import type { CommandOutcome } from '../ports.js';
+import { SqlApiKeyStore } from './api-keys.js';
 import { SqlCandles } from './candles.js';
 import { HistoryQueries } from './history.js';
 import { migrate } from './migrate.js';
@@ -33,6 +34,7 @@ export interface Store {
   readonly database: SqlDatabase;
   readonly users: SqlUserStore;
   readonly sessions: SqlSessionStore;
+  readonly apiKeys: SqlApiKeyStore;
   readonly history: HistoryQueries;
   readonly candles: SqlCandles;
   openProjector(options?: Partial<ProjectorOptions>): Promise<Projector>;
@@ -55,6 +57,7 @@ export async function openStore(config: StoreConfig): Promise<Store> {
     database,
     users: new SqlUserStore(database),
     sessions: new SqlSessionStore(database),
+    apiKeys: new SqlApiKeyStore(database),
     history: new HistoryQueries(database),
     candles: new SqlCandles(database),
     openProjector: (options) => Projector.open(database, logger, options),

@@ -6,7 +6,7 @@ import { fromStoreError, GatewayError } from '../../src/gateway/errors.js';
 import { StoreError } from '../../src/store/errors.js';
 
 it('leaves a GatewayError with a store code as it is', () => {
-  const taken = new GatewayError(409, 'USERNAME_TAKEN', 'username already taken', 'username');
+  const taken = new GatewayError('USERNAME_TAKEN', 'username already taken', 'username');
   assert.equal(fromStoreError(taken), undefined);
 });
 

@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import WebSocket from 'ws';
 import type { ExchangeConfig } from '../../src/config.js';
 import { defaultGatewayConfig } from '../../src/gateway/config.js';
-import { cookieFor } from '../../src/gateway/context.js';
+import { cookieFor } from '../../src/gateway/cookies.js';
 import { type ExchangeHandle, startExchange } from '../../src/main.js';
 import { Api, adminName, adminPassword, TestSocket, testConfig } from './support/exchange.js';
 
@@ -219,11 +219,11 @@ describe('browsers on other origins', () => {
     const cookies = login.headers['set-cookie'] ?? [];
     assert.match(
       cookies[0],
-      /^__Host-hoga_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Strict/,
+      /^__Host-hoga_session=[A-Za-z0-9_-]{43}; Max-Age=[0-9]+; Path=\/; HttpOnly; Secure; SameSite=Strict$/,
     );
     assert.match(
       cookies[1],
-      /^__Host-hoga_device=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Strict/,
+      /^__Host-hoga_device=[A-Za-z0-9_-]{43}; Max-Age=[0-9]+; Path=\/; HttpOnly; Secure; SameSite=Strict$/,
     );
     const old = await raw(url, 'GET', '/api/v1/me', { cookie: `hoga_session=${login.body.token}` });
     assert.equal(old.status, 401, 'sessions under the old cookie name log in again');
@@ -295,10 +295,11 @@ describe('browsers on other origins', () => {
   it('sets the cookie as the request came under HOGA_COOKIE_SECURE=auto', () => {
     const options = { ...defaultGatewayConfig().origins, cookieSecure: 'auto' as const };
     const names = { secure: '__Host-a', plain: 'a' };
-    const overHttp = cookieFor({ protocol: 'http' } as FastifyRequest, options, names, 'v', 1);
-    const overHttps = cookieFor({ protocol: 'https' } as FastifyRequest, options, names, 'v', 1);
-    assert.equal(overHttp, 'a=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=1');
-    assert.equal(overHttps, '__Host-a=v; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=1');
+    const overHttp = cookieFor({ protocol: 'http' } as FastifyRequest, options, names, 1);
+    const overHttps = cookieFor({ protocol: 'https' } as FastifyRequest, options, names, 1);
+    const attributes = { path: '/', httpOnly: true, sameSite: 'strict', maxAge: 1 };
+    assert.deepEqual(overHttp, { name: 'a', options: { ...attributes, secure: false } });
+    assert.deepEqual(overHttps, { name: '__Host-a', options: { ...attributes, secure: true } });
   });
 });
 

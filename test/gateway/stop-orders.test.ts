@@ -148,7 +148,7 @@ describe('stop, iceberg and OCO order entry', () => {
       ],
       [
         placeOco(bob.token, { side: 'sell', qty: '0.2', price: '52000', stopPrice: '53000' }),
-        422,
+        400,
         'INVALID_STOP',
         'stopPrice',
       ],

@@ -169,7 +169,7 @@ describe('TradingService', () => {
     const notMine = await rejection(trading.cancel(bob, resting.orderId));
     assert.deepEqual([notMine.statusCode, notMine.code], [404, 'UNKNOWN_ORDER']);
     const bigger = await rejection(trading.amend(alice, resting.orderId, 'BTC-USD', '2'));
-    assert.deepEqual([bigger.statusCode, bigger.code, bigger.field], [422, 'INVALID_QTY', 'qty']);
+    assert.deepEqual([bigger.statusCode, bigger.code, bigger.field], [400, 'INVALID_QTY', 'qty']);
     assert.match(bigger.message, /amend only reduces/);
     assert.match(bigger.message, /cancel the order and place a new one/);
     const amended = await trading.amend(alice, resting.orderId, 'BTC-USD', '0.5');

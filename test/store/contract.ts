@@ -91,9 +91,12 @@ export function storeContract(backend: Backend): void {
     it('migrates once and records every version', { timeout: testTimeoutMs }, async (context) => {
       await withStore(context, async (store) => {
         const again = await migrate(store.database, silentLogger);
-        assert.deepEqual(again, { applied: [], version: 7 });
+        assert.deepEqual(again, { applied: [], version: migrations.length });
         const rows = await store.database.query<{ version: number }>('SELECT version FROM schema_migrations');
-        assert.deepEqual(rows.map((row) => Number(row.version)).sort(), [1, 2, 3, 4, 5, 6, 7]);
+        assert.deepEqual(
+          rows.map((row) => Number(row.version)).sort((left, right) => left - right),
+          migrations.map((migration) => migration.version),
+        );
       });
     });
 
