@@ -254,6 +254,7 @@ export const CandlesReply = page(
     volume: decimal,
     quoteVolume: decimal,
     trades: Type.Number(),
+    closed: Type.Boolean(),
   }),
 );
 
