@@ -115,30 +115,46 @@ export abstract class EngineMatching extends EngineSnapshots {
       }
       if (!isMarket && (isBuy ? price > limitPrice : price < limitPrice)) break;
       if (maker.user === user && stp !== STP_NONE) {
-        if (stp !== STP_EXPIRE_TAKER) {
-          if (dry) cursor.drop();
-          else this.cancelOrder(maker, 'STP');
-        }
-        if (stp === STP_EXPIRE_MAKER) continue;
-        this.sweepStop = 'STP';
+        if (this.selfTrade(maker, stp, dry)) continue;
         break;
       }
       // Makers fill against what they show: an iceberg's visible part.
       let fillQty = remaining < shown ? remaining : shown;
       if (marketBuy) {
-        const funds = dry ? this.dryFunds : request.account.balances[availableSlot(book.quoteAsset)];
-        const affordable = floorDivide(funds, price);
-        if (affordable === 0) {
-          this.sweepStop = 'INSUFFICIENT_FUNDS';
-          break;
-        }
-        if (affordable < fillQty) fillQty = affordable;
+        fillQty = this.affordableQty(request, price, fillQty, dry);
+        if (fillQty === 0) break;
       }
       if (dry) this.dryFill(request, maker, price, fillQty, marketBuy);
       else this.fill(request, maker, fillQty);
       remaining -= fillQty;
     }
     return remaining;
+  }
+
+  /**
+   * The taker meets its own order (STP, the taker's mode governs): expireMaker and expireBoth
+   * cancel the maker (a dry run only steps past it). True when the sweep goes on; otherwise it
+   * stops with sweepStop 'STP'. Out of the sweep's loop to keep the loop small enough to inline.
+   */
+  protected selfTrade(maker: Order, stp: number, dry: boolean): boolean {
+    if (stp !== STP_EXPIRE_TAKER) {
+      if (dry) this.cursor.drop();
+      else this.cancelOrder(maker, 'STP');
+    }
+    if (stp === STP_EXPIRE_MAKER) return true;
+    this.sweepStop = 'STP';
+    return false;
+  }
+
+  /**
+   * What a market buy can pay for of `fillQty` lots at `price`, from its available quote (a dry
+   * run's simulated funds); 0 stops the sweep with sweepStop 'INSUFFICIENT_FUNDS'.
+   */
+  protected affordableQty(request: OrderRequest, price: number, fillQty: number, dry: boolean): number {
+    const funds = dry ? this.dryFunds : request.account.balances[availableSlot(request.book.quoteAsset)];
+    const affordable = floorDivide(funds, price);
+    if (affordable === 0) this.sweepStop = 'INSUFFICIENT_FUNDS';
+    return affordable < fillQty ? affordable : fillQty;
   }
 
   protected startDrySweep(request: OrderRequest, opposite: LevelList, marketBuy: boolean): void {

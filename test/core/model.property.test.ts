@@ -204,7 +204,7 @@ const coverageMinimum: Readonly<Record<string, number>> = {
   activatedRested: 500,
   pendingBoundRejects: 100,
   fillBoundRejects: 40,
-  fillBoundExpiries: 3,
+  fillBoundExpiries: 2,
 };
 
 const ordersOps = new Set<unknown>(['place', 'cancel', 'amend', 'oco']);
