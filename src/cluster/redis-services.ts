@@ -29,6 +29,8 @@ function clientOptions(settings: RedisSettings): RedisOptions {
 export interface RedisServices extends SharedServices {
   /** The command connection (benchmarks read `INFO cpu` through it). */
   readonly redis: Redis;
+  /** The connection subscribed to session events. */
+  readonly subscriber: Redis;
 }
 
 /** Connects both clients (rejects when Redis cannot be reached within the connect timeout). */
@@ -57,6 +59,7 @@ export async function openRedisServices(settings: RedisSettings, logger: Logger)
   await sessionEvents.start();
   return {
     redis,
+    subscriber,
     rateLimiter: (name, options, clock) => new RedisRateLimiter(redis, settings.prefix, name, options, clock),
     abnormalTraffic: (options, clock) =>
       new RedisAbnormalTraffic(redis, settings.prefix, options, clock, log),
