@@ -4,9 +4,14 @@
 // instead of waiting; the clients keep reconnecting in the background.
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import type { SharedServices } from '../gateway/shared-services.js';
+import { composedAdmission, type SharedServices } from '../gateway/shared-services.js';
 import type { RedisSettings } from './redis-config.js';
-import { defineLimitScripts, RedisAbnormalTraffic, RedisRateLimiter } from './redis-limits.js';
+import {
+  defineLimitScripts,
+  RedisAbnormalTraffic,
+  RedisOrderAdmission,
+  RedisRateLimiter,
+} from './redis-limits.js';
 import { RedisSessionEvents, RedisUserLocks } from './redis-sessions.js';
 
 /** Reconnect delay: quick at first, at most a second between attempts. */
@@ -63,6 +68,11 @@ export async function openRedisServices(settings: RedisSettings, logger: Logger)
     rateLimiter: (name, options, clock) => new RedisRateLimiter(redis, settings.prefix, name, options, clock),
     abnormalTraffic: (options, clock) =>
       new RedisAbnormalTraffic(redis, settings.prefix, options, clock, log),
+    // Both on Redis (as buildGateway makes them): one script; anything else composes the checks.
+    orderAdmission: (orders, abnormal) =>
+      orders instanceof RedisRateLimiter && abnormal instanceof RedisAbnormalTraffic
+        ? new RedisOrderAdmission(redis, orders, abnormal)
+        : composedAdmission(orders, abnormal),
     sessionEvents,
     userLocks: new RedisUserLocks(redis, settings.prefix, settings.lockTtlMs, settings.lockWaitMs),
     async close() {

@@ -65,12 +65,14 @@ function buildContext(deps: GatewayDependencies, metrics: GatewayMetrics): Gatew
     audit.warn({ event: 'suspended', ...suspension }, 'user suspended for abnormal traffic');
     metrics.audit.inc({ event: 'suspended' });
   });
+  const orderBuckets = shared.rateLimiter('orders', config.limits.ordersPerUser, clock);
   const trading = new TradingService({
     sequencer: deps.sequencer,
     markets: deps.state.markets,
     idempotency: deps.state.idempotency,
     abnormal,
-    orderBuckets: shared.rateLimiter('orders', config.limits.ordersPerUser, clock),
+    orderBuckets,
+    admission: shared.orderAdmission(orderBuckets, abnormal),
     observeEngineSeconds: (seconds) => metrics.engineSeconds.observe(seconds),
     balanceOf: (user, asset) => deps.engine.balance(user, asset),
   });

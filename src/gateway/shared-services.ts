@@ -55,6 +55,39 @@ export interface SessionEvents {
   onResync(listener: () => void): void;
 }
 
+/** What admitting one order decided: go ahead, suspended (ms left), or over the order rate. */
+export type Admission =
+  | { ok: true }
+  | { ok: false; suspendedMs: number }
+  | { ok: false; suspendedMs: 0; retryAfterSeconds: number };
+
+const admitted: Admission = { ok: true };
+
+/**
+ * The checks every trading request passes, in order: the user's suspension, the per-user order
+ * bucket, then the order counted for abnormal traffic (which may start a suspension). A shared
+ * adapter may do all three in one round trip.
+ */
+export interface OrderAdmission {
+  admit(userId: number): MaybePromise<Admission>;
+}
+
+/** The three checks one after another over any adapters (synchronous when they all are). */
+export function composedAdmission(orders: RateLimiter, abnormal: AbnormalTraffic): OrderAdmission {
+  const counted = (userId: number, taken: TakeResult): MaybePromise<Admission> => {
+    if (!taken.ok) return { ok: false, suspendedMs: 0, retryAfterSeconds: taken.retryAfterSeconds };
+    return andThen(abnormal.recordOrder(userId), () => admitted);
+  };
+  return {
+    admit(userId) {
+      return andThen(abnormal.suspendedForMs(userId), (suspendedMs) => {
+        if (suspendedMs > 0) return { ok: false, suspendedMs };
+        return andThen(orders.take(String(userId)), (taken) => counted(userId, taken));
+      });
+    },
+  };
+}
+
 /** A critical section per user across every gateway (the session cap: count, end the oldest, add). */
 export interface UserLocks {
   withLock<T>(userId: number, work: () => Promise<T>): Promise<T>;
@@ -65,6 +98,8 @@ export interface SharedServices {
   /** `name` separates the bucket families (requests per IP, orders per user, logins...). */
   rateLimiter(name: string, options: BucketOptions, clock: () => number): RateLimiter;
   abnormalTraffic(options: AbnormalTrafficOptions, clock: () => number): AbnormalTraffic;
+  /** Admission over two of this bundle's adapters (the per-user order bucket and abnormal traffic). */
+  orderAdmission(orders: RateLimiter, abnormal: AbnormalTraffic): OrderAdmission;
   sessionEvents: SessionEvents;
   userLocks: UserLocks;
   close(): Promise<void>;
@@ -112,6 +147,7 @@ export function inProcessServices(): SharedServices {
   return {
     rateLimiter: (_name, options, clock) => new TokenBuckets(options, clock),
     abnormalTraffic: (options, clock) => new AbnormalTrafficDetector(options, clock),
+    orderAdmission: composedAdmission,
     sessionEvents: new LocalSessionEvents(),
     userLocks: new LocalUserLocks(),
     close: async () => {},

@@ -16,8 +16,14 @@ import { formatUnits, lotsToQty, minorToAmount, minorToPrice, priceToMinor, qtyT
 import { type ErrorCode, GatewayError } from './errors.js';
 import { IdempotencyConflict, type IdempotencyIndex } from './idempotency.js';
 import type { Market, MarketRegistry } from './markets.js';
-import type { TakeResult } from './rate-limits.js';
-import type { AbnormalTraffic, MaybePromise, RateLimiter } from './shared-services.js';
+import {
+  type AbnormalTraffic,
+  type Admission,
+  composedAdmission,
+  type MaybePromise,
+  type OrderAdmission,
+  type RateLimiter,
+} from './shared-services.js';
 
 export interface PlaceRequest {
   symbol: string;
@@ -97,6 +103,8 @@ export interface TradingDependencies {
   idempotency: IdempotencyIndex<PlaceResult>;
   abnormal: AbnormalTraffic;
   orderBuckets: RateLimiter;
+  /** The checks over `abnormal` and `orderBuckets` (default: one after another). */
+  admission?: OrderAdmission;
   /** Observes the time from submit to durable outcome. */
   observeEngineSeconds: (seconds: number) => void;
   /** The caller's own balance of one asset in minor units, to say what a refused order lacked. */
@@ -134,7 +142,11 @@ const amendUpMessage =
   'place in the queue); to increase the size, cancel the order and place a new one';
 
 export class TradingService {
-  constructor(private readonly deps: TradingDependencies) {}
+  private readonly admission: OrderAdmission;
+
+  constructor(private readonly deps: TradingDependencies) {
+    this.admission = deps.admission ?? composedAdmission(deps.orderBuckets, deps.abnormal);
+  }
 
   async place(user: number, request: PlaceRequest): Promise<PlaceResult> {
     const admitting = this.admit(user);
@@ -227,30 +239,12 @@ export class TradingService {
   /**
    * Suspension and the per-user order rate: every trading request (orders, claims) passes here,
    * before anything reaches the sequencer. Undefined when the answer was immediate (in-process
-   * limits: no promise per order); a promise when the limits are shared (cluster mode), in which
-   * case the suspension and the bucket are asked at once (one round trip; a suspended user's
-   * refused request may cost a token, which changes nothing while suspended).
+   * limits: no promise per order); a promise when the limits are shared (cluster mode).
    */
   admit(user: number): Promise<void> | undefined {
-    const suspendedMs = this.deps.abnormal.suspendedForMs(user);
-    if (!(suspendedMs instanceof Promise)) {
-      refuseSuspended(suspendedMs);
-      const taken = this.deps.orderBuckets.take(String(user));
-      if (!(taken instanceof Promise)) return this.counted(user, taken);
-      return taken.then((result) => this.counted(user, result));
-    }
-    return Promise.all([suspendedMs, this.deps.orderBuckets.take(String(user))]).then(([ms, taken]) => {
-      refuseSuspended(ms);
-      return this.counted(user, taken);
-    });
-  }
-
-  private counted(user: number, taken: TakeResult): Promise<void> | undefined {
-    if (!taken.ok) {
-      throw new GatewayError(429, 'RATE_LIMITED', 'order rate limit', undefined, taken.retryAfterSeconds);
-    }
-    const recorded = this.deps.abnormal.recordOrder(user);
-    return recorded instanceof Promise ? recorded : undefined;
+    const verdict = this.admission.admit(user);
+    if (!(verdict instanceof Promise)) return refuseUnlessAdmitted(verdict);
+    return verdict.then(refuseUnlessAdmitted);
   }
 
   /** Counts a reject; a shared counter that cannot be reached is the adapter's to log. */
@@ -339,10 +333,14 @@ export class TradingService {
   }
 }
 
-function refuseSuspended(suspendedMs: number): void {
-  if (suspendedMs <= 0) return;
-  const seconds = Math.ceil(suspendedMs / 1000);
-  throw new GatewayError(403, 'SUSPENDED', 'trading suspended after abnormal traffic', undefined, seconds);
+function refuseUnlessAdmitted(admission: Admission): undefined {
+  if (admission.ok) return undefined;
+  if (admission.suspendedMs > 0) {
+    const seconds = Math.ceil(admission.suspendedMs / 1000);
+    throw new GatewayError(403, 'SUSPENDED', 'trading suspended after abnormal traffic', undefined, seconds);
+  }
+  const retryAfterSeconds = 'retryAfterSeconds' in admission ? admission.retryAfterSeconds : 1;
+  throw new GatewayError(429, 'RATE_LIMITED', 'order rate limit', undefined, retryAfterSeconds);
 }
 
 /** The journaled place command: the engine's fields and the request's clientOrderId. */

@@ -211,6 +211,68 @@ export function sharedServicesContract(name: string, openFixture: () => Promise<
       }));
   });
 
+  describe(`${name}: OrderAdmission`, () => {
+    function admissionOf(member: SharedServices, clock: { read: () => number }, burst: number) {
+      const orders = member.rateLimiter(
+        unique('orders'),
+        { ratePerSecond: 1, burst, bucketsMax: 100 },
+        clock.read,
+      );
+      const traffic = member.abnormalTraffic(abnormalOptions, clock.read);
+      return { traffic, admission: member.orderAdmission(orders, traffic) };
+    }
+
+    it('counts each admitted order and refuses once the count started a suspension', () =>
+      withFixture(async ({ members }) => {
+        const clock = manualClock();
+        const { traffic, admission } = admissionOf(members[0], clock, 100);
+        const seen: Suspension[] = [];
+        traffic.onSuspended((suspension) => seen.push(suspension));
+        const user = uniqueUser();
+        for (let order = 0; order < 6; order += 1)
+          assert.deepEqual(await admission.admit(user), { ok: true });
+        assert.equal(seen.length, 1, 'the sixth order (past the floor of 5) started it, and was admitted');
+        assert.equal(seen[0].count, 6);
+        assert.deepEqual(await admission.admit(user), { ok: false, suspendedMs: 60_000 });
+        clock.nowMs += 60_000;
+        assert.deepEqual(await admission.admit(user), { ok: true }, 'over once the suspension ends');
+      }));
+
+    it('refuses past the order bucket, and a refused order is not counted', () =>
+      withFixture(async ({ members }) => {
+        const clock = manualClock();
+        const { traffic, admission } = admissionOf(members[0], clock, 2);
+        const user = uniqueUser();
+        assert.deepEqual(await admission.admit(user), { ok: true });
+        assert.deepEqual(await admission.admit(user), { ok: true });
+        for (let order = 0; order < 10; order += 1)
+          assert.deepEqual(await admission.admit(user), { ok: false, suspendedMs: 0, retryAfterSeconds: 1 });
+        assert.equal(await traffic.suspendedForMs(user), 0, 'twelve attempts, two counted: under the floor');
+      }));
+
+    it('shares the bucket and the band across gateways', () =>
+      withFixture(async ({ members }) => {
+        if (members.length < 2) return;
+        const clock = manualClock();
+        const family = unique('orders');
+        const [one, two] = members.map((member) => {
+          const orders = member.rateLimiter(
+            family,
+            { ratePerSecond: 1, burst: 100, bucketsMax: 100 },
+            clock.read,
+          );
+          return member.orderAdmission(orders, member.abnormalTraffic(abnormalOptions, clock.read));
+        });
+        const user = uniqueUser();
+        for (let order = 0; order < 3; order += 1) {
+          assert.equal((await one.admit(user)).ok, true);
+          assert.equal((await two.admit(user)).ok, true);
+        }
+        assert.deepEqual(await two.admit(user), { ok: false, suspendedMs: 60_000 });
+        assert.deepEqual(await one.admit(user), { ok: false, suspendedMs: 60_000 });
+      }));
+  });
+
   describe(`${name}: UserLocks`, () => {
     it("runs one holder of a user's lock at a time, others at once; a throw releases it", () =>
       withFixture(async ({ members }) => {
