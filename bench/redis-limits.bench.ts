@@ -2,9 +2,11 @@
 // traffic count: TradingService.admit) with the in-process adapters against the Redis adapters of
 // cluster mode. The Redis is a redis-server of the bench's own on a free port (no persistence), so
 // its `INFO cpu` counts only this bench. Reported per order: wall time and gateway CPU (process
-// CPU time) for both, Redis CPU for Redis; Redis is measured one order at a time (latency: two
-// round trips) and with `--in-flight` orders outstanding (throughput, as many connections' worth
-// of requests would be). Modes take turns in rounds so load from other processes falls on all.
+// CPU time) for both, Redis CPU for Redis; Redis is measured one order at a time (latency: one
+// round trip, one script) and with `--in-flight` orders outstanding (throughput, as many
+// connections' worth of requests would be); and the same checks as three separate commands (suspension, bucket,
+// count: two round trips) to show what the one script saves. Modes take turns in rounds so load
+// from other processes falls on all.
 //
 //   npm run build && node dist/bench/redis-limits.bench.js [--orders N] [--rounds N] [--in-flight N] [--json]
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -14,7 +16,7 @@ import { pino } from 'pino';
 import { defaultRedisSettings } from '../src/cluster/redis-config.js';
 import { openRedisServices, type RedisServices } from '../src/cluster/redis-services.js';
 import { defaultGatewayConfig } from '../src/gateway/config.js';
-import { inProcessServices, type SharedServices } from '../src/gateway/shared-services.js';
+import { composedAdmission, inProcessServices, type SharedServices } from '../src/gateway/shared-services.js';
 import { TradingService } from '../src/gateway/trading.js';
 import { parseBenchOptions } from './lib/args.js';
 import { BenchReporter } from './lib/report.js';
@@ -72,16 +74,21 @@ async function startRedis(port: number): Promise<ChildProcess> {
 }
 
 /** Limits far above the load: every order is admitted, so each one does the full work. */
-function tradingOver(shared: SharedServices): TradingService {
+function tradingOver(shared: SharedServices, fused = true): TradingService {
   const config = defaultGatewayConfig();
   const unlimited = { ratePerSecond: 1e9, burst: 1e9, bucketsMax: options.users * 2 };
   const abnormal = { ...config.abnormal, ordersPerWindowFloor: 1e9, usersTrackedMax: options.users * 2 };
+  const abnormalTraffic = shared.abnormalTraffic(abnormal, Date.now);
+  const orderBuckets = shared.rateLimiter('orders', unlimited, Date.now);
   return new TradingService({
     sequencer: undefined as never,
     markets: undefined as never,
     idempotency: undefined as never,
-    abnormal: shared.abnormalTraffic(abnormal, Date.now),
-    orderBuckets: shared.rateLimiter('orders', unlimited, Date.now),
+    abnormal: abnormalTraffic,
+    orderBuckets,
+    admission: fused
+      ? shared.orderAdmission(orderBuckets, abnormalTraffic)
+      : composedAdmission(orderBuckets, abnormalTraffic),
     observeEngineSeconds: () => {},
     balanceOf: () => ({ available: 0 }),
   });
@@ -171,6 +178,7 @@ async function main(): Promise<void> {
   try {
     const local = tradingOver(inProcessServices());
     const shared = tradingOver(redis);
+    const threeCommands = tradingOver(redis, false);
     const modes: Array<{
       name: string;
       run: (count: number) => Promise<void> | void;
@@ -181,6 +189,12 @@ async function main(): Promise<void> {
       {
         name: `redis, ${options['in-flight']} in flight`,
         run: pipelinedRun(shared, options['in-flight']),
+        redis,
+      },
+      { name: 'redis 3 commands, one at a time', run: sequentialRun(threeCommands), redis },
+      {
+        name: `redis 3 commands, ${options['in-flight']} in flight`,
+        run: pipelinedRun(threeCommands, options['in-flight']),
         redis,
       },
     ];
