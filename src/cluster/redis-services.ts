@@ -76,6 +76,7 @@ export async function openRedisServices(settings: RedisSettings, logger: Logger)
     sessionEvents,
     userLocks: new RedisUserLocks(redis, settings.prefix, settings.lockTtlMs, settings.lockWaitMs),
     async close() {
+      sessionEvents.stop();
       subscriber.disconnect();
       await redis.quit().catch(() => redis.disconnect());
     },

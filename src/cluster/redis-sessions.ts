@@ -56,13 +56,21 @@ export class RedisSessionEvents implements SessionEvents {
   private subscribed = false;
   /** Whether the subscription was ever lost since it was first made. */
   private interrupted = false;
+  private stopped = false;
+  private readonly healthCheck: NodeJS.Timeout;
 
-  /** `subscriber` is a connection of its own (a subscribed connection cannot publish). */
+  /**
+   * `subscriber` is a connection of its own (a subscribed connection cannot publish). It is pinged
+   * every `healthCheckMs`: a connection that stopped answering without closing (a network
+   * partition) would otherwise look live while it receives nothing; a failed ping drops it, which
+   * turns the feed off until it reconnects and resyncs.
+   */
   constructor(
     private readonly publisher: Redis,
     private readonly subscriber: Redis,
     prefix: string,
     private readonly logger: Logger,
+    healthCheckMs = 1_000,
   ) {
     this.channel = `${prefix}sessions`;
     subscriber.on('message', (channel: string, message: string) => {
@@ -71,6 +79,24 @@ export class RedisSessionEvents implements SessionEvents {
     subscriber.on('close', () => this.lost());
     subscriber.on('end', () => this.lost());
     subscriber.on('ready', () => void this.subscribe());
+    this.healthCheck = setInterval(() => this.check(), healthCheckMs);
+    this.healthCheck.unref();
+  }
+
+  /** Before the connections close: no more checks, and the close is not an interruption. */
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.healthCheck);
+  }
+
+  private check(): void {
+    if (!this.subscribed) return;
+    this.subscriber.ping().catch((error: Error) => {
+      if (!this.subscribed || this.stopped) return;
+      this.logger.warn({ err: error }, 'session events connection stopped answering: reconnecting');
+      this.lost();
+      this.subscriber.disconnect(true);
+    });
   }
 
   get live(): boolean {
@@ -102,7 +128,7 @@ export class RedisSessionEvents implements SessionEvents {
   }
 
   private lost(): void {
-    if (!this.subscribed) return;
+    if (!this.subscribed || this.stopped) return;
     this.subscribed = false;
     this.interrupted = true;
     this.logger.warn('session events interrupted: the session cache is off until Redis is back');

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import { type Redis, Redis as RedisClient } from 'ioredis';
 import { pino } from 'pino';
 import { openRedisServices, type RedisServices } from '../../src/cluster/redis-services.js';
 import { Engine } from '../../src/core/engine.js';
@@ -246,5 +246,21 @@ describe('two gateways sharing Redis', () => {
     assert.equal((await one.api.call('GET', '/api/v1/me', undefined, leaving)).status, 401);
     await one.api.expect(200, 'GET', '/api/v1/me', undefined, staying);
     kept.close();
+  });
+
+  it('treats a subscriber connection that stops answering (no close) as lost, and resyncs', async () => {
+    const [one] = gateways;
+    const admin = new RedisClient(`redis://127.0.0.1:${redisPort}`);
+    try {
+      const lost = once(one.shared.subscriber, 'close');
+      const resynced = new Promise<void>((resolve) => one.context.sessions.onResync(resolve));
+      // Longer than a health-check period plus the command timeout: a ping sent meanwhile fails.
+      await admin.client('PAUSE', 4_000, 'ALL');
+      await lost;
+      await resynced;
+      assert.equal(one.shared.sessionEvents.live, true);
+    } finally {
+      admin.disconnect();
+    }
   });
 });
