@@ -4,8 +4,8 @@
 // instead of waiting; the clients keep reconnecting in the background.
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { composedAdmission, type SharedServices } from '../gateway/shared-services.js';
-import type { RedisSettings } from './redis-config.js';
+import { composedAdmission, inProcessServices, type SharedServices } from '../gateway/shared-services.js';
+import { type RedisSettings, redisSettingsFromEnvironment } from './redis-config.js';
 import {
   defineLimitScripts,
   RedisAbnormalTraffic,
@@ -81,6 +81,24 @@ export async function openRedisServices(settings: RedisSettings, logger: Logger)
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/**
+ * What a gateway process passes to `buildGateway({ shared })`: the Redis services when
+ * HOGA_REDIS_URL is set, else the in-process ones (a malformed setting throws, naming it).
+ */
+export async function sharedServicesFromEnvironment(
+  environment: Record<string, string | undefined>,
+  logger: Logger,
+): Promise<SharedServices> {
+  const settings = redisSettingsFromEnvironment(environment);
+  if (settings === undefined) return inProcessServices();
+  const services = await openRedisServices(settings, logger);
+  logger.info(
+    { url: redactedUrl(settings.url), prefix: settings.prefix },
+    'sessions and limits shared on Redis',
+  );
+  return services;
 }
 
 /** The URL without its password, for messages and logs. */
