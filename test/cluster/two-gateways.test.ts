@@ -72,6 +72,7 @@ function gatewayConfig(): GatewayConfig {
   const config = defaultGatewayConfig();
   config.passwords.cost = { ...config.passwords.cost, costLog2: 10 };
   config.logRequests = false;
+  config.sessions.sessionsPerUserMax = 2;
   config.limits.loginsPerIp = { ratePerSecond: 0.001, burst: 1_000, bucketsMax: 1_000 };
   config.limits.loginsPerUsername = { ratePerSecond: 0.001, burst: 4, bucketsMax: 1_000 };
   // One long window: the fourth order of a user in it is past the floor.
@@ -85,6 +86,16 @@ interface TestGateway {
   shared: RedisServices;
   api: Api;
   url: string;
+}
+
+/** Resolves true once `condition` holds, re-checked at each session end `context` hears of. */
+function waitFor(condition: () => boolean, context: GatewayContext): Promise<boolean> {
+  if (condition()) return Promise.resolve(true);
+  return new Promise((resolve) =>
+    context.sessions.onEnded(() => {
+      if (condition()) resolve(true);
+    }),
+  );
 }
 
 /** The close of the socket and when it arrived. */
@@ -175,6 +186,24 @@ describe('two gateways sharing Redis', () => {
     assert.equal((await socket.closed).code, 4001);
     assert.equal(one.context.sessions.liveCached(hashToken(token)), undefined);
     assert.equal((await one.api.call('GET', '/api/v1/me', undefined, token)).status, 401);
+  });
+
+  it('keeps the session cap when logins of one user race on both gateways', async () => {
+    const [one, two] = gateways;
+    const userId = await one.api.register('frida');
+    const capEnds: string[] = [];
+    one.context.sessions.onEnded((_hash, user, reason) => {
+      if (user === userId) capEnds.push(reason);
+    });
+    const tokens = await Promise.all([one, two, one, two].map((gateway) => gateway.api.login('frida')));
+    const live = await store.sessions.listSessions(userId);
+    assert.equal(live.length, 2, 'four logins, a cap of two');
+    const issued = tokens.map(hashToken);
+    assert.ok(live.every((session) => issued.includes(session.tokenHash)));
+    // Gateway one hears of every cap end: its own directly, gateway two's through Redis.
+    const heard = await waitFor(() => capEnds.length >= 2, one.context);
+    assert.ok(heard);
+    assert.deepEqual(capEnds, ['sessionCap', 'sessionCap']);
   });
 
   it('counts login attempts for a username across both gateways', async () => {
