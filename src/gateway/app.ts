@@ -59,6 +59,11 @@ function buildContext(deps: GatewayDependencies, metrics: GatewayMetrics): Gatew
   const clock = deps.clock ?? Date.now;
   const { config } = deps;
   const shared = deps.shared ?? inProcessServices();
+  metrics.gauge(
+    'hoga_shared_services_live',
+    '1 while the shared services (Redis in cluster mode) are reachable',
+    () => (shared.sessionEvents.live ? 1 : 0),
+  );
   const abnormal = shared.abnormalTraffic(config.abnormal, clock);
   const audit = deps.logger.child({ audit: true });
   abnormal.onSuspended((suspension) => {

@@ -1,4 +1,5 @@
-// Liveness (the process answers) and readiness (recovery done, intake not saturated).
+// Liveness (the process answers) and readiness (recovery done, intake not saturated, and in cluster
+// mode the shared services reachable).
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from './context.js';
 
@@ -13,12 +14,15 @@ export function registerHealthRoutes(app: FastifyInstance, context: GatewayConte
   app.get('/readyz', { schema: { tags: ['operations'], summary: 'Readiness' } }, async (_request, reply) => {
     const queueDepth = context.sequencer.queueDepth;
     const readModelLag = context.history?.lagCommands();
-    const ready = context.ready() && queueDepth < queueDepthNotReady;
+    // Cluster mode: while the shared services (Redis) are cut off every request fails closed.
+    const sharedLive = context.shared.sessionEvents.live;
+    const ready = context.ready() && queueDepth < queueDepthNotReady && sharedLive;
     return reply.code(ready ? 200 : 503).send({
       status: ready ? 'ready' : 'not ready',
       lastSeq: context.sequencer.lastSeq,
       queueDepth,
       readModelLag: readModelLag ?? null,
+      sharedLive,
     });
   });
 }

@@ -258,6 +258,9 @@ describe('two gateways sharing Redis', () => {
     const down = await one.api.call('GET', '/api/v1/me', undefined, staying);
     assert.deepEqual([down.status, down.body.code], [503, 'SERVICE_UNAVAILABLE']);
     assert.equal(down.headers.get('retry-after'), '1');
+    const readiness = await one.api.call('GET', '/readyz');
+    assert.deepEqual([readiness.status, readiness.body.sharedLive], [503, false], 'probes still answer');
+    assert.match((await one.api.call('GET', '/metrics')).body, /hoga_shared_services_live 0/);
     // Frames are charged before they are parsed: the refusal carries no id, like RATE_LIMITED.
     kept.socket.send(JSON.stringify({ op: 'ping', id: 99 }));
     const frame = await kept.next((message) => message.ok === false);
@@ -274,6 +277,7 @@ describe('two gateways sharing Redis', () => {
     assert.equal((await kept.request('ping')).ok, true, 'the live session keeps its socket');
     assert.equal((await one.api.call('GET', '/api/v1/me', undefined, leaving)).status, 401);
     await one.api.expect(200, 'GET', '/api/v1/me', undefined, staying);
+    assert.equal((await one.api.expect(200, 'GET', '/readyz')).sharedLive, true);
     kept.close();
   });
 
