@@ -72,20 +72,38 @@ export interface OrderAdmission {
   admit(userId: number): MaybePromise<Admission>;
 }
 
-/** The three checks one after another over any adapters (synchronous when they all are). */
-export function composedAdmission(orders: RateLimiter, abnormal: AbnormalTraffic): OrderAdmission {
-  const counted = (userId: number, taken: TakeResult): MaybePromise<Admission> => {
+/**
+ * The three checks one after another over any adapters. Synchronous (and without a closure per
+ * order) when the adapters are: the in-process order path allocates nothing here.
+ */
+class ComposedAdmission implements OrderAdmission {
+  constructor(
+    private readonly orders: RateLimiter,
+    private readonly abnormal: AbnormalTraffic,
+  ) {}
+
+  admit(userId: number): MaybePromise<Admission> {
+    const suspendedMs = this.abnormal.suspendedForMs(userId);
+    if (suspendedMs instanceof Promise) return suspendedMs.then((ms) => this.unlessSuspended(userId, ms));
+    return this.unlessSuspended(userId, suspendedMs);
+  }
+
+  private unlessSuspended(userId: number, suspendedMs: number): MaybePromise<Admission> {
+    if (suspendedMs > 0) return { ok: false, suspendedMs };
+    const taken = this.orders.take(String(userId));
+    if (taken instanceof Promise) return taken.then((result) => this.counted(userId, result));
+    return this.counted(userId, taken);
+  }
+
+  private counted(userId: number, taken: TakeResult): MaybePromise<Admission> {
     if (!taken.ok) return { ok: false, suspendedMs: 0, retryAfterSeconds: taken.retryAfterSeconds };
-    return andThen(abnormal.recordOrder(userId), () => admitted);
-  };
-  return {
-    admit(userId) {
-      return andThen(abnormal.suspendedForMs(userId), (suspendedMs) => {
-        if (suspendedMs > 0) return { ok: false, suspendedMs };
-        return andThen(orders.take(String(userId)), (taken) => counted(userId, taken));
-      });
-    },
-  };
+    const recorded = this.abnormal.recordOrder(userId);
+    return recorded instanceof Promise ? recorded.then(() => admitted) : admitted;
+  }
+}
+
+export function composedAdmission(orders: RateLimiter, abnormal: AbnormalTraffic): OrderAdmission {
+  return new ComposedAdmission(orders, abnormal);
 }
 
 /** A critical section per user across every gateway (the session cap: count, end the oldest, add). */
