@@ -12,7 +12,7 @@ import {
   RedisOrderAdmission,
   RedisRateLimiter,
 } from './redis-limits.js';
-import { RedisSessionEvents, RedisUserLocks } from './redis-sessions.js';
+import { RedisSessionEvents, RedisTrustedDevices, RedisUserLocks } from './redis-sessions.js';
 
 /** Reconnect delay: quick at first, at most a second between attempts. */
 function reconnectDelayMs(attempt: number): number {
@@ -73,6 +73,8 @@ export async function openRedisServices(settings: RedisSettings, logger: Logger)
       orders instanceof RedisRateLimiter && abnormal instanceof RedisAbnormalTraffic
         ? new RedisOrderAdmission(redis, orders, abnormal)
         : composedAdmission(orders, abnormal),
+    trustedDevices: (options, clock) =>
+      new RedisTrustedDevices(redis, settings.prefix, options.deviceMaxAgeMs, clock),
     sessionEvents,
     userLocks: new RedisUserLocks(redis, settings.prefix, settings.lockTtlMs, settings.lockWaitMs),
     async close() {

@@ -14,6 +14,7 @@ import {
   sharedUnavailable,
   type UserLocks,
 } from '../gateway/shared-services.js';
+import type { TrustedDevices } from '../gateway/trusted-devices.js';
 
 const reasons = new Set<SessionEndReason>(['logout', 'logoutAll', 'revoked', 'expired', 'sessionCap']);
 const tokenHashPattern = /^[0-9a-f]{64}$/;
@@ -221,6 +222,53 @@ export class RedisUserLocks implements UserLocks {
       if (this.clock() >= deadline) throw sharedUnavailable('the user lock (held by another login)');
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       delayMs = Math.min(retryDelayMsMax, delayMs * 2);
+    }
+  }
+}
+
+/**
+ * Known login devices: `<prefix>dev:<SHA-256 of the device token>` holds `<issued ms>:<username>`.
+ * The age is measured on the gateway's clock from the issue, as in memory (so the same injected
+ * clock drives both); the key's TTL of `deviceMaxAgeMs` only removes it. Bounded by the TTL
+ * instead of a count.
+ */
+export class RedisTrustedDevices implements TrustedDevices {
+  private readonly keyPrefix: string;
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+    private readonly deviceMaxAgeMs: number,
+    private readonly clock: () => number,
+  ) {
+    this.keyPrefix = `${prefix}dev:`;
+  }
+
+  async usernameOf(deviceHash: string): Promise<string | undefined> {
+    let value: string | null;
+    try {
+      value = await this.redis.get(this.keyPrefix + deviceHash);
+    } catch {
+      throw sharedUnavailable('the shared device list');
+    }
+    if (value === null) return undefined;
+    const separator = value.indexOf(':');
+    const issuedAtMs = Number(value.slice(0, separator));
+    if (separator < 0 || !Number.isSafeInteger(issuedAtMs)) return undefined;
+    if (this.clock() - issuedAtMs > this.deviceMaxAgeMs) return undefined;
+    return value.slice(separator + 1);
+  }
+
+  async remember(deviceHash: string, username: string): Promise<void> {
+    try {
+      await this.redis.set(
+        this.keyPrefix + deviceHash,
+        `${this.clock()}:${username}`,
+        'PX',
+        this.deviceMaxAgeMs,
+      );
+    } catch {
+      throw sharedUnavailable('the shared device list');
     }
   }
 }

@@ -107,6 +107,10 @@ function buildContext(deps: GatewayDependencies, metrics: GatewayMetrics): Gatew
       },
       clock,
       {
+        devices: shared.trustedDevices(
+          { devicesMax: config.sessions.cacheEntriesMax, deviceMaxAgeMs },
+          clock,
+        ),
         byIp: shared.rateLimiter('logins-ip', config.limits.loginsPerIp, clock),
         byUsername: shared.rateLimiter('logins-name', config.limits.loginsPerUsername, clock),
         byDevice: shared.rateLimiter('logins-device', config.limits.loginsPerUsername, clock),

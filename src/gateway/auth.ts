@@ -96,7 +96,7 @@ export function registerAuthRoutes(app: FastifyInstance, context: GatewayContext
       context.metrics.audit.inc({ event: 'login' });
       const maxAgeSeconds = Math.floor(context.config.sessions.absoluteTimeoutMs / 1000);
       const options = context.config.origins;
-      const remembered = context.logins.rememberDevice(user.username, device);
+      const remembered = await context.logins.rememberDevice(user.username, device);
       reply.header('set-cookie', [
         sessionCookie(request, options, token, maxAgeSeconds),
         cookieFor(request, options, deviceCookieNames, remembered, Math.floor(deviceMaxAgeMs / 1000)),

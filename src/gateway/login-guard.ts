@@ -9,27 +9,24 @@ import { GatewayError } from './errors.js';
 import { type BucketOptions, type TakeResult, TokenBuckets } from './rate-limits.js';
 import { hashToken } from './sessions.js';
 import { andThen, type MaybePromise, type RateLimiter } from './shared-services.js';
+import { LocalTrustedDevices, type TrustedDevices } from './trusted-devices.js';
 
 export interface LoginGuardOptions {
   loginsPerIp: BucketOptions;
   loginsPerUsername: BucketOptions;
-  /** Devices remembered (in memory; a restart forgets them and they take the ordinary path). */
+  /** Devices remembered (in memory unless shared; a restart forgets them and they take the ordinary path). */
   devicesMax: number;
   deviceMaxAgeMs: number;
 }
 
-interface Device {
-  username: string;
-  issuedAtMs: number;
-}
-
 export type LoginLane = 'trusted' | 'general';
 
-/** Where the three bucket families live (cluster mode: shared by every gateway). */
+/** Where the three bucket families and the known devices live (cluster mode: shared by every gateway). */
 export interface LoginLimiters {
   byIp: RateLimiter;
   byUsername: RateLimiter;
   byDevice: RateLimiter;
+  devices?: TrustedDevices;
 }
 
 const deviceTokenBytes = 32;
@@ -39,17 +36,13 @@ export class LoginGuard {
   private readonly byUsername: RateLimiter;
   /** A device's own bucket (same rate as a username's): a stolen device cookie still guesses slowly. */
   private readonly byDevice: RateLimiter;
-  /** Keyed by the SHA-256 of the device token; insertion order is least recently used first. */
-  private readonly devices = new Map<string, Device>();
+  private readonly devices: TrustedDevices;
 
-  constructor(
-    private readonly options: LoginGuardOptions,
-    private readonly clock: () => number,
-    limiters?: LoginLimiters,
-  ) {
+  constructor(options: LoginGuardOptions, clock: () => number, limiters?: LoginLimiters) {
     this.byIp = limiters?.byIp ?? new TokenBuckets(options.loginsPerIp, clock);
     this.byUsername = limiters?.byUsername ?? new TokenBuckets(options.loginsPerUsername, clock);
     this.byDevice = limiters?.byDevice ?? new TokenBuckets(options.loginsPerUsername, clock);
+    this.devices = limiters?.devices ?? new LocalTrustedDevices(options, clock);
   }
 
   /** Registrations: per IP only (the username is new). */
@@ -60,14 +53,32 @@ export class LoginGuard {
   /** Charges the buckets a login attempt must pass and says which hashing lane it takes. */
   admitLogin(ip: string, username: string, deviceToken: string | undefined): MaybePromise<LoginLane> {
     const name = username.toLowerCase();
-    const deviceHash = deviceToken === undefined ? undefined : hashToken(deviceToken);
-    if (deviceHash !== undefined && this.knows(deviceHash, name)) {
+    if (deviceToken === undefined) return this.admitGeneral(ip, name);
+    const deviceHash = hashToken(deviceToken);
+    return andThen(this.devices.usernameOf(deviceHash), (known) => {
+      if (known !== name) return this.admitGeneral(ip, name);
       return andThen(this.byDevice.take(deviceHash), (taken) => {
         refuseUnless(taken);
         return 'trusted' as const;
       });
-    }
-    // The username bucket is charged only once the IP bucket let the attempt through.
+    });
+  }
+
+  /** After a successful login: the device token to set (the same one when the device was known). */
+  rememberDevice(username: string, deviceToken: string | undefined): MaybePromise<string> {
+    const name = username.toLowerCase();
+    const issue = (): MaybePromise<string> => {
+      const token = randomBytes(deviceTokenBytes).toString('base64url');
+      return andThen(this.devices.remember(hashToken(token), name), () => token);
+    };
+    if (deviceToken === undefined) return issue();
+    return andThen(this.devices.usernameOf(hashToken(deviceToken)), (known) =>
+      known === name ? deviceToken : issue(),
+    );
+  }
+
+  /** An unknown browser: the IP bucket first, the username bucket only once the IP one let it through. */
+  private admitGeneral(ip: string, name: string): MaybePromise<LoginLane> {
     return andThen(this.byIp.take(ip), (byIp) => {
       refuseUnless(byIp);
       return andThen(this.byUsername.take(name), (byName) => {
@@ -75,32 +86,6 @@ export class LoginGuard {
         return 'general' as const;
       });
     });
-  }
-
-  /** After a successful login: the device token to set (the same one when the device was known). */
-  rememberDevice(username: string, deviceToken: string | undefined): string {
-    const name = username.toLowerCase();
-    if (deviceToken !== undefined && this.knows(hashToken(deviceToken), name)) return deviceToken;
-    const token = randomBytes(deviceTokenBytes).toString('base64url');
-    if (this.devices.size >= this.options.devicesMax) {
-      const oldest = this.devices.keys().next().value;
-      if (oldest !== undefined) this.devices.delete(oldest);
-    }
-    this.devices.set(hashToken(token), { username: name, issuedAtMs: this.clock() });
-    return token;
-  }
-
-  private knows(deviceHash: string, username: string): boolean {
-    const device = this.devices.get(deviceHash);
-    if (device === undefined) return false;
-    if (this.clock() - device.issuedAtMs > this.options.deviceMaxAgeMs) {
-      this.devices.delete(deviceHash);
-      return false;
-    }
-    if (device.username !== username) return false;
-    this.devices.delete(deviceHash);
-    this.devices.set(deviceHash, device);
-    return true;
   }
 }
 

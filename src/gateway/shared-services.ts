@@ -7,6 +7,7 @@
 import { AbnormalTrafficDetector, type AbnormalTrafficOptions, type Suspension } from './abnormal-traffic.js';
 import { GatewayError } from './errors.js';
 import { type BucketOptions, type TakeResult, TokenBuckets } from './rate-limits.js';
+import { LocalTrustedDevices, type TrustedDeviceOptions, type TrustedDevices } from './trusted-devices.js';
 
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -118,6 +119,8 @@ export interface SharedServices {
   abnormalTraffic(options: AbnormalTrafficOptions, clock: () => number): AbnormalTraffic;
   /** Admission over two of this bundle's adapters (the per-user order bucket and abnormal traffic). */
   orderAdmission(orders: RateLimiter, abnormal: AbnormalTraffic): OrderAdmission;
+  /** The login guard's known devices (device cookies). */
+  trustedDevices(options: TrustedDeviceOptions, clock: () => number): TrustedDevices;
   sessionEvents: SessionEvents;
   userLocks: UserLocks;
   close(): Promise<void>;
@@ -166,6 +169,7 @@ export function inProcessServices(): SharedServices {
     rateLimiter: (_name, options, clock) => new TokenBuckets(options, clock),
     abnormalTraffic: (options, clock) => new AbnormalTrafficDetector(options, clock),
     orderAdmission: composedAdmission,
+    trustedDevices: (options, clock) => new LocalTrustedDevices(options, clock),
     sessionEvents: new LocalSessionEvents(),
     userLocks: new LocalUserLocks(),
     close: async () => {},

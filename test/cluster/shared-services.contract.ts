@@ -273,6 +273,34 @@ export function sharedServicesContract(name: string, openFixture: () => Promise<
       }));
   });
 
+  describe(`${name}: TrustedDevices`, () => {
+    const deviceOptions = { devicesMax: 100, deviceMaxAgeMs: 60_000 };
+
+    it('knows a remembered device until it is older than deviceMaxAgeMs', () =>
+      withFixture(async ({ members }) => {
+        const clock = manualClock();
+        const devices = members[0].trustedDevices(deviceOptions, clock.read);
+        const hash = unique('device').padEnd(64, '0');
+        assert.equal(await devices.usernameOf(hash), undefined);
+        await devices.remember(hash, 'victim');
+        assert.equal(await devices.usernameOf(hash), 'victim');
+        clock.nowMs += 60_000;
+        assert.equal(await devices.usernameOf(hash), 'victim', 'at the limit');
+        clock.nowMs += 1;
+        assert.equal(await devices.usernameOf(hash), undefined, 'aged out');
+      }));
+
+    it('shares the devices across gateways', () =>
+      withFixture(async ({ members }) => {
+        if (members.length < 2) return;
+        const clock = manualClock();
+        const [one, two] = members.map((member) => member.trustedDevices(deviceOptions, clock.read));
+        const hash = unique('shared-device').padEnd(64, '0');
+        await one.remember(hash, 'alice');
+        assert.equal(await two.usernameOf(hash), 'alice');
+      }));
+  });
+
   describe(`${name}: UserLocks`, () => {
     it("runs one holder of a user's lock at a time, others at once; a throw releases it", () =>
       withFixture(async ({ members }) => {

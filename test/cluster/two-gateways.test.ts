@@ -216,6 +216,34 @@ describe('two gateways sharing Redis', () => {
     assert.deepEqual(statuses, [401, 401, 401, 401, 429, 429], 'a burst of 4 over both gateways');
   });
 
+  it('trusts on one gateway the device cookie another issued, through a locked username', async () => {
+    const [one, two] = gateways;
+    await one.api.register('gina');
+    const login = await one.api.call('POST', '/api/v1/auth/login', {
+      username: 'gina',
+      password: 'gina-password',
+    });
+    assert.equal(login.status, 200);
+    const device = login.headers
+      .getSetCookie()
+      .map((cookie) => /^__Host-hoga_device=([^;]+)/.exec(cookie)?.[1])
+      .find((value) => value !== undefined);
+    assert.ok(device, 'a device cookie');
+    const wrong = { username: 'gina', password: 'not-the-password' };
+    const statuses: number[] = [];
+    for (const gateway of [one, two, one, two])
+      statuses.push((await gateway.api.call('POST', '/api/v1/auth/login', wrong)).status);
+    assert.deepEqual(statuses, [401, 401, 401, 429], 'the name is locked on both');
+    const trusted = await two.api.call(
+      'POST',
+      '/api/v1/auth/login',
+      { username: 'gina', password: 'gina-password' },
+      undefined,
+      { cookie: `__Host-hoga_device=${device}` },
+    );
+    assert.equal(trusted.status, 200, JSON.stringify(trusted.body));
+  });
+
   it('suspends a user for abnormal traffic on every gateway once the orders on both pass the floor', async () => {
     const [one, two] = gateways;
     await one.api.register('dora');
