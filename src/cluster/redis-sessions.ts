@@ -20,6 +20,8 @@ const reasons = new Set<SessionEndReason>(['logout', 'logoutAll', 'revoked', 'ex
 const tokenHashPattern = /^[0-9a-f]{64}$/;
 /** A message past this is not ours (logout-all of a user at the session cap is a few kB). */
 const messageBytesMax = 256 * 1024;
+/** 67 bytes per hash in JSON: 1,000 of them stay far below `messageBytesMax`. */
+const hashesPerMessageMax = 1_000;
 
 interface WireEvent {
   /** The publishing gateway, so it ignores its own events. */
@@ -111,9 +113,13 @@ export class RedisSessionEvents implements SessionEvents {
   }
 
   async publish(event: SessionEndEvent): Promise<void> {
-    const wire: WireEvent = { o: this.origin, u: event.userId, h: event.tokenHashes, r: event.reason };
     try {
-      await this.publisher.publish(this.channel, JSON.stringify(wire));
+      // In messages well under the receivers' size bound, however many sessions ended at once.
+      for (let start = 0; start === 0 || start < event.tokenHashes.length; start += hashesPerMessageMax) {
+        const hashes = event.tokenHashes.slice(start, start + hashesPerMessageMax);
+        const wire: WireEvent = { o: this.origin, u: event.userId, h: hashes, r: event.reason };
+        await this.publisher.publish(this.channel, JSON.stringify(wire));
+      }
     } catch (error) {
       this.logger.error({ err: error, userId: event.userId }, 'could not announce ended sessions');
       throw sharedUnavailable('announcing the ended session to the other gateways');

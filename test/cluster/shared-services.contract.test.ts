@@ -70,6 +70,26 @@ describe('Redis adapters', () => {
     }
   });
 
+  it('splits the end of many sessions into messages the receivers accept', async () => {
+    const member = await open();
+    const other = await openRedisServices(testRedisSettings(prefix), logger);
+    try {
+      const hashes = Array.from({ length: 2_500 }, (_, index) => index.toString(16).padStart(64, '0'));
+      const received: string[] = [];
+      const all = new Promise<void>((resolve) =>
+        member.sessionEvents.onEvent((event) => {
+          received.push(...event.tokenHashes);
+          if (received.length >= hashes.length) resolve();
+        }),
+      );
+      await other.sessionEvents.publish({ userId: 9, tokenHashes: hashes, reason: 'logoutAll' });
+      await all;
+      assert.deepEqual(received, hashes);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('fails closed with SERVICE_UNAVAILABLE once Redis is gone, and refuses to open without it', async () => {
     const lonely = await openRedisServices(testRedisSettings(uniquePrefix()), logger);
     const limiter = lonely.rateLimiter('gone', { ratePerSecond: 1, burst: 1, bucketsMax: 1 }, Date.now);
