@@ -62,9 +62,12 @@ function setup() {
 
 describe('SessionManager with shared session events', () => {
   it('publishes every end: logout, logout-all and the session cap', async () => {
-    const { events, sessions } = setup();
+    const { clock, events, sessions } = setup();
+    // A millisecond apart, so the oldest is the first (equal times would tie on the hash).
     const first = await sessions.create(3, 'a', 'ip');
+    clock.nowMs += 1;
     const second = await sessions.create(3, 'a', 'ip');
+    clock.nowMs += 1;
     const third = await sessions.create(3, 'a', 'ip');
     await sessions.end(third.session, 'logout');
     const count = await sessions.endAll(3);
