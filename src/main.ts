@@ -9,10 +9,10 @@ import { Histogram } from 'prom-client';
 import type { ExchangeConfig } from './config.js';
 import type { MatchingEngine } from './core/types.js';
 import {
-  loadSecretBox,
   keyFileTooOpen,
-  secretLogRedaction,
+  loadSecretBox,
   type SecretBox,
+  secretLogRedaction,
 } from './gateway/api-key-secrets.js';
 import { buildGateway } from './gateway/app.js';
 import { candleRoutes } from './gateway/candles.js';

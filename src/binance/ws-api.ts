@@ -96,7 +96,8 @@ export const binanceWsApiRoute: FastifyPluginAsync = async (app) => {
     const { method, params } = message as { method?: unknown; params?: unknown };
     if (typeof method !== 'string')
       throw new BinanceError(400, -1102, "Mandatory parameter 'method' was not sent.");
-    const taken = services.buckets.requestsPerIp.take(request.ip);
+    let taken = services.buckets.requestsPerIp.take(request.ip);
+    if (taken instanceof Promise) taken = await taken;
     if (!taken.ok) throw new BinanceError(429, -1003, 'Too many requests; retry later.');
     const caller = { ip: request.ip, reqId: request.id };
     if (method === 'ping') return {};
