@@ -12,6 +12,7 @@ import {
   RedisOrderAdmission,
   RedisRateLimiter,
 } from './redis-limits.js';
+import { RedisSignatureReplay } from './redis-replay.js';
 import { RedisSessionEvents, RedisTrustedDevices, RedisUserLocks } from './redis-sessions.js';
 
 /** Reconnect delay: quick at first, at most a second between attempts. */
@@ -77,6 +78,7 @@ export async function openRedisServices(settings: RedisSettings, logger: Logger)
       new RedisTrustedDevices(redis, settings.prefix, options.deviceMaxAgeMs, clock),
     sessionEvents,
     userLocks: new RedisUserLocks(redis, settings.prefix, settings.lockTtlMs, settings.lockWaitMs),
+    signatureReplay: () => new RedisSignatureReplay(redis, settings.prefix),
     async close() {
       sessionEvents.stop();
       subscriber.disconnect();

@@ -7,7 +7,7 @@ import type { MatchingEngine } from '../core/types.js';
 import type { CommandSequencer } from '../ports.js';
 import type { HistoryReader } from '../store/history-reader.js';
 import type { ApiKeyStore, SessionStore, UserStore } from '../store/ports.js';
-import { type ApiKeyAuthServices, ReplayGuard } from './api-key-auth.js';
+import type { ApiKeyAuthServices } from './api-key-auth.js';
 import type { SecretBox } from './api-key-secrets.js';
 import { ApiKeyService } from './api-keys.js';
 import type { GatewayConfig } from './config.js';
@@ -179,7 +179,7 @@ export function buildServices(deps: ServiceDependencies, metrics: GatewayMetrics
     apiKeys,
     apiKeyAuth: {
       apiKeys,
-      replay: new ReplayGuard(config.apiKeys.replayEntriesMax, clock),
+      replay: shared.signatureReplay(config.apiKeys.replayEntriesMax, clock),
       clock,
       audit,
       countAudit: (event) => metrics.audit.inc({ event }),

@@ -1,10 +1,12 @@
 // Ports for the gateway state that must count across every gateway of a cluster: token buckets,
-// abnormal-traffic counters and suspensions, announcements of ended sessions, and a per-user lock
-// for the session cap. `inProcessServices()` keeps today's single-process behaviour (the classes
-// below, no I/O); src/cluster/redis-services.ts implements the same ports on Redis. A port may
-// answer synchronously or with a promise: the in-process adapters stay synchronous, so order entry
-// on one process does not pay a promise per check (callers branch on `instanceof Promise`).
+// abnormal-traffic counters and suspensions, announcements of ended sessions, a per-user lock
+// for the session cap, and the signatures of API-key requests already accepted.
+// `inProcessServices()` keeps today's single-process behaviour (the classes below, no I/O);
+// src/cluster/redis-services.ts implements the same ports on Redis. A port may answer synchronously
+// or with a promise: the in-process adapters stay synchronous, so order entry on one process does
+// not pay a promise per check (callers branch on `instanceof Promise`).
 import { AbnormalTrafficDetector, type AbnormalTrafficOptions, type Suspension } from './abnormal-traffic.js';
+import { ReplayGuard, type SignatureReplay } from './api-key-auth.js';
 import { GatewayError } from './errors.js';
 import { type BucketOptions, type TakeResult, TokenBuckets } from './rate-limits.js';
 import { LocalTrustedDevices, type TrustedDeviceOptions, type TrustedDevices } from './trusted-devices.js';
@@ -123,6 +125,8 @@ export interface SharedServices {
   trustedDevices(options: TrustedDeviceOptions, clock: () => number): TrustedDevices;
   sessionEvents: SessionEvents;
   userLocks: UserLocks;
+  /** Signatures of API-key requests already accepted (`entriesMax` bounds the in-process one). */
+  signatureReplay(entriesMax: number, clock: () => number): SignatureReplay;
   close(): Promise<void>;
 }
 
@@ -172,6 +176,7 @@ export function inProcessServices(): SharedServices {
     trustedDevices: (options, clock) => new LocalTrustedDevices(options, clock),
     sessionEvents: new LocalSessionEvents(),
     userLocks: new LocalUserLocks(),
+    signatureReplay: (entriesMax, clock) => new ReplayGuard(entriesMax, clock),
     close: async () => {},
   };
 }

@@ -53,6 +53,9 @@ describe('Redis adapters', () => {
     assert.ok(bucketTtl > 0 && bucketTtl <= 3_000, `bucket TTL ${bucketTtl}: refill time (2 s) + 1 s`);
     const bandTtl = await redis.pttl(`${prefix}abn:7`);
     assert.ok(bandTtl > 0 && bandTtl <= options.windowMs * 64 + options.suspensionMs, `band TTL ${bandTtl}`);
+    await (await open()).signatureReplay(1, clock.read).admit('f'.repeat(64));
+    const signatureTtl = await redis.pttl(`${prefix}sig:${'f'.repeat(64)}`);
+    assert.ok(signatureTtl > 30_000 && signatureTtl <= 61_000, `signature TTL ${signatureTtl}: window + 1 s`);
   });
 
   it('ignores a malformed event on the channel and keeps delivering good ones', async () => {
@@ -99,6 +102,10 @@ describe('Redis adapters', () => {
     await assert.rejects(Promise.resolve(traffic.suspendedForMs(1)), isServiceUnavailable);
     await assert.rejects(Promise.resolve(traffic.recordOrder(1)), isServiceUnavailable);
     await traffic.recordReject(1);
+    await assert.rejects(
+      Promise.resolve(lonely.signatureReplay(1, Date.now).admit('a')),
+      isServiceUnavailable,
+    );
     await assert.rejects(
       lonely.userLocks.withLock(1, async () => 1),
       isServiceUnavailable,

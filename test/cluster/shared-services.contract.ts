@@ -301,6 +301,31 @@ export function sharedServicesContract(name: string, openFixture: () => Promise<
       }));
   });
 
+  describe(`${name}: SignatureReplay`, () => {
+    it('admits a signature once and refuses it again, other signatures unaffected', () =>
+      withFixture(async ({ members }) => {
+        const clock = manualClock();
+        const replay = members[0].signatureReplay(100, clock.read);
+        const signature = unique('signature').padEnd(64, 'a');
+        assert.equal(await replay.admit(signature), true);
+        assert.equal(await replay.admit(signature), false, 'replayed');
+        clock.nowMs += 30_000;
+        assert.equal(await replay.admit(signature), false, 'still inside the widest window');
+        assert.equal(await replay.admit(unique('other').padEnd(64, 'b')), true);
+      }));
+
+    it('refuses on every gateway a signature one gateway accepted', () =>
+      withFixture(async ({ members }) => {
+        if (members.length < 2) return;
+        const clock = manualClock();
+        const [one, two] = members.map((member) => member.signatureReplay(100, clock.read));
+        const signature = unique('shared-signature').padEnd(64, 'c');
+        assert.equal(await one.admit(signature), true);
+        assert.equal(await two.admit(signature), false);
+        assert.equal(await one.admit(signature), false);
+      }));
+  });
+
   describe(`${name}: UserLocks`, () => {
     it("runs one holder of a user's lock at a time, others at once; a throw releases it", () =>
       withFixture(async ({ members }) => {

@@ -13,6 +13,7 @@ import { type Redis, Redis as RedisClient } from 'ioredis';
 import { pino } from 'pino';
 import { openRedisServices, type RedisServices } from '../../src/cluster/redis-services.js';
 import { Engine } from '../../src/core/engine.js';
+import type { Command } from '../../src/core/types.js';
 import { SecretBox } from '../../src/gateway/api-key-secrets.js';
 import { buildGateway } from '../../src/gateway/app.js';
 import { defaultGatewayConfig, type GatewayConfig } from '../../src/gateway/config.js';
@@ -20,6 +21,7 @@ import type { GatewayServices } from '../../src/gateway/services.js';
 import { hashToken } from '../../src/gateway/sessions.js';
 import { GatewayState } from '../../src/gateway/state.js';
 import { openStore, type Store } from '../../src/store/store.js';
+import { createKey, SignedClient, sign } from '../binance/support/signed.js';
 import { Api, TestSocket } from '../gateway/support/exchange.js';
 import { MemorySequencer } from '../gateway/support/memory-sequencer.js';
 import { testRedisSettings, uniquePrefix } from './redis-support.js';
@@ -110,6 +112,8 @@ describe('two gateways sharing Redis', () => {
   let store: Store;
   const gateways: TestGateway[] = [];
   const prefix = uniquePrefix();
+  // A fixed clock: the abnormal-traffic window cannot roll between two orders of a test.
+  const startMs = Date.now();
 
   before(async () => {
     redisPort = await freePort();
@@ -118,8 +122,6 @@ describe('two gateways sharing Redis', () => {
     const engine = new Engine();
     const sequencer = new MemorySequencer(engine);
     const config = gatewayConfig();
-    // A fixed clock: the abnormal-traffic window cannot roll between two orders of a test.
-    const startMs = Date.now();
     // One server key for both gateways: a key created on one opens on the other.
     const secretBox = new SecretBox(Buffer.alloc(32, 7));
     for (let index = 0; index < 2; index += 1) {
@@ -146,6 +148,21 @@ describe('two gateways sharing Redis', () => {
       const url = await app.listen({ host: '127.0.0.1', port: 0 });
       gateways.push({ app, services, shared, api: new Api(url), url });
     }
+    // A market both gateways know (their states listen to the one sequencer), for API-key orders.
+    await sequencer.submit({
+      op: 'symbol',
+      symbol: 'X-Y',
+      base: 'X',
+      quote: 'Y',
+      lotSize: 1,
+      tickSize: 1,
+      makerFeeBps: 0,
+      takerFeeBps: 0,
+      baseDecimals: 0,
+      quoteDecimals: 0,
+      lotSizeDecimal: '1',
+      tickSizeDecimal: '1',
+    } as Command);
   });
 
   after(async () => {
@@ -268,6 +285,53 @@ describe('two gateways sharing Redis', () => {
     const onTwo = await two.api.call('POST', '/api/v1/orders', order, token);
     assert.equal(onTwo.status, 403);
     assert.equal(onTwo.body.code, 'SUSPENDED');
+  });
+
+  it('counts API-key and session orders of one user against one suspension across gateways', async () => {
+    const [one, two] = gateways;
+    await one.api.register('greta');
+    const token = await one.api.login('greta');
+    const key = await createKey(one.api, token, { permissions: ['read', 'trade'] });
+    // Every signed request a new timestamp (the gateways' clock stands still), so none is a replay.
+    let tick = 0;
+    const signedClock = () => startMs + tick++;
+    const [keyOne, keyTwo] = [one, two].map((gateway) => new SignedClient(gateway.url, key, signedClock));
+    const binanceOrder = {
+      symbol: 'XY',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      quantity: '1',
+      price: '1',
+    };
+    const sessionOrder = { symbol: 'X-Y', side: 'buy', type: 'limit', price: '1', qty: '1' };
+    const codes: unknown[] = [];
+    codes.push((await one.api.call('POST', '/api/v1/orders', sessionOrder, token)).body.code);
+    codes.push((await keyTwo.call('POST', '/api/v3/order', binanceOrder)).body.code);
+    codes.push((await keyOne.call('POST', '/api/v3/order', binanceOrder)).body.code);
+    codes.push((await two.api.call('POST', '/api/v1/orders', sessionOrder, token)).body.code);
+    const suspended = await keyTwo.call('POST', '/api/v3/order', binanceOrder);
+    // Admitted (then refused for want of funds: Hoga's code, Binance's -2010) until the fourth
+    // passes the floor of three; the fifth, by API key on the other gateway, is suspended.
+    assert.deepEqual(codes, ['INSUFFICIENT_FUNDS', -2010, -2010, 'INSUFFICIENT_FUNDS']);
+    assert.equal(suspended.status, 403);
+    assert.match(suspended.body.msg, /suspended/);
+    const onOne = await one.api.call('POST', '/api/v1/orders', sessionOrder, token);
+    assert.deepEqual([onOne.status, onOne.body.code], [403, 'SUSPENDED']);
+  });
+
+  it('accepts a signed request once in the whole cluster: a replay to the other gateway is refused', async () => {
+    const [one, two] = gateways;
+    await one.api.register('hugo');
+    const token = await one.api.login('hugo');
+    const key = await createKey(one.api, token, { permissions: ['read'] });
+    const text = `timestamp=${startMs}`;
+    const signed = `${text}&signature=${sign(key.secret, text)}`;
+    const client = new SignedClient(one.url, key);
+    assert.equal((await client.raw('GET', '/api/v3/account', signed)).status, 200);
+    const replayed = await new SignedClient(two.url, key).raw('GET', '/api/v3/account', signed);
+    assert.deepEqual([replayed.status, replayed.body.code], [400, -1021]);
+    assert.match(replayed.body.msg, /replay/);
   });
 
   it('fails closed while Redis is down, and re-checks sessions against the store once it is back', async () => {
