@@ -3,6 +3,8 @@
 // made on one works on the other, logout-all on one closes the other's WebSocket and REST access,
 // login limits and abnormal-traffic suspensions count across both, and after a Redis outage a
 // gateway re-checks its sockets against the store (an end it could not hear of closes the socket).
+// API-key orders share the session's limits, a signed request is accepted once in the cluster, and
+// a key revoked on one gateway closes its user-data sockets on the other.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { type Redis, Redis as RedisClient } from 'ioredis';
 import { pino } from 'pino';
+import WebSocket from 'ws';
 import { openRedisServices, type RedisServices } from '../../src/cluster/redis-services.js';
 import { Engine } from '../../src/core/engine.js';
 import type { Command } from '../../src/core/types.js';
@@ -80,6 +83,8 @@ function gatewayConfig(): GatewayConfig {
   config.limits.loginsPerUsername = { ratePerSecond: 0.001, burst: 4, bucketsMax: 1_000 };
   // One long window: the fourth order of a user in it is past the floor.
   config.abnormal = { ...config.abnormal, windowMs: 3_600_000, ordersPerWindowFloor: 3 };
+  // The Binance socket heartbeat re-checks subscribed API keys (a revoke on the other gateway).
+  config.webSocket.heartbeatMs = 2_000;
   return config;
 }
 
@@ -112,8 +117,10 @@ describe('two gateways sharing Redis', () => {
   let store: Store;
   const gateways: TestGateway[] = [];
   const prefix = uniquePrefix();
-  // A fixed clock: the abnormal-traffic window cannot roll between two orders of a test.
+  // The gateways' clock moves only when a test moves it: the abnormal-traffic window (an hour)
+  // cannot roll between two orders of a test.
   const startMs = Date.now();
+  let nowMs = startMs;
 
   before(async () => {
     redisPort = await freePort();
@@ -143,7 +150,7 @@ describe('two gateways sharing Redis', () => {
         state,
         logger,
         shared,
-        clock: () => startMs,
+        clock: () => nowMs,
       });
       const url = await app.listen({ host: '127.0.0.1', port: 0 });
       gateways.push({ app, services, shared, api: new Api(url), url });
@@ -294,7 +301,7 @@ describe('two gateways sharing Redis', () => {
     const key = await createKey(one.api, token, { permissions: ['read', 'trade'] });
     // Every signed request a new timestamp (the gateways' clock stands still), so none is a replay.
     let tick = 0;
-    const signedClock = () => startMs + tick++;
+    const signedClock = () => nowMs + tick++;
     const [keyOne, keyTwo] = [one, two].map((gateway) => new SignedClient(gateway.url, key, signedClock));
     const binanceOrder = {
       symbol: 'XY',
@@ -325,13 +332,40 @@ describe('two gateways sharing Redis', () => {
     await one.api.register('hugo');
     const token = await one.api.login('hugo');
     const key = await createKey(one.api, token, { permissions: ['read'] });
-    const text = `timestamp=${startMs}`;
+    const text = `timestamp=${nowMs}`;
     const signed = `${text}&signature=${sign(key.secret, text)}`;
     const client = new SignedClient(one.url, key);
     assert.equal((await client.raw('GET', '/api/v3/account', signed)).status, 200);
     const replayed = await new SignedClient(two.url, key).raw('GET', '/api/v3/account', signed);
     assert.deepEqual([replayed.status, replayed.body.code], [400, -1021]);
     assert.match(replayed.body.msg, /replay/);
+  });
+
+  it('closes the user-data socket of a key revoked on the other gateway', async () => {
+    const [one, two] = gateways;
+    await one.api.register('ines');
+    const token = await one.api.login('ines');
+    const key = await createKey(one.api, token, { permissions: ['read'] });
+    const socket = new WebSocket(`${two.url.replace('http', 'ws')}/binance/ws-api/v3`);
+    await once(socket, 'open');
+    const closed = once(socket, 'close');
+    const params: Record<string, string | number> = { apiKey: key.keyId, timestamp: nowMs };
+    const payload = `apiKey=${key.keyId}&timestamp=${nowMs}`;
+    const reply = once(socket, 'message');
+    socket.send(
+      JSON.stringify({
+        id: 1,
+        method: 'userDataStream.subscribe.signature',
+        params: { ...params, signature: sign(key.secret, payload) },
+      }),
+    );
+    assert.equal(JSON.parse(String((await reply)[0])).status, 200);
+    await one.api.expect(200, 'DELETE', `/api/v1/api-keys/${key.keyId}`, undefined, token);
+    // Gateway 2 still holds the key from the subscription; once its cache entry is older than
+    // recheckMs, the next heartbeat reads the store, finds the key gone and closes the socket.
+    nowMs += one.services.config.apiKeys.recheckMs + 1;
+    const [code, reason] = await closed;
+    assert.deepEqual([code, String(reason)], [4001, 'API key revoked']);
   });
 
   it('fails closed while Redis is down, and re-checks sessions against the store once it is back', async () => {
