@@ -13,6 +13,7 @@ export interface BinanceErrorBody {
 /** Binance's own codes used by this layer (https://developers.binance.com/docs/binance-spot-api-docs/errors). */
 export const BinanceCodes = {
   UNKNOWN: -1000,
+  DISCONNECTED: -1001,
   UNAUTHORIZED: -1002,
   TOO_MANY_REQUESTS: -1003,
   SERVER_BUSY: -1008,
@@ -105,6 +106,11 @@ export const binanceErrorTable: Record<ErrorCode, Row> = {
   API_KEY_LIMIT: row(400, UNKNOWN),
   INVALID_API_KEY: row(401, BinanceCodes.REJECTED_MBX_KEY, invalidKey),
   INVALID_SIGNATURE: row(400, -1022, 'Signature for this request is not valid.'),
+  SERVICE_UNAVAILABLE: row(
+    503,
+    BinanceCodes.DISCONNECTED,
+    'Internal error; unable to process your request. Please try again.',
+  ),
   REQUEST_EXPIRED: row(400, -1021, 'Timestamp for this request is outside of the recvWindow.'),
   // engine reject codes
   UNKNOWN_COMMAND: row(400, UNKNOWN),

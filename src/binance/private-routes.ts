@@ -25,6 +25,8 @@ export const binancePrivateRoutes: FastifyPluginAsync = async (app) => {
     scope.setErrorHandler((thrown, request, reply) => {
       const error = binanceErrorOf(thrown);
       if (error !== undefined) {
+        const retryAfterSeconds = (thrown as { retryAfterSeconds?: number }).retryAfterSeconds;
+        if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
         services.metrics.rejects.inc({ code: String(error.code) });
         return reply.code(error.statusCode).send(error.body());
       }

@@ -84,6 +84,11 @@ const binanceCodes: Record<string, { code: number; msg?: string }> = {
     code: -1008,
     msg: 'Server is currently overloaded with other requests. Please try again in a few minutes.',
   },
+  // Cluster mode, the shared services (Redis) unreachable: Binance's "unable to process, try again".
+  SERVICE_UNAVAILABLE: {
+    code: -1001,
+    msg: 'Internal error; unable to process your request. Please try again.',
+  },
   VALIDATION_FAILED: { code: -1102 },
   INTERNAL: { code: -1000, msg: 'An unknown error occurred while processing the request.' },
 };

@@ -54,7 +54,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      context.logins.admitRegistration(request.ip);
+      await context.logins.admitRegistration(request.ip);
       const { username, password } = request.body;
       if ((await context.users.findUserByName(username)) !== undefined) {
         throw new GatewayError('USERNAME_TAKEN', 'username already taken', 'username');
@@ -85,7 +85,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { username, password } = request.body;
       refuseLostCookie(context, request);
       const device = deviceToken(context, request);
-      const lane = context.logins.admitLogin(request.ip, username, device);
+      const lane = await context.logins.admitLogin(request.ip, username, device);
       const user = await context.users.findUserByName(username);
       // An unknown user still costs one hash, so timing does not reveal which usernames exist.
       decoyHash ??= context.passwords.hash('decoy password that never matches');
@@ -104,7 +104,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       context.metrics.audit.inc({ event: 'login' });
       const maxAgeSeconds = Math.floor(context.config.sessions.absoluteTimeoutMs / 1000);
       const options = context.config.origins;
-      const remembered = context.logins.rememberDevice(user.username, device);
+      const remembered = await context.logins.rememberDevice(user.username, device);
       setCookie(request, reply, options, sessionCookieNames, token, maxAgeSeconds);
       setCookie(request, reply, options, deviceCookieNames, remembered, Math.floor(deviceMaxAgeMs / 1000));
       return {

@@ -1,4 +1,5 @@
-// Liveness (the process answers) and readiness (recovery done, intake not saturated).
+// Liveness (the process answers) and readiness (recovery done, intake not saturated, and in cluster
+// mode the shared services reachable).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { LivenessReply, ReadinessReply, replies } from './responses.js';
 
@@ -32,12 +33,15 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (_request, reply) => {
       const queueDepth = context.sequencer.queueDepth;
       const readModelLag = context.history?.lagCommands();
-      const ready = context.ready() && queueDepth < queueDepthNotReady;
+      // Cluster mode: while the shared services (Redis) are cut off every request fails closed.
+      const sharedLive = context.shared.sessionEvents.live;
+      const ready = context.ready() && queueDepth < queueDepthNotReady && sharedLive;
       return reply.code(ready ? 200 : 503).send({
         status: ready ? 'ready' : 'not ready',
         lastSeq: context.sequencer.lastSeq,
         queueDepth,
         readModelLag: readModelLag ?? null,
+        sharedLive,
       });
     },
   );

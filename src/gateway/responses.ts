@@ -69,6 +69,8 @@ export const ReadinessReply = Type.Object({
   lastSeq: Type.Number(),
   queueDepth: Type.Number(),
   readModelLag: Nullable(Type.Number()),
+  /** False while the shared services (Redis, cluster mode) cannot be reached. */
+  sharedLive: Type.Boolean(),
 });
 export const SnapshotReply = Type.Object({
   lastSeq: Type.Number(),
