@@ -213,61 +213,61 @@ export abstract class EngineMatching extends EngineSnapshots {
     let makerFee: number;
     const balances = taker.balances;
     const makerBalances = makerAccount.balances;
-    // Money moves are checked in the same pass (EngineAssertionError, see assert.ts): no balance the
-    // fill debits goes negative, a limit buy never pays above its limit (its refund is not
-    // negative), and each fee lies between 0 and what its payer receives, so base and quote are
-    // conserved: what the payer gives equals what the receiver and the fee account get.
+    // Money moves are checked in the same pass, once for either side (EngineAssertionError, see
+    // assert.ts): no balance the fill debits goes negative, a limit buy never pays above its limit
+    // (its refund is not negative), and each fee lies between 0 and what its payer receives (the
+    // credit after the fee is not negative), so base and quote are conserved: what the payer gives
+    // equals what the receiver and the fee account get.
+    let debited: number;
+    let makerLocked: number;
+    let refund = 0;
+    let takerCredit: number;
+    let makerCredit: number;
     if (request.isBuy) {
-      let debited: number;
       if (request.isMarket) {
         balances[availableSlot(quoteAsset)] -= quoteAmount;
         debited = balances[availableSlot(quoteAsset)];
       } else {
         const held = qty * limitPrice;
-        const refund = held - quoteAmount;
+        refund = held - quoteAmount;
         balances[lockedSlot(quoteAsset)] -= held;
         debited = balances[lockedSlot(quoteAsset)];
         balances[availableSlot(quoteAsset)] += refund;
-        assert(refund >= 0, 'fill: a limit buy paid above its limit');
       }
       takerFee = this.fee(taker, baseAmount, book.takerFeeBps, false, fillToken);
-      balances[availableSlot(baseAsset)] += baseAmount - takerFee;
+      takerCredit = baseAmount - takerFee;
+      balances[availableSlot(baseAsset)] += takerCredit;
       makerBalances[lockedSlot(baseAsset)] -= baseAmount;
-      const makerLocked = makerBalances[lockedSlot(baseAsset)];
+      makerLocked = makerBalances[lockedSlot(baseAsset)];
       makerFee = this.fee(makerAccount, quoteAmount, book.makerFeeBps, true, fillToken);
-      makerBalances[availableSlot(quoteAsset)] += quoteAmount - makerFee;
+      makerCredit = quoteAmount - makerFee;
+      makerBalances[availableSlot(quoteAsset)] += makerCredit;
       fees.balances[availableSlot(baseAsset)] += takerFee;
       fees.balances[availableSlot(quoteAsset)] += makerFee;
-      assert(
-        debited >= 0 &&
-          makerLocked >= 0 &&
-          takerFee >= 0 &&
-          takerFee <= baseAmount &&
-          makerFee >= 0 &&
-          makerFee <= quoteAmount,
-        'fill: a buy debited below zero or charged a fee outside [0, received]',
-      );
     } else {
       balances[lockedSlot(baseAsset)] -= baseAmount;
-      const takerLocked = balances[lockedSlot(baseAsset)];
+      debited = balances[lockedSlot(baseAsset)];
       takerFee = this.fee(taker, quoteAmount, book.takerFeeBps, false, fillToken);
-      balances[availableSlot(quoteAsset)] += quoteAmount - takerFee;
+      takerCredit = quoteAmount - takerFee;
+      balances[availableSlot(quoteAsset)] += takerCredit;
       makerBalances[lockedSlot(quoteAsset)] -= quoteAmount;
-      const makerLocked = makerBalances[lockedSlot(quoteAsset)];
+      makerLocked = makerBalances[lockedSlot(quoteAsset)];
       makerFee = this.fee(makerAccount, baseAmount, book.makerFeeBps, true, fillToken);
-      makerBalances[availableSlot(baseAsset)] += baseAmount - makerFee;
+      makerCredit = baseAmount - makerFee;
+      makerBalances[availableSlot(baseAsset)] += makerCredit;
       fees.balances[availableSlot(quoteAsset)] += takerFee;
       fees.balances[availableSlot(baseAsset)] += makerFee;
-      assert(
-        takerLocked >= 0 &&
-          makerLocked >= 0 &&
-          takerFee >= 0 &&
-          takerFee <= quoteAmount &&
-          makerFee >= 0 &&
-          makerFee <= baseAmount,
-        'fill: a sell debited below zero or charged a fee outside [0, received]',
-      );
     }
+    assert(
+      debited >= 0 &&
+        makerLocked >= 0 &&
+        refund >= 0 &&
+        takerFee >= 0 &&
+        makerFee >= 0 &&
+        takerCredit >= 0 &&
+        makerCredit >= 0,
+      'fill: a debit went below zero, a limit buy paid above its limit, or a fee left [0, received]',
+    );
     this.emitTrade(request, maker, qty, takerFee, makerFee);
     book.lastPrice = price;
     if (price < this.runLowPrice) this.runLowPrice = price;

@@ -110,7 +110,8 @@ describe('assert', () => {
           qty: 10,
           price: 100,
         }),
-      (error: unknown) => error instanceof EngineAssertionError && /^fill: a buy/.test(error.message),
+      (error: unknown) =>
+        error instanceof EngineAssertionError && /^fill: a debit went below zero/.test(error.message),
     );
   });
 
@@ -139,7 +140,8 @@ describe('assert', () => {
           qty: 10,
           price: 100,
         }),
-      (error: unknown) => error instanceof EngineAssertionError && /^fill: a sell/.test(error.message),
+      (error: unknown) =>
+        error instanceof EngineAssertionError && /^fill: a debit went below zero/.test(error.message),
     );
   });
 
