@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerAdminCommands } from './admin.js';
 import { registerDbCommands } from './db.js';
+import { registerEngineCommand } from './engine.js';
 import { registerJournalCommands } from './journal.js';
 import { registerReplay } from './replay.js';
 import { registerStartCommand } from './start.js';
@@ -14,6 +15,7 @@ export async function main(argv: string[]): Promise<void> {
   registerReplay(program);
   registerJournalCommands(program);
   registerDbCommands(program);
+  registerEngineCommand(program);
   await program.parseAsync(argv);
 }
 
