@@ -145,6 +145,7 @@ const layers = [
   ['src/store/'],
   ['src/gateway/'],
   ['src/config.ts', 'src/demo/'],
+  ['src/cluster/'],
   ['src/main.ts'],
   ['src/cli/'],
 ];

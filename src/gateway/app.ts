@@ -11,7 +11,6 @@ import type { MatchingEngine } from '../core/types.js';
 import type { CommandSequencer } from '../ports.js';
 import type { HistoryReader } from '../store/history-reader.js';
 import type { SessionStore, UserStore } from '../store/ports.js';
-import { AbnormalTrafficDetector } from './abnormal-traffic.js';
 import { registerAdminRoutes, registerSymbolRoutes } from './admin.js';
 import { deviceMaxAgeMs, registerAuthRoutes } from './auth.js';
 import type { ConnectionOptions, GatewayConfig } from './config.js';
@@ -28,8 +27,8 @@ import { registerOnboardingRoutes } from './onboarding-routes.js';
 import { registerOrderRoutes } from './orders.js';
 import { crossOriginReason, originNotAllowed, secureCookieName, usesBearer } from './origins.js';
 import { PasswordHasher } from './passwords.js';
-import { TokenBuckets } from './rate-limits.js';
 import { SessionManager } from './sessions.js';
+import { inProcessServices, type SharedServices } from './shared-services.js';
 import type { GatewayState } from './state.js';
 import { TradingService } from './trading.js';
 import { registerWebSocketRoute } from './ws.js';
@@ -47,6 +46,8 @@ export interface GatewayDependencies {
   marketData?: MarketDataSockets;
   history?: HistoryReader;
   ready?: () => boolean;
+  /** Limits, suspensions and session ends shared with other gateways (default: this process only). */
+  shared?: SharedServices;
 }
 
 export interface Gateway {
@@ -57,18 +58,21 @@ export interface Gateway {
 function buildContext(deps: GatewayDependencies, metrics: GatewayMetrics): GatewayContext {
   const clock = deps.clock ?? Date.now;
   const { config } = deps;
-  const abnormal = new AbnormalTrafficDetector(config.abnormal, clock);
+  const shared = deps.shared ?? inProcessServices();
+  const abnormal = shared.abnormalTraffic(config.abnormal, clock);
   const audit = deps.logger.child({ audit: true });
   abnormal.onSuspended((suspension) => {
     audit.warn({ event: 'suspended', ...suspension }, 'user suspended for abnormal traffic');
     metrics.audit.inc({ event: 'suspended' });
   });
+  const orderBuckets = shared.rateLimiter('orders', config.limits.ordersPerUser, clock);
   const trading = new TradingService({
     sequencer: deps.sequencer,
     markets: deps.state.markets,
     idempotency: deps.state.idempotency,
     abnormal,
-    orderBuckets: new TokenBuckets(config.limits.ordersPerUser, clock),
+    orderBuckets,
+    admission: shared.orderAdmission(orderBuckets, abnormal),
     observeEngineSeconds: (seconds) => metrics.engineSeconds.observe(seconds),
     balanceOf: (user, asset) => deps.engine.balance(user, asset),
   });
@@ -77,14 +81,18 @@ function buildContext(deps: GatewayDependencies, metrics: GatewayMetrics): Gatew
     engine: deps.engine,
     sequencer: deps.sequencer,
     users: deps.users,
-    sessions: new SessionManager(deps.sessions, config.sessions, clock),
+    sessions: new SessionManager(deps.sessions, config.sessions, clock, {
+      events: shared.sessionEvents,
+      locks: shared.userLocks,
+    }),
     passwords: new PasswordHasher(config.passwords),
     trading,
     state: deps.state,
     abnormal,
     buckets: {
-      requestsPerIp: new TokenBuckets(config.limits.requestsPerIp, clock),
+      requestsPerIp: shared.rateLimiter('requests', config.limits.requestsPerIp, clock),
     },
+    shared,
     logins: new LoginGuard(
       {
         loginsPerIp: config.limits.loginsPerIp,
@@ -93,6 +101,11 @@ function buildContext(deps: GatewayDependencies, metrics: GatewayMetrics): Gatew
         deviceMaxAgeMs,
       },
       clock,
+      {
+        byIp: shared.rateLimiter('logins-ip', config.limits.loginsPerIp, clock),
+        byUsername: shared.rateLimiter('logins-name', config.limits.loginsPerUsername, clock),
+        byDevice: shared.rateLimiter('logins-device', config.limits.loginsPerUsername, clock),
+      },
     ),
     metrics,
     audit,
@@ -159,7 +172,8 @@ function registerIpLimit(app: FastifyInstance, context: GatewayContext): void {
   app.addHook('onRequest', async (request) => {
     const url = request.url;
     if (url === '/healthz' || url === '/readyz' || url === '/metrics') return;
-    const taken = context.buckets.requestsPerIp.take(request.ip);
+    let taken = context.buckets.requestsPerIp.take(request.ip);
+    if (taken instanceof Promise) taken = await taken;
     if (!taken.ok)
       throw new GatewayError(429, 'RATE_LIMITED', 'request rate limit', undefined, taken.retryAfterSeconds);
   });

@@ -54,7 +54,7 @@ export function registerAuthRoutes(app: FastifyInstance, context: GatewayContext
     '/api/v1/auth/register',
     { schema: { tags, body: Credentials, summary: 'Create an account' } },
     async (request, reply) => {
-      context.logins.admitRegistration(request.ip);
+      await context.logins.admitRegistration(request.ip);
       const { username, password } = request.body;
       if ((await context.users.findUserByName(username)) !== undefined) {
         throw new GatewayError(409, 'USERNAME_TAKEN', 'username already taken', 'username');
@@ -77,7 +77,7 @@ export function registerAuthRoutes(app: FastifyInstance, context: GatewayContext
       const { username, password } = request.body;
       refuseLostCookie(context, request);
       const device = deviceToken(context, request);
-      const lane = context.logins.admitLogin(request.ip, username, device);
+      const lane = await context.logins.admitLogin(request.ip, username, device);
       const user = await context.users.findUserByName(username);
       // An unknown user still costs one hash, so timing does not reveal which usernames exist.
       decoyHash ??= context.passwords.hash('decoy password that never matches');

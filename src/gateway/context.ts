@@ -5,7 +5,6 @@ import type { MatchingEngine } from '../core/types.js';
 import type { CommandSequencer } from '../ports.js';
 import type { HistoryReader } from '../store/history-reader.js';
 import type { SessionRecord, UserRecord, UserStore } from '../store/ports.js';
-import type { AbnormalTrafficDetector } from './abnormal-traffic.js';
 import type { GatewayConfig, OriginOptions } from './config.js';
 import { GatewayError, unauthenticated } from './errors.js';
 import type { LoginGuard } from './login-guard.js';
@@ -14,8 +13,8 @@ import type { Onboarding } from './onboarding.js';
 import { cookieNameFor, cookieSecureFor, plainCookieName, secureCookieName } from './origins.js';
 import type { PasswordHasher } from './passwords.js';
 import type { StreamClient } from './private-streams.js';
-import type { TokenBuckets } from './rate-limits.js';
 import type { SessionManager } from './sessions.js';
+import type { AbnormalTraffic, RateLimiter, SharedServices } from './shared-services.js';
 import type { GatewayState } from './state.js';
 import type { TradingService } from './trading.js';
 
@@ -40,10 +39,12 @@ export interface GatewayContext {
   passwords: PasswordHasher;
   trading: TradingService;
   state: GatewayState;
-  abnormal: AbnormalTrafficDetector;
+  abnormal: AbnormalTraffic;
   buckets: {
-    requestsPerIp: TokenBuckets;
+    requestsPerIp: RateLimiter;
   };
+  /** What this gateway shares with the others (in-process when it is alone). */
+  shared: SharedServices;
   logins: LoginGuard;
   metrics: GatewayMetrics;
   audit: Logger;

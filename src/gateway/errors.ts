@@ -30,6 +30,7 @@ export const GatewayErrorCodes = [
   'TOO_MANY_BAD_FRAMES',
   'CLIENT_ORDER_ID_CONFLICT',
   'CLIENT_CLAIM_ID_CONFLICT',
+  'SERVICE_UNAVAILABLE',
 ] as const;
 
 export type GatewayErrorCode = (typeof GatewayErrorCodes)[number];

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { GatewayError } from './errors.js';
 import { type BucketOptions, type TakeResult, TokenBuckets } from './rate-limits.js';
 import { hashToken } from './sessions.js';
+import { andThen, type MaybePromise, type RateLimiter } from './shared-services.js';
 
 export interface LoginGuardOptions {
   loginsPerIp: BucketOptions;
@@ -24,41 +25,56 @@ interface Device {
 
 export type LoginLane = 'trusted' | 'general';
 
+/** Where the three bucket families live (cluster mode: shared by every gateway). */
+export interface LoginLimiters {
+  byIp: RateLimiter;
+  byUsername: RateLimiter;
+  byDevice: RateLimiter;
+}
+
 const deviceTokenBytes = 32;
 
 export class LoginGuard {
-  private readonly byIp: TokenBuckets;
-  private readonly byUsername: TokenBuckets;
+  private readonly byIp: RateLimiter;
+  private readonly byUsername: RateLimiter;
   /** A device's own bucket (same rate as a username's): a stolen device cookie still guesses slowly. */
-  private readonly byDevice: TokenBuckets;
+  private readonly byDevice: RateLimiter;
   /** Keyed by the SHA-256 of the device token; insertion order is least recently used first. */
   private readonly devices = new Map<string, Device>();
 
   constructor(
     private readonly options: LoginGuardOptions,
     private readonly clock: () => number,
+    limiters?: LoginLimiters,
   ) {
-    this.byIp = new TokenBuckets(options.loginsPerIp, clock);
-    this.byUsername = new TokenBuckets(options.loginsPerUsername, clock);
-    this.byDevice = new TokenBuckets(options.loginsPerUsername, clock);
+    this.byIp = limiters?.byIp ?? new TokenBuckets(options.loginsPerIp, clock);
+    this.byUsername = limiters?.byUsername ?? new TokenBuckets(options.loginsPerUsername, clock);
+    this.byDevice = limiters?.byDevice ?? new TokenBuckets(options.loginsPerUsername, clock);
   }
 
   /** Registrations: per IP only (the username is new). */
-  admitRegistration(ip: string): void {
-    refuseUnless(this.byIp.take(ip));
+  admitRegistration(ip: string): MaybePromise<void> {
+    return andThen(this.byIp.take(ip), refuseUnless);
   }
 
   /** Charges the buckets a login attempt must pass and says which hashing lane it takes. */
-  admitLogin(ip: string, username: string, deviceToken: string | undefined): LoginLane {
+  admitLogin(ip: string, username: string, deviceToken: string | undefined): MaybePromise<LoginLane> {
     const name = username.toLowerCase();
     const deviceHash = deviceToken === undefined ? undefined : hashToken(deviceToken);
     if (deviceHash !== undefined && this.knows(deviceHash, name)) {
-      refuseUnless(this.byDevice.take(deviceHash));
-      return 'trusted';
+      return andThen(this.byDevice.take(deviceHash), (taken) => {
+        refuseUnless(taken);
+        return 'trusted' as const;
+      });
     }
-    refuseUnless(this.byIp.take(ip));
-    refuseUnless(this.byUsername.take(name));
-    return 'general';
+    // The username bucket is charged only once the IP bucket let the attempt through.
+    return andThen(this.byIp.take(ip), (byIp) => {
+      refuseUnless(byIp);
+      return andThen(this.byUsername.take(name), (byName) => {
+        refuseUnless(byName);
+        return 'general' as const;
+      });
+    });
   }
 
   /** After a successful login: the device token to set (the same one when the device was known). */

@@ -57,7 +57,7 @@ export async function claimUnits(
     throw new GatewayError(400, 'VALIDATION_FAILED', 'units must be a positive integer', 'units');
   }
   if (queriesOf(context.engine).offering(offeringId) === undefined) throw notFound('offering');
-  context.trading.admit(user);
+  await context.trading.admit(user);
   if (clientClaimId === undefined) return claimOnce(context, user, offeringId, units, undefined);
   if (!clientClaimIdRegex.test(clientClaimId)) {
     throw new GatewayError(
