@@ -1,8 +1,9 @@
 // `hoga gateway`: one cluster gateway (docs/CLUSTER.md): REST + WebSocket on --port, commands to
 // the CMD stream, state derived from the EVT stream, users/sessions/history in PostgreSQL
-// (HOGA_DATABASE_URL). Host, port, admin user and gateway limits are the `hoga start` settings.
+// (HOGA_DATABASE_URL), sessions' ends and limits shared in Redis (HOGA_REDIS_URL). Host, port, admin user and gateway limits are the `hoga start` settings.
 import type { Command } from 'commander';
 import { startGatewayRole } from '../cluster/gateway-role.js';
+import { redisSettingsFromEnvironment } from '../cluster/redis-config.js';
 import type { ClusterFlags } from '../cluster/settings.js';
 import { loadConfig } from '../config.js';
 import { roleLogger, roleSettings, stopOnSignals, withClusterOptions } from './cluster-roles.js';
@@ -22,7 +23,10 @@ export function registerGatewayCommand(program: Command): void {
       const settings = roleSettings('gateway', flags);
       const config = loadConfig({ host: flags.host, port: flags.port, logLevel: flags.logLevel });
       const logger = roleLogger('gateway', flags).child({ gateway: settings.replicaName });
-      const gateway = await startGatewayRole({ settings, config, logger });
+      const redis = redisSettingsFromEnvironment(process.env);
+      if (redis === undefined)
+        logger.warn("HOGA_REDIS_URL unset: sessions and limits are this gateway's alone");
+      const gateway = await startGatewayRole({ settings, config, logger, redis });
       stopOnSignals(logger, () => gateway.close());
     });
 }

@@ -22,6 +22,8 @@ import { StoreError } from '../store/errors.js';
 import { defaultSchema, openStore, type Store } from '../store/store.js';
 import { JetStreamSequencer } from './jetstream-sequencer.js';
 import { type ClusterConnection, connectCluster } from './nats.js';
+import type { RedisSettings } from './redis-config.js';
+import { openRedisServices } from './redis-services.js';
 import type { ClusterSettings } from './settings.js';
 import { ensureStreams, streamNames } from './streams.js';
 
@@ -34,6 +36,11 @@ export interface GatewayRoleOptions {
   gatewayClock?: () => number;
   /** Serve the built web UI at `/` (default true). */
   webUi?: boolean;
+  /**
+   * Sessions' ends, limits and suspensions shared with the other gateways (Redis). Without it they
+   * hold in this process only: right for one gateway, not for several behind a load balancer.
+   */
+  redis?: RedisSettings;
 }
 
 export interface GatewayRole {
@@ -78,6 +85,8 @@ async function startConnected(
   });
   opened.push(store.close);
   await seedAdminOnce(config, store, logger);
+  const shared = options.redis === undefined ? undefined : await openRedisServices(options.redis, logger);
+  if (shared !== undefined) opened.push(() => shared.close());
 
   const engine = new Engine();
   const state = new GatewayState(config.gateway.state);
@@ -146,6 +155,7 @@ async function startConnected(
     state,
     logger: logger.child({ component: 'gateway' }),
     marketData: hub,
+    shared,
     history: {
       lagCommands: () => Math.max(0, sequencer.lastSeq - projectedSeq),
       ordersOfUser: (user, query) => store.history.ordersOfUser(user, query),

@@ -1,6 +1,7 @@
 // Settings of the cluster roles (`hoga engine | gateway | projector`), from flags and the
 // environment (flags win), each checked before anything connects: a malformed value is refused
-// with CLUSTER_SETTING_INVALID naming the variable (docs/CLUSTER.md "Settings").
+// with CLUSTER_SETTING_INVALID naming the variable (docs/CLUSTER.md "Settings"). The gateways'
+// shared Redis has its own settings (redis-config.ts, HOGA_REDIS_*).
 import { prefixPattern } from './streams.js';
 
 export interface ClusterSettings {
@@ -14,8 +15,6 @@ export interface ClusterSettings {
   databaseUrl: string;
   /** PostgreSQL schema of the read model (tests give each run its own); empty: the default. */
   dbSchema: string;
-  /** Shared sessions and limits (gateway); empty: in-process (one gateway only). */
-  redisUrl: string;
   /** Engine replica: snapshots and the directory lock. */
   dataDir: string;
   /** Name of this process in logs and hash messages. */
@@ -38,7 +37,6 @@ export const defaultClusterSettings: ClusterSettings = {
   streamReplicas: 1,
   databaseUrl: '',
   dbSchema: '',
-  redisUrl: '',
   dataDir: './data/engine',
   replicaName: `pid-${process.pid}`,
   hashEveryCommands: 1_000,
@@ -55,7 +53,6 @@ export interface ClusterFlags {
   streamReplicas?: string;
   databaseUrl?: string;
   dbSchema?: string;
-  redisUrl?: string;
   dataDir?: string;
   replicaName?: string;
   hashEveryCommands?: string;
@@ -106,10 +103,6 @@ export function loadClusterSettings(
   if (databaseUrl !== '' && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ClusterSettingsError('HOGA_DATABASE_URL: must be a postgres:// URL');
   }
-  const redisUrl = flags.redisUrl ?? environment.HOGA_REDIS_URL ?? '';
-  if (redisUrl !== '' && !/^rediss?:\/\//.test(redisUrl)) {
-    throw new ClusterSettingsError('HOGA_REDIS_URL: must be a redis:// URL');
-  }
   const d = defaultClusterSettings;
   return {
     natsServers: servers(flags.natsServers ?? environment.HOGA_NATS_SERVERS),
@@ -123,7 +116,6 @@ export function loadClusterSettings(
     ),
     databaseUrl,
     dbSchema,
-    redisUrl,
     dataDir: flags.dataDir ?? environment.HOGA_DATA_DIR ?? d.dataDir,
     replicaName: flags.replicaName ?? environment.HOGA_REPLICA_NAME ?? d.replicaName,
     hashEveryCommands: integer(

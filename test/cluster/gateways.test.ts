@@ -1,11 +1,12 @@
-// Two cluster gateways, one engine replica and the projector, in-process, on the real NATS server
-// and PostgreSQL (a schema of its own): the gateways start together (migrations and admin seeding
+// Two cluster gateways, one engine replica and the projector, in-process, on the real NATS server,
+// PostgreSQL (a schema of its own) and Redis (a key prefix of its own): the gateways start together (migrations and admin seeding
 // race), two users trade through different gateways, both gateways derive the same balances and
 // number market data alike, the projector writes the history exactly once, and a rebuild from
 // EVT sequence 1 gives the same rows.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { pino } from 'pino';
 import { type GatewayRole, startGatewayRole } from '../../src/cluster/gateway-role.js';
@@ -13,6 +14,7 @@ import { type ProjectorRole, startProjectorRole } from '../../src/cluster/projec
 import { type ClusterSettings, loadClusterSettings } from '../../src/cluster/settings.js';
 import { Api, TestSocket, testConfig } from '../gateway/support/exchange.js';
 import { dumpProjection, reachablePostgres } from '../store/backends.js';
+import { removeKeys, testRedisSettings, testRedisUrl, uniquePrefix } from './redis-support.js';
 import { type ClusterFixture, openClusterFixture, testNatsServers } from './support.js';
 
 const logger = pino({ level: process.env.HOGA_TEST_LOG ?? 'silent' });
@@ -28,6 +30,7 @@ describe('cluster gateways', () => {
   let gateways: GatewayRole[] = [];
   let projector: ProjectorRole | undefined;
   const schema = `cluster_${randomBytes(4).toString('hex')}`;
+  const redisPrefix = uniquePrefix();
 
   before(async () => {
     const found = await reachablePostgres();
@@ -47,7 +50,13 @@ describe('cluster gateways', () => {
     const config = testConfig('/nonexistent-cluster-gateway');
     gateways = await Promise.all(
       ['g1', 'g2'].map((name) =>
-        startGatewayRole({ settings: { ...settings, replicaName: name }, config, logger, webUi: false }),
+        startGatewayRole({
+          settings: { ...settings, replicaName: name },
+          config,
+          logger,
+          webUi: false,
+          redis: testRedisSettings(redisPrefix),
+        }),
       ),
     );
     projector = await startProjectorRole({ settings, logger });
@@ -61,6 +70,9 @@ describe('cluster gateways', () => {
     await client.connect();
     await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await client.end();
+    const redis = new Redis(testRedisUrl);
+    await removeKeys(redis, redisPrefix);
+    redis.disconnect();
   });
 
   it('two users trade through different gateways; both gateways agree; the projector writes the history once', async () => {
