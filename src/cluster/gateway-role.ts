@@ -158,8 +158,8 @@ async function startConnected(
   // Every gateway must hold the same server key (HOGA_API_KEY_SECRET_KEY or _FILE), or a key
   // created through one gateway cannot be verified by another (docs/CLUSTER.md "API keys").
   if (config.apiKeySecretKey.key === '' && config.apiKeySecretKey.file === '')
-    logger.warn(
-      'no shared API key server key configured: API keys work only on the gateway that created them',
+    throw new Error(
+      'CLUSTER_SETTING_INVALID: a gateway needs HOGA_API_KEY_SECRET_KEY or HOGA_API_KEY_SECRET_KEY_FILE, the same key on every gateway',
     );
   const secretBox = loadSecretBox(config.apiKeySecretKey, config.dataDir).box;
   const { app, services } = await buildGateway({

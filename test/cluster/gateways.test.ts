@@ -47,7 +47,10 @@ describe('cluster gateways', () => {
         HOGA_DB_SCHEMA: schema,
       },
     );
-    const config = testConfig('/nonexistent-cluster-gateway');
+    // Every gateway holds the same API key server key (a cluster gateway refuses to start without one).
+    const config = testConfig('/nonexistent-cluster-gateway', (adjusted) => {
+      adjusted.apiKeySecretKey = { ...adjusted.apiKeySecretKey, key: randomBytes(32).toString('hex') };
+    });
     gateways = await Promise.all(
       ['g1', 'g2'].map((name) =>
         startGatewayRole({

@@ -76,6 +76,7 @@ test('engine, gateway and projector processes: register, deposit and history end
       HOGA_ADMIN_USER: 'admin',
       HOGA_ADMIN_PASSWORD: 'admin-password-1',
       HOGA_SCRYPT_COST_LOG2: '10',
+      HOGA_API_KEY_SECRET_KEY: 'a'.repeat(64),
     };
     const engine = hogaRole(['engine'], environment);
     const gateway = hogaRole(['gateway'], environment);
