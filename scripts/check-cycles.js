@@ -144,6 +144,7 @@ const layers = [
   ['src/marketdata/'],
   ['src/store/'],
   ['src/gateway/'],
+  ['src/binance/'],
   ['src/config.ts', 'src/demo/'],
   ['src/main.ts'],
   ['src/cli/'],

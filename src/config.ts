@@ -49,6 +49,8 @@ export interface ExchangeConfig {
   pgliteVacuumEveryMs: number;
   /** The built trading UI (Vite output), served at `/`. */
   webDistDir: string;
+  /** Binance-compatible API: request weight each IP may spend per minute (docs/BINANCE.md). */
+  binanceWeightPerMinute: number;
   /** Start the demo bots (docs/UI.md "Demo mode"). */
   demo: boolean;
   /** External quote feed (src/marketdata/feeds/from-spec.ts); empty: none. */
@@ -314,6 +316,11 @@ export function loadConfig(
       'HOGA_PGLITE_VACUUM_EVERY_MS',
     ),
     webDistDir: environment.HOGA_WEB_DIST ?? fileURLToPath(new URL('../../web/dist', import.meta.url)),
+    binanceWeightPerMinute: integer(
+      environment.HOGA_BINANCE_WEIGHT_PER_MINUTE,
+      6_000,
+      'HOGA_BINANCE_WEIGHT_PER_MINUTE',
+    ),
     demo: flags.demo === true || booleanSetting(environment.HOGA_DEMO, false, 'HOGA_DEMO'),
     quoteFeed: flags.quoteFeed ?? environment.HOGA_QUOTE_FEED ?? '',
     gateway: gatewayFromEnvironment(environment),

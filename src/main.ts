@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { Histogram } from 'prom-client';
+import { registerBinanceApi } from './binance/plugin.js';
+import { binancePrivateRoutes } from './binance/private-routes.js';
+import { binanceWsApiRoute } from './binance/ws-api.js';
 import type { ExchangeConfig } from './config.js';
 import type { MatchingEngine } from './core/types.js';
 import {
@@ -16,8 +19,10 @@ import {
 } from './gateway/api-key-secrets.js';
 import { buildGateway } from './gateway/app.js';
 import { candleRoutes } from './gateway/candles.js';
+import { channelFormatter } from './gateway/channel-units.js';
 import type { Onboarding } from './gateway/onboarding.js';
 import { PasswordHasher } from './gateway/passwords.js';
+import { registerPublicMarketRoutes } from './gateway/public-market.js';
 import { snapshotRoute } from './gateway/snapshots.js';
 import { GatewayState } from './gateway/state.js';
 import { registerWebUi } from './gateway/web-static.js';
@@ -231,7 +236,8 @@ async function startLocked(
     logger.child({ component: 'read-model' }),
   );
   const state = new GatewayState(config.gateway.state);
-  const hub = new ChannelHub();
+  // Channels carry decimal strings like REST; `"units":"engine"` in a subscribe keeps the integers.
+  const hub = new ChannelHub({ formatter: channelFormatter(state.markets) });
   const bus = new InProcessBus();
   bus.subscribe(hub);
   // Closed candles persist in the read model's candles table, written on its thread; while it
@@ -334,8 +340,29 @@ async function startLocked(
     markets: state.markets,
     reader: readModel,
     beforeRead: () => candleWriter.flushAdded(),
+    openCandles: marketData,
   });
   await app.register(snapshotRoute, { takeSnapshot: () => sequencer.snapshot() });
+  registerPublicMarketRoutes(app, { markets: state.markets, data: marketData, clock: services.clock });
+  await registerBinanceApi(
+    app,
+    {
+      services,
+      data: marketData,
+      candles: readModel,
+      beforeCandles: () => candleWriter.flushAdded(),
+      weights: { weightPerMinuteMax: config.binanceWeightPerMinute },
+      bus,
+    },
+    [
+      async (scope) => {
+        await scope.register(binancePrivateRoutes);
+      },
+      async (scope) => {
+        await scope.register(binanceWsApiRoute);
+      },
+    ],
+  );
   await registerWebUi(app, { distDir: config.webDistDir });
   await app.listen({ host: config.host, port: config.port });
   const port = (app.server.address() as AddressInfo).port;

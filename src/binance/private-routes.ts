@@ -24,17 +24,9 @@ export const binancePrivateRoutes: FastifyPluginAsync = async (app) => {
     );
     scope.setErrorHandler((thrown, request, reply) => {
       const error = binanceErrorOf(thrown);
-      if (error !== undefined) {
-        services.metrics.rejects.inc({ code: String(error.code) });
-        return reply.code(error.statusCode).send(error.body());
-      }
-      const status = (thrown as { statusCode?: number }).statusCode;
-      if (status !== undefined && status >= 400 && status < 500)
-        return reply.code(status).send({ code: -1101, msg: (thrown as Error).message });
-      request.log.error({ err: thrown }, 'binance request failed');
-      return reply
-        .code(500)
-        .send({ code: -1000, msg: 'An unknown error occurred while processing the request.' });
+      if (error.statusCode >= 500) request.log.error({ err: thrown }, 'binance request failed');
+      services.metrics.rejects.inc({ code: String(error.code) });
+      return reply.code(error.statusCode).send(error.body());
     });
 
     const tags = ['binance'];

@@ -9,7 +9,7 @@ import type { CommandOutcome } from '../ports.js';
 import { principalOf } from './authentication.js';
 import { amountToMinor, marketScale, minorToAmount } from './decimal.js';
 import { GatewayError, notFound, orQueueFull } from './errors.js';
-import type { DecimalSymbolCommand } from './markets.js';
+import { type DecimalSymbolCommand, joinedSymbolName } from './markets.js';
 import { FundsBody, SymbolBody } from './schemas.js';
 import type { GatewayServices } from './services.js';
 import { rejectError } from './trading.js';
@@ -53,6 +53,21 @@ export const symbolRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 };
 
+/**
+ * Refuses a market whose base and quote join to another market's joined name: Binance-compatible
+ * clients could not tell the two apart. Checked before the command; two listings racing each
+ * other could both pass (the engine only refuses a duplicate `symbol`).
+ */
+function checkJoinedName(context: GatewayServices, symbol: string, base: string, quote: string): void {
+  const taken = context.state.markets.marketByJoinedName(joinedSymbolName(base, quote));
+  if (taken === undefined || taken.symbol === symbol) return;
+  throw new GatewayError(
+    'SYMBOL_NAME_COLLISION',
+    `${base}+${quote} joins to ${joinedSymbolName(base, quote)}, the name of market ${taken.symbol}`,
+    'symbol',
+  );
+}
+
 export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const context = app.services;
   const tags = ['admin'];
@@ -69,6 +84,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (body.timezone !== undefined && !isValidTimezone(body.timezone)) {
         throw new GatewayError('VALIDATION_FAILED', 'timezone is not a known IANA timezone', 'timezone');
       }
+      checkJoinedName(context, body.symbol, body.base, body.quote);
       checkAssetDecimals(context, body.base, body.baseDecimals, 'baseDecimals');
       checkAssetDecimals(context, body.quote, body.quoteDecimals, 'quoteDecimals');
       const command: DecimalSymbolCommand = {

@@ -8,8 +8,8 @@ import { type Static, Type } from '@sinclair/typebox';
 import { candleIntervals, candleSources } from '../marketdata/candles.js';
 import type { CandleRange, CandleRecord } from '../store/candles.js';
 import type { HistoryQuery, Page } from '../store/ports.js';
-import { formatUnits, lotsToQty, minorToPrice } from './decimal.js';
 import { GatewayError } from './errors.js';
+import { type CandleItemJson, candleItemJson, type MarketDataReader } from './market-views.js';
 import type { MarketRegistry } from './markets.js';
 
 const pageSizeDefault = 100;
@@ -24,6 +24,8 @@ export const CandlesQuery = Type.Object(
     to: Type.Optional(millisecondsString),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$' })),
+    /** `true`: the last page ends with the candle in progress (`closed: false`) when it is in range. */
+    includeOpen: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
   },
   { additionalProperties: false },
 );
@@ -42,10 +44,12 @@ export interface CandleRouteOptions {
   markets: MarketRegistry;
   reader: CandleReader;
   beforeRead?: () => Promise<void>;
+  /** The candle in progress, for `includeOpen=true` (trades candles only). */
+  openCandles?: Pick<MarketDataReader, 'candle'>;
 }
 
 export const candleRoutes: FastifyPluginAsyncTypebox<CandleRouteOptions> = async (app, options) => {
-  const { markets, reader } = options;
+  const { markets, reader, openCandles } = options;
   const beforeRead = options.beforeRead ?? (async () => undefined);
   app.get(
     '/api/v1/candles',
@@ -54,7 +58,8 @@ export const candleRoutes: FastifyPluginAsyncTypebox<CandleRouteOptions> = async
       schema: {
         tags: ['markets'],
         querystring: CandlesQuery,
-        summary: 'Closed candles with open time in [from, to), oldest first, paginated',
+        summary:
+          'Closed candles with open time in [from, to), oldest first, paginated; `includeOpen=true` adds the open one',
       },
     },
     async (request) => {
@@ -74,19 +79,26 @@ export const candleRoutes: FastifyPluginAsyncTypebox<CandleRouteOptions> = async
       await beforeRead();
       const page = await reader.candles(range, { cursor: query.cursor ?? null, limit });
       if (range.source === 'quotes') return { items: page.items.map(feedUnitsCandle), next: page.next };
-      const quoteDecimals = market.scale.spec.quoteDecimals;
-      const items = page.items.map((candle) => ({
-        openMs: candle.openTimeMs,
-        closeMs: candle.closeTimeMs,
-        open: minorToPrice(candle.open, market.scale),
-        high: minorToPrice(candle.high, market.scale),
-        low: minorToPrice(candle.low, market.scale),
-        close: minorToPrice(candle.close, market.scale),
-        volume: lotsToQty(candle.volumeQty, market.scale),
-        // Engine price (quote minor units per lot) times lots: quote minor units.
-        quoteVolume: formatUnits(BigInt(candle.quoteVolume), quoteDecimals),
-        trades: candle.tradeCount,
+      const items: Array<CandleItemJson & { closed: boolean }> = page.items.map((candle) => ({
+        ...candleItemJson(
+          {
+            ...candle,
+            openMs: candle.openTimeMs,
+            closeMs: candle.closeTimeMs,
+            volume: candle.volumeQty,
+            trades: candle.tradeCount,
+          },
+          market,
+        ),
+        closed: true,
       }));
+      // Only after the last closed candle: the open one is newer than every stored one.
+      if (query.includeOpen === 'true' && page.next === null) {
+        const open = openCandles?.candle(market.symbol, query.interval);
+        if (open !== undefined && !open.closed && open.openMs >= range.fromMs && open.openMs < range.toMs) {
+          items.push({ ...candleItemJson(open, market), closed: false });
+        }
+      }
       return { items, next: page.next };
     },
   );
@@ -98,6 +110,7 @@ export const candleRoutes: FastifyPluginAsyncTypebox<CandleRouteOptions> = async
  */
 function feedUnitsCandle(candle: CandleRecord) {
   return {
+    closed: true,
     openMs: candle.openTimeMs,
     closeMs: candle.closeTimeMs,
     open: String(candle.open),

@@ -36,6 +36,7 @@ export const GatewayErrorCodes = [
   'INVALID_API_KEY',
   'INVALID_SIGNATURE',
   'REQUEST_EXPIRED',
+  'SYMBOL_NAME_COLLISION',
 ] as const;
 
 export type GatewayErrorCode = (typeof GatewayErrorCodes)[number];
@@ -74,6 +75,7 @@ export const errorStatus = {
   CLIENT_ORDER_ID_CONFLICT: 409,
   CLIENT_CLAIM_ID_CONFLICT: 409,
   API_KEY_LIMIT: 409,
+  SYMBOL_NAME_COLLISION: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   // Engine rejects: the request was well formed and the engine refused it.

@@ -30,12 +30,27 @@ export interface MarketRegistryState {
   assetDecimals: Array<[asset: string, decimals: number]>;
 }
 
+/**
+ * A market's name without a separator, upper case: `BTC` + `USDT` → `BTCUSDT`. Binance-compatible
+ * clients name markets this way, so two markets whose joined names are equal (`BTC-USDT` and
+ * `BTCU-SDT`, or two listings of one pair) cannot both be listed (SYMBOL_NAME_COLLISION).
+ */
+export function joinedSymbolName(base: string, quote: string): string {
+  return `${base}${quote}`.toUpperCase();
+}
+
 export class MarketRegistry {
   private readonly markets = new Map<string, Market>();
+  private readonly byJoinedName = new Map<string, Market>();
   private readonly assetDecimals = new Map<string, number>();
 
   market(symbol: string): Market | undefined {
     return this.markets.get(symbol);
+  }
+
+  /** The market whose base and quote join to `name` (any case), the first listed when a journal holds two. */
+  marketByJoinedName(name: string): Market | undefined {
+    return this.byJoinedName.get(name.toUpperCase());
   }
 
   all(): Market[] {
@@ -66,7 +81,8 @@ export class MarketRegistry {
       restored.set(market.symbol, { ...market, scale: scale.value });
     }
     this.markets.clear();
-    for (const [symbol, market] of restored) this.markets.set(symbol, market);
+    this.byJoinedName.clear();
+    for (const [symbol, market] of restored) this.add(symbol, market);
     this.assetDecimals.clear();
     for (const [asset, decimals] of assetDecimals) this.assetDecimals.set(asset, decimals);
   }
@@ -87,7 +103,7 @@ export class MarketRegistry {
     const symbol = command as DecimalSymbolCommand;
     this.assetDecimals.set(symbol.base, spec.baseDecimals);
     this.assetDecimals.set(symbol.quote, spec.quoteDecimals);
-    this.markets.set(symbol.symbol, {
+    this.add(symbol.symbol, {
       symbol: symbol.symbol,
       base: symbol.base,
       quote: symbol.quote,
@@ -95,5 +111,11 @@ export class MarketRegistry {
       takerFeeBps: symbol.takerFeeBps,
       scale: scale.value,
     });
+  }
+
+  private add(symbol: string, market: Market): void {
+    this.markets.set(symbol, market);
+    const joined = joinedSymbolName(market.base, market.quote);
+    if (!this.byJoinedName.has(joined)) this.byJoinedName.set(joined, market);
   }
 }

@@ -20,6 +20,17 @@ export interface ChannelSource {
   snapshot(channel: ChannelName): unknown;
 }
 
+/**
+ * The units a subscriber gets: `decimal` (the default) is what the formatter makes of the
+ * engine's integers (decimal strings in the market's units, as REST shows them); `engine` is the
+ * integers as published. Without a formatter both are the published data.
+ */
+export const channelUnits = ['decimal', 'engine'] as const;
+export type ChannelUnits = (typeof channelUnits)[number];
+
+/** Turns a published message or a snapshot into the default (decimal) units; data unchanged when it cannot. */
+export type ChannelFormatter = (channel: ChannelName, data: unknown) => unknown;
+
 /** Anything market data can be published to: the hub itself, or an event bus in front of it. */
 export interface ChannelPublisher {
   publish(channel: string, data: unknown): void;
@@ -81,6 +92,8 @@ export interface HubStats {
 /** A channel exists once someone subscribed to it; from then on it keeps its history. */
 class Channel {
   seq = 0;
+  /** The key in the hub's map: the name, with `#engine` for the engine-units twin. */
+  readonly key: string;
   readonly subscribers = new Set<HubConnection>();
   readonly conflated: boolean;
   private readonly prefix: string;
@@ -91,7 +104,9 @@ class Channel {
     private readonly historyMax: number,
     /** Names this incarnation of the channel: its seq means nothing under another epoch. */
     readonly epoch: string,
+    readonly units: ChannelUnits,
   ) {
+    this.key = channelKey(parsed.name, units);
     this.conflated = isConflated(parsed.kind);
     this.prefix = `{"ch":${JSON.stringify(parsed.name)},"seq":`;
     this.history = new Array(historyMax);
@@ -117,10 +132,17 @@ class Channel {
   }
 }
 
+/** A channel's key in the hub: `#` is in no channel name. */
+function channelKey(name: string, units: ChannelUnits): string {
+  return units === 'engine' ? `${name}#engine` : name;
+}
+
 export interface SubscribeRequest {
   op: 'subscribe';
   id?: unknown;
   ch: string;
+  /** `decimal` (default) or `engine`. */
+  units?: unknown;
   /** The last seq this client saw on the channel. */
   since?: number;
   /** The epoch (from the ack) that `since` belongs to; another one means the seq restarted. */
@@ -131,6 +153,7 @@ export interface UnsubscribeRequest {
   op: 'unsubscribe';
   id?: unknown;
   ch: string;
+  units?: unknown;
 }
 
 /** One client socket attached to the hub. */
@@ -188,10 +211,12 @@ export class ChannelHub implements ChannelPublisher {
   private readonly connectionsWithPending = new Set<HubConnection>();
   private readonly sources: ChannelSource[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private readonly formatter: ChannelFormatter | undefined;
   private readonly counters = { published: 0, sent: 0, conflated: 0, slowDisconnects: 0 };
 
-  constructor(options: { limits?: Partial<HubLimits>; epoch?: string } = {}) {
+  constructor(options: { limits?: Partial<HubLimits>; epoch?: string; formatter?: ChannelFormatter } = {}) {
     this.limits = { ...defaultHubLimits, ...options.limits };
+    this.formatter = options.formatter;
     this.epoch = options.epoch ?? Date.now().toString(36);
   }
 
@@ -222,16 +247,30 @@ export class ChannelHub implements ChannelPublisher {
   }
 
   isWatched(channel: string): boolean {
-    return this.channels.has(channel);
+    return this.channels.has(channel) || this.channels.has(channelKey(channel, 'engine'));
   }
 
-  /** A channel nobody ever subscribed to is skipped whole: nobody can see its messages or seq. */
+  /**
+   * A channel nobody ever subscribed to is skipped whole: nobody can see its messages or seq. The
+   * data is formatted (once) only when the decimal channel exists.
+   */
   publish(channelName: string, data: unknown): void {
-    const channel = this.channels.get(channelName);
-    if (channel === undefined) return;
+    const decimal = this.channels.get(channelName);
+    const engine = this.channels.get(channelKey(channelName, 'engine'));
+    if (decimal !== undefined) this.publishTo(decimal, this.format(decimal, data));
+    if (engine !== undefined) this.publishTo(engine, data);
+  }
+
+  private publishTo(channel: Channel, data: unknown): void {
     const encoded = channel.encode(data);
     this.counters.published += 1;
     for (const connection of channel.subscribers) this.deliver(connection, channel, encoded);
+  }
+
+  private format(channel: Channel, data: unknown): unknown {
+    return this.formatter === undefined || channel.units === 'engine'
+      ? data
+      : this.formatter(channel.parsed, data);
   }
 
   /** Sends held conflated messages to clients whose buffers have drained. */
@@ -258,6 +297,11 @@ export class ChannelHub implements ChannelPublisher {
       this.reject(connection, id, 'subscribe', 'BAD_REQUEST', 'ch must be a string and since an integer');
       return;
     }
+    const units = unitsOf(request.units);
+    if (units === undefined) {
+      this.reject(connection, id, 'subscribe', 'BAD_REQUEST', 'units must be "decimal" or "engine"');
+      return;
+    }
     const parsed = parseChannel(ch);
     const source = parsed === undefined ? undefined : this.sources.find((candidate) => candidate.has(parsed));
     if (parsed === undefined || source === undefined) {
@@ -265,24 +309,36 @@ export class ChannelHub implements ChannelPublisher {
       this.reject(connection, id, 'subscribe', 'UNKNOWN_CHANNEL', `no channel ${shown}`);
       return;
     }
-    const channel = this.attach(connection, parsed);
+    const channel = this.attach(connection, parsed, units);
     if (typeof channel === 'string') {
       const message = channel === 'SUBSCRIPTION_LIMIT' ? 'too many subscriptions' : 'too many channels';
       this.reject(connection, id, 'subscribe', channel, message);
       return;
     }
-    const ack = { id: id ?? null, op: 'subscribe', ok: true, ch, seq: channel.seq, epoch: channel.epoch };
+    const ack = {
+      id: id ?? null,
+      op: 'subscribe',
+      ok: true,
+      ch,
+      units,
+      seq: channel.seq,
+      epoch: channel.epoch,
+    };
     this.reply(connection, ack);
     this.catchUp(connection, channel, source, since, epoch);
   }
 
   /** Adds the connection to the channel's subscribers (made on first use), or says why not. */
-  private attach(connection: HubConnection, parsed: ChannelName): Channel | HubErrorCode {
-    let channel = this.channels.get(parsed.name);
+  private attach(
+    connection: HubConnection,
+    parsed: ChannelName,
+    units: ChannelUnits,
+  ): Channel | HubErrorCode {
+    let channel = this.channels.get(channelKey(parsed.name, units));
     if (channel !== undefined && connection.subscriptions.has(channel)) return channel;
     if (connection.subscriptions.size >= this.limits.subscriptionsPerConnectionMax)
       return 'SUBSCRIPTION_LIMIT';
-    channel ??= this.createChannel(parsed);
+    channel ??= this.createChannel(parsed, units);
     if (channel === undefined) return 'CHANNEL_LIMIT';
     connection.subscriptions.add(channel);
     channel.subscribers.add(connection);
@@ -290,7 +346,11 @@ export class ChannelHub implements ChannelPublisher {
   }
 
   unsubscribe(connection: HubConnection, request: UnsubscribeRequest): void {
-    const channel = typeof request.ch === 'string' ? this.channels.get(request.ch) : undefined;
+    const units = unitsOf(request.units);
+    const channel =
+      typeof request.ch === 'string' && units !== undefined
+        ? this.channels.get(channelKey(request.ch, units))
+        : undefined;
     if (channel === undefined || !connection.subscriptions.has(channel)) {
       this.reject(connection, request.id, 'unsubscribe', 'NOT_SUBSCRIBED', 'not subscribed to that channel');
       return;
@@ -329,22 +389,24 @@ export class ChannelHub implements ChannelPublisher {
       for (const encoded of replay) this.send(connection, encoded);
       return;
     }
-    this.send(connection, channel.encodeSnapshot(source.snapshot(channel.parsed), since !== undefined));
+    const snapshot = this.format(channel, source.snapshot(channel.parsed));
+    this.send(connection, channel.encodeSnapshot(snapshot, since !== undefined));
   }
 
   /**
    * At `channelsMax`, the oldest channel without subscribers makes room (a client coming back to
    * it later sees a new epoch and gets a reset snapshot); if every channel has one, none is made.
    */
-  private createChannel(parsed: ChannelName): Channel | undefined {
+  private createChannel(parsed: ChannelName, units: ChannelUnits): Channel | undefined {
     if (this.channels.size >= this.limits.channelsMax && !this.evictIdleChannel()) return undefined;
     this.channelsCreated += 1;
     const channel = new Channel(
       parsed,
       this.limits.historyMax,
       `${this.epoch}.${this.channelsCreated.toString(36)}`,
+      units,
     );
-    this.channels.set(parsed.name, channel);
+    this.channels.set(channel.key, channel);
     return channel;
   }
 
@@ -383,4 +445,9 @@ export class ChannelHub implements ChannelPublisher {
     connection.client.send(encoded);
     this.counters.sent += 1;
   }
+}
+
+function unitsOf(value: unknown): ChannelUnits | undefined {
+  if (value === undefined) return 'decimal';
+  return (channelUnits as readonly unknown[]).includes(value) ? (value as ChannelUnits) : undefined;
 }

@@ -63,9 +63,12 @@ export { type SimulatedFeedOptions, SimulatedQuoteFeed } from './feeds/simulated
 export { type TcpFeedOptions, TcpQuoteFeed } from './feeds/tcp.js';
 export {
   type ChannelClient,
+  type ChannelFormatter,
   ChannelHub,
   type ChannelPublisher,
   type ChannelSource,
+  type ChannelUnits,
+  channelUnits,
   defaultHubLimits,
   HubCloseCodes,
   HubConnection,

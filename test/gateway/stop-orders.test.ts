@@ -275,13 +275,27 @@ describe('stop, iceberg and OCO order entry', () => {
     const snapshot = await socket.next(
       (message) => message.ch === 'depth.BTC-USD' && message.snapshot === true,
     );
-    // Engine units: quote minor units (micro USD) per 0.001 BTC lot, and lots. 0.1 of the iceberg's
-    // 0.5 at 51000 and leg A's 0.2 at 52000; no pending order (leg B, Alice's stop) anywhere.
-    assert.deepEqual(snapshot.data.depth?.asks ?? snapshot.data.asks, [
+    // 0.1 of the iceberg's 0.5 at 51000 and leg A's 0.2 at 52000; no pending order (leg B, Alice's
+    // stop) anywhere. Decimal strings by default.
+    assert.deepEqual(snapshot.data.asks, [
+      ['51000.00', '0.100'],
+      ['52000.00', '0.200'],
+    ]);
+    assert.deepEqual(snapshot.data.bids, []);
+    // Engine units on request: quote minor units (micro USD) per 0.001 BTC lot, and lots.
+    const engineAck = await socket.request('subscribe', { ch: 'depth.BTC-USD', units: 'engine' });
+    assert.equal(engineAck.units, 'engine', JSON.stringify(engineAck));
+    const engine = await socket.next(
+      (message) =>
+        message.ch === 'depth.BTC-USD' &&
+        message.snapshot === true &&
+        Array.isArray(message.data.asks[0]) &&
+        typeof message.data.asks[0][0] === 'number',
+    );
+    assert.deepEqual(engine.data.asks, [
       [51_000_000, 100],
       [52_000_000, 200],
     ]);
-    assert.deepEqual(snapshot.data.depth?.bids ?? snapshot.data.bids, []);
     socket.close();
   });
 

@@ -50,13 +50,52 @@ test('subscribe answers with an ack, then a snapshot at the current seq; data me
   hub.publish('trades.X', { n: 2 });
   hub.publish('trades.Y', { n: 3 });
   assert.deepEqual(client.take(), [
-    { id: 7, op: 'subscribe', ok: true, ch: 'trades.X', seq: 0, epoch: 'e1.1' },
+    { id: 7, op: 'subscribe', ok: true, ch: 'trades.X', units: 'decimal', seq: 0, epoch: 'e1.1' },
     { ch: 'trades.X', seq: 0, snapshot: true, reset: false, data: { snapshotOf: 'trades.X' } },
     { ch: 'trades.X', seq: 1, data: { n: 2 } },
   ]);
   connection.handle({ op: 'unsubscribe', id: 8, ch: 'trades.X' });
   hub.publish('trades.X', { n: 4 });
   assert.deepEqual(client.take(), [{ id: 8, op: 'unsubscribe', ok: true, ch: 'trades.X' }]);
+});
+
+test('units: the formatter makes the default (decimal) messages; "engine" subscribers get the data as published', () => {
+  const hub = new ChannelHub({
+    epoch: 'e1',
+    formatter: (channel, data) => ({ formatted: channel.name, data }),
+  });
+  hub.addSource(new CountingSource());
+  const decimal = connect(hub);
+  const engine = connect(hub);
+  decimal.connection.handle({ op: 'subscribe', id: 1, ch: 'depth.X' });
+  engine.connection.handle({ op: 'subscribe', id: 2, ch: 'depth.X', units: 'engine' });
+  assert.equal(hub.stats().channels, 2, 'one channel per units, each with its own seq');
+  hub.publish('depth.X', { n: 1 });
+  assert.deepEqual(decimal.client.take(), [
+    { id: 1, op: 'subscribe', ok: true, ch: 'depth.X', units: 'decimal', seq: 0, epoch: 'e1.1' },
+    {
+      ch: 'depth.X',
+      seq: 0,
+      snapshot: true,
+      reset: false,
+      data: { formatted: 'depth.X', data: { snapshotOf: 'depth.X' } },
+    },
+    { ch: 'depth.X', seq: 1, data: { formatted: 'depth.X', data: { n: 1 } } },
+  ]);
+  assert.deepEqual(engine.client.take(), [
+    { id: 2, op: 'subscribe', ok: true, ch: 'depth.X', units: 'engine', seq: 0, epoch: 'e1.2' },
+    { ch: 'depth.X', seq: 0, snapshot: true, reset: false, data: { snapshotOf: 'depth.X' } },
+    { ch: 'depth.X', seq: 1, data: { n: 1 } },
+  ]);
+  decimal.connection.handle({ op: 'unsubscribe', id: 3, ch: 'depth.X', units: 'engine' });
+  assert.equal(decimal.client.take()[0]?.error?.code, 'NOT_SUBSCRIBED');
+  engine.connection.handle({ op: 'unsubscribe', id: 4, ch: 'depth.X', units: 'engine' });
+  assert.equal(engine.client.take()[0]?.ok, true);
+  hub.publish('depth.X', { n: 2 });
+  assert.deepEqual(engine.client.take(), []);
+  assert.equal(decimal.client.take().length, 1);
+  decimal.connection.handle({ op: 'subscribe', id: 5, ch: 'depth.X', units: 'cents' });
+  assert.equal(decimal.client.take()[0]?.error?.code, 'BAD_REQUEST');
 });
 
 test('errors carry stable codes: bad request, unknown channel, subscription limit, not subscribed', () => {

@@ -1,5 +1,6 @@
 // Public market-data channels (docs/MARKETDATA.md) and readers for their payloads. Payloads carry
-// engine integers; the readers turn them into decimal strings with the symbol's units, so the
+// decimal strings in the market's units (the server's default); the readers also accept engine
+// integers (`"units":"engine"`) and turn them into decimal strings with the symbol's units, so the
 // rest of the UI sees only typed values in human units.
 
 import type { Candle, Offering, PublicTrade, Side, Ticker } from './api.js';
@@ -58,7 +59,7 @@ export function readTrade(data: unknown, units: SymbolUnits): PublicTrade {
     price: units.price(trade.price),
     qty: units.qty(trade.qty),
     takerSide: ((trade.side ?? trade.takerSide) === 'sell' ? 'sell' : 'buy') as Side,
-    timeMs: count(trade.ts ?? trade.timeMs),
+    timeMs: count(trade.ts ?? trade.atMs ?? trade.timeMs),
   };
 }
 

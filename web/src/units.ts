@@ -1,7 +1,7 @@
 // Engine integers → decimal strings for one symbol, with the gateway's own exact conversion
-// (src/gateway/decimal.ts is pure and shared on purpose): market-data channels carry the engine's
-// integers (price in quote minor units per lot, quantity in lots); the UI shows human units.
-// Values that already arrive as decimal strings pass through unchanged.
+// (src/gateway/decimal.ts is pure and shared on purpose). Market-data channels carry decimal
+// strings by default, which pass through unchanged; the engine's integers (price in quote minor
+// units per lot, quantity in lots: a `"units":"engine"` subscription) are converted.
 
 import {
   type DecimalProblem,
