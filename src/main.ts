@@ -12,10 +12,10 @@ import { binanceWsApiRoute } from './binance/ws-api.js';
 import type { ExchangeConfig } from './config.js';
 import type { MatchingEngine } from './core/types.js';
 import {
-  loadSecretBox,
   keyFileTooOpen,
-  secretLogRedaction,
+  loadSecretBox,
   type SecretBox,
+  secretLogRedaction,
 } from './gateway/api-key-secrets.js';
 import { buildGateway } from './gateway/app.js';
 import { candleRoutes } from './gateway/candles.js';

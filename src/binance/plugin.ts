@@ -4,8 +4,8 @@
 // own the same way). Registered from src/main.ts: the gateway (an inner layer) never imports it.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CandleReader } from '../gateway/candles.js';
-import type { GatewayServices } from '../gateway/services.js';
 import type { MarketDataReader } from '../gateway/market-views.js';
+import type { GatewayServices } from '../gateway/services.js';
 import type { MarketDataBus } from '../marketdata/index.js';
 import { toBinanceError } from './errors.js';
 import { registerBinanceMarketRoutes } from './market-routes.js';
