@@ -50,6 +50,13 @@ export const binancePrivateRoutes: FastifyPluginAsync = async (app) => {
         (user, params) => operations.place(user, params, true),
         'Check a new order, place nothing',
       ],
+      [
+        'POST',
+        '/api/v3/orderList/oco',
+        'trade',
+        (user, params) => operations.placeOco(user, params),
+        'New OCO order list (a LIMIT_MAKER and a STOP_LOSS(_LIMIT) leg)',
+      ],
       ['GET', '/api/v3/order', 'read', (user, params) => operations.order(user, params), 'One of my orders'],
       [
         'DELETE',
