@@ -144,8 +144,8 @@ const layers = [
   ['src/marketdata/'],
   ['src/store/'],
   ['src/gateway/'],
-  ['src/binance/'],
   ['src/config.ts', 'src/demo/'],
+  ['src/cluster/'],
   ['src/main.ts'],
   ['src/cli/'],
 ];

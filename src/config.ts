@@ -82,7 +82,7 @@ type Environment = Record<string, string | undefined>;
 const integerPattern = /^[0-9]+$/;
 const numberPattern = /^[0-9]+(?:\.[0-9]+)?$/;
 
-function integer(value: string | undefined, fallback: number, name: string): number {
+export function integer(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
   if (!integerPattern.test(value) || !Number.isSafeInteger(parsed))

@@ -342,12 +342,12 @@ async function startLocked(
     beforeRead: () => candleWriter.flushAdded(),
     openCandles: marketData,
   });
-  await app.register(snapshotRoute, { takeSnapshot: () => sequencer.snapshot() });
   registerPublicMarketRoutes(app, { markets: state.markets, data: marketData, clock: services.clock });
-  await registerBinanceApi(
+  await app.register(snapshotRoute, { takeSnapshot: () => sequencer.snapshot() });
+  const binance = await registerBinanceApi(
     app,
     {
-      services,
+      context: services,
       data: marketData,
       candles: readModel,
       beforeCandles: () => candleWriter.flushAdded(),
@@ -362,6 +362,11 @@ async function startLocked(
         await scope.register(binanceWsApiRoute);
       },
     ],
+  );
+  services.metrics.gauge(
+    'hoga_binance_stream_connections',
+    'Open Binance-compatible market-stream sockets (/binance/ws, /binance/stream)',
+    () => binance.streams?.connectionCount ?? 0,
   );
   await registerWebUi(app, { distDir: config.webDistDir });
   await app.listen({ host: config.host, port: config.port });

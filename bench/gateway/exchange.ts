@@ -28,6 +28,7 @@ export async function startExchange(serverNodeFlags: string[]): Promise<Exchange
     HOGA_ORDERS_BURST: unlimited,
     HOGA_REQUESTS_PER_IP_PER_SECOND: unlimited,
     HOGA_REQUESTS_PER_IP_BURST: unlimited,
+    HOGA_BINANCE_WEIGHT_PER_MINUTE: unlimited,
     HOGA_CONNECTIONS_PER_IP_MAX: unlimited,
     HOGA_ABNORMAL_ORDERS_FLOOR: unlimited,
     HOGA_ABNORMAL_REJECTS_FLOOR: unlimited,

@@ -13,6 +13,7 @@ export interface BinanceErrorBody {
 /** Binance's own codes used by this layer (https://developers.binance.com/docs/binance-spot-api-docs/errors). */
 export const BinanceCodes = {
   UNKNOWN: -1000,
+  DISCONNECTED: -1001,
   UNAUTHORIZED: -1002,
   TOO_MANY_REQUESTS: -1003,
   SERVER_BUSY: -1008,
@@ -102,9 +103,14 @@ export const binanceErrorTable: Record<ErrorCode, Row> = {
   CLIENT_CLAIM_ID_CONFLICT: row(400, UNKNOWN, notTraded),
   SYMBOL_NAME_COLLISION: row(400, INVALID_PARAMETER),
   UNSUPPORTED_MEDIA_TYPE: row(415, UNKNOWN),
-  API_KEY_LIMIT: row(400, UNKNOWN, notTraded),
+  API_KEY_LIMIT: row(400, UNKNOWN),
   INVALID_API_KEY: row(401, BinanceCodes.REJECTED_MBX_KEY, invalidKey),
   INVALID_SIGNATURE: row(400, -1022, 'Signature for this request is not valid.'),
+  SERVICE_UNAVAILABLE: row(
+    503,
+    BinanceCodes.DISCONNECTED,
+    'Internal error; unable to process your request. Please try again.',
+  ),
   REQUEST_EXPIRED: row(400, -1021, 'Timestamp for this request is outside of the recvWindow.'),
   // engine reject codes
   UNKNOWN_COMMAND: row(400, UNKNOWN),
@@ -132,6 +138,7 @@ export const binanceErrorTable: Record<ErrorCode, Row> = {
 
 /** A Hoga GatewayError in Binance's shape (status, code, message, Retry-After kept). */
 export function fromGatewayError(error: GatewayError): BinanceError {
+  // A signed-request refusal (src/gateway/api-key-auth.ts) carries Binance's exact code and message.
   const own = (error as { binance?: BinanceErrorBody }).binance;
   if (own !== undefined)
     return new BinanceError(error.statusCode, own.code, own.msg, error.retryAfterSeconds);

@@ -1,12 +1,27 @@
 // Binance-compatible public spot REST under /api/v3: ping, time, exchangeInfo, depth, trades,
 // aggTrades, klines, uiKlines and the three tickers. A translation over what the gateway already
 // serves (the market registry, market data's in-memory state, the candle store): no second path.
+import type { TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { CandleReader } from '../gateway/candles.js';
 import type { MarketDataReader } from '../gateway/market-views.js';
 import type { Market, MarketRegistry } from '../gateway/markets.js';
 import type { CandleInterval } from '../marketdata/index.js';
 import { tapeTradesMax } from '../marketdata/trades.js';
+import {
+  AggTradesReply,
+  BookTickerReply,
+  DepthReply,
+  ExchangeInfoReply,
+  KlinesReply,
+  oneOrMany,
+  PingReply,
+  PriceReply,
+  replies,
+  Ticker24hReply,
+  TimeReply,
+  TradesReply,
+} from './schemas.js';
 import { binanceSymbol, marketOf, selectedMarkets } from './symbols.js';
 import { integerParam, intervalOf, limitParam } from './units.js';
 import {
@@ -97,19 +112,22 @@ async function klines(deps: BinanceMarketDependencies, query: Query): Promise<Kl
 /** Registers the routes on a scope that already has the Binance error handler and weights. */
 export function registerBinanceMarketRoutes(scope: FastifyInstance, deps: BinanceMarketDependencies): void {
   const { markets, data, clock } = deps;
+  // Public routes: the gateway's authentication hook lets them through (`auth: 'public'`).
   const weight = (binanceWeight: number | ((query: Query) => number)) => ({
-    config: { binanceWeight, auth: 'public' as const },
+    config: { auth: 'public' as const, binanceWeight },
   });
-  const schema = (summary: string) => ({ schema: { tags: ['binance'], summary } });
+  const schema = (summary: string, response: TSchema) => ({
+    schema: { tags: ['binance'], summary, response: replies(response) },
+  });
 
-  scope.get('/api/v3/ping', { ...weight(1), ...schema('Connectivity') }, async () => ({}));
-  scope.get('/api/v3/time', { ...weight(1), ...schema('Server time') }, async () => ({
+  scope.get('/api/v3/ping', { ...weight(1), ...schema('Connectivity', PingReply) }, async () => ({}));
+  scope.get('/api/v3/time', { ...weight(1), ...schema('Server time', TimeReply) }, async () => ({
     serverTime: clock(),
   }));
 
   scope.get<{ Querystring: Query }>(
     '/api/v3/exchangeInfo',
-    { ...weight(20), ...schema('Markets, their filters and order types; the rate limit') },
+    { ...weight(20), ...schema('Markets, their filters and order types; the rate limit', ExchangeInfoReply) },
     async (request) => ({
       timezone: 'UTC',
       serverTime: clock(),
@@ -130,7 +148,7 @@ export function registerBinanceMarketRoutes(scope: FastifyInstance, deps: Binanc
     '/api/v3/depth',
     {
       ...weight((query) => depthWeight(limitParamOrDefault(query.limit, 100))),
-      ...schema('Order book'),
+      ...schema('Order book', DepthReply),
     },
     async (request) => {
       const market = marketOf(markets, request.query.symbol);
@@ -146,7 +164,10 @@ export function registerBinanceMarketRoutes(scope: FastifyInstance, deps: Binanc
 
   scope.get<{ Querystring: Query }>(
     '/api/v3/trades',
-    { ...weight(25), ...schema(`Recent trades, oldest first (the last ${tapeTradesMax} are kept)`) },
+    {
+      ...weight(25),
+      ...schema(`Recent trades, oldest first (the last ${tapeTradesMax} are kept)`, TradesReply),
+    },
     async (request) => {
       const market = marketOf(markets, request.query.symbol);
       const limit = limitParam(request.query.limit, 500, 1_000);
@@ -156,7 +177,7 @@ export function registerBinanceMarketRoutes(scope: FastifyInstance, deps: Binanc
 
   scope.get<{ Querystring: Query }>(
     '/api/v3/aggTrades',
-    { ...weight(4), ...schema('Recent trades as aggregates (one trade each)') },
+    { ...weight(4), ...schema('Recent trades as aggregates (one trade each)', AggTradesReply) },
     async (request) => {
       const { query } = request;
       const market = marketOf(markets, query.symbol);
@@ -179,14 +200,17 @@ export function registerBinanceMarketRoutes(scope: FastifyInstance, deps: Binanc
   for (const path of ['/api/v3/klines', '/api/v3/uiKlines']) {
     scope.get<{ Querystring: Query }>(
       path,
-      { ...weight(2), ...schema('Candles, the open one last') },
+      { ...weight(2), ...schema('Candles, the open one last', KlinesReply) },
       (request) => klines(deps, request.query),
     );
   }
 
   scope.get<{ Querystring: Query }>(
     '/api/v3/ticker/24hr',
-    { ...weight((query) => tickerWeight(query, 2, 80)), ...schema('Rolling 24-hour ticker') },
+    {
+      ...weight((query) => tickerWeight(query, 2, 80)),
+      ...schema('Rolling 24-hour ticker', oneOrMany(Ticker24hReply)),
+    },
     async (request) => {
       const nowMs = clock();
       const mini = request.query.type === 'MINI';
@@ -198,7 +222,7 @@ export function registerBinanceMarketRoutes(scope: FastifyInstance, deps: Binanc
 
   scope.get<{ Querystring: Query }>(
     '/api/v3/ticker/price',
-    { ...weight((query) => tickerWeight(query, 2, 4)), ...schema('Last price') },
+    { ...weight((query) => tickerWeight(query, 2, 4)), ...schema('Last price', oneOrMany(PriceReply)) },
     async (request) => {
       const nowMs = clock();
       return oneOrAll(request.query, selectedMarkets(markets, request.query), (market) => ({
@@ -210,7 +234,10 @@ export function registerBinanceMarketRoutes(scope: FastifyInstance, deps: Binanc
 
   scope.get<{ Querystring: Query }>(
     '/api/v3/ticker/bookTicker',
-    { ...weight((query) => tickerWeight(query, 2, 4)), ...schema('Best bid and ask') },
+    {
+      ...weight((query) => tickerWeight(query, 2, 4)),
+      ...schema('Best bid and ask', oneOrMany(BookTickerReply)),
+    },
     async (request) =>
       oneOrAll(request.query, selectedMarkets(markets, request.query), (market) => bookTicker(data, market)),
   );

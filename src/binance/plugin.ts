@@ -1,7 +1,7 @@
 // The Binance-compatible API as one Fastify plugin on the gateway's port: its own encapsulated
 // scope with Binance's error shape (`{code, msg}`, errors.ts) and request weights (weights.ts),
 // the public spot REST routes, and any further route modules handed in (the private API adds its
-// own the same way). Registered from src/main.ts: the gateway (an inner layer) never imports it.
+// own the same way). Registered from src/main.ts with one call.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CandleReader } from '../gateway/candles.js';
 import type { MarketDataReader } from '../gateway/market-views.js';
@@ -22,7 +22,7 @@ declare module 'fastify' {
 
 export interface BinanceDependencies {
   /** The gateway's services: markets, trading, sessions, clock, metrics. */
-  services: GatewayServices;
+  context: GatewayServices;
   data: MarketDataReader;
   candles: CandleReader;
   /** Resolves once every closed candle has reached the store. */
@@ -64,12 +64,12 @@ export async function registerBinanceApi(
   deps: BinanceDependencies,
   modules: readonly BinanceRouteModule[] = [],
 ): Promise<BinanceApi> {
-  const weights = new RequestWeights(deps.weights, deps.services.clock);
+  const weights = new RequestWeights(deps.weights, deps.context.clock);
   const { bus } = deps;
   const streams =
     bus === undefined
       ? undefined
-      : new BinanceStreamHub(deps.services.state.markets, deps.data, deps.services.clock, deps.streams);
+      : new BinanceStreamHub(deps.context.state.markets, deps.data, deps.context.clock, deps.streams);
   await app.register(async (scope) => {
     scope.setErrorHandler((thrown, request, reply) => sendError(request, reply, thrown));
     scope.addHook('onRequest', async (request, reply) => {
@@ -82,17 +82,17 @@ export async function registerBinanceApi(
       if (!charged.ok) throw charged.error;
     });
     registerBinanceMarketRoutes(scope, {
-      markets: deps.services.state.markets,
+      markets: deps.context.state.markets,
       data: deps.data,
       candles: deps.candles,
       beforeCandles: deps.beforeCandles ?? (async () => undefined),
-      clock: deps.services.clock,
+      clock: deps.context.clock,
       weightPerMinuteMax: weights.options.weightPerMinuteMax,
     });
     if (bus !== undefined && streams !== undefined) {
       const unsubscribe = bus.subscribe(streams);
       scope.addHook('onClose', async () => unsubscribe());
-      registerBinanceStreamRoutes(scope, streams, deps.services.clock, deps.streamSockets);
+      registerBinanceStreamRoutes(scope, streams, deps.context.clock, deps.streamSockets);
     }
     for (const module of modules) await module(scope, { deps, weights });
   });

@@ -25,6 +25,7 @@ export const binancePrivateRoutes: FastifyPluginAsync = async (app) => {
     scope.setErrorHandler((thrown, request, reply) => {
       const error = binanceErrorOf(thrown);
       if (error.statusCode >= 500) request.log.error({ err: thrown }, 'binance request failed');
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
       services.metrics.rejects.inc({ code: String(error.code) });
       return reply.code(error.statusCode).send(error.body());
     });

@@ -9,7 +9,7 @@ import {
   priceToMinor,
   qtyToLots,
 } from '../gateway/decimal.js';
-import type { Market, MarketRegistry } from '../gateway/markets.js';
+import { joinedSymbolName, type Market, type MarketRegistry } from '../gateway/markets.js';
 import type { TrackedOrder, TrackedTrade } from '../gateway/order-tracker.js';
 import type { PlaceResult } from '../gateway/trading.js';
 import { BinanceError, toBinanceError } from './errors.js';
@@ -35,15 +35,16 @@ export const binanceOrderTypes: readonly BinanceOrderType[] = [
   'TAKE_PROFIT_LIMIT',
 ];
 
-/** A Binance symbol is base and quote joined (`BTCUSDT`); Hoga's may have a separator. */
+/**
+ * A Binance symbol is base and quote joined, upper case (`BTCUSDT`); Hoga's may have a separator.
+ * The same names as the public API's (symbols.ts): one index in the market registry.
+ */
 export function binanceSymbolOf(market: Market): string {
-  return `${market.base}${market.quote}`;
+  return joinedSymbolName(market.base, market.quote);
 }
 
 export function marketOfBinanceSymbol(markets: MarketRegistry, symbol: string): Market | undefined {
-  const direct = markets.market(symbol);
-  if (direct !== undefined && binanceSymbolOf(direct) === symbol) return direct;
-  return markets.all().find((market) => binanceSymbolOf(market) === symbol);
+  return markets.marketByJoinedName(symbol);
 }
 
 /** Any error thrown by a private route as Binance's `{code, msg}` and its HTTP status (errors.ts's table). */

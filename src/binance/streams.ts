@@ -17,7 +17,15 @@ import { binanceSymbol } from './symbols.js';
 import { isBuyerMaker } from './units.js';
 import { bookTicker, price, qty, quote, ticker24h } from './views.js';
 
-export type StreamKind = 'depth' | 'partialDepth' | 'trade' | 'aggTrade' | 'kline' | 'ticker' | 'bookTicker';
+export type StreamKind =
+  | 'depth'
+  | 'partialDepth'
+  | 'trade'
+  | 'aggTrade'
+  | 'kline'
+  | 'ticker'
+  | 'miniTicker'
+  | 'bookTicker';
 
 export interface StreamName {
   /** As the client wrote it (lower-case symbol). */
@@ -58,6 +66,7 @@ export function parseStreamName(text: unknown, markets: MarketRegistry): StreamN
   if (rest === 'trade') return { ...base, kind: 'trade', channel: `trades.${market.symbol}` };
   if (rest === 'aggTrade') return { ...base, kind: 'aggTrade', channel: `trades.${market.symbol}` };
   if (rest === 'ticker') return { ...base, kind: 'ticker', channel: `ticker.${market.symbol}` };
+  if (rest === 'miniTicker') return { ...base, kind: 'miniTicker', channel: `ticker.${market.symbol}` };
   if (rest === 'bookTicker') return { ...base, kind: 'bookTicker', channel: `depth.${market.symbol}` };
   if (rest.startsWith('kline_')) {
     const interval = rest.slice('kline_'.length);
@@ -214,6 +223,7 @@ export class BinanceStreamHub implements ChannelPublisher {
     if (parsed.kind === 'partialDepth') event = this.partialDepth(parsed);
     else if (parsed.kind === 'bookTicker') event = this.bookTickerEvent(parsed);
     else if (parsed.kind === 'ticker') event = this.tickerEvent(parsed, nowMs);
+    else if (parsed.kind === 'miniTicker') event = this.miniTickerEvent(parsed, nowMs);
     else if (parsed.kind === 'kline') {
       const candle = this.data.candle(parsed.market.symbol, parsed.interval as CandleInterval);
       if (candle !== undefined)
@@ -283,6 +293,8 @@ export class BinanceStreamHub implements ChannelPublisher {
       case 'ticker':
         // The published ticker says something changed; the event is read whole (best bid and ask too).
         return this.tickerEvent(parsed, eventMs);
+      case 'miniTicker':
+        return this.miniTickerEvent(parsed, eventMs);
       default:
         return undefined;
     }
@@ -347,6 +359,21 @@ export class BinanceStreamHub implements ChannelPublisher {
       F: view.firstId,
       L: view.lastId,
       n: view.count,
+    };
+  }
+
+  private miniTickerEvent(parsed: StreamName, eventMs: number) {
+    const view = ticker24h(this.data, parsed.market, eventMs, true);
+    return {
+      e: '24hrMiniTicker',
+      E: eventMs,
+      s: view.symbol,
+      c: view.lastPrice,
+      o: view.openPrice,
+      h: view.highPrice,
+      l: view.lowPrice,
+      v: view.volume,
+      q: view.quoteVolume,
     };
   }
 

@@ -72,6 +72,14 @@ export class BinanceUserStreams {
     }
   }
 
+  /** Every key with a subscribed socket, and its user (the heartbeat re-checks them). */
+  subscribedKeys(): Map<string, number> {
+    const keys = new Map<string, number>();
+    for (const [user, subscribers] of this.users)
+      for (const subscriber of subscribers) keys.set(subscriber.keyId, user);
+    return keys;
+  }
+
   /** Closes every socket subscribed with this key (it was revoked). */
   closeKey(keyId: string, user: number): void {
     const subscribers = this.users.get(user);

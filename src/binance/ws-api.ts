@@ -65,12 +65,29 @@ export const binanceWsApiRoute: FastifyPluginAsync = async (app) => {
       alive.delete(socket);
       socket.ping();
     }
+    recheckKeys();
   }, services.config.webSocket.heartbeatMs);
   heartbeat.unref();
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
     for (const socket of sockets) socket.terminate();
   });
+
+  /**
+   * A key revoked on another gateway (or by the CLI) is heard of only by reading the store: each
+   * subscribed key is resolved again (a store read once its cache entry is older than `recheckMs`),
+   * and the sockets of one that is gone close as a local revoke would close them.
+   */
+  function recheckKeys(): void {
+    for (const [keyId, user] of streams.subscribedKeys()) {
+      services.apiKeys.resolve(keyId).then(
+        (key) => {
+          if (key === undefined) streams.closeKey(keyId, user);
+        },
+        (error: unknown) => app.log.warn({ err: error, keyId: keyId.slice(0, 8) }, 'api key re-check failed'),
+      );
+    }
+  }
 
   function send(socket: WebSocket, payload: object): void {
     if (socket.readyState !== socket.OPEN) return;
@@ -96,7 +113,8 @@ export const binanceWsApiRoute: FastifyPluginAsync = async (app) => {
     const { method, params } = message as { method?: unknown; params?: unknown };
     if (typeof method !== 'string')
       throw new BinanceError(400, -1102, "Mandatory parameter 'method' was not sent.");
-    const taken = services.buckets.requestsPerIp.take(request.ip);
+    let taken = services.buckets.requestsPerIp.take(request.ip);
+    if (taken instanceof Promise) taken = await taken;
     if (!taken.ok) throw new BinanceError(429, -1003, 'Too many requests; retry later.');
     const caller = { ip: request.ip, reqId: request.id };
     if (method === 'ping') return {};

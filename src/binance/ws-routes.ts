@@ -189,18 +189,23 @@ export function registerBinanceStreamRoutes(
     });
   }
 
-  const schema = { tags: ['binance'], summary: 'Binance market streams (WebSocket)' };
-  scope.get('/binance/ws', { websocket: true, schema }, (socket) => open(socket, [], false));
-  scope.get<{ Params: { '*': string } }>('/binance/ws/*', { websocket: true, schema }, (socket, request) =>
-    open(
-      socket,
-      request.params['*'].split('/').filter((part) => part.length > 0),
-      false,
-    ),
+  // WebSocket upgrades: public, and not REST operations of the OpenAPI document.
+  const schema = { hide: true, tags: ['binance'], summary: 'Binance market streams (WebSocket)' };
+  const config = { auth: 'public' as const };
+  scope.get('/binance/ws', { websocket: true, config, schema }, (socket) => open(socket, [], false));
+  scope.get<{ Params: { '*': string } }>(
+    '/binance/ws/*',
+    { websocket: true, config, schema },
+    (socket, request) =>
+      open(
+        socket,
+        request.params['*'].split('/').filter((part) => part.length > 0),
+        false,
+      ),
   );
   scope.get<{ Querystring: { streams?: string } }>(
     '/binance/stream',
-    { websocket: true, schema },
+    { websocket: true, config, schema },
     (socket, request: FastifyRequest<{ Querystring: { streams?: string } }>) =>
       open(
         socket,

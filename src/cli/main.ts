@@ -2,7 +2,10 @@
 import { Command } from 'commander';
 import { registerAdminCommands } from './admin.js';
 import { registerDbCommands } from './db.js';
+import { registerEngineCommand } from './engine.js';
+import { registerGatewayCommand } from './gateway.js';
 import { registerJournalCommands } from './journal.js';
+import { registerProjectorCommand } from './projector.js';
 import { registerReplay } from './replay.js';
 import { registerStartCommand } from './start.js';
 
@@ -14,6 +17,9 @@ export async function main(argv: string[]): Promise<void> {
   registerReplay(program);
   registerJournalCommands(program);
   registerDbCommands(program);
+  registerEngineCommand(program);
+  registerGatewayCommand(program);
+  registerProjectorCommand(program);
   await program.parseAsync(argv);
 }
 

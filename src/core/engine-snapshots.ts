@@ -4,7 +4,6 @@ import { EngineQueries } from './engine-queries.js';
 import {
   compareText,
   FEE_USER,
-  isBps,
   isName,
   reservedAssetOf,
   STATE_FORMAT,
@@ -23,6 +22,7 @@ import {
   parsePendingTuple,
   pendingById,
 } from './pending-state.js';
+import { parseSymbolConfig } from './symbol-config.js';
 /** Integrity checks, the state hash and snapshots (export and load). */
 export abstract class EngineSnapshots extends EngineQueries {
   validateInternalState(): void {
@@ -335,23 +335,16 @@ export abstract class EngineSnapshots extends EngineQueries {
   }
 
   protected loadBook(entry: Record<string, unknown>): void {
-    const { symbol, base, quote, lotSize, tickSize, makerFeeBps, takerFeeBps } = entry;
+    const config = parseSymbolConfig(entry);
     if (
-      !isName(symbol) ||
-      this.books.has(symbol) ||
-      !isName(base) ||
-      !isName(quote) ||
-      base === quote ||
-      !this.assetIndexes.has(base) ||
-      !this.assetIndexes.has(quote) ||
-      !isPositiveSafeInteger(lotSize) ||
-      !isPositiveSafeInteger(tickSize) ||
-      !isBps(makerFeeBps) ||
-      !isBps(takerFeeBps)
+      config === null ||
+      this.books.has(config.symbol) ||
+      !this.assetIndexes.has(config.base) ||
+      !this.assetIndexes.has(config.quote)
     ) {
       fail('state: symbol malformed');
     }
-    const book = this.createBook(symbol, base, quote, lotSize, tickSize, makerFeeBps, takerFeeBps);
+    const book = this.createBook(config);
     this.loadOrders(book, true, expectArray(entry.bids, 'bids'));
     this.loadOrders(book, false, expectArray(entry.asks, 'asks'));
     // Version 1 snapshots predate last prices and pending orders.

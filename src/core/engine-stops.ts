@@ -108,6 +108,14 @@ export abstract class EngineStops extends EngineMatching {
     request.stopPrice = order.stopPrice;
     request.isStopLoss = order.isStopLoss;
     this.freeOrder(order);
+    // The command's fill bound: an activation that would pass it expires whole, before its run.
+    const budget = this.limits.fillsPerCommandMax - this.tradeEventsUsed;
+    if (request.remaining > budget && this.exceedsFills(request, budget)) {
+      this.runLowPrice = Number.MAX_SAFE_INTEGER;
+      this.runHighPrice = 0;
+      this.expireWhole(request, 'UNFILLED');
+      return;
+    }
     this.runTaker(request);
   }
 

@@ -1,4 +1,5 @@
 // The engine's state and its small shared operations (see engine.ts for the layers).
+import { assert } from './assert.js';
 import { Account, availableSlot, Book, lockedSlot, Order } from './book.js';
 import { IdIndex, NumberMap, OrderIdSet } from './collections.js';
 import { EventPool } from './event-pool.js';
@@ -7,6 +8,7 @@ import type { OcoRequest } from './oco.js';
 import { type OfferingLedger, Offerings } from './offerings.js';
 import { STP_EXPIRE_MAKER } from './order-fields.js';
 import { type StopFields, triggerName } from './stops.js';
+import type { SymbolConfig } from './symbol-config.js';
 import {
   type AcceptedEvent,
   type AmendedEvent,
@@ -28,10 +30,10 @@ import {
   type WithdrawnEvent,
 } from './types.js';
 
+export { BPS_MAX, isBps, isName, NAME_LENGTH_MAX } from './symbol-config.js';
+
 /** User 0 receives every fee. */
 export const FEE_USER = 0;
-export const NAME_LENGTH_MAX = 32;
-export const BPS_MAX = 10_000;
 /** Freed order objects kept for reuse. */
 export const ORDER_POOL_MAX = 65_536;
 /** Result arrays kept per event count; commands with more events (long sweeps) get a fresh array. */
@@ -50,14 +52,6 @@ export interface LedgerEntry {
   asset: string;
   available: number;
   locked: number;
-}
-
-export function isName(value: unknown): value is string {
-  return typeof value === 'string' && value.length >= 1 && value.length <= NAME_LENGTH_MAX;
-}
-
-export function isBps(value: unknown): value is number {
-  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= BPS_MAX;
 }
 
 export function compareText(a: string, b: string): number {
@@ -145,11 +139,6 @@ export abstract class EngineStore {
   /** Triggered orders of the current command waiting to run, first in, first out. */
   protected readonly activationQueue: Order[] = [];
   protected readonly triggeredScratch: Order[] = [];
-  /** The FOK dry run's queue through a level with icebergs (see simulateIcebergLevel). */
-  protected readonly dryOrders: Order[] = [];
-  protected readonly dryLeft: number[] = [];
-  protected readonly dryShown: number[] = [];
-  protected readonly dryRun: DryRunState = { remaining: 0, funds: 0 };
   protected readonly triggeredEvents = new EventPool<TriggeredEvent>(() => ({
     ev: 'triggered',
     id: 0,
@@ -295,16 +284,24 @@ export abstract class EngineStore {
     };
   }
 
+  /** Available to locked. Callers checked the funds: a shortfall here is a bug (EngineAssertionError). */
   protected reserve(account: Account, asset: number, amount: number): void {
     if (amount === 0) return;
-    account.balances[availableSlot(asset)] -= amount;
-    account.balances[lockedSlot(asset)] += amount;
+    const balances = account.balances;
+    const available = balances[availableSlot(asset)];
+    assert(amount > 0 && available >= amount, 'reserve: amount negative or above available');
+    balances[availableSlot(asset)] = available - amount;
+    balances[lockedSlot(asset)] += amount;
   }
 
+  /** Locked to available: never more than is locked (EngineAssertionError). */
   protected release(account: Account, asset: number, amount: number): void {
     if (amount === 0) return;
-    account.balances[lockedSlot(asset)] -= amount;
-    account.balances[availableSlot(asset)] += amount;
+    const balances = account.balances;
+    const locked = balances[lockedSlot(asset)];
+    assert(amount > 0 && locked >= amount, 'release: amount negative or above locked');
+    balances[lockedSlot(asset)] = locked - amount;
+    balances[availableSlot(asset)] += amount;
   }
 
   protected allocateOrder(account: Account, book: Book): Order {
@@ -377,15 +374,8 @@ export abstract class EngineStore {
     return account;
   }
 
-  protected createBook(
-    symbol: string,
-    base: string,
-    quote: string,
-    lotSize: number,
-    tickSize: number,
-    makerFeeBps: number,
-    takerFeeBps: number,
-  ): Book {
+  protected createBook(config: SymbolConfig): Book {
+    const { symbol, base, quote } = config;
     const baseAsset = this.assetIndexes.get(base) ?? this.addAsset(base);
     const quoteAsset = this.assetIndexes.get(quote) ?? this.addAsset(quote);
     const book = new Book(
@@ -394,10 +384,10 @@ export abstract class EngineStore {
       quote,
       baseAsset,
       quoteAsset,
-      lotSize,
-      tickSize,
-      makerFeeBps,
-      takerFeeBps,
+      config.lotSize,
+      config.tickSize,
+      config.makerFeeBps,
+      config.takerFeeBps,
     );
     this.books.set(symbol, book);
     return book;
@@ -435,33 +425,23 @@ export abstract class EngineStore {
     this.events[this.eventCount++] = event;
   }
 
-  protected emitExpired(
-    book: Book,
-    id: number,
-    user: number,
-    isBuy: boolean,
-    price: number,
-    qty: number,
-    reason: ExpireReason,
-  ): void {
+  /** The taker's `qty` expires (a run's remainder, or the whole order). */
+  protected emitExpired(request: OrderRequest, qty: number, reason: ExpireReason): void {
     const event = this.expiredEvents.take();
-    event.id = id;
-    event.user = user;
-    event.symbol = book.symbol;
-    event.side = isBuy ? 'buy' : 'sell';
-    event.price = price;
+    event.id = request.id;
+    event.user = request.user;
+    event.symbol = request.book.symbol;
+    event.side = request.isBuy ? 'buy' : 'sell';
+    event.price = request.price;
     event.qty = qty;
     event.reason = reason;
     this.events[this.eventCount++] = event;
   }
 
+  /** A fill of the taker `request` against `maker`, at the maker's price. */
   protected emitTrade(
-    book: Book,
-    takerId: number,
-    takerUser: number,
-    isBuy: boolean,
+    request: OrderRequest,
     maker: Order,
-    price: number,
     qty: number,
     takerFee: number,
     makerFee: number,
@@ -484,13 +464,13 @@ export abstract class EngineStore {
     }
     const event = this.tradeEvents[this.tradeEventsUsed++];
     event.tradeId = ++this.tradeCount;
-    event.symbol = book.symbol;
-    event.taker = takerId;
+    event.symbol = request.book.symbol;
+    event.taker = request.id;
     event.maker = maker.id;
-    event.takerUser = takerUser;
+    event.takerUser = request.user;
     event.makerUser = maker.user;
-    event.takerSide = isBuy ? 'buy' : 'sell';
-    event.price = price;
+    event.takerSide = request.isBuy ? 'buy' : 'sell';
+    event.price = maker.price;
     event.qty = qty;
     event.takerFee = takerFee;
     event.makerFee = makerFee;
@@ -540,11 +520,4 @@ export interface OrderRequest {
   /** 0 for an order that is not a stop order. */
   stopPrice: number;
   isStopLoss: boolean;
-}
-
-/** What the FOK dry run carries from level to level. */
-export interface DryRunState {
-  remaining: number;
-  /** A market buy's simulated available quote. */
-  funds: number;
 }

@@ -12,11 +12,12 @@
 //   engine.ts           commands: validation of place, cancel, amend, deposits, symbols
 import { Account, availableSlot, type Order } from './book.js';
 import { EngineStops } from './engine-stops.js';
-import { type Fields, isBps, isName, reservedAssetOf } from './engine-store.js';
+import { type Fields, isName, reservedAssetOf } from './engine-store.js';
 import { isNonNegativeSafeInteger, isPositiveSafeInteger } from './numbers.js';
 import { reservationOf } from './oco.js';
 import { isAbsent, parseStp, parseTif, STP_INVALID } from './order-fields.js';
 import { parseStopFields, STOP_ABSENT, STOP_INVALID } from './stops.js';
+import { parseSymbolConfig } from './symbol-config.js';
 import type { EngineEvent, EngineLimits, MatchingEngine } from './types.js';
 
 export { FEE_USER, type LedgerEntry, resolveLimits } from './engine-store.js';
@@ -179,8 +180,6 @@ export class Engine extends EngineStops implements MatchingEngine {
       this.reject(echoId, 'INSUFFICIENT_FUNDS');
       return false;
     }
-
-    this.usedOrderIds.add(rawId);
     const request = this.request;
     request.book = book;
     request.account = isStop ? this.accountOf(user) : account;
@@ -196,6 +195,16 @@ export class Engine extends EngineStops implements MatchingEngine {
     request.displayQty = isIceberg ? (displayQty as number) : 0;
     request.stopPrice = stopPrice;
     request.isStopLoss = this.stopFields.isStopLoss;
+    // Every fill takes at least one lot, so only an order of more lots than the bound can pass it.
+    if (
+      !isStop &&
+      qty > this.limits.fillsPerCommandMax &&
+      this.exceedsFills(request, this.limits.fillsPerCommandMax)
+    ) {
+      this.reject(echoId, 'LIMIT_EXCEEDED');
+      return false;
+    }
+    this.usedOrderIds.add(rawId);
     this.emitAccepted(request, type);
     this.reserve(request.account, reservedAsset, reservation);
     if (isStop) {
@@ -354,20 +363,12 @@ export class Engine extends EngineStops implements MatchingEngine {
       this.reject(null, 'DUPLICATE_SYMBOL');
       return;
     }
-    const { base, quote, lotSize, tickSize, makerFeeBps, takerFeeBps } = fields;
-    if (
-      !isName(symbol) ||
-      !isName(base) ||
-      !isName(quote) ||
-      base === quote ||
-      !isPositiveSafeInteger(lotSize) ||
-      !isPositiveSafeInteger(tickSize) ||
-      !isBps(makerFeeBps) ||
-      !isBps(takerFeeBps)
-    ) {
+    const config = parseSymbolConfig(fields);
+    if (config === null) {
       this.reject(null, 'INVALID_SYMBOL');
       return;
     }
+    const { base, quote } = config;
     const newAssets = (this.assetIndexes.has(base) ? 0 : 1) + (this.assetIndexes.has(quote) ? 0 : 1);
     if (
       this.books.size >= this.limits.symbolsMax ||
@@ -376,15 +377,15 @@ export class Engine extends EngineStops implements MatchingEngine {
       this.reject(null, 'LIMIT_EXCEEDED');
       return;
     }
-    this.createBook(symbol, base, quote, lotSize, tickSize, makerFeeBps, takerFeeBps);
+    this.createBook(config);
     const event = this.symbolAddedEvent;
-    event.symbol = symbol;
+    event.symbol = config.symbol;
     event.base = base;
     event.quote = quote;
-    event.lotSize = lotSize;
-    event.tickSize = tickSize;
-    event.makerFeeBps = makerFeeBps;
-    event.takerFeeBps = takerFeeBps;
+    event.lotSize = config.lotSize;
+    event.tickSize = config.tickSize;
+    event.makerFeeBps = config.makerFeeBps;
+    event.takerFeeBps = config.takerFeeBps;
     this.events[this.eventCount++] = event;
   }
 }

@@ -42,10 +42,17 @@ export class Fnv64 {
     return this.high.toString(16).padStart(8, '0') + this.low.toString(16).padStart(8, '0');
   }
 
+  /** Four bytes, most significant first: byte() unrolled over locals (the state hash's hot loop). */
   private word(value: number): void {
-    this.byte(value >>> 24);
-    this.byte(value >>> 16);
-    this.byte(value >>> 8);
-    this.byte(value);
+    let high = this.high;
+    let low = this.low;
+    for (let shift = 24; shift >= 0; shift -= 8) {
+      const mixed = (low ^ ((value >>> shift) & 0xff)) >>> 0;
+      const product = mixed * PRIME_LOW;
+      low = product >>> 0;
+      high = (Math.imul(high, PRIME_LOW) + (product - low) / TWO_POW_32 + (mixed << 8)) >>> 0;
+    }
+    this.high = high;
+    this.low = low;
   }
 }

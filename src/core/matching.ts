@@ -1,50 +1,66 @@
 // Matching: one taker run against the book (see engine.ts for the layers).
-import { type Account, availableSlot, type Book, lockedSlot, type Order, type PriceLevel } from './book.js';
+import { assert } from './assert.js';
+import { type Account, availableSlot, type Book, type LevelList, lockedSlot, type Order } from './book.js';
 import { EngineSnapshots } from './engine-snapshots.js';
-import { type DryRunState, FEE_USER, type OrderRequest, reservedAssetOf, shownQty } from './engine-store.js';
+import { FEE_USER, type OrderRequest, reservedAssetOf, shownQty } from './engine-store.js';
 import { basisPointsOf, floorDivide } from './numbers.js';
 import { linkedReservation, reservationOf } from './oco.js';
 import { STP_EXPIRE_MAKER, STP_EXPIRE_TAKER, STP_NONE } from './order-fields.js';
-import type { CancelReason } from './types.js';
+import { SweepCursor } from './sweep-cursor.js';
+import type { CancelReason, ExpireReason } from './types.js';
 /** Runs: the FOK dry run, the sweep, fills and fees, resting, cancels. */
 export abstract class EngineMatching extends EngineSnapshots {
+  /** The dry run's walk through the book (see sweep). */
+  protected readonly cursor = new SweepCursor();
+  /** Fills the last dry sweep would make; it stops counting once they pass dryFillsMax. */
+  protected dryFills = 0;
+  protected dryFillsMax = Number.MAX_SAFE_INTEGER;
+  /** A market buy's simulated available quote during a dry sweep. */
+  protected dryFunds = 0;
   /** Leg A of a live OCO pair got its first fill (engine-stops.ts). */
   protected abstract resolveOcoOnFill(legA: Order, fillQty: number): void;
 
   /** A run: the taker processing of one order (FOK dry run, sweep, remainder) with the reservation it holds. */
   protected runTaker(request: OrderRequest): void {
-    const { book, account, isBuy, isMarket, price } = request;
+    const { book, account, isBuy, price } = request;
     this.runLowPrice = Number.MAX_SAFE_INTEGER;
     this.runHighPrice = 0;
     const reservedAsset = isBuy ? book.quoteAsset : book.baseAsset;
     const unit = isBuy ? price : book.lotSize;
     const qty = request.remaining;
-    if (
-      request.tif === 'FOK' &&
-      !this.fokWouldFill(book, account, request.user, isBuy, isMarket, price, qty, request.stp)
-    ) {
-      this.release(account, reservedAsset, qty * unit);
-      this.emitExpired(book, request.id, request.user, isBuy, price, qty, 'FOK');
+    if (request.tif === 'FOK' && this.drySweep(request, qty) !== 0) {
+      this.expireWhole(request, 'FOK');
       return;
     }
-    const remaining = this.sweep(
-      book,
-      account,
-      request.user,
-      request.id,
-      isBuy,
-      isMarket,
-      price,
-      qty,
-      request.stp,
-    );
+    const remaining = this.sweep(request, qty, false);
     if (remaining === 0) return;
     if (request.tif === 'GTC' && this.sweepStop !== 'STP' && this.hasRoomToRest(book)) {
       this.rest(request, remaining);
       return;
     }
     this.release(account, reservedAsset, remaining * unit);
-    this.emitExpired(book, request.id, request.user, isBuy, price, remaining, this.sweepStop);
+    this.emitExpired(request, remaining, this.sweepStop);
+  }
+
+  /** The taker expires before its run, all of it, and releases what it holds. */
+  protected expireWhole(request: OrderRequest, reason: ExpireReason): void {
+    const book = request.book;
+    const qty = request.remaining;
+    const isBuy = request.isBuy;
+    this.release(
+      request.account,
+      isBuy ? book.quoteAsset : book.baseAsset,
+      qty * (isBuy ? request.price : book.lotSize),
+    );
+    this.emitExpired(request, qty, reason);
+  }
+
+  /** Whether the request's sweep would make more than `budget` fills: a dry run that stops at budget + 1. */
+  protected exceedsFills(request: OrderRequest, budget: number): boolean {
+    this.dryFillsMax = budget;
+    this.drySweep(request, request.remaining);
+    this.dryFillsMax = Number.MAX_SAFE_INTEGER;
+    return this.dryFills > budget;
   }
 
   /** Placed orders were checked before matching; an activated stop order may find the bounds reached. */
@@ -60,207 +76,130 @@ export abstract class EngineMatching extends EngineSnapshots {
     return isBuy ? best.price <= price : best.price >= price;
   }
 
-  /** Matches against the opposite side; returns the taker's unfilled qty, reason in sweepStop. */
-  protected sweep(
-    book: Book,
-    taker: Account,
-    user: number,
-    id: number,
-    isBuy: boolean,
-    isMarket: boolean,
-    limitPrice: number,
-    qty: number,
-    stp: number,
-  ): number {
+  /**
+   * The one matcher. Matches `qty` of the taker against the opposite side and returns its unfilled
+   * qty, the reason in sweepStop. With `dry` it changes nothing: makers come from the dry-run
+   * cursor instead of the book, STP cancels and fills only advance the cursor, a market buy's
+   * funds are simulated (including what the taker receives back as its own maker or as the fee
+   * account), and the fills it would make are counted in dryFills, stopping once they pass
+   * dryFillsMax.
+   */
+  protected sweep(request: OrderRequest, qty: number, dry: boolean): number {
+    const book = request.book;
+    const isBuy = request.isBuy;
+    const isMarket = request.isMarket;
+    const limitPrice = request.price;
+    const user = request.user;
+    const stp = request.stp;
     const opposite = isBuy ? book.asks : book.bids;
     const marketBuy = isMarket && isBuy;
+    const cursor = this.cursor;
+    if (dry) this.startDrySweep(request, opposite, marketBuy);
     let remaining = qty;
     this.sweepStop = 'UNFILLED';
     while (remaining > 0) {
-      const level = opposite.best();
-      if (level === null) break;
-      const price = level.price;
+      let maker: Order;
+      let price: number;
+      let shown: number;
+      if (dry) {
+        if (!cursor.ready() || this.dryFills > this.dryFillsMax) break;
+        maker = cursor.maker!;
+        price = cursor.price;
+        shown = cursor.shown;
+      } else {
+        const level = opposite.best();
+        if (level === null) break;
+        maker = level.head!;
+        price = level.price;
+        shown = shownQty(maker);
+      }
       if (!isMarket && (isBuy ? price > limitPrice : price < limitPrice)) break;
-      const maker = level.head!;
       if (maker.user === user && stp !== STP_NONE) {
-        if (stp !== STP_EXPIRE_TAKER) this.cancelOrder(maker, 'STP');
-        if (stp === STP_EXPIRE_MAKER) continue;
-        this.sweepStop = 'STP';
+        if (this.selfTrade(maker, stp, dry)) continue;
         break;
       }
       // Makers fill against what they show: an iceberg's visible part.
-      let fillQty = Math.min(remaining, shownQty(maker));
+      let fillQty = remaining < shown ? remaining : shown;
       if (marketBuy) {
-        const affordable = floorDivide(taker.balances[availableSlot(book.quoteAsset)], price);
-        if (affordable === 0) {
-          this.sweepStop = 'INSUFFICIENT_FUNDS';
-          break;
-        }
-        if (affordable < fillQty) fillQty = affordable;
+        fillQty = this.affordableQty(request, price, fillQty, dry);
+        if (fillQty === 0) break;
       }
-      this.fill(book, taker, id, user, isBuy, isMarket, limitPrice, maker, fillQty);
+      if (dry) this.dryFill(request, maker, price, fillQty, marketBuy);
+      else this.fill(request, maker, fillQty);
       remaining -= fillQty;
     }
     return remaining;
   }
 
-  /** The FOK dry run, with the coupon uses it spends (fees are simulated too) put back. */
-  protected fokWouldFill(
-    book: Book,
-    taker: Account,
-    user: number,
-    isBuy: boolean,
-    isMarket: boolean,
-    limitPrice: number,
-    qty: number,
-    stp: number,
-  ): boolean {
-    if (!this.offerings.hasCoupons) {
-      return this.wouldFillCompletely(book, taker, user, isBuy, isMarket, limitPrice, qty, stp);
-    }
-    const uses = this.offerings.saveUses();
-    const fills = this.wouldFillCompletely(book, taker, user, isBuy, isMarket, limitPrice, qty, stp);
-    this.offerings.restoreUses(uses);
-    return fills;
-  }
-
   /**
-   * The FOK dry run: the sweep's rules without touching state. A market buy's funds are
-   * simulated, including what the taker receives back as its own maker or as the fee account.
+   * The taker meets its own order (STP, the taker's mode governs): expireMaker and expireBoth
+   * cancel the maker (a dry run only steps past it). True when the sweep goes on; otherwise it
+   * stops with sweepStop 'STP'. Out of the sweep's loop to keep the loop small enough to inline.
    */
-  protected wouldFillCompletely(
-    book: Book,
-    taker: Account,
-    user: number,
-    isBuy: boolean,
-    isMarket: boolean,
-    limitPrice: number,
-    qty: number,
-    stp: number,
-  ): boolean {
-    const opposite = isBuy ? book.asks : book.bids;
-    const marketBuy = isMarket && isBuy;
-    let funds = marketBuy ? taker.balances[availableSlot(book.quoteAsset)] : 0;
-    let remaining = qty;
-    for (let level = opposite.best(); level !== null; level = level.forward[0]) {
-      const price = level.price;
-      if (!isMarket && (isBuy ? price > limitPrice : price < limitPrice)) return false;
-      if (level.icebergCount !== 0) {
-        // Refills reorder the level as it is swept: simulate its queue instead of walking it.
-        const dry = this.dryRun;
-        dry.remaining = remaining;
-        dry.funds = funds;
-        if (!this.simulateIcebergLevel(book, level, user, stp, marketBuy, dry)) return false;
-        if (dry.remaining === 0) return true;
-        remaining = dry.remaining;
-        funds = dry.funds;
-        continue;
-      }
-      for (let maker = level.head; maker !== null; maker = maker.next) {
-        if (maker.user === user && stp !== STP_NONE) {
-          if (stp === STP_EXPIRE_MAKER) continue;
-          return false;
-        }
-        let makerLeft = maker.remaining;
-        while (makerLeft > 0) {
-          let fillQty = Math.min(remaining, makerLeft);
-          if (marketBuy) {
-            const affordable = floorDivide(funds, price);
-            if (affordable === 0) return false;
-            if (affordable < fillQty) fillQty = affordable;
-            const paid = fillQty * price;
-            // Dry fills are numbered below zero so they never share a token with a real fill.
-            const makerFee = this.fee(maker.account, paid, book.makerFeeBps, true, --this.dryFillToken);
-            funds -= paid;
-            if (maker.user === user) funds += paid - makerFee;
-            if (user === FEE_USER) funds += makerFee;
-          }
-          remaining -= fillQty;
-          makerLeft -= fillQty;
-          if (remaining === 0) return true;
-        }
-      }
+  protected selfTrade(maker: Order, stp: number, dry: boolean): boolean {
+    if (stp !== STP_EXPIRE_TAKER) {
+      if (dry) this.cursor.drop();
+      else this.cancelOrder(maker, 'STP');
     }
+    if (stp === STP_EXPIRE_MAKER) return true;
+    this.sweepStop = 'STP';
     return false;
   }
 
   /**
-   * The FOK dry run through one level holding icebergs: its orders in a circular queue of the
-   * level's size (a refilled iceberg leaves the front and rejoins at the back, so the queue never
-   * grows), filled as the sweep would. False when the sweep would stop here (STP or funds).
+   * What a market buy can pay for of `fillQty` lots at `price`, from its available quote (a dry
+   * run's simulated funds); 0 stops the sweep with sweepStop 'INSUFFICIENT_FUNDS'.
    */
-  protected simulateIcebergLevel(
-    book: Book,
-    level: PriceLevel,
-    user: number,
-    stp: number,
+  protected affordableQty(request: OrderRequest, price: number, fillQty: number, dry: boolean): number {
+    const funds = dry ? this.dryFunds : request.account.balances[availableSlot(request.book.quoteAsset)];
+    const affordable = floorDivide(funds, price);
+    if (affordable === 0) this.sweepStop = 'INSUFFICIENT_FUNDS';
+    return affordable < fillQty ? affordable : fillQty;
+  }
+
+  protected startDrySweep(request: OrderRequest, opposite: LevelList, marketBuy: boolean): void {
+    this.cursor.start(opposite);
+    this.dryFunds = marketBuy ? request.account.balances[availableSlot(request.book.quoteAsset)] : 0;
+    this.dryFills = 0;
+  }
+
+  /** A dry fill: the cursor moves on; a market buy's funds move as the fill would move them. */
+  protected dryFill(
+    request: OrderRequest,
+    maker: Order,
+    price: number,
+    qty: number,
     marketBuy: boolean,
-    dry: DryRunState,
-  ): boolean {
-    const orders = this.dryOrders;
-    const left = this.dryLeft;
-    const shown = this.dryShown;
-    const capacity = level.orderCount;
-    let count = 0;
-    for (let maker = level.head; maker !== null; maker = maker.next) {
-      orders[count] = maker;
-      left[count] = maker.remaining;
-      shown[count] = shownQty(maker);
-      count++;
+  ): void {
+    if (marketBuy) {
+      const paid = qty * price;
+      // Dry fills are numbered below zero so they never share a coupon token with a real fill.
+      const makerFee = this.fee(maker.account, paid, request.book.makerFeeBps, true, --this.dryFillToken);
+      this.dryFunds -= paid;
+      if (maker.user === request.user) this.dryFunds += paid - makerFee;
+      if (request.user === FEE_USER) this.dryFunds += makerFee;
     }
-    let head = 0;
-    const price = level.price;
-    while (count > 0) {
-      const maker = orders[head];
-      if (maker.user === user && stp !== STP_NONE) {
-        if (stp !== STP_EXPIRE_MAKER) return false;
-        head = (head + 1) % capacity;
-        count--;
-        continue;
-      }
-      let fillQty = Math.min(dry.remaining, shown[head]);
-      if (marketBuy) {
-        const affordable = floorDivide(dry.funds, price);
-        if (affordable === 0) return false;
-        if (affordable < fillQty) fillQty = affordable;
-        const paid = fillQty * price;
-        const makerFee = this.fee(maker.account, paid, book.makerFeeBps, true, --this.dryFillToken);
-        dry.funds -= paid;
-        if (maker.user === user) dry.funds += paid - makerFee;
-        if (user === FEE_USER) dry.funds += makerFee;
-      }
-      dry.remaining -= fillQty;
-      left[head] -= fillQty;
-      shown[head] -= fillQty;
-      if (dry.remaining === 0) return true;
-      // A fill cut short by funds leaves the same maker at the front.
-      if (shown[head] > 0) continue;
-      const makerLeft = left[head];
-      head = (head + 1) % capacity;
-      count--;
-      if (makerLeft > 0) {
-        const tail = (head + count) % capacity;
-        orders[tail] = maker;
-        left[tail] = makerLeft;
-        shown[tail] = Math.min(maker.displayQty, makerLeft);
-        count++;
-      }
-    }
-    return true;
+    this.cursor.take(qty);
+    this.dryFills++;
+  }
+
+  /**
+   * The sweep as a dry run (the FOK check, the fill-count bound): what it would leave unfilled.
+   * Coupon uses its simulated fees spend are put back.
+   */
+  protected drySweep(request: OrderRequest, qty: number): number {
+    if (!this.offerings.hasCoupons) return this.sweep(request, qty, true);
+    const uses = this.offerings.saveUses();
+    const remaining = this.sweep(request, qty, true);
+    this.offerings.restoreUses(uses);
+    return remaining;
   }
 
   /** One fill of `qty` lots at the maker's price: moves money, emits the trade, retires a filled maker. */
-  protected fill(
-    book: Book,
-    taker: Account,
-    takerId: number,
-    takerUser: number,
-    isBuy: boolean,
-    isMarket: boolean,
-    limitPrice: number,
-    maker: Order,
-    qty: number,
-  ): void {
+  protected fill(request: OrderRequest, maker: Order, qty: number): void {
+    const book = request.book;
+    const taker = request.account;
+    const limitPrice = request.price;
     const price = maker.price;
     const baseAsset = book.baseAsset;
     const quoteAsset = book.quoteAsset;
@@ -272,31 +211,64 @@ export abstract class EngineMatching extends EngineSnapshots {
     const fees = this.feeAccount;
     let takerFee: number;
     let makerFee: number;
-    if (isBuy) {
-      if (isMarket) {
-        taker.balances[availableSlot(quoteAsset)] -= quoteAmount;
+    const balances = taker.balances;
+    const makerBalances = makerAccount.balances;
+    // Money moves are checked in the same pass, once for either side (EngineAssertionError, see
+    // assert.ts): no balance the fill debits goes negative, a limit buy never pays above its limit
+    // (its refund is not negative), and each fee lies between 0 and what its payer receives (the
+    // credit after the fee is not negative), so base and quote are conserved: what the payer gives
+    // equals what the receiver and the fee account get.
+    let debited: number;
+    let makerLocked: number;
+    let refund = 0;
+    let takerCredit: number;
+    let makerCredit: number;
+    if (request.isBuy) {
+      if (request.isMarket) {
+        balances[availableSlot(quoteAsset)] -= quoteAmount;
+        debited = balances[availableSlot(quoteAsset)];
       } else {
-        taker.balances[lockedSlot(quoteAsset)] -= qty * limitPrice;
-        taker.balances[availableSlot(quoteAsset)] += qty * (limitPrice - price);
+        const held = qty * limitPrice;
+        refund = held - quoteAmount;
+        balances[lockedSlot(quoteAsset)] -= held;
+        debited = balances[lockedSlot(quoteAsset)];
+        balances[availableSlot(quoteAsset)] += refund;
       }
       takerFee = this.fee(taker, baseAmount, book.takerFeeBps, false, fillToken);
-      taker.balances[availableSlot(baseAsset)] += baseAmount - takerFee;
-      makerAccount.balances[lockedSlot(baseAsset)] -= baseAmount;
+      takerCredit = baseAmount - takerFee;
+      balances[availableSlot(baseAsset)] += takerCredit;
+      makerBalances[lockedSlot(baseAsset)] -= baseAmount;
+      makerLocked = makerBalances[lockedSlot(baseAsset)];
       makerFee = this.fee(makerAccount, quoteAmount, book.makerFeeBps, true, fillToken);
-      makerAccount.balances[availableSlot(quoteAsset)] += quoteAmount - makerFee;
+      makerCredit = quoteAmount - makerFee;
+      makerBalances[availableSlot(quoteAsset)] += makerCredit;
       fees.balances[availableSlot(baseAsset)] += takerFee;
       fees.balances[availableSlot(quoteAsset)] += makerFee;
     } else {
-      taker.balances[lockedSlot(baseAsset)] -= baseAmount;
+      balances[lockedSlot(baseAsset)] -= baseAmount;
+      debited = balances[lockedSlot(baseAsset)];
       takerFee = this.fee(taker, quoteAmount, book.takerFeeBps, false, fillToken);
-      taker.balances[availableSlot(quoteAsset)] += quoteAmount - takerFee;
-      makerAccount.balances[lockedSlot(quoteAsset)] -= quoteAmount;
+      takerCredit = quoteAmount - takerFee;
+      balances[availableSlot(quoteAsset)] += takerCredit;
+      makerBalances[lockedSlot(quoteAsset)] -= quoteAmount;
+      makerLocked = makerBalances[lockedSlot(quoteAsset)];
       makerFee = this.fee(makerAccount, baseAmount, book.makerFeeBps, true, fillToken);
-      makerAccount.balances[availableSlot(baseAsset)] += baseAmount - makerFee;
+      makerCredit = baseAmount - makerFee;
+      makerBalances[availableSlot(baseAsset)] += makerCredit;
       fees.balances[availableSlot(quoteAsset)] += takerFee;
       fees.balances[availableSlot(baseAsset)] += makerFee;
     }
-    this.emitTrade(book, takerId, takerUser, isBuy, maker, price, qty, takerFee, makerFee);
+    assert(
+      debited >= 0 &&
+        makerLocked >= 0 &&
+        refund >= 0 &&
+        takerFee >= 0 &&
+        makerFee >= 0 &&
+        takerCredit >= 0 &&
+        makerCredit >= 0,
+      'fill: a debit went below zero, a limit buy paid above its limit, or a fee left [0, received]',
+    );
+    this.emitTrade(request, maker, qty, takerFee, makerFee);
     book.lastPrice = price;
     if (price < this.runLowPrice) this.runLowPrice = price;
     if (price > this.runHighPrice) this.runHighPrice = price;

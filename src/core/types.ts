@@ -425,6 +425,12 @@ export interface EngineLimits {
   pendingOrdersPerSymbolMax?: number;
   /** Pending stop orders of one user over all symbols. */
   pendingOrdersPerUserMax?: number;
+  /**
+   * Trades one command may produce: a placed order whose sweep would make more is rejected whole
+   * (LIMIT_EXCEEDED); an activated stop order that would take the command past it expires whole
+   * (UNFILLED). Bounds a command's events and its time.
+   */
+  fillsPerCommandMax?: number;
 }
 
 export const defaultEngineLimits: EngineLimits = {
@@ -439,6 +445,7 @@ export const defaultEngineLimits: EngineLimits = {
   claimantsPerOfferingMax: 1_000_000,
   pendingOrdersPerSymbolMax: 100_000,
   pendingOrdersPerUserMax: 1_000,
+  fillsPerCommandMax: 1_000_000,
 };
 
 export interface BalanceView {

@@ -10,6 +10,7 @@ import { principalOf } from './authentication.js';
 import { amountToMinor, marketScale, minorToAmount } from './decimal.js';
 import { GatewayError, notFound, orQueueFull } from './errors.js';
 import { type DecimalSymbolCommand, joinedSymbolName } from './markets.js';
+import { FundsReply, MarketReply, replies } from './responses.js';
 import { FundsBody, SymbolBody } from './schemas.js';
 import type { GatewayServices } from './services.js';
 import { rejectError } from './trading.js';
@@ -35,7 +36,14 @@ export const symbolRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const context = app.services;
   app.get(
     '/api/v1/symbols',
-    { config: { auth: 'public' }, schema: { tags: ['symbols'], summary: 'Markets and their units' } },
+    {
+      config: { auth: 'public' },
+      schema: {
+        tags: ['symbols'],
+        response: replies({ 200: Type.Array(MarketReply) }),
+        summary: 'Markets and their units',
+      },
+    },
     async () => context.state.markets.all().map(marketJson),
   );
 
@@ -43,7 +51,12 @@ export const symbolRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/symbols/:symbol',
     {
       config: { auth: 'public' },
-      schema: { tags: ['symbols'], params: Type.Object({ symbol: Type.String() }), summary: 'One market' },
+      schema: {
+        tags: ['symbols'],
+        params: Type.Object({ symbol: Type.String() }),
+        response: replies({ 200: MarketReply }),
+        summary: 'One market',
+      },
     },
     async (request) => {
       const market = context.state.markets.market(request.params.symbol);
@@ -75,7 +88,15 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/v1/admin/symbols',
-    { config, schema: { tags, body: SymbolBody, summary: 'Create a market (admin)' } },
+    {
+      config,
+      schema: {
+        tags,
+        body: SymbolBody,
+        response: replies({ 201: MarketReply }),
+        summary: 'Create a market (admin)',
+      },
+    },
     async (request, reply) => {
       const body = request.body;
       const scale = marketScale(body);
@@ -113,7 +134,15 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const path = op === 'deposit' ? '/api/v1/admin/deposits' : '/api/v1/admin/withdrawals';
     app.post(
       path,
-      { config, schema: { tags, body: FundsBody, summary: `Book a ${op} for a user (admin)` } },
+      {
+        config,
+        schema: {
+          tags,
+          body: FundsBody,
+          response: replies({ 201: FundsReply }),
+          summary: `Book a ${op} for a user (admin)`,
+        },
+      },
       async (request, reply) => {
         const admin = { id: principalOf(request).userId };
         const { userId, asset, amount } = request.body;

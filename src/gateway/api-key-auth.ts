@@ -121,10 +121,10 @@ export function parseSignedParams(query: string, body: string): SignedParams {
 }
 
 /** Seen signatures, each kept until no window could still accept it; bounded. */
-export class ReplayGuard {
+export class ReplayGuard implements SignatureReplay {
   /** Insertion order is expiry order: every entry lives the same `keepMs` from its arrival. */
   private readonly seen = new Map<string, number>();
-  private readonly keepMs = recvWindowMaxMs + aheadToleranceMs;
+  private readonly keepMs = replayKeepMs;
 
   constructor(
     private readonly entriesMax: number,
@@ -149,9 +149,22 @@ export class ReplayGuard {
   }
 }
 
+/**
+ * Remembers signatures for as long as a window could still accept them: `ReplayGuard` in one
+ * process, shared by every gateway in cluster mode (src/gateway/shared-services.ts), so a signed
+ * request is accepted once by the whole cluster and not once per gateway.
+ */
+export interface SignatureReplay {
+  /** True the first time a signature is seen, false for a replay. */
+  admit(signature: string): boolean | Promise<boolean>;
+}
+
+/** How long a signature is remembered: the widest window plus the clock skew accepted ahead. */
+export const replayKeepMs = recvWindowMaxMs + aheadToleranceMs;
+
 export interface ApiKeyAuthServices {
   apiKeys: ApiKeyService;
-  replay: ReplayGuard;
+  replay: SignatureReplay;
   clock: () => number;
   audit: Logger;
   /** Counts audit events (metrics), when given. */
@@ -262,7 +275,7 @@ export async function verifySigned(
     const nowMs = services.clock();
     if (timestamp > nowMs + aheadToleranceMs) throw errors.ahead();
     if (nowMs - timestamp > recvWindow) throw errors.outsideWindow();
-    if (!services.replay.admit(input.signature.toLowerCase())) {
+    if (!(await services.replay.admit(input.signature.toLowerCase()))) {
       deny(services, caller, 'replayed', key.keyId, key.userId);
       throw errors.replayed();
     }

@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type Static, Type } from '@sinclair/typebox';
 import { ipAllowlistMax, labelLengthMax } from './api-keys.js';
 import { sessionOf } from './authentication.js';
+import { replies } from './responses.js';
 
 const CreateApiKeyBody = Type.Object(
   {
@@ -43,7 +44,7 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         body: CreateApiKeyBody,
-        response: { 201: CreatedApiKey },
+        response: replies({ 201: CreatedApiKey }),
         summary: 'Create an API key; the reply is the only time its secret is shown',
       },
     },
@@ -70,7 +71,7 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config,
       schema: {
         tags,
-        response: { 200: Type.Array(ApiKeyView) },
+        response: replies({ 200: Type.Array(ApiKeyView) }),
         summary: 'My API keys (never their secrets)',
       },
     },
@@ -84,7 +85,7 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         params: KeyIdParams,
-        response: { 200: Type.Object({ revoked: Type.Number() }) },
+        response: replies({ 200: Type.Object({ revoked: Type.Number() }) }),
         summary: 'Revoke one of my API keys (its WebSockets close)',
       },
     },

@@ -95,7 +95,8 @@ function registerIpLimit(app: FastifyInstance): void {
   app.addHook('onRequest', async (request) => {
     const url = request.url;
     if (url === '/healthz' || url === '/readyz' || url === '/metrics') return;
-    const taken = buckets.requestsPerIp.take(request.ip);
+    let taken = buckets.requestsPerIp.take(request.ip);
+    if (taken instanceof Promise) taken = await taken;
     if (!taken.ok)
       throw new GatewayError('RATE_LIMITED', 'request rate limit', undefined, taken.retryAfterSeconds);
   });

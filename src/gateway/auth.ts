@@ -8,6 +8,7 @@ import { deviceCookieNames, readCookie, sessionCookieNames, setCookie } from './
 import { GatewayError, notFound } from './errors.js';
 import type { RegisteredUser } from './onboarding.js';
 import { secureCookieLost } from './origins.js';
+import { EndedReply, LoginReply, MeReply, RegisteredReply, replies, SessionsReply } from './responses.js';
 import { Credentials, SessionIdParams } from './schemas.js';
 import { deviceMaxAgeMs, type GatewayServices } from './services.js';
 import { hashToken } from './sessions.js';
@@ -43,9 +44,17 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/v1/auth/register',
-    { config: { auth: 'public' }, schema: { tags, body: Credentials, summary: 'Create an account' } },
+    {
+      config: { auth: 'public' },
+      schema: {
+        tags,
+        body: Credentials,
+        response: replies({ 201: RegisteredReply }),
+        summary: 'Create an account',
+      },
+    },
     async (request, reply) => {
-      context.logins.admitRegistration(request.ip);
+      await context.logins.admitRegistration(request.ip);
       const { username, password } = request.body;
       if ((await context.users.findUserByName(username)) !== undefined) {
         throw new GatewayError('USERNAME_TAKEN', 'username already taken', 'username');
@@ -65,13 +74,18 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/auth/login',
     {
       config: { auth: 'public' },
-      schema: { tags, body: Credentials, summary: 'Log in; sets the session cookie and returns the token' },
+      schema: {
+        tags,
+        body: Credentials,
+        response: replies({ 200: LoginReply }),
+        summary: 'Log in; sets the session cookie and returns the token',
+      },
     },
     async (request, reply) => {
       const { username, password } = request.body;
       refuseLostCookie(context, request);
       const device = deviceToken(context, request);
-      const lane = context.logins.admitLogin(request.ip, username, device);
+      const lane = await context.logins.admitLogin(request.ip, username, device);
       const user = await context.users.findUserByName(username);
       // An unknown user still costs one hash, so timing does not reveal which usernames exist.
       decoyHash ??= context.passwords.hash('decoy password that never matches');
@@ -90,7 +104,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       context.metrics.audit.inc({ event: 'login' });
       const maxAgeSeconds = Math.floor(context.config.sessions.absoluteTimeoutMs / 1000);
       const options = context.config.origins;
-      const remembered = context.logins.rememberDevice(user.username, device);
+      const remembered = await context.logins.rememberDevice(user.username, device);
       setCookie(request, reply, options, sessionCookieNames, token, maxAgeSeconds);
       setCookie(request, reply, options, deviceCookieNames, remembered, Math.floor(deviceMaxAgeMs / 1000));
       return {
@@ -105,7 +119,10 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/v1/auth/logout',
-    { config: { auth: 'user' }, schema: { tags, summary: 'End this session' } },
+    {
+      config: { auth: 'user' },
+      schema: { tags, response: replies({ 200: EndedReply }), summary: 'End this session' },
+    },
     async (request, reply) => {
       const { session } = sessionOf(request);
       await context.sessions.end(session, 'logout');
@@ -116,7 +133,10 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/v1/auth/logout-all',
-    { config: { auth: 'user' }, schema: { tags, summary: 'End every session of this user' } },
+    {
+      config: { auth: 'user' },
+      schema: { tags, response: replies({ 200: EndedReply }), summary: 'End every session of this user' },
+    },
     async (request, reply) => {
       const { userId } = sessionOf(request);
       const ended = await context.sessions.endAll(userId);
@@ -130,7 +150,10 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/v1/me',
-    { config: { auth: 'user' }, schema: { tags, summary: 'The logged-in user' } },
+    {
+      config: { auth: 'user' },
+      schema: { tags, response: replies({ 200: MeReply }), summary: 'The logged-in user' },
+    },
     async (request) => {
       const user = await context.users.findUserById(principalOf(request).userId);
       if (user === undefined) throw notFound('user');
@@ -177,7 +200,10 @@ function registerSessionRoutes(
   const tags = ['sessions'];
   app.get(
     '/api/v1/sessions',
-    { config: { auth: 'user' }, schema: { tags, summary: 'My sessions (devices)' } },
+    {
+      config: { auth: 'user' },
+      schema: { tags, response: replies({ 200: SessionsReply }), summary: 'My sessions (devices)' },
+    },
     async (request) => {
       const { session: current } = sessionOf(request);
       const sessions = await context.sessions.list(current.userId);
@@ -196,7 +222,12 @@ function registerSessionRoutes(
     '/api/v1/sessions/:sessionId',
     {
       config: { auth: 'user' },
-      schema: { tags, params: SessionIdParams, summary: 'End one of my sessions' },
+      schema: {
+        tags,
+        params: SessionIdParams,
+        response: replies({ 200: EndedReply }),
+        summary: 'End one of my sessions',
+      },
     },
     async (request) => {
       const { session: current } = sessionOf(request);

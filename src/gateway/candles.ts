@@ -11,6 +11,7 @@ import type { HistoryQuery, Page } from '../store/ports.js';
 import { GatewayError } from './errors.js';
 import { type CandleItemJson, candleItemJson, type MarketDataReader } from './market-views.js';
 import type { MarketRegistry } from './markets.js';
+import { CandlesReply, replies } from './responses.js';
 
 const pageSizeDefault = 100;
 const millisecondsString = Type.String({ pattern: '^[0-9]{1,15}$', description: 'Unix time in ms' });
@@ -58,6 +59,7 @@ export const candleRoutes: FastifyPluginAsyncTypebox<CandleRouteOptions> = async
       schema: {
         tags: ['markets'],
         querystring: CandlesQuery,
+        response: replies({ 200: CandlesReply }),
         summary:
           'Closed candles with open time in [from, to), oldest first, paginated; `includeOpen=true` adds the open one',
       },

@@ -37,6 +37,8 @@ export const GatewayErrorCodes = [
   'INVALID_SIGNATURE',
   'REQUEST_EXPIRED',
   'SYMBOL_NAME_COLLISION',
+  // Cluster mode: the shared services (Redis) cannot be reached; the request fails closed.
+  'SERVICE_UNAVAILABLE',
 ] as const;
 
 export type GatewayErrorCode = (typeof GatewayErrorCodes)[number];
@@ -101,6 +103,7 @@ export const errorStatus = {
   BUSY: 503,
   QUEUE_FULL: 503,
   TOO_MANY_CONNECTIONS: 503,
+  SERVICE_UNAVAILABLE: 503,
   SLOW_CONSUMER: null,
   SESSION_ENDED: null,
   TOO_MANY_BAD_FRAMES: null,

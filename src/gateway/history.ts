@@ -6,6 +6,15 @@ import { principalOf } from './authentication.js';
 import { lotsToQty, minorToAmount, minorToPrice } from './decimal.js';
 import { GatewayError, notFound } from './errors.js';
 import type { Market } from './markets.js';
+import {
+  CouponUsesReply,
+  HistoryCouponsReply,
+  HistoryOrdersReply,
+  HistoryTradesReply,
+  LedgerReply,
+  OrderEventsReply,
+  replies,
+} from './responses.js';
 import { HistoryPageQuery, OrderIdParams } from './schemas.js';
 
 const pageSizeDefault = 100;
@@ -38,7 +47,12 @@ export const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/history/orders',
     {
       config,
-      schema: { tags, querystring: HistoryPageQuery, summary: 'All my orders, newest first, paginated' },
+      schema: {
+        tags,
+        querystring: HistoryPageQuery,
+        response: replies({ 200: HistoryOrdersReply }),
+        summary: 'All my orders, newest first, paginated',
+      },
     },
     async (request) => {
       const session = principalOf(request);
@@ -78,6 +92,7 @@ export const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         params: OrderIdParams,
         querystring: HistoryPageQuery,
+        response: replies({ 200: OrderEventsReply }),
         summary:
           "One of my orders' events (accepted, rested, triggered, amended, cancelled, expired), oldest first",
       },
@@ -106,7 +121,12 @@ export const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/history/trades',
     {
       config,
-      schema: { tags, querystring: HistoryPageQuery, summary: 'All my trades, newest first, paginated' },
+      schema: {
+        tags,
+        querystring: HistoryPageQuery,
+        response: replies({ 200: HistoryTradesReply }),
+        summary: 'All my trades, newest first, paginated',
+      },
     },
     async (request) => {
       const session = principalOf(request);
@@ -138,6 +158,7 @@ export const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         querystring: HistoryPageQuery,
+        response: replies({ 200: LedgerReply }),
         summary: 'Every change of my balances (deposits, withdrawals, trade legs, fees, claims), paginated',
       },
     },
@@ -164,6 +185,7 @@ export const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         querystring: HistoryPageQuery,
+        response: replies({ 200: HistoryCouponsReply }),
         summary: 'My coupons with their uses left, newest offering first, paginated',
       },
     },
@@ -191,6 +213,7 @@ export const historyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         querystring: HistoryPageQuery,
+        response: replies({ 200: CouponUsesReply }),
         summary: 'The fees my coupons discounted, newest first, paginated',
       },
     },

@@ -8,83 +8,84 @@ import { randomBytes } from 'node:crypto';
 import { GatewayError } from './errors.js';
 import { type BucketOptions, type TakeResult, TokenBuckets } from './rate-limits.js';
 import { hashToken } from './sessions.js';
+import { andThen, type MaybePromise, type RateLimiter } from './shared-services.js';
+import { LocalTrustedDevices, type TrustedDevices } from './trusted-devices.js';
 
 export interface LoginGuardOptions {
   loginsPerIp: BucketOptions;
   loginsPerUsername: BucketOptions;
-  /** Devices remembered (in memory; a restart forgets them and they take the ordinary path). */
+  /** Devices remembered (in memory unless shared; a restart forgets them and they take the ordinary path). */
   devicesMax: number;
   deviceMaxAgeMs: number;
 }
 
-interface Device {
-  username: string;
-  issuedAtMs: number;
-}
-
 export type LoginLane = 'trusted' | 'general';
+
+/** Where the three bucket families and the known devices live (cluster mode: shared by every gateway). */
+export interface LoginLimiters {
+  byIp: RateLimiter;
+  byUsername: RateLimiter;
+  byDevice: RateLimiter;
+  devices?: TrustedDevices;
+}
 
 const deviceTokenBytes = 32;
 
 export class LoginGuard {
-  private readonly byIp: TokenBuckets;
-  private readonly byUsername: TokenBuckets;
+  private readonly byIp: RateLimiter;
+  private readonly byUsername: RateLimiter;
   /** A device's own bucket (same rate as a username's): a stolen device cookie still guesses slowly. */
-  private readonly byDevice: TokenBuckets;
-  /** Keyed by the SHA-256 of the device token; insertion order is least recently used first. */
-  private readonly devices = new Map<string, Device>();
+  private readonly byDevice: RateLimiter;
+  private readonly devices: TrustedDevices;
 
-  constructor(
-    private readonly options: LoginGuardOptions,
-    private readonly clock: () => number,
-  ) {
-    this.byIp = new TokenBuckets(options.loginsPerIp, clock);
-    this.byUsername = new TokenBuckets(options.loginsPerUsername, clock);
-    this.byDevice = new TokenBuckets(options.loginsPerUsername, clock);
+  constructor(options: LoginGuardOptions, clock: () => number, limiters?: LoginLimiters) {
+    this.byIp = limiters?.byIp ?? new TokenBuckets(options.loginsPerIp, clock);
+    this.byUsername = limiters?.byUsername ?? new TokenBuckets(options.loginsPerUsername, clock);
+    this.byDevice = limiters?.byDevice ?? new TokenBuckets(options.loginsPerUsername, clock);
+    this.devices = limiters?.devices ?? new LocalTrustedDevices(options, clock);
   }
 
   /** Registrations: per IP only (the username is new). */
-  admitRegistration(ip: string): void {
-    refuseUnless(this.byIp.take(ip));
+  admitRegistration(ip: string): MaybePromise<void> {
+    return andThen(this.byIp.take(ip), refuseUnless);
   }
 
   /** Charges the buckets a login attempt must pass and says which hashing lane it takes. */
-  admitLogin(ip: string, username: string, deviceToken: string | undefined): LoginLane {
+  admitLogin(ip: string, username: string, deviceToken: string | undefined): MaybePromise<LoginLane> {
     const name = username.toLowerCase();
-    const deviceHash = deviceToken === undefined ? undefined : hashToken(deviceToken);
-    if (deviceHash !== undefined && this.knows(deviceHash, name)) {
-      refuseUnless(this.byDevice.take(deviceHash));
-      return 'trusted';
-    }
-    refuseUnless(this.byIp.take(ip));
-    refuseUnless(this.byUsername.take(name));
-    return 'general';
+    if (deviceToken === undefined) return this.admitGeneral(ip, name);
+    const deviceHash = hashToken(deviceToken);
+    return andThen(this.devices.usernameOf(deviceHash), (known) => {
+      if (known !== name) return this.admitGeneral(ip, name);
+      return andThen(this.byDevice.take(deviceHash), (taken) => {
+        refuseUnless(taken);
+        return 'trusted' as const;
+      });
+    });
   }
 
   /** After a successful login: the device token to set (the same one when the device was known). */
-  rememberDevice(username: string, deviceToken: string | undefined): string {
+  rememberDevice(username: string, deviceToken: string | undefined): MaybePromise<string> {
     const name = username.toLowerCase();
-    if (deviceToken !== undefined && this.knows(hashToken(deviceToken), name)) return deviceToken;
-    const token = randomBytes(deviceTokenBytes).toString('base64url');
-    if (this.devices.size >= this.options.devicesMax) {
-      const oldest = this.devices.keys().next().value;
-      if (oldest !== undefined) this.devices.delete(oldest);
-    }
-    this.devices.set(hashToken(token), { username: name, issuedAtMs: this.clock() });
-    return token;
+    const issue = (): MaybePromise<string> => {
+      const token = randomBytes(deviceTokenBytes).toString('base64url');
+      return andThen(this.devices.remember(hashToken(token), name), () => token);
+    };
+    if (deviceToken === undefined) return issue();
+    return andThen(this.devices.usernameOf(hashToken(deviceToken)), (known) =>
+      known === name ? deviceToken : issue(),
+    );
   }
 
-  private knows(deviceHash: string, username: string): boolean {
-    const device = this.devices.get(deviceHash);
-    if (device === undefined) return false;
-    if (this.clock() - device.issuedAtMs > this.options.deviceMaxAgeMs) {
-      this.devices.delete(deviceHash);
-      return false;
-    }
-    if (device.username !== username) return false;
-    this.devices.delete(deviceHash);
-    this.devices.set(deviceHash, device);
-    return true;
+  /** An unknown browser: the IP bucket first, the username bucket only once the IP one let it through. */
+  private admitGeneral(ip: string, name: string): MaybePromise<LoginLane> {
+    return andThen(this.byIp.take(ip), (byIp) => {
+      refuseUnless(byIp);
+      return andThen(this.byUsername.take(name), (byName) => {
+        refuseUnless(byName);
+        return 'general' as const;
+      });
+    });
   }
 }
 

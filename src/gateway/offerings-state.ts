@@ -38,7 +38,7 @@ function offeringChannel(id: number): string {
 }
 
 /** An offering in human units: amounts as decimal strings in their asset's decimals. */
-export function offeringJson(view: OfferingView, markets: MarketRegistry): Record<string, unknown> {
+export function offeringJson(view: OfferingView, markets: MarketRegistry) {
   const assetDecimals = markets.decimalsOf(view.asset) ?? 0;
   const quoteDecimals = markets.decimalsOf(view.quote) ?? 0;
   return {

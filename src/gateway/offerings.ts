@@ -18,6 +18,15 @@ import {
   queriesOf,
   summariseClaim,
 } from './offerings-state.js';
+import {
+  AllocationsReply,
+  ClaimReply,
+  ClaimsReply,
+  CouponsReply,
+  OfferingReply,
+  OfferingsReply,
+  replies,
+} from './responses.js';
 import type { GatewayServices } from './services.js';
 
 export const clientClaimIdPattern = '^[A-Za-z0-9_.:-]{1,64}$';
@@ -59,7 +68,7 @@ export async function claimUnits(
     throw new GatewayError('VALIDATION_FAILED', 'units must be a positive integer', 'units');
   }
   if (queriesOf(context.engine).offering(offeringId) === undefined) throw notFound('offering');
-  context.trading.admit(user);
+  await context.trading.admit(user);
   if (clientClaimId === undefined) return claimOnce(context, user, offeringId, units, undefined);
   if (!clientClaimIdRegex.test(clientClaimId)) {
     throw new GatewayError(
@@ -168,7 +177,7 @@ function createCommand(context: GatewayServices, body: CreateOfferingBody): Comm
   return command as Command;
 }
 
-function couponJson(coupon: CouponView): Record<string, unknown> {
+function couponJson(coupon: CouponView) {
   return {
     offeringId: coupon.offering,
     makerDiscountPct: coupon.makerDiscountPct,
@@ -195,7 +204,10 @@ export const offeringRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/v1/offerings',
-    { config: visitor, schema: { tags, summary: 'Offerings with units left' } },
+    {
+      config: visitor,
+      schema: { tags, response: replies({ 200: OfferingsReply }), summary: 'Offerings with units left' },
+    },
     async () =>
       queries()
         .offeringList()
@@ -205,7 +217,15 @@ export const offeringRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/v1/offerings/:offeringId',
-    { config: visitor, schema: { tags, params: OfferingParams, summary: 'One offering' } },
+    {
+      config: visitor,
+      schema: {
+        tags,
+        params: OfferingParams,
+        response: replies({ 200: OfferingReply }),
+        summary: 'One offering',
+      },
+    },
     async (request) => offeringJson(offeringOr404(request.params.offeringId), markets),
   );
 
@@ -213,7 +233,13 @@ export const offeringRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/offerings/:offeringId/claims',
     {
       config: user,
-      schema: { tags, params: OfferingParams, body: ClaimBody, summary: 'Claim units (all or nothing)' },
+      schema: {
+        tags,
+        params: OfferingParams,
+        body: ClaimBody,
+        response: replies({ 201: ClaimReply }),
+        summary: 'Claim units (all or nothing)',
+      },
     },
     async (request, reply) => {
       const result = await claimUnits(context, principalOf(request).userId, {
@@ -225,15 +251,19 @@ export const offeringRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get('/api/v1/claims', { config: user, schema: { tags, summary: 'My claims' } }, async (request) => {
-    return queries()
-      .claimsOf(principalOf(request).userId)
-      .map((claim) => ({ offeringId: claim.offering, units: claim.units }));
-  });
+  app.get(
+    '/api/v1/claims',
+    { config: user, schema: { tags, response: replies({ 200: ClaimsReply }), summary: 'My claims' } },
+    async (request) => {
+      return queries()
+        .claimsOf(principalOf(request).userId)
+        .map((claim) => ({ offeringId: claim.offering, units: claim.units }));
+    },
+  );
 
   app.get(
     '/api/v1/coupons',
-    { config: user, schema: { tags, summary: 'My fee coupons' } },
+    { config: user, schema: { tags, response: replies({ 200: CouponsReply }), summary: 'My fee coupons' } },
     async (request) => {
       return queries().couponsOf(principalOf(request).userId).map(couponJson);
     },
@@ -243,7 +273,12 @@ export const offeringRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/admin/offerings',
     {
       config: admin,
-      schema: { tags: ['admin'], body: CreateOfferingBody, summary: 'Create an offering (admin)' },
+      schema: {
+        tags: ['admin'],
+        body: CreateOfferingBody,
+        response: replies({ 201: OfferingReply }),
+        summary: 'Create an offering (admin)',
+      },
     },
     async (request, reply) => {
       const adminId = principalOf(request).userId;
@@ -262,7 +297,12 @@ export const offeringRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/admin/offerings/:offeringId/close',
     {
       config: admin,
-      schema: { tags: ['admin'], params: OfferingParams, summary: 'Close an offering early (admin)' },
+      schema: {
+        tags: ['admin'],
+        params: OfferingParams,
+        response: replies({ 200: OfferingReply }),
+        summary: 'Close an offering early (admin)',
+      },
     },
     async (request) => {
       const adminId = principalOf(request).userId;
@@ -280,7 +320,12 @@ export const offeringRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/admin/offerings/:offeringId/allocations',
     {
       config: admin,
-      schema: { tags: ['admin'], params: OfferingParams, summary: 'Units claimed per user (admin)' },
+      schema: {
+        tags: ['admin'],
+        params: OfferingParams,
+        response: replies({ 200: AllocationsReply }),
+        summary: 'Units claimed per user (admin)',
+      },
     },
     async (request) => {
       const view = offeringOr404(request.params.offeringId);

@@ -2,6 +2,7 @@
 // is logged in (if anyone) and what the login page may say about this exchange (demo mode names its
 // logins; src/gateway/onboarding.ts).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { replies, SessionReply, WelcomeReply } from './responses.js';
 
 export const onboardingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const context = app.services;
@@ -10,7 +11,11 @@ export const onboardingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/session',
     {
       config: { auth: 'optional' },
-      schema: { tags, summary: 'The logged-in user, or null for a visitor (never 401)' },
+      schema: {
+        tags,
+        response: replies({ 200: SessionReply }),
+        summary: 'The logged-in user, or null for a visitor (never 401)',
+      },
     },
     async (request) => {
       if (request.session === null) return { user: null };
@@ -23,7 +28,11 @@ export const onboardingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/welcome',
     {
       config: { auth: 'public' },
-      schema: { tags, summary: 'What the login page shows: demo logins in demo mode, else demo: null' },
+      schema: {
+        tags,
+        response: replies({ 200: WelcomeReply }),
+        summary: 'What the login page shows: demo logins in demo mode, else demo: null',
+      },
     },
     async () => context.onboarding.welcome(),
   );

@@ -8,6 +8,16 @@ import type { OrderRecord } from '../store/history.js';
 import { principalOf } from './authentication.js';
 import { notFound } from './errors.js';
 import type { TrackedOrder } from './order-tracker.js';
+import {
+  AmendReply,
+  BalancesReply,
+  CancelReply,
+  OrderReply,
+  OrdersReply,
+  PlaceReply,
+  replies,
+  TradesReply,
+} from './responses.js';
 import { AmendBody, ListQuery, OcoBody, OrderIdParams, PlaceBody } from './schemas.js';
 import type { GatewayServices } from './services.js';
 import { balanceJson, orderJson, tradeJson } from './views.js';
@@ -59,6 +69,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         body: PlaceBody,
+        response: replies({ 200: PlaceReply }),
         summary: 'Place an order; the reply says at once what happened (durable before it is sent)',
       },
     },
@@ -75,6 +86,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         body: OcoBody,
+        response: replies({ 200: PlaceReply }),
         summary:
           'Place two linked orders (a limit and a stop-loss); when one fills or triggers the other is cancelled',
       },
@@ -87,7 +99,15 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete(
     '/api/v1/orders/:orderId',
-    { config, schema: { tags, params: OrderIdParams, summary: 'Cancel a resting order' } },
+    {
+      config,
+      schema: {
+        tags,
+        params: OrderIdParams,
+        response: replies({ 200: CancelReply }),
+        summary: 'Cancel a resting order',
+      },
+    },
     async (request) => {
       const session = principalOf(request);
       const order = ownOrder(session.userId, request.params.orderId);
@@ -103,6 +123,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         params: OrderIdParams,
         body: AmendBody,
+        response: replies({ 200: AmendReply }),
         summary: 'Reduce a resting order, keeping its place',
       },
     },
@@ -115,7 +136,15 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/v1/orders/:orderId',
-    { config, schema: { tags, params: OrderIdParams, summary: 'One of my orders' } },
+    {
+      config,
+      schema: {
+        tags,
+        params: OrderIdParams,
+        response: replies({ 200: OrderReply }),
+        summary: 'One of my orders',
+      },
+    },
     async (request) => {
       const session = principalOf(request);
       return json(await anyOwnOrder(session.userId, request.params.orderId));
@@ -129,6 +158,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         querystring: ListQuery,
+        response: replies({ 200: OrdersReply }),
         summary: 'My orders, newest first (status=open for open only)',
       },
     },
@@ -142,7 +172,15 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/v1/trades',
-    { config, schema: { tags, querystring: ListQuery, summary: 'My trades, newest first' } },
+    {
+      config,
+      schema: {
+        tags,
+        querystring: ListQuery,
+        response: replies({ 200: TradesReply }),
+        summary: 'My trades, newest first',
+      },
+    },
     async (request) => {
       const session = principalOf(request);
       const trades = state.tracker.trades(session.userId).slice(0, limitOf(request.query.limit));
@@ -152,7 +190,10 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/v1/balances',
-    { config, schema: { tags: ['balances'], summary: 'My balances' } },
+    {
+      config,
+      schema: { tags: ['balances'], response: replies({ 200: BalancesReply }), summary: 'My balances' },
+    },
     async (request) => balancesOf(context, principalOf(request).userId),
   );
 };

@@ -4,7 +4,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { tapeTradesMax } from '../marketdata/trades.js';
-import { errorBodySchema, GatewayError } from './errors.js';
+import { GatewayError } from './errors.js';
 import {
   bookTickerJson,
   depthJson,
@@ -13,6 +13,7 @@ import {
   tickerJson,
 } from './market-views.js';
 import type { Market, MarketRegistry } from './markets.js';
+import { replies as withErrors } from './responses.js';
 import { symbolName } from './schemas.js';
 
 export interface PublicMarketDependencies {
@@ -79,7 +80,7 @@ export const BookTickerReply = Type.Object({
 });
 
 function replies(ok: TSchema) {
-  return { 200: ok, 400: errorBodySchema };
+  return withErrors({ 200: ok });
 }
 
 export function marketOrThrow(markets: MarketRegistry, symbol: string): Market {
@@ -108,7 +109,7 @@ export function registerPublicMarketRoutes(app: FastifyInstance, deps: PublicMar
 
   app.get(
     '/api/v1/time',
-    { config, schema: { tags, summary: 'Server time', response: { 200: TimeReply } } },
+    { config, schema: { tags, summary: 'Server time', response: replies(TimeReply) } },
     async () => ({
       serverTimeMs: clock(),
     }),

@@ -1,5 +1,5 @@
-// Request schemas (TypeBox → JSON Schema): validated by ajv on REST and by the TypeBox compiler on
-// WebSocket messages, and published in the OpenAPI document. Numbers a client sends for prices,
+// Request schemas (TypeBox → JSON Schema): checked by the TypeBox compiler on REST and on WebSocket
+// messages alike (src/gateway/validation.ts), and published in the OpenAPI document. Numbers a client sends for prices,
 // quantities and amounts are decimal STRINGS: the gateway converts them exactly.
 import { type Static, Type } from '@sinclair/typebox';
 import { clientOrderIdPattern } from './trading.js';

@@ -7,8 +7,7 @@ import type { MatchingEngine } from '../core/types.js';
 import type { CommandSequencer } from '../ports.js';
 import type { HistoryReader } from '../store/history-reader.js';
 import type { ApiKeyStore, SessionStore, UserStore } from '../store/ports.js';
-import { AbnormalTrafficDetector } from './abnormal-traffic.js';
-import { type ApiKeyAuthServices, ReplayGuard } from './api-key-auth.js';
+import type { ApiKeyAuthServices } from './api-key-auth.js';
 import type { SecretBox } from './api-key-secrets.js';
 import { ApiKeyService } from './api-keys.js';
 import type { GatewayConfig } from './config.js';
@@ -18,8 +17,13 @@ import { Onboarding } from './onboarding.js';
 import { PasswordHasher } from './passwords.js';
 import type { AuthNeed, Principal } from './principal.js';
 import type { StreamClient } from './private-streams.js';
-import { TokenBuckets } from './rate-limits.js';
 import { SessionManager } from './sessions.js';
+import {
+  type AbnormalTraffic,
+  inProcessServices,
+  type RateLimiter,
+  type SharedServices,
+} from './shared-services.js';
 import type { GatewayState } from './state.js';
 import { TradingService } from './trading.js';
 
@@ -44,10 +48,12 @@ export interface GatewayServices {
   passwords: PasswordHasher;
   trading: TradingService;
   state: GatewayState;
-  abnormal: AbnormalTrafficDetector;
+  abnormal: AbnormalTraffic;
   buckets: {
-    requestsPerIp: TokenBuckets;
+    requestsPerIp: RateLimiter;
   };
+  /** What this gateway shares with the others (in-process when it is alone; src/gateway/shared-services.ts). */
+  shared: SharedServices;
   logins: LoginGuard;
   metrics: GatewayMetrics;
   audit: Logger;
@@ -94,6 +100,8 @@ export interface ServiceDependencies {
   marketData?: MarketDataSockets;
   history?: HistoryReader;
   ready?: () => boolean;
+  /** Limits, suspensions and session ends shared with other gateways (default: this process only). */
+  shared?: SharedServices;
 }
 
 /** How long a remembered device (the login guard's own lane) is trusted. */
@@ -102,18 +110,26 @@ export const deviceMaxAgeMs = 30 * 24 * 3_600_000;
 export function buildServices(deps: ServiceDependencies, metrics: GatewayMetrics): GatewayServices {
   const clock = deps.clock ?? Date.now;
   const { config } = deps;
-  const abnormal = new AbnormalTrafficDetector(config.abnormal, clock);
+  const shared = deps.shared ?? inProcessServices();
+  metrics.gauge(
+    'hoga_shared_services_live',
+    '1 while the shared services (Redis in cluster mode) are reachable',
+    () => (shared.sessionEvents.live ? 1 : 0),
+  );
+  const abnormal = shared.abnormalTraffic(config.abnormal, clock);
   const audit = deps.logger.child({ audit: true });
   abnormal.onSuspended((suspension) => {
     audit.warn({ event: 'suspended', ...suspension }, 'user suspended for abnormal traffic');
     metrics.audit.inc({ event: 'suspended' });
   });
+  const orderBuckets = shared.rateLimiter('orders', config.limits.ordersPerUser, clock);
   const trading = new TradingService({
     sequencer: deps.sequencer,
     markets: deps.state.markets,
     idempotency: deps.state.idempotency,
     abnormal,
-    orderBuckets: new TokenBuckets(config.limits.ordersPerUser, clock),
+    orderBuckets,
+    admission: shared.orderAdmission(orderBuckets, abnormal),
     observeEngineSeconds: (seconds) => metrics.engineSeconds.observe(seconds),
     balanceOf: (user, asset) => deps.engine.balance(user, asset),
   });
@@ -123,14 +139,18 @@ export function buildServices(deps: ServiceDependencies, metrics: GatewayMetrics
     engine: deps.engine,
     sequencer: deps.sequencer,
     users: deps.users,
-    sessions: new SessionManager(deps.sessions, config.sessions, clock),
+    sessions: new SessionManager(deps.sessions, config.sessions, clock, {
+      events: shared.sessionEvents,
+      locks: shared.userLocks,
+    }),
     passwords: new PasswordHasher(config.passwords),
     trading,
     state: deps.state,
     abnormal,
     buckets: {
-      requestsPerIp: new TokenBuckets(config.limits.requestsPerIp, clock),
+      requestsPerIp: shared.rateLimiter('requests', config.limits.requestsPerIp, clock),
     },
+    shared,
     logins: new LoginGuard(
       {
         loginsPerIp: config.limits.loginsPerIp,
@@ -139,6 +159,15 @@ export function buildServices(deps: ServiceDependencies, metrics: GatewayMetrics
         deviceMaxAgeMs,
       },
       clock,
+      {
+        devices: shared.trustedDevices(
+          { devicesMax: config.sessions.cacheEntriesMax, deviceMaxAgeMs },
+          clock,
+        ),
+        byIp: shared.rateLimiter('logins-ip', config.limits.loginsPerIp, clock),
+        byUsername: shared.rateLimiter('logins-name', config.limits.loginsPerUsername, clock),
+        byDevice: shared.rateLimiter('logins-device', config.limits.loginsPerUsername, clock),
+      },
     ),
     metrics,
     audit,
@@ -150,7 +179,7 @@ export function buildServices(deps: ServiceDependencies, metrics: GatewayMetrics
     apiKeys,
     apiKeyAuth: {
       apiKeys,
-      replay: new ReplayGuard(config.apiKeys.replayEntriesMax, clock),
+      replay: shared.signatureReplay(config.apiKeys.replayEntriesMax, clock),
       clock,
       audit,
       countAudit: (event) => metrics.audit.inc({ event }),

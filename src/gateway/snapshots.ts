@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { SnapshotTaken } from '../journal/snapshot-scheduler.js';
 import { principalOf } from './authentication.js';
 import { GatewayError } from './errors.js';
+import { replies, SnapshotReply } from './responses.js';
 
 export const snapshotRoute: FastifyPluginAsyncTypebox<{
   takeSnapshot: () => Promise<SnapshotTaken>;
@@ -13,7 +14,14 @@ export const snapshotRoute: FastifyPluginAsyncTypebox<{
   const context = app.services;
   app.post(
     '/api/v1/admin/snapshots',
-    { config: { auth: 'admin' }, schema: { tags: ['admin'], summary: 'Take a snapshot now (admin)' } },
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags: ['admin'],
+        response: replies({ 201: SnapshotReply }),
+        summary: 'Take a snapshot now (admin)',
+      },
+    },
     async (request, reply) => {
       const admin = { id: principalOf(request).userId };
       let taken: SnapshotTaken;

@@ -12,12 +12,18 @@ import type {
   TimeInForce,
 } from '../core/types.js';
 import type { CommandOutcome, CommandSequencer } from '../ports.js';
-import type { AbnormalTrafficDetector } from './abnormal-traffic.js';
 import { formatUnits, lotsToQty, minorToAmount, minorToPrice, priceToMinor, qtyToLots } from './decimal.js';
 import { GatewayError, orQueueFull, type ReplyCode } from './errors.js';
 import { IdempotencyConflict, type IdempotencyIndex } from './idempotency.js';
 import type { Market, MarketRegistry } from './markets.js';
-import type { TokenBuckets } from './rate-limits.js';
+import {
+  type AbnormalTraffic,
+  type Admission,
+  composedAdmission,
+  type MaybePromise,
+  type OrderAdmission,
+  type RateLimiter,
+} from './shared-services.js';
 
 export interface PlaceRequest {
   symbol: string;
@@ -95,8 +101,10 @@ export interface TradingDependencies {
   sequencer: CommandSequencer;
   markets: MarketRegistry;
   idempotency: IdempotencyIndex<PlaceResult>;
-  abnormal: AbnormalTrafficDetector;
-  orderBuckets: TokenBuckets;
+  abnormal: AbnormalTraffic;
+  orderBuckets: RateLimiter;
+  /** The checks over `abnormal` and `orderBuckets` (default: one after another). */
+  admission?: OrderAdmission;
   /** Observes the time from submit to durable outcome. */
   observeEngineSeconds: (seconds: number) => void;
   /** The caller's own balance of one asset in minor units, to say what a refused order lacked. */
@@ -127,10 +135,15 @@ const amendUpMessage =
   'place in the queue); to increase the size, cancel the order and place a new one';
 
 export class TradingService {
-  constructor(private readonly deps: TradingDependencies) {}
+  private readonly admission: OrderAdmission;
+
+  constructor(private readonly deps: TradingDependencies) {
+    this.admission = deps.admission ?? composedAdmission(deps.orderBuckets, deps.abnormal);
+  }
 
   async place(user: number, request: PlaceRequest): Promise<PlaceResult> {
-    this.admit(user);
+    const admitting = this.admit(user);
+    if (admitting !== undefined) await admitting;
     checkClientOrderId(request.clientOrderId);
     const command = placeCommand(user, request, this.marketOf(request.symbol));
     return this.submitOrder(user, request, command);
@@ -138,7 +151,8 @@ export class TradingService {
 
   /** Places an OCO pair; idempotent by clientOrderId like `place` (docs/API.md "OCO orders"). */
   async placeOco(user: number, request: OcoRequest): Promise<PlaceResult> {
-    this.admit(user);
+    const admitting = this.admit(user);
+    if (admitting !== undefined) await admitting;
     checkClientOrderId(request.clientOrderId);
     const market = this.marketOf(request.symbol);
     const command = ocoCommand(user, request, market);
@@ -181,7 +195,8 @@ export class TradingService {
   }
 
   async cancel(user: number, orderId: number): Promise<CancelResult> {
-    this.admit(user);
+    const admitting = this.admit(user);
+    if (admitting !== undefined) await admitting;
     const outcome = await this.submit(user, { op: 'cancel', user, id: orderId });
     const cancelled = outcome.events.find((event) => event.ev === 'cancelled');
     if (cancelled === undefined || cancelled.ev !== 'cancelled') throw this.rejected(user, outcome);
@@ -192,7 +207,8 @@ export class TradingService {
   }
 
   async amend(user: number, orderId: number, symbol: string, qty: string): Promise<AmendResult> {
-    this.admit(user);
+    const admitting = this.admit(user);
+    if (admitting !== undefined) await admitting;
     const market = this.marketOf(symbol);
     const qtyLots = qtyToLots(qty, market.scale);
     if (!qtyLots.ok) throw new GatewayError('INVALID_QTY', `qty ${qtyLots.message}`, 'qty');
@@ -212,26 +228,28 @@ export class TradingService {
     return market;
   }
 
-  /** Rate limit and suspension, checked before anything reaches the sequencer. */
-  /** Suspension and the per-user order rate: every trading request (orders, claims) passes here. */
-  admit(user: number): void {
-    const suspendedMs = this.deps.abnormal.suspendedForMs(user);
-    if (suspendedMs > 0) {
-      const seconds = Math.ceil(suspendedMs / 1000);
-      throw new GatewayError('SUSPENDED', 'trading suspended after abnormal traffic', undefined, seconds);
-    }
-    const taken = this.deps.orderBuckets.take(String(user));
-    if (!taken.ok) {
-      throw new GatewayError('RATE_LIMITED', 'order rate limit', undefined, taken.retryAfterSeconds);
-    }
-    this.deps.abnormal.recordOrder(user);
+  /**
+   * Suspension and the per-user order rate: every trading request (orders, claims) passes here,
+   * before anything reaches the sequencer. Undefined when the answer was immediate (in-process
+   * limits: no promise per order); a promise when the limits are shared (cluster mode).
+   */
+  admit(user: number): Promise<void> | undefined {
+    const verdict = this.admission.admit(user);
+    if (!(verdict instanceof Promise)) return refuseUnlessAdmitted(verdict);
+    return verdict.then(refuseUnlessAdmitted);
+  }
+
+  /** Counts a reject; a shared counter that cannot be reached is the adapter's to log. */
+  private recordReject(user: number): void {
+    const recorded: MaybePromise<void> = this.deps.abnormal.recordReject(user);
+    if (recorded instanceof Promise) recorded.catch(() => {});
   }
 
   private async placeOnce(user: number, command: OrderCommand): Promise<PlaceResult> {
     // Without ids: the sequencer stamps them (journalText).
     const outcome = await this.submit(user, command as Command);
     const result = this.placeResult(user, command, outcome);
-    if (result.status === 'rejected') this.deps.abnormal.recordReject(user);
+    if (result.status === 'rejected') this.recordReject(user);
     return result;
   }
 
@@ -297,13 +315,23 @@ export class TradingService {
   }
 
   private rejected(user: number, outcome: CommandOutcome): GatewayError {
-    this.deps.abnormal.recordReject(user);
+    this.recordReject(user);
     const rejected = outcome.events.find((event) => event.ev === 'rejected');
     if (rejected === undefined || rejected.ev !== 'rejected') {
       return new GatewayError('INTERNAL', 'the engine gave no outcome for the command');
     }
     return rejectError(rejected.reason);
   }
+}
+
+function refuseUnlessAdmitted(admission: Admission): undefined {
+  if (admission.ok) return undefined;
+  if (admission.suspendedMs > 0) {
+    const seconds = Math.ceil(admission.suspendedMs / 1000);
+    throw new GatewayError('SUSPENDED', 'trading suspended after abnormal traffic', undefined, seconds);
+  }
+  const retryAfterSeconds = 'retryAfterSeconds' in admission ? admission.retryAfterSeconds : 1;
+  throw new GatewayError('RATE_LIMITED', 'order rate limit', undefined, retryAfterSeconds);
 }
 
 /** The journaled place command: the engine's fields and the request's clientOrderId. */

@@ -2,7 +2,7 @@
 // TypeBox compiler, and the same `VALIDATION_FAILED` error naming the first field at fault. REST
 // uses it as Fastify's validator compiler (body, query, params); the WebSocket dispatcher calls
 // the compiled checks on each message.
-import type { Static, TSchema } from '@sinclair/typebox';
+import { Kind, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifySchemaCompiler } from 'fastify';
 import { GatewayError } from './errors.js';
@@ -28,7 +28,10 @@ export function compileCheck<T extends TSchema>(schema: T, where = 'message'): (
 }
 
 /** Fastify's validator compiler: every route schema is TypeBox and is checked as WebSocket messages are. */
-export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
+export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart, method, url }) => {
+  // A plain JSON schema would need a second validator (and a second error path): refuse it at start.
+  if (!(Kind in schema))
+    throw new Error(`${method} ${url}: the ${httpPart} schema must be written with TypeBox`);
   const checker = TypeCompiler.Compile(schema);
   const where = httpPart ?? 'request';
   return (value: unknown) => (checker.Check(value) ? { value } : { error: failure(checker, value, where) });

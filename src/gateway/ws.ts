@@ -111,6 +111,11 @@ export const webSocketRoute: FastifyPluginAsync = async (app) => {
   const { streams } = context.state;
 
   context.sessions.onEnded((tokenHash, userId, reason) => streams.closeSession(userId, tokenHash, reason));
+  // Ends may have been missed (the cross-gateway feed was interrupted): every socket's session is
+  // read from the store again, and a socket whose session is gone closes (SESSION_ENDED).
+  context.sessions.onResync(() => {
+    for (const connection of connections) void watchExpiry(connection);
+  });
 
   const heartbeat = setInterval(() => {
     for (const connection of connections) {
@@ -256,7 +261,14 @@ export const webSocketRoute: FastifyPluginAsync = async (app) => {
   async function onMessage(connection: Connection, raw: string): Promise<void> {
     if (connection.refusing) return;
     // Every frame is charged before it is parsed: a frame that is not even JSON costs a token too.
-    const allowed = context.buckets.requestsPerIp.take(connection.ip);
+    let allowed = context.buckets.requestsPerIp.take(connection.ip);
+    if (allowed instanceof Promise) {
+      try {
+        allowed = await allowed;
+      } catch (error) {
+        return send(connection, { id: null, ok: false, error: errorBodyOf(error) });
+      }
+    }
     if (!allowed.ok)
       return refuseFrame(connection, null, { code: 'RATE_LIMITED', message: 'request rate limit' });
     let message: Record<string, unknown>;

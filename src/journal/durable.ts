@@ -43,7 +43,7 @@ export const defaultJournalSettings: JournalSettings = {
   snapshotEveryCommands: 1_000_000,
   snapshotEveryMs: 10 * 60_000,
   retainSegments: false,
-  snapshotStateHash: false,
+  snapshotStateHash: true,
 };
 
 export interface OpenSequencerOptions extends Partial<JournalSettings> {

@@ -28,7 +28,7 @@ export interface SnapshotPolicy {
   retainSegments: boolean;
   /**
    * Store engine.stateHash() with the snapshot so recovery can check that loading it gives the
-   * same state. Costs a full-state hash inside the pause (several times exportState()).
+   * same state (on by default). Costs a full-state hash inside the pause (see docs/OPERATIONS.md).
    */
   snapshotStateHash: boolean;
 }

@@ -89,15 +89,33 @@ export interface HubStats {
   slowDisconnects: number;
 }
 
+/**
+ * How channel messages are numbered. `counter` (one process): 1, 2, 3… from the channel's
+ * creation, under an epoch that changes on every start. `positional` (cluster gateways): derived
+ * from the event stream, so every gateway gives the same message the same number and a client can
+ * resume with `since` on another gateway: the k-th message published while the outcome at stream
+ * sequence P is applied is numbered P × positionalStride + k (beyond the stride, one more than the
+ * previous message), and a channel created after P starts at (P + 1) × positionalStride − 1.
+ */
+export type ChannelNumbering = { kind: 'counter' } | { kind: 'positional'; position: () => number };
+
+/** Message numbers one stream position spans in positional numbering. */
+export const positionalStride = 1_024;
+
 /** A channel exists once someone subscribed to it; from then on it keeps its history. */
 class Channel {
-  seq = 0;
+  seq: number;
   /** The key in the hub's map: the name, with `#engine` for the engine-units twin. */
   readonly key: string;
   readonly subscribers = new Set<HubConnection>();
   readonly conflated: boolean;
   private readonly prefix: string;
+  /** The last `historyMax` messages and their numbers, a ring written at `written % historyMax`. */
   private readonly history: string[];
+  private readonly historySeqs: number[];
+  private written = 0;
+  /** Messages numbered at or below this are not all kept (before the channel existed, or evicted). */
+  private keptAbove: number;
 
   constructor(
     readonly parsed: ChannelName,
@@ -105,17 +123,30 @@ class Channel {
     /** Names this incarnation of the channel: its seq means nothing under another epoch. */
     readonly epoch: string,
     readonly units: ChannelUnits,
+    private readonly numbering: ChannelNumbering,
   ) {
     this.key = channelKey(parsed.name, units);
     this.conflated = isConflated(parsed.kind);
     this.prefix = `{"ch":${JSON.stringify(parsed.name)},"seq":`;
     this.history = new Array(historyMax);
+    this.historySeqs = new Array(historyMax);
+    this.seq = numbering.kind === 'counter' ? 0 : (numbering.position() + 1) * positionalStride - 1;
+    this.keptAbove = this.seq;
+  }
+
+  private nextSeq(): number {
+    if (this.numbering.kind === 'counter') return this.seq + 1;
+    return Math.max(this.seq + 1, this.numbering.position() * positionalStride);
   }
 
   encode(data: unknown): string {
-    this.seq += 1;
+    this.seq = this.nextSeq();
     const encoded = `${this.prefix}${this.seq},"data":${JSON.stringify(data) ?? 'null'}}`;
-    this.history[this.seq % this.historyMax] = encoded;
+    const slot = this.written % this.historyMax;
+    if (this.written >= this.historyMax) this.keptAbove = this.historySeqs[slot];
+    this.history[slot] = encoded;
+    this.historySeqs[slot] = this.seq;
+    this.written += 1;
     return encoded;
   }
 
@@ -125,9 +156,13 @@ class Channel {
 
   /** Messages after `since`, or undefined when some of them are no longer kept. */
   replayAfter(since: number): string[] | undefined {
-    if (since > this.seq || this.seq - since > this.historyMax) return undefined;
+    if (since > this.seq || since < this.keptAbove) return undefined;
     const replay: string[] = [];
-    for (let seq = since + 1; seq <= this.seq; seq += 1) replay.push(this.history[seq % this.historyMax]);
+    const kept = Math.min(this.written, this.historyMax);
+    for (let index = this.written - kept; index < this.written; index += 1) {
+      const slot = index % this.historyMax;
+      if (this.historySeqs[slot] > since) replay.push(this.history[slot]);
+    }
     return replay;
   }
 }
@@ -214,10 +249,24 @@ export class ChannelHub implements ChannelPublisher {
   private readonly formatter: ChannelFormatter | undefined;
   private readonly counters = { published: 0, sent: 0, conflated: 0, slowDisconnects: 0 };
 
-  constructor(options: { limits?: Partial<HubLimits>; epoch?: string; formatter?: ChannelFormatter } = {}) {
+  private readonly numbering: ChannelNumbering;
+
+  /**
+   * `numbering` positional (cluster gateways) needs an `epoch` that every gateway shares: channel
+   * epochs are then the hub's epoch alone, the same on every gateway and across restarts.
+   */
+  constructor(
+    options: {
+      limits?: Partial<HubLimits>;
+      epoch?: string;
+      formatter?: ChannelFormatter;
+      numbering?: ChannelNumbering;
+    } = {},
+  ) {
     this.limits = { ...defaultHubLimits, ...options.limits };
     this.formatter = options.formatter;
     this.epoch = options.epoch ?? Date.now().toString(36);
+    this.numbering = options.numbering ?? { kind: 'counter' };
   }
 
   addSource(source: ChannelSource): void {
@@ -400,12 +449,11 @@ export class ChannelHub implements ChannelPublisher {
   private createChannel(parsed: ChannelName, units: ChannelUnits): Channel | undefined {
     if (this.channels.size >= this.limits.channelsMax && !this.evictIdleChannel()) return undefined;
     this.channelsCreated += 1;
-    const channel = new Channel(
-      parsed,
-      this.limits.historyMax,
-      `${this.epoch}.${this.channelsCreated.toString(36)}`,
-      units,
-    );
+    const epoch =
+      this.numbering.kind === 'positional'
+        ? this.epoch
+        : `${this.epoch}.${this.channelsCreated.toString(36)}`;
+    const channel = new Channel(parsed, this.limits.historyMax, epoch, units, this.numbering);
     this.channels.set(channel.key, channel);
     return channel;
   }

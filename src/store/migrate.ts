@@ -15,13 +15,22 @@ export async function migrate(
   logger: Logger,
   wanted: readonly Migration[] = migrations,
 ): Promise<MigrationReport> {
-  await database.execScript(
-    `CREATE TABLE IF NOT EXISTS schema_migrations (
+  const createTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
        version integer PRIMARY KEY,
        name text NOT NULL,
        applied_at_ms bigint NOT NULL
-     )`,
-  );
+     )`;
+  if (database.backend === 'postgres') {
+    // Two processes starting at once (cluster gateways, the projector) would race on CREATE TABLE
+    // IF NOT EXISTS (a unique violation in pg_type): a transaction-scoped advisory lock per schema
+    // serialises them; the migrations below then lock the table itself.
+    await database.transaction(async (executor) => {
+      await executor.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`hoga.migrate.${database.schema}`]);
+      await database.execScript(createTable, executor);
+    });
+  } else {
+    await database.execScript(createTable);
+  }
   const applied: number[] = [];
   for (const migration of wanted) {
     if (await applyOne(database, migration)) {

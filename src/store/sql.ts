@@ -110,8 +110,13 @@ export async function openPostgres(databaseUrl: string, schema: string): Promise
   });
   // A broken idle connection must not crash the process; the next query reports the failure.
   pool.on('error', () => undefined);
-  await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-  return new PostgresDatabase(pool, schema);
+  // Under an advisory lock: concurrent CREATE SCHEMA IF NOT EXISTS can fail with a unique violation.
+  const database = new PostgresDatabase(pool, schema);
+  await database.transaction(async (executor) => {
+    await executor.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`hoga.schema.${schema}`]);
+    await executor.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  });
+  return database;
 }
 
 class PostgresDatabase implements SqlDatabase {

@@ -98,7 +98,7 @@ it('ccxt REST: loadMarkets, fetchTime, fetchOrderBook, fetchTicker(s), fetchTrad
   assert.equal(Number(openTime) % 60_000, 0);
 });
 
-it('ccxt.pro WebSocket: watchOrderBook, watchTrades, watchOHLCV follow live trading', async () => {
+it('ccxt.pro WebSocket: watchOrderBook, watchTrades, watchOHLCV, watchTicker follow live trading', async () => {
   const exchange = new ccxt.pro.binance(hogaCcxtConfig(test.exchange.url));
   try {
     // ccxt opens ws:// (not wss://) URLs only through an HTTP agent, loaded once by this documented call.
@@ -108,9 +108,10 @@ it('ccxt.pro WebSocket: watchOrderBook, watchTrades, watchOHLCV follow live trad
     const watchedBook = exchange.watchOrderBook('BTC/USDT');
     const watchedTrades = exchange.watchTrades('BTC/USDT');
     const watchedCandles = exchange.watchOHLCV('BTC/USDT', '1m');
+    const watchedTicker = exchange.watchTicker('BTC/USDT');
     // Each watch resolves on its stream's next message: keep trading until all three have one.
     let price = 101;
-    const settled = Promise.all([watchedBook, watchedTrades, watchedCandles]);
+    const settled = Promise.all([watchedBook, watchedTrades, watchedCandles, watchedTicker]);
     let done = false;
     void settled.finally(() => {
       done = true;
@@ -139,6 +140,9 @@ it('ccxt.pro WebSocket: watchOrderBook, watchTrades, watchOHLCV follow live trad
     assert.equal(trades[0].symbol, 'BTC/USDT');
     assert.equal(trades[0].side, 'buy');
     assert.equal(trades[0].amount, 0.01);
+    const ticker = await watchedTicker;
+    assert.equal(ticker.symbol, 'BTC/USDT');
+    assert.ok(typeof ticker.last === 'number' && ticker.last > 0, JSON.stringify(ticker.info));
     const candles = await watchedCandles;
     assert.ok(candles.length >= 1);
     const last = candles.at(-1) ?? [];

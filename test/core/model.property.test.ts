@@ -203,6 +203,8 @@ const coverageMinimum: Readonly<Record<string, number>> = {
   activatedFok: 500,
   activatedRested: 500,
   pendingBoundRejects: 100,
+  fillBoundRejects: 40,
+  fillBoundExpiries: 2,
 };
 
 const ordersOps = new Set<unknown>(['place', 'cancel', 'amend', 'oco']);

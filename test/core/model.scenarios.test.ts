@@ -254,6 +254,71 @@ const scenarios: Scenario[] = [
     ],
     expect: (lines) => assert.equal(count(lines, 'rejected', 'LIMIT_EXCEEDED'), 4),
   },
+  {
+    name: 'fill bound: an order whose sweep (iceberg refills counted) would pass it is rejected, its id stays free',
+    limits: { fillsPerCommandMax: 2 },
+    commands: [
+      feeFree,
+      deposit(1, 'X', 1000),
+      deposit(2, 'Y', 100_000),
+      limitOrder({ user: 1, id: 1, side: 'sell', qty: 6, price: 100, displayQty: 1 }),
+      limitOrder({ user: 2, id: 2, side: 'buy', qty: 3, price: 100 }),
+      { op: 'place', user: 2, id: 2, symbol: 'X/Y', side: 'buy', type: 'market', qty: 3 },
+      limitOrder({ user: 2, id: 2, side: 'buy', qty: 2, price: 100 }),
+    ],
+    expect: (lines) => {
+      assert.equal(count(lines, 'rejected', 'LIMIT_EXCEEDED'), 2);
+      assert.equal(count(lines, 'trade'), 2);
+    },
+  },
+  {
+    name: 'fill bound: activated stop orders past the command budget expire UNFILLED (a FOK one too), one within it runs',
+    limits: { fillsPerCommandMax: 3 },
+    commands: [
+      feeFree,
+      deposit(1, 'X', 1000),
+      deposit(2, 'Y', 100_000),
+      deposit(3, 'Y', 100_000),
+      limitOrder({ user: 1, id: 1, side: 'sell', qty: 1, price: 100 }),
+      limitOrder({ user: 1, id: 2, side: 'sell', qty: 1, price: 105 }),
+      limitOrder({ user: 1, id: 3, side: 'sell', qty: 1, price: 110 }),
+      limitOrder({ user: 1, id: 4, side: 'sell', qty: 1, price: 115 }),
+      limitOrder({ user: 3, id: 30, side: 'buy', qty: 3, price: 115, stopPrice: 100, trigger: 'stopLoss' }),
+      limitOrder({
+        user: 3,
+        id: 31,
+        side: 'buy',
+        qty: 3,
+        price: 115,
+        tif: 'FOK',
+        stopPrice: 100,
+        trigger: 'stopLoss',
+      }),
+      {
+        op: 'place',
+        user: 3,
+        id: 32,
+        symbol: 'X/Y',
+        side: 'buy',
+        type: 'market',
+        qty: 1,
+        stopPrice: 100,
+        trigger: 'stopLoss',
+      },
+      limitOrder({ user: 2, id: 10, side: 'buy', qty: 1, price: 100 }),
+    ],
+    expect: (lines) => {
+      assert.equal(count(lines, 'triggered'), 3);
+      assert.deepEqual(
+        lines.filter((line) => line.ev === 'expired').map((line) => [line.id, line.qty, line.reason]),
+        [
+          [30, 3, 'UNFILLED'],
+          [31, 3, 'UNFILLED'],
+        ],
+      );
+      assert.equal(count(lines, 'trade'), 2);
+    },
+  },
 ];
 
 describe('engine versus reference model on edge scenarios', () => {

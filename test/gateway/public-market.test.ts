@@ -2,7 +2,7 @@
 // in progress, all without a session and all in the market's decimal units.
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { startTestExchange, type TestExchange } from './support/exchange.js';
+import { startTestExchange, type TestExchange, TestSocket } from './support/exchange.js';
 
 let test: TestExchange;
 let clockMs = Date.UTC(2026, 0, 5, 10, 0, 0);
@@ -161,4 +161,53 @@ it('bad input gets a stable code', async () => {
   assert.equal(unknownTicker.body.code, 'UNKNOWN_SYMBOL');
   const badFlag = await test.api.call('GET', '/api/v1/candles?symbol=BTC-USD&interval=1m&includeOpen=yes');
   assert.equal(badFlag.body.code, 'VALIDATION_FAILED');
+});
+
+it('WebSocket channels carry the same decimal units as REST; "units":"engine" keeps the integers', async () => {
+  const socket = await TestSocket.open(test.exchange.url);
+  try {
+    const snapshotOf = async (ch: string, units?: string) => {
+      const ack = await socket.request('subscribe', units === undefined ? { ch } : { ch, units });
+      assert.equal(ack.ok, true, JSON.stringify(ack));
+      assert.equal(ack.units, units ?? 'decimal');
+      const message = await socket.next((pushed) => pushed.ch === ch && pushed.snapshot === true);
+      // Taken out, so that the same channel's next snapshot (another units) is not this one.
+      socket.pushes.splice(socket.pushes.indexOf(message), 1);
+      return message.data;
+    };
+    const depth = await snapshotOf('depth.BTC-USD');
+    const rest = await test.api.expect(200, 'GET', '/api/v1/market/depth?symbol=BTC-USD&limit=1000');
+    assert.deepEqual(depth, rest);
+    const trades = await snapshotOf('trades.BTC-USD');
+    assert.deepEqual(trades, await test.api.expect(200, 'GET', '/api/v1/market/trades?symbol=BTC-USD'));
+    const ticker = await snapshotOf('ticker.BTC-USD');
+    assert.deepEqual(
+      [ticker.symbol, ticker.last, ticker.volume, ticker.quoteVolume],
+      ['BTC-USD', '101.50', '0.300', '30.450000'],
+    );
+    const candle = await snapshotOf('candles.BTC-USD.1h');
+    assert.deepEqual(
+      [
+        candle.symbol,
+        candle.interval,
+        candle.open,
+        candle.volume,
+        candle.quoteVolume,
+        candle.trades,
+        candle.closed,
+      ],
+      ['BTC-USD', '1h', '101.50', '0.300', '30.450000', 2, false],
+    );
+    const engineTrades = await snapshotOf('trades.BTC-USD', 'engine');
+    // Engine units: quote minor units (micro USD) per 0.001 BTC lot, and lots.
+    assert.deepEqual(
+      engineTrades.map((trade: { price: number; qty: number }) => [trade.price, trade.qty]),
+      [
+        [101_500, 100],
+        [101_500, 200],
+      ],
+    );
+  } finally {
+    socket.close();
+  }
 });

@@ -17,6 +17,7 @@ import { LoginGuard, type LoginGuardOptions } from '../../src/gateway/login-guar
 import { PasswordHasher } from '../../src/gateway/passwords.js';
 import { TokenBuckets } from '../../src/gateway/rate-limits.js';
 import { SessionManager } from '../../src/gateway/sessions.js';
+import type { MaybePromise } from '../../src/gateway/shared-services.js';
 import { openStore } from '../../src/store/store.js';
 import { MemorySessionStore } from './support/memory-store.js';
 
@@ -31,6 +32,12 @@ const guardOptions: LoginGuardOptions = {
   devicesMax: 10,
   deviceMaxAgeMs: 60_000,
 };
+
+/** The in-process adapters answer at once: the guard's result without a promise. */
+function now<T>(value: MaybePromise<T>): T {
+  assert.ok(!(value instanceof Promise), 'the in-process guard answered later');
+  return value as T;
+}
 
 function admitted(attempt: () => unknown): boolean {
   try {
@@ -62,7 +69,7 @@ describe('LoginGuard', () => {
   it('lets a known device of the user through a locked name and a busy IP, on the trusted lane', () => {
     const clock = manualClock();
     const guard = new LoginGuard(guardOptions, clock.read);
-    const device = guard.rememberDevice('victim', undefined);
+    const device = now(guard.rememberDevice('victim', undefined));
     for (let attempt = 0; attempt < 20; attempt += 1)
       admitted(() => guard.admitLogin(`10.0.2.${attempt}`, 'victim', undefined));
     assert.equal(
@@ -71,8 +78,8 @@ describe('LoginGuard', () => {
       'name locked',
     );
     assert.equal(guard.admitLogin('10.0.2.0', 'VICTIM', device), 'trusted');
-    assert.equal(guard.rememberDevice('victim', device), device, 'a known device keeps its token');
-    const other = guard.rememberDevice('mallory', undefined);
+    assert.equal(now(guard.rememberDevice('victim', device)), device, 'a known device keeps its token');
+    const other = now(guard.rememberDevice('mallory', undefined));
     assert.equal(
       admitted(() => guard.admitLogin('10.0.2.0', 'victim', other)),
       false,
@@ -88,7 +95,7 @@ describe('LoginGuard', () => {
 
   it('gives a trusted device its own bucket, so a stolen device cookie still guesses slowly', () => {
     const guard = new LoginGuard(guardOptions, manualClock().read);
-    const device = guard.rememberDevice('victim', undefined);
+    const device = now(guard.rememberDevice('victim', undefined));
     const results = Array.from({ length: 7 }, () =>
       admitted(() => guard.admitLogin('10.0.5.1', 'victim', device)),
     );

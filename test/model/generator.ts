@@ -1020,6 +1020,7 @@ export const tinyLimits: EngineLimits = {
   restingOrdersMax: 7,
   pendingOrdersPerSymbolMax: 3,
   pendingOrdersPerUserMax: 2,
+  fillsPerCommandMax: 4,
 };
 
 /** A whole stream for one seed (the model is run alongside so the generator can peek). */

@@ -91,6 +91,9 @@ export interface ModelStats {
   pendingBoundRejects: number;
   /** Activated stop-limit remainders that found the book's bounds reached and expired. */
   activatedIntoFullBook: number;
+  /** Placed orders refused (LIMIT_EXCEEDED) and activated ones expired by the command's fill bound. */
+  fillBoundRejects: number;
+  fillBoundExpiries: number;
 }
 
 interface ModelOffering {
@@ -256,6 +259,8 @@ export class ReferenceModel {
     activatedRested: 0,
     pendingBoundRejects: 0,
     activatedIntoFullBook: 0,
+    fillBoundRejects: 0,
+    fillBoundExpiries: 0,
   };
   /** The running command's `ts` (absent means 0): claims and coupons depend on it. */
   private commandTs = 0;
@@ -718,6 +723,11 @@ export class ReferenceModel {
     if (this.account(user, reservation.asset).available < reservation.amount) {
       return reject('INSUFFICIENT_FUNDS');
     }
+    // The fill bound: every fill takes at least one lot, so only a larger qty can pass it.
+    if (stop === undefined && qty > this.fillsMax() && this.trialFills(taker, true) > this.fillsMax()) {
+      this.stats.fillBoundRejects++;
+      return reject('LIMIT_EXCEEDED');
+    }
     this.usedIds.add(id);
     this.reserve(user, reservation.asset, reservation.amount);
     if (stop !== undefined) {
@@ -909,11 +919,46 @@ export class ReferenceModel {
     this.triggerAfter(taker.symbol.symbol, this.run(taker, lines), 1, queue, lines);
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
       const activated = takerOf(next.order, this.symbols.get(next.order.symbol)!);
+      // Past the command's fill bound the activated order expires whole, before its run.
+      const budget = this.fillsMax() - lines.filter((line) => line.ev === 'trade').length;
+      if (activated.remaining > budget && this.trialFills(activated, false) > budget) {
+        this.stats.fillBoundExpiries++;
+        this.releaseTaker(activated);
+        lines.push({ ev: 'expired', id: activated.id, qty: activated.remaining, reason: 'UNFILLED' });
+        continue;
+      }
       if (activated.tif === 'FOK') this.stats.activatedFok++;
       const prices = this.run(activated, lines);
       if (this.market.orders.some((order) => order.id === activated.id)) this.stats.activatedRested++;
       this.triggerAfter(activated.symbol.symbol, prices, next.depth + 1, queue, lines);
     }
+  }
+
+  private fillsMax(): number {
+    return this.limits.fillsPerCommandMax ?? defaultEngineLimits.fillsPerCommandMax!;
+  }
+
+  /**
+   * The trades the taker's sweep would make, counted by running it for real on a copy of the
+   * market that is then put back (as the FOK dry run). `reserve`: the taker does not hold its
+   * reservation yet (a placed order before acceptance).
+   */
+  private trialFills(taker: Taker, reserve: boolean): number {
+    const before = copyMarket(this.market);
+    const statsBefore = { ...this.stats };
+    const refills = this.refillsInRun;
+    const trial = { ...taker };
+    if (reserve) {
+      const reservation = this.reservationOf(trial);
+      this.reserve(trial.user, reservation.asset, reservation.amount);
+    }
+    const lines: ReplayLine[] = [];
+    this.refillsInRun = new Map();
+    this.sweep(trial, lines);
+    this.market = before;
+    Object.assign(this.stats, statsBefore);
+    this.refillsInRun = refills;
+    return lines.filter((line) => line.ev === 'trade').length;
   }
 
   /**
