@@ -7,6 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { Histogram } from 'prom-client';
 import { registerBinanceApi } from './binance/plugin.js';
+import { binancePrivateRoutes } from './binance/private-routes.js';
+import { binanceWsApiRoute } from './binance/ws-api.js';
 import type { ExchangeConfig } from './config.js';
 import type { MatchingEngine } from './core/types.js';
 import {
@@ -342,14 +344,25 @@ async function startLocked(
   });
   registerPublicMarketRoutes(app, { markets: state.markets, data: marketData, clock: services.clock });
   await app.register(snapshotRoute, { takeSnapshot: () => sequencer.snapshot() });
-  const binance = await registerBinanceApi(app, {
-    context: services,
-    data: marketData,
-    candles: readModel,
-    beforeCandles: () => candleWriter.flushAdded(),
-    weights: { weightPerMinuteMax: config.binanceWeightPerMinute },
-    bus,
-  });
+  const binance = await registerBinanceApi(
+    app,
+    {
+      context: services,
+      data: marketData,
+      candles: readModel,
+      beforeCandles: () => candleWriter.flushAdded(),
+      weights: { weightPerMinuteMax: config.binanceWeightPerMinute },
+      bus,
+    },
+    [
+      async (scope) => {
+        await scope.register(binancePrivateRoutes);
+      },
+      async (scope) => {
+        await scope.register(binanceWsApiRoute);
+      },
+    ],
+  );
   services.metrics.gauge(
     'hoga_binance_stream_connections',
     'Open Binance-compatible market-stream sockets (/binance/ws, /binance/stream)',

@@ -138,6 +138,10 @@ export const binanceErrorTable: Record<ErrorCode, Row> = {
 
 /** A Hoga GatewayError in Binance's shape (status, code, message, Retry-After kept). */
 export function fromGatewayError(error: GatewayError): BinanceError {
+  // A signed-request refusal (src/gateway/api-key-auth.ts) carries Binance's exact code and message.
+  const own = (error as { binance?: BinanceErrorBody }).binance;
+  if (own !== undefined)
+    return new BinanceError(error.statusCode, own.code, own.msg, error.retryAfterSeconds);
   const mapped = binanceErrorTable[error.code] ?? row(500, UNKNOWN);
   return new BinanceError(mapped.status, mapped.code, mapped.msg ?? error.message, error.retryAfterSeconds);
 }

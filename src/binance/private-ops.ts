@@ -133,6 +133,51 @@ export class PrivateOperations {
     });
   }
 
+  /**
+   * `POST /api/v3/orderList/oco` as Hoga's OCO (a post-only limit leg and a stop leg): a SELL's
+   * above leg is the LIMIT_MAKER and its below leg the STOP_LOSS(_LIMIT); a BUY the other way round.
+   */
+  async placeOco(user: number, params: Params) {
+    const market = this.marketOf(params);
+    const side = sides[required(params, 'side')];
+    if (side === undefined) throw new BinanceError(400, -1117, 'Invalid side.');
+    const [limitLeg, stopLeg] = side === 'sell' ? ['above', 'below'] : ['below', 'above'];
+    if (params.get(`${limitLeg}Type`) !== 'LIMIT_MAKER')
+      throw new BinanceError(
+        400,
+        -1106,
+        `Parameter '${limitLeg}Type' must be LIMIT_MAKER for a ${side} OCO.`,
+      );
+    const stopType = required(params, `${stopLeg}Type`);
+    if (stopType !== 'STOP_LOSS' && stopType !== 'STOP_LOSS_LIMIT')
+      throw new BinanceError(400, -1106, `Parameter '${stopLeg}Type' must be STOP_LOSS or STOP_LOSS_LIMIT.`);
+    const result = await this.services.trading.placeOco(user, {
+      symbol: market.symbol,
+      side,
+      qty: required(params, 'quantity'),
+      price: required(params, `${limitLeg}Price`),
+      stopPrice: required(params, `${stopLeg}StopPrice`),
+      stopLimitPrice: stopType === 'STOP_LOSS_LIMIT' ? required(params, `${stopLeg}Price`) : undefined,
+      clientOrderId: params.get('listClientOrderId'),
+    });
+    const symbol = market.base + market.quote;
+    const legs = [result.orderId, result.stopOrderId ?? result.orderId];
+    return {
+      orderListId: result.orderId,
+      contingencyType: 'OCO',
+      listStatusType: 'EXEC_STARTED',
+      listOrderStatus: 'EXECUTING',
+      listClientOrderId: result.clientOrderId ?? String(result.orderId),
+      transactionTime: result.ts,
+      symbol,
+      orders: legs.map((orderId) => ({ symbol, orderId, clientOrderId: String(orderId) })),
+      orderReports: legs
+        .map((orderId) => this.services.state.tracker.order(user, orderId))
+        .filter((order): order is TrackedOrder => order !== undefined)
+        .map((order) => this.view(user, order)),
+    };
+  }
+
   async order(user: number, params: Params) {
     const market = this.marketOf(params);
     const order = this.ownOrder(user, params) ?? (await orderFromHistory(this.services, user, params));

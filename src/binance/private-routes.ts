@@ -24,19 +24,10 @@ export const binancePrivateRoutes: FastifyPluginAsync = async (app) => {
     );
     scope.setErrorHandler((thrown, request, reply) => {
       const error = binanceErrorOf(thrown);
-      if (error !== undefined) {
-        const retryAfterSeconds = (thrown as { retryAfterSeconds?: number }).retryAfterSeconds;
-        if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
-        services.metrics.rejects.inc({ code: String(error.code) });
-        return reply.code(error.statusCode).send(error.body());
-      }
-      const status = (thrown as { statusCode?: number }).statusCode;
-      if (status !== undefined && status >= 400 && status < 500)
-        return reply.code(status).send({ code: -1101, msg: (thrown as Error).message });
-      request.log.error({ err: thrown }, 'binance request failed');
-      return reply
-        .code(500)
-        .send({ code: -1000, msg: 'An unknown error occurred while processing the request.' });
+      if (error.statusCode >= 500) request.log.error({ err: thrown }, 'binance request failed');
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+      services.metrics.rejects.inc({ code: String(error.code) });
+      return reply.code(error.statusCode).send(error.body());
     });
 
     const tags = ['binance'];
@@ -59,6 +50,13 @@ export const binancePrivateRoutes: FastifyPluginAsync = async (app) => {
         'trade',
         (user, params) => operations.place(user, params, true),
         'Check a new order, place nothing',
+      ],
+      [
+        'POST',
+        '/api/v3/orderList/oco',
+        'trade',
+        (user, params) => operations.placeOco(user, params),
+        'New OCO order list (a LIMIT_MAKER and a STOP_LOSS(_LIMIT) leg)',
       ],
       ['GET', '/api/v3/order', 'read', (user, params) => operations.order(user, params), 'One of my orders'],
       [

@@ -9,10 +9,12 @@ import {
   priceToMinor,
   qtyToLots,
 } from '../gateway/decimal.js';
-import { GatewayError } from '../gateway/errors.js';
 import { joinedSymbolName, type Market, type MarketRegistry } from '../gateway/markets.js';
 import type { TrackedOrder, TrackedTrade } from '../gateway/order-tracker.js';
 import type { PlaceResult } from '../gateway/trading.js';
+import { BinanceError, toBinanceError } from './errors.js';
+
+export { BinanceError };
 
 export type BinanceOrderType =
   | 'LIMIT'
@@ -45,64 +47,9 @@ export function marketOfBinanceSymbol(markets: MarketRegistry, symbol: string): 
   return markets.marketByJoinedName(symbol);
 }
 
-/** Binance's error body and HTTP status. */
-export class BinanceError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: number,
-    readonly msg: string,
-  ) {
-    super(msg);
-  }
-
-  body(): { code: number; msg: string } {
-    return { code: this.code, msg: this.msg };
-  }
-}
-
-/** Hoga codes → Binance's (https://developers.binance.com/docs/binance-spot-api-docs/errors). */
-const binanceCodes: Record<string, { code: number; msg?: string }> = {
-  INSUFFICIENT_FUNDS: { code: -2010, msg: 'Account has insufficient balance for requested action.' },
-  POST_ONLY_WOULD_CROSS: { code: -2010, msg: 'Order would immediately match and take.' },
-  CLIENT_ORDER_ID_CONFLICT: { code: -2010, msg: 'Duplicate order sent.' },
-  SUSPENDED: { code: -2010, msg: 'Trading is suspended for this account after abnormal traffic.' },
-  LIMIT_EXCEEDED: { code: -2010, msg: 'Too many open orders.' },
-  STOP_WOULD_TRIGGER: { code: -2010, msg: 'Stop price would trigger immediately.' },
-  INVALID_STOP: { code: -1013, msg: 'Invalid stopPrice.' },
-  UNKNOWN_ORDER: { code: -2013, msg: 'Order does not exist.' },
-  NOT_FOUND: { code: -2013, msg: 'Order does not exist.' },
-  UNKNOWN_SYMBOL: { code: -1121, msg: 'Invalid symbol.' },
-  INVALID_QTY: { code: -1013, msg: 'Filter failure: LOT_SIZE' },
-  INVALID_PRICE: { code: -1013, msg: 'Filter failure: PRICE_FILTER' },
-  INVALID_TIF: { code: -1115, msg: 'Invalid timeInForce.' },
-  RATE_LIMITED: { code: -1015, msg: 'Too many new orders.' },
-  QUEUE_FULL: {
-    code: -1008,
-    msg: 'Server is currently overloaded with other requests. Please try again in a few minutes.',
-  },
-  BUSY: {
-    code: -1008,
-    msg: 'Server is currently overloaded with other requests. Please try again in a few minutes.',
-  },
-  // Cluster mode, the shared services (Redis) unreachable: Binance's "unable to process, try again".
-  SERVICE_UNAVAILABLE: {
-    code: -1001,
-    msg: 'Internal error; unable to process your request. Please try again.',
-  },
-  VALIDATION_FAILED: { code: -1102 },
-  INTERNAL: { code: -1000, msg: 'An unknown error occurred while processing the request.' },
-};
-
-/** Any error thrown by a private route as Binance's `{code, msg}` and its HTTP status. */
-export function binanceErrorOf(error: unknown): BinanceError | undefined {
-  if (error instanceof BinanceError) return error;
-  const binance = (error as { binance?: { code: number; msg: string } }).binance;
-  if (error instanceof GatewayError && binance !== undefined)
-    return new BinanceError(error.statusCode, binance.code, binance.msg);
-  if (!(error instanceof GatewayError)) return undefined;
-  const mapped = binanceCodes[error.code] ?? { code: -2010 };
-  const status = error.statusCode === 422 || error.statusCode === 404 ? 400 : error.statusCode;
-  return new BinanceError(status, mapped.code, mapped.msg ?? error.message);
+/** Any error thrown by a private route as Binance's `{code, msg}` and its HTTP status (errors.ts's table). */
+export function binanceErrorOf(error: unknown): BinanceError {
+  return toBinanceError(error);
 }
 
 export function orderStatusOf(order: TrackedOrder): string {

@@ -171,11 +171,8 @@ export const binanceWsApiRoute: FastifyPluginAsync = async (app) => {
           (result) => send(socket, { id, status: 200, result }),
           (thrown: unknown) => {
             const error = binanceErrorOf(thrown);
-            if (error === undefined) request.log.error({ err: thrown }, 'binance ws-api request failed');
-            const reply =
-              error ??
-              new BinanceError(500, -1000, 'An unknown error occurred while processing the request.');
-            send(socket, { id, status: reply.statusCode, error: reply.body() });
+            if (error.statusCode >= 500) request.log.error({ err: thrown }, 'binance ws-api request failed');
+            send(socket, { id, status: error.statusCode, error: error.body() });
           },
         );
       });

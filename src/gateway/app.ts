@@ -13,8 +13,6 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import { binancePrivateRoutes } from '../binance/private-routes.js';
-import { binanceWsApiRoute } from '../binance/ws-api.js';
 import { adminRoutes, symbolRoutes } from './admin.js';
 import { apiKeyAuthenticator } from './api-key-auth.js';
 import { apiKeyRoutes } from './api-key-routes.js';
@@ -229,8 +227,6 @@ export async function buildGateway(deps: GatewayDependencies): Promise<Gateway> 
     healthRoutes,
     authRoutes,
     apiKeyRoutes,
-    binancePrivateRoutes,
-    binanceWsApiRoute,
     onboardingRoutes,
     symbolRoutes,
     adminRoutes,

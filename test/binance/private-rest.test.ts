@@ -255,4 +255,42 @@ describe('Binance private REST', () => {
     assert.equal(replay.body.code, -1021);
     assert.deepEqual(await balances(maker), before);
   });
+  it('places an OCO order list (LIMIT_MAKER above, STOP_LOSS_LIMIT below) and cancels both legs', async () => {
+    const before = await balances(maker);
+    const list = await maker.call('POST', '/api/v3/orderList/oco', {
+      symbol: 'BTCUSD',
+      side: 'SELL',
+      quantity: '1',
+      aboveType: 'LIMIT_MAKER',
+      abovePrice: '200',
+      belowType: 'STOP_LOSS_LIMIT',
+      belowStopPrice: '50',
+      belowPrice: '49',
+      belowTimeInForce: 'GTC',
+      listClientOrderId: 'oco-1',
+    });
+    assert.equal(list.status, 200, JSON.stringify(list.body));
+    assert.equal(list.body.contingencyType, 'OCO');
+    assert.equal(list.body.listClientOrderId, 'oco-1');
+    assert.equal(list.body.orders.length, 2);
+    const open = await maker.call('GET', '/api/v3/openOrders', { symbol: 'BTCUSD' });
+    assert.deepEqual(open.body.map((order: any) => [order.type, order.orderListId]).sort(), [
+      ['LIMIT', list.body.orderListId],
+      ['STOP_LOSS_LIMIT', list.body.orderListId],
+    ]);
+    const wrongType = await maker.call('POST', '/api/v3/orderList/oco', {
+      symbol: 'BTCUSD',
+      side: 'SELL',
+      quantity: '1',
+      aboveType: 'LIMIT',
+      abovePrice: '200',
+      belowType: 'STOP_LOSS',
+      belowStopPrice: '50',
+    });
+    assert.equal(wrongType.body.code, -1106);
+    const cancelled = await maker.call('DELETE', '/api/v3/openOrders', { symbol: 'BTCUSD' });
+    assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+    assert.deepEqual((await maker.call('GET', '/api/v3/openOrders', { symbol: 'BTCUSD' })).body, []);
+    assert.deepEqual(await balances(maker), before);
+  });
 });

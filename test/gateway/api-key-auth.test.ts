@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { FastifyRequest } from 'fastify';
@@ -15,7 +16,12 @@ import {
   parseSignedParams,
   ReplayGuard,
 } from '../../src/gateway/api-key-auth.js';
-import { loadSecretBox, parseSecretKey, SecretBox } from '../../src/gateway/api-key-secrets.js';
+import {
+  loadSecretBox,
+  parseSecretKey,
+  SecretBox,
+  secretLogRedaction,
+} from '../../src/gateway/api-key-secrets.js';
 import { ApiKeyService } from '../../src/gateway/api-keys.js';
 import type { ApiKeyRecord, ApiKeyStore } from '../../src/store/ports.js';
 import { sign } from '../binance/support/signed.js';
@@ -347,5 +353,30 @@ describe('SecretBox', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('log redaction', () => {
+  it('censors secrets, server key settings and the API key header wherever they are logged', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logger = pino({ redact: secretLogRedaction }, sink);
+    logger.info({ secret: 'top-secret-1', key: { secret: 'top-secret-2' } }, 'created');
+    logger.info(
+      { apiKeySecretKey: { key: 'top-secret-3' }, headers: { 'x-mbx-apikey': 'top-secret-4' } },
+      'config',
+    );
+    logger.info(
+      { req: { headers: { 'x-mbx-apikey': 'top-secret-5', authorization: 'Bearer top-secret-6' } } },
+      'req',
+    );
+    const text = lines.join('');
+    assert.ok(!text.includes('top-secret'), text);
+    assert.equal(text.split('[redacted]').length - 1, 6);
   });
 });
