@@ -7,8 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { Histogram } from 'prom-client';
 import { registerBinanceApi } from './binance/plugin.js';
-import { binancePrivateRoutes } from './binance/private-routes.js';
-import { binanceWsApiRoute } from './binance/ws-api.js';
+import { binancePrivateModules } from './binance/private-modules.js';
 import type { ExchangeConfig } from './config.js';
 import type { MatchingEngine } from './core/types.js';
 import {
@@ -354,14 +353,7 @@ async function startLocked(
       weights: { weightPerMinuteMax: config.binanceWeightPerMinute },
       bus,
     },
-    [
-      async (scope) => {
-        await scope.register(binancePrivateRoutes);
-      },
-      async (scope) => {
-        await scope.register(binanceWsApiRoute);
-      },
-    ],
+    binancePrivateModules,
   );
   services.metrics.gauge(
     'hoga_binance_stream_connections',

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerBinanceApi } from '../binance/plugin.js';
+import { binancePrivateModules } from '../binance/private-modules.js';
 import type { ExchangeConfig } from '../config.js';
 import { Engine } from '../core/engine.js';
 import { loadSecretBox } from '../gateway/api-key-secrets.js';
@@ -192,13 +193,17 @@ async function startConnected(
     openCandles: marketData,
   });
   registerPublicMarketRoutes(app, { markets: state.markets, data: marketData, clock: services.clock });
-  await registerBinanceApi(app, {
-    context: services,
-    data: marketData,
-    candles: store.candles,
-    weights: { weightPerMinuteMax: config.binanceWeightPerMinute },
-    bus,
-  });
+  await registerBinanceApi(
+    app,
+    {
+      context: services,
+      data: marketData,
+      candles: store.candles,
+      weights: { weightPerMinuteMax: config.binanceWeightPerMinute },
+      bus,
+    },
+    binancePrivateModules,
+  );
   if (options.webUi !== false) await registerWebUi(app, { distDir: config.webDistDir });
   await app.listen({ host: config.host, port: config.port });
   const port = (app.server.address() as AddressInfo).port;
