@@ -14,6 +14,8 @@ import type { FastifyInstance } from 'fastify';
 import { type Redis, Redis as RedisClient } from 'ioredis';
 import { pino } from 'pino';
 import WebSocket from 'ws';
+import { registerBinanceApi } from '../../src/binance/plugin.js';
+import { binancePrivateModules } from '../../src/binance/private-modules.js';
 import { openRedisServices, type RedisServices } from '../../src/cluster/redis-services.js';
 import { Engine } from '../../src/core/engine.js';
 import type { Command } from '../../src/core/types.js';
@@ -23,6 +25,8 @@ import { defaultGatewayConfig, type GatewayConfig } from '../../src/gateway/conf
 import type { GatewayServices } from '../../src/gateway/services.js';
 import { hashToken } from '../../src/gateway/sessions.js';
 import { GatewayState } from '../../src/gateway/state.js';
+import { InProcessBus } from '../../src/marketdata/bus.js';
+import { MarketData } from '../../src/marketdata/index.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { createKey, SignedClient, sign } from '../binance/support/signed.js';
 import { Api, TestSocket } from '../gateway/support/exchange.js';
@@ -152,6 +156,16 @@ describe('two gateways sharing Redis', () => {
         shared,
         clock: () => nowMs,
       });
+      // The Binance-compatible API (private modules included) as the single process registers it.
+      await registerBinanceApi(
+        app,
+        {
+          context: services,
+          data: new MarketData({ publisher: new InProcessBus() }),
+          candles: store.candles,
+        },
+        binancePrivateModules,
+      );
       const url = await app.listen({ host: '127.0.0.1', port: 0 });
       gateways.push({ app, services, shared, api: new Api(url), url });
     }
