@@ -52,7 +52,15 @@ const layout = clusterLayout({
   dir: directory.path,
   portOffset: options['port-offset'],
   dbSchema: `bench_${randomBytes(4).toString('hex')}`,
-  roleEnvironment: { HOGA_SCRYPT_COST_LOG2: '10', HOGA_LOG_LEVEL: 'warn' },
+  roleEnvironment: {
+    HOGA_SCRYPT_COST_LOG2: '10',
+    HOGA_LOG_LEVEL: 'warn',
+    // Every request of the bench comes from 127.0.0.1: the per-IP buckets would measure themselves.
+    HOGA_LOGINS_PER_IP_PER_SECOND: '100000',
+    HOGA_LOGINS_PER_IP_BURST: '100000',
+    HOGA_REQUESTS_PER_IP_PER_SECOND: '1000000',
+    HOGA_REQUESTS_PER_IP_BURST: '1000000',
+  },
 });
 out(`cluster in ${layout.dir} (database ${layout.databaseUrl}, schema ${layout.dbSchema})`);
 const cluster = await LocalCluster.up(layout, (line) => out(`  ${line}`));
@@ -80,8 +88,8 @@ try {
   for (let user = 0; user < options.users; user++) {
     const name = `bench${user}`;
     const id = await apis[0].register(name);
-    await apis[0].deposit(admin, id, 'BTC', '1000000');
-    await apis[0].deposit(admin, id, 'USD', '1000000000');
+    await apis[0].deposit(admin, id, 'BTC', '1000');
+    await apis[0].deposit(admin, id, 'USD', '1000000');
     tokens.push(await apis[0].login(name));
   }
   out(`${options.users} users ready; offered ${options.rate} orders/s for ${options.seconds} s per phase`);

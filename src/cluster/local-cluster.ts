@@ -195,7 +195,8 @@ export function componentSpecs(layout: LocalClusterLayout): ComponentSpec[] {
       role: 'engine',
       command: process.execPath,
       args: [cliPath, 'engine', '--replica-name', `engine-${index}`],
-      env: { ...common, HOGA_DATA_DIR: join(layout.dir, `engine-${index}`) },
+      // Readiness is the role's info line "engine replica running": never quieter than info.
+      env: { ...common, HOGA_LOG_LEVEL: 'info', HOGA_DATA_DIR: join(layout.dir, `engine-${index}`) },
     });
   }
   specs.push({
@@ -203,7 +204,7 @@ export function componentSpecs(layout: LocalClusterLayout): ComponentSpec[] {
     role: 'projector',
     command: process.execPath,
     args: [cliPath, 'projector', '--replica-name', 'projector'],
-    env: common,
+    env: { ...common, HOGA_LOG_LEVEL: 'info' },
   });
   layout.gatewayPorts.forEach((port, index) => {
     specs.push({
