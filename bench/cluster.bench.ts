@@ -99,6 +99,7 @@ try {
     const selfBefore = process.cpuUsage();
     const histogram = new LatencyHistogram();
     let failed = 0;
+    const failures = new Map<string, number>();
     const started = nowNs();
     const schedule = new OpenLoopSchedule(options.rate, started, options.seconds * 1e9);
     await runOpenLoop({
@@ -124,7 +125,13 @@ try {
             tokens[user],
           )
           .catch(() => undefined);
-        return reply !== undefined && reply.status < 300;
+        const ok = reply !== undefined && reply.status < 300;
+        if (!ok) {
+          const reason =
+            reply === undefined ? 'connection error' : `${reply.status} ${reply.body?.code ?? ''}`;
+          failures.set(reason, (failures.get(reason) ?? 0) + 1);
+        }
+        return ok;
       },
       record: (latencyNs, ok) => {
         if (ok) histogram.recordNs(latencyNs);
@@ -141,6 +148,8 @@ try {
         `${Math.round(done / elapsed)} orders/s; ack latency p50 ${(summary.p50Us / 1000).toFixed(1)} ms, ` +
         `p99 ${(summary.p99Us / 1000).toFixed(1)} ms, p99.9 ${(summary.p999Us / 1000).toFixed(1)} ms`,
     );
+    if (failures.size > 0)
+      out(`  failures: ${[...failures].map(([reason, count]) => `${reason} ×${count}`).join(', ')}`);
     out('  CPU µs per acked order:');
     let total = 0;
     cluster.state.components.forEach((component, index) => {

@@ -76,6 +76,9 @@ export class EngineReplica {
   private settled: Promise<void> = Promise.resolve();
   private inFlight = 0;
   private failure: ClusterError | undefined;
+  private closing = false;
+  /** An outcome was left unsettled (failure, or close while the append failed): none after it settles. */
+  private abandoned = false;
   private readonly ownHashes = new Map<number, string>();
   private hashSubscription: Subscription | undefined;
   private snapshotting: Promise<void> | undefined;
@@ -147,6 +150,7 @@ export class EngineReplica {
     });
     this.reader = new StreamReader({
       js: options.js,
+      nc: options.nc,
       stream: options.names.cmdStream,
       fromSeq: this.appliedSeq + 1,
       heartbeatMs: options.heartbeatMs,
@@ -189,9 +193,9 @@ export class EngineReplica {
     this.inFlight++;
     const previous = this.settled;
     this.settled = previous.then(async () => {
-      if (this.failure) return;
-      await this.settle(seq, bytes, first);
-      this.settledSeq = seq;
+      const settled = this.failure === undefined && !this.abandoned && (await this.settle(seq, bytes, first));
+      if (settled) this.settledSeq = seq;
+      else this.abandoned = true;
       this.inFlight--;
     });
     this.maybeSnapshot(seq, ts);
@@ -211,11 +215,11 @@ export class EngineReplica {
   }
 
   /** Runs after every earlier sequence settled: landed, or verified, or retried until one of them. */
-  private async settle(seq: number, bytes: Uint8Array, first: Promise<Attempt>): Promise<void> {
+  private async settle(seq: number, bytes: Uint8Array, first: Promise<Attempt>): Promise<boolean> {
     let attempt = first;
     for (let tries = 0; ; tries++) {
       const result = await attempt;
-      if (this.failure) return;
+      if (this.failure) return false;
       if ('ack' in result) {
         if (result.ack.seq !== seq) {
           this.fail(
@@ -224,11 +228,11 @@ export class EngineReplica {
               `outcome ${seq} stored at EVT sequence ${result.ack.seq}`,
             ),
           );
-          return;
+          return false;
         }
         if (!result.ack.duplicate) {
           this.landed++;
-          return;
+          return true;
         }
       } else if (
         !(
@@ -236,13 +240,26 @@ export class EngineReplica {
           (result.error.code === 10071 || result.error.code === 10164)
         )
       ) {
+        if (this.closing) {
+          // Stopping: this outcome stays unsettled here; another replica (or this one's next
+          // start, from a snapshot at or below the last settled sequence) appends it.
+          this.options.logger.warn({ err: result.error, seq }, 'outcome not settled at close');
+          return false;
+        }
         // A timeout or a cluster changing leaders: the same publish again (its msg id dedups it).
         this.options.logger.warn({ err: result.error, seq, tries }, 'outcome append failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** tries, 2_000)));
         attempt = this.publish(seq, bytes);
         continue;
       }
-      const stored = await this.readStored(seq);
+      let stored: Uint8Array | undefined;
+      try {
+        stored = await this.readStored(seq);
+      } catch (error) {
+        // Reading back failed (a node away): treated like a failed append, retried the same way.
+        attempt = Promise.resolve({ error });
+        continue;
+      }
       if (stored === undefined) {
         attempt = this.publish(seq, bytes);
         continue;
@@ -255,10 +272,10 @@ export class EngineReplica {
               `ours ${Buffer.from(bytes).toString('utf8').slice(0, 300)} stored ${Buffer.from(stored).toString('utf8').slice(0, 300)}`,
           ),
         );
-        return;
+        return false;
       }
       this.verified++;
-      return;
+      return true;
     }
   }
 
@@ -338,6 +355,7 @@ export class EngineReplica {
 
   /** Stops reading, settles what was applied, writes a snapshot (unless failed) and releases the lock. */
   async close(): Promise<void> {
+    this.closing = true;
     await this.reader?.close();
     if (!this.failure) await this.settled;
     this.hashSubscription?.unsubscribe();

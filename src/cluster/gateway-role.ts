@@ -57,7 +57,7 @@ export interface GatewayRole {
 const lagRefreshMs = 1_000;
 
 export async function startGatewayRole(options: GatewayRoleOptions): Promise<GatewayRole> {
-  const { settings, config, logger } = options;
+  const { settings } = options;
   if (settings.databaseUrl === '')
     throw new Error('CLUSTER_SETTING_INVALID: the gateway needs HOGA_DATABASE_URL');
   const connection = await connectCluster(settings.natsServers, `hoga-gateway-${settings.replicaName}`);

@@ -10,7 +10,9 @@
 // and is answered with the original outcome. Bounded: at most `pendingMax` commands wait for an
 // outcome (one more is refused with QUEUE_FULL), each for at most `timeoutMs` (COMMAND_TIMEOUT:
 // the command may still apply; its outcome then reaches the listeners as usual).
+import { randomUUID } from 'node:crypto';
 import { JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Command, MatchingEngine } from '../core/types.js';
 import { type Listener, notifyListeners } from '../journal/sequencer.js';
@@ -22,6 +24,8 @@ import type { StreamNames } from './streams.js';
 
 export interface JetStreamSequencerOptions {
   js: JetStreamClient;
+  /** The connection under `js` (its reconnects recreate the EVT consumer). */
+  nc?: NatsConnection;
   jsm: JetStreamManager;
   names: StreamNames;
   logger: Logger;
@@ -34,6 +38,11 @@ export interface JetStreamSequencerOptions {
   listeners?: readonly Listener[];
   /** First EVT sequence to read; 1 unless the caller restored state up to fromSeq - 1. */
   fromSeq?: number;
+}
+
+/** Wait before the next publish attempt: 50 ms doubling to 1 s. */
+function publishRetryMs(attempt: number): number {
+  return Math.min(1_000, 50 * 2 ** attempt);
 }
 
 interface Waiter {
@@ -52,6 +61,9 @@ export class JetStreamSequencer implements CommandSequencer {
   /** Outcomes up to here were already in EVT when the sequencer opened: shown as replaying. */
   private catchUpSeq = 0;
   private caughtUp: (() => void) | undefined;
+  /** Names this sequencer's commands' msg ids (with a counter): unique across gateways and restarts. */
+  private readonly instanceId = `cmd:${randomUUID()}`;
+  private published = 0;
 
   private constructor(private readonly options: JetStreamSequencerOptions) {
     this.appliedSeq = (options.fromSeq ?? 1) - 1;
@@ -71,6 +83,7 @@ export class JetStreamSequencer implements CommandSequencer {
           });
     sequencer.reader = new StreamReader({
       js: options.js,
+      nc: options.nc,
       stream: options.names.evtStream,
       fromSeq: sequencer.appliedSeq + 1,
       heartbeatMs: options.heartbeatMs,
@@ -106,22 +119,33 @@ export class JetStreamSequencer implements CommandSequencer {
 
   private async publishAndWait(command: Command): Promise<CommandOutcome> {
     const { js, names, timeoutMs } = this.options;
-    const msgID = commandMsgId(command);
-    let seq: number;
-    try {
-      const ack = await js.publish(names.cmdSubject, encodeCommand(command), {
-        timeout: timeoutMs,
-        ...(msgID === undefined ? {} : { msgID }),
-      });
-      seq = ack.seq;
-    } catch (cause) {
-      throw new ClusterError(
-        'COMMAND_NOT_STORED',
-        `the command stream did not store the command: ${String(cause)}`,
-        {
-          cause,
-        },
-      );
+    // Every command has a msg id, so a publish whose PubAck was lost (a NATS node dying, a stream
+    // leader moving) is retried without the risk of storing it twice.
+    const msgID = commandMsgId(command) ?? `${this.instanceId}:${++this.published}`;
+    const deadline = performance.now() + timeoutMs;
+    const body = encodeCommand(command);
+    let seq: number | undefined;
+    for (let attempt = 0; seq === undefined; attempt++) {
+      const leftMs = deadline - performance.now();
+      try {
+        const ack = await js.publish(names.cmdSubject, body, { timeout: Math.max(1, leftMs), msgID });
+        seq = ack.seq;
+      } catch (cause) {
+        if (this.closed || performance.now() + publishRetryMs(attempt) >= deadline) {
+          throw new ClusterError(
+            'COMMAND_NOT_STORED',
+            `the command stream did not store the command: ${String(cause)}`,
+            {
+              cause,
+            },
+          );
+        }
+        this.options.logger.warn(
+          { err: cause, attempt },
+          'command publish failed; retrying with the same msg id',
+        );
+        await new Promise((resolve) => setTimeout(resolve, publishRetryMs(attempt)));
+      }
     }
     if (seq <= this.appliedSeq) return this.storedOutcome(seq);
     return new Promise<CommandOutcome>((resolve, reject) => {

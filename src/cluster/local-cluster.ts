@@ -10,6 +10,7 @@ import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { connectCluster } from './nats.js';
+import { natsNodes } from './nats-nodes.js';
 import { ensureStreams, streamNames } from './streams.js';
 
 export type ComponentRole = 'nats' | 'redis' | 'engine' | 'projector' | 'gateway';
@@ -127,20 +128,6 @@ export const natsUrls = (layout: LocalClusterLayout): string[] =>
 export const gatewayUrls = (layout: LocalClusterLayout): string[] =>
   layout.gatewayPorts.map((port) => `http://127.0.0.1:${port}`);
 
-function natsConfig(layout: LocalClusterLayout, index: number): string {
-  const routes = layout.natsRoutePorts
-    .filter((_, other) => other !== index)
-    .map((port) => `nats-route://127.0.0.1:${port}`);
-  return [
-    `server_name: n${index + 1}`,
-    `listen: 127.0.0.1:${layout.natsClientPorts[index]}`,
-    `http: 127.0.0.1:${layout.natsMonitorPorts[index]}`,
-    `jetstream { store_dir: ${JSON.stringify(join(layout.dir, 'nats', `n${index + 1}`))} }`,
-    `cluster { name: hoga, listen: 127.0.0.1:${layout.natsRoutePorts[index]}, routes: [${routes.join(', ')}] }`,
-    '',
-  ].join('\n');
-}
-
 function roleEnvironment(layout: LocalClusterLayout): Record<string, string> {
   return {
     HOGA_NATS_SERVERS: natsUrls(layout).join(','),
@@ -159,13 +146,20 @@ function roleEnvironment(layout: LocalClusterLayout): Record<string, string> {
 
 /** Every component in start order (NATS, Redis, engines, projector, gateways). */
 export function componentSpecs(layout: LocalClusterLayout): ComponentSpec[] {
-  const specs: ComponentSpec[] = layout.natsClientPorts.map((port, index) => ({
-    name: `nats-${index + 1}`,
+  // The nodes' command lines are the failover tests' (nats-nodes.ts), plus a monitoring port for /healthz.
+  const nodes = natsNodes({
+    nodes: layout.natsClientPorts.length,
+    clientPortBase: layout.natsClientPorts[0],
+    clusterPortBase: layout.natsRoutePorts[0],
+    stateDir: join(layout.dir, 'nats'),
+  });
+  const specs: ComponentSpec[] = nodes.map((node) => ({
+    name: `nats-${node.index + 1}`,
     role: 'nats',
-    command: 'nats-server',
-    args: ['-c', join(layout.dir, 'nats', `n${index + 1}.conf`)],
+    command: process.env.HOGA_NATS_SERVER_BIN ?? 'nats-server',
+    args: [...node.args, '-m', String(layout.natsMonitorPorts[node.index])],
     env: {},
-    port,
+    port: node.clientPort,
   }));
   specs.push({
     name: 'redis',
@@ -385,9 +379,6 @@ export class LocalCluster {
         );
     }
     for (const sub of ['logs', 'nats', 'redis']) mkdirSync(join(layout.dir, sub), { recursive: true });
-    layout.natsClientPorts.forEach((_, index) => {
-      writeFileSync(join(layout.dir, 'nats', `n${index + 1}.conf`), natsConfig(layout, index));
-    });
     const cluster = new LocalCluster({ version: 1, layout, components: [] });
     try {
       progress(`database ${new URL(layout.databaseUrl).pathname.slice(1)}: ensuring it exists`);

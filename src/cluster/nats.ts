@@ -3,6 +3,9 @@
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
+/** How long close() lets the connection drain. */
+const drainMsMax = 5_000;
+
 export interface ClusterConnection {
   nc: NatsConnection;
   js: JetStreamClient;
@@ -25,7 +28,15 @@ export async function connectCluster(servers: readonly string[], name: string): 
     js,
     jsm,
     close: async () => {
-      await nc.drain().catch(() => nc.close());
+      // Drain delivers what is in flight; while reconnecting to a dead node it could wait for
+      // ever, so after drainMsMax the connection is closed regardless.
+      let timer: NodeJS.Timeout | undefined;
+      const bounded = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, drainMsMax);
+      });
+      await Promise.race([nc.drain().catch(() => undefined), bounded]);
+      clearTimeout(timer);
+      if (!nc.isClosed()) await nc.close().catch(() => undefined);
     },
   };
 }

@@ -71,6 +71,7 @@ export async function startProjectorRole(options: ProjectorRoleOptions): Promise
     wakeTimer.unref();
     const reader = new StreamReader({
       js: connection.js,
+      nc: connection.nc,
       stream: names.evtStream,
       fromSeq: projector.projectedSeq + 1,
       heartbeatMs: settings.heartbeatMs,

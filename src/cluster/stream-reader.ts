@@ -6,6 +6,7 @@
 // messages below the next expected sequence (a redelivery after a recreate) are skipped, so the
 // handler sees every sequence exactly once and in order.
 import { type ConsumerMessages, DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 
 export interface StreamMessage {
@@ -19,6 +20,8 @@ export interface StreamMessage {
 
 export interface StreamReaderOptions {
   js: JetStreamClient;
+  /** The connection under `js`: a reconnect (to another node) recreates the consumer at once. */
+  nc?: NatsConnection;
   stream: string;
   /** First sequence to deliver. */
   fromSeq: number;
@@ -45,6 +48,24 @@ export class StreamReader {
   constructor(private readonly options: StreamReaderOptions) {
     this.nextSeq = options.fromSeq;
     this.running = this.run();
+    if (options.nc !== undefined) void this.watchReconnects(options.nc);
+  }
+
+  /**
+   * After a reconnect the consumer may have lived on the node that died (its pull requests then
+   * go nowhere, and heartbeats are not tracked while disconnected): start a new one.
+   */
+  private async watchReconnects(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (this.closed) return;
+      if (status.type === 'reconnect') {
+        this.options.logger.warn(
+          { stream: this.options.stream, nextSeq: this.nextSeq },
+          'reconnected; recreating the consumer',
+        );
+        this.messages?.stop();
+      }
+    }
   }
 
   /** The next sequence the handler will see. */
