@@ -26,7 +26,7 @@ const options = parseBenchOptions('cluster', {
   rate: { kind: 'integer', default: 2_000, minimum: 1, description: 'orders per second offered' },
   seconds: { kind: 'integer', default: 10, minimum: 1, description: 'seconds of load per phase' },
   users: { kind: 'integer', default: 100, minimum: 2, description: 'users the orders spread over' },
-  'in-flight': { kind: 'integer', default: 4_000, minimum: 1, description: 'outstanding orders at most' },
+  'in-flight': { kind: 'integer', default: 1_000, minimum: 1, description: 'outstanding orders at most' },
   'port-offset': {
     kind: 'integer',
     default: 700,
@@ -60,6 +60,7 @@ const layout = clusterLayout({
     HOGA_LOGINS_PER_IP_BURST: '100000',
     HOGA_REQUESTS_PER_IP_PER_SECOND: '1000000',
     HOGA_REQUESTS_PER_IP_BURST: '1000000',
+    HOGA_CONNECTIONS_PER_IP_MAX: '5000',
   },
 });
 out(`cluster in ${layout.dir} (database ${layout.databaseUrl}, schema ${layout.dbSchema})`);
