@@ -34,7 +34,7 @@ function portFree(port: number): Promise<boolean> {
 }
 
 /** A port offset whose every port is free now (ports of other runs differ by their random offset). */
-async function freeOffset(): Promise<number> {
+export async function freeOffset(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const offset = 1_000 + 10 * Math.floor(Math.random() * 3_000);
     const layout = clusterLayout({ portOffset: offset });
