@@ -6,7 +6,7 @@
 // order of every process (/proc/<pid>/stat utime+stime before/after), then the catch-up rate of a
 // fresh engine replica (empty data dir) over the filled command stream.
 //
-//   npm run bench:cluster -- [--rate N] [--seconds N] [--users N] [--port-offset N]
+//   npm run build && node dist/bench/cluster-e2e.bench.js [--rate N] [--seconds N] [--users N] [--port-offset N]
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
@@ -22,7 +22,7 @@ import { LatencyHistogram } from './lib/histogram.js';
 import { OpenLoopSchedule, realScheduleClock, runOpenLoop } from './lib/open-loop.js';
 import { nowNs } from './lib/timer.js';
 
-const options = parseBenchOptions('cluster', {
+const options = parseBenchOptions('cluster-e2e', {
   rate: { kind: 'integer', default: 2_000, minimum: 1, description: 'orders per second offered' },
   seconds: { kind: 'integer', default: 10, minimum: 1, description: 'seconds of load per phase' },
   users: { kind: 'integer', default: 100, minimum: 2, description: 'users the orders spread over' },
