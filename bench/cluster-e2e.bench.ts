@@ -64,7 +64,10 @@ const layout = clusterLayout({
   },
 });
 out(`cluster in ${layout.dir} (database ${layout.databaseUrl}, schema ${layout.dbSchema})`);
-const cluster = await LocalCluster.up(layout, (line) => out(`  ${line}`));
+const cluster = await LocalCluster.up(layout, (line) => out(`  ${line}`)).catch((error: unknown) => {
+  directory.remove();
+  throw error;
+});
 try {
   const apis = gatewayUrls(layout).map((url) => new Api(url));
   const admin = await apis[0].login(layout.adminUser, layout.adminPassword);
