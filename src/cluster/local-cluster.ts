@@ -9,6 +9,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
+import { generateKeyFile } from '../gateway/api-key-secrets.js';
 import { connectCluster } from './nats.js';
 import { natsNodes } from './nats-nodes.js';
 import { ensureStreams, streamNames } from './streams.js';
@@ -128,6 +129,8 @@ export const natsUrls = (layout: LocalClusterLayout): string[] =>
 export const gatewayUrls = (layout: LocalClusterLayout): string[] =>
   layout.gatewayPorts.map((port) => `http://127.0.0.1:${port}`);
 
+const apiKeySecretPath = (layout: LocalClusterLayout): string => join(layout.dir, 'api-key-secret.key');
+
 function roleEnvironment(layout: LocalClusterLayout): Record<string, string> {
   return {
     HOGA_NATS_SERVERS: natsUrls(layout).join(','),
@@ -140,6 +143,8 @@ function roleEnvironment(layout: LocalClusterLayout): Record<string, string> {
     HOGA_ADMIN_USER: layout.adminUser,
     HOGA_ADMIN_PASSWORD: layout.adminPassword,
     HOGA_LOG_LEVEL: 'info',
+    // Every gateway holds the same API key server key (generated once by `up`, mode 0600).
+    HOGA_API_KEY_SECRET_KEY_FILE: apiKeySecretPath(layout),
     ...layout.roleEnvironment,
   };
 }
@@ -379,6 +384,7 @@ export class LocalCluster {
         );
     }
     for (const sub of ['logs', 'nats', 'redis']) mkdirSync(join(layout.dir, sub), { recursive: true });
+    if (!existsSync(apiKeySecretPath(layout))) generateKeyFile(apiKeySecretPath(layout));
     const cluster = new LocalCluster({ version: 1, layout, components: [] });
     try {
       progress(`database ${new URL(layout.databaseUrl).pathname.slice(1)}: ensuring it exists`);
