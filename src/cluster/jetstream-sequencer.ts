@@ -11,7 +11,13 @@
 // outcome (one more is refused with QUEUE_FULL), each for at most `timeoutMs` (COMMAND_TIMEOUT:
 // the command may still apply; its outcome then reaches the listeners as usual).
 import { randomUUID } from 'node:crypto';
-import { JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JetStreamPublishOptions,
+  type PubAck,
+} from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Command, MatchingEngine } from '../core/types.js';
@@ -21,6 +27,7 @@ import { ClusterError } from './errors.js';
 import { commandMsgId, type DecodedOutcome, decodeOutcome, encodeCommand } from './outcome-codec.js';
 import { type StreamMessage, StreamReader } from './stream-reader.js';
 import type { StreamNames } from './streams.js';
+import { TickBatch } from './tick-batch.js';
 
 export interface JetStreamSequencerOptions {
   js: JetStreamClient;
@@ -64,6 +71,8 @@ export class JetStreamSequencer implements CommandSequencer {
   /** Names this sequencer's commands' msg ids (with a counter): unique across gateways and restarts. */
   private readonly instanceId = `cmd:${randomUUID()}`;
   private published = 0;
+  /** This turn's command publishes, sent together (one socket write). */
+  private readonly publishes = new TickBatch();
 
   private constructor(private readonly options: JetStreamSequencerOptions) {
     this.appliedSeq = (options.fromSeq ?? 1) - 1;
@@ -118,7 +127,7 @@ export class JetStreamSequencer implements CommandSequencer {
   }
 
   private async publishAndWait(command: Command): Promise<CommandOutcome> {
-    const { js, names, timeoutMs } = this.options;
+    const { names, timeoutMs } = this.options;
     // Every command has a msg id, so a publish whose PubAck was lost (a NATS node dying, a stream
     // leader moving) is retried without the risk of storing it twice.
     const msgID = commandMsgId(command) ?? `${this.instanceId}:${++this.published}`;
@@ -128,7 +137,7 @@ export class JetStreamSequencer implements CommandSequencer {
     for (let attempt = 0; seq === undefined; attempt++) {
       const leftMs = deadline - performance.now();
       try {
-        const ack = await js.publish(names.cmdSubject, body, { timeout: Math.max(1, leftMs), msgID });
+        const ack = await this.publishSoon(names.cmdSubject, body, { timeout: Math.max(1, leftMs), msgID });
         seq = ack.seq;
       } catch (cause) {
         if (this.closed || performance.now() + publishRetryMs(attempt) >= deadline) {
@@ -154,6 +163,14 @@ export class JetStreamSequencer implements CommandSequencer {
         reject(new ClusterError('COMMAND_TIMEOUT', `no outcome for command ${seq} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.waiters.set(seq, { resolve, reject, timer });
+    });
+  }
+
+  private publishSoon(subject: string, body: Uint8Array, options: Partial<JetStreamPublishOptions>): Promise<PubAck> {
+    return new Promise<PubAck>((resolve, reject) => {
+      this.publishes.add(() => {
+        this.options.js.publish(subject, body, options).then(resolve, reject);
+      });
     });
   }
 
