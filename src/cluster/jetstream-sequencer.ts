@@ -166,7 +166,11 @@ export class JetStreamSequencer implements CommandSequencer {
     });
   }
 
-  private publishSoon(subject: string, body: Uint8Array, options: Partial<JetStreamPublishOptions>): Promise<PubAck> {
+  private publishSoon(
+    subject: string,
+    body: Uint8Array,
+    options: Partial<JetStreamPublishOptions>,
+  ): Promise<PubAck> {
     return new Promise<PubAck>((resolve, reject) => {
       this.publishes.add(() => {
         this.options.js.publish(subject, body, options).then(resolve, reject);
