@@ -29,6 +29,7 @@ import type { EngineFactory } from '../journal/recovery.js';
 import { listDataDirectory } from '../journal/segment.js';
 import { journalText } from '../journal/sequencer.js';
 import { readSnapshot, writeSnapshot } from '../journal/snapshot.js';
+import { AckedPublisher } from './acked-publisher.js';
 import { ClusterError } from './errors.js';
 import { encodeOutcome, sameBytes } from './outcome-codec.js';
 import { type StreamMessage, StreamReader } from './stream-reader.js';
@@ -64,6 +65,8 @@ interface HashReport {
 }
 
 const appendsInFlightMax = 1_024;
+/** An append unanswered this long is sent again (same msg id). */
+const appendTimeoutMs = 5_000;
 const ownHashesKept = 64;
 const snapshotsKept = 2;
 
@@ -84,6 +87,7 @@ export class EngineReplica {
   private readonly ownHashes = new Map<number, string>();
   /** This turn's appends, sent together (one socket write). */
   private readonly appends = new TickBatch();
+  private readonly publisher: AckedPublisher;
   private hashSubscription: Subscription | undefined;
   private snapshotting: Promise<void> | undefined;
   private lastSnapshotSeq: number;
@@ -104,6 +108,7 @@ export class EngineReplica {
     this.settledSeq = start.lastSeq;
     this.lastTs = start.lastTs;
     this.lastSnapshotSeq = start.lastSeq;
+    this.publisher = new AckedPublisher(options.nc);
   }
 
   static async start(options: EngineReplicaOptions): Promise<EngineReplica> {
@@ -210,10 +215,11 @@ export class EngineReplica {
   private publish(seq: number, bytes: Uint8Array): Promise<Attempt> {
     return new Promise<Attempt>((resolve) => {
       this.appends.add(() => {
-        this.options.js
+        this.publisher
           .publish(this.options.names.evtSubject, bytes, {
             msgID: `evt:${seq}`,
-            expect: { lastSequence: seq - 1 },
+            expectLastSequence: seq - 1,
+            timeoutMs: appendTimeoutMs,
           })
           .then(
             (ack) => resolve({ ack }),
@@ -368,6 +374,7 @@ export class EngineReplica {
     await this.reader?.close();
     if (!this.failure) await this.settled;
     this.hashSubscription?.unsubscribe();
+    this.publisher.close();
     await this.snapshotting;
     if (!this.failure && this.appliedSeq > this.lastSnapshotSeq && this.settledSeq === this.appliedSeq) {
       await this.snapshotNow(this.appliedSeq, this.lastTs);

@@ -23,6 +23,7 @@ import type { Logger } from 'pino';
 import type { Command, MatchingEngine } from '../core/types.js';
 import { type Listener, notifyListeners } from '../journal/sequencer.js';
 import { type CommandOutcome, type CommandSequencer, QUEUE_FULL } from '../ports.js';
+import { AckedPublisher } from './acked-publisher.js';
 import { ClusterError } from './errors.js';
 import { commandMsgId, type DecodedOutcome, decodeOutcome, encodeCommand } from './outcome-codec.js';
 import { type StreamMessage, StreamReader } from './stream-reader.js';
@@ -73,9 +74,12 @@ export class JetStreamSequencer implements CommandSequencer {
   private published = 0;
   /** This turn's command publishes, sent together (one socket write). */
   private readonly publishes = new TickBatch();
+  /** Matches PubAcks without a request per publish (when the connection is given). */
+  private readonly publisher: AckedPublisher | undefined;
 
   private constructor(private readonly options: JetStreamSequencerOptions) {
     this.appliedSeq = (options.fromSeq ?? 1) - 1;
+    this.publisher = options.nc === undefined ? undefined : new AckedPublisher(options.nc);
     for (const listener of options.listeners ?? []) this.listeners.push(listener);
   }
 
@@ -173,7 +177,12 @@ export class JetStreamSequencer implements CommandSequencer {
   ): Promise<PubAck> {
     return new Promise<PubAck>((resolve, reject) => {
       this.publishes.add(() => {
-        this.options.js.publish(subject, body, options).then(resolve, reject);
+        if (this.publisher === undefined)
+          this.options.js.publish(subject, body, options).then(resolve, reject);
+        else
+          this.publisher
+            .publish(subject, body, { msgID: options.msgID, timeoutMs: options.timeout ?? 5_000 })
+            .then(resolve, reject);
       });
     });
   }
@@ -227,6 +236,7 @@ export class JetStreamSequencer implements CommandSequencer {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.publisher?.close();
     await this.reader?.close();
     for (const [seq, waiter] of this.waiters) {
       clearTimeout(waiter.timer);
