@@ -1,7 +1,9 @@
 // Cluster sequencing throughput: the same deposits through the file journal's Sequencer (fsync
 // always) and through the JetStreamSequencer with one and with two engine replicas on the local
 // NATS server (127.0.0.1:4222, R1 streams). Printed as commands per second and the ratio to the
-// journal, measured in the same run (the machine is shared, so only ratios mean much).
+// journal, measured in the same run (the machine is shared, so only ratios mean much), and the
+// CPU this process spent per command (gateway sequencer + replicas run here; steadier than rates
+// on a loaded machine, though it leaves out nats-server's share).
 //   node dist/bench/cluster.bench.js [commands] [inFlight]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,8 +23,14 @@ const inFlight = Number(process.argv[3] ?? 256);
 const servers = [process.env.HOGA_BENCH_NATS ?? 'nats://127.0.0.1:4222'];
 const logger = pino({ level: 'silent' });
 
-async function drive(sequencer: CommandSequencer): Promise<number> {
+interface Run {
+  rate: number;
+  cpuUsPerCommand: number;
+}
+
+async function drive(sequencer: CommandSequencer): Promise<Run> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   let next = 0;
   const worker = async () => {
     while (next < commands) {
@@ -36,10 +44,14 @@ async function drive(sequencer: CommandSequencer): Promise<number> {
     }
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
-  return (commands * 1_000) / (performance.now() - started);
+  const used = process.cpuUsage(cpu);
+  return {
+    rate: (commands * 1_000) / (performance.now() - started),
+    cpuUsPerCommand: (used.user + used.system) / commands,
+  };
 }
 
-async function journal(): Promise<number> {
+async function journal(): Promise<Run> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hoga-bench-cluster-'));
   const { sequencer } = await openSequencer({
     dataDir,
@@ -55,7 +67,7 @@ async function journal(): Promise<number> {
   }
 }
 
-async function jetstream(replicas: number): Promise<number> {
+async function jetstream(replicas: number): Promise<Run> {
   const connection = await connectCluster(servers, 'bench');
   const names = streamNames(`BENCH_${process.pid}_${replicas}`);
   await ensureStreams(connection.jsm, names, 1);
@@ -87,9 +99,9 @@ async function jetstream(replicas: number): Promise<number> {
       timeoutMs: 60_000,
       heartbeatMs: 1_000,
     });
-    const rate = await drive(sequencer);
+    const run = await drive(sequencer);
     await sequencer.close();
-    return rate;
+    return run;
   } finally {
     for (const replica of started) await replica.close();
     await deleteStreams(connection.jsm, names);
@@ -101,9 +113,10 @@ async function jetstream(replicas: number): Promise<number> {
 const baseline = await journal();
 const one = await jetstream(1);
 const two = await jetstream(2);
-const show = (label: string, rate: number) =>
+const show = (label: string, run: Run) =>
   console.log(
-    `${label.padEnd(34)} ${Math.round(rate).toString().padStart(8)} cmd/s  ${(rate / baseline).toFixed(3)}× journal`,
+    `${label.padEnd(34)} ${Math.round(run.rate).toString().padStart(8)} cmd/s  ` +
+      `${(run.rate / baseline.rate).toFixed(3)}× journal  ${Math.round(run.cpuUsPerCommand).toString().padStart(5)} µs CPU/cmd`,
   );
 console.log(`commands ${commands}, in flight ${inFlight}`);
 show('file journal (fsync always)', baseline);

@@ -1,6 +1,7 @@
 // `hoga` command line: one subcommand per file in this folder, registered here.
 import { Command } from 'commander';
 import { registerAdminCommands } from './admin.js';
+import { registerClusterCommands } from './cluster.js';
 import { registerDbCommands } from './db.js';
 import { registerEngineCommand } from './engine.js';
 import { registerGatewayCommand } from './gateway.js';
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<void> {
   registerEngineCommand(program);
   registerGatewayCommand(program);
   registerProjectorCommand(program);
+  registerClusterCommands(program);
   await program.parseAsync(argv);
 }
 

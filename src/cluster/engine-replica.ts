@@ -29,10 +29,12 @@ import type { EngineFactory } from '../journal/recovery.js';
 import { listDataDirectory } from '../journal/segment.js';
 import { journalText } from '../journal/sequencer.js';
 import { readSnapshot, writeSnapshot } from '../journal/snapshot.js';
+import { AckedPublisher } from './acked-publisher.js';
 import { ClusterError } from './errors.js';
 import { encodeOutcome, sameBytes } from './outcome-codec.js';
 import { type StreamMessage, StreamReader } from './stream-reader.js';
 import type { StreamNames } from './streams.js';
+import { TickBatch } from './tick-batch.js';
 
 /** Exit status of a replica whose outcome differs from the stored one (or whose engine threw). */
 export const replicaDivergedExitCode = 76;
@@ -62,7 +64,9 @@ interface HashReport {
   hash: string;
 }
 
-const appendsInFlightMax = 256;
+const appendsInFlightMax = 1_024;
+/** An append unanswered this long is sent again (same msg id). */
+const appendTimeoutMs = 5_000;
 const ownHashesKept = 64;
 const snapshotsKept = 2;
 
@@ -74,12 +78,16 @@ export class EngineReplica {
   private lastTs: number;
   private reader: StreamReader | undefined;
   private settled: Promise<void> = Promise.resolve();
-  private inFlight = 0;
+  /** Settlements not finished yet, oldest first (they finish in this order). */
+  private readonly unsettled: Promise<void>[] = [];
   private failure: ClusterError | undefined;
   private closing = false;
   /** An outcome was left unsettled (failure, or close while the append failed): none after it settles. */
   private abandoned = false;
   private readonly ownHashes = new Map<number, string>();
+  /** This turn's appends, sent together (one socket write). */
+  private readonly appends = new TickBatch();
+  private readonly publisher: AckedPublisher;
   private hashSubscription: Subscription | undefined;
   private snapshotting: Promise<void> | undefined;
   private lastSnapshotSeq: number;
@@ -100,6 +108,7 @@ export class EngineReplica {
     this.settledSeq = start.lastSeq;
     this.lastTs = start.lastTs;
     this.lastSnapshotSeq = start.lastSeq;
+    this.publisher = new AckedPublisher(options.nc);
   }
 
   static async start(options: EngineReplicaOptions): Promise<EngineReplica> {
@@ -190,28 +199,34 @@ export class EngineReplica {
     const bytes = encodeOutcome(seq, ts, json, events, hash);
     if (hash !== undefined) this.recordHash(seq, hash);
     const first = this.publish(seq, bytes);
-    this.inFlight++;
     const previous = this.settled;
     this.settled = previous.then(async () => {
       const settled = this.failure === undefined && !this.abandoned && (await this.settle(seq, bytes, first));
       if (settled) this.settledSeq = seq;
       else this.abandoned = true;
-      this.inFlight--;
     });
+    this.unsettled.push(this.settled);
     this.maybeSnapshot(seq, ts);
-    if (this.inFlight >= appendsInFlightMax) await this.settled;
+    // A sliding window: wait for the oldest append only (waiting for all of them, as a first
+    // version did, emptied the pipeline every appendsInFlightMax commands).
+    while (this.unsettled.length >= appendsInFlightMax) await this.unsettled.shift();
   }
 
   private publish(seq: number, bytes: Uint8Array): Promise<Attempt> {
-    return this.options.js
-      .publish(this.options.names.evtSubject, bytes, {
-        msgID: `evt:${seq}`,
-        expect: { lastSequence: seq - 1 },
-      })
-      .then(
-        (ack) => ({ ack }),
-        (error: unknown) => ({ error }),
-      );
+    return new Promise<Attempt>((resolve) => {
+      this.appends.add(() => {
+        this.publisher
+          .publish(this.options.names.evtSubject, bytes, {
+            msgID: `evt:${seq}`,
+            expectLastSequence: seq - 1,
+            timeoutMs: appendTimeoutMs,
+          })
+          .then(
+            (ack) => resolve({ ack }),
+            (error: unknown) => resolve({ error }),
+          );
+      });
+    });
   }
 
   /** Runs after every earlier sequence settled: landed, or verified, or retried until one of them. */
@@ -359,6 +374,7 @@ export class EngineReplica {
     await this.reader?.close();
     if (!this.failure) await this.settled;
     this.hashSubscription?.unsubscribe();
+    this.publisher.close();
     await this.snapshotting;
     if (!this.failure && this.appliedSeq > this.lastSnapshotSeq && this.settledSeq === this.appliedSeq) {
       await this.snapshotNow(this.appliedSeq, this.lastTs);

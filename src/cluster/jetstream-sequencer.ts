@@ -11,16 +11,24 @@
 // outcome (one more is refused with QUEUE_FULL), each for at most `timeoutMs` (COMMAND_TIMEOUT:
 // the command may still apply; its outcome then reaches the listeners as usual).
 import { randomUUID } from 'node:crypto';
-import { JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JetStreamPublishOptions,
+  type PubAck,
+} from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Command, MatchingEngine } from '../core/types.js';
 import { type Listener, notifyListeners } from '../journal/sequencer.js';
 import { type CommandOutcome, type CommandSequencer, QUEUE_FULL } from '../ports.js';
+import { AckedPublisher } from './acked-publisher.js';
 import { ClusterError } from './errors.js';
 import { commandMsgId, type DecodedOutcome, decodeOutcome, encodeCommand } from './outcome-codec.js';
 import { type StreamMessage, StreamReader } from './stream-reader.js';
 import type { StreamNames } from './streams.js';
+import { TickBatch } from './tick-batch.js';
 
 export interface JetStreamSequencerOptions {
   js: JetStreamClient;
@@ -64,9 +72,14 @@ export class JetStreamSequencer implements CommandSequencer {
   /** Names this sequencer's commands' msg ids (with a counter): unique across gateways and restarts. */
   private readonly instanceId = `cmd:${randomUUID()}`;
   private published = 0;
+  /** This turn's command publishes, sent together (one socket write). */
+  private readonly publishes = new TickBatch();
+  /** Matches PubAcks without a request per publish (when the connection is given). */
+  private readonly publisher: AckedPublisher | undefined;
 
   private constructor(private readonly options: JetStreamSequencerOptions) {
     this.appliedSeq = (options.fromSeq ?? 1) - 1;
+    this.publisher = options.nc === undefined ? undefined : new AckedPublisher(options.nc);
     for (const listener of options.listeners ?? []) this.listeners.push(listener);
   }
 
@@ -118,7 +131,7 @@ export class JetStreamSequencer implements CommandSequencer {
   }
 
   private async publishAndWait(command: Command): Promise<CommandOutcome> {
-    const { js, names, timeoutMs } = this.options;
+    const { names, timeoutMs } = this.options;
     // Every command has a msg id, so a publish whose PubAck was lost (a NATS node dying, a stream
     // leader moving) is retried without the risk of storing it twice.
     const msgID = commandMsgId(command) ?? `${this.instanceId}:${++this.published}`;
@@ -128,7 +141,7 @@ export class JetStreamSequencer implements CommandSequencer {
     for (let attempt = 0; seq === undefined; attempt++) {
       const leftMs = deadline - performance.now();
       try {
-        const ack = await js.publish(names.cmdSubject, body, { timeout: Math.max(1, leftMs), msgID });
+        const ack = await this.publishSoon(names.cmdSubject, body, { timeout: Math.max(1, leftMs), msgID });
         seq = ack.seq;
       } catch (cause) {
         if (this.closed || performance.now() + publishRetryMs(attempt) >= deadline) {
@@ -154,6 +167,23 @@ export class JetStreamSequencer implements CommandSequencer {
         reject(new ClusterError('COMMAND_TIMEOUT', `no outcome for command ${seq} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.waiters.set(seq, { resolve, reject, timer });
+    });
+  }
+
+  private publishSoon(
+    subject: string,
+    body: Uint8Array,
+    options: Partial<JetStreamPublishOptions>,
+  ): Promise<PubAck> {
+    return new Promise<PubAck>((resolve, reject) => {
+      this.publishes.add(() => {
+        if (this.publisher === undefined)
+          this.options.js.publish(subject, body, options).then(resolve, reject);
+        else
+          this.publisher
+            .publish(subject, body, { msgID: options.msgID, timeoutMs: options.timeout ?? 5_000 })
+            .then(resolve, reject);
+      });
     });
   }
 
@@ -206,6 +236,7 @@ export class JetStreamSequencer implements CommandSequencer {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.publisher?.close();
     await this.reader?.close();
     for (const [seq, waiter] of this.waiters) {
       clearTimeout(waiter.timer);

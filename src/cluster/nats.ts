@@ -20,6 +20,9 @@ export async function connectCluster(servers: readonly string[], name: string): 
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,
+    // Without this every request (each JetStream publish) builds two Error objects up front for
+    // their stack traces: a third of the client's CPU at a few thousand publishes per second.
+    noAsyncTraces: true,
   });
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);

@@ -1,13 +1,15 @@
 // Engine replicas on the real NATS server: two replicas apply every command, exactly one outcome
 // per command lands in EVT and the other replica verifies it; their state hashes agree; a replica
 // whose engine computes something else stops with REPLICA_DIVERGED; a replica restarted from its
-// snapshot catches up; a retried order (same Nats-Msg-Id) is answered with the original outcome.
+// snapshot catches up; a retried order (same Nats-Msg-Id) is answered with the original outcome;
+// a backlog longer than the append window is appended once per command, in place.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { AckedPublisher } from '../../src/cluster/acked-publisher.js';
 import { EngineReplica } from '../../src/cluster/engine-replica.js';
 import type { ClusterError } from '../../src/cluster/errors.js';
 import { JetStreamSequencer } from '../../src/cluster/jetstream-sequencer.js';
-import { decodeOutcome } from '../../src/cluster/outcome-codec.js';
+import { decodeOutcome, encodeCommand } from '../../src/cluster/outcome-codec.js';
 import { Engine } from '../../src/core/engine.js';
 import type { Command } from '../../src/core/types.js';
 import { listDataDirectory } from '../../src/journal/segment.js';
@@ -178,5 +180,52 @@ describe('engine replicas', () => {
     directory.remove();
     await sequencer.close();
     await honest.replica.close();
+  });
+});
+
+describe('engine replicas catching up on a backlog', () => {
+  let fixture: ClusterFixture;
+  before(async () => {
+    fixture = await openClusterFixture('backlog');
+  });
+  after(async () => {
+    await fixture.close();
+  });
+
+  it('more commands than the append window: every outcome lands once, in place, and both replicas agree', async () => {
+    // Stored before any replica runs, so each replica reads far ahead of its appends and its
+    // window of appends in flight fills and slides.
+    const count = 2_500;
+    const publisher = new AckedPublisher(fixture.connection.nc);
+    await Promise.all(
+      Array.from({ length: count }, (_, index) =>
+        publisher.publish(
+          fixture.names.cmdSubject,
+          encodeCommand({ op: 'deposit', user: 1 + (index % 10), asset: 'USD', amount: 1 + index }),
+          { timeoutMs: 60_000 },
+        ),
+      ),
+    );
+    publisher.close();
+    const a = await fixture.startReplica('a');
+    const b = await fixture.startReplica('b');
+    await settledThrough(a.replica, count);
+    await settledThrough(b.replica, count);
+    const info = await fixture.connection.jsm.streams.info(fixture.names.evtStream);
+    assert.equal(info.state.messages, count, 'exactly one outcome per command');
+    assert.equal(a.replica.landed + b.replica.landed, count);
+    assert.equal(a.replica.landed + a.replica.verified, count);
+    assert.equal(b.replica.landed + b.replica.verified, count);
+    assert.equal(a.replica.stateHash, b.replica.stateHash);
+    assert.deepEqual([a.fatal, b.fatal], [[], []]);
+    for (const seq of [1, 1_024, 1_025, count]) {
+      const stored = await fixture.connection.jsm.streams.getMessage(fixture.names.evtStream, { seq });
+      assert.ok(stored !== null);
+      const outcome = decodeOutcome(stored.data);
+      assert.equal(outcome.seq, seq);
+      assert.equal((outcome.command as unknown as { amount: number }).amount, seq);
+    }
+    await a.replica.close();
+    await b.replica.close();
   });
 });
