@@ -39,13 +39,16 @@ describe('API keys page in chromium', { skip, timeout: 180_000 }, () => {
   });
 
   /** A signed `GET /api/v3/account` made with node crypto, as a program would. */
-  async function signedAccount(): Promise<{ status: number; body: any }> {
+  async function signedAccount(): Promise<{ status: number; body: { canTrade?: boolean; code?: number } }> {
     const text = `timestamp=${Date.now()}`;
     const signature = createHmac('sha256', secret).update(text).digest('hex');
     const response = await fetch(`${test.url}/api/v3/account?${text}&signature=${signature}`, {
       headers: { 'x-mbx-apikey': keyId },
     });
-    return { status: response.status, body: await response.json() };
+    return {
+      status: response.status,
+      body: (await response.json()) as { canTrade?: boolean; code?: number },
+    };
   }
 
   it('is reachable from the navigation and starts empty', async () => {
