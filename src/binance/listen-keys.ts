@@ -242,7 +242,8 @@ export const binanceListenKeyRoutes: FastifyPluginAsync<ListenKeyRouteOptions> =
       services.metrics.rejects.inc({ code: String(error.code) });
       return reply.code(error.statusCode).send(error.body());
     });
-    const config = { auth: 'public' } as const;
+    // Binance's weight for each of the three.
+    const config = { auth: 'public', binanceWeight: 2 } as const;
     const schema = (summary: string) => ({ tags: ['binance'], summary: `${summary} (Binance, API key)` });
     const caller = (request: FastifyRequest) =>
       authenticateApiKey(request, services.apiKeyAuth, { signed: false, permission: 'read' });
