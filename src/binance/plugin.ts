@@ -10,8 +10,9 @@ import type { MarketDataBus } from '../marketdata/index.js';
 import { toBinanceError } from './errors.js';
 import { registerBinanceMarketRoutes } from './market-routes.js';
 import { BinanceStreamHub, type StreamLimits } from './streams.js';
+import { BinanceUserStreams } from './user-streams.js';
 import { RequestWeights, usedWeightHeader, type WeightOptions } from './weights.js';
-import { registerBinanceStreamRoutes, type StreamSocketOptions } from './ws-routes.js';
+import { registerBinanceStreamRoutes, type StreamRouteHooks, type StreamSocketOptions } from './ws-routes.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -43,6 +44,26 @@ export interface BinanceApi {
 export interface BinanceScope {
   deps: BinanceDependencies;
   weights: RequestWeights;
+  /** The user data event streams, created on first use and shared by every module (ws-api, listen keys). */
+  userStreams(): BinanceUserStreams;
+  /** What the market-stream sockets hand on (a module serving listen keys sets `listenKeys`). */
+  streamHooks: StreamRouteHooks;
+}
+
+/** One user-data stream set per registration: pushes every live outcome, closes on a key's revoke. */
+function createUserStreams(services: GatewayServices): BinanceUserStreams {
+  const options = services.config.state.streams;
+  const streams = new BinanceUserStreams(
+    {
+      markets: services.state.markets,
+      tracker: services.state.tracker,
+      balanceOf: (user, asset) => services.engine.balance(user, asset),
+    },
+    { socketsPerUserMax: options.socketsPerUserMax, sendBufferBytesMax: options.sendBufferBytesMax },
+  );
+  services.state.onLive(streams.onOutcome);
+  services.apiKeys.onRevoked((keyId, user) => streams.closeKey(keyId, user));
+  return streams;
 }
 
 /** A further set of Binance routes (e.g. the private API), registered inside the same scope. */
@@ -70,6 +91,16 @@ export async function registerBinanceApi(
     bus === undefined
       ? undefined
       : new BinanceStreamHub(deps.context.state.markets, deps.data, deps.context.clock, deps.streams);
+  let userStreams: BinanceUserStreams | undefined;
+  const binance: BinanceScope = {
+    deps,
+    weights,
+    userStreams: () => {
+      userStreams ??= createUserStreams(deps.context);
+      return userStreams;
+    },
+    streamHooks: {},
+  };
   await app.register(async (scope) => {
     scope.setErrorHandler((thrown, request, reply) => sendError(request, reply, thrown));
     scope.addHook('onRequest', async (request, reply) => {
@@ -92,9 +123,15 @@ export async function registerBinanceApi(
     if (bus !== undefined && streams !== undefined) {
       const unsubscribe = bus.subscribe(streams);
       scope.addHook('onClose', async () => unsubscribe());
-      registerBinanceStreamRoutes(scope, streams, deps.context.clock, deps.streamSockets);
+      registerBinanceStreamRoutes(
+        scope,
+        streams,
+        deps.context.clock,
+        deps.streamSockets,
+        binance.streamHooks,
+      );
     }
-    for (const module of modules) await module(scope, { deps, weights });
+    for (const module of modules) await module(scope, binance);
   });
   return { weights, streams };
 }

@@ -11,7 +11,7 @@ import { verifySigned, wsSignedInput } from '../gateway/api-key-auth.js';
 import type { ApiKeyPermission } from '../store/ports.js';
 import { type Params, PrivateOperations } from './private-ops.js';
 import { BinanceError, binanceErrorOf } from './private-views.js';
-import { BinanceUserStreams } from './user-streams.js';
+import type { BinanceUserStreams } from './user-streams.js';
 
 type Signed = (user: number, params: Params) => unknown;
 
@@ -36,24 +36,17 @@ function idOf(message: unknown): string | number | null {
   return typeof id === 'string' || typeof id === 'number' ? id : null;
 }
 
-export const binanceWsApiRoute: FastifyPluginAsync = async (app) => {
+export interface WsApiOptions {
+  /** The user data streams shared with the listen keys (plugin.ts `BinanceScope.userStreams`). */
+  userStreams: BinanceUserStreams;
+}
+
+export const binanceWsApiRoute: FastifyPluginAsync<WsApiOptions> = async (app, options) => {
   const services = app.services;
   const operations = new PrivateOperations(services);
   const methods = signedMethods(operations);
   const streamOptions = services.config.state.streams;
-  const streams = new BinanceUserStreams(
-    {
-      markets: services.state.markets,
-      tracker: services.state.tracker,
-      balanceOf: (user, asset) => services.engine.balance(user, asset),
-    },
-    {
-      socketsPerUserMax: streamOptions.socketsPerUserMax,
-      sendBufferBytesMax: streamOptions.sendBufferBytesMax,
-    },
-  );
-  services.state.onLive(streams.onOutcome);
-  services.apiKeys.onRevoked((keyId, user) => streams.closeKey(keyId, user));
+  const streams = options.userStreams;
   const sockets = new Set<WebSocket>();
   const alive = new WeakSet<WebSocket>();
   const heartbeat = setInterval(() => {

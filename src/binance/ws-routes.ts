@@ -2,7 +2,8 @@
 // message is the event), `/binance/stream?streams=a/b` (combined: `{stream, data}`), and on both
 // the live methods `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY` and
 // `GET_PROPERTY` (`combined`), answered `{result, id}` or `{error: {code, msg}, id}`. A path
-// segment without `@` names the connection and is ignored (ccxt connects to `/ws/<index>`).
+// segment without `@` names the connection and is ignored (ccxt connects to `/ws/<index>`), unless
+// it is a listen key: then the socket also gets that user's data events (listen-keys.ts).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { BinanceStreamHub, StreamConnection, StreamName } from './streams.js';
@@ -32,6 +33,19 @@ interface SocketState {
   messages: number;
 }
 
+/** Binance's listen keys: 60 letters and digits (what `listen-keys.ts` hands out). */
+export const listenKeyPattern = /^[A-Za-z0-9]{60}$/;
+
+export interface ListenKeyAttacher {
+  /** Attaches the socket to a live listen key's user data; false when there is no such key. */
+  attach(socket: WebSocket, listenKey: string, combined: boolean): boolean;
+}
+
+/** Set by route modules registered after the stream routes (the private API's listen keys). */
+export interface StreamRouteHooks {
+  listenKeys?: ListenKeyAttacher;
+}
+
 type Reply = { result: unknown; id: unknown } | { error: { code: number; msg: string }; id: unknown };
 
 function isValidId(id: unknown): boolean {
@@ -47,6 +61,7 @@ export function registerBinanceStreamRoutes(
   hub: BinanceStreamHub,
   clock: () => number,
   options: Partial<StreamSocketOptions> = {},
+  hooks: StreamRouteHooks = {},
 ): void {
   const settings = { ...defaultStreamSocketOptions, ...options };
   const sockets = new Set<SocketState>();
@@ -167,6 +182,13 @@ export function registerBinanceStreamRoutes(
     if (!hub.subscribe(connection, parsed)) {
       socket.close(1008, 'too many streams');
       return;
+    }
+    for (const name of initial) {
+      if (!listenKeyPattern.test(name)) continue;
+      if (hooks.listenKeys?.attach(socket, name, combined) !== true) {
+        socket.close(1008, 'This listenKey does not exist.');
+        return;
+      }
     }
     socket.on('pong', () => {
       state.alive = true;

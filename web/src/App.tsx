@@ -3,6 +3,7 @@
 
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { api, type Me, onSessionLost, type SymbolInfo } from './api.js';
+import { ApiKeysPage } from './components/ApiKeysPage.js';
 import { AuthPage } from './components/AuthPage.js';
 import { Header } from './components/Header.js';
 import { OfferingsPage } from './components/OfferingsPage.js';
@@ -20,11 +21,19 @@ type Route =
   | { page: 'login' }
   | { page: 'register' }
   | { page: 'sessions' }
-  | { page: 'offerings' };
+  | { page: 'offerings' }
+  | { page: 'api-keys' };
 
 function readRoute(): Route {
   const [page, argument] = location.hash.replace(/^#\/?/, '').split('/');
-  if (page === 'login' || page === 'register' || page === 'sessions' || page === 'offerings') return { page };
+  if (
+    page === 'login' ||
+    page === 'register' ||
+    page === 'sessions' ||
+    page === 'offerings' ||
+    page === 'api-keys'
+  )
+    return { page };
   return { page: 'trade', symbol: argument ? decodeURIComponent(argument) : undefined };
 }
 
@@ -133,6 +142,7 @@ export function App() {
 function Page({ route, me }: { route: Route; me: Me | null }) {
   if (route.page === 'login' || route.page === 'register') return <AuthPage mode={route.page} />;
   if (route.page === 'sessions') return me ? <SessionsPage /> : <AuthPage mode="login" />;
+  if (route.page === 'api-keys') return me ? <ApiKeysPage /> : <AuthPage mode="login" />;
   if (route.page === 'offerings') return <OfferingsPage />;
   return <TradePage symbol={route.symbol} />;
 }

@@ -81,6 +81,28 @@ export interface SessionInfo {
   current: boolean;
 }
 
+export type ApiKeyPermission = 'read' | 'trade';
+
+/** One of the user's API keys as listed (the secret is never listed). */
+export interface ApiKeyInfo {
+  keyId: string;
+  label: string;
+  permissions: ApiKeyPermission[];
+  ipAllowlist: string[];
+  createdAtMs: number;
+}
+
+export interface CreateApiKeyRequest {
+  label: string;
+  permissions: ApiKeyPermission[];
+  ipAllowlist?: string[];
+}
+
+/** The create reply: the only time the server shows `secret`. */
+export interface CreatedApiKey extends ApiKeyInfo {
+  secret: string;
+}
+
 export interface Me {
   userId: number;
   username: string;
@@ -317,6 +339,10 @@ export const api = {
   welcome: () => request<Welcome>('GET', '/welcome'),
   sessions: () => request<SessionInfo[]>('GET', '/sessions'),
   endSession: (sessionId: string) => request<unknown>('DELETE', `/sessions/${encodeURIComponent(sessionId)}`),
+  apiKeys: () => request<ApiKeyInfo[]>('GET', '/api-keys'),
+  createApiKey: (key: CreateApiKeyRequest) => request<CreatedApiKey>('POST', '/api-keys', key),
+  revokeApiKey: (keyId: string) =>
+    request<{ revoked: number }>('DELETE', `/api-keys/${encodeURIComponent(keyId)}`),
   symbols: () => request<SymbolInfo[]>('GET', '/symbols'),
   /** Closed trade candles opened at or after `fromMs`, oldest first. */
   candles: (symbol: string, interval: string, fromMs: number, limit: number) =>

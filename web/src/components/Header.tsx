@@ -32,6 +32,7 @@ export function Header({ connection }: { connection: ConnectionState }) {
         <a href="#/trade">Trade</a>
         <a href="#/offerings">Offerings</a>
         {me && <a href="#/sessions">Sessions</a>}
+        {me && <a href="#/api-keys">API keys</a>}
       </nav>
       <output class={`connection connection-${connection}`} data-testid="connection" aria-live="polite">
         <span class="dot" aria-hidden="true" />
