@@ -62,6 +62,8 @@ export interface EngineReplicaOptions {
   engines?: EngineFactory;
   /** Lock the data directory (false when the caller holds it). */
   lockDataDir?: boolean;
+  /** false: append every outcome even while behind (the former catch-up; kept for benchmarks). */
+  bulkCatchUp?: boolean;
 }
 
 interface HashReport {
@@ -178,7 +180,7 @@ export class EngineReplica {
         }
       },
     });
-    if (this.bulkUntil > this.appliedSeq) {
+    if (options.bulkCatchUp !== false && this.bulkUntil > this.appliedSeq) {
       options.logger.info(
         { replica: options.replicaName, fromSeq: this.appliedSeq + 1, evtLastSeq: this.bulkUntil },
         'engine replica behind EVT: reading stored outcomes in bulk',
