@@ -138,7 +138,11 @@ describe('cluster candle projection', () => {
     const all = outcomes();
     const expected = singleProcessCandles(all).map(rowOf).sort();
     const intervals = new Set(expected.map((row) => row.split(' ')[1]));
-    assert.deepEqual([...intervals].sort(), ['15m', '1d', '1h', '1m', '1s', '1w', '5m'], 'the run closes these');
+    assert.deepEqual(
+      [...intervals].sort(),
+      ['15m', '1d', '1h', '1m', '1s', '1w', '5m'],
+      'the run closes these',
+    );
     assert.ok(expected.length > 100);
 
     const half = 401;
@@ -154,10 +158,7 @@ describe('cluster candle projection', () => {
     await second.close();
     assert.equal(second.projectedSeq, all.length);
     const stored = await storedRows();
-    assert.deepEqual(
-      [...stored].sort(),
-      expected,
-    );
+    assert.deepEqual([...stored].sort(), expected);
     assert.equal(first.written + second.written, expected.length, 'each closed candle written once');
   });
 
