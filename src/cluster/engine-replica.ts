@@ -9,6 +9,11 @@
 // published on `<prefix>.hash` for monitoring. Local snapshots in the data directory let a
 // restarted replica catch up from its newest snapshot instead of from sequence 1.
 //
+// A replica that is behind (a fresh one, or one restarted from an older snapshot) does not append
+// what EVT already holds: while its sequence is at or below EVT's last sequence it reads the stored
+// outcomes in bulk (one ordered consumer on EVT, StoredOutcomes) and compares each byte for byte
+// with its own, exactly as after a lost append; it publishes only once it reaches the head.
+//
 // Publishes are pipelined (up to `appendsInFlightMax`), but settled strictly in sequence order:
 // an append is retried or verified only after every earlier one landed or was verified, so EVT
 // never gets a hole and never an outcome ahead of its predecessor.
@@ -32,6 +37,7 @@ import { readSnapshot, writeSnapshot } from '../journal/snapshot.js';
 import { AckedPublisher } from './acked-publisher.js';
 import { ClusterError } from './errors.js';
 import { encodeOutcome, sameBytes } from './outcome-codec.js';
+import { StoredOutcomes } from './stored-outcomes.js';
 import { type StreamMessage, StreamReader } from './stream-reader.js';
 import type { StreamNames } from './streams.js';
 import { TickBatch } from './tick-batch.js';
@@ -56,6 +62,8 @@ export interface EngineReplicaOptions {
   engines?: EngineFactory;
   /** Lock the data directory (false when the caller holds it). */
   lockDataDir?: boolean;
+  /** false: append every outcome even while behind (the former catch-up; kept for benchmarks). */
+  bulkCatchUp?: boolean;
 }
 
 interface HashReport {
@@ -69,8 +77,15 @@ const appendsInFlightMax = 1_024;
 const appendTimeoutMs = 5_000;
 const ownHashesKept = 64;
 const snapshotsKept = 2;
+/**
+ * At the end of a bulk stretch the replica asks EVT for its last sequence again and keeps reading
+ * in bulk only when at least this many more outcomes are stored (near the head, appending is as
+ * cheap and a stream info per handful of commands is not).
+ */
+const bulkStretchMin = 64;
 
-type Attempt = { ack: PubAck } | { error: unknown };
+/** What settles a sequence: our append's ack, an error, or the stored outcome read in bulk. */
+type Attempt = { ack: PubAck } | { error: unknown } | { stored: Uint8Array };
 
 export class EngineReplica {
   private engine: MatchingEngine;
@@ -91,18 +106,26 @@ export class EngineReplica {
   private hashSubscription: Subscription | undefined;
   private snapshotting: Promise<void> | undefined;
   private lastSnapshotSeq: number;
+  /** Outcomes stored in EVT, read in bulk while this replica is behind (undefined at the head). */
+  private stored: StoredOutcomes | undefined;
+  /** Sequences up to this one are read from `stored` instead of appended. */
+  private bulkUntil: number;
   /** Outcomes this replica's append stored / found stored by another replica and verified. */
   landed = 0;
   verified = 0;
   /** Hash reports of other replicas that disagreed with this one's (logged; EVT decides who stops). */
   hashMismatches = 0;
+  /** Of `verified`: outcomes read in bulk while catching up. */
+  verifiedInBulk = 0;
   settledSeq: number;
 
   private constructor(
     private readonly options: EngineReplicaOptions,
     private readonly lock: DirectoryLock | undefined,
     start: { engine: MatchingEngine; lastSeq: number; lastTs: number },
+    evtLastSeq: number,
   ) {
+    this.bulkUntil = evtLastSeq;
     this.engine = start.engine;
     this.appliedSeq = start.lastSeq;
     this.settledSeq = start.lastSeq;
@@ -120,7 +143,7 @@ export class EngineReplica {
     try {
       const evtLast = (await options.jsm.streams.info(options.names.evtStream)).state.last_seq;
       const start = loadNewestSnapshot(options, evtLast);
-      const replica = new EngineReplica(options, lock, start);
+      const replica = new EngineReplica(options, lock, start, evtLast);
       replica.begin();
       return replica;
     } catch (error) {
@@ -157,6 +180,13 @@ export class EngineReplica {
         }
       },
     });
+    if (options.bulkCatchUp !== false && this.bulkUntil > this.appliedSeq) {
+      options.logger.info(
+        { replica: options.replicaName, fromSeq: this.appliedSeq + 1, evtLastSeq: this.bulkUntil },
+        'engine replica behind EVT: reading stored outcomes in bulk',
+      );
+      this.stored = this.openStored(this.appliedSeq + 1);
+    }
     this.reader = new StreamReader({
       js: options.js,
       nc: options.nc,
@@ -198,7 +228,9 @@ export class EngineReplica {
     const hash = seq % this.options.hashEveryCommands === 0 ? this.engine.stateHash() : undefined;
     const bytes = encodeOutcome(seq, ts, json, events, hash);
     if (hash !== undefined) this.recordHash(seq, hash);
-    const first = this.publish(seq, bytes);
+    const stored = this.stored;
+    const first =
+      stored !== undefined && seq <= this.bulkUntil ? this.readBulk(stored, seq) : this.publish(seq, bytes);
     const previous = this.settled;
     this.settled = previous.then(async () => {
       const settled = this.failure === undefined && !this.abandoned && (await this.settle(seq, bytes, first));
@@ -207,9 +239,54 @@ export class EngineReplica {
     });
     this.unsettled.push(this.settled);
     this.maybeSnapshot(seq, ts);
+    if (stored !== undefined && seq === this.bulkUntil) await this.endOfBulkStretch(stored, seq);
     // A sliding window: wait for the oldest append only (waiting for all of them, as a first
     // version did, emptied the pipeline every appendsInFlightMax commands).
     while (this.unsettled.length >= appendsInFlightMax) await this.unsettled.shift();
+  }
+
+  private openStored(fromSeq: number): StoredOutcomes {
+    const { options } = this;
+    return new StoredOutcomes({
+      js: options.js,
+      nc: options.nc,
+      evtStream: options.names.evtStream,
+      fromSeq,
+      heartbeatMs: options.heartbeatMs,
+      logger: options.logger,
+    });
+  }
+
+  private readBulk(stored: StoredOutcomes, seq: number): Promise<Attempt> {
+    return stored.take(seq).then(
+      (data) => ({ stored: data }),
+      (error: unknown) => ({ error }),
+    );
+  }
+
+  /**
+   * The last outcome known stored was handed to settlement: read on in bulk when EVT has grown
+   * enough meanwhile (other replicas at the head), else stop reading EVT and append from now on.
+   */
+  private async endOfBulkStretch(stored: StoredOutcomes, seq: number): Promise<void> {
+    let evtLast = seq;
+    try {
+      evtLast = (await this.options.jsm.streams.info(this.options.names.evtStream)).state.last_seq;
+    } catch (error) {
+      // Appending is always correct (a lost append verifies the stored copy): go to the head mode.
+      this.options.logger.warn({ err: error, seq }, 'EVT info failed; leaving bulk catch-up');
+    }
+    if (evtLast - seq >= bulkStretchMin) {
+      this.bulkUntil = evtLast;
+      return;
+    }
+    this.stored = undefined;
+    this.options.logger.info(
+      { replica: this.options.replicaName, seq, verifiedInBulk: this.verifiedInBulk },
+      'engine replica caught up: appending outcomes',
+    );
+    // Every take up to `seq` is resolved once settlement reaches it; only then stop the consumer.
+    void this.settled.then(() => stored.close());
   }
 
   private publish(seq: number, bytes: Uint8Array): Promise<Attempt> {
@@ -235,6 +312,12 @@ export class EngineReplica {
     for (let tries = 0; ; tries++) {
       const result = await attempt;
       if (this.failure) return false;
+      if ('stored' in result) {
+        if (!this.sameAsStored(seq, bytes, result.stored)) return false;
+        this.verified++;
+        this.verifiedInBulk++;
+        return true;
+      }
       if ('ack' in result) {
         if (result.ack.seq !== seq) {
           this.fail(
@@ -279,19 +362,23 @@ export class EngineReplica {
         attempt = this.publish(seq, bytes);
         continue;
       }
-      if (!sameBytes(stored, bytes)) {
-        this.fail(
-          new ClusterError(
-            'REPLICA_DIVERGED',
-            `outcome ${seq} of replica ${this.options.replicaName} differs from the stored one: ` +
-              `ours ${Buffer.from(bytes).toString('utf8').slice(0, 300)} stored ${Buffer.from(stored).toString('utf8').slice(0, 300)}`,
-          ),
-        );
-        return false;
-      }
+      if (!this.sameAsStored(seq, bytes, stored)) return false;
       this.verified++;
       return true;
     }
+  }
+
+  /** Byte for byte; a difference stops this replica (REPLICA_DIVERGED). */
+  private sameAsStored(seq: number, bytes: Uint8Array, stored: Uint8Array): boolean {
+    if (sameBytes(stored, bytes)) return true;
+    this.fail(
+      new ClusterError(
+        'REPLICA_DIVERGED',
+        `outcome ${seq} of replica ${this.options.replicaName} differs from the stored one: ` +
+          `ours ${Buffer.from(bytes).toString('utf8').slice(0, 300)} stored ${Buffer.from(stored).toString('utf8').slice(0, 300)}`,
+      ),
+    );
+    return false;
   }
 
   private async readStored(seq: number): Promise<Uint8Array | undefined> {
@@ -360,6 +447,7 @@ export class EngineReplica {
       'engine replica stopping',
     );
     void this.reader?.close();
+    void this.stored?.close();
     (this.options.onFatal ?? exitOnFatal)(error);
   }
 
@@ -373,6 +461,7 @@ export class EngineReplica {
     this.closing = true;
     await this.reader?.close();
     if (!this.failure) await this.settled;
+    await this.stored?.close();
     this.hashSubscription?.unsubscribe();
     this.publisher.close();
     await this.snapshotting;

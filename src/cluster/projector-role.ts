@@ -3,11 +3,13 @@
 // transaction that also moves the checkpoint (the EVT sequence), read under a row lock, so a crash
 // at any point, a restart, or a second projector on the same database neither loses nor repeats a
 // row. It reads EVT from checkpoint + 1. `rebuild` empties the projected tables and their
-// checkpoints first, then projects from sequence 1.
+// checkpoints first, then projects from sequence 1. It also aggregates the closed trade candles
+// (CandleProjection, its own state and checkpoint), which no other role writes in a cluster.
 import type { Logger } from 'pino';
 import type { Projector } from '../store/projector.js';
 import { projectedTables } from '../store/schema.js';
 import { defaultSchema, openStore, type Store } from '../store/store.js';
+import { CandleProjection } from './candle-projection.js';
 import { type ClusterConnection, connectCluster } from './nats.js';
 import { decodeOutcome } from './outcome-codec.js';
 import type { ClusterSettings } from './settings.js';
@@ -24,7 +26,8 @@ export interface ProjectorRoleOptions {
 export interface ProjectorRole {
   store: Store;
   projector: Projector;
-  /** The last EVT sequence whose rows are committed. */
+  candles: CandleProjection;
+  /** The last EVT sequence whose rows and candles are committed. */
   readonly projectedSeq: number;
   /** Resolves once everything up to `seq` is committed. */
   projectedThrough(seq: number): Promise<void>;
@@ -57,14 +60,17 @@ export async function startProjectorRole(options: ProjectorRoleOptions): Promise
       await store.database.transaction(async (executor) => {
         await executor.query(`TRUNCATE ${projectedTables.join(', ')}`);
         await executor.query('DELETE FROM projection_checkpoints');
+        await CandleProjection.reset(executor);
       });
       logger.warn('projected tables emptied: rebuilding from EVT sequence 1');
     }
     const projector = await store.openProjector({ pendingOutcomesMax: pendingOutcomesHighWater * 4 });
+    const candles = await CandleProjection.open(store.database, logger.child({ component: 'candles' }));
+    const projectedSeq = () => Math.min(projector.projectedSeq, candles.projectedSeq);
     const waiters: Array<{ seq: number; resolve: () => void }> = [];
     const wake = () => {
       for (let index = waiters.length - 1; index >= 0; index--) {
-        if (waiters[index].seq <= projector.projectedSeq) waiters.splice(index, 1)[0].resolve();
+        if (waiters[index].seq <= projectedSeq()) waiters.splice(index, 1)[0].resolve();
       }
     };
     const wakeTimer = setInterval(wake, 20);
@@ -73,28 +79,31 @@ export async function startProjectorRole(options: ProjectorRoleOptions): Promise
       js: connection.js,
       nc: connection.nc,
       stream: names.evtStream,
-      fromSeq: projector.projectedSeq + 1,
+      // Each skips what it already committed.
+      fromSeq: projectedSeq() + 1,
       heartbeatMs: settings.heartbeatMs,
       logger,
       handle: async (message) => {
         const outcome = decodeOutcome(message.data);
         projector.offer({ seq: message.seq, ts: outcome.ts, events: outcome.events });
-        if (projector.stats().pendingOutcomes >= pendingOutcomesHighWater) {
-          await projector.drain();
+        candles.offer({ seq: message.seq, ts: outcome.ts, command: outcome.command, events: outcome.events });
+        if (projector.stats().pendingOutcomes >= pendingOutcomesHighWater || candles.needsDrain) {
+          await Promise.all([projector.drain(), candles.drain()]);
           wake();
         }
       },
     });
-    logger.info({ fromSeq: projector.projectedSeq + 1 }, 'projector reading the event stream');
+    logger.info({ fromSeq: projectedSeq() + 1 }, 'projector reading the event stream');
     const opened = store;
     return {
       store: opened,
       projector,
+      candles,
       get projectedSeq() {
-        return projector.projectedSeq;
+        return projectedSeq();
       },
       projectedThrough: (seq) => {
-        if (projector.projectedSeq >= seq) return Promise.resolve();
+        if (projectedSeq() >= seq) return Promise.resolve();
         if (waiters.length >= waitersMax) return Promise.reject(new Error('too many waiters'));
         return new Promise((resolve) => waiters.push({ seq, resolve }));
       },
@@ -102,6 +111,7 @@ export async function startProjectorRole(options: ProjectorRoleOptions): Promise
         clearInterval(wakeTimer);
         await reader.close();
         await projector.close();
+        await candles.close();
         wake();
         await opened.close();
         await connection.close();

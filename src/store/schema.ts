@@ -288,6 +288,17 @@ CREATE TABLE api_keys (
 CREATE INDEX api_keys_user ON api_keys (user_id, created_at_ms);
 `;
 
+// A projection whose rows depend on more than one outcome keeps the state it resumes from next to
+// its checkpoint, in the same transaction: the cluster projector's trade candles (the candles
+// still open at `seq`), so a restart continues them instead of overwriting them with a part.
+const projectionStates = `
+CREATE TABLE projection_states (
+  name text PRIMARY KEY,
+  seq bigint NOT NULL,
+  state jsonb NOT NULL
+);
+`;
+
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'users and sessions', sql: usersAndSessions },
   { version: 2, name: 'history projections and candles', sql: history },
@@ -297,6 +308,7 @@ export const migrations: readonly Migration[] = [
   { version: 6, name: 'candles keyed by source (trades or quotes)', sql: candleSource },
   { version: 7, name: 'stop, iceberg and OCO orders', sql: stopIcebergOcoOrders },
   { version: 8, name: 'api keys', sql: apiKeys },
+  { version: 9, name: 'projection states (cluster candles)', sql: projectionStates },
 ];
 
 /** Tables filled from the journal: what `hoga db rebuild` empties and refills. */

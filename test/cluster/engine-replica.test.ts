@@ -228,4 +228,41 @@ describe('engine replicas catching up on a backlog', () => {
     await a.replica.close();
     await b.replica.close();
   });
+
+  it('a fresh replica on a long filled stream reads the stored outcomes in bulk, appends nothing, and agrees', async () => {
+    const base = (await fixture.connection.jsm.streams.info(fixture.names.cmdStream)).state.last_seq;
+    const commands = trading(6_000);
+    const publisher = new AckedPublisher(fixture.connection.nc);
+    await Promise.all(
+      commands.map((command) =>
+        publisher.publish(fixture.names.cmdSubject, encodeCommand(command), { timeoutMs: 60_000 }),
+      ),
+    );
+    const filled = base + commands.length;
+    const head = await fixture.startReplica('head');
+    await settledThrough(head.replica, filled);
+    const late = await fixture.startReplica('late');
+    await settledThrough(late.replica, filled);
+    assert.equal(late.replica.landed, 0, 'nothing appended while behind');
+    assert.equal(late.replica.verifiedInBulk, filled, 'every stored outcome read in bulk');
+    assert.equal(late.replica.stateHash, head.replica.stateHash);
+    // At the head it appends again: the next commands each get exactly one outcome.
+    const more = trading(20).slice(3);
+    await Promise.all(
+      more.map((command) =>
+        publisher.publish(fixture.names.cmdSubject, encodeCommand(command), { timeoutMs: 60_000 }),
+      ),
+    );
+    publisher.close();
+    await settledThrough(late.replica, filled + more.length);
+    await settledThrough(head.replica, filled + more.length);
+    const info = await fixture.connection.jsm.streams.info(fixture.names.evtStream);
+    assert.equal(info.state.messages, filled + more.length, 'exactly one outcome per command');
+    assert.equal(late.replica.verifiedInBulk, filled, 'no bulk reading at the head');
+    assert.equal(late.replica.landed + late.replica.verified, filled + more.length);
+    assert.equal(late.replica.stateHash, head.replica.stateHash);
+    assert.deepEqual([head.fatal, late.fatal], [[], []]);
+    await head.replica.close();
+    await late.replica.close();
+  });
 });

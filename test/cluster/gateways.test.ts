@@ -2,7 +2,8 @@
 // PostgreSQL (a schema of its own) and Redis (a key prefix of its own): the gateways start together (migrations and admin seeding
 // race), two users trade through different gateways, both gateways derive the same balances and
 // number market data alike, the projector writes the history exactly once, and a rebuild from
-// EVT sequence 1 gives the same rows.
+// EVT sequence 1 gives the same rows; the projector writes the closed trade candles that market
+// data closes for the same outcomes, and a gateway serves them.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -10,8 +11,11 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { pino } from 'pino';
 import { type GatewayRole, startGatewayRole } from '../../src/cluster/gateway-role.js';
+import { decodeOutcome } from '../../src/cluster/outcome-codec.js';
 import { type ProjectorRole, startProjectorRole } from '../../src/cluster/projector-role.js';
 import { type ClusterSettings, loadClusterSettings } from '../../src/cluster/settings.js';
+import type { Candle } from '../../src/marketdata/candles.js';
+import { MarketData } from '../../src/marketdata/marketdata.js';
 import { Api, TestSocket, testConfig } from '../gateway/support/exchange.js';
 import { dumpProjection, reachablePostgres } from '../store/backends.js';
 import { removeKeys, testRedisSettings, testRedisUrl, uniquePrefix } from './redis-support.js';
@@ -162,5 +166,78 @@ describe('cluster gateways', () => {
     projector = await startProjectorRole({ settings, logger, rebuild: true });
     await projector.projectedThrough(lastSeq);
     assert.deepEqual(await dumpProjection(projector.store), before);
+  });
+
+  it('the projector writes closed trade candles: the rows market data would close, served by /api/v1/candles', async () => {
+    const [one, two] = gateways.map((gateway) => new Api(gateway.url));
+    const alice = await one.login('alice');
+    await one.expect(
+      200,
+      'POST',
+      '/api/v1/orders',
+      { symbol: 'BTC-USD', type: 'limit', side: 'buy', price: '50001', qty: '0.1' },
+      alice,
+    );
+    // An outcome in a later second closes the 1s candles of both trades (event time, no clock).
+    const tradedSecond = Math.floor(Date.now() / 1_000);
+    await until(() => Math.floor(Date.now() / 1_000) > tradedSecond);
+    await one.deposit(await one.adminToken(), await one.register('carol'), 'USD', '1');
+    const lastSeq = gateways[0].sequencer.lastSeq;
+    assert.ok(projector);
+    await projector.projectedThrough(lastSeq);
+
+    // The single process's market data over the same outcomes, closed at the last one's time.
+    const closed: Candle[] = [];
+    const marketData = new MarketData({
+      publisher: { publish: () => undefined, isWatched: () => false },
+      closedCandles: { add: (candles) => closed.push(...candles) },
+    });
+    let lastTs = 0;
+    for (let seq = 1; seq <= lastSeq; seq++) {
+      const message = await fixture.connection.jsm.streams.getMessage(fixture.names.evtStream, { seq });
+      assert.ok(message !== null);
+      const outcome = decodeOutcome(message.data);
+      marketData.onOutcome(outcome);
+      lastTs = outcome.ts;
+    }
+    marketData.flush(lastTs);
+    const expected = closed
+      .map(
+        (candle) =>
+          `${candle.interval} ${candle.openMs} ${candle.open} ${candle.close} ${candle.volume} ${candle.trades}`,
+      )
+      .sort();
+    assert.ok(
+      expected.some((row) => row.startsWith('1s ')),
+      'the 1s candles closed',
+    );
+    const rows = await projector.store.database.query<Record<string, string | number>>(
+      `SELECT interval, open_time_ms, open, close, volume_qty, trade_count FROM candles
+        WHERE symbol = 'BTC-USD' AND source = 'trades'`,
+    );
+    assert.deepEqual(
+      rows
+        .map((row) =>
+          [row.interval, row.open_time_ms, row.open, row.close, row.volume_qty, row.trade_count]
+            .map(String)
+            .join(' '),
+        )
+        .sort(),
+      expected,
+    );
+    const trades = closed
+      .filter((candle) => candle.interval === '1s')
+      .reduce((sum, candle) => sum + candle.trades, 0);
+    assert.equal(trades, 2);
+    const served = await two.expect(200, 'GET', '/api/v1/candles?symbol=BTC-USD&interval=1s');
+    assert.equal(served.items.length, expected.filter((row) => row.startsWith('1s ')).length);
+    assert.deepEqual(
+      served.items.map((candle: { trades: number; closed: boolean }) => candle.closed),
+      served.items.map(() => true),
+    );
+    assert.equal(
+      served.items.reduce((sum: number, candle: { trades: number }) => sum + candle.trades, 0),
+      2,
+    );
   });
 });
