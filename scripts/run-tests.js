@@ -25,7 +25,9 @@ if (files.length === 0) {
 const concurrency = process.env.HOGA_TEST_CONCURRENCY ?? '1';
 const result = spawnSync(
   process.execPath,
-  ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=tap', ...files],
+  // A test that hangs (e.g. waiting for an event that never comes) fails after 10 minutes instead
+  // of holding CI until its own limit; no test comes near this.
+  ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', '--test-reporter=tap', ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);
