@@ -3,10 +3,9 @@
 // answers Binance's shape (private-views.ts). Orders go through the gateway's TradingService, so
 // the per-user order limit and abnormal-traffic suspension apply whatever the key or transport.
 import type { Market } from '../gateway/markets.js';
-import { isLive, type TrackedOrder } from '../gateway/order-tracker.js';
+import { isLive, type TrackedOrder, trackedOf } from '../gateway/order-tracker.js';
 import type { GatewayServices } from '../gateway/services.js';
 import type { PlaceRequest } from '../gateway/trading.js';
-import type { OrderRecord } from '../store/history.js';
 import {
   BinanceError,
   type BinanceOrderType,
@@ -359,27 +358,4 @@ async function historyOrders(services: GatewayServices, user: number): Promise<T
   if (services.history === undefined) return [];
   const page = await services.history.ordersOfUser(user, { limit: listLimitMax });
   return page.items.map(trackedOf);
-}
-
-function trackedOf(record: OrderRecord): TrackedOrder {
-  return {
-    id: record.orderId,
-    user: record.userId,
-    symbol: record.symbol,
-    side: record.side,
-    type: record.type as TrackedOrder['type'],
-    tif: record.tif as TrackedOrder['tif'],
-    price: record.price,
-    qty: record.qty,
-    filled: record.filledQty,
-    remaining: record.remainingQty,
-    status: record.status === 'partiallyFilled' ? 'open' : (record.status as TrackedOrder['status']),
-    createdAtMs: record.createdTsMs,
-    updatedAtMs: record.updatedTsMs,
-    stopPrice: record.stopPrice ?? undefined,
-    trigger: (record.trigger ?? undefined) as TrackedOrder['trigger'],
-    triggeredAtMs: record.triggeredTsMs ?? undefined,
-    displayQty: record.displayQty ?? undefined,
-    ocoId: record.ocoId ?? undefined,
-  };
 }

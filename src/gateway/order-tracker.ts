@@ -13,6 +13,7 @@ import type {
 } from '../core/types.js';
 import { DeferredArray } from '../journal/deferred-json.js';
 import type { CommandOutcome } from '../ports.js';
+import type { OrderRecord } from '../store/history.js';
 
 /** `pending`: a stop order waiting for its trigger price (docs/API.md "Order statuses"). */
 export type OrderStatus = 'pending' | 'open' | 'filled' | 'cancelled' | 'expired';
@@ -578,4 +579,29 @@ function tradeOfTuple(tuple: unknown): TrackedTrade {
     throw new Error('order tracker state: trade tuple expected');
   const [tradeId, orderId, symbol, side, role, price, qty, fee, atMs] = tuple as TradeTuple;
   return { tradeId, orderId, symbol, side, role, price, qty, fee, atMs };
+}
+
+/** A read-model row in the tracker's shape (the read model keeps no clientOrderId). */
+export function trackedOf(record: OrderRecord): TrackedOrder {
+  return {
+    id: record.orderId,
+    user: record.userId,
+    symbol: record.symbol,
+    side: record.side,
+    type: record.type as TrackedOrder['type'],
+    tif: record.tif as TrackedOrder['tif'],
+    price: record.price,
+    qty: record.qty,
+    filled: record.filledQty,
+    remaining: record.remainingQty,
+    // The tracker's statuses: a partly filled order is open (only while the read model lags).
+    status: record.status === 'partiallyFilled' ? 'open' : record.status,
+    createdAtMs: record.createdTsMs,
+    updatedAtMs: record.updatedTsMs,
+    stopPrice: record.stopPrice ?? undefined,
+    trigger: (record.trigger ?? undefined) as TrackedOrder['trigger'],
+    triggeredAtMs: record.triggeredTsMs ?? undefined,
+    displayQty: record.displayQty ?? undefined,
+    ocoId: record.ocoId ?? undefined,
+  };
 }

@@ -4,10 +4,9 @@
 // longer keeps (it keeps the last finishedOrdersPerUserMax per user) from the SQL read model.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { encodeCursor } from '../store/cursor.js';
-import type { OrderRecord } from '../store/history.js';
 import { principalOf } from './authentication.js';
 import { notFound } from './errors.js';
-import type { TrackedOrder } from './order-tracker.js';
+import { type TrackedOrder, trackedOf } from './order-tracker.js';
 import {
   AmendReply,
   BalancesReply,
@@ -197,31 +196,6 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => balancesOf(context, principalOf(request).userId),
   );
 };
-
-/** A read-model row in the tracker's shape (the read model keeps no clientOrderId). */
-function trackedOf(record: OrderRecord): TrackedOrder {
-  return {
-    id: record.orderId,
-    user: record.userId,
-    symbol: record.symbol,
-    side: record.side,
-    type: record.type as TrackedOrder['type'],
-    tif: record.tif as TrackedOrder['tif'],
-    price: record.price,
-    qty: record.qty,
-    filled: record.filledQty,
-    remaining: record.remainingQty,
-    // The tracker's statuses: a partly filled order is open (only while the read model lags).
-    status: record.status === 'partiallyFilled' ? 'open' : record.status,
-    createdAtMs: record.createdTsMs,
-    updatedAtMs: record.updatedTsMs,
-    stopPrice: record.stopPrice ?? undefined,
-    trigger: (record.trigger ?? undefined) as TrackedOrder['trigger'],
-    triggeredAtMs: record.triggeredTsMs ?? undefined,
-    displayQty: record.displayQty ?? undefined,
-    ocoId: record.ocoId ?? undefined,
-  };
-}
 
 export function balancesOf(context: GatewayServices, user: number) {
   return context.engine.balances(user).map((balance) => balanceJson(balance, context.state.markets));
