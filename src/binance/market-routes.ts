@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CandleReader } from '../gateway/candles.js';
 import type { MarketDataReader } from '../gateway/market-views.js';
 import type { Market, MarketRegistry } from '../gateway/markets.js';
-import type { CandleInterval } from '../marketdata/index.js';
+import { intervalLengthMsMax } from '../marketdata/candles.js';
 import { tapeTradesMax } from '../marketdata/trades.js';
 import {
   AggTradesReply,
@@ -27,7 +27,6 @@ import { integerParam, intervalOf, limitParam } from './units.js';
 import {
   aggTradeJson,
   bookTicker,
-  dayMs,
   type Kline,
   kline,
   price,
@@ -54,17 +53,6 @@ type Query = Record<string, unknown>;
 export const depthLimitMax = 5_000;
 export const klinesLimitDefault = 500;
 export const klinesLimitMax = 1_000;
-/** Upper bounds of each interval's length (a day may have 25 hours, a week 169). */
-const intervalMsMax: Record<CandleInterval, number> = {
-  '1s': 1_000,
-  '1m': 60_000,
-  '5m': 300_000,
-  '15m': 900_000,
-  '1h': 3_600_000,
-  '4h': 14_400_000,
-  '1d': dayMs + 3_600_000,
-  '1w': 7 * dayMs + 3_600_000,
-};
 
 /** One object for `symbol`, an array otherwise (Binance's rule for every ticker route). */
 function oneOrAll<T>(query: Query, markets: Market[], view: (market: Market) => T): T | T[] {
@@ -83,7 +71,8 @@ async function klines(deps: BinanceMarketDependencies, query: Query): Promise<Kl
   const startTime = integerParam(query.startTime, 'startTime');
   const endTime = integerParam(query.endTime, 'endTime');
   const toMs = endTime === undefined ? Number.MAX_SAFE_INTEGER : endTime + 1;
-  const fromMs = startTime ?? Math.max(0, (endTime ?? deps.clock()) - (limit + 1) * intervalMsMax[interval]);
+  const fromMs =
+    startTime ?? Math.max(0, (endTime ?? deps.clock()) - (limit + 1) * intervalLengthMsMax(interval));
   await deps.beforeCandles();
   const rows: Kline[] = [];
   let cursor: string | null = null;

@@ -1,6 +1,7 @@
 // A market's configuration, checked in one place: the `symbol` command (engine.ts) and snapshot
 // loading (engine-snapshots.ts) accept exactly the same symbols.
 import { isPositiveSafeInteger } from './numbers.js';
+import type { SymbolCommand } from './types.js';
 
 export const NAME_LENGTH_MAX = 32;
 export const BPS_MAX = 10_000;
@@ -13,16 +14,8 @@ export function isBps(value: unknown): value is number {
   return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= BPS_MAX;
 }
 
-/** What a symbol is: names, lot and tick sizes, fees. */
-export interface SymbolConfig {
-  symbol: string;
-  base: string;
-  quote: string;
-  lotSize: number;
-  tickSize: number;
-  makerFeeBps: number;
-  takerFeeBps: number;
-}
+/** What a symbol is: names, lot and tick sizes, fees (a `symbol` command's own fields). */
+export type SymbolConfig = Omit<SymbolCommand, 'op' | 'ts'>;
 
 /**
  * The fields of a `symbol` command (or a snapshot's symbol entry) as a configuration, or null when

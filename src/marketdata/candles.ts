@@ -14,6 +14,19 @@ const fixedIntervalMs: Record<Exclude<CandleInterval, '1d' | '1w'>, number> = {
   '4h': 14_400_000,
 };
 
+const hourMs = 3_600_000;
+const dayMs = 24 * hourMs;
+
+/**
+ * The longest an interval can be: the fixed length, or for days and weeks in a market's timezone
+ * one hour more (a day with a clock change may have 25 hours, a week 169).
+ */
+export function intervalLengthMsMax(interval: CandleInterval): number {
+  if (interval === '1d') return dayMs + hourMs;
+  if (interval === '1w') return 7 * dayMs + hourMs;
+  return fixedIntervalMs[interval];
+}
+
 export function isCandleInterval(value: string): value is CandleInterval {
   return (candleIntervals as readonly string[]).includes(value);
 }
